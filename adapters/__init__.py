@@ -1,0 +1,1 @@
+"""Channels: each adapter translates one platform to and from ``bot.messages``."""

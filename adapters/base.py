@@ -1,0 +1,73 @@
+"""The channel extension point: an ``Adapter`` turns a platform into ``Message``s in and ``Reply``s out.
+
+An adapter receives a ``Dispatch`` when it starts and calls it for every inbound message; the runtime
+answers through ``send``. ``dispatch`` returns once the message is accepted (queued in order for its
+conversation), not when it is answered, so a webhook can acknowledge at once and slow work happens after.
+
+Third-party adapters register a factory under the entry-point group ``kefu.adapters``:
+
+    [project.entry-points."kefu.adapters"]
+    line = "kefu_line:LineAdapter"
+
+The factory is called with keyword arguments ``settings`` (the adapter's configuration table as a dict).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Awaitable, Callable, Iterable
+from importlib.metadata import entry_points
+from typing import Any
+
+from aiohttp import web
+
+from bot.messages import ConversationRef, Message, Reply
+
+Dispatch = Callable[[Message], Awaitable[None]]
+"""Hands an inbound message to the runtime; waits only while the runtime's queue is full."""
+
+ENTRY_POINT_GROUP = "kefu.adapters"
+
+
+class Adapter(abc.ABC):
+    """A channel. ``start`` connects and begins delivering messages, ``send`` answers, ``stop`` disconnects.
+
+    Adapters that receive over HTTP (webhooks, the web chat) also return their ``routes``; the runtime
+    mounts them on the one shared aiohttp server before it starts listening.
+    """
+
+    name: str
+    """Channel name used in ``ConversationRef.channel``; unique per running bot."""
+
+    @abc.abstractmethod
+    async def start(self, dispatch: Dispatch) -> None:
+        """Begin receiving; return once receiving has started (long-running work goes in tasks)."""
+
+    @abc.abstractmethod
+    async def send(self, conversation: ConversationRef, reply: Reply) -> None:
+        """Deliver a reply; raise only when it cannot be delivered after the adapter's own retries."""
+
+    @abc.abstractmethod
+    async def stop(self) -> None:
+        """Stop receiving and release connections; safe to call twice."""
+
+    async def working(self, conversation: ConversationRef) -> None:  # noqa: B027 - optional hook
+        """Show that the bot is working on an answer ("typing…"); optional."""
+
+    def routes(self) -> Iterable[web.RouteDef]:
+        """HTTP routes to mount on the shared server (none by default)."""
+        return ()
+
+
+def load_adapter_factory(name: str) -> Callable[..., Adapter]:
+    """The factory a third-party package registered under ``kefu.adapters`` for ``name``."""
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name == name:
+            factory: Callable[..., Adapter] = entry.load()
+            return factory
+    raise LookupError(f"no adapter named {name!r} is installed (entry-point group {ENTRY_POINT_GROUP!r})")
+
+
+def installed_adapters() -> dict[str, Any]:
+    """Names of third-party adapters installed through entry points, for ``kefu doctor``."""
+    return {entry.name: entry.value for entry in entry_points(group=ENTRY_POINT_GROUP)}

@@ -1,0 +1,188 @@
+"""An async micro-batcher: concurrent requests gathered for a few milliseconds into one batched call.
+
+Engines are plain synchronous libraries with batch functions (``encode(list[str])``,
+``transcribe_batch(list[bytes])``). The batcher lets many coroutines call such a function one item at a
+time while the engine sees batches, run in a dedicated worker thread so the event loop never blocks.
+
+    encoder = MicroBatcher(model.encode, name="encode", max_batch_size=32, max_wait_ms=3)
+    vector = await encoder.submit("where is my parcel?")
+
+Contract of the batch function: it gets a list of items and returns a sequence of the same length, in
+order. An element that is an exception instance is raised to that item's caller only. If the function
+raises for a batch of several items, each item is retried alone so one bad input fails only itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from bot.errors import Overloaded
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Job(Generic[T, R]):
+    item: T
+    future: asyncio.Future[R]
+
+
+@dataclass(slots=True)
+class BatchStats:
+    """Counters a benchmark or test reads to see how batches formed."""
+
+    batches: int = 0
+    items: int = 0
+    largest: int = 0
+    sizes: deque[int] = field(default_factory=lambda: deque(maxlen=4096))
+
+    def record(self, size: int) -> None:
+        self.batches += 1
+        self.items += size
+        self.largest = max(self.largest, size)
+        self.sizes.append(size)
+
+    @property
+    def mean_size(self) -> float:
+        return self.items / self.batches if self.batches else 0.0
+
+
+class MicroBatcher(Generic[T, R]):
+    """Gathers ``submit`` calls into batches of at most ``max_batch_size``, waiting at most ``max_wait_ms``.
+
+    ``max_queue`` bounds the items waiting or running: ``submit`` waits for room (back-pressure), or
+    raises ``Overloaded`` after ``queue_timeout`` seconds. ``max_batch_size=1`` turns batching off while
+    keeping the worker thread, which is how benchmarks measure what batching buys.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[[list[T]], Sequence[R | BaseException]],
+        *,
+        name: str,
+        max_batch_size: int = 16,
+        max_wait_ms: float = 5.0,
+        max_queue: int = 1024,
+        queue_timeout: float = 30.0,
+    ) -> None:
+        if max_batch_size < 1 or max_queue < 1:
+            raise ValueError("max_batch_size and max_queue must be at least 1")
+        self.fn = fn
+        self.name = name
+        self.max_batch_size = max_batch_size
+        self.max_wait_s = max_wait_ms / 1000.0
+        self.queue_timeout = queue_timeout
+        self.stats = BatchStats()
+        self._max_queue = max_queue
+        self._jobs: deque[_Job[T, R]] = deque()
+        self._slots: asyncio.Semaphore | None = None
+        self._has_jobs: asyncio.Event | None = None
+        self._full: asyncio.Event | None = None
+        self._collector: asyncio.Task[None] | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"kefu-{name}")
+
+    async def submit(self, item: T, *, timeout: float | None = None) -> R:
+        """Queue ``item`` and return its result; cancelling the caller drops the item if not yet started."""
+        self._ensure_started()
+        assert self._slots is not None and self._has_jobs is not None and self._full is not None
+        try:
+            await asyncio.wait_for(self._slots.acquire(), self.queue_timeout)
+        except TimeoutError:
+            raise Overloaded(f"{self.name}: {self._max_queue} items already queued") from None
+        try:
+            job: _Job[T, R] = _Job(item, asyncio.get_running_loop().create_future())
+            self._jobs.append(job)
+            self._has_jobs.set()
+            if len(self._jobs) >= self.max_batch_size:
+                self._full.set()
+            if timeout is None:
+                return await job.future
+            return await asyncio.wait_for(job.future, timeout)
+        finally:
+            self._slots.release()
+
+    async def aclose(self) -> None:
+        """Stop the collector, fail waiting items, and release the worker thread."""
+        if self._collector is not None:
+            self._collector.cancel()
+            await asyncio.gather(self._collector, return_exceptions=True)
+            self._collector = None
+        while self._jobs:
+            job = self._jobs.popleft()
+            if not job.future.done():
+                job.future.set_exception(Overloaded(f"{self.name}: batcher closed"))
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _ensure_started(self) -> None:
+        if self._collector is not None and not self._collector.done():
+            return
+        self._slots = asyncio.Semaphore(self._max_queue)
+        self._has_jobs = asyncio.Event()
+        self._full = asyncio.Event()
+        self._collector = asyncio.get_running_loop().create_task(self._collect(), name=f"batcher-{self.name}")
+
+    async def _collect(self) -> None:
+        assert self._has_jobs is not None and self._full is not None
+        while True:
+            await self._has_jobs.wait()
+            if len(self._jobs) < self.max_batch_size and self.max_wait_s > 0:
+                self._full.clear()
+                try:
+                    await asyncio.wait_for(self._full.wait(), self.max_wait_s)
+                except TimeoutError:
+                    pass
+            batch = self._take_batch()
+            if batch:
+                await self._run(batch)
+
+    def _take_batch(self) -> list[_Job[T, R]]:
+        assert self._has_jobs is not None
+        batch: list[_Job[T, R]] = []
+        while self._jobs and len(batch) < self.max_batch_size:
+            job = self._jobs.popleft()
+            if not job.future.done():  # a cancelled or timed-out caller: skip its item
+                batch.append(job)
+        if not self._jobs:
+            self._has_jobs.clear()
+        return batch
+
+    async def _run(self, batch: list[_Job[T, R]]) -> None:
+        loop = asyncio.get_running_loop()
+        self.stats.record(len(batch))
+        try:
+            results = await loop.run_in_executor(self._executor, self._call, [job.item for job in batch])
+        except Exception as error:  # noqa: BLE001 - delivered to callers, never lost
+            if len(batch) == 1:
+                _deliver(batch[0], error)
+                return
+            log.warning("%s: batch of %d failed (%s); retrying items one by one", self.name, len(batch), error)
+            for job in batch:
+                if not job.future.done():
+                    await self._run([job])
+            return
+        for job, result in zip(batch, results, strict=True):
+            _deliver(job, result)
+
+    def _call(self, items: list[T]) -> Sequence[R | BaseException]:
+        results = self.fn(items)
+        if len(results) != len(items):
+            raise RuntimeError(f"{self.name}: batch function returned {len(results)} results for {len(items)} items")
+        return results
+
+
+def _deliver(job: _Job[T, R], result: R | BaseException) -> None:
+    if job.future.done():
+        return
+    if isinstance(result, BaseException):
+        job.future.set_exception(result)
+    else:
+        job.future.set_result(result)

@@ -1,0 +1,11 @@
+"""The ``kefu`` command line. Each module registers its commands on the groups in ``bot.cli.groups``."""
+
+from __future__ import annotations
+
+from bot.cli import core  # noqa: F401  (registers run, chat, ask, doctor, bench pipeline)
+from bot.cli.groups import app
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,206 @@
+"""Configuration: ``kefu.toml`` first, then ``KEFU_*`` environment variables (``__`` nests), DESIGN §5.
+
+    settings = load_settings("kefu.toml")      # a missing file is fine: defaults + environment
+    settings.http.port, settings.telegram.token
+
+Secrets (tokens, signing secrets) are read from the environment only; a secret found in the file is an
+error, so a config file can be committed safely.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from bot.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = "kefu.toml"
+_SECRET_FIELDS = {"telegram": ("token", "webhook_secret"), "slack": ("bot_token", "signing_secret", "app_token")}
+_PLAIN_ENV_ALIASES = {
+    "TELEGRAM_BOT_TOKEN": ("telegram", "token"),
+    "SLACK_BOT_TOKEN": ("slack", "bot_token"),
+    "SLACK_SIGNING_SECRET": ("slack", "signing_secret"),
+}
+
+
+def default_data_dir() -> Path:
+    """Where kefu keeps its database and built indexes: ``$XDG_DATA_HOME/kefu`` or ``~/.local/share/kefu``."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "kefu"
+
+
+class HttpSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+class TelegramSettings(BaseModel):
+    token: SecretStr | None = None
+    api_base: str = "https://api.telegram.org"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_secret: SecretStr | None = None
+    webhook_url: str | None = None
+    """Public URL Telegram posts to (``https://host/telegram/webhook``); needed in webhook mode."""
+
+
+class SlackSettings(BaseModel):
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = None
+    api_base: str = "https://slack.com/api/"
+    handoff_channel: str | None = None
+    operators: list[str] = Field(default_factory=list)
+
+
+class StoreSettings(BaseModel):
+    url: str | None = None
+    """``sqlite:///path`` (default: ``<data_dir>/kefu.sqlite3``) or ``redis://host:port/db``."""
+    history_turns: int = 10
+    retention_days: int = 90
+
+
+class KbSettings(BaseModel):
+    path: Path | None = None
+    """A built index directory or sources to build; default: the bundled demo store."""
+    encoder: str = "use-multilingual"
+    k: int = 5
+    min_score: float = 0.0
+    """Below this fused score a hit does not count as an answer (the kb engine calibrates the default)."""
+
+
+class SpeechSettings(BaseModel):
+    backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
+    model: str = "base"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    max_bytes: int = 20 * 1024 * 1024
+    max_duration_s: float = 300.0
+    batch: bool | None = None
+    """Batch voice notes across conversations; default: on where it pays (CUDA), off on CPU."""
+
+
+class VisionSettings(BaseModel):
+    backend: Literal["classifier", "captioner"] = "classifier"
+    model: str | None = None
+    max_bytes: int = 20 * 1024 * 1024
+    max_pixels: int = 40_000_000
+
+
+class GenerationSettings(BaseModel):
+    backend: Literal["grounded", "openai", "transformers"] = "grounded"
+    base_url: str | None = None
+    model: str | None = None
+    api_key: SecretStr | None = None
+    timeout_s: float = 20.0
+
+
+class IntentSettings(BaseModel):
+    model: Path | None = None
+    """A trained intent model file; default: the model shipped with the demo store (trained on first use)."""
+    threshold: float | None = None
+
+
+class PipelineSettings(BaseModel):
+    max_text_chars: int = 4000
+    """Longer messages are cut to this many characters (the shopper is told)."""
+    concurrency: int = 64
+    """Turns processed at once across conversations."""
+    queue_size: int = 100
+    """Messages waiting per conversation before the adapter is made to wait."""
+    batch_max_size: int = 32
+    batch_max_wait_ms: float = 4.0
+    stage_timeout_s: float = 30.0
+    turn_timeout_s: float = 60.0
+
+
+class ShopSettings(BaseModel):
+    name: str = "Lumen & Loom"
+    hours: str = "Mon-Fri 9:00-18:00 (UTC+8)"
+
+
+class Settings(BaseSettings):
+    """All of kefu's configuration; sections map to ``[http]``, ``[telegram]``… tables and ``KEFU_HTTP__*``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KEFU_", env_nested_delimiter="__", extra="forbid", toml_file=None, case_sensitive=False
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    log_level: str = "INFO"
+    channels: list[str] = Field(default_factory=list)
+    """Channels to start; empty means every channel that is configured (a token set), else the web chat."""
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    kb: KbSettings = Field(default_factory=KbSettings)
+    speech: SpeechSettings = Field(default_factory=SpeechSettings)
+    vision: VisionSettings = Field(default_factory=VisionSettings)
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
+    intents: IntentSettings = Field(default_factory=IntentSettings)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    shop: ShopSettings = Field(default_factory=ShopSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = init_settings.init_kwargs.pop("_toml_file", None)  # type: ignore[attr-defined]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    @property
+    def store_url(self) -> str:
+        return self.store.url or f"sqlite:///{self.data_dir / 'kefu.sqlite3'}"
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Settings from ``config_file`` (default ``./kefu.toml`` when present), then the environment, then overrides.
+
+    Raises ``ConfigError`` with the offending name for a missing explicit file, bad values or a secret in
+    the file.
+    """
+    path = Path(config_file) if config_file is not None else Path(DEFAULT_CONFIG_FILE)
+    if config_file is not None and not path.is_file():
+        raise ConfigError(f"config file {path} not found")
+    toml_file = path if path.is_file() else None
+    if toml_file is not None:
+        _refuse_secrets_in_file(toml_file)
+    for env_name, (section, key) in _PLAIN_ENV_ALIASES.items():
+        nested = f"KEFU_{section.upper()}__{key.upper()}"
+        if os.environ.get(env_name) and not os.environ.get(nested):
+            overrides.setdefault(section, {}).setdefault(key, os.environ[env_name])
+    try:
+        return Settings(_toml_file=toml_file, **overrides)  # type: ignore[call-arg]
+    except Exception as error:  # pydantic's ValidationError names each bad field
+        raise ConfigError(f"invalid configuration: {error}") from error
+
+
+def _refuse_secrets_in_file(path: Path) -> None:
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"cannot read config file {path}: {error}") from error
+    for section, keys in _SECRET_FIELDS.items():
+        for key in keys:
+            if key in data.get(section, {}):
+                env = f"KEFU_{section.upper()}__{key.upper()}"
+                raise ConfigError(f"{path}: [{section}] {key} is a secret; set it in the environment as {env}")

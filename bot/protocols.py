@@ -1,0 +1,96 @@
+"""The engine protocols the core depends on (DESIGN §4).
+
+Engines (``speech/``, ``vision/``, ``kb/``) are plain synchronous libraries and never import ``bot``: they
+satisfy these protocols structurally. Batch methods take a list and return a list of the same length in
+the same order; an element may be an exception instance, which fails that item alone (see
+``bot.batching``). Errors safe to show a user carry a ``user_message`` attribute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+
+class Transcript(Protocol):
+    """What a transcriber returns for one clip."""
+
+    text: str
+    language: str
+    duration_s: float
+
+
+class Transcriber(Protocol):
+    """Speech to text: raw audio bytes (OGG/Opus, WebM, M4A, MP3, WAV) in, transcripts out."""
+
+    def transcribe_batch(self, clips: Sequence[bytes]) -> Sequence[Transcript | BaseException]: ...
+
+
+class Label(Protocol):
+    label: str
+    score: float
+
+
+class Description(Protocol):
+    """What a describer returns for one image."""
+
+    caption: str
+    labels: Sequence[Label]
+    text: Sequence[str]
+
+
+class Describer(Protocol):
+    """Image to words: raw image bytes in, a caption, labels and text read off the image out."""
+
+    def describe_batch(self, images: Sequence[bytes]) -> Sequence[Description | BaseException]: ...
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Texts to L2-normalised vectors, shape ``(len(texts), dim)``; one query vector serves intent and retrieval."""
+
+    name: str
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class Hit(Protocol):
+    """One retrieved passage. For a FAQ entry ``title`` is the question and ``text`` the answer."""
+
+    id: str
+    title: str
+    text: str
+    score: float
+    metadata: Mapping[str, Any]
+
+
+class Retriever(Protocol):
+    """Hybrid search over the knowledge base, one result list per query.
+
+    ``filters`` has one mapping (or None) per query, e.g. ``{"language": "zh"}``; ``vectors`` are the
+    queries' encodings from the same ``Encoder`` the index was built with.
+    """
+
+    def search(
+        self,
+        texts: Sequence[str],
+        vectors: np.ndarray,
+        *,
+        k: int = 5,
+        filters: Sequence[Mapping[str, Any] | None] | None = None,
+    ) -> list[list[Hit]]: ...
+
+
+class IntentPrediction(Protocol):
+    label: str
+    confidence: float
+    out_of_scope: bool
+
+
+class IntentClassifier(Protocol):
+    """Texts (and their query vectors) to intents with calibrated confidence and an out-of-scope flag."""
+
+    def predict(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> list[IntentPrediction]: ...

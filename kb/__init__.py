@@ -1,0 +1,1 @@
+"""kb engine: a plain synchronous library (DESIGN §2-3); imports nothing from bot or adapters."""

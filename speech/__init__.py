@@ -1,0 +1,1 @@
+"""speech engine: a plain synchronous library (DESIGN §2-3); imports nothing from bot or adapters."""
