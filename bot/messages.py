@@ -78,6 +78,8 @@ class Message:
     """The platform's id, used to drop duplicates and to thread replies."""
     language_hint: str | None = None
     """A language the platform reports for the user (Telegram ``language_code``); detection still runs."""
+    language: str | None = None
+    """A reply language fixed by the caller (``kefu ask --lang``); overrides detection."""
     payload: str | None = None
     """A quick-reply payload when the user pressed a button rather than typed."""
     timestamp: float = field(default_factory=time.time)

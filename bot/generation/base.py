@@ -1,0 +1,43 @@
+"""The generation extension point: retrieved passages and the question in, a grounded answer out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.protocols import Hit
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryTurn:
+    """One earlier exchange of the conversation, oldest first in a request."""
+
+    user: str
+    bot: str
+    intent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationRequest:
+    question: str
+    language: str
+    """The shopper's language; the answer must be written in it."""
+    passages: Sequence[Hit]
+    """Retrieved passages, best first; the answer may only use these."""
+    intent: str | None = None
+    history: Sequence[HistoryTurn] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    text: str
+    source_ids: tuple[str, ...]
+    """Ids of the passages the answer relies on, each one of ``request.passages``."""
+    backend: str
+
+
+class Generator(Protocol):
+    """Writes the answer. Implementations must not state anything the passages do not support."""
+
+    async def generate(self, request: GenerationRequest) -> Generation: ...

@@ -1,0 +1,30 @@
+"""Prometheus metrics of one running bot, in their own registry (so several bots can live in one process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+STAGE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Metrics:
+    """Counters and histograms the pipeline and runtime update; ``render`` serves ``/metrics``."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.stage_seconds = Histogram(
+            "kefu_stage_seconds", "Time per pipeline stage.", ["stage"], registry=self.registry, buckets=STAGE_BUCKETS
+        )
+        self.messages = Counter("kefu_messages", "Inbound messages accepted.", ["channel"], registry=self.registry)
+        self.replies = Counter(
+            "kefu_replies", "Replies sent, by policy action.", ["channel", "action"], registry=self.registry
+        )
+
+    def observe_stage(self, stage: str, seconds: float) -> None:
+        self.stage_seconds.labels(stage=stage).observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,59 @@
+"""The one aiohttp server: every adapter's routes (web chat ``/``, ``/telegram/webhook``, ``/slack/events``)
+beside ``/healthz`` and ``/metrics``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+
+from aiohttp import web
+
+from bot.metrics import Metrics
+
+HealthCheck = Callable[[], Awaitable[dict[str, object]]]
+
+
+def build_http_app(
+    routes: Iterable[web.RouteDef], *, metrics: Metrics, health: HealthCheck, client_max_size: int = 32 * 1024**2
+) -> web.Application:
+    """An application with the given routes plus the health and metrics endpoints."""
+    app = web.Application(client_max_size=client_max_size)
+
+    async def healthz(_: web.Request) -> web.Response:
+        status = await health()
+        return web.json_response(status, status=200 if status.get("ok") else 503)
+
+    async def metrics_endpoint(_: web.Request) -> web.Response:
+        response = web.Response(body=metrics.render())
+        response.headers["Content-Type"] = metrics.content_type
+        return response
+
+    app.router.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_endpoint), *routes])
+    return app
+
+
+class HttpServer:
+    """Runs an application on host:port; port 0 picks a free port, read back from ``port`` after ``start``."""
+
+    def __init__(self, app: web.Application, *, host: str, port: int) -> None:
+        self.app = app
+        self.host = host
+        self.port = port
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = site._server  # noqa: SLF001 - aiohttp exposes the bound port only here
+        if server is not None and server.sockets:
+            self.port = server.sockets[0].getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
