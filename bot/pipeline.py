@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from bot.engines import Engines
 from bot.errors import StageTimeout, user_message
@@ -25,6 +26,7 @@ from bot.protocols import Hit
 log = logging.getLogger(__name__)
 
 StageObserver = Callable[[str, float], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,11 @@ class Trace:
             if self.observer is not None:
                 self.observer(name, elapsed)
 
+    async def timed(self, name: str, timeout_s: float, work: Awaitable[T]) -> T:
+        """Await ``work`` as stage ``name`` (so stages can run concurrently under ``asyncio.gather``)."""
+        async with self.stage(name, timeout_s):
+            return await work
+
 
 class Pipeline:
     """Stateless turn handling over batched engines, a policy and a generator."""
@@ -106,10 +113,10 @@ class Pipeline:
         query = seen.text or message.payload or ""
         async with trace.stage("embed", timeout):
             vector = await self.engines.encode(query)
-        async with trace.stage("intent", timeout):
-            prediction = await self.engines.intent(query, vector)
-        async with trace.stage("retrieve", timeout):
-            hits = await self._retrieve(query, vector, seen.language)
+        prediction, hits = await asyncio.gather(
+            trace.timed("intent", timeout, self.engines.intent(query, vector)),
+            trace.timed("retrieve", timeout, self._retrieve(query, vector, seen.language)),
+        )
         facts = TurnFacts(
             text=query,
             language=seen.language,

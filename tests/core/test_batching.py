@@ -1,0 +1,136 @@
+"""The micro-batcher: batches form under concurrency, failures stay per item, timeouts and cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from bot.batching import MicroBatcher
+from bot.errors import Overloaded
+
+
+class Squarer:
+    """A batch function that records the batches it saw and the thread it ran on."""
+
+    def __init__(self, *, delay: float = 0.0) -> None:
+        self.batches: list[list[int]] = []
+        self.threads: set[str] = set()
+        self.delay = delay
+
+    def __call__(self, items: list[int]) -> list[int | BaseException]:
+        self.batches.append(list(items))
+        self.threads.add(threading.current_thread().name)
+        time.sleep(self.delay)
+        return [ValueError(f"bad item {i}") if i < 0 else i * i for i in items]
+
+
+async def test_concurrent_submissions_form_batches() -> None:
+    fn = Squarer()
+    batcher = MicroBatcher(fn, name="square", max_batch_size=8, max_wait_ms=20)
+    results = await asyncio.gather(*(batcher.submit(i) for i in range(20)))
+    await batcher.aclose()
+    assert results == [i * i for i in range(20)]
+    assert max(len(b) for b in fn.batches) == 8
+    assert len(fn.batches) <= 4
+    assert batcher.stats.items == 20
+
+
+async def test_batch_function_runs_off_the_event_loop_thread() -> None:
+    fn = Squarer()
+    batcher = MicroBatcher(fn, name="square", max_batch_size=4, max_wait_ms=1)
+    await batcher.submit(3)
+    await batcher.aclose()
+    assert fn.threads and threading.current_thread().name not in fn.threads
+
+
+async def test_event_loop_keeps_running_while_a_batch_computes() -> None:
+    batcher = MicroBatcher(Squarer(delay=0.3), name="slow", max_batch_size=4, max_wait_ms=1)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    task = asyncio.create_task(ticker())
+    await batcher.submit(2)
+    task.cancel()
+    await batcher.aclose()
+    assert ticks >= 5
+
+
+async def test_one_failing_item_does_not_fail_the_others() -> None:
+    batcher = MicroBatcher(Squarer(), name="square", max_batch_size=8, max_wait_ms=20)
+    results = await asyncio.gather(*(batcher.submit(i) for i in (1, -1, 2)), return_exceptions=True)
+    await batcher.aclose()
+    assert results[0] == 1 and results[2] == 4
+    assert isinstance(results[1], ValueError) and "bad item -1" in str(results[1])
+
+
+async def test_a_raising_batch_is_retried_item_by_item() -> None:
+    calls: list[list[str]] = []
+
+    def picky(items: list[str]) -> list[str]:
+        calls.append(items)
+        if "poison" in items:
+            raise RuntimeError("poisoned batch")
+        return [item.upper() for item in items]
+
+    batcher = MicroBatcher(picky, name="picky", max_batch_size=8, max_wait_ms=20)
+    results = await asyncio.gather(*(batcher.submit(s) for s in ("a", "poison", "b")), return_exceptions=True)
+    await batcher.aclose()
+    assert results[0] == "A" and results[2] == "B"
+    assert isinstance(results[1], RuntimeError)
+    assert calls[0] == ["a", "poison", "b"] and ["poison"] in calls
+
+
+async def test_wrong_result_count_is_an_error_for_every_caller() -> None:
+    batcher = MicroBatcher(lambda items: items[:-1], name="short", max_batch_size=1, max_wait_ms=0)
+    with pytest.raises(RuntimeError, match="returned 0 results for 1 items"):
+        await batcher.submit(1)
+    await batcher.aclose()
+
+
+async def test_timeout_raises_and_the_batcher_keeps_working() -> None:
+    batcher = MicroBatcher(Squarer(delay=0.3), name="slow", max_batch_size=1, max_wait_ms=0)
+    with pytest.raises(TimeoutError):
+        await batcher.submit(1, timeout=0.05)
+    assert await batcher.submit(3, timeout=5) == 9
+    await batcher.aclose()
+
+
+async def test_cancelled_caller_item_is_skipped_before_it_runs() -> None:
+    fn = Squarer(delay=0.2)
+    batcher = MicroBatcher(fn, name="slow", max_batch_size=1, max_wait_ms=0)
+    first = asyncio.create_task(batcher.submit(1))
+    await asyncio.sleep(0.05)  # the first item is running; the second waits in the queue
+    second = asyncio.create_task(batcher.submit(2))
+    await asyncio.sleep(0.01)
+    second.cancel()
+    assert await first == 1
+    assert await batcher.submit(3) == 9
+    await batcher.aclose()
+    assert [2] not in fn.batches
+    assert second.cancelled()
+
+
+async def test_full_queue_pushes_back_then_reports_overload() -> None:
+    batcher = MicroBatcher(Squarer(delay=0.3), name="slow", max_batch_size=1, max_wait_ms=0, max_queue=2, queue_timeout=0.1)
+    running = [asyncio.create_task(batcher.submit(i)) for i in range(2)]
+    await asyncio.sleep(0.01)
+    with pytest.raises(Overloaded):
+        await batcher.submit(9)
+    assert await asyncio.gather(*running) == [0, 1]
+    await batcher.aclose()
+
+
+async def test_batch_size_one_turns_batching_off() -> None:
+    fn = Squarer()
+    batcher = MicroBatcher(fn, name="single", max_batch_size=1, max_wait_ms=0)
+    await asyncio.gather(*(batcher.submit(i) for i in range(6)))
+    await batcher.aclose()
+    assert all(len(batch) == 1 for batch in fn.batches) and len(fn.batches) == 6

@@ -1,0 +1,130 @@
+"""The runtime: per-conversation order under concurrency, conversations in parallel, duplicates, failures."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from bot.messages import ConversationRef, Message, Reply
+from bot.runtime import Runtime
+
+
+class RecordingSink:
+    """A channel that records what it was asked to show, per conversation."""
+
+    def __init__(self) -> None:
+        self.sent: dict[str, list[str]] = {}
+        self.typing = 0
+
+    async def send(self, conversation: ConversationRef, reply: Reply) -> None:
+        self.sent.setdefault(conversation.conversation_id, []).append(reply.text)
+
+    async def working(self, conversation: ConversationRef) -> None:
+        self.typing += 1
+
+
+def message(conversation: str, text: str, message_id: str = "") -> Message:
+    return Message(conversation=ConversationRef("test", conversation), user_id="u", text=text, message_id=message_id)
+
+
+async def test_each_conversation_keeps_its_order_under_concurrency() -> None:
+    active: dict[str, int] = {}
+    overlap_within_conversation = False
+    max_parallel = 0
+
+    async def handler(msg: Message) -> Reply:
+        nonlocal overlap_within_conversation, max_parallel
+        cid = msg.conversation.conversation_id
+        active[cid] = active.get(cid, 0) + 1
+        overlap_within_conversation |= active[cid] > 1
+        max_parallel = max(max_parallel, sum(active.values()))
+        await asyncio.sleep(random.uniform(0, 0.01))  # later messages often finish faster
+        active[cid] -= 1
+        return Reply(text=msg.text)
+
+    runtime = Runtime(handler, concurrency=16)
+    sink = RecordingSink()
+    runtime.register("test", sink)
+    for n in range(20):
+        for cid in ("a", "b", "c", "d"):
+            await runtime.dispatch(message(cid, f"{cid}{n}"))
+    await runtime.join()
+    await runtime.stop()
+    for cid in ("a", "b", "c", "d"):
+        assert sink.sent[cid] == [f"{cid}{n}" for n in range(20)]
+    assert not overlap_within_conversation
+    assert max_parallel > 1
+    assert sink.typing == 80
+
+
+async def test_concurrency_limit_bounds_turns_in_flight() -> None:
+    in_flight = peak = 0
+
+    async def handler(msg: Message) -> Reply:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        return Reply(text="ok")
+
+    runtime = Runtime(handler, concurrency=3)
+    runtime.register("test", RecordingSink())
+    for n in range(12):
+        await runtime.dispatch(message(f"c{n}", "hi"))
+    await runtime.join()
+    await runtime.stop()
+    assert peak == 3
+
+
+async def test_duplicate_message_ids_get_one_reply() -> None:
+    runtime = Runtime(lambda msg: asyncio.sleep(0, Reply(text=msg.text)))
+    sink = RecordingSink()
+    runtime.register("test", sink)
+    for _ in range(3):
+        await runtime.dispatch(message("a", "once", message_id="42"))
+    await runtime.join()
+    await runtime.stop()
+    assert sink.sent["a"] == ["once"]
+
+
+async def test_failing_or_slow_turn_still_gets_an_apology_and_the_next_turn_runs() -> None:
+    async def handler(msg: Message) -> Reply:
+        if msg.text == "boom":
+            raise RuntimeError("engine exploded")
+        if msg.text == "slow":
+            await asyncio.sleep(5)
+        return Reply(text=f"ok {msg.text}")
+
+    runtime = Runtime(handler, turn_timeout_s=0.1)
+    sink = RecordingSink()
+    runtime.register("test", sink)
+    for text in ("boom", "slow", "after", "我的订单"):
+        await runtime.dispatch(message("a", text))
+    await runtime.join()
+    await runtime.stop()
+    assert sink.sent["a"][0].startswith("Sorry, something went wrong")
+    assert sink.sent["a"][1].startswith("Sorry, something went wrong")
+    assert sink.sent["a"][2] == "ok after"
+    assert sink.sent["a"][3] == "ok 我的订单"
+    assert runtime.turns_failed == 2
+
+
+async def test_full_conversation_queue_makes_the_adapter_wait() -> None:
+    release = asyncio.Event()
+
+    async def handler(msg: Message) -> Reply:
+        await release.wait()
+        return Reply(text=msg.text)
+
+    runtime = Runtime(handler, queue_size=2)
+    runtime.register("test", RecordingSink())
+    for n in range(3):  # one being handled, two queued
+        await runtime.dispatch(message("a", str(n)))
+    blocked = asyncio.create_task(runtime.dispatch(message("a", "3")))
+    await asyncio.sleep(0.05)
+    assert not blocked.done()
+    release.set()
+    await asyncio.wait_for(blocked, 2)
+    await runtime.join()
+    await runtime.stop()
