@@ -60,12 +60,12 @@ def _assert_types(record: dict[str, Any], schema: dict[str, type | tuple[type, .
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_faq_entries_are_well_formed_and_tagged_with_their_language(faqs, lang: str) -> None:
     entries = faqs[lang]
-    assert len(entries) >= 36
+    assert len(entries) >= 36, f"faq.{lang}.json has only {len(entries)} entries"
     schema = {"id": str, "question": str, "answer": str, "tags": list, "language": str}
     for entry in entries:
         _assert_types(entry, schema, entry.get("id", "?"))
         assert entry["id"].startswith(f"faq-{lang}-")
-        assert entry["language"] == lang
+        assert entry["language"] == lang, f"{entry['id']}: language {entry['language']!r} in faq.{lang}.json"
         assert entry["tags"] and all(isinstance(tag, str) and tag for tag in entry["tags"])
         assert entry["question"].strip() and entry["answer"].strip()
         text = entry["question"] + entry["answer"]
