@@ -150,7 +150,7 @@ def test_no_example_belongs_to_two_intents(intents) -> None:
     owner: dict[str, str] = {}
     for name, spec in intents["intents"].items():
         for example in spec["examples"]:
-            key = " ".join(example.lower().split())
+            key = re.sub(r"[\W_]+", "", example.lower())
             assert key not in owner, f"{example!r} under {owner.get(key)} and {name}"
             owner[key] = name
 
