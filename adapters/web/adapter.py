@@ -1,0 +1,205 @@
+"""``WebChatAdapter``: the browser chat at ``/``, one conversation per browser session over a WebSocket."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import uuid
+from collections.abc import Iterable
+from importlib import resources
+from typing import Any
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from adapters.base import Adapter, Dispatch
+from adapters.web.flood import FloodGuard, FloodLimit, Verdict
+from adapters.web.frames import ChatLimits, FrameError, Inbound, decode_frame, error_frame, notice_frame, reply_frame
+from adapters.web.sessions import SessionHub, new_session_id, send_frame, valid_session_id
+from bot.errors import Overloaded, user_message
+from bot.messages import HUMAN_PAYLOAD, ConversationRef, Message, Reply
+
+log = logging.getLogger(__name__)
+
+_AFTER_RE = re.compile(r"([0-9a-f]{1,16})\.([0-9]{1,12})")
+_STATIC = {"chat.js": "application/javascript", "chat.css": "text/css"}
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+_SLOW_DOWN = "You are sending messages too fast; please slow down and try again in a moment."
+_BINARY = "Binary frames are not accepted; send JSON text frames (see the chat protocol)."
+
+
+class WebChatAdapter(Adapter):
+    """The browser chat: ``GET /`` serves the page, ``GET /ws`` carries JSON frames (see docs/web.md).
+
+    Each browser session is one conversation, ``ConversationRef("web", session_id)``; the session id is made
+    here, sent in the ``hello`` frame and resumed with ``/ws?session=<id>&after=<epoch>.<last seq seen>``. Replies
+    sent while no socket is open are kept (the last ``max_pending``) and delivered on reconnect.
+
+        chat = WebChatAdapter(speech_enabled=True)
+        app.add_routes(chat.routes())
+        await chat.start(runtime.dispatch)
+    """
+
+    name = "web"
+
+    def __init__(
+        self,
+        *,
+        max_text_chars: int = 4000,
+        max_upload_bytes: int = 20 * 1024 * 1024,
+        speech_enabled: bool = False,
+        vision_enabled: bool = False,
+        flood_limit: FloodLimit = FloodLimit(),
+        max_pending: int = 50,
+        title: str = "Customer service · 客服",
+        heartbeat_s: float = 30.0,
+    ) -> None:
+        self._limits = ChatLimits(
+            max_text_chars=max_text_chars, max_upload_bytes=max_upload_bytes, voice=speech_enabled, photo=vision_enabled
+        )
+        self._flood_limit = flood_limit
+        self._heartbeat_s = heartbeat_s
+        self._hub = SessionHub(max_pending=max_pending)
+        self._dispatch: Dispatch | None = None
+        self._stopped = False
+        self._page = _static_text("index.html").replace("{{title}}", html.escape(title)).encode()
+        self._assets = {name: _static_text(name).encode() for name in _STATIC}
+        # Room for an upload over the limit to be answered with a clear error frame; far bigger closes (1009).
+        self._max_frame_bytes = 2 * ((max_upload_bytes + 2) // 3 * 4) + 64 * 1024
+
+    def routes(self) -> Iterable[web.RouteDef]:
+        """``/`` (the page), ``/ws`` (the socket) and the page's two assets under ``/web/``."""
+        return [
+            web.get("/", self._page_handler),
+            web.get("/ws", self._socket_handler),
+            *(web.get(f"/web/{name}", self._asset_handler) for name in _STATIC),
+        ]
+
+    async def start(self, dispatch: Dispatch) -> None:
+        self._dispatch = dispatch
+        self._stopped = False
+
+    async def stop(self) -> None:
+        self._stopped = True
+        for ws in self._hub.sockets():
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+
+    async def send(self, conversation: ConversationRef, reply: Reply) -> None:
+        """Push a reply to the session's sockets, or keep it until the session reconnects."""
+        await self._hub.deliver(conversation.conversation_id, reply_frame(reply), keep=True)
+
+    async def working(self, conversation: ConversationRef) -> None:
+        await self._hub.deliver(conversation.conversation_id, {"type": "typing"}, keep=False)
+
+    def undelivered(self, conversation: ConversationRef) -> int:
+        """Replies waiting for this conversation's browser to reconnect."""
+        return self._hub.undelivered(conversation.conversation_id)
+
+    async def _page_handler(self, request: web.Request) -> web.Response:
+        return web.Response(
+            body=self._page,
+            content_type="text/html",
+            charset="utf-8",
+            headers={"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"},
+        )
+
+    async def _asset_handler(self, request: web.Request) -> web.Response:
+        name = request.path.rsplit("/", 1)[-1]
+        return web.Response(
+            body=self._assets[name], content_type=_STATIC[name], charset="utf-8",
+            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"},
+        )
+
+    async def _socket_handler(self, request: web.Request) -> web.StreamResponse:
+        dispatch = self._dispatch
+        if dispatch is None or self._stopped:
+            raise web.HTTPServiceUnavailable(text="the web chat is not running")
+        asked = request.query.get("session")
+        session_id = asked if asked is not None and valid_session_id(asked) else new_session_id()
+        ws = web.WebSocketResponse(heartbeat=self._heartbeat_s, max_msg_size=self._max_frame_bytes, decode_text=False)
+        await ws.prepare(request)
+        after = _parse_after(request.query.get("after", ""))
+        await self._hub.attach(session_id, ws, greeting=self._hello(session_id), after=after)
+        try:
+            await self._read_loop(ws, ConversationRef(self.name, session_id), dispatch)
+        finally:
+            self._hub.detach(session_id, ws)
+        return ws
+
+    def _hello(self, session_id: str) -> dict[str, Any]:
+        return {
+            "type": "hello",
+            "session": session_id,
+            "features": {"voice": self._limits.voice, "photo": self._limits.photo},
+            "limits": {"text_chars": self._limits.max_text_chars, "upload_bytes": self._limits.max_upload_bytes},
+            "human_payload": HUMAN_PAYLOAD,
+        }
+
+    async def _read_loop(self, ws: web.WebSocketResponse, conversation: ConversationRef, dispatch: Dispatch) -> None:
+        guard = FloodGuard(self._flood_limit)
+        async for frame in ws:
+            if frame.type is WSMsgType.ERROR:
+                log.info("web chat %s: socket closed on a protocol error: %s", conversation, frame.data)
+                return
+            verdict = guard.admit()
+            if verdict is Verdict.CLOSE:
+                await send_frame(ws, error_frame("Too many messages: this connection is closed. Reload to continue."))
+                await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"too many messages")
+                log.warning("web chat %s: closed a connection flooding past the hard cap", conversation)
+                return
+            if verdict is Verdict.REFUSE:
+                await send_frame(ws, error_frame(_SLOW_DOWN))
+                continue
+            if frame.type is not WSMsgType.TEXT:
+                await send_frame(ws, error_frame(_BINARY))
+                continue
+            try:
+                inbound = decode_frame(frame.data, limits=self._limits)
+            except FrameError as error:
+                await send_frame(ws, error_frame(str(error)))
+                continue
+            if inbound.truncated_from is not None:
+                await send_frame(ws, notice_frame(
+                    f"Your message was {inbound.truncated_from} characters long; only the first "
+                    f"{self._limits.max_text_chars} were kept."
+                ))
+            await self._hand_over(ws, _message(conversation, inbound), dispatch)
+
+    async def _hand_over(self, ws: web.WebSocketResponse, message: Message, dispatch: Dispatch) -> None:
+        try:
+            await dispatch(message)
+        except Overloaded:
+            await send_frame(ws, error_frame("We are very busy right now; please try again in a minute."))
+        except Exception as error:
+            shown = user_message(error)
+            if shown is None:
+                log.exception("web chat %s: dispatch failed", message.conversation)
+            await send_frame(ws, error_frame(shown or "Sorry, your message could not be taken just now; please try again."))
+
+
+def _message(conversation: ConversationRef, inbound: Inbound) -> Message:
+    metadata: dict[str, Any] = {}
+    if inbound.truncated_from is not None:
+        metadata["truncated_from"] = inbound.truncated_from
+    return Message(
+        conversation=conversation,
+        user_id=conversation.conversation_id,
+        text=inbound.text,
+        attachments=(inbound.attachment,) if inbound.attachment else (),
+        message_id=inbound.client_id or uuid.uuid4().hex,
+        payload=inbound.payload,
+        metadata=metadata,
+    )
+
+
+def _parse_after(value: str) -> tuple[str, int] | None:
+    """``<epoch>.<seq>`` from a reconnecting page, or None when absent or malformed."""
+    match = _AFTER_RE.fullmatch(value)
+    return (match[1], int(match[2])) if match else None
+
+
+def _static_text(name: str) -> str:
+    return resources.files("adapters.web").joinpath("static", name).read_text(encoding="utf-8")

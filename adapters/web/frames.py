@@ -1,0 +1,167 @@
+"""The web chat's WebSocket frames: client JSON in (validated, cleaned), server JSON out.
+
+Every way a client frame can be wrong ends in ``FrameError``, whose text is shown to the shopper as an
+``{"type": "error"}`` frame; nothing here touches a socket, so the rules are easy to test one by one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from bot.errors import BadInput
+from bot.messages import Attachment, Reply
+
+CLIENT_FRAME_TYPES = ("message", "voice", "photo", "button")
+_MAX_ID_CHARS = 128
+_MAX_PAYLOAD_CHARS = 256
+_MAX_NAME_CHARS = 200
+
+
+class FrameError(BadInput):
+    """A client frame the chat refuses; ``str(error)`` is the clear text sent back to the shopper."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatLimits:
+    """What one web chat accepts from a browser."""
+
+    max_text_chars: int = 4000
+    """Longer text is cut to this many characters and the shopper is told (a ``notice`` frame)."""
+    max_upload_bytes: int = 20 * 1024 * 1024
+    """Largest voice note or photo, in decoded bytes."""
+    voice: bool = False
+    """Voice notes are accepted (a speech engine is wired)."""
+    photo: bool = False
+    """Photos are accepted (a vision engine is wired)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One accepted client frame, ready to become a ``bot.messages.Message``."""
+
+    text: str = ""
+    payload: str | None = None
+    attachment: Attachment | None = None
+    client_id: str = ""
+    truncated_from: int | None = None
+    """The text's length before it was cut to ``max_text_chars``, when it was cut."""
+
+
+def clean_text(text: str) -> str:
+    """Text with CR/LF normalised, C0/C1 controls (except newline and tab) and lone surrogates removed, trimmed."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    kept = (ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))
+    return "".join(kept).strip()
+
+
+def decode_frame(data: bytes | str, *, limits: ChatLimits) -> Inbound:
+    """Parse and check one text frame's payload (raw bytes: UTF-8 is checked here, not by the socket)."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise FrameError(f"Your message is not valid UTF-8 text (bad byte at position {error.start}).") from None
+    try:
+        frame = json.loads(data)
+    except (json.JSONDecodeError, RecursionError):
+        raise FrameError("Your message could not be read: frames must be JSON objects.") from None
+    if not isinstance(frame, dict):
+        raise FrameError("Your message could not be read: frames must be JSON objects.")
+    kind = frame.get("type")
+    client_id = _optional_str(frame, "id", _MAX_ID_CHARS)
+    if kind == "message":
+        return _text_frame(frame, client_id, limits)
+    if kind == "button":
+        payload = clean_text(_optional_str(frame, "payload", _MAX_PAYLOAD_CHARS))
+        if not payload:
+            raise FrameError("That button press carried no payload.")
+        return Inbound(payload=payload, client_id=client_id)
+    if kind == "voice":
+        if not limits.voice:
+            raise FrameError("Voice notes are not enabled on this chat yet; please type your question instead.")
+        return _upload_frame(frame, client_id, limits, kind="voice", mime_prefix="audio/")
+    if kind == "photo":
+        if not limits.photo:
+            raise FrameError("Photos are not enabled on this chat yet; please describe the item in words instead.")
+        return _upload_frame(frame, client_id, limits, kind="photo", mime_prefix="image/")
+    shown = kind if isinstance(kind, str) and len(kind) <= 40 else "(missing)"
+    raise FrameError(f"Unknown frame type {shown!r}; expected one of: {', '.join(CLIENT_FRAME_TYPES)}.")
+
+
+def _text_frame(frame: dict[str, Any], client_id: str, limits: ChatLimits) -> Inbound:
+    raw = frame.get("text")
+    if not isinstance(raw, str):
+        raise FrameError("A message frame needs a \"text\" string.")
+    text = clean_text(raw)
+    if not text:
+        raise FrameError("Your message is empty; please type a question.")
+    if len(text) > limits.max_text_chars:
+        return Inbound(text=text[: limits.max_text_chars].rstrip(), client_id=client_id, truncated_from=len(text))
+    return Inbound(text=text, client_id=client_id)
+
+
+def _upload_frame(frame: dict[str, Any], client_id: str, limits: ChatLimits, *, kind: str, mime_prefix: str) -> Inbound:
+    what = "voice note" if kind == "voice" else "photo"
+    mime = _optional_str(frame, "mime", 100).strip().lower()
+    if not mime.startswith(mime_prefix):
+        raise FrameError(f"A {what} must have a {mime_prefix}* type; got {mime or 'none'!r}.")
+    encoded = frame.get("data")
+    if not isinstance(encoded, str) or not encoded:
+        raise FrameError(f"The {what} carried no data.")
+    if len(encoded) // 4 * 3 > limits.max_upload_bytes + 2:
+        raise FrameError(f"The {what} is too large: the limit is {_mib(limits.max_upload_bytes)}.")
+    try:
+        data = base64.b64decode(encoded.encode("ascii", errors="replace"), validate=True)
+    except (binascii.Error, ValueError):
+        raise FrameError(f"The {what} could not be read: its data is not valid base64.") from None
+    if not data:
+        raise FrameError(f"The {what} carried no data.")
+    if len(data) > limits.max_upload_bytes:
+        raise FrameError(f"The {what} is too large: the limit is {_mib(limits.max_upload_bytes)}.")
+    name = clean_text(_optional_str(frame, "name", _MAX_NAME_CHARS)) or None
+    caption = clean_text(_optional_str(frame, "text", limits.max_text_chars))
+    attachment = Attachment.from_bytes(kind, data, mime_type=mime, filename=name)  # type: ignore[arg-type]
+    return Inbound(text=caption, attachment=attachment, client_id=client_id)
+
+
+def _optional_str(frame: dict[str, Any], key: str, max_chars: int) -> str:
+    value = frame.get(key, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise FrameError(f"The field {key!r} must be a string.")
+    return value[:max_chars]
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MiB" if size >= 1024 * 1024 else f"{size} bytes"
+
+
+def reply_frame(reply: Reply) -> dict[str, Any]:
+    """The ``{"type": "reply"}`` frame for a ``Reply`` (the protocol in docs/web.md)."""
+    return {
+        "type": "reply",
+        "text": reply.text,
+        "language": reply.language,
+        "sources": [{"id": s.id, "title": s.title, "score": round(s.score, 4)} for s in reply.sources],
+        "quick_replies": [{"label": q.label, "payload": q.payload} for q in reply.quick_replies],
+        "escalated": reply.escalated,
+        "quote": reply.quote,
+        "intent": reply.intent,
+        "confidence": reply.confidence,
+    }
+
+
+def error_frame(message: str) -> dict[str, str]:
+    """An ``{"type": "error"}`` frame with text safe to show the shopper."""
+    return {"type": "error", "message": message}
+
+
+def notice_frame(message: str) -> dict[str, str]:
+    """An ``{"type": "notice"}`` frame: the message went through, but the shopper should know something."""
+    return {"type": "notice", "message": message}
