@@ -1,13 +1,24 @@
-"""Core commands: ``kefu run``, ``kefu chat``, ``kefu ask``, ``kefu doctor``, ``kefu --version``."""
+"""Core commands: ``kefu run``, ``kefu chat``, ``kefu ask``, ``kefu doctor``, ``kefu bench pipeline``."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from bot import __version__
-from bot.cli.groups import app
+from bot.cli.groups import app, bench_app
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="A kefu.toml (default: ./kefu.toml when present).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
 def _version(value: bool) -> None:
@@ -23,3 +34,147 @@ def _root(
     ] = False,
 ) -> None:
     """kefu: a runtime for multimodal customer-service bots."""
+
+
+def setup(config: Path | None, *, log_level: str | None = None):  # noqa: ANN201 - returns Settings, imported lazily
+    """Settings and logging for a command; a configuration error ends the command with its message."""
+    from bot.config import load_settings
+    from bot.errors import ConfigError
+
+    try:
+        settings = load_settings(config)
+    except ConfigError as error:
+        typer.secho(f"error: {error}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    logging.basicConfig(
+        level=log_level or settings.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return settings
+
+
+def load(settings, *, speech: bool = True):  # noqa: ANN001, ANN201
+    """Load the engines with a spinner on stderr."""
+    from rich.console import Console
+
+    from bot.app import load_components
+
+    with Console(stderr=True).status("loading models and the knowledge base…"):
+        return load_components(settings, speech=speech)
+
+
+@app.command()
+def run(config: ConfigOption = None) -> None:
+    """Start every configured channel on one HTTP server (default: the web chat on the demo store)."""
+    from bot.app import Kefu
+
+    settings = setup(config)
+    components = load(settings)
+
+    async def serve() -> None:
+        bot = Kefu(settings, components)
+        await bot.start()
+        if bot.http is not None:
+            typer.secho(f"kefu {__version__} is running: {bot.http.url}  (Ctrl+C stops)", fg="green", err=True)
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopping.set)
+        await stopping.wait()
+        await bot.stop()
+
+    asyncio.run(serve())
+
+
+@app.command()
+def chat(config: ConfigOption = None) -> None:
+    """Talk to the bot in this terminal (the console channel); /human asks for a person, /quit ends."""
+    from adapters.console import ConsoleAdapter
+    from bot.app import Kefu
+
+    settings = setup(config, log_level="WARNING")
+    components = load(settings)
+
+    async def converse() -> None:
+        bot = Kefu(settings, components, channels=["console"], serve_http=False)
+        await bot.start()
+        console = next(adapter for adapter in bot.adapters if isinstance(adapter, ConsoleAdapter))
+        await console.finished.wait()
+        await bot.runtime.join()
+        await bot.stop()
+
+    asyncio.run(converse())
+
+
+@app.command()
+def ask(
+    text: Annotated[str, typer.Argument(help="The shopper's message.")],
+    lang: Annotated[str | None, typer.Option("--lang", help="Reply language: zh or en (default: detected).")] = None,
+    json_output: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """One turn through the same pipeline the channels use."""
+    from bot.app import build_pipeline
+    from bot.messages import ConversationRef, Message
+
+    if lang is not None and lang not in ("zh", "en"):
+        typer.secho("error: --lang takes zh or en", fg="red", err=True)
+        raise typer.Exit(2)
+    settings = setup(config, log_level="WARNING")
+    components = load(settings, speech=False)
+
+    async def one_turn():  # noqa: ANN202
+        pipeline = build_pipeline(settings, components)
+        try:
+            return await pipeline.handle(
+                Message(conversation=ConversationRef("cli", "ask"), user_id="cli", text=text, language=lang)
+            )
+        finally:
+            await pipeline.engines.aclose()
+
+    reply = asyncio.run(one_turn())
+    if json_output:
+        typer.echo(json.dumps(reply.to_json(), ensure_ascii=False, indent=2))
+        return
+    typer.echo(reply.text)
+    for number, source in enumerate(reply.sources, 1):
+        typer.secho(f"  [{number}] {source.title} ({source.id})", dim=True)
+
+
+@app.command()
+def doctor(json_output: JsonOption = False, config: ConfigOption = None) -> None:
+    """Check the installation: configuration, packages, packaged model weights, data dir, GPU."""
+    from bot.doctor import run_checks
+
+    settings = setup(config, log_level="WARNING")
+    checks = run_checks(settings)
+    if json_output:
+        typer.echo(json.dumps([check.to_json() for check in checks], ensure_ascii=False, indent=2))
+    else:
+        for check in checks:
+            mark = {"ok": "✓", "warn": "!", "fail": "✗"}[check.status]
+            colour = {"ok": "green", "warn": "yellow", "fail": "red"}[check.status]
+            typer.secho(f"{mark} {check.name}: {check.detail}", fg=colour)
+    if any(check.status == "fail" for check in checks):
+        raise typer.Exit(1)
+
+
+@bench_app.command("pipeline")
+def bench_pipeline(
+    messages: Annotated[int, typer.Option("--messages", "-n", help="Messages per run.")] = 400,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", help="Conversations at once.")] = 32,
+    json_output: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Throughput and p50/p95/p99 per stage, micro-batching on vs off (batch size 1), in one run."""
+    from bot.benchmark import bench_pipeline as measure
+    from bot.benchmark import render_pipeline_report
+
+    settings = setup(config, log_level="WARNING")
+    components = load(settings, speech=False)
+    report = asyncio.run(measure(settings, components, messages=messages, concurrency=concurrency))
+    if json_output:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        render_pipeline_report(report)

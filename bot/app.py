@@ -1,0 +1,285 @@
+"""The composition root: the only module that picks concrete engines and adapters, from ``Settings``.
+
+    settings = load_settings()
+    components = load_components(settings)          # heavy: models and indexes (run it in a thread)
+    bot = Kefu(settings, components)
+    await bot.start()                               # one HTTP server, every configured channel
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from adapters.base import Adapter, load_adapter_factory
+from bot.config import Settings
+from bot.engines import Engines
+from bot.errors import ConfigError
+from bot.generation.base import Generator
+from bot.generation.grounded import GroundedGenerator
+from bot.metrics import Metrics
+from bot.pipeline import Pipeline, PipelineLimits, Shop
+from bot.policy import Policy
+from bot.protocols import Describer, Encoder, IntentClassifier, Retriever, Transcriber
+from bot.runtime import Runtime
+from bot.server import HttpServer, build_http_app
+
+log = logging.getLogger(__name__)
+
+DEMO_STORE_PACKAGE = "bot.demo.store"
+DEMO_KB_FILES = ("faq.en.json", "faq.zh.json", "policies.md", "products.json")
+BUILTIN_CHANNELS = ("web", "telegram", "console")
+
+
+def demo_store_dir() -> Path:
+    """The bundled demo store's folder (installed with the package)."""
+    return Path(str(files(DEMO_STORE_PACKAGE)))
+
+
+def resolve_device(settings: Settings, requested: str | None = None) -> str:
+    """``cuda`` when asked for or when ``auto`` finds a GPU, else ``cpu``."""
+    wanted = requested if requested and requested != "auto" else settings.device
+    if wanted != "auto":
+        return wanted
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class LazyTranscriber:
+    """Loads the Whisper model on the first voice note, in the worker thread, so start-up stays fast."""
+
+    def __init__(self, load: Callable[[], Transcriber], *, batching_pays: bool) -> None:
+        self._load = load
+        self._engine: Transcriber | None = None
+        self.batching_pays = batching_pays
+
+    def transcribe_batch(self, clips: Sequence[bytes]) -> Sequence[Any]:
+        if self._engine is None:
+            self._engine = self._load()
+        return self._engine.transcribe_batch(clips)
+
+
+@dataclass
+class Components:
+    """The loaded engines one bot (or one ``kefu ask``) uses."""
+
+    encoder: Encoder
+    knowledge_base: Retriever
+    intents: IntentClassifier
+    generator: Generator
+    min_relevance: float
+    transcriber: Transcriber | None = None
+    describer: Describer | None = None
+
+
+def kb_sources(settings: Settings) -> list[Path]:
+    """The knowledge-base sources: ``KEFU_KB__PATH`` when set, else the demo store's documents."""
+    if settings.kb.path is not None:
+        return [settings.kb.path]
+    return [demo_store_dir() / name for name in DEMO_KB_FILES]
+
+
+def intents_file(settings: Settings) -> Path:
+    return settings.intents.model or demo_store_dir() / "intents.yaml"
+
+
+def load_components(settings: Settings, *, speech: bool = True) -> Components:
+    """Load the encoder, the knowledge base (built and cached on first use), intents, and lazy speech."""
+    from bot.intents import load_or_train
+    from kb.build import open_or_build
+    from kb.encoders import load_encoder
+    from kb.sources import collect
+
+    device = resolve_device(settings)
+    encoder = load_encoder(settings.kb.encoder, device=device)
+    knowledge_base = open_or_build(collect(kb_sources(settings)), cache_dir=settings.data_dir / "kb", encoder=encoder)
+    intents = load_or_train(intents_file(settings), encoder=encoder, cache_dir=settings.data_dir / "intents")
+    min_relevance = settings.kb.min_score or float(getattr(knowledge_base, "recommended_min_relevance", 0.5))
+    return Components(
+        encoder=encoder,
+        knowledge_base=knowledge_base,
+        intents=intents,
+        generator=build_generator(settings),
+        min_relevance=min_relevance,
+        transcriber=build_transcriber(settings) if speech else None,
+    )
+
+
+def build_transcriber(settings: Settings) -> Transcriber | None:
+    """The configured Whisper backend, loaded lazily; None when the speech extra is not installed."""
+    try:
+        import speech
+    except ImportError:
+        return None
+    if not hasattr(speech, "load_transcriber"):
+        return None
+    device = resolve_device(settings, settings.speech.device)
+    options = settings.speech
+
+    def load() -> Transcriber:
+        return speech.load_transcriber(
+            backend=options.backend,
+            model=options.model,
+            device=device,
+            max_bytes=options.max_bytes,
+            max_duration_s=options.max_duration_s,
+        )
+
+    batching = options.batch if options.batch is not None else device == "cuda"
+    return LazyTranscriber(load, batching_pays=batching)
+
+
+def build_generator(settings: Settings) -> Generator:
+    if settings.generation.backend == "grounded":
+        return GroundedGenerator()
+    raise ConfigError(f"generation backend {settings.generation.backend!r} is not available in this build")
+
+
+def build_pipeline(
+    settings: Settings, components: Components, *, metrics: Metrics | None = None, batch_size: int | None = None
+) -> Pipeline:
+    """The pipeline over batched engines; ``batch_size=1`` turns micro-batching off (for benchmarks)."""
+    options = settings.pipeline
+    engines = Engines(
+        encoder=components.encoder,
+        retriever=components.knowledge_base,
+        intents=components.intents,
+        transcriber=components.transcriber,
+        describer=components.describer,
+        max_batch_size=batch_size or options.batch_max_size,
+        max_wait_ms=options.batch_max_wait_ms if (batch_size or options.batch_max_size) > 1 else 0.0,
+        transcriber_batch_size=1 if batch_size == 1 else None,
+        k=settings.kb.k,
+    )
+    return Pipeline(
+        engines=engines,
+        policy=Policy(min_relevance=components.min_relevance),
+        generator=components.generator,
+        limits=PipelineLimits(
+            max_text_chars=options.max_text_chars,
+            max_audio_bytes=settings.speech.max_bytes,
+            max_image_bytes=settings.vision.max_bytes,
+            stage_timeout_s=options.stage_timeout_s,
+        ),
+        shop=Shop(name=settings.shop.name, hours=settings.shop.hours),
+        observer=metrics.observe_stage if metrics else None,
+    )
+
+
+def configured_channels(settings: Settings) -> list[str]:
+    """Channels to start: the explicit list, else those with credentials, else the web chat."""
+    if settings.channels:
+        return list(settings.channels)
+    channels = ["telegram"] if settings.telegram.token else []
+    return channels or ["web"]
+
+
+def build_adapters(settings: Settings, components: Components, names: Sequence[str]) -> list[Adapter]:
+    adapters: list[Adapter] = []
+    for name in names:
+        if name == "web":
+            from adapters.web import WebChatAdapter
+
+            adapters.append(
+                WebChatAdapter(
+                    max_text_chars=settings.pipeline.max_text_chars,
+                    speech_enabled=components.transcriber is not None,
+                    vision_enabled=components.describer is not None,
+                )
+            )
+        elif name == "telegram":
+            from adapters.telegram import TelegramAdapter
+
+            options = settings.telegram
+            if options.token is None:
+                raise ConfigError("the telegram channel needs KEFU_TELEGRAM__TOKEN (or TELEGRAM_BOT_TOKEN)")
+            adapters.append(
+                TelegramAdapter(
+                    token=options.token.get_secret_value(),
+                    api_base=options.api_base,
+                    mode=options.mode,
+                    webhook_secret=options.webhook_secret.get_secret_value() if options.webhook_secret else None,
+                    webhook_url=options.webhook_url,
+                )
+            )
+        elif name == "console":
+            from adapters.console import ConsoleAdapter
+
+            adapters.append(ConsoleAdapter())
+        else:
+            adapters.append(load_adapter_factory(name)(settings=getattr(settings, name, None)))
+    return adapters
+
+
+class Kefu:
+    """A running bot: the runtime, the pipeline, the channels and the one HTTP server."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        components: Components,
+        *,
+        channels: Sequence[str] | None = None,
+        serve_http: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.components = components
+        self.metrics = Metrics()
+        self.pipeline = build_pipeline(settings, components, metrics=self.metrics)
+        self.runtime = Runtime(
+            self.pipeline.handle,
+            concurrency=settings.pipeline.concurrency,
+            queue_size=settings.pipeline.queue_size,
+            turn_timeout_s=settings.pipeline.turn_timeout_s,
+        )
+        self.adapters = build_adapters(settings, components, channels or configured_channels(settings))
+        routes = [route for adapter in self.adapters for route in adapter.routes()]
+        self.http: HttpServer | None = None
+        if serve_http:
+            self.http = HttpServer(
+                build_http_app(routes, metrics=self.metrics, health=self.health),
+                host=settings.http.host,
+                port=settings.http.port,
+            )
+
+    async def health(self) -> dict[str, object]:
+        return {
+            "ok": True,
+            "channels": [adapter.name for adapter in self.adapters],
+            "turns": self.runtime.turns_done,
+            "failed_turns": self.runtime.turns_failed,
+        }
+
+    async def start(self) -> None:
+        if self.http is not None:
+            await self.http.start()
+        for adapter in self.adapters:
+            self.runtime.register(adapter.name, adapter)
+            await adapter.start(self._dispatcher(adapter.name))
+        where = f" on {self.http.url}" if self.http else ""
+        log.info("kefu is serving %s%s", ", ".join(a.name for a in self.adapters), where)
+
+    def _dispatcher(self, channel: str) -> Callable[[Any], Any]:
+        counter = self.metrics.messages.labels(channel=channel)
+
+        async def dispatch(message: Any) -> None:
+            counter.inc()
+            await self.runtime.dispatch(message)
+
+        return dispatch
+
+    async def stop(self) -> None:
+        """Answer what is queued, then close the channels, the engines' threads and the server."""
+        await self.runtime.stop()
+        for adapter in self.adapters:
+            await adapter.stop()
+        await self.pipeline.engines.aclose()
+        if self.http is not None:
+            await self.http.stop()

