@@ -1,3 +1,28 @@
-"""pytest plugin (entry point ``pytest11``): fixtures for testing bots against loopback fake platforms."""
+"""pytest plugin (entry point ``pytest11``): fixtures for testing bots against loopback fake platforms.
+
+Loaded into every pytest run where kefu is installed, so it imports no platform SDK and no fake at
+module level; fixtures that need pytest-asyncio are defined only when it is installed.
+"""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+try:
+    import pytest_asyncio
+except ImportError:  # pragma: no cover - the async fixtures need pytest-asyncio
+    pytest_asyncio = None
+
+if TYPE_CHECKING:
+    from adapters.testing.telegram import FakeTelegram
+
+if pytest_asyncio is not None:
+
+    @pytest_asyncio.fixture
+    async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+        """A fake Telegram Bot API on 127.0.0.1 (``.base_url``, ``.token``), stopped after the test."""
+        from adapters.testing.telegram import FakeTelegram
+
+        async with FakeTelegram() as fake:
+            yield fake
