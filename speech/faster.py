@@ -1,0 +1,95 @@
+"""The faster-whisper (CTranslate2) backend: the CPU default, int8 on CPU, float16 on CUDA.
+
+CTranslate2 encodes features of any length up to 30 s as they are, so a 6 s note is encoded as an
+8 s window instead of 30 s; decoding batches several notes in one ``generate`` call.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from speech.models import ModelSource
+from speech.transcriber import Decoded, WhisperTranscriber, max_new_tokens, window_frames
+from speech.transcript import Segment
+
+
+def _cpu_threads() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class FasterWhisperTranscriber(WhisperTranscriber):
+    """Whisper through faster-whisper's ``WhisperModel`` with a short encoder window for short notes."""
+
+    backend = "faster-whisper"
+
+    def __init__(self, source: ModelSource, *, device: str = "cpu", compute_type: str | None = None, **options: Any) -> None:
+        from faster_whisper import WhisperModel
+        from faster_whisper.tokenizer import Tokenizer
+
+        self.device = device
+        self.model_name = source.name
+        self.compute_type = compute_type or ("float16" if device == "cuda" else "int8")
+        super().__init__(**options)
+        kwargs: dict[str, Any] = {"device": device, "compute_type": self.compute_type}
+        if device == "cpu":
+            kwargs["cpu_threads"] = _cpu_threads()
+        if source.files:
+            self.whisper = WhisperModel(source.name, files=dict(source.files), **kwargs)
+        else:
+            self.whisper = WhisperModel(str(source.path or source.name), **kwargs)
+        multilingual = self.whisper.model.is_multilingual
+        self._tok = Tokenizer(self.whisper.hf_tokenizer, multilingual, task="transcribe", language="en" if multilingual else None)
+
+    @property
+    def _tokenizer(self) -> Any:
+        return self._tok
+
+    def _encode(self, audios: list[np.ndarray], *, margin_s: float | None) -> Any:
+        import ctranslate2
+        from faster_whisper.audio import pad_or_trim
+
+        frames = max(window_frames(a.size / 16_000, margin_s) for a in audios)
+        batch = np.stack([pad_or_trim(self.whisper.feature_extractor(a)[:, :-1], frames) for a in audios])
+        view = ctranslate2.StorageView.from_array(np.ascontiguousarray(batch, dtype=np.float32))
+        return self.whisper.model.encode(view, to_cpu=False)
+
+    def _detect(self, features: Any) -> list[dict[str, float]]:
+        if not self.whisper.model.is_multilingual:
+            return [{"en": 1.0} for _ in range(features.shape[0])]
+        return [{token[2:-2]: prob for token, prob in clip} for clip in self.whisper.model.detect_language(features)]
+
+    def _prompt(self, language: str) -> list[int]:
+        if not self.whisper.model.is_multilingual:
+            return [self._tok.sot]
+        return [self._tok.sot, self._tok.tokenizer.token_to_id(f"<|{language}|>"), self._tok.transcribe]
+
+    def _generate(self, features: Any, languages: list[str], durations_s: list[float]) -> list[Decoded]:
+        prompts = [self._prompt(language) for language in languages]
+        results = self.whisper.model.generate(
+            features,
+            prompts,
+            beam_size=self.beam_size,
+            max_length=len(prompts[0]) + max(max_new_tokens(d) for d in durations_s),
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_tokens=[-1],
+        )
+        decoded = []
+        for result in results:
+            tokens = result.sequences_ids[0]
+            avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+            decoded.append(Decoded(tokens=tokens, avg_logprob=avg_logprob, no_speech_prob=result.no_speech_prob))
+        return decoded
+
+    def _transcribe_long(self, audio: np.ndarray, language: str) -> tuple[str, list[Segment]]:
+        segments, _ = self.whisper.transcribe(audio, beam_size=self.beam_size, language=language)
+        found = [Segment(round(s.start, 2), round(s.end, 2), s.text.strip()) for s in segments]
+        return " ".join(s.text for s in found if s.text).strip(), found
+
+    def library_transcribe(self, audio: np.ndarray) -> str:
+        """The library's own ``transcribe()`` on the same weights and beam size: the benchmark's baseline."""
+        segments, _ = self.whisper.transcribe(audio, beam_size=self.beam_size)
+        return " ".join(s.text.strip() for s in segments).strip()

@@ -1,0 +1,208 @@
+"""What both Whisper backends share: decoding clips, short-window batching, language choice, results.
+
+A backend implements four steps on its own library: ``_encode`` (log-mel to encoder states over a
+window cut to the note's length plus a margin), ``_detect`` (language probabilities), ``_generate``
+(batched decoding) and ``_transcribe_long`` (the library's own sliding-window ``transcribe()`` for
+notes over 30 s). Everything else lives here, so both backends behave the same.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from speech.audio import DEFAULT_MAX_BYTES, DEFAULT_MAX_DURATION_S, SAMPLE_RATE, decode_audio
+from speech.errors import NoSpeech
+from speech.transcript import Segment, Transcript, compression_ratio, split_segments
+
+WINDOW_S = 30.0
+"""Whisper's encoder window; longer notes go through the library's sliding-window ``transcribe()``."""
+FRAMES_PER_S = 100
+DEFAULT_MARGIN_S = 2.0
+"""Seconds of padding encoded after the note (chosen from the WER-vs-window table in docs/speech.md)."""
+NO_SPEECH_PROB = 0.6
+LOW_LOGPROB = -1.0
+MAX_COMPRESSION = 2.4
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """One clip's decoding as a backend returns it."""
+
+    tokens: list[int]
+    avg_logprob: float
+    no_speech_prob: float
+
+
+def window_frames(duration_s: float, margin_s: float | None) -> int:
+    """Mel frames to encode for a note: its length plus ``margin_s``, even, at most 30 s; None means 30 s."""
+    if margin_s is None:
+        return int(WINDOW_S * FRAMES_PER_S)
+    frames = math.ceil((duration_s + margin_s) * FRAMES_PER_S / 2) * 2
+    return max(2, min(int(WINDOW_S * FRAMES_PER_S), frames))
+
+
+class WhisperTranscriber(ABC):
+    """Voice notes to ``Transcript``s; satisfies ``bot.protocols.Transcriber``.
+
+    ``transcribe_batch`` returns one result per clip, in order; a clip that cannot be decoded or holds no
+    words gets its ``AudioError`` instance in its place, so one bad clip fails only itself.
+    """
+
+    backend: str
+    device: str
+    model_name: str
+
+    def __init__(
+        self,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_duration_s: float = DEFAULT_MAX_DURATION_S,
+        audio_ctx_margin_s: float | None = DEFAULT_MARGIN_S,
+        beam_size: int = 5,
+        languages: Sequence[str] | None = None,
+        batch_size: int | None = None,
+    ) -> None:
+        self.max_bytes = max_bytes
+        self.max_duration_s = max_duration_s
+        self.audio_ctx_margin_s = audio_ctx_margin_s
+        """None encodes the full 30 s window (the libraries' behaviour)."""
+        self.beam_size = beam_size
+        self.languages = tuple(languages) if languages else None
+        """Restrict language detection to these codes (e.g. ``("en", "zh")``); None allows all."""
+        self.batch_size = batch_size or (16 if self.batching_pays else 1)
+
+    @property
+    def batching_pays(self) -> bool:
+        """Whether several notes in one call beat one at a time: on CUDA yes, on CPU no (see docs/speech.md)."""
+        return self.device == "cuda"
+
+    def transcribe(self, data: bytes, *, name: str | None = None) -> Transcript:
+        """Transcribe one clip's bytes; raises its ``AudioError``."""
+        started = time.perf_counter()
+        audio = decode_audio(data, name=name, max_bytes=self.max_bytes, max_duration_s=self.max_duration_s)
+        return self._finish(self.transcribe_arrays([audio])[0], started, name)
+
+    def transcribe_batch(self, clips: Sequence[bytes]) -> list[Transcript | Exception]:
+        """Decode and transcribe raw clips (OGG/Opus, WebM, M4A, MP3, WAV); per-clip errors in place."""
+        results: list[Transcript | Exception | None] = [None] * len(clips)
+        audios: dict[int, np.ndarray] = {}
+        audio_ms: dict[int, float] = {}
+        for index, data in enumerate(clips):
+            started = time.perf_counter()
+            try:
+                audios[index] = decode_audio(data, max_bytes=self.max_bytes, max_duration_s=self.max_duration_s)
+            except ValueError as error:
+                results[index] = error
+            audio_ms[index] = (time.perf_counter() - started) * 1000
+        for index, result in zip(audios, self.transcribe_arrays(list(audios.values())), strict=True):
+            if isinstance(result, Transcript):
+                timings = {"audio": round(audio_ms[index], 2), "model": result.timings_ms["model"]}
+                timings["total"] = round(timings["audio"] + result.timings_ms["total"], 2)
+                result = replace(result, timings_ms=timings)
+            results[index] = result
+        return [r for r in results if r is not None]
+
+    def transcribe_arrays(self, audios: Sequence[np.ndarray]) -> list[Transcript | Exception]:
+        """Transcribe 16 kHz mono float32 arrays; notes up to 30 s in batches of ``batch_size``."""
+        results: list[Transcript | Exception | None] = [None] * len(audios)
+        short = sorted((i for i, a in enumerate(audios) if a.size <= WINDOW_S * SAMPLE_RATE), key=lambda i: audios[i].size)
+        for start in range(0, len(short), self.batch_size):
+            chunk = short[start : start + self.batch_size]
+            for index, result in zip(chunk, self._transcribe_short([audios[i] for i in chunk]), strict=True):
+                results[index] = result
+        for index, audio in enumerate(audios):
+            if results[index] is None:
+                started = time.perf_counter()
+                language, probability = self._languages_of(self._encode([audio[: int(WINDOW_S * SAMPLE_RATE)]], margin_s=None))[0]
+                text, segments = self._transcribe_long(audio, language)
+                elapsed = (time.perf_counter() - started) * 1000
+                results[index] = self._result(text, segments, language, probability, audio, elapsed)
+        return [r for r in results if r is not None]
+
+    def _transcribe_short(self, audios: list[np.ndarray]) -> list[Transcript | Exception]:
+        started = time.perf_counter()
+        features = self._encode(audios, margin_s=self.audio_ctx_margin_s)
+        languages = self._languages_of(features)
+        decoded = self._generate(features, [lang for lang, _ in languages], [a.size / SAMPLE_RATE for a in audios])
+        elapsed = (time.perf_counter() - started) * 1000
+        results: list[Transcript | Exception] = []
+        for audio, (language, probability), out in zip(audios, languages, decoded, strict=True):
+            duration_s = audio.size / SAMPLE_RATE
+            if out.no_speech_prob > NO_SPEECH_PROB and out.avg_logprob < LOW_LOGPROB:
+                results.append(self._result("", [], language, probability, audio, elapsed))
+                continue
+            text, segments = split_segments(out.tokens, self._tokenizer, duration_s=duration_s)
+            if compression_ratio(text) > MAX_COMPRESSION:  # a decoding loop: redo with the library's own path
+                again = time.perf_counter()
+                text, segments = self._transcribe_long(audio, language)
+                elapsed += (time.perf_counter() - again) * 1000
+            results.append(self._result(text, segments, language, probability, audio, elapsed))
+        return results
+
+    def _languages_of(self, features: Any) -> list[tuple[str, float]]:
+        """The most likely language of each clip (among ``languages`` when set) and its probability."""
+        chosen = []
+        for probs in self._detect(features):
+            if self.languages:
+                allowed = {code: p for code, p in probs.items() if code in self.languages} or probs
+                total = sum(allowed.values()) or 1.0
+                probs = {code: p / total for code, p in allowed.items()}
+            code = max(probs, key=probs.__getitem__)
+            chosen.append((code, float(probs[code])))
+        return chosen
+
+    def _result(
+        self, text: str, segments: list[Segment], language: str, probability: float, audio: np.ndarray, ms: float
+    ) -> Transcript | Exception:
+        if not text:
+            return NoSpeech("no words were recognised in the recording")
+        return Transcript(
+            text=text,
+            language=language,
+            language_probability=round(probability, 4),
+            segments=tuple(segments),
+            duration_s=round(audio.size / SAMPLE_RATE, 3),
+            timings_ms={"model": round(ms, 2), "total": round(ms, 2)},
+        )
+
+    def _finish(self, result: Transcript | Exception, started: float, name: str | None) -> Transcript:
+        if isinstance(result, Exception):
+            if name and getattr(result, "name", None) is None:
+                result.name = name  # type: ignore[attr-defined]
+            raise result
+        total = (time.perf_counter() - started) * 1000
+        audio_ms = total - result.timings_ms["total"]
+        return replace(result, timings_ms={"audio": round(audio_ms, 2), "model": result.timings_ms["model"], "total": round(total, 2)})
+
+    @property
+    @abstractmethod
+    def _tokenizer(self) -> Any:
+        """A tokenizer with ``eot``, ``timestamp_begin`` and ``decode``."""
+
+    @abstractmethod
+    def _encode(self, audios: list[np.ndarray], *, margin_s: float | None) -> Any:
+        """Encoder states for a batch, each note's window cut to its length plus ``margin_s`` (padded to the longest)."""
+
+    @abstractmethod
+    def _detect(self, features: Any) -> list[dict[str, float]]:
+        """Language code to probability for each clip of an encoded batch."""
+
+    @abstractmethod
+    def _generate(self, features: Any, languages: list[str], durations_s: list[float]) -> list[Decoded]:
+        """Decode an encoded batch with timestamps, each clip in its language, beam ``beam_size``."""
+
+    @abstractmethod
+    def _transcribe_long(self, audio: np.ndarray, language: str) -> tuple[str, list[Segment]]:
+        """Transcribe with the library's own sliding-window ``transcribe()`` (notes over 30 s, decoding loops)."""
+
+
+def max_new_tokens(duration_s: float) -> int:
+    """A cap on generated tokens for a note, generous for fast speech, that stops a decoding loop early."""
+    return min(440, int(20 * duration_s) + 24)
