@@ -22,7 +22,8 @@ from bot.messages import ConversationRef, Message, Reply
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Message], Awaitable[Reply]]
+Handler = Callable[[Message], Awaitable[Reply | None]]
+"""Answers a message; None means no bot reply (a human operator owns the conversation)."""
 
 
 class ReplySink(Protocol):
@@ -71,6 +72,13 @@ class Runtime:
     def register(self, channel: str, sink: ReplySink) -> None:
         """Route replies for ``channel`` to ``sink`` (normally the adapter itself)."""
         self._sinks[channel] = sink
+
+    async def deliver(self, conversation: ConversationRef, reply: Reply) -> None:
+        """Send ``reply`` into ``conversation`` outside a turn (an operator's answer from the handoff desk)."""
+        sink = self._sinks.get(conversation.channel)
+        if sink is None:
+            raise LookupError(f"no adapter registered for channel {conversation.channel!r}")
+        await sink.send(conversation, reply)
 
     async def dispatch(self, message: Message) -> None:
         """Queue ``message`` behind earlier ones of its conversation; waits while that queue is full."""
@@ -159,6 +167,8 @@ class Runtime:
             self.turns_failed += 1
         else:
             self.turns_done += 1
+        if reply is None:
+            return
         try:
             await sink.send(message.conversation, reply)
         except Exception:
