@@ -146,9 +146,9 @@ class WebChatAdapter(Adapter):
                 return
             verdict = guard.admit()
             if verdict is Verdict.CLOSE:
+                log.warning("web chat %s: closing a connection flooding past the hard cap", conversation)
                 await send_frame(ws, error_frame("Too many messages: this connection is closed. Reload to continue."))
                 await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"too many messages")
-                log.warning("web chat %s: closed a connection flooding past the hard cap", conversation)
                 return
             if verdict is Verdict.REFUSE:
                 await send_frame(ws, error_frame(_SLOW_DOWN))

@@ -116,6 +116,8 @@ def _upload_frame(frame: dict[str, Any], client_id: str, limits: ChatLimits, *, 
     if len(encoded) // 4 * 3 > limits.max_upload_bytes + 2:
         raise FrameError(f"The {what} is too large: the limit is {_mib(limits.max_upload_bytes)}.")
     try:
+        if len(encoded) % 4:
+            raise ValueError("base64 length is not a multiple of 4")
         data = base64.b64decode(encoded.encode("ascii", errors="replace"), validate=True)
     except (binascii.Error, ValueError):
         raise FrameError(f"The {what} could not be read: its data is not valid base64.") from None
