@@ -1,0 +1,221 @@
+"""Building, saving and loading a knowledge-base index directory, with incremental re-encoding.
+
+Layout of ``out``: ``CURRENT`` names the live version folder (``v-<id>/``) holding ``manifest.json``,
+``chunks.jsonl``, ``vectors.npy``, ``dense.faiss`` and ``bm25/``. A build writes a new version folder and
+then replaces ``CURRENT`` atomically, so a failed build leaves the previous index in place and readable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kb.chunks import Chunk
+from kb.dense import DenseIndex, Kind
+from kb.encoders import Encoder
+from kb.errors import BadSourceFormat, CorruptIndex, EncoderMismatch, IndexNotFound
+from kb.lexical import LexicalIndex
+from kb.progress import encode_with_progress
+from kb.search import KnowledgeBase
+from kb.sources import load_source
+from kb.textio import DEFAULT_MAX_BYTES, read_text
+
+FORMAT = 1
+_FILES = ("manifest.json", "chunks.jsonl", "vectors.npy", "dense.faiss", "bm25")
+
+
+def fingerprint(sources: Sequence[Path], *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, str]:
+    """SHA-256 of each source's text, keyed by its resolved path (what decides whether to rebuild)."""
+    return {
+        str(Path(path).resolve()): hashlib.sha256(read_text(Path(path), max_bytes=max_bytes).encode()).hexdigest()
+        for path in sources
+    }
+
+
+def build_index(
+    sources: Sequence[Path],
+    *,
+    out: Path,
+    encoder: Encoder,
+    kind: Kind = "auto",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: bool = True,
+) -> KnowledgeBase:
+    """Load ``sources``, encode what is new, index it and publish it at ``out``; returns the knowledge base.
+
+    Chunks whose text is unchanged since the index at ``out`` (same encoder) reuse their stored vectors.
+    Raises a ``SourceError`` naming the file at fault; ``out`` then still serves the previous index.
+    """
+    out = Path(out)
+    hashes = fingerprint(sources, max_bytes=max_bytes)
+    chunks: list[Chunk] = []
+    owner: dict[str, Path] = {}
+    for path in sources:
+        for chunk in load_source(Path(path), max_bytes=max_bytes):
+            if chunk.id in owner:
+                raise BadSourceFormat(f"chunk id {chunk.id!r} appears in both {owner[chunk.id]} and {path}", path=path)
+            owner[chunk.id] = Path(path)
+            chunks.append(chunk)
+    vectors = _vectors(chunks, encoder, _previous_vectors(out, encoder), progress=progress)
+    knowledge = KnowledgeBase.from_chunks(chunks, encoder, vectors=vectors, kind=kind)
+    manifest = {
+        "format": FORMAT,
+        "encoder": encoder.name,
+        "dim": int(encoder.dim),
+        "index": knowledge.dense.kind,
+        "chunks": len(chunks),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "documents": [{"path": path, "sha256": digest} for path, digest in hashes.items()],
+    }
+    _publish(out, knowledge, vectors, manifest)
+    return knowledge
+
+
+def _text_hash(chunk: Chunk) -> str:
+    return hashlib.sha1(chunk.search_text.encode()).hexdigest()
+
+
+def _previous_vectors(out: Path, encoder: Encoder) -> dict[str, np.ndarray]:
+    """Stored vectors of the live index at ``out`` by chunk-text hash, when built with the same encoder."""
+    try:
+        folder = _live_folder(out)
+        manifest = _read_manifest(folder)
+        if manifest.get("encoder") != encoder.name or manifest.get("dim") != encoder.dim:
+            return {}
+        vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+        rows = _read_chunks(folder)
+    except (IndexNotFound, CorruptIndex, OSError, ValueError):
+        return {}
+    return {_text_hash(chunk): np.asarray(vectors[n]) for n, chunk in enumerate(rows) if n < len(vectors)}
+
+
+def _vectors(chunks: list[Chunk], encoder: Encoder, previous: dict[str, np.ndarray], *, progress: bool) -> np.ndarray:
+    vectors = np.zeros((len(chunks), encoder.dim), dtype=np.float32)
+    missing = []
+    for n, chunk in enumerate(chunks):
+        stored = previous.get(_text_hash(chunk))
+        if stored is None:
+            missing.append(n)
+        else:
+            vectors[n] = stored
+    if missing:
+        encode = getattr(encoder, "encode_documents", encoder.encode)
+        fresh = encode_with_progress(encode, [chunks[n].search_text for n in missing], show=progress)
+        vectors[missing] = fresh
+    return vectors
+
+
+def _publish(out: Path, knowledge: KnowledgeBase, vectors: np.ndarray, manifest: dict[str, Any]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="v-", dir=out))
+    try:
+        with (folder / "chunks.jsonl").open("w", encoding="utf-8") as handle:
+            for chunk in knowledge.chunks:
+                handle.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
+        np.save(folder / "vectors.npy", vectors)
+        knowledge.dense.save(folder / "dense.faiss")
+        knowledge.lexical.save(folder / "bm25")
+        (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        pointer = out / f".CURRENT.{os.getpid()}"
+        pointer.write_text(folder.name, encoding="utf-8")
+        os.replace(pointer, out / "CURRENT")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    for stale in out.glob("v-*"):
+        if stale.name != folder.name:
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _current_name(out: Path) -> str | None:
+    try:
+        return (out / "CURRENT").read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def _live_folder(path: Path) -> Path:
+    """The version folder an index path points at (``path`` itself if it holds a manifest)."""
+    if (path / "manifest.json").is_file():
+        return path
+    name = _current_name(path)
+    if name is None or not (path / name / "manifest.json").is_file():
+        raise IndexNotFound(f"no knowledge-base index at {path}: build one with `kefu kb build`", path=path)
+    return path / name
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise CorruptIndex(f"knowledge-base index {folder} has an unreadable manifest: {error}", path=folder) from error
+    if manifest.get("format") != FORMAT:
+        raise CorruptIndex(f"knowledge-base index {folder} has format {manifest.get('format')}, expected {FORMAT}", path=folder)
+    return manifest
+
+
+def _read_chunks(folder: Path) -> list[Chunk]:
+    with (folder / "chunks.jsonl").open(encoding="utf-8") as handle:
+        return [Chunk.from_dict(json.loads(line)) for line in handle if line.strip()]
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest of the index at ``path`` (for ``kefu kb stats`` without loading an encoder)."""
+    return _read_manifest(_live_folder(Path(path)))
+
+
+def load_index(path: Path, *, encoder: Encoder | None, device: str = "auto") -> KnowledgeBase:
+    """The knowledge base saved at ``path``; refuses one built with an encoder other than ``encoder``.
+
+    ``encoder=None`` skips the check (statistics only; ``search_text`` then cannot encode).
+    """
+    folder = _live_folder(Path(path))
+    manifest = _read_manifest(folder)
+    if encoder is not None and (manifest.get("encoder") != encoder.name or manifest.get("dim") != encoder.dim):
+        raise EncoderMismatch(
+            f"knowledge-base index {path} was built with encoder {manifest.get('encoder')!r} "
+            f"(dim {manifest.get('dim')}), but the configured encoder is {encoder.name!r} (dim {encoder.dim}); "
+            "rebuild it with `kefu kb build`",
+            path=path,
+        )
+    missing = [name for name in _FILES if not (folder / name).exists()]
+    if missing:
+        raise CorruptIndex(f"knowledge-base index {folder} is missing {', '.join(missing)}", path=folder)
+    try:
+        chunks = _read_chunks(folder)
+        vectors = np.load(folder / "vectors.npy")
+        dense = DenseIndex.load(folder / "dense.faiss", vectors, device=device)
+        lexical = LexicalIndex.load(folder / "bm25", len(chunks))
+    except (OSError, ValueError, KeyError, RuntimeError) as error:
+        raise CorruptIndex(f"knowledge-base index {folder} cannot be read: {error}", path=folder) from error
+    if len(chunks) != len(vectors) or len(chunks) != manifest.get("chunks"):
+        raise CorruptIndex(f"knowledge-base index {folder} is inconsistent: chunk and vector counts differ", path=folder)
+    return KnowledgeBase(chunks, dense, lexical, encoder_name=manifest["encoder"], encoder=encoder)
+
+
+def open_or_build(
+    sources: Sequence[Path], *, cache_dir: Path, encoder: Encoder, max_bytes: int = DEFAULT_MAX_BYTES, progress: bool = False
+) -> KnowledgeBase:
+    """The index of ``sources`` cached in ``cache_dir``: loaded when sources and encoder are unchanged, else rebuilt."""
+    cache_dir = Path(cache_dir)
+    try:
+        manifest = read_manifest(cache_dir)
+    except (IndexNotFound, CorruptIndex):
+        manifest = None
+    if manifest is not None and manifest.get("encoder") == encoder.name and manifest.get("dim") == encoder.dim:
+        cached = {doc["path"]: doc["sha256"] for doc in manifest.get("documents", [])}
+        if cached == fingerprint(sources, max_bytes=max_bytes):
+            try:
+                return load_index(cache_dir, encoder=encoder)
+            except CorruptIndex:
+                pass
+    return build_index(sources, out=cache_dir, encoder=encoder, max_bytes=max_bytes, progress=progress)

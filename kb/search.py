@@ -1,0 +1,205 @@
+"""The knowledge base: chunks with a dense (FAISS) and a lexical (BM25) index, searched by rank fusion."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+from kb.chunks import Chunk, Hit
+from kb.dense import DenseIndex, Kind
+from kb.encoders import Encoder
+from kb.lexical import LexicalIndex
+
+Mode = Literal["hybrid", "dense", "bm25"]
+RRF_K = 60
+"""The reciprocal-rank-fusion constant of Cormack et al. (2009), used as published, not tuned here."""
+CANDIDATES = 50
+"""How deep each retriever's list goes before fusion."""
+MIN_DENSE_SCORE = 0.35
+"""Recommended floor on a top hit's ``metadata["dense_score"]`` (cosine, USE multilingual) below which
+the knowledge base has nothing relevant; derived on a dev split, not the test set (docs/kb.md)."""
+
+
+class KnowledgeBase:
+    """Hybrid search over chunks. Thread-safe for concurrent searches once built (read-only).
+
+        kb = KnowledgeBase.from_chunks(chunks, encoder)
+        hits = kb.search(["我的快递到哪了"], encoder.encode(["我的快递到哪了"]), k=5, filters=[{"language": "zh"}])
+    """
+
+    def __init__(
+        self,
+        chunks: Sequence[Chunk],
+        dense: DenseIndex,
+        lexical: LexicalIndex,
+        *,
+        encoder_name: str,
+        encoder: Encoder | None = None,
+    ) -> None:
+        self.chunks = list(chunks)
+        self.dense = dense
+        self.lexical = lexical
+        self.encoder_name = encoder_name
+        self.encoder = encoder
+        self._metadata = [chunk.metadata for chunk in self.chunks]
+        self._masks: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def from_chunks(
+        cls, chunks: Sequence[Chunk], encoder: Encoder, *, vectors: np.ndarray | None = None, kind: Kind = "auto"
+    ) -> KnowledgeBase:
+        """An in-memory knowledge base; ``vectors`` (one row per chunk) skips encoding when given."""
+        if vectors is None:
+            encode = getattr(encoder, "encode_documents", encoder.encode)
+            vectors = encode([chunk.search_text for chunk in chunks])
+        dense = DenseIndex.build(vectors.reshape(len(chunks), encoder.dim), kind=kind)
+        lexical = LexicalIndex.build([chunk.search_text for chunk in chunks])
+        return cls(chunks, dense, lexical, encoder_name=encoder.name, encoder=encoder)
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    @property
+    def dim(self) -> int:
+        return int(self.dense.vectors.shape[1])
+
+    def search(
+        self,
+        texts: Sequence[str],
+        vectors: np.ndarray,
+        *,
+        k: int = 5,
+        filters: Sequence[Mapping[str, Any] | None] | None = None,
+    ) -> list[list[Hit]]:
+        """Hybrid search (dense + BM25, reciprocal-rank fusion), one list of up to ``k`` hits per query.
+
+        ``vectors`` are the queries' encodings by the encoder the index was built with; ``filters`` has
+        one mapping (or None) per query, e.g. ``{"language": "zh"}``, ``{"tags": ["returns"]}``.
+        """
+        return self.retrieve(texts, vectors, k=k, filters=filters, mode="hybrid")
+
+    def search_text(
+        self, query: str, *, k: int = 5, filters: Mapping[str, Any] | None = None, mode: Mode = "hybrid"
+    ) -> list[Hit]:
+        """Search one query, encoding it with this knowledge base's encoder."""
+        if self.encoder is None:
+            raise RuntimeError("this knowledge base was loaded without an encoder; pass vectors to search()")
+        return self.retrieve([query], self.encoder.encode([query]), k=k, filters=[filters], mode=mode)[0]
+
+    def retrieve(
+        self,
+        texts: Sequence[str],
+        vectors: np.ndarray,
+        *,
+        k: int = 5,
+        filters: Sequence[Mapping[str, Any] | None] | None = None,
+        mode: Mode = "hybrid",
+    ) -> list[list[Hit]]:
+        """``search`` with a choice of retriever: ``hybrid``, ``dense`` only or ``bm25`` only (for evaluation)."""
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1) if len(texts) else vectors
+        if len(texts) and vectors.shape[1] != self.dim:
+            raise ValueError(f"query vectors have {vectors.shape[1]} dimensions, the index {self.dim}")
+        filters = list(filters) if filters is not None else [None] * len(texts)
+        if len(filters) != len(texts):
+            raise ValueError(f"{len(filters)} filters for {len(texts)} queries: give one (or None) per query")
+        if not self.chunks or k <= 0:
+            return [[] for _ in texts]
+        masks = [self._mask(spec) for spec in filters]
+        depth = max(k, CANDIDATES)
+        dense_lists = self._dense_lists(vectors, masks, depth) if mode != "bm25" else [{} for _ in texts]
+        results = []
+        for text, vector, mask, dense_ranked in zip(texts, vectors, masks, dense_lists, strict=True):
+            lexical_ranked: dict[int, tuple[int, float]] = {}
+            if mode != "dense":
+                scores, ids = self.lexical.search(text, depth, allowed=mask)
+                lexical_ranked = {int(i): (rank, float(s)) for rank, (s, i) in enumerate(zip(scores, ids), start=1)}
+            results.append(self._fuse(vector, dense_ranked, lexical_ranked, k, mode))
+        return results
+
+    def _dense_lists(self, vectors: np.ndarray, masks: list[np.ndarray | None], depth: int) -> list[dict[int, tuple[int, float]]]:
+        lists: list[dict[int, tuple[int, float]]] = [{} for _ in masks]
+        unfiltered = [n for n, mask in enumerate(masks) if mask is None]
+        if unfiltered:
+            scores, ids = self.dense.search(vectors[unfiltered], depth)
+            for n, row_scores, row_ids in zip(unfiltered, scores, ids, strict=True):
+                lists[n] = _ranked(row_scores, row_ids)
+        for n, mask in enumerate(masks):
+            if mask is not None:
+                scores, ids = self.dense.search(vectors[n : n + 1], depth, allowed=mask)
+                lists[n] = _ranked(scores[0], ids[0])
+        return lists
+
+    def _fuse(
+        self,
+        vector: np.ndarray,
+        dense: dict[int, tuple[int, float]],
+        lexical: dict[int, tuple[int, float]],
+        k: int,
+        mode: Mode,
+    ) -> list[Hit]:
+        fused: dict[int, float] = {}
+        for ranked, weight in ((dense, 1.0), (lexical, 1.0)):
+            for i, (rank, _) in ranked.items():
+                fused[i] = fused.get(i, 0.0) + weight / (RRF_K + rank)
+        if mode == "dense":
+            fused = {i: score for i, (_, score) in dense.items()}
+        elif mode == "bm25":
+            fused = {i: score for i, (_, score) in lexical.items()}
+        best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+        hits = []
+        for i, score in best:
+            chunk = self.chunks[i]
+            metadata = dict(self._metadata[i])
+            metadata.update(
+                dense_score=float(self.dense.vectors[i] @ vector),
+                dense_rank=dense[i][0] if i in dense else None,
+                bm25_score=lexical[i][1] if i in lexical else 0.0,
+                bm25_rank=lexical[i][0] if i in lexical else None,
+            )
+            hits.append(Hit(id=chunk.id, title=chunk.title, text=chunk.text, score=float(score), metadata=metadata))
+        return hits
+
+    def _mask(self, spec: Mapping[str, Any] | None) -> np.ndarray | None:
+        """Boolean mask of chunks matching every key of ``spec`` (a list value matches any of its items)."""
+        if not spec:
+            return None
+        key = repr(sorted((name, str(value)) for name, value in spec.items()))
+        if key not in self._masks:
+            self._masks[key] = np.fromiter((_matches(meta, spec) for meta in self._metadata), dtype=bool, count=len(self))
+        return self._masks[key]
+
+    def stats(self) -> dict[str, Any]:
+        """Counts by source, kind and language, and the index's shape, for ``kefu kb stats``."""
+        def count(field: str) -> dict[str, int]:
+            counts: dict[str, int] = {}
+            for meta in self._metadata:
+                counts[str(meta[field])] = counts.get(str(meta[field]), 0) + 1
+            return dict(sorted(counts.items()))
+
+        return {
+            "chunks": len(self),
+            "encoder": self.encoder_name,
+            "dim": self.dim,
+            "index": self.dense.kind,
+            "sources": count("source"),
+            "kinds": count("kind"),
+            "languages": count("language"),
+        }
+
+
+def _ranked(scores: np.ndarray, ids: np.ndarray) -> dict[int, tuple[int, float]]:
+    return {int(i): (rank, float(s)) for rank, (s, i) in enumerate(zip(scores, ids), start=1) if i >= 0}
+
+
+def _matches(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> bool:
+    for name, wanted in spec.items():
+        if wanted is None:
+            continue
+        wanted_set = {str(v) for v in wanted} if isinstance(wanted, list | tuple | set | frozenset) else {str(wanted)}
+        have = metadata.get(name)
+        have_set = {str(v) for v in have} if isinstance(have, list | tuple) else {str(have)}
+        if not wanted_set & have_set:
+            return False
+    return True
