@@ -151,6 +151,10 @@ class SessionHub:
         session = self._sessions.get(session_id)
         return min(session.seq - session.delivered, len(session.recent)) if session else 0
 
+    def __len__(self) -> int:
+        """Sessions currently remembered."""
+        return len(self._sessions)
+
     def sockets(self) -> list[web.WebSocketResponse]:
         """Every open socket (for shutdown)."""
         return [ws for session in self._sessions.values() for ws in session.sockets]

@@ -1,0 +1,99 @@
+"""The web chat's pieces on their own: text cleaning and frame decoding (fuzzed), the flood guard, the session hub."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adapters.web.flood import FloodGuard, FloodLimit, Verdict
+from adapters.web.frames import ChatLimits, FrameError, Inbound, clean_text, decode_frame
+from adapters.web.sessions import SessionHub
+
+LIMITS = ChatLimits(max_text_chars=50, max_upload_bytes=64, voice=True, photo=True)
+
+
+@given(st.text())
+def test_clean_text_leaves_no_control_characters(text: str) -> None:
+    cleaned = clean_text(text)
+    assert all(ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs") for ch in cleaned)
+    assert cleaned == cleaned.strip()
+    cleaned.encode("utf-8")
+
+
+@settings(max_examples=200)
+@given(st.one_of(st.binary(max_size=300), st.text(max_size=300)))
+def test_any_payload_decodes_or_is_refused_clearly(data: bytes | str) -> None:
+    try:
+        inbound = decode_frame(data, limits=LIMITS)
+    except FrameError as error:
+        assert str(error)
+    else:
+        assert isinstance(inbound, Inbound)
+
+
+frames = st.fixed_dictionaries(
+    {"type": st.sampled_from(["message", "voice", "photo", "button", "other"])},
+    optional={
+        "text": st.one_of(st.text(max_size=80), st.integers(), st.none()),
+        "data": st.one_of(st.text(alphabet="QUJDRA=+/!\n ", max_size=120), st.integers()),
+        "mime": st.sampled_from(["audio/webm", "image/png", "text/plain", "", None, 3]),
+        "payload": st.one_of(st.text(max_size=20), st.lists(st.integers())),
+        "id": st.one_of(st.text(max_size=5), st.floats()),
+        "name": st.one_of(st.text(max_size=10), st.booleans()),
+    },
+)
+
+
+@settings(max_examples=200)
+@given(frames)
+def test_any_json_frame_decodes_within_limits_or_is_refused(frame: dict) -> None:
+    try:
+        inbound = decode_frame(json.dumps(frame), limits=LIMITS)
+    except FrameError as error:
+        assert str(error)
+        return
+    assert len(inbound.text) <= LIMITS.max_text_chars
+    assert inbound.text or inbound.payload or inbound.attachment
+    if inbound.attachment is not None:
+        assert 0 < (inbound.attachment.size or 0) <= LIMITS.max_upload_bytes
+
+
+def test_flood_guard_refills_at_its_rate_and_closes_past_the_hard_cap() -> None:
+    now = [0.0]
+    guard = FloodGuard(FloodLimit(rate_per_s=2.0, burst=2, hard_cap=3), clock=lambda: now[0])
+    assert [guard.admit() for _ in range(4)] == [Verdict.ACCEPT, Verdict.ACCEPT, Verdict.REFUSE, Verdict.REFUSE]
+    now[0] += 0.5
+    assert guard.admit() is Verdict.ACCEPT
+    assert [guard.admit() for _ in range(3)] == [Verdict.REFUSE, Verdict.REFUSE, Verdict.CLOSE]
+
+
+def test_flood_guard_forgives_refusals_over_time() -> None:
+    now = [0.0]
+    guard = FloodGuard(FloodLimit(rate_per_s=1.0, burst=1, hard_cap=2), clock=lambda: now[0])
+    assert [guard.admit() for _ in range(3)] == [Verdict.ACCEPT, Verdict.REFUSE, Verdict.REFUSE]
+    now[0] += 10.0
+    assert [guard.admit() for _ in range(3)] == [Verdict.ACCEPT, Verdict.REFUSE, Verdict.REFUSE]
+    assert guard.admit() is Verdict.CLOSE
+
+
+async def test_hub_forgets_idle_sessions_but_keeps_undelivered_replies() -> None:
+    now = [0.0]
+    hub = SessionHub(max_pending=5, max_sessions=100, idle_ttl_s=60.0, clock=lambda: now[0])
+    await hub.deliver("idle-session", {"type": "typing"}, keep=False)
+    await hub.deliver("waiting-session", {"type": "reply", "text": "x"}, keep=True)
+    assert len(hub) == 2
+    now[0] += 61.0
+    await hub.deliver("new-session", {"type": "typing"}, keep=False)
+    assert len(hub) == 2 and hub.undelivered("waiting-session") == 1
+
+
+async def test_hub_makes_room_past_max_sessions_oldest_first(caplog) -> None:
+    hub = SessionHub(max_pending=5, max_sessions=2)
+    for name in ("first", "second", "third"):
+        await hub.deliver(name, {"type": "reply", "text": name}, keep=True)
+    assert len(hub) == 2
+    assert (hub.undelivered("first"), hub.undelivered("second"), hub.undelivered("third")) == (0, 1, 1)
+    assert "forgot session first with 1 undelivered replies" in caplog.text
