@@ -24,7 +24,11 @@ from pydantic_settings import (
 from bot.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = "kefu.toml"
-_SECRET_FIELDS = {"telegram": ("token", "webhook_secret"), "slack": ("bot_token", "signing_secret", "app_token")}
+_SECRET_FIELDS = {
+    "telegram": ("token", "webhook_secret"),
+    "slack": ("bot_token", "signing_secret", "app_token"),
+    "generation": ("api_key",),
+}
 _PLAIN_ENV_ALIASES = {
     "TELEGRAM_BOT_TOKEN": ("telegram", "token"),
     "SLACK_BOT_TOKEN": ("slack", "bot_token"),
@@ -66,6 +70,14 @@ class StoreSettings(BaseModel):
     """``sqlite:///path`` (default: ``<data_dir>/kefu.sqlite3``) or ``redis://host:port/db``."""
     history_turns: int = 10
     retention_days: int = 90
+    order_backend: Literal["demo", "http"] = "demo"
+    """``demo``: orders in the store's SQLite file, seeded from ``orders_file``; ``http``: the shop's API at ``orders_url``."""
+    orders_file: Path | None = None
+    """``orders.json`` that seeds the demo order backend; default: the bundled demo store's."""
+    orders_url: str | None = None
+    """Base URL of the shop's order API (``GET /orders/{id}``, ``POST /orders/{id}/returns``)."""
+    outbox_poll_s: float = 2.0
+    """How often the running bot delivers operator replies queued by ``kefu handoff reply``."""
 
 
 class KbSettings(BaseModel):
@@ -100,6 +112,10 @@ class GenerationSettings(BaseModel):
     model: str | None = None
     api_key: SecretStr | None = None
     timeout_s: float = 20.0
+    retries: int = 1
+    """Extra tries after a timeout, a connection error or a 5xx, before the grounded fallback answers."""
+    stream: bool = False
+    max_tokens: int = 300
 
 
 class IntentSettings(BaseModel):
@@ -124,6 +140,8 @@ class PipelineSettings(BaseModel):
 class ShopSettings(BaseModel):
     name: str = "Lumen & Loom"
     hours: str = "Mon-Fri 9:00-18:00 (UTC+8)"
+    handoff_after_unsure: int = 2
+    """Unsure turns in a row after which the bot hands the conversation to a person."""
 
 
 class Settings(BaseSettings):
