@@ -1,0 +1,270 @@
+"""Inbound Telegram updates as ``bot.messages.Message``: the aiogram router, albums, duplicates, buttons.
+
+Imported only when the adapter starts (it imports aiogram). Messages of one chat are dispatched in
+the order Telegram sent them; an album (one update per photo sharing a ``media_group_id``) becomes one
+``Message`` once no new photo of it has come for ``album_window_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import weakref
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.types import CallbackQuery, Update
+from aiogram.types import Message as TgMessage
+
+from adapters.base import Dispatch
+from adapters.telegram.feedback import Feedback, FeedbackHook
+from adapters.telegram.files import download
+from adapters.telegram.render import FEEDBACK_NO, FEEDBACK_YES, ButtonRows, CallbackCodec, human_button
+from adapters.telegram.texts import text
+from bot.messages import HUMAN_PAYLOAD, Attachment, ConversationRef, Message
+
+log = logging.getLogger(__name__)
+
+Notify = Callable[[int, str, ButtonRows], None]
+"""Sends the adapter's own short answer (greeting, polite refusal) to a chat, in the background."""
+
+
+class SeenIds:
+    """The last ``capacity`` update ids, to ignore Telegram's redeliveries."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._ids: OrderedDict[int, None] = OrderedDict()
+
+    def add(self, update_id: int) -> bool:
+        """Remember ``update_id``; False when it was already seen."""
+        if update_id in self._ids:
+            return False
+        self._ids[update_id] = None
+        if len(self._ids) > self._capacity:
+            self._ids.popitem(last=False)
+        return True
+
+    def discard(self, update_id: int) -> None:
+        self._ids.pop(update_id, None)
+
+
+@dataclass
+class _Album:
+    chat_id: int
+    deadline: float
+    messages: list[TgMessage] = field(default_factory=list)
+
+
+class Inbound:
+    """Turns aiogram events into ``Message``s for ``dispatch`` and answers what the core need not see."""
+
+    def __init__(self, *, bot: Bot, dispatch: Dispatch, notify: Notify, callbacks: CallbackCodec,
+                 on_feedback: FeedbackHook | None, max_download_bytes: int, album_window_s: float,
+                 seen: SeenIds) -> None:
+        self._bot = bot
+        self._dispatch_to_core = dispatch
+        self._notify = notify
+        self._callbacks = callbacks
+        self._on_feedback = on_feedback
+        self._max_download_bytes = max_download_bytes
+        self._album_window_s = album_window_s
+        self._seen = seen
+        self._albums: dict[str, _Album] = {}
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def router(self) -> Router:
+        router = Router(name="kefu-telegram")
+        router.message.register(self.on_message)
+        router.edited_message.register(self.on_edited)
+        router.callback_query.register(self.on_callback, F.data)
+        return router
+
+    async def skip_duplicates(self, handler: Callable[[Update, dict[str, Any]], Awaitable[Any]], update: Update,
+                              data: dict[str, Any]) -> Any:
+        """Outer update middleware: a redelivered ``update_id`` is ignored (forgotten again if handling fails)."""
+        if not self._seen.add(update.update_id):
+            log.info("telegram: ignoring duplicate update %s", update.update_id)
+            return UNHANDLED
+        try:
+            return await handler(update, data)
+        except BaseException:
+            self._seen.discard(update.update_id)
+            raise
+
+    async def on_message(self, message: TgMessage) -> None:
+        chat_id, language = message.chat.id, _language(message)
+        command = (message.text or "").split(maxsplit=1)[0].split("@")[0].lower() if message.text else ""
+        if command == "/start":
+            self._notify(chat_id, text("greeting", language), [[human_button(language, callbacks=self._callbacks)]])
+            return
+        if command == "/human":
+            await self._dispatch(self._to_message(message, text=message.text or "", payload=HUMAN_PAYLOAD))
+            return
+        attachments = self._attachments(message)
+        if attachments is None:
+            self._notify(chat_id, text("unsupported", language), [])
+            return
+        if message.media_group_id:
+            self._add_to_album(message)
+            return
+        await self._dispatch(self._to_message(message, text=message.text or message.caption or "",
+                                              attachments=attachments))
+
+    async def on_edited(self, message: TgMessage) -> None:
+        self._notify(message.chat.id, text("edited", _language(message)), [])
+
+    async def on_callback(self, query: CallbackQuery) -> None:
+        """Feedback is recorded, a quick reply is dispatched; the query is always answered."""
+        data, language = query.data or "", query.from_user.language_code
+        answer = text("thanks", language) if data in (FEEDBACK_YES, FEEDBACK_NO) else None
+        try:
+            await query.answer(text=answer)
+        except Exception:
+            log.exception("telegram: answerCallbackQuery failed for %s", query.id)
+        source = query.message if isinstance(query.message, TgMessage) else None
+        chat_id = source.chat.id if source is not None else query.from_user.id
+        conversation = ConversationRef("telegram", str(chat_id))
+        if answer is not None:
+            await self._record_feedback(Feedback(conversation, str(query.from_user.id), data == FEEDBACK_YES,
+                                                 str(source.message_id) if source else "",
+                                                 (source.text or source.caption or "") if source else ""))
+            return
+        payload = self._callbacks.decode(data)
+        if payload is None:
+            log.warning("telegram: unknown or expired button data %r in chat %s", data, chat_id)
+            return
+        label = _button_label(source, data)
+        await self._dispatch(Message(conversation=conversation, user_id=str(query.from_user.id), text=label,
+                                     message_id=f"cb:{query.id}", language_hint=language, payload=payload))
+
+    async def flush_albums(self) -> None:
+        """Dispatch every album still being collected (at shutdown)."""
+        for media_group_id in list(self._albums):
+            await self._flush_album(media_group_id)
+
+    async def _record_feedback(self, feedback: Feedback) -> None:
+        log.info("telegram: feedback helpful=%s conversation=%s message=%s", feedback.helpful,
+                 feedback.conversation, feedback.message_id)
+        if self._on_feedback is None:
+            return
+        try:
+            await self._on_feedback(feedback)
+        except Exception:
+            log.exception("telegram: the feedback hook failed for %s", feedback.conversation)
+
+    async def _dispatch(self, message: Message) -> None:
+        """Dispatch in order per chat: a pending album of this chat goes first."""
+        chat_id = int(message.conversation.conversation_id)
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        async with lock:
+            for media_group_id, album in list(self._albums.items()):
+                if album.chat_id == chat_id:
+                    await self._send_album(self._albums.pop(media_group_id))
+            await self._dispatch_to_core(message)
+
+    def _add_to_album(self, message: TgMessage) -> None:
+        loop = asyncio.get_running_loop()
+        key = str(message.media_group_id)
+        album = self._albums.get(key)
+        if album is None:
+            album = self._albums[key] = _Album(chat_id=message.chat.id, deadline=0.0)
+            task = asyncio.create_task(self._album_timer(key))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        album.messages.append(message)
+        album.deadline = loop.time() + self._album_window_s
+
+    async def _album_timer(self, key: str) -> None:
+        loop = asyncio.get_running_loop()
+        while (album := self._albums.get(key)) is not None and loop.time() < album.deadline:
+            await asyncio.sleep(album.deadline - loop.time())
+        try:
+            await self._flush_album(key)
+        except Exception:
+            log.exception("telegram: dispatching album %s failed", key)
+
+    async def _flush_album(self, key: str) -> None:
+        album = self._albums.get(key)
+        if album is None:
+            return
+        lock = self._locks.setdefault(album.chat_id, asyncio.Lock())
+        async with lock:
+            if self._albums.pop(key, None) is not None:
+                await self._send_album(album)
+
+    async def _send_album(self, album: _Album) -> None:
+        messages = sorted(album.messages, key=lambda m: m.message_id)
+        attachments = tuple(a for m in messages for a in self._attachments(m) or ())
+        caption = next((m.caption for m in messages if m.caption), "")
+        await self._dispatch_to_core(self._to_message(messages[0], text=caption, attachments=attachments,
+                                                      album=len(messages)))
+
+    def _to_message(self, message: TgMessage, *, text: str, attachments: tuple[Attachment, ...] = (),
+                    payload: str | None = None, album: int = 0) -> Message:
+        sender = message.from_user
+        metadata: dict[str, Any] = {"chat_type": message.chat.type}
+        if sender is not None and sender.username:
+            metadata["username"] = sender.username
+        if album:
+            metadata["album_size"] = album
+        return Message(
+            conversation=ConversationRef("telegram", str(message.chat.id)),
+            user_id=str(sender.id if sender is not None else message.chat.id),
+            text=text,
+            attachments=attachments,
+            message_id=str(message.message_id),
+            language_hint=_language(message),
+            payload=payload,
+            timestamp=message.date.timestamp(),
+            metadata=metadata,
+        )
+
+    def _attachments(self, message: TgMessage) -> tuple[Attachment, ...] | None:
+        """The message's media as lazy attachments; ``()`` for plain text, None for what kefu cannot read."""
+        if message.voice:
+            v = message.voice
+            return (self._lazy("voice", v.file_id, v.mime_type or "audio/ogg", v.file_size, duration=v.duration),)
+        if message.audio:
+            a = message.audio
+            return (self._lazy("audio", a.file_id, a.mime_type or "audio/mpeg", a.file_size, name=a.file_name,
+                               duration=a.duration),)
+        if message.video_note:
+            n = message.video_note
+            return (self._lazy("voice", n.file_id, "video/mp4", n.file_size, name="video_note.mp4",
+                               duration=n.duration),)
+        if message.photo:
+            largest = max(message.photo, key=lambda s: (s.width * s.height, s.file_size or 0))
+            return (self._lazy("photo", largest.file_id, "image/jpeg", largest.file_size),)
+        if message.document:
+            d = message.document
+            mime = d.mime_type or ""
+            kind = "photo" if mime.startswith("image/") else "audio" if mime.startswith("audio/") else None
+            return (self._lazy(kind, d.file_id, mime, d.file_size, name=d.file_name),) if kind else None
+        return () if message.text else None
+
+    def _lazy(self, kind: Any, file_id: str, mime: str, size: int | None, *, name: str | None = None,
+              duration: float | None = None) -> Attachment:
+        fetch = functools.partial(download, self._bot, file_id, max_bytes=self._max_download_bytes)
+        return Attachment(kind=kind, fetch=fetch, mime_type=mime, size=size, filename=name,
+                          duration_s=float(duration) if duration is not None else None)
+
+
+def _language(message: TgMessage) -> str | None:
+    return message.from_user.language_code if message.from_user else None
+
+
+def _button_label(message: TgMessage | None, data: str) -> str:
+    """The label of the pressed button, which is what the user "said"."""
+    markup = message.reply_markup if message is not None else None
+    for row in getattr(markup, "inline_keyboard", None) or []:
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return ""
