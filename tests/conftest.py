@@ -1,0 +1,36 @@
+"""Fixtures shared across the suite: the demo store's engines, loaded once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.app import Components, load_components
+from bot.config import Settings, load_settings
+
+
+def require_tool(name: str) -> str:
+    """The path of a system tool the test needs; skip where it is missing, but fail in CI (which installs it)."""
+    path = shutil.which(name) or (name if Path(name).is_file() else None)
+    if path is None:
+        message = f"{name} is not installed (apt-get install it; .ci/run does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Default settings with a fresh data dir, so the demo index and intent model are built as on first run."""
+    data_dir = tmp_path_factory.mktemp("kefu-data")
+    return load_settings(data_dir=data_dir)
+
+
+@pytest.fixture(scope="session")
+def demo_components(demo_settings: Settings) -> Components:
+    """The real encoder, knowledge base and intent model of the demo store (no speech)."""
+    return load_components(demo_settings, speech=False)
