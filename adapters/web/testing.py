@@ -61,7 +61,10 @@ def answer_with(adapter: WebChatAdapter, respond: Respond) -> Dispatch:
 
 
 class ChatClient:
-    """One browser session's socket: send client frames, read server frames (JSON dicts)."""
+    """One browser session's socket: send client frames, read server frames (JSON dicts).
+
+    It is also the web chat's ``ChannelDriver`` for ``adapters.testing.contract`` (``say``, ``next_reply``).
+    """
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse, hello: dict[str, Any]) -> None:
         self.ws = ws
@@ -106,6 +109,11 @@ class ChatClient:
                 return frame
             if frame["type"] not in ("typing", "notice"):
                 raise AssertionError(f"expected a {kind} frame, got {frame!r}")
+
+    async def next_reply(self, *, timeout: float = 10.0) -> str:
+        """The text of the next reply (the contract suite's ``ChannelDriver``)."""
+        text: str = (await self.next_of("reply", timeout))["text"]
+        return text
 
     async def close(self) -> None:
         await self.ws.close()
