@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from adapters.base import Adapter, Dispatch
-from adapters.web.flood import FloodGuard, FloodLimit, Verdict
+from adapters.web.flood import DEFAULT_FLOOD_LIMIT, FloodGuard, FloodLimit, Verdict
 from adapters.web.frames import ChatLimits, FrameError, Inbound, decode_frame, error_frame, notice_frame, reply_frame
 from adapters.web.sessions import SessionHub, new_session_id, send_frame, valid_session_id
 from bot.errors import Overloaded, user_message
@@ -28,6 +28,7 @@ _CSP = (
     "media-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 _SLOW_DOWN = "You are sending messages too fast; please slow down and try again in a moment."
+_NOT_TAKEN = "Sorry, your message could not be taken just now; please try again."
 _BINARY = "Binary frames are not accepted; send JSON text frames (see the chat protocol)."
 
 
@@ -52,7 +53,7 @@ class WebChatAdapter(Adapter):
         max_upload_bytes: int = 20 * 1024 * 1024,
         speech_enabled: bool = False,
         vision_enabled: bool = False,
-        flood_limit: FloodLimit = FloodLimit(),
+        flood_limit: FloodLimit = DEFAULT_FLOOD_LIMIT,
         max_pending: int = 50,
         title: str = "Customer service · 客服",
         heartbeat_s: float = 30.0,
@@ -177,7 +178,7 @@ class WebChatAdapter(Adapter):
             shown = user_message(error)
             if shown is None:
                 log.exception("web chat %s: dispatch failed", message.conversation)
-            await send_frame(ws, error_frame(shown or "Sorry, your message could not be taken just now; please try again."))
+            await send_frame(ws, error_frame(shown or _NOT_TAKEN))
 
 
 def _message(conversation: ConversationRef, inbound: Inbound) -> Message:

@@ -20,6 +20,9 @@ class FloodLimit:
     """Refused frames (decaying at ``rate_per_s``) after which the connection is closed."""
 
 
+DEFAULT_FLOOD_LIMIT = FloodLimit()
+
+
 class Verdict(enum.Enum):
     ACCEPT = "accept"
     REFUSE = "refuse"

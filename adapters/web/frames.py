@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import BadInput
-from bot.messages import Attachment, Reply
+from bot.messages import Attachment, AttachmentKind, Reply
 
 CLIENT_FRAME_TYPES = ("message", "voice", "photo", "button")
 _MAX_ID_CHARS = 128
@@ -105,7 +105,9 @@ def _text_frame(frame: dict[str, Any], client_id: str, limits: ChatLimits) -> In
     return Inbound(text=text, client_id=client_id)
 
 
-def _upload_frame(frame: dict[str, Any], client_id: str, limits: ChatLimits, *, kind: str, mime_prefix: str) -> Inbound:
+def _upload_frame(
+    frame: dict[str, Any], client_id: str, limits: ChatLimits, *, kind: AttachmentKind, mime_prefix: str
+) -> Inbound:
     what = "voice note" if kind == "voice" else "photo"
     mime = _optional_str(frame, "mime", 100).strip().lower()
     if not mime.startswith(mime_prefix):
@@ -127,7 +129,7 @@ def _upload_frame(frame: dict[str, Any], client_id: str, limits: ChatLimits, *, 
         raise FrameError(f"The {what} is too large: the limit is {_mib(limits.max_upload_bytes)}.")
     name = clean_text(_optional_str(frame, "name", _MAX_NAME_CHARS)) or None
     caption = clean_text(_optional_str(frame, "text", limits.max_text_chars))
-    attachment = Attachment.from_bytes(kind, data, mime_type=mime, filename=name)  # type: ignore[arg-type]
+    attachment = Attachment.from_bytes(kind, data, mime_type=mime, filename=name)
     return Inbound(text=caption, attachment=attachment, client_id=client_id)
 
 

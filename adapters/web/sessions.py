@@ -97,7 +97,12 @@ class SessionHub:
                             session_id, session.seq - session.delivered, self._max_sessions)
 
     async def attach(
-        self, session_id: str, ws: web.WebSocketResponse, *, greeting: dict[str, Any], after: tuple[str, int] | None = None
+        self,
+        session_id: str,
+        ws: web.WebSocketResponse,
+        *,
+        greeting: dict[str, Any],
+        after: tuple[str, int] | None = None,
     ) -> None:
         """Send ``greeting`` (plus the session's ``epoch``), then the replies after ``after`` (default: undelivered).
 

@@ -76,7 +76,9 @@ async def web_chat_server() -> AsyncIterator[StartChat]:
     """Factory ``await web_chat_server(make_dispatch=None, **adapter_options) -> ChatServer``."""
     async with AsyncExitStack() as stack:
 
-        async def start(make_dispatch: Callable[[WebChatAdapter], Dispatch] | None = None, **options: Any) -> ChatServer:
+        async def start(
+            make_dispatch: Callable[[WebChatAdapter], Dispatch] | None = None, **options: Any
+        ) -> ChatServer:
             adapter = WebChatAdapter(**options)
             inner = make_dispatch(adapter) if make_dispatch else answer_with(adapter, reverse_responder)
             server = ChatServer(url="", adapter=adapter)

@@ -72,7 +72,8 @@ async def test_enabled_photo_upload_is_size_checked_then_sent(web_chat_server, b
     await page.set_input_files("#photo", files=[{"name": "big.png", "mimeType": "image/png", "buffer": b"x" * 2001}])
     await expect(page.locator(".msg.error").last).to_contain_text("It was not sent")
     await page.fill("#input", "is this in stock?")
-    await page.set_input_files("#photo", files=[{"name": "shoe.png", "mimeType": "image/png", "buffer": b"\x89PNG" * 100}])
+    shoe = {"name": "shoe.png", "mimeType": "image/png", "buffer": b"\x89PNG" * 100}
+    await page.set_input_files("#photo", files=[shoe])
     answer = page.locator(".msg.bot").last
     await expect(answer.locator(".answer")).to_have_text("got a photo of 400 bytes")
     await expect(answer.locator(".quote")).to_have_text("📷 what you said")

@@ -9,7 +9,9 @@ import pytest
 
 from bot.messages import ConversationRef, QuickReply, Reply, Source
 
-REPLY_KEYS = {"type", "text", "language", "sources", "quick_replies", "escalated", "quote", "intent", "confidence", "seq"}
+REPLY_KEYS = {
+    "type", "text", "language", "sources", "quick_replies", "escalated", "quote", "intent", "confidence", "seq"
+}
 
 
 async def test_page_and_assets_are_served(web_chat_server) -> None:
