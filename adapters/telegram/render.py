@@ -91,16 +91,18 @@ def _source_html(source: Source) -> str:
 
 def render_reply(reply: Reply, *, callbacks: CallbackCodec) -> Rendered:
     """Chunks (quote above the first, sources under the last) and button rows for ``reply``."""
+    if not reply.text.strip():
+        raise ValueError("an empty reply cannot be sent to Telegram")
     head = f"<i>{html.escape(_shorten(reply.quote, MAX_QUOTE_CHARS), quote=False)}</i>" if reply.quote else ""
     sources = [_source_html(s) for s in reply.sources[:MAX_SOURCES]]
     tail = f"{text('sources', reply.language)}: " + " · ".join(sources) if sources else ""
     reserve = utf16_len(head) + utf16_len(tail) + 4
-    chunks = split_text(reply.text, limit=MAX_MESSAGE_CHARS - reserve) or [""]
+    chunks = split_text(reply.text, limit=MAX_MESSAGE_CHARS - reserve)
     if head:
         chunks[0] = f"{head}\n\n{chunks[0]}".rstrip()
     if tail:
         chunks[-1] = f"{chunks[-1]}\n\n{tail}".lstrip()
-    return Rendered(chunks=[c for c in chunks if c], buttons=reply_buttons(reply, callbacks=callbacks))
+    return Rendered(chunks=chunks, buttons=reply_buttons(reply, callbacks=callbacks))
 
 
 def reply_buttons(reply: Reply, *, callbacks: CallbackCodec) -> ButtonRows:

@@ -12,6 +12,7 @@ import logging
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 import aiohttp
@@ -143,8 +144,8 @@ class FakeTelegram(MethodsMixin):
 
     def fail_next(self, method: str, *, status: int = 500, times: int = 1, retry_after: int | None = None,
                   hang_s: float | None = None) -> None:
-        """Make the next ``times`` calls of ``method`` fail: ``status`` 429 (with ``retry_after``) or 5xx,
-        or hang ``hang_s`` seconds (the client times out) and then answer 504 without doing anything."""
+        """Make the next ``times`` calls of ``method`` fail: ``status`` 429 (with ``retry_after``), 5xx, 403
+        (the user blocked the bot), or hang ``hang_s`` seconds (the client times out) and then answer 504 without doing anything."""
         if status == 429 and retry_after is None:
             retry_after = 1
         for _ in range(times):
@@ -234,7 +235,8 @@ class FakeTelegram(MethodsMixin):
             if fault.status == 429:
                 return p.error(429, f"Too Many Requests: retry after {fault.retry_after}",
                                retry_after=fault.retry_after)
-            return p.error(fault.status, "Internal Server Error")
+            blocked = "Forbidden: bot was blocked by the user"
+            return p.error(fault.status, blocked if fault.status == 403 else HTTPStatus(fault.status).phrase)
         handler = self.handlers.get(method.lower())
         if handler is None:
             return p.error(404, "Not Found")

@@ -1,0 +1,98 @@
+"""Adapter set-up: configuration errors, refused tokens, lazy aiogram import, download caps, lifecycle."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from adapters.telegram import TelegramAdapter
+from adapters.telegram.files import BOT_API_DOWNLOAD_CAP, LOCAL_SERVER_DOWNLOAD_CAP, download_cap
+from adapters.testing.telegram import FakeTelegram
+from bot.errors import ConfigError, InputTooLarge
+from bot.messages import Message
+
+
+@pytest.mark.parametrize(
+    ("options", "complaint"),
+    [
+        ({"token": "not-a-token"}, "<digits>:<text>"),
+        ({"token": "1:a", "mode": "websocket"}, "'polling' or 'webhook'"),
+        ({"token": "1:a", "mode": "webhook", "webhook_secret": "s"}, "WEBHOOK_URL"),
+        ({"token": "1:a", "mode": "webhook", "webhook_url": "https://x/telegram/webhook"}, "WEBHOOK_SECRET"),
+        ({"token": "1:a", "mode": "webhook", "webhook_url": "https://x", "webhook_secret": "bad secret!"},
+         "WEBHOOK_SECRET"),
+        ({"token": "1:a", "api_base": "ftp://local"}, "API_BASE"),
+    ],
+)
+def test_bad_configuration_is_a_clear_error(options: dict[str, str], complaint: str) -> None:
+    with pytest.raises(ConfigError, match=complaint.replace("(", r"\(")):
+        TelegramAdapter(**options)  # type: ignore[arg-type]
+
+
+async def test_a_token_telegram_refuses_is_a_config_error(fake_telegram: FakeTelegram) -> None:
+    adapter = TelegramAdapter(token="999:wrong", api_base=fake_telegram.base_url)
+
+    async def dispatch(message: Message) -> None:
+        raise AssertionError("nothing should arrive")
+
+    with pytest.raises(ConfigError, match="401"):
+        await adapter.start(dispatch)
+    await adapter.stop()
+
+
+def test_importing_the_adapter_and_the_fake_does_not_import_aiogram() -> None:
+    code = ("import sys, adapters.telegram, adapters.testing.telegram, adapters.testing.plugin, bot.cli.telegram; "
+            "assert 'aiogram' not in sys.modules, 'aiogram imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_download_cap_depends_on_the_api_base() -> None:
+    assert download_cap("https://api.telegram.org") == BOT_API_DOWNLOAD_CAP == 20 * 1024 * 1024
+    assert download_cap("http://127.0.0.1:8081") == LOCAL_SERVER_DOWNLOAD_CAP
+    assert TelegramAdapter(token="1:a")._max_download_bytes == BOT_API_DOWNLOAD_CAP
+
+
+async def test_oversized_file_is_refused_before_downloading(fake_telegram: FakeTelegram) -> None:
+    received: list[Message] = []
+
+    async def dispatch(message: Message) -> None:
+        received.append(message)
+
+    adapter = TelegramAdapter(token=fake_telegram.token, api_base=fake_telegram.base_url, polling_timeout_s=1,
+                              max_download_bytes=1000)
+    await adapter.start(dispatch)
+    try:
+        fake_telegram.user(301).sends_voice(b"v" * 5000)
+        await fake_telegram.wait_quiet(0.3)
+        [message] = received
+        with pytest.raises(InputTooLarge, match="5000 bytes"):
+            await message.attachments[0].fetch()
+        assert not any("/file/" in str(c.params) for c in fake_telegram.calls)
+    finally:
+        await adapter.stop()
+        await adapter.stop()
+
+
+async def test_webhook_before_start_is_503_and_a_forged_secret_is_checked_first() -> None:
+    adapter = TelegramAdapter(token="1:a", mode="webhook", webhook_url="https://x/telegram/webhook",
+                              webhook_secret="right")
+    app = web.Application()
+    app.add_routes(adapter.routes())
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        async with aiohttp.ClientSession() as http:
+            url = f"http://{host}:{port}/telegram/webhook"
+            async with http.post(url, json={"update_id": 1}, headers={"X-Telegram-Bot-Api-Secret-Token": "no"}) as r:
+                assert r.status == 401
+            async with http.post(url, json={"update_id": 1}, headers={"X-Telegram-Bot-Api-Secret-Token": "right"}) as r:
+                assert r.status == 503
+    finally:
+        await runner.cleanup()
