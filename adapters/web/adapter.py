@@ -68,8 +68,8 @@ class WebChatAdapter(Adapter):
         self._stopped = False
         self._page = _static_text("index.html").replace("{{title}}", html.escape(title)).encode()
         self._assets = {name: _static_text(name).encode() for name in _STATIC}
-        # Room for an upload over the limit to be answered with a clear error frame; far bigger closes (1009).
-        self._max_frame_bytes = 2 * ((max_upload_bytes + 2) // 3 * 4) + 64 * 1024
+        # An upload up to a quarter over the limit still gets a clear error frame; bigger frames close (1009).
+        self._max_frame_bytes = (max_upload_bytes + 2) // 3 * 4 * 5 // 4 + 64 * 1024
 
     def routes(self) -> Iterable[web.RouteDef]:
         """``/`` (the page), ``/ws`` (the socket) and the page's two assets under ``/web/``."""

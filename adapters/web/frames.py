@@ -111,7 +111,7 @@ def _upload_frame(
     what = "voice note" if kind == "voice" else "photo"
     mime = _optional_str(frame, "mime", 100).strip().lower()
     if not mime.startswith(mime_prefix):
-        raise FrameError(f"A {what} must have a {mime_prefix}* type; got {mime or 'none'!r}.")
+        raise FrameError(f"The {what}'s type must be {mime_prefix}*; got {mime or 'none'!r}.")
     encoded = frame.get("data")
     if not isinstance(encoded, str) or not encoded:
         raise FrameError(f"The {what} carried no data.")
