@@ -1,1 +1,84 @@
-"""speech engine: a plain synchronous library (DESIGN §2-3); imports nothing from bot or adapters."""
+"""speech engine: voice notes to text with Whisper; a plain synchronous library (DESIGN §2-3).
+
+    transcriber = load_transcriber(backend="faster-whisper", model="base", device="auto")
+    results = transcriber.transcribe_batch([ogg_bytes, webm_bytes])   # Transcript | AudioError, in order
+    results[0].text, results[0].language                             # "where is my parcel?", "en"
+
+It imports nothing from ``bot`` or ``adapters``; ``WhisperTranscriber`` satisfies
+``bot.protocols.Transcriber`` structurally. Heavy libraries load inside ``load_transcriber``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from speech.audio import DEFAULT_MAX_BYTES, DEFAULT_MAX_DURATION_S, decode_audio
+from speech.errors import AudioError
+from speech.transcriber import DEFAULT_MARGIN_S, WhisperTranscriber
+from speech.transcript import Segment, Transcript
+
+BACKENDS = ("faster-whisper", "openai-whisper")
+
+__all__ = [
+    "BACKENDS",
+    "AudioError",
+    "Segment",
+    "Transcript",
+    "WhisperTranscriber",
+    "decode_audio",
+    "load_transcriber",
+    "resolve_device",
+]
+
+
+def resolve_device(device: str, *, backend: str) -> str:
+    """``auto`` becomes ``cuda`` when the backend's library sees a GPU, else ``cpu``; others pass through."""
+    if device != "auto":
+        return device
+    if backend == "faster-whisper":
+        import ctranslate2
+
+        return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_transcriber(
+    *,
+    backend: str = "faster-whisper",
+    model: str = "base",
+    device: str = "auto",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_duration_s: float = DEFAULT_MAX_DURATION_S,
+    audio_ctx_margin_s: float | None = DEFAULT_MARGIN_S,
+    beam_size: int = 5,
+    languages: Sequence[str] | None = None,
+    batch_size: int | None = None,
+) -> WhisperTranscriber:
+    """Build a transcriber: ``backend`` one of ``BACKENDS``; ``model`` a path, ``base``/``tiny.en`` (packaged) or a name.
+
+    ``audio_ctx_margin_s``: seconds encoded beyond each note (default: the measured ``DEFAULT_MARGIN_S``;
+    None encodes Whisper's full 30 s window);
+    ``languages``: restrict language detection, e.g. ``("en", "zh")``; ``batch_size``: notes per model call
+    (default 16 on CUDA, 1 on CPU, where batching does not pay). Raises ``ValueError`` for an unknown backend.
+    """
+    from speech.models import resolve_model
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown speech backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    options = {
+        "device": resolve_device(device, backend=backend),
+        "max_bytes": max_bytes,
+        "max_duration_s": max_duration_s,
+        "audio_ctx_margin_s": audio_ctx_margin_s,
+        "beam_size": beam_size,
+        "languages": languages,
+        "batch_size": batch_size,
+    }
+    source = resolve_model(model)
+    if backend == "faster-whisper":
+        from speech.faster import FasterWhisperTranscriber
+
+        return FasterWhisperTranscriber(source, **options)
+    from speech.torch_whisper import OpenAIWhisperTranscriber
+
+    return OpenAIWhisperTranscriber(source, **options)
