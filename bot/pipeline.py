@@ -1,7 +1,9 @@
-"""The pipeline of DESIGN §2: understand → embed → intent + retrieve → decide → generate, traced per stage.
+"""The pipeline of DESIGN §2: understand → embed → intent + retrieve → decide → act/generate, traced per stage.
 
-``Pipeline.handle`` turns one ``Message`` into one ``Reply``. It holds no per-conversation state and may
-run many turns at once; ordering within a conversation is the runtime's job (``bot.runtime``).
+``Pipeline.run`` turns one ``Message`` and the conversation's ``Session`` into a ``TurnOutcome`` and updates the
+session in memory (slots, counters); keeping it is the caller's job (``bot.dialogue.Conversations``).
+``Pipeline.handle`` is the stateless single turn of ``kefu ask``. Ordering within a conversation is the
+runtime's job (``bot.runtime``).
 """
 
 from __future__ import annotations
@@ -9,24 +11,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from bot.actions.base import Action as Task
+from bot.actions.orders import extract_order_number
 from bot.engines import Engines
 from bot.errors import StageTimeout, user_message
 from bot.generation.base import GenerationRequest, Generator
-from bot.generation.templates import kind_name, say
-from bot.language import clean_text, detect_language
-from bot.messages import HUMAN_PAYLOAD, Attachment, Message, QuickReply, Reply, Source
-from bot.policy import Action, Policy, TurnFacts
+from bot.generation.templates import say
+from bot.memory import follow_up_query, generation_history
+from bot.messages import HUMAN_PAYLOAD, Message, QuickReply, Reply, Source
+from bot.policy import Decision, Move, Policy, TurnFacts
 from bot.protocols import Hit
+from bot.sessions.base import Session
+from bot.understanding import Understanding, understand
 
 log = logging.getLogger(__name__)
 
 StageObserver = Callable[[str, float], None]
 T = TypeVar("T")
+UNSURE = "unsure"
+"""Session counter: unsure turns in a row."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +49,6 @@ class PipelineLimits:
 class Shop:
     name: str = "Lumen & Loom"
     hours: str = "Mon-Fri 9:00-18:00 (UTC+8)"
-
-
-@dataclass(slots=True)
-class Understanding:
-    """The shopper's turn in words, whatever its modality."""
-
-    text: str
-    language: str
-    quote: str | None = None
-    notices: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -80,8 +78,19 @@ class Trace:
             return await work
 
 
+@dataclass(frozen=True, slots=True)
+class TurnOutcome:
+    """One handled turn: the reply, what the shopper said (in words), and the decision behind the reply."""
+
+    reply: Reply
+    text: str
+    decision: Decision | None = None
+    query: str | None = None
+    """What was embedded and searched (the message, or the follow-up rewritten with the previous turn)."""
+
+
 class Pipeline:
-    """Stateless turn handling over batched engines, a policy and a generator."""
+    """Turn handling over batched engines, a policy, a generator and (optionally) actions such as order lookup."""
 
     def __init__(
         self,
@@ -92,6 +101,7 @@ class Pipeline:
         limits: PipelineLimits | None = None,
         shop: Shop | None = None,
         observer: StageObserver | None = None,
+        actions: Mapping[str, Task] | None = None,
     ) -> None:
         self.engines = engines
         self.policy = policy
@@ -99,103 +109,77 @@ class Pipeline:
         self.limits = limits or PipelineLimits()
         self.shop = shop or Shop()
         self.observer = observer
+        self.actions = dict(actions or {})
 
     async def handle(self, message: Message) -> Reply:
-        """Answer one message. Bad input becomes a clear reply; only internal failures raise."""
+        """Answer one message with no memory of earlier turns (``kefu ask``)."""
+        return (await self.run(message, Session(conversation=str(message.conversation)))).reply
+
+    async def run(self, message: Message, session: Session) -> TurnOutcome:
+        """Handle one turn of ``session``'s conversation. Bad input becomes a clear reply; internal failures raise."""
         trace = Trace(observer=self.observer)
         timeout = self.limits.stage_timeout_s
         started = time.perf_counter()
         async with trace.stage("understand", timeout):
-            seen = await self._understand(message)
+            seen = await understand(
+                message,
+                self.engines,
+                max_text_chars=self.limits.max_text_chars,
+                max_audio_bytes=self.limits.max_audio_bytes,
+                max_image_bytes=self.limits.max_image_bytes,
+                language_hint=session.language,
+            )
         if not seen.text and message.payload != HUMAN_PAYLOAD:
             text = "\n".join(seen.notices) or say("empty", seen.language)
-            return self._reply(text, seen, trace, started, reason="nothing to answer")
-        query = seen.text or message.payload or ""
+            return TurnOutcome(self._reply(text, seen, trace, started, reason="nothing to answer"), seen.text)
+        rewritten = follow_up_query(seen.text, seen.language, session) if seen.text else None
+        query = rewritten or seen.text or message.payload or ""
         async with trace.stage("embed", timeout):
             vector = await self.engines.encode(query)
         prediction, hits = await asyncio.gather(
             trace.timed("intent", timeout, self.engines.intent(query, vector)),
             trace.timed("retrieve", timeout, self._retrieve(query, vector, seen.language)),
         )
+        pending = session.slots.get("pending")
         facts = TurnFacts(
-            text=query,
+            text=seen.text,
             language=seen.language,
             intent=prediction.label,
             confidence=float(prediction.confidence),
             out_of_scope=bool(prediction.out_of_scope),
             hits=hits,
             payload=message.payload,
+            order_number=extract_order_number(seen.text, bare=pending is not None),
+            pending=pending,
+            low_confidence_streak=session.counters.get(UNSURE, 0),
         )
         async with trace.stage("decide", timeout):
-            decision = self.policy.decide(facts)
-        log.info("turn %s: %s (%s)", message.conversation, decision.action.value, decision.reason)
-        async with trace.stage("generate", timeout):
-            text, sources = await self._compose(decision.action, facts)
+            decision = self.policy.decide(facts, tasks=self.actions.keys())
+        session.counters[UNSURE] = session.counters.get(UNSURE, 0) + 1 if decision.unsure else 0
+        if decision.action is Move.ESCALATE:
+            session.counters[UNSURE] = 0
+        reason = f"{decision.action.value}: {decision.reason}"
+        if rewritten:
+            reason += "; follow-up: query rewritten with the previous turn"
+        async with trace.stage("act" if decision.action is Move.ACT else "generate", timeout):
+            text, sources, note = await self._compose(decision, facts, session)
+        if note:
+            reason += f"; {note}"
+        log.info("turn %s: %s", message.conversation, reason)
         if seen.notices:
             text = "\n".join([*seen.notices, text])
-        return self._reply(
+        reply = self._reply(
             text,
             seen,
             trace,
             started,
-            reason=f"{decision.action.value}: {decision.reason}",
+            reason=reason,
             intent=prediction.label,
             confidence=float(prediction.confidence),
             sources=sources,
-            escalated=decision.action is Action.ESCALATE,
+            escalated=decision.action is Move.ESCALATE,
         )
-
-    async def _understand(self, message: Message) -> Understanding:
-        typed = clean_text(message.text)
-        notices: list[str] = []
-        language = message.language or detect_language(typed, hint=message.language_hint)
-        if len(typed) > self.limits.max_text_chars:
-            typed = typed[: self.limits.max_text_chars]
-            notices.append(say("truncated", language, limit=self.limits.max_text_chars))
-        parts = [typed] if typed else []
-        quotes: list[str] = []
-        for attachment in message.attachments:
-            heard = await self._understand_attachment(attachment, language, notices)
-            if heard is None:
-                continue
-            words, quote, heard_language = heard
-            parts.append(words)
-            quotes.append(quote)
-            if not typed and heard_language and not message.language:
-                language = heard_language
-        return Understanding(" ".join(parts).strip(), language, "\n".join(quotes) or None, notices)
-
-    async def _understand_attachment(
-        self, attachment: Attachment, language: str, notices: list[str]
-    ) -> tuple[str, str, str | None] | None:
-        """Words, a quote and maybe a language from one attachment; a notice instead when it cannot be used."""
-        is_audio = attachment.kind in ("voice", "audio")
-        is_image = attachment.kind == "photo" or (attachment.mime_type or "").startswith("image/")
-        kind = kind_name(attachment.kind, language)
-        if not (is_audio or is_image):
-            notices.append(say("attachment_disabled", language, kind=kind))
-            return None
-        if (is_audio and self.engines.transcriber is None) or (is_image and self.engines.describer is None):
-            notices.append(say("attachment_disabled", language, kind=kind))
-            return None
-        try:
-            if is_audio:
-                clip = await attachment.read(max_bytes=self.limits.max_audio_bytes)
-                transcript = await self.engines.transcribe(clip)
-                return transcript.text, f"🎤 {transcript.text}", transcript.language
-            image = await attachment.read(max_bytes=self.limits.max_image_bytes)
-            description = await self.engines.describe(image)
-            words = " ".join([description.caption, *(label.label for label in description.labels), *description.text])
-            return words.strip(), f"📷 {description.caption}", None
-        except Exception as error:  # noqa: BLE001 - each bad attachment becomes a notice, the turn goes on
-            reason = user_message(error)
-            if reason is None:
-                log.exception("could not process a %s", attachment.kind)
-                reason = say("internal_error", language)
-            else:
-                log.warning("rejected a %s: %s", attachment.kind, error)
-            notices.append(say("attachment_failed", language, kind=kind, reason=reason))
-            return None
+        return TurnOutcome(reply, seen.text, decision, query)
 
     async def _retrieve(self, query: str, vector: object, language: str) -> list[Hit]:
         """Passages in the shopper's language first; any language when none match."""
@@ -204,11 +188,21 @@ class Pipeline:
             hits = await self.engines.retrieve(query, vector, None)  # type: ignore[arg-type]
         return hits
 
-    async def _compose(self, action: Action, facts: TurnFacts) -> tuple[str, tuple[Source, ...]]:
+    async def _compose(
+        self, decision: Decision, facts: TurnFacts, session: Session
+    ) -> tuple[str, tuple[Source, ...], str | None]:
+        """The reply's text, its sources and a note for the trace (the generator used, an action's outcome)."""
         language = facts.language
-        if action is Action.ANSWER:
+        if decision.action is Move.ACT and decision.task is not None:
+            return await self._act(decision.task, facts, session)
+        session.slots.pop("pending", None)
+        if decision.action is Move.ANSWER:
             request = GenerationRequest(
-                question=facts.text, language=language, passages=facts.hits, intent=facts.intent
+                question=facts.text,
+                language=language,
+                passages=facts.hits,
+                intent=facts.intent,
+                history=generation_history(session),
             )
             generation = await self.generator.generate(request)
             by_id = {hit.id: hit for hit in facts.hits}
@@ -217,15 +211,36 @@ class Pipeline:
                 for i in generation.source_ids
                 if i in by_id
             )
-            return generation.text, sources
+            return generation.text, sources, f"generated by {generation.backend}"
         key = {
-            Action.GREET: "greeting",
-            Action.GOODBYE: "goodbye",
-            Action.ESCALATE: "escalated",
-            Action.DECLINE: "out_of_scope",
-            Action.CLARIFY: "clarify",
-        }[action]
-        return say(key, language, shop=self.shop.name, hours=self.shop.hours), ()
+            Move.GREET: "greeting",
+            Move.GOODBYE: "goodbye",
+            Move.ESCALATE: "escalated",
+            Move.DECLINE: "out_of_scope",
+            Move.CLARIFY: "clarify",
+        }[decision.action]
+        return say(key, language, shop=self.shop.name, hours=self.shop.hours), (), None
+
+    async def _act(self, name: str, facts: TurnFacts, session: Session) -> tuple[str, tuple[Source, ...], str]:
+        """Run action ``name`` with the slots known so far; remember it as pending when it asks for a value."""
+        slots = {key: value for key, value in session.slots.items() if key != "pending"}
+        if facts.order_number:
+            slots["order_id"] = facts.order_number
+        try:
+            result = await self.actions[name].run(slots=slots, language=facts.language, conversation=session.conversation)
+        except Exception as error:
+            safe = user_message(error)
+            if safe is None:
+                raise
+            log.warning("action %s failed: %s", name, error)
+            session.slots.clear()
+            return safe, (), f"action {name} failed"
+        if result.missing:
+            session.slots.clear()
+            session.slots.update({**slots, "pending": name})
+            return result.text, (), f"action {name} asks for {result.missing}"
+        session.slots.clear()
+        return result.text, (), f"action {name} done"
 
     def _reply(
         self,

@@ -1,11 +1,13 @@
-"""The policy: given what was understood and retrieved, choose to answer, clarify, act or escalate.
+"""The policy: given what was understood, retrieved and remembered, answer, clarify, act or escalate.
 
-Every decision carries its reason, which goes into the turn's trace and the log.
+Every decision carries its reason, which goes into the turn's trace (``Reply.reason``) and the log. The
+bot never makes an answer up: with no good enough passage it declines, asks, or hands over to a person.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -13,13 +15,42 @@ from bot.messages import HUMAN_PAYLOAD
 from bot.protocols import Hit
 
 
-class Action(StrEnum):
+class Move(StrEnum):
     ANSWER = "answer"
     CLARIFY = "clarify"
+    ACT = "act"
     ESCALATE = "escalate"
     GREET = "greet"
     GOODBYE = "goodbye"
     DECLINE = "decline"
+
+
+ORDER_STATUS = "order_status"
+START_RETURN = "start_return"
+
+_STRONG_NEGATIVE = re.compile(
+    r"\b(?:terrible|awful|horrible|worst|unacceptable|ridiculous|disgusting|scam|scammers?|fraud|furious|outraged"
+    r"|pathetic|useless|incompetent|rip-?off|fed up|never again|sue you|lawyer|disgrace|appalling|joke of a)\b"
+    r"|垃圾|骗子|骗人|太差|差劲|气死|恶心|坑人|无语|离谱|忍无可忍|什么破|欺诈|起诉|律师|曝光|12315|愤怒|再也不买"
+    r"|[!！]{3,}",
+    re.IGNORECASE,
+)
+_RETURN_REQUEST = re.compile(
+    r"\b(?:i(?:'d| would)? (?:want|like|need|wish) to return|i'd like to return|start(?:ing)? a return"
+    r"|return (?:my|this|these|the) (?:order|item|items|parcel|package|shoes|dress|purchase)|send (?:it|this|them) back)\b"
+    r"|(?:我要|我想|想要|申请|帮我|怎么申请)(?:退货|退掉|退回|退款)|退货申请",
+    re.IGNORECASE,
+)
+
+
+def strongly_negative(text: str) -> bool:
+    """True when ``text`` has strong negative wording (insults, threats, "!!!") in English or Chinese."""
+    return bool(_STRONG_NEGATIVE.search(text))
+
+
+def asks_to_return(text: str) -> bool:
+    """True when the shopper asks to return something now, not how returns work."""
+    return bool(_RETURN_REQUEST.search(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +64,22 @@ class TurnFacts:
     out_of_scope: bool
     hits: Sequence[Hit]
     payload: str | None = None
+    order_number: str | None = None
+    """An order number found in the message (or in its answer to "what is the order number?")."""
+    pending: str | None = None
+    """The action that asked the shopper for a value on the previous turn."""
+    low_confidence_streak: int = 0
+    """How many turns in a row, before this one, the bot was unsure."""
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    action: Action
+    action: Move
     reason: str
+    task: str | None = None
+    """For ``ACT``: the name of the action to run."""
+    unsure: bool = False
+    """The bot did not understand this turn (it counts towards the low-confidence streak)."""
 
 
 def passage_relevance(hit: Hit) -> float:
@@ -47,28 +88,58 @@ def passage_relevance(hit: Hit) -> float:
 
 
 class Policy:
-    """Rules in order: explicit human request, small talk, a good enough passage, out of scope, clarify.
+    """Rules in order: hand-over requests, complaints, actions, small talk, a good passage, out of scope, unsure.
 
     ``min_relevance`` is the passage relevance under which the bot would rather not answer than guess;
-    ``min_confidence`` the intent confidence under which an intent does not drive the decision.
+    ``min_confidence`` the intent confidence under which an intent does not drive the decision;
+    ``unsure_limit`` how many unsure turns in a row make the bot hand over to a person.
     """
 
-    def __init__(self, *, min_relevance: float, min_confidence: float = 0.5) -> None:
+    def __init__(self, *, min_relevance: float, min_confidence: float = 0.5, unsure_limit: int = 2) -> None:
         self.min_relevance = min_relevance
         self.min_confidence = min_confidence
+        self.unsure_limit = unsure_limit
 
-    def decide(self, facts: TurnFacts) -> Decision:
+    def decide(self, facts: TurnFacts, *, tasks: Collection[str] = (ORDER_STATUS, START_RETURN)) -> Decision:
+        """The move for this turn; ``tasks`` are the actions that can run (none: the bot only talks)."""
         confident = facts.intent is not None and facts.confidence >= self.min_confidence and not facts.out_of_scope
+        intent = facts.intent if confident else None
         best = max((passage_relevance(hit) for hit in facts.hits), default=0.0)
+        said = f"intent {facts.intent} ({facts.confidence:.2f})"
         if facts.payload == HUMAN_PAYLOAD:
-            return Decision(Action.ESCALATE, "the shopper pressed the talk-to-a-human button")
-        if confident and facts.intent == "human_agent":
-            return Decision(Action.ESCALATE, f"intent human_agent ({facts.confidence:.2f})")
-        if confident and facts.intent in ("greeting", "goodbye") and best < self.min_relevance + 0.1:
-            action = Action.GREET if facts.intent == "greeting" else Action.GOODBYE
-            return Decision(action, f"intent {facts.intent} ({facts.confidence:.2f})")
-        if best >= self.min_relevance and not (confident and facts.intent == "other"):
-            return Decision(Action.ANSWER, f"passage relevance {best:.2f} >= {self.min_relevance:.2f}")
-        if facts.out_of_scope or (confident and facts.intent == "other"):
-            return Decision(Action.DECLINE, f"out of scope (intent {facts.intent}, relevance {best:.2f})")
-        return Decision(Action.CLARIFY, f"nothing relevant enough (best {best:.2f} < {self.min_relevance:.2f})")
+            return Decision(Move.ESCALATE, "the shopper pressed the talk-to-a-human button")
+        if intent == "human_agent":
+            return Decision(Move.ESCALATE, f"the shopper asked for a person: {said}")
+        if facts.intent == "complaint" and strongly_negative(facts.text):
+            return Decision(Move.ESCALATE, f"complaint with strong negative wording: {said}")
+        acted = self._act(facts, intent, said)
+        if acted is not None and acted.task in tasks:
+            return acted
+        if intent in ("greeting", "goodbye") and best < self.min_relevance + 0.1:
+            return Decision(Move.GREET if intent == "greeting" else Move.GOODBYE, said)
+        if best >= self.min_relevance and intent != "other":
+            return Decision(Move.ANSWER, f"passage relevance {best:.2f} >= {self.min_relevance:.2f}; {said}")
+        if facts.out_of_scope or intent == "other":
+            return Decision(Move.DECLINE, f"out of scope: {said}, relevance {best:.2f}")
+        if intent is not None:
+            return Decision(
+                Move.ESCALATE, f"no passage good enough for an in-scope question: {said}, relevance {best:.2f}"
+            )
+        if facts.low_confidence_streak + 1 >= self.unsure_limit:
+            return Decision(
+                Move.ESCALATE, f"low confidence {facts.low_confidence_streak + 1} turns in a row: {said}", unsure=True
+            )
+        return Decision(Move.CLARIFY, f"low confidence: {said}, relevance {best:.2f}", unsure=True)
+
+    def _act(self, facts: TurnFacts, intent: str | None, said: str) -> Decision | None:
+        """An order action when the shopper asks for one, or answers the question a pending action asked."""
+        if facts.pending and facts.order_number:
+            return Decision(Move.ACT, f"order number {facts.order_number} for the pending {facts.pending}", facts.pending)
+        wants_return = asks_to_return(facts.text)
+        if wants_return and intent in (None, "return_refund", "order_status", "complaint"):
+            return Decision(Move.ACT, f"the shopper asks to return something: {said}", START_RETURN)
+        if facts.order_number and intent in (None, "order_status", "shipping", "return_refund"):
+            return Decision(Move.ACT, f"order number {facts.order_number} given: {said}", ORDER_STATUS)
+        if intent == "order_status":
+            return Decision(Move.ACT, f"order status asked: {said}", ORDER_STATUS)
+        return None

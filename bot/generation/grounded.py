@@ -2,34 +2,65 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.generation.base import Generation, GenerationRequest
 from bot.generation.templates import say
+from bot.policy import passage_relevance
+from bot.protocols import Hit
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+
+
+def _language(hit: Hit) -> str | None:
+    return hit.metadata.get("language")
+
+
+def clip(text: str, max_chars: int) -> str:
+    """``text`` cut at the last sentence end before ``max_chars`` (or at ``max_chars`` with "…")."""
+    text = text.strip()
+    if len(text) <= max_chars:
+        return text
+    cut = text[:max_chars]
+    ends = [m.end() for m in _SENTENCE_END.finditer(cut) if m.end() > max_chars // 3]
+    return cut[: ends[-1]].strip() if ends else cut.rstrip() + "…"
 
 
 class GroundedGenerator:
-    """Extractive answers: the best passage's text, plus the titles of close runners-up as "see also".
+    """Extractive answers: the best passage in the shopper's language, plus close runners-up as "see also".
 
-    It never writes a fact of its own, so it cannot invent one; the policy decides beforehand whether
-    the passages are good enough to answer at all.
+    A runner-up is close when its relevance (``bot.policy.passage_relevance``) is at least ``see_also_ratio``
+    of the best passage's.
+
+    It never writes a fact of its own, so it cannot invent one; the policy decides beforehand whether the
+    passages are good enough to answer at all. Product and policy passages are introduced by their title.
     """
 
     name = "grounded"
 
-    def __init__(self, *, see_also_ratio: float = 0.9, max_see_also: int = 2) -> None:
+    def __init__(self, *, see_also_ratio: float = 0.9, max_see_also: int = 2, max_chars: int = 700) -> None:
         self.see_also_ratio = see_also_ratio
         self.max_see_also = max_see_also
+        self.max_chars = max_chars
 
     async def generate(self, request: GenerationRequest) -> Generation:
         if not request.passages:
             raise ValueError("the grounded generator needs at least one passage")
-        best, *rest = request.passages
+        ranked = sorted(
+            request.passages, key=lambda hit: _language(hit) not in (None, request.language)
+        )  # stable: the retriever's order within each group
+        best, *rest = ranked
         related = [
             hit
             for hit in rest
-            if hit.score >= best.score * self.see_also_ratio and hit.title != best.title
+            if passage_relevance(hit) >= passage_relevance(best) * self.see_also_ratio
+            and hit.title != best.title
+            and _language(hit) in (None, request.language)
         ][: self.max_see_also]
-        text = best.text.strip()
+        body = clip(best.text, self.max_chars)
+        if best.metadata.get("kind") in ("product", "document") and best.title:
+            body = f"{best.title}: {body}" if request.language != "zh" else f"{best.title}：{body}"
         if related:
             titles = "; ".join(hit.title for hit in related)
-            text = f"{text}\n\n{say('see_also', request.language, titles=titles)}"
-        return Generation(text=text, source_ids=(best.id, *(hit.id for hit in related)), backend=self.name)
+            body = f"{body}\n\n{say('see_also', request.language, titles=titles)}"
+        return Generation(text=body, source_ids=(best.id, *(hit.id for hit in related)), backend=self.name)

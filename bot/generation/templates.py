@@ -29,6 +29,19 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "en": "I've passed your conversation to a colleague, who will reply here. Our hours: {hours}.",
         "zh": "已为您转接人工客服，同事会在这里回复您。服务时间：{hours}。",
     },
+    "already_waiting": {
+        "en": "A colleague already has your conversation and will reply here. Our hours: {hours}. "
+        "Meanwhile I'm happy to help with anything else.",
+        "zh": "已经为您转接人工客服，同事会在这里回复您。服务时间：{hours}。在此期间有其他问题也可以问我。",
+    },
+    "operator_joined": {
+        "en": "A colleague has joined the conversation.",
+        "zh": "人工客服已接入，正在为您服务。",
+    },
+    "operator_left": {
+        "en": "Your colleague has closed this conversation. I'm here again if you need anything.",
+        "zh": "人工客服已结束本次会话。如有其他问题，欢迎继续问我。",
+    },
     "empty": {
         "en": "Your message was empty. Please type your question, or send a voice note or a photo.",
         "zh": "您的消息是空的。请输入您的问题，或发送语音、图片。",
@@ -61,10 +74,15 @@ _KINDS = {
 }
 
 
-def say(key: str, language: str, **values: Any) -> str:
-    """The ``key`` sentence in ``language`` (English when the language has none), filled with ``values``."""
-    variants = _TEMPLATES[key]
+def phrase(table: dict[str, dict[str, str]], key: str, language: str, **values: Any) -> str:
+    """The ``key`` sentence of ``table`` in ``language`` (English when the language has none), filled with ``values``."""
+    variants = table[key]
     return variants.get(language, variants["en"]).format(**values)
+
+
+def say(key: str, language: str, **values: Any) -> str:
+    """The bot's own ``key`` sentence in ``language``, filled with ``values``."""
+    return phrase(_TEMPLATES, key, language, **values)
 
 
 def kind_name(kind: str, language: str) -> str:

@@ -1,0 +1,15 @@
+"""Actions the bot runs (order status, start a return) and the order backends they use."""
+
+from bot.actions.base import Action, ActionError, ActionResult, Order, OrderBackend
+from bot.actions.orders import OrderStatusAction, StartReturnAction, extract_order_number
+
+__all__ = [
+    "Action",
+    "ActionError",
+    "ActionResult",
+    "Order",
+    "OrderBackend",
+    "OrderStatusAction",
+    "StartReturnAction",
+    "extract_order_number",
+]

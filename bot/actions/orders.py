@@ -1,0 +1,98 @@
+"""Order actions: order status and starting a return, with the order number taken from the shopper's words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from bot.actions.base import ActionResult, Order, OrderBackend
+from bot.actions.texts import status_name, text
+from bot.pii import mask_email, mask_pii
+
+_MARKED = re.compile(
+    r"(?:#|№|订单号?|单号|order\s*(?:number|no\.?|id|#)?)\s*[:：#]?\s*(\d{5,12})(?!\d)", re.IGNORECASE
+)
+_BARE = re.compile(r"(?<![\d.,])(\d{5,12})(?![\d.,])")
+RETURNABLE = frozenset({"delivered"})
+NOT_YET = frozenset({"pending", "paid", "shipped"})
+
+
+def extract_order_number(message: str, *, bare: bool = False) -> str | None:
+    """The order number in ``message`` ("#100234", "订单号100234", "order no. 100234"), else None.
+
+    With ``bare`` a lone 5-12 digit number counts too (when the bot has just asked for the number). Phone
+    and card numbers are masked first, so they are never taken for an order number.
+    """
+    safe = mask_pii(message)
+    found = _MARKED.search(safe)
+    if found:
+        return found.group(1)
+    if bare:
+        numbers = _BARE.findall(safe)
+        if len(numbers) == 1:
+            return numbers[0]
+    return None
+
+
+def describe_order(order: Order, language: str) -> str:
+    """The order's status for its owner: no name or phone, the e-mail masked."""
+    lines = [text("status", language, order=order.order_id, placed=order.placed_at, status=status_name(order.status, language))]
+    if order.carrier and order.tracking:
+        lines.append(text("shipped_with", language, carrier=order.carrier, tracking=order.tracking))
+    if order.eta and order.status in ("paid", "shipped"):
+        lines.append(text("eta", language, eta=order.eta))
+    if order.items:
+        items = ", ".join(
+            f"{item.get('qty', 1)} × {item.get('sku', '?')}" + (f" ({item['size']})" if item.get("size") else "")
+            for item in order.items
+        )
+        lines.append(text("items", language, items=items))
+    if order.email:
+        lines.append(text("contact", language, email=mask_email(order.email)))
+    return " ".join(lines) if language != "zh" else "".join(lines)
+
+
+class OrderStatusAction:
+    """Looks an order up by number and tells its status; asks for the number when the shopper gave none."""
+
+    name = "order_status"
+    slots = ("order_id",)
+
+    def __init__(self, backend: OrderBackend) -> None:
+        self.backend = backend
+
+    async def run(self, *, slots: Mapping[str, str], language: str, conversation: str) -> ActionResult:
+        order_id = slots.get("order_id")
+        if not order_id:
+            return ActionResult(text("ask_order", language), missing="order_id")
+        order = await self.backend.get(order_id)
+        if order is None:
+            return ActionResult(text("not_found", language, order=order_id), data={"found": False})
+        return ActionResult(describe_order(order, language), data={"found": True, "status": order.status})
+
+
+class StartReturnAction:
+    """Records a return request for a delivered order and gives the next steps."""
+
+    name = "start_return"
+    slots = ("order_id",)
+
+    def __init__(self, backend: OrderBackend) -> None:
+        self.backend = backend
+
+    async def run(self, *, slots: Mapping[str, str], language: str, conversation: str) -> ActionResult:
+        order_id = slots.get("order_id")
+        if not order_id:
+            return ActionResult(text("ask_order_return", language), missing="order_id")
+        order = await self.backend.get(order_id)
+        if order is None:
+            return ActionResult(text("not_found", language, order=order_id), data={"found": False})
+        status = status_name(order.status, language)
+        if order.status in NOT_YET:
+            return ActionResult(text("return_not_yet", language, order=order_id, status=status), data={"found": True})
+        if order.status not in RETURNABLE:
+            return ActionResult(text("return_closed", language, order=order_id, status=status), data={"found": True})
+        return_id = await self.backend.request_return(order_id, reason=slots.get("reason", ""), conversation=conversation)
+        return ActionResult(
+            text("return_recorded", language, order=order_id, rid=return_id), data={"found": True, "return_id": return_id}
+        )

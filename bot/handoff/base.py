@@ -1,0 +1,83 @@
+"""Escalation to a person: tickets, the ``HandoffDesk`` protocol, and how operator replies reach the shopper."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from bot.errors import KefuError
+from bot.messages import ConversationRef, Reply
+from bot.sessions.base import HandoffState, Turn
+
+Deliver = Callable[[ConversationRef, Reply], Awaitable[None]]
+"""Sends a reply into a conversation outside a turn; the app wires it to the runtime (``Runtime.deliver``)."""
+
+
+class HandoffError(KefuError):
+    """An operator action that cannot be done (unknown ticket, ticket already resolved); the message says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.user_message = message
+
+
+class TicketState(StrEnum):
+    OPEN = "open"
+    """Waiting for an operator; the bot keeps answering."""
+    TAKEN = "taken"
+    """An operator owns the conversation; the bot is silent."""
+    RESOLVED = "resolved"
+
+    @property
+    def handoff(self) -> HandoffState:
+        """The conversation's hand-off state while its ticket is in this state."""
+        return {
+            TicketState.OPEN: HandoffState.WAITING,
+            TicketState.TAKEN: HandoffState.HUMAN,
+            TicketState.RESOLVED: HandoffState.RESOLVED,
+        }[self]
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    id: int
+    conversation: ConversationRef
+    user_id: str
+    state: TicketState
+    reason: str
+    language: str
+    opened_at: float
+    updated_at: float
+    operator: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketMessage:
+    author: str
+    """``shopper``, ``bot``, ``operator`` or ``system``."""
+    text: str
+    at: float
+
+
+class HandoffDesk(Protocol):
+    """Where escalated conversations go (the built-in SQLite desk; a Slack channel in a later issue).
+
+    ``open`` creates a ticket carrying the recent transcript; ``post`` adds a shopper message to it; ``take``,
+    ``reply`` and ``resolve`` are the operator's moves. ``reply`` must reach the shopper (through ``Deliver``).
+    """
+
+    async def open(
+        self, *, conversation: ConversationRef, user_id: str, reason: str, language: str, transcript: Sequence[Turn]
+    ) -> Ticket: ...
+
+    async def get(self, ticket_id: int) -> Ticket: ...
+
+    async def post(self, ticket_id: int, text: str, *, author: str = "shopper") -> None: ...
+
+    async def take(self, ticket_id: int, *, operator: str) -> Ticket: ...
+
+    async def reply(self, ticket_id: int, text: str, *, operator: str) -> Ticket: ...
+
+    async def resolve(self, ticket_id: int, *, operator: str) -> Ticket: ...

@@ -1,0 +1,228 @@
+"""The built-in handoff desk: tickets and an outbox in the store's SQLite file, driven by ``kefu handoff``.
+
+Operator replies are written to the outbox. In the bot's own process they are delivered at once through
+``deliver``; written by ``kefu handoff reply`` (another process, ``deliver=None``) they wait until the running
+bot's ``run_outbox`` loop picks them up (every ``store.outbox_poll_s`` seconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from bot.generation.templates import say
+from bot.handoff.base import Deliver, HandoffError, Ticket, TicketMessage, TicketState
+from bot.messages import ConversationRef, Reply
+from bot.pii import mask_pii
+from bot.sessions.base import Turn
+from bot.sessions.sqlite import Database, SqliteSessionStore
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tickets (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    language TEXT NOT NULL,
+    operator TEXT,
+    opened_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tickets_state ON tickets (state);
+CREATE TABLE IF NOT EXISTS ticket_messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+    author TEXT NOT NULL,
+    text TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+    channel TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    language TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    claimed_at REAL
+);
+"""
+
+
+def _ticket(row: Any) -> Ticket:
+    return Ticket(
+        id=row["id"],
+        conversation=ConversationRef(row["channel"], row["conversation_id"]),
+        user_id=row["user_id"],
+        state=TicketState(row["state"]),
+        reason=row["reason"],
+        language=row["language"],
+        opened_at=row["opened_at"],
+        updated_at=row["updated_at"],
+        operator=row["operator"],
+    )
+
+
+class SqliteDesk:
+    """``HandoffDesk`` over the store's ``Database``; keeps the sessions' hand-off state in step with its tickets."""
+
+    def __init__(self, db: Database, sessions: SqliteSessionStore, *, deliver: Deliver | None = None) -> None:
+        self.db = db
+        self.sessions = sessions
+        self.deliver = deliver
+
+    async def setup(self) -> None:
+        await self.db.script(_SCHEMA)
+
+    async def open(
+        self, *, conversation: ConversationRef, user_id: str, reason: str, language: str, transcript: Sequence[Turn]
+    ) -> Ticket:
+        now = time.time()
+        async with self.db.transaction() as c:
+            cursor = await c.execute(
+                "INSERT INTO tickets (channel, conversation_id, user_id, state, reason, language, opened_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (conversation.channel, conversation.conversation_id, user_id, TicketState.OPEN.value, reason, language, now, now),
+            )
+            ticket_id = int(cursor.lastrowid or 0)
+            await c.executemany(
+                "INSERT INTO ticket_messages (ticket_id, author, text, at) VALUES (?, ?, ?, ?)",
+                [(ticket_id, "shopper" if t.role == "user" else t.role, mask_pii(t.text), t.at) for t in transcript],
+            )
+        log.info("opened ticket %d for %s: %s", ticket_id, conversation, reason)
+        return await self.get(ticket_id)
+
+    async def get(self, ticket_id: int) -> Ticket:
+        async with self.db.transaction() as c:
+            row = await (await c.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,))).fetchone()
+        if row is None:
+            raise HandoffError(f"ticket {ticket_id} not found")
+        return _ticket(row)
+
+    async def tickets(self, *, states: Sequence[TicketState] = (TicketState.OPEN, TicketState.TAKEN)) -> list[Ticket]:
+        """Tickets in ``states``, oldest first."""
+        marks = ",".join("?" * len(states))
+        async with self.db.transaction() as c:
+            rows = await (
+                await c.execute(f"SELECT * FROM tickets WHERE state IN ({marks}) ORDER BY id", [s.value for s in states])
+            ).fetchall()
+        return [_ticket(row) for row in rows]
+
+    async def messages(self, ticket_id: int) -> list[TicketMessage]:
+        async with self.db.transaction() as c:
+            rows = await (
+                await c.execute("SELECT author, text, at FROM ticket_messages WHERE ticket_id = ? ORDER BY id", (ticket_id,))
+            ).fetchall()
+        return [TicketMessage(row["author"], row["text"], row["at"]) for row in rows]
+
+    async def post(self, ticket_id: int, text: str, *, author: str = "shopper") -> None:
+        async with self.db.transaction() as c:
+            await c.execute(
+                "INSERT INTO ticket_messages (ticket_id, author, text, at) VALUES (?, ?, ?, ?)",
+                (ticket_id, author, mask_pii(text), time.time()),
+            )
+
+    async def take(self, ticket_id: int, *, operator: str) -> Ticket:
+        ticket = await self._move(ticket_id, TicketState.TAKEN, operator)
+        await self._queue(ticket, say("operator_joined", ticket.language))
+        return ticket
+
+    async def reply(self, ticket_id: int, text: str, *, operator: str) -> Ticket:
+        """Relay ``text`` to the shopper; an open ticket is taken by ``operator`` first."""
+        if not text.strip():
+            raise HandoffError("the reply is empty")
+        ticket = await self.get(ticket_id)
+        if ticket.state is TicketState.OPEN:
+            ticket = await self.take(ticket_id, operator=operator)
+        elif ticket.state is TicketState.RESOLVED:
+            raise HandoffError(f"ticket {ticket_id} is resolved; the shopper is talking to the bot again")
+        await self.post(ticket_id, text, author="operator")
+        await self._queue(ticket, text)
+        return ticket
+
+    async def resolve(self, ticket_id: int, *, operator: str) -> Ticket:
+        ticket = await self._move(ticket_id, TicketState.RESOLVED, operator)
+        await self._queue(ticket, say("operator_left", ticket.language))
+        return ticket
+
+    async def _move(self, ticket_id: int, state: TicketState, operator: str) -> Ticket:
+        ticket = await self.get(ticket_id)
+        if ticket.state is TicketState.RESOLVED:
+            raise HandoffError(f"ticket {ticket_id} is already resolved")
+        async with self.db.transaction() as c:
+            await c.execute(
+                "UPDATE tickets SET state = ?, operator = ?, updated_at = ? WHERE id = ?",
+                (state.value, operator, time.time(), ticket_id),
+            )
+        await self.sessions.set_handoff(str(ticket.conversation), state.handoff, ticket_id)
+        log.info("ticket %d: %s by %s", ticket_id, state.value, operator)
+        return await self.get(ticket_id)
+
+    async def _queue(self, ticket: Ticket, text: str) -> None:
+        async with self.db.transaction() as c:
+            await c.execute(
+                "INSERT INTO outbox (ticket_id, channel, conversation_id, text, language, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (ticket.id, ticket.conversation.channel, ticket.conversation.conversation_id, text, ticket.language, time.time()),
+            )
+        if self.deliver is not None:
+            await self.deliver_pending()
+
+    async def deliver_pending(self) -> int:
+        """Send every queued operator message through ``deliver``, oldest first; how many were sent.
+
+        Each row is claimed before it is sent, so two bot processes never deliver the same reply, and deleted once
+        sent (the ticket keeps the operator's words, masked).
+        """
+        if self.deliver is None:
+            return 0
+        async with self.db.transaction() as c:
+            rows = await (await c.execute("SELECT * FROM outbox WHERE claimed_at IS NULL ORDER BY id")).fetchall()
+            claimed = []
+            for row in rows:
+                cursor = await c.execute(
+                    "UPDATE outbox SET claimed_at = ? WHERE id = ? AND claimed_at IS NULL", (time.time(), row["id"])
+                )
+                if cursor.rowcount:
+                    claimed.append(row)
+        for row in claimed:
+            reply = Reply(text=row["text"], language=row["language"], reason=f"operator message, ticket {row['ticket_id']}")
+            try:
+                await self.deliver(ConversationRef(row["channel"], row["conversation_id"]), reply)
+            except Exception:
+                log.exception("could not deliver an operator message of ticket %d", row["ticket_id"])
+                continue
+            async with self.db.transaction() as c:
+                await c.execute("DELETE FROM outbox WHERE id = ?", (row["id"],))
+        return len(claimed)
+
+    async def run_outbox(self, *, interval_s: float = 2.0) -> None:
+        """Deliver queued operator messages forever (a task the app starts and cancels)."""
+        while True:
+            try:
+                await self.deliver_pending()
+            except Exception:  # noqa: BLE001 - a locked or busy database must not stop the loop
+                log.exception("outbox delivery failed")
+            await asyncio.sleep(interval_s)
+
+    async def forget_user(self, user_id: str) -> int:
+        """Delete the tickets (messages and outbox included) of ``user_id``; how many."""
+        async with self.db.transaction() as c:
+            cursor = await c.execute("DELETE FROM tickets WHERE user_id = ?", (user_id,))
+            return cursor.rowcount
+
+    async def purge(self, *, older_than_days: float) -> int:
+        """Delete resolved tickets last touched more than ``older_than_days`` ago."""
+        cutoff = time.time() - older_than_days * 86400
+        async with self.db.transaction() as c:
+            cursor = await c.execute(
+                "DELETE FROM tickets WHERE state = ? AND updated_at < ?", (TicketState.RESOLVED.value, cutoff)
+            )
+            return cursor.rowcount

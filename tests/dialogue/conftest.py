@@ -1,0 +1,95 @@
+"""Dialogue fixtures: the demo store's real engines (once per session) and a fresh SQLite store per test."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings, load_settings
+from bot.dialogue import Dialogue, open_dialogue
+from bot.engines import Engines
+from bot.generation.base import Generator
+from bot.generation.grounded import GroundedGenerator
+from bot.messages import ConversationRef, Message, Reply
+from bot.pipeline import Pipeline, Shop
+from bot.policy import Policy
+from tests.dialogue.engines import InterimIntents, STORE
+
+
+@dataclass
+class RealEngines:
+    encoder: object
+    knowledge_base: object
+    intents: object
+    min_relevance: float
+
+
+@pytest.fixture(scope="session")
+def real_engines(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> RealEngines:
+    """The app's own components when the intents part is installed; else the same kb with an interim intent model."""
+    if importlib.util.find_spec("bot.intents") is not None:
+        components = request.getfixturevalue("demo_components")
+        return RealEngines(components.encoder, components.knowledge_base, components.intents, components.min_relevance)
+    from kb.build import open_or_build
+    from kb.encoders import load_encoder
+
+    from bot.app import kb_sources
+
+    encoder = load_encoder("use-multilingual")
+    cache = tmp_path_factory.mktemp("dialogue-kb")
+    knowledge = open_or_build(kb_sources(load_settings(data_dir=cache)), cache_dir=cache / "kb", encoder=encoder)
+    relevance = float(getattr(knowledge, "recommended_min_relevance", 0.3))
+    return RealEngines(encoder, knowledge, InterimIntents(encoder, STORE / "intents.yaml"), relevance)
+
+
+def make_pipeline(engines: RealEngines, *, generator: Generator | None = None) -> Pipeline:
+    return Pipeline(
+        engines=Engines(
+            encoder=engines.encoder,  # type: ignore[arg-type]
+            retriever=engines.knowledge_base,  # type: ignore[arg-type]
+            intents=engines.intents,  # type: ignore[arg-type]
+            max_wait_ms=0.0,
+        ),
+        policy=Policy(min_relevance=engines.min_relevance),
+        generator=generator or GroundedGenerator(),
+        shop=Shop(name="Lumen & Loom", hours="Mon-Fri 9:00-18:00 (UTC+8)"),
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(data_dir=tmp_path)
+
+
+@pytest.fixture
+async def dialogue(real_engines: RealEngines, settings: Settings) -> AsyncIterator[Dialogue]:
+    """Conversations over the real engines, a fresh SQLite store and the demo orders."""
+    pipeline = make_pipeline(real_engines)
+    opened = await open_dialogue(settings, pipeline=pipeline)
+    yield opened
+    await opened.aclose()
+    await pipeline.engines.aclose()
+
+
+class Shopper:
+    """One shopper in one conversation: ``say`` sends a message through ``Conversations.handle``."""
+
+    def __init__(self, dialogue: Dialogue, *, user: str = "u1", channel: str = "web", conversation: str = "c1") -> None:
+        self.dialogue = dialogue
+        self.user = user
+        self.ref = ConversationRef(channel, conversation)
+        self.count = 0
+
+    async def say(self, text: str = "", *, payload: str | None = None) -> Reply | None:
+        self.count += 1
+        message = Message(self.ref, self.user, text=text, payload=payload, message_id=str(self.count))
+        return await self.dialogue.conversations.handle(message)
+
+
+@pytest.fixture
+def shopper(dialogue: Dialogue) -> Shopper:
+    return Shopper(dialogue)

@@ -1,0 +1,117 @@
+"""Whole conversations through Conversations → Pipeline → real encoder, kb index and intents, with SQLite state."""
+
+from __future__ import annotations
+
+from bot.generation.templates import say
+from bot.handoff.base import TicketState
+from bot.sessions.base import HandoffState
+from tests.dialogue.conftest import Shopper
+
+
+def tags_of(real_engines, source_id: str) -> set[str]:  # type: ignore[no-untyped-def]
+    chunk = next(c for c in real_engines.knowledge_base.chunks if c.id == source_id)
+    return set(chunk.tags)
+
+
+async def test_return_policy_question_is_answered_with_its_source(shopper: Shopper, real_engines) -> None:  # type: ignore[no-untyped-def]
+    reply = await shopper.say("How many days do I have to return an item I bought?")
+    assert reply is not None and not reply.escalated
+    assert reply.reason.startswith("answer:")
+    assert reply.sources, reply.reason
+    assert "returns" in tags_of(real_engines, reply.sources[0].id)
+    passage = next(c for c in real_engines.knowledge_base.chunks if c.id == reply.sources[0].id)
+    assert passage.text.strip()[:40] in reply.text
+    assert reply.language == "en"
+
+
+async def test_chinese_return_question_is_answered_in_chinese_with_a_chinese_source(shopper: Shopper, real_engines) -> None:  # type: ignore[no-untyped-def]
+    reply = await shopper.say("买的衣服不合适，多少天内可以退货？")
+    assert reply is not None and reply.reason.startswith("answer:"), reply.reason
+    assert reply.language == "zh"
+    chunk = next(c for c in real_engines.knowledge_base.chunks if c.id == reply.sources[0].id)
+    assert chunk.language == "zh" and "returns" in chunk.tags
+
+
+async def test_order_status_in_two_turns_without_revealing_contact_details(shopper: Shopper) -> None:
+    first = await shopper.say("where is my order?")
+    assert first is not None and "order number" in first.text.lower()
+    assert "asks for order_id" in first.reason
+    second = await shopper.say("100234")
+    assert second is not None and "act:" in second.reason and "done" in second.reason
+    assert "SF1234567890" in second.text and "shipped" in second.text
+    for secret in ("liwei@example.com", "Li Wei", "138 0013 8000", "8000"):
+        assert secret not in second.text
+    assert "l***@example.com" in second.text
+
+
+async def test_chinese_order_status_in_two_turns(shopper: Shopper) -> None:
+    first = await shopper.say("我的快递到哪了")
+    assert first is not None and "订单号" in first.text and first.language == "zh"
+    second = await shopper.say("订单号100241")
+    assert second is not None and "已付款" in second.text and second.language == "zh"
+
+
+async def test_a_different_question_drops_the_pending_order_question(shopper: Shopper) -> None:
+    await shopper.say("where is my order?")
+    reply = await shopper.say("Can I pay with Alipay?")
+    assert reply is not None and reply.reason.startswith("answer:")
+    session = await shopper.dialogue.store.load(str(shopper.ref))
+    assert "pending" not in session.slots
+
+
+async def test_starting_a_return_records_it_and_gives_the_steps(shopper: Shopper) -> None:
+    first = await shopper.say("I want to return my order")
+    assert first is not None and "order number" in first.text.lower()
+    second = await shopper.say("it is #100235")
+    assert second is not None and "R000001" in second.text and "1." in second.text
+    status = await shopper.say("what's the status of order #100235?")
+    assert status is not None and "return requested" in status.text
+
+
+async def test_asking_for_a_human_in_chinese_escalates_and_opens_a_ticket(shopper: Shopper) -> None:
+    reply = await shopper.say("我要找人工")
+    assert reply is not None and reply.escalated and reply.language == "zh"
+    assert "Mon-Fri 9:00-18:00" in reply.text
+    session = await shopper.dialogue.store.load(str(shopper.ref))
+    assert session.handoff is HandoffState.WAITING and session.ticket_id is not None
+    ticket = await shopper.dialogue.desk.get(session.ticket_id)
+    assert ticket.state is TicketState.OPEN and "human_agent" in ticket.reason
+    assert [m.text for m in await shopper.dialogue.desk.messages(ticket.id)] == ["我要找人工"]
+
+
+async def test_an_unanswerable_question_gets_no_invented_answer(shopper: Shopper) -> None:
+    reply = await shopper.say("what's the weather in Paris?")
+    assert reply is not None and reply.sources == ()
+    assert not reply.reason.startswith("answer")
+    assert reply.text in {
+        say("out_of_scope", "en", shop="Lumen & Loom"),
+        say("escalated", "en", hours="Mon-Fri 9:00-18:00 (UTC+8)"),
+        say("clarify", "en"),
+    }
+
+
+async def test_a_follow_up_uses_the_previous_turn(shopper: Shopper, real_engines) -> None:  # type: ignore[no-untyped-def]
+    await shopper.say("What is your return policy?")
+    reply = await shopper.say("and for shoes?")
+    assert reply is not None and "follow-up" in reply.reason and reply.reason.startswith("answer:")
+    assert {"returns", "shoes"} <= tags_of(real_engines, reply.sources[0].id)
+
+
+async def test_a_chinese_follow_up_uses_the_previous_turn(shopper: Shopper, real_engines) -> None:  # type: ignore[no-untyped-def]
+    await shopper.say("退货政策是什么？")
+    reply = await shopper.say("那鞋子呢？")
+    assert reply is not None and "follow-up" in reply.reason
+    assert {"returns", "shoes"} <= tags_of(real_engines, reply.sources[0].id)
+
+
+async def test_an_angry_complaint_escalates(shopper: Shopper) -> None:
+    reply = await shopper.say("This is the worst service ever, you are scammers!!!")
+    assert reply is not None and reply.escalated and "strong negative" in reply.reason
+
+
+async def test_the_history_keeps_the_last_turns_only(dialogue, shopper: Shopper) -> None:  # type: ignore[no-untyped-def]
+    for n in range(12):
+        await shopper.say(f"hello number {n}")
+    session = await dialogue.store.load(str(shopper.ref))
+    assert len(session.history) == 20
+    assert session.history[-2].text == "hello number 11" and session.history[-1].role == "bot"
