@@ -30,6 +30,8 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run",
 ]
+FAKE_MICROPHONE_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+"""Chromium's built-in fake microphone (a beep), so the voice recorder can be driven headless."""
 ECHO_SOURCE = Source(id="echo-policy", title="Echo policy · 回声说明", score=0.87)
 
 
@@ -112,8 +114,11 @@ async def browser_page() -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + FAKE_MICROPHONE_ARGS, headless=True
+        )
         try:
-            yield await browser.new_page()
+            context = await browser.new_context(permissions=["microphone"])
+            yield await context.new_page()
         finally:
             await browser.close()

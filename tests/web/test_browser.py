@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -61,6 +62,35 @@ async def test_voice_and_photo_say_plainly_they_are_not_enabled(web_chat_server,
     await expect(page.locator("#photo-off")).to_contain_text("Photos are not enabled yet")
     await expect(page.locator("#record")).to_be_disabled()
     await expect(page.locator("#photo")).to_be_disabled()
+
+
+async def test_voice_button_records_webm_and_sends_it(web_chat_server, browser_page: Page) -> None:
+    server = await web_chat_server(speech_enabled=True)
+    page = browser_page
+    await open_chat(page, server.url)
+    await expect(page.locator("#voice-off")).to_have_count(0)
+    await page.click("#record")
+    await expect(page.locator("#record")).to_have_class(re.compile("recording"))
+    await page.wait_for_timeout(700)
+    await page.click("#record")
+    await expect(page.locator(".msg.user").last).to_have_text("🎤 Voice note · 语音")
+    answer = page.locator(".msg.bot").last
+    await expect(answer.locator(".answer")).to_have_text(re.compile(r"got a voice of \d+ bytes"))
+    await expect(answer.locator(".quote")).to_have_text("🎤 what you said")
+    [message] = server.received
+    voice = message.attachments[0]
+    data = await voice.read(max_bytes=voice.size or 0)
+    assert voice.kind == "voice" and voice.mime_type == "audio/webm"
+    assert data[:4] == b"\x1a\x45\xdf\xa3"  # a WebM (EBML) file
+    assert decoded_seconds(data) > 0.2
+
+
+def decoded_seconds(webm: bytes) -> float:
+    """Seconds of audio PyAV (the speech engine's decoder) reads from a recording."""
+    av = pytest.importorskip("av", reason="PyAV comes with the speech extra")
+    with av.open(io.BytesIO(webm)) as container:
+        frames = list(container.decode(audio=0))
+    return sum(frame.samples / frame.sample_rate for frame in frames)
 
 
 async def test_enabled_photo_upload_is_size_checked_then_sent(web_chat_server, browser_page: Page) -> None:
