@@ -63,10 +63,11 @@ async def reverse_responder(message: Message) -> Reply:
 
 @dataclass
 class ChatServer:
-    """A running web chat: its base URL, the adapter, and every message its dispatch received."""
+    """A running web chat: its base URL, the adapter, its dispatch, and every message the dispatch received."""
 
     url: str
     adapter: WebChatAdapter
+    dispatch: Dispatch
     received: list[Message] = field(default_factory=list)
 
 
@@ -83,13 +84,14 @@ async def web_chat_server() -> AsyncIterator[StartChat]:
         ) -> ChatServer:
             adapter = WebChatAdapter(**options)
             inner = make_dispatch(adapter) if make_dispatch else answer_with(adapter, reverse_responder)
-            server = ChatServer(url="", adapter=adapter)
+            received: list[Message] = []
 
             async def dispatch(message: Message) -> None:
-                server.received.append(message)
+                received.append(message)
                 await inner(message)
 
-            server.url = await stack.enter_async_context(serve(adapter, dispatch))
+            url = await stack.enter_async_context(serve(adapter, dispatch))
+            server = ChatServer(url=url, adapter=adapter, dispatch=dispatch, received=received)
             return server
 
         yield start
