@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
@@ -85,8 +86,8 @@ class WebChatAdapter(Adapter):
 
     async def stop(self) -> None:
         self._stopped = True
-        for ws in self._hub.sockets():
-            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+        closing = [ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down") for ws in self._hub.sockets()]
+        await asyncio.gather(*closing, return_exceptions=True)
 
     async def send(self, conversation: ConversationRef, reply: Reply) -> None:
         """Push a reply to the session's sockets, or keep it until the session reconnects."""
