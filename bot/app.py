@@ -190,8 +190,10 @@ def build_adapters(settings: Settings, components: Components, names: Sequence[s
             adapters.append(
                 WebChatAdapter(
                     max_text_chars=settings.pipeline.max_text_chars,
+                    max_upload_bytes=max(settings.speech.max_bytes, settings.vision.max_bytes),
                     speech_enabled=components.transcriber is not None,
                     vision_enabled=components.describer is not None,
+                    title=settings.shop.name,
                 )
             )
         elif name == "telegram":
