@@ -67,7 +67,7 @@ async def test_oversized_file_is_refused_before_downloading(fake_telegram: FakeT
     await adapter.start(dispatch)
     try:
         fake_telegram.user(301).sends_voice(b"v" * 5000)
-        await fake_telegram.wait_quiet(0.3)
+        await fake_telegram.wait_until(lambda: bool(received))
         [message] = received
         with pytest.raises(InputTooLarge, match="5000 bytes"):
             await message.attachments[0].fetch()

@@ -86,6 +86,7 @@ async def test_feedback_buttons_are_recorded_and_answered(tg: Harness) -> None:
     user.says("where is my order?")
     [answer] = await tg.fake.wait_for_messages(108, 1)
     user.presses(text("not_helpful", "en"))
+    await tg.fake.wait_until(lambda: bool(tg.feedback))
     await tg.fake.wait_quiet(0.1)
     [feedback] = tg.feedback
     assert feedback.helpful is False and feedback.message_id == str(answer.message_id)
@@ -149,6 +150,7 @@ async def test_duplicate_update_gets_one_reply(tg: Harness) -> None:
     await tg.fake.wait_quiet(0.2)
     assert [m.text for m in tg.fake.sent_to(114)] == ["echo: only once please", "echo: next"]
     assert len(tg.pipeline.received) == 2
+    assert tg.fake.handed_out.count(update["update_id"]) == 2, "the fake did deliver the update twice"
 
 
 async def test_forged_webhook_secret_gets_401(tg: Harness, mode: str) -> None:

@@ -10,8 +10,8 @@ It serves ``/bot<token>/<method>`` and ``/file/bot<token>/<path>`` on 127.0.0.1 
 
 from __future__ import annotations
 
-from adapters.testing.telegram.methods import CallbackAnswer, SentMessage
-from adapters.testing.telegram.server import ApiCall, FakeTelegram, WebhookDelivery
+from adapters.testing.telegram.records import ApiCall, CallbackAnswer, SentMessage, WebhookDelivery
+from adapters.testing.telegram.server import FakeTelegram
 from adapters.testing.telegram.users import FakeUser
 
 __all__ = ["ApiCall", "CallbackAnswer", "FakeTelegram", "FakeUser", "SentMessage", "WebhookDelivery"]

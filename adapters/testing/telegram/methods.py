@@ -4,43 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from adapters.testing.telegram import payloads as p
+from adapters.testing.telegram.records import CallbackAnswer, SentMessage
 
 if TYPE_CHECKING:
     from adapters.testing.telegram.server import FakeTelegram
 
 Handler = Callable[[dict[str, Any], dict[str, bytes]], Awaitable[Any]]
-
-
-@dataclass(slots=True)
-class SentMessage:
-    """A message the bot sent (or edited), as the user would see it."""
-
-    chat_id: int
-    message_id: int
-    text: str
-    """Visible text (HTML parsed and stripped), or the photo caption."""
-    raw_text: str
-    """Text exactly as the bot sent it (with HTML tags and entities)."""
-    parse_mode: str | None
-    buttons: list[list[tuple[str, str]]]
-    """Inline keyboard rows of ``(label, callback_data)``."""
-    at: float
-    """``time.monotonic()`` when the fake received it."""
-    photo: bytes | None = None
-    edits: int = 0
-    obj: dict[str, Any] | None = None
-    """The Message object returned to the bot (what a callback query carries)."""
-
-
-@dataclass(frozen=True, slots=True)
-class CallbackAnswer:
-    callback_query_id: str
-    text: str | None
-    show_alert: bool
 
 
 class MethodsMixin:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -20,36 +20,10 @@ from aiohttp import web
 
 from adapters.testing.telegram import payloads as p
 from adapters.testing.telegram.methods import MethodsMixin
+from adapters.testing.telegram.records import ApiCall, Fault, WebhookDelivery
 from adapters.testing.telegram.users import FakeUser
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class ApiCall:
-    """One Bot API request the bot made, as the fake received it."""
-
-    method: str
-    params: dict[str, Any]
-    at: float
-    """``time.monotonic()`` when it arrived."""
-    status: int = 200
-
-
-@dataclass(slots=True)
-class Fault:
-    status: int
-    retry_after: int | None = None
-    hang_s: float | None = None
-
-
-@dataclass(slots=True)
-class WebhookDelivery:
-    """One POST of an update to the bot's webhook and the status it got (0 on a network error)."""
-
-    update_id: int
-    status: int
-    at: float = field(default_factory=time.monotonic)
 
 
 class FakeTelegram(MethodsMixin):
@@ -73,6 +47,8 @@ class FakeTelegram(MethodsMixin):
         self.webhook_url: str | None = None
         self.webhook_secret: str | None = None
         self.webhook_deliveries: list[WebhookDelivery] = []
+        self.handed_out: list[int] = []
+        """Ids of the updates given to the bot (by getUpdates or a webhook POST), in order, repeats included."""
         self._webhook_attempts = webhook_attempts
         self._updates: list[dict[str, Any]] = []
         self._forced: list[dict[str, Any]] = []
@@ -158,13 +134,30 @@ class FakeTelegram(MethodsMixin):
     def pending_updates(self) -> int:
         return len(self._updates) + len(self._forced)
 
+    def aiogram_bot(self, **options: Any) -> Any:
+        """An aiogram ``Bot`` whose requests go to this fake (imports aiogram; ``options`` go to ``Bot``)."""
+        from aiogram import Bot
+        from aiogram.client.session.aiohttp import AiohttpSession
+        from aiogram.client.telegram import TelegramAPIServer
+
+        return Bot(self.token, session=AiohttpSession(api=TelegramAPIServer.from_base(self.base_url)), **options)
+
+    async def wait_until(self, condition: Callable[[], bool], *, timeout: float = 5.0) -> None:
+        """Wait until ``condition()`` holds, re-checked after every API call and update and every 20 ms."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"condition not met within {timeout} s")
+            await self._wait_change(min(remaining, 0.02))
+
     async def wait_for_messages(self, chat_id: int, count: int, *, timeout: float = 5.0) -> list[Any]:
         """Wait until the bot has sent at least ``count`` messages to ``chat_id``; return them all."""
-        deadline = time.monotonic() + timeout
-        while len(self.sent.get(chat_id, [])) < count:
-            if not await self._wait_change(deadline - time.monotonic()):
-                got = [m.text for m in self.sent.get(chat_id, [])]
-                raise TimeoutError(f"expected {count} messages in chat {chat_id} within {timeout} s, got {got}")
+        try:
+            await self.wait_until(lambda: len(self.sent.get(chat_id, [])) >= count, timeout=timeout)
+        except TimeoutError:
+            got = [m.text for m in self.sent.get(chat_id, [])]
+            raise TimeoutError(f"expected {count} messages in chat {chat_id} within {timeout} s, got {got}") from None
         return list(self.sent[chat_id])
 
     async def wait_quiet(self, quiet_s: float = 0.2, *, timeout: float = 10.0) -> None:
@@ -207,6 +200,7 @@ class FakeTelegram(MethodsMixin):
         self._forced = [u for u in self._forced if u not in batch]
         for update in batch:
             self._delivered[update["update_id"]] = update
+            self.handed_out.append(update["update_id"])
         return batch
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
