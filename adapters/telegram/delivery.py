@@ -61,7 +61,7 @@ class Outbox:
         pending = [job for job in self._tails.values() if not job.done()]
         if not pending:
             return
-        done, still = await asyncio.wait(pending, timeout=timeout)
+        _, still = await asyncio.wait(pending, timeout=timeout)
         if still:
             log.error("telegram: %d chats still had undelivered replies at shutdown", len(still))
             for job in still:

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import UNHANDLED
-from aiogram.types import CallbackQuery, Update
+from aiogram.types import CallbackQuery, TelegramObject, Update
 from aiogram.types import Message as TgMessage
 
 from adapters.base import Dispatch
@@ -86,9 +86,10 @@ class Inbound:
         router.callback_query.register(self.on_callback, F.data)
         return router
 
-    async def skip_duplicates(self, handler: Callable[[Update, dict[str, Any]], Awaitable[Any]], update: Update,
-                              data: dict[str, Any]) -> Any:
+    async def skip_duplicates(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                              update: TelegramObject, data: dict[str, Any]) -> Any:
         """Outer update middleware: a redelivered ``update_id`` is ignored (forgotten again if handling fails)."""
+        assert isinstance(update, Update)
         if not self._seen.add(update.update_id):
             log.info("telegram: ignoring duplicate update %s", update.update_id)
             return UNHANDLED
@@ -266,5 +267,5 @@ def _button_label(message: TgMessage | None, data: str) -> str:
     for row in getattr(markup, "inline_keyboard", None) or []:
         for button in row:
             if button.callback_data == data:
-                return button.text
+                return str(button.text)
     return ""

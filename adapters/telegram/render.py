@@ -114,7 +114,8 @@ def reply_buttons(reply: Reply, *, callbacks: CallbackCodec) -> ButtonRows:
     if not reply.escalated and not offers_human:
         rows.append([human_button(reply.language, callbacks=callbacks)])
     if not reply.escalated:
-        rows.append([(text("helpful", reply.language), FEEDBACK_YES), (text("not_helpful", reply.language), FEEDBACK_NO)])
+        language = reply.language
+        rows.append([(text("helpful", language), FEEDBACK_YES), (text("not_helpful", language), FEEDBACK_NO)])
     return rows
 
 

@@ -7,17 +7,14 @@ module level; fixtures that need pytest-asyncio are defined only when it is inst
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from importlib.util import find_spec
 from typing import TYPE_CHECKING
-
-try:
-    import pytest_asyncio
-except ImportError:  # pragma: no cover - the async fixtures need pytest-asyncio
-    pytest_asyncio = None
 
 if TYPE_CHECKING:
     from adapters.testing.telegram import FakeTelegram
 
-if pytest_asyncio is not None:
+if find_spec("pytest_asyncio") is not None:
+    import pytest_asyncio
 
     @pytest_asyncio.fixture
     async def fake_telegram() -> AsyncIterator[FakeTelegram]:

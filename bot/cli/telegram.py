@@ -7,6 +7,8 @@ the real aiogram client, the fake Bot API's HTTP round trips and the outbox add 
 from __future__ import annotations
 
 import asyncio
+import functools
+import itertools
 import json
 import statistics
 import time
@@ -112,7 +114,7 @@ async def _bench_rate_limit(burst: int) -> dict[str, Any]:
         chat = ConversationRef("telegram", "777")
         await asyncio.gather(*(adapter.send(chat, Reply(text=f"burst {i}")) for i in range(burst)))
         times = [m.at for m in fake.sent_to(777)]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     return {"replies": len(times), "span_s": times[-1] - times[0], "min_gap_s": min(gaps),
             "held": min(gaps) >= 0.95}
 
@@ -150,7 +152,7 @@ class _Running:
             if key not in queues:
                 queues[key] = asyncio.Queue()
                 task = asyncio.create_task(work(queues[key]))
-                self._stack.append(lambda t=task: _cancel(t))
+                self._stack.append(functools.partial(_cancel, task))
             await queues[key].put(message)
 
         if runner is not None:

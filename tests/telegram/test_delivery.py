@@ -20,7 +20,9 @@ async def test_a_hung_request_times_out_and_is_retried_once_delivered(tg: Harnes
     assert len(tg.fake.sent_to(201)) == 1
 
 
-async def test_persistent_5xx_is_raised_and_logged_after_bounded_retries(tg: Harness, caplog: pytest.LogCaptureFixture) -> None:
+async def test_persistent_5xx_is_raised_and_logged_after_bounded_retries(
+    tg: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     tg.fake.fail_next("sendMessage", status=502, times=5)
     with caplog.at_level(logging.ERROR), pytest.raises(DeliveryFailed, match="after 5 attempts"):
         await tg.adapter.send(ConversationRef("telegram", "202"), Reply(text="lost?"))

@@ -1,4 +1,5 @@
 """The "Testing your own bot" example of docs/telegram.md, verbatim, run as a test (and checked against the doc)."""
+# ruff: noqa: I001  (the example keeps the compact import block the doc shows)
 
 from pathlib import Path
 

@@ -76,7 +76,8 @@ def test_buttons_quick_replies_human_and_feedback() -> None:
                   quick_replies=(QuickReply("S", "size:s"), QuickReply("M", "size:m"), QuickReply("L", "size:l")))
     rows = render_reply(reply, callbacks=codec).buttons
     assert rows == [[("S", "q:size:s"), ("M", "q:size:m")], [("L", "q:size:l")],
-                    [("🙋 转人工客服", f"q:{HUMAN_PAYLOAD}")], [("👍 有帮助", FEEDBACK_YES), ("👎 没帮助", FEEDBACK_NO)]]
+                    [("🙋 转人工客服", f"q:{HUMAN_PAYLOAD}")],
+                    [("👍 有帮助", FEEDBACK_YES), ("👎 没帮助", FEEDBACK_NO)]]
     assert render_reply(Reply(text="A colleague will answer.", escalated=True), callbacks=codec).buttons == []
     offers = Reply(text="?", quick_replies=(QuickReply("Agent", HUMAN_PAYLOAD),))
     assert sum(d == f"q:{HUMAN_PAYLOAD}" for row in render_reply(offers, callbacks=codec).buttons for _, d in row) == 1

@@ -10,7 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
-_JSON_FIELDS = frozenset({"reply_markup", "entities", "caption_entities", "allowed_updates", "reply_parameters", "media"})
+_JSON_FIELDS = frozenset(
+    {"reply_markup", "entities", "caption_entities", "allowed_updates", "reply_parameters", "media"}
+)
 _HTML_TAGS = frozenset(
     {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "span", "tg-spoiler",
      "blockquote", "tg-emoji"}

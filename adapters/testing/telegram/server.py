@@ -8,6 +8,7 @@ polling timeout.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import defaultdict, deque
@@ -120,8 +121,10 @@ class FakeTelegram(MethodsMixin):
 
     def fail_next(self, method: str, *, status: int = 500, times: int = 1, retry_after: int | None = None,
                   hang_s: float | None = None) -> None:
-        """Make the next ``times`` calls of ``method`` fail: ``status`` 429 (with ``retry_after``), 5xx, 403
-        (the user blocked the bot), or hang ``hang_s`` seconds (the client times out) and then answer 504 without doing anything."""
+        """Fail the next ``times`` calls of ``method``: 429 (``retry_after``), 5xx, 403 (bot blocked) or a hang.
+
+        A hang holds the request ``hang_s`` seconds (the client times out), then answers 504 without doing it.
+        """
         if status == 429 and retry_after is None:
             retry_after = 1
         for _ in range(times):
@@ -221,10 +224,8 @@ class FakeTelegram(MethodsMixin):
                       fault: Fault | None) -> web.Response:
         if fault is not None:
             if fault.hang_s:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._closing.wait(), fault.hang_s)
-                except TimeoutError:
-                    pass
                 return p.error(504, "Gateway Timeout")
             if fault.status == 429:
                 return p.error(429, f"Too Many Requests: retry after {fault.retry_after}",
