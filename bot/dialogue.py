@@ -47,6 +47,7 @@ class Conversations:
         self.desk = desk
 
     async def handle(self, message: Message) -> Reply | None:
+        log.debug("message in %s from %s: %r", message.conversation, message.user_id, message.text)
         session = await self.store.load(str(message.conversation))
         session.user_id = message.user_id or session.user_id
         await self._follow_ticket(session)
@@ -139,7 +140,7 @@ class Dialogue:
             self._outbox.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._outbox
-        if isinstance(self.orders, HttpOrderBackend):
+        if isinstance(self.orders, HttpOrderBackend | SqliteOrderBackend):
             await self.orders.close()
         await self.db.close()
 
@@ -154,15 +155,23 @@ async def open_store(settings: Settings, *, deliver: Deliver | None = None) -> t
     return db, store, desk
 
 
-async def open_orders(settings: Settings, db: Database) -> OrderBackend:
+DEMO_ORDERS_DB = "demo-orders.sqlite3"
+"""The demo order backend's own file under the data dir: the shop's order data, apart from kefu's conversation store."""
+
+
+async def open_orders(settings: Settings) -> OrderBackend:
     """The configured order backend: the demo SQLite orders (seeded from ``store.orders_file``) or the HTTP API."""
     options = settings.store
     if options.order_backend == "http":
         if not options.orders_url:
             raise ConfigError("store.order_backend = 'http' needs KEFU_STORE__ORDERS_URL")
         return HttpOrderBackend(options.orders_url)
-    backend = SqliteOrderBackend(db)
-    await backend.setup(seed=options.orders_file or demo_orders_file())
+    backend = SqliteOrderBackend(await Database.open(settings.data_dir / DEMO_ORDERS_DB))
+    try:
+        await backend.setup(seed=options.orders_file or demo_orders_file())
+    except BaseException:
+        await backend.close()
+        raise
     return backend
 
 
@@ -174,7 +183,7 @@ async def open_dialogue(settings: Settings, *, pipeline: Pipeline) -> Dialogue:
     """
     db, store, desk = await open_store(settings)
     try:
-        orders = await open_orders(settings, db)
+        orders = await open_orders(settings)
     except BaseException:
         await db.close()
         raise

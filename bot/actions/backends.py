@@ -48,7 +48,7 @@ def read_orders(path: Path) -> list[Order]:
 
 
 class SqliteOrderBackend:
-    """Orders and return requests in the store's SQLite file; the demo seeds it from ``orders.json``."""
+    """Orders and return requests in an SQLite file of their own (it owns ``db``); the demo seeds it from ``orders.json``."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -84,6 +84,9 @@ class SqliteOrderBackend:
                 data = json.loads(row[0]) | {"status": "return_requested"}
                 await c.execute("UPDATE orders SET data = ? WHERE order_id = ?", (json.dumps(data), order_id))
         return f"R{cursor.lastrowid:06d}"
+
+    async def close(self) -> None:
+        await self.db.close()
 
 
 def _as_json(order: Order) -> dict[str, Any]:

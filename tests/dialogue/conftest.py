@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +27,18 @@ class RealEngines:
     min_relevance: float
 
 
+def _intents_part_installed() -> bool:
+    try:
+        from bot.intents import load_or_train  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 @pytest.fixture(scope="session")
 def real_engines(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> RealEngines:
     """The app's own components when the intents part is installed; else the same kb with an interim intent model."""
-    if importlib.util.find_spec("bot.intents") is not None:
+    if _intents_part_installed():
         components = request.getfixturevalue("demo_components")
         return RealEngines(components.encoder, components.knowledge_base, components.intents, components.min_relevance)
     from kb.build import open_or_build

@@ -1,0 +1,94 @@
+"""The hand-off state machine bot → waiting → human → resolved → bot, and operator replies reaching the shopper."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.config import Settings
+from bot.dialogue import Dialogue, open_store
+from bot.handoff.base import HandoffError, TicketState
+from bot.messages import HUMAN_PAYLOAD, ConversationRef, Reply
+from bot.sessions.base import HandoffState
+from tests.dialogue.conftest import Shopper
+
+
+class Outbound:
+    """Collects what the desk delivers, as the runtime's sinks would send it."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[ConversationRef, Reply]] = []
+
+    async def __call__(self, conversation: ConversationRef, reply: Reply) -> None:
+        self.sent.append((conversation, reply))
+
+
+async def state(shopper: Shopper) -> HandoffState:
+    return (await shopper.dialogue.store.load(str(shopper.ref))).handoff
+
+
+async def test_the_full_handoff_cycle(dialogue: Dialogue, shopper: Shopper) -> None:
+    outbound = Outbound()
+    dialogue.start_outbox(outbound)
+    escalated = await shopper.say(payload=HUMAN_PAYLOAD)
+    assert escalated is not None and escalated.escalated and "button" in escalated.reason
+    assert await state(shopper) is HandoffState.WAITING
+    ticket_id = (await dialogue.store.load(str(shopper.ref))).ticket_id
+    assert ticket_id is not None
+
+    waiting = await shopper.say("Can I pay with Alipay?")
+    assert waiting is not None and waiting.reason.startswith("answer:"), "the bot keeps answering while waiting"
+    again = await shopper.say("我要找人工")
+    assert again is not None and "already open" in again.reason and len(await dialogue.desk.tickets()) == 1
+
+    await dialogue.desk.take(ticket_id, operator="alice")
+    assert await state(shopper) is HandoffState.HUMAN
+    assert await shopper.say("are you there?") is None, "no bot reply while a human owns the conversation"
+    texts = [m.text for m in await dialogue.desk.messages(ticket_id)]
+    assert texts[-1] == "are you there?" and "Can I pay with Alipay?" in texts
+
+    await dialogue.desk.reply(ticket_id, "Hi, Alice here. Let me check.", operator="alice")
+    delivered = [reply.text for ref, reply in outbound.sent if ref == shopper.ref]
+    assert delivered[-1] == "Hi, Alice here. Let me check."
+
+    await dialogue.desk.resolve(ticket_id, operator="alice")
+    assert await state(shopper) is HandoffState.RESOLVED
+    assert (await dialogue.desk.get(ticket_id)).state is TicketState.RESOLVED
+    back = await shopper.say("How long does shipping take?")
+    assert back is not None and back.reason.startswith("answer:")
+    assert await state(shopper) is HandoffState.BOT
+    with pytest.raises(HandoffError, match="already resolved"):
+        await dialogue.desk.take(ticket_id, operator="bob")
+
+
+async def test_a_reply_from_another_process_is_queued_and_delivered_by_the_running_bot(
+    dialogue: Dialogue, shopper: Shopper, settings: Settings
+) -> None:
+    await shopper.say("我要找人工")
+    ticket_id = (await dialogue.store.load(str(shopper.ref))).ticket_id
+    assert ticket_id is not None
+    db, _, cli_desk = await open_store(settings)  # what `kefu handoff reply` opens: no deliver
+    try:
+        await cli_desk.reply(ticket_id, "您好，我是客服小王。", operator="wang")
+    finally:
+        await db.close()
+    assert await state(shopper) is HandoffState.HUMAN
+    outbound = Outbound()
+    dialogue.outbox_poll_s = 0.05
+    dialogue.start_outbox(outbound)
+    for _ in range(100):
+        if len(outbound.sent) >= 2:
+            break
+        await asyncio.sleep(0.05)
+    texts = [reply.text for _, reply in outbound.sent]
+    assert texts == ["人工客服已接入，正在为您服务。", "您好，我是客服小王。"]
+    assert all(ref == shopper.ref for ref, _ in outbound.sent)
+    assert await dialogue.desk.deliver_pending() == 0, "each queued reply is delivered once"
+
+
+async def test_operator_errors_are_clear(dialogue: Dialogue) -> None:
+    with pytest.raises(HandoffError, match="ticket 99 not found"):
+        await dialogue.desk.reply(99, "hello", operator="alice")
+    with pytest.raises(HandoffError, match="empty"):
+        await dialogue.desk.reply(1, "  ", operator="alice")
