@@ -140,8 +140,9 @@ class TelegramAdapter(Adapter):
         """Deliver ``reply`` in order for its chat; raises ``DeliveryFailed`` after the retries."""
         rendered = render_reply(reply, callbacks=self._callbacks)
         chat_id = _chat_id(conversation)
-        calls = [self._message_call(chat_id, chunk, rendered.buttons if last else [])
-                 for last, chunk in ((i == len(rendered.chunks) - 1, c) for i, c in enumerate(rendered.chunks))]
+        last = len(rendered.chunks) - 1
+        calls = [self._message_call(chat_id, chunk, rendered.buttons if i == last else [])
+                 for i, chunk in enumerate(rendered.chunks)]
         await self.outbox.deliver(chat_id, calls)
 
     async def working(self, conversation: ConversationRef) -> None:

@@ -77,6 +77,20 @@ async def test_oversized_file_is_refused_before_downloading(fake_telegram: FakeT
         await adapter.stop()
 
 
+async def test_download_stops_streaming_past_the_cap_when_no_size_was_announced(fake_telegram: FakeTelegram) -> None:
+    from adapters.telegram.files import download
+
+    small = fake_telegram.add_file(b"s" * 100, suffix="oga", announce_size=False)
+    large = fake_telegram.add_file(b"L" * 300_000, suffix="oga", announce_size=False)
+    bot = fake_telegram.aiogram_bot()
+    try:
+        assert await download(bot, small["file_id"], max_bytes=1000) == b"s" * 100
+        with pytest.raises(InputTooLarge, match="over the 1000-byte download limit"):
+            await download(bot, large["file_id"], max_bytes=1000)
+    finally:
+        await bot.session.close()
+
+
 async def test_webhook_before_start_is_503_and_a_forged_secret_is_checked_first() -> None:
     adapter = TelegramAdapter(token="1:a", mode="webhook", webhook_url="https://x/telegram/webhook",
                               webhook_secret="right")

@@ -115,6 +115,17 @@ async def test_human_command_escalates(tg: Harness) -> None:
     assert message.payload == HUMAN_PAYLOAD and message.text == "/human"
 
 
+async def test_group_chat_is_one_conversation_and_commands_may_name_the_bot(tg: Harness) -> None:
+    group = -100200300
+    tg.fake.user(group, user_id=7, language_code="zh").says("/start@kefu_test_bot")
+    tg.fake.user(group, user_id=8).says("how much is shipping?")
+    answers = await tg.fake.wait_for_messages(group, 2)
+    assert {a.text for a in answers} == {text("greeting", "zh"), "echo: how much is shipping?"}
+    [message] = tg.pipeline.received
+    assert message.conversation.conversation_id == str(group) and message.user_id == "8"
+    assert message.metadata["chat_type"] == "supergroup"
+
+
 async def test_edits_and_stickers_get_polite_answers(tg: Harness) -> None:
     user = tg.fake.user(112, language_code="zh")
     user.edits(1, "changed my mind")

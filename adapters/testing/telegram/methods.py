@@ -35,15 +35,17 @@ class MethodsMixin:
             "close": self._noop, "logout": self._noop,
         }
 
-    def add_file(self, data: bytes, *, suffix: str) -> dict[str, Any]:
-        """Store ``data`` as a Telegram file; returns ``file_id``, ``file_unique_id`` and ``file_size``."""
+    def add_file(self, data: bytes, *, suffix: str, announce_size: bool = True) -> dict[str, Any]:
+        """Store ``data`` as a Telegram file; returns ``file_id``, ``file_unique_id`` and (announced) ``file_size``."""
         number = len(self._files) + 1
         file_id = f"FILE{number:06d}{suffix}"
         path = f"files/file_{number}.{suffix}"
-        self._files[file_id] = {"file_id": file_id, "file_unique_id": f"U{number}", "file_size": len(data),
-                                "file_path": path}
+        info: dict[str, Any] = {"file_id": file_id, "file_unique_id": f"U{number}"}
+        if announce_size:
+            info["file_size"] = len(data)
+        self._files[file_id] = info | {"file_path": path}
         self.files_by_path[path] = data
-        return {"file_id": file_id, "file_unique_id": f"U{number}", "file_size": len(data)}
+        return info
 
     def sent_to(self, chat_id: int) -> list[SentMessage]:
         """Messages the bot sent to ``chat_id`` so far, in order."""
