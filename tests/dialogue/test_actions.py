@@ -1,0 +1,113 @@
+"""Order number extraction, and the order backends: the demo SQLite one and an HTTP API on a loopback server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from bot.actions.backends import HttpOrderBackend, SqliteOrderBackend, demo_orders_file, read_orders
+from bot.actions.base import ActionError
+from bot.actions.orders import OrderStatusAction, StartReturnAction, extract_order_number
+from bot.errors import ConfigError
+from bot.sessions.sqlite import Database
+
+
+@pytest.mark.parametrize(
+    ("text", "bare", "number"),
+    [
+        ("where is #100234?", False, "100234"),
+        ("订单号100234到哪了", False, "100234"),
+        ("订单号：100258", False, "100258"),
+        ("order no. 100241 please", False, "100241"),
+        ("100234", False, None),
+        ("100234", True, "100234"),
+        ("call me on 13912345678", True, None),
+        ("card 4111 1111 1111 1111", True, None),
+        ("it cost 499.00", True, None),
+        ("100234 or 100235?", True, None),
+    ],
+)
+def test_extract_order_number(text: str, bare: bool, number: str | None) -> None:
+    assert extract_order_number(text, bare=bare) == number
+
+
+@pytest.fixture
+async def demo_orders(tmp_path: Path) -> AsyncIterator[SqliteOrderBackend]:
+    backend = SqliteOrderBackend(await Database.open(tmp_path / "orders.sqlite3"))
+    await backend.setup(seed=demo_orders_file())
+    yield backend
+    await backend.close()
+
+
+async def test_order_status_masks_contact_details_and_speaks_chinese(demo_orders: SqliteOrderBackend) -> None:
+    action = OrderStatusAction(demo_orders)
+    result = await action.run(slots={"order_id": "100235"}, language="zh", conversation="web:1")
+    assert "已签收" in result.text and "3820491756" in result.text and "e***@example.com" in result.text
+    assert "Emma" not in result.text and "0134" not in result.text
+    missing = await action.run(slots={"order_id": "999999"}, language="en", conversation="web:1")
+    assert "couldn't find order #999999" in missing.text and missing.missing is None
+
+
+async def test_returns_only_for_delivered_orders(demo_orders: SqliteOrderBackend) -> None:
+    action = StartReturnAction(demo_orders)
+    not_yet = await action.run(slots={"order_id": "100234"}, language="en", conversation="web:1")
+    assert "can't be returned yet" in not_yet.text
+    done = await action.run(slots={"order_id": "100235"}, language="en", conversation="web:1")
+    assert done.data["return_id"] == "R000001"
+    again = await action.run(slots={"order_id": "100235"}, language="en", conversation="web:1")
+    assert "nothing to return" in again.text
+
+
+def test_a_malformed_orders_file_names_the_file_and_record(tmp_path: Path) -> None:
+    bad = tmp_path / "orders.json"
+    bad.write_text('[{"order_id": "1", "status": "paid"}]', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"orders.json: order #0 is malformed"):
+        read_orders(bad)
+
+
+@pytest.fixture
+async def shop_api() -> AsyncIterator[tuple[str, list[dict[str, object]]]]:
+    orders = {order.order_id: order for order in read_orders(demo_orders_file())}
+    returns: list[dict[str, object]] = []
+
+    async def get(request: web.Request) -> web.Response:
+        order = orders.get(request.match_info["id"])
+        if order is None:
+            return web.json_response({"error": "not found"}, status=404)
+        if request.match_info["id"] == "100258":
+            return web.json_response({"error": "boom"}, status=502)
+        return web.json_response({"order_id": order.order_id, "status": order.status, "placed_at": order.placed_at})
+
+    async def post(request: web.Request) -> web.Response:
+        returns.append(await request.json() | {"order": request.match_info["id"]})
+        return web.json_response({"return_id": f"RMA-{len(returns)}"})
+
+    app = web.Application()
+    app.router.add_get("/api/orders/{id}", get)
+    app.router.add_post("/api/orders/{id}/returns", post)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}/api", returns
+    await runner.cleanup()
+
+
+async def test_the_http_order_backend(shop_api: tuple[str, list[dict[str, object]]]) -> None:
+    url, returns = shop_api
+    backend = HttpOrderBackend(url, timeout_s=5.0)
+    try:
+        order = await backend.get("100235")
+        assert order is not None and order.status == "delivered"
+        assert await backend.get("999999") is None
+        assert await backend.request_return("100235", reason="too small", conversation="web:1") == "RMA-1"
+        assert returns == [{"reason": "too small", "conversation": "web:1", "order": "100235"}]
+        with pytest.raises(ActionError) as failure:
+            await backend.get("100258")
+        assert "not answering" in failure.value.user_message
+    finally:
+        await backend.close()
