@@ -1,0 +1,77 @@
+"""``kefu handoff`` and ``kefu sessions`` on a real store, as an operator would use them from another terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.config import load_settings
+from bot.dialogue import open_store
+from bot.messages import ConversationRef
+from bot.sessions.base import HandoffState, Session, Turn
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A store with one escalated conversation (ticket 1) whose history holds a phone number."""
+    monkeypatch.setenv("KEFU_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("KEFU_STORE__URL", raising=False)
+
+    async def seed() -> None:
+        db, store, desk = await open_store(load_settings())
+        session = Session(conversation="web:c1", user_id="shopper-1", language="en")
+        await store.save(session, turns=[Turn("user", "call me on 13912345678"), Turn("bot", "sure")])
+        ticket = await desk.open(
+            conversation=ConversationRef("web", "c1"), user_id="shopper-1", reason="escalate: test", language="en",
+            transcript=session.history,
+        )
+        session.handoff, session.ticket_id = HandoffState.WAITING, ticket.id
+        await store.save(session)
+        await db.close()
+
+    asyncio.run(seed())
+    return tmp_path
+
+
+def kefu(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_an_operator_lists_shows_replies_and_resolves(data_dir: Path) -> None:
+    code, out = kefu("handoff", "list", "--json")
+    assert code == 0 and [t["id"] for t in json.loads(out)] == [1]
+    code, out = kefu("handoff", "show", "1", "--json")
+    shown = json.loads(out)
+    assert code == 0 and shown["messages"][0]["text"] == "call me on [phone …5678]"
+    code, out = kefu("handoff", "reply", "1", "Hello, I'm Ana.", "--operator", "ana", "--json")
+    assert code == 0 and json.loads(out)["state"] == "taken" and json.loads(out)["operator"] == "ana"
+    code, out = kefu("sessions", "stats", "--json")
+    assert json.loads(out)["sessions"] == {"human": 1}
+    code, out = kefu("handoff", "resolve", "1", "-o", "ana")
+    assert code == 0 and "resolved" in out
+    code, out = kefu("handoff", "list", "--json")
+    assert json.loads(out) == []
+    code, out = kefu("handoff", "reply", "1", "again?")
+    assert code == 1 and "ticket 1 is resolved" in out
+
+
+def test_a_missing_ticket_is_a_clear_error(data_dir: Path) -> None:
+    code, out = kefu("handoff", "take", "42")
+    assert code == 1 and "ticket 42 not found" in out
+
+
+def test_forget_and_purge(data_dir: Path) -> None:
+    code, out = kefu("sessions", "purge", "--json")
+    assert code == 0 and json.loads(out) == {"days": 90, "sessions": 0, "tickets": 0}
+    code, out = kefu("sessions", "forget", "shopper-1", "--json")
+    assert code == 0 and json.loads(out) == {"user": "shopper-1", "sessions": 1, "tickets": 1}
+    code, out = kefu("sessions", "stats", "--json")
+    assert json.loads(out) == {"sessions": {}, "turns": 0}
+    code, out = kefu("sessions", "purge", "--days", "-1")
+    assert code == 2 and "--days" in out
