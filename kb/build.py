@@ -22,12 +22,13 @@ import numpy as np
 from kb.chunks import Chunk
 from kb.dense import DenseIndex, Kind
 from kb.encoders import Encoder
-from kb.errors import BadSourceFormat, CorruptIndex, EncoderMismatch, IndexNotFound
+from kb.errors import BadSourceFormat, CorruptIndex, EncoderMismatch, IndexNotFound, StaleIndex
 from kb.lexical import LexicalIndex
 from kb.progress import encode_with_progress
 from kb.search import KnowledgeBase
 from kb.sources import load_source
 from kb.textio import DEFAULT_MAX_BYTES, read_text
+from kb.tokenize import fingerprint as tokenizer_fingerprint
 
 FORMAT = 1
 _FILES = ("manifest.json", "chunks.jsonl", "vectors.npy", "dense.faiss", "bm25")
@@ -72,6 +73,7 @@ def build_index(
         "encoder": encoder.name,
         "dim": int(encoder.dim),
         "index": knowledge.dense.kind,
+        "tokenizer": tokenizer_fingerprint(),
         "chunks": len(chunks),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "documents": [{"path": path, "sha256": digest} for path, digest in hashes.items()],
@@ -187,6 +189,11 @@ def load_index(path: Path, *, encoder: Encoder | None, device: str = "auto") -> 
             "rebuild it with `kefu kb build`",
             path=path,
         )
+    if manifest.get("tokenizer") != tokenizer_fingerprint():
+        raise StaleIndex(
+            f"knowledge-base index {path} was built by another version of kb's tokeniser; rebuild it with `kefu kb build`",
+            path=path,
+        )
     missing = [name for name in _FILES if not (folder / name).exists()]
     if missing:
         raise CorruptIndex(f"knowledge-base index {folder} is missing {', '.join(missing)}", path=folder)
@@ -211,7 +218,8 @@ def open_or_build(
         manifest = read_manifest(cache_dir)
     except (IndexNotFound, CorruptIndex):
         manifest = None
-    if manifest is not None and manifest.get("encoder") == encoder.name and manifest.get("dim") == encoder.dim:
+    fresh = manifest is not None and manifest.get("tokenizer") == tokenizer_fingerprint()
+    if fresh and manifest.get("encoder") == encoder.name and manifest.get("dim") == encoder.dim:
         cached = {doc["path"]: doc["sha256"] for doc in manifest.get("documents", [])}
         if cached == fingerprint(sources, max_bytes=max_bytes):
             try:

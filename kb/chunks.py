@@ -54,6 +54,11 @@ class Chunk:
         return f"{self.title}\n{self.text}" if self.title else self.text
 
     @property
+    def lexical_text(self) -> str:
+        """What BM25 sees: the title counted twice (a BM25F-style field boost, chosen on the dev split)."""
+        return f"{self.title}\n{self.title}\n{self.text}" if self.title else self.text
+
+    @property
     def metadata(self) -> dict[str, Any]:
         return {
             "source": self.source,
@@ -93,8 +98,7 @@ class Chunk:
 class Hit:
     """One search result; satisfies ``bot.protocols.Hit``.
 
-    ``score`` is the fused reciprocal-rank score (or the single retriever's score in dense/BM25-only
-    mode); ``metadata["dense_score"]`` is the query's cosine similarity to the chunk, the signal to
+    ``score`` is the fused score in [0, 1] (or the single retriever's score in dense/BM25-only mode); ``metadata["dense_score"]`` is the query's cosine similarity to the chunk, the signal to
     threshold on for "nothing relevant found" (see docs/kb.md).
     """
 

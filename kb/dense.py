@@ -21,6 +21,9 @@ HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
 IVF_NPROBE = 32
+SMALL_BATCH = 16
+"""Up to this many queries are searched on one OpenMP thread: waking a thread team costs more than a
+small search, badly so on a busy CPU (about 16 ms against 0.5 ms for one query over 10k vectors here)."""
 SUBSET_EXACT_MAX = 20_000
 """A filter that leaves at most this many vectors is searched exactly over that subset."""
 
@@ -121,6 +124,18 @@ class DenseIndex:
         if k <= 0:
             empty = np.zeros((len(queries), 0))
             return empty.astype(np.float32), empty.astype(np.int64)
+        if len(queries) > SMALL_BATCH or self.on_gpu:
+            return self._search(queries, k, allowed)
+        import faiss
+
+        threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+        try:
+            return self._search(queries, k, allowed)
+        finally:
+            faiss.omp_set_num_threads(threads)
+
+    def _search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         if allowed is None:
             return self.index.search(queries, k)
         subset = np.flatnonzero(allowed)

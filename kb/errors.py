@@ -62,5 +62,9 @@ class EncoderMismatch(IndexLoadError):
     """An index was built with a different encoder than the one configured."""
 
 
+class StaleIndex(IndexLoadError):
+    """An index was built by a kb whose tokenisation differs from this one's."""
+
+
 class EncoderError(KbError):
     """An encoder cannot be loaded or used."""

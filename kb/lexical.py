@@ -39,12 +39,7 @@ class LexicalIndex:
 
     def search(self, query: str, k: int, *, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` (scores, ids) with a positive score, best first (fewer than ``k`` when few texts match)."""
-        scores = self.scores(query, allowed=allowed)
-        positive = np.flatnonzero(scores > 0)
-        if len(positive) == 0:
-            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        order = positive[np.argsort(-scores[positive], kind="stable")][:k]
-        return scores[order], order.astype(np.int64)
+        return top_k(self.scores(query, allowed=allowed), k)
 
     def save(self, path: Path) -> None:
         self.model.save(str(path), show_progress=False)
@@ -54,3 +49,12 @@ class LexicalIndex:
         import bm25s
 
         return cls(bm25s.BM25.load(str(path), show_progress=False), size)
+
+
+def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best positive entries of ``scores`` as (scores, ids), best first."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) == 0:
+        return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+    order = positive[np.argsort(-scores[positive], kind="stable")][:k]
+    return scores[order], order.astype(np.int64)

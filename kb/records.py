@@ -187,5 +187,6 @@ def _facts(language: str, fields: Mapping[str, Any]) -> str:
     for key, template in (("sizes", sizes), ("colours", colours)):
         if key in fields:
             values = fields[key] if isinstance(fields[key], list) else _tags(fields[key])
-            facts.append(template.format(sep.join(str(value) for value in values)))
+            if values:
+                facts.append(template.format(sep.join(str(value) for value in values)))
     return " ".join(facts)
