@@ -55,7 +55,11 @@ class Conversations:
             said = _in_words(message, session.language or "en")
             await self.desk.post(session.ticket_id, said)
             await self.store.save(session, turns=[Turn("user", said)])
-            log.info("turn %s: relayed to ticket %d (an operator owns the conversation)", message.conversation, session.ticket_id)
+            log.info(
+                "turn %s: relayed to ticket %d (an operator owns the conversation)",
+                message.conversation,
+                session.ticket_id,
+            )
             return None
         outcome = await self.pipeline.run(message, session)
         reply = outcome.reply
@@ -145,7 +149,9 @@ class Dialogue:
         await self.db.close()
 
 
-async def open_store(settings: Settings, *, deliver: Deliver | None = None) -> tuple[Database, SqliteSessionStore, SqliteDesk]:
+async def open_store(
+    settings: Settings, *, deliver: Deliver | None = None
+) -> tuple[Database, SqliteSessionStore, SqliteDesk]:
     """The store's database (``settings.store_url``), its session store and the built-in desk, tables created."""
     db = await Database.open(settings.store_url)
     store = SqliteSessionStore(db, history_turns=settings.store.history_turns)

@@ -227,7 +227,9 @@ class Pipeline:
         if facts.order_number:
             slots["order_id"] = facts.order_number
         try:
-            result = await self.actions[name].run(slots=slots, language=facts.language, conversation=session.conversation)
+            result = await self.actions[name].run(
+                slots=slots, language=facts.language, conversation=session.conversation
+            )
         except Exception as error:
             safe = user_message(error)
             if safe is None:

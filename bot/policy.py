@@ -134,7 +134,9 @@ class Policy:
     def _act(self, facts: TurnFacts, intent: str | None, said: str) -> Decision | None:
         """An order action when the shopper asks for one, or answers the question a pending action asked."""
         if facts.pending and facts.order_number:
-            return Decision(Move.ACT, f"order number {facts.order_number} for the pending {facts.pending}", facts.pending)
+            return Decision(
+                Move.ACT, f"order number {facts.order_number} for the pending {facts.pending}", facts.pending
+            )
         wants_return = asks_to_return(facts.text)
         if wants_return and intent in (None, "return_refund", "order_status", "complaint"):
             return Decision(Move.ACT, f"the shopper asks to return something: {said}", START_RETURN)

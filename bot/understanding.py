@@ -1,4 +1,4 @@
-"""Understanding a shopper's turn whatever its modality: typed text, voice notes (speech engine), photos (vision engine)."""
+"""Understanding a shopper's turn whatever its modality: typed text, voice notes, photos."""
 
 from __future__ import annotations
 
@@ -25,7 +25,12 @@ class Understanding:
 
 
 async def understand(
-    message: Message, engines: Engines, *, max_text_chars: int, max_audio_bytes: int, max_image_bytes: int,
+    message: Message,
+    engines: Engines,
+    *,
+    max_text_chars: int,
+    max_audio_bytes: int,
+    max_image_bytes: int,
     language_hint: str | None = None,
 ) -> Understanding:
     """Words and language of ``message``; unusable attachments become notices for the shopper, not errors.
@@ -59,7 +64,11 @@ async def _attachment(
     is_audio = attachment.kind in ("voice", "audio")
     is_image = attachment.kind == "photo" or (attachment.mime_type or "").startswith("image/")
     kind = kind_name(attachment.kind, language)
-    if not (is_audio or is_image) or (is_audio and engines.transcriber is None) or (is_image and engines.describer is None):
+    if (
+        not (is_audio or is_image)
+        or (is_audio and engines.transcriber is None)
+        or (is_image and engines.describer is None)
+    ):
         notices.append(say("attachment_disabled", language, kind=kind))
         return None
     try:

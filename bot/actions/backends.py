@@ -48,7 +48,7 @@ def read_orders(path: Path) -> list[Order]:
 
 
 class SqliteOrderBackend:
-    """Orders and return requests in an SQLite file of their own (it owns ``db``); the demo seeds it from ``orders.json``."""
+    """Orders and return requests in an SQLite file it owns; the demo seeds it from ``orders.json``."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -140,7 +140,9 @@ class HttpOrderBackend:
         return Order.from_json(data) if data else None
 
     async def request_return(self, order_id: str, *, reason: str, conversation: str) -> str:
-        data = await self._request("POST", f"/orders/{order_id}/returns", {"reason": reason, "conversation": conversation})
+        data = await self._request(
+            "POST", f"/orders/{order_id}/returns", {"reason": reason, "conversation": conversation}
+        )
         if not data or "return_id" not in data:
             raise ActionError(
                 f"order backend answered no return_id for {order_id}",

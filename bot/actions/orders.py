@@ -9,9 +9,7 @@ from bot.actions.base import ActionResult, Order, OrderBackend
 from bot.actions.texts import status_name, text
 from bot.pii import mask_email, mask_pii
 
-_MARKED = re.compile(
-    r"(?:#|№|订单号?|单号|order\s*(?:number|no\.?|id|#)?)\s*[:：#]?\s*(\d{5,12})(?!\d)", re.IGNORECASE
-)
+_MARKED = re.compile(r"(?:#|№|订单号?|单号|order\s*(?:number|no\.?|id|#)?)\s*[:：#]?\s*(\d{5,12})(?!\d)", re.IGNORECASE)
 _BARE = re.compile(r"(?<![\d.,])(\d{5,12})(?![\d.,])")
 RETURNABLE = frozenset({"delivered"})
 NOT_YET = frozenset({"pending", "paid", "shipped"})
@@ -36,7 +34,11 @@ def extract_order_number(message: str, *, bare: bool = False) -> str | None:
 
 def describe_order(order: Order, language: str) -> str:
     """The order's status for its owner: no name or phone, the e-mail masked."""
-    lines = [text("status", language, order=order.order_id, placed=order.placed_at, status=status_name(order.status, language))]
+    lines = [
+        text(
+            "status", language, order=order.order_id, placed=order.placed_at, status=status_name(order.status, language)
+        )
+    ]
     if order.carrier and order.tracking:
         lines.append(text("shipped_with", language, carrier=order.carrier, tracking=order.tracking))
     if order.eta and order.status in ("paid", "shipped"):
@@ -92,7 +94,10 @@ class StartReturnAction:
             return ActionResult(text("return_not_yet", language, order=order_id, status=status), data={"found": True})
         if order.status not in RETURNABLE:
             return ActionResult(text("return_closed", language, order=order_id, status=status), data={"found": True})
-        return_id = await self.backend.request_return(order_id, reason=slots.get("reason", ""), conversation=conversation)
+        return_id = await self.backend.request_return(
+            order_id, reason=slots.get("reason", ""), conversation=conversation
+        )
         return ActionResult(
-            text("return_recorded", language, order=order_id, rid=return_id), data={"found": True, "return_id": return_id}
+            text("return_recorded", language, order=order_id, rid=return_id),
+            data={"found": True, "return_id": return_id},
         )

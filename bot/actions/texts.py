@@ -20,7 +20,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh": "没有查到订单 #{order}，请核对确认邮件中的订单号。",
     },
     "status": {"en": "Order #{order} ({placed}): {status}.", "zh": "订单 #{order}（{placed} 下单）：{status}。"},
-    "shipped_with": {"en": "Carrier {carrier}, tracking number {tracking}.", "zh": "承运商 {carrier}，运单号 {tracking}。"},
+    "shipped_with": {
+        "en": "Carrier {carrier}, tracking number {tracking}.",
+        "zh": "承运商 {carrier}，运单号 {tracking}。",
+    },
     "eta": {"en": "Expected delivery: {eta}.", "zh": "预计送达：{eta}。"},
     "items": {"en": "Items: {items}.", "zh": "商品：{items}。"},
     "contact": {"en": "Updates go to {email}.", "zh": "通知将发送至 {email}。"},

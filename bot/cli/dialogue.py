@@ -17,13 +17,19 @@ import typer
 from bot.cli.core import ConfigOption, JsonOption, setup
 from bot.cli.groups import app
 
-handoff_app = typer.Typer(help="Tickets of conversations handed over to a person (the built-in desk).", no_args_is_help=True)
-sessions_app = typer.Typer(help="Stored conversations: delete a shopper's data, purge old sessions.", no_args_is_help=True)
+handoff_app = typer.Typer(
+    help="Tickets of conversations handed over to a person (the built-in desk).", no_args_is_help=True
+)
+sessions_app = typer.Typer(
+    help="Stored conversations: delete a shopper's data, purge old sessions.", no_args_is_help=True
+)
 app.add_typer(handoff_app, name="handoff")
 app.add_typer(sessions_app, name="sessions")
 
 T = TypeVar("T")
-OperatorOption = Annotated[str, typer.Option("--operator", "-o", envvar="KEFU_OPERATOR", help="Who acts (kept on the ticket).")]
+OperatorOption = Annotated[
+    str, typer.Option("--operator", "-o", envvar="KEFU_OPERATOR", help="Who acts (kept on the ticket).")
+]
 
 
 def _with_store(config: Any, work: Callable[[Any, Any], Awaitable[T]]) -> T:
@@ -102,7 +108,9 @@ def show(ticket: int, config: ConfigOption = None, as_json: JsonOption = False) 
 
 
 @handoff_app.command("take")
-def take(ticket: int, operator: OperatorOption = "operator", config: ConfigOption = None, as_json: JsonOption = False) -> None:
+def take(
+    ticket: int, operator: OperatorOption = "operator", config: ConfigOption = None, as_json: JsonOption = False
+) -> None:
     """Take over a conversation: the bot stops answering and relays the shopper's messages to the ticket."""
     taken = _with_store(config, lambda _, desk: desk.take(ticket, operator=operator))
     _print(_ticket_json(taken), as_json, f"ticket #{taken.id} taken by {operator}")
@@ -122,10 +130,16 @@ def reply(
 
 
 @handoff_app.command("resolve")
-def resolve(ticket: int, operator: OperatorOption = "operator", config: ConfigOption = None, as_json: JsonOption = False) -> None:
+def resolve(
+    ticket: int, operator: OperatorOption = "operator", config: ConfigOption = None, as_json: JsonOption = False
+) -> None:
     """Close a ticket; the conversation goes back to the bot."""
     resolved = _with_store(config, lambda _, desk: desk.resolve(ticket, operator=operator))
-    _print(_ticket_json(resolved), as_json, f"ticket #{resolved.id} resolved; the bot answers {resolved.conversation} again")
+    _print(
+        _ticket_json(resolved),
+        as_json,
+        f"ticket #{resolved.id} resolved; the bot answers {resolved.conversation} again",
+    )
 
 
 @sessions_app.command("forget")
@@ -136,12 +150,18 @@ def forget(user: str, config: ConfigOption = None, as_json: JsonOption = False) 
         return {"sessions": await store.forget_user(user), "tickets": await desk.forget_user(user)}
 
     counts = _with_store(config, work)
-    _print({"user": user} | counts, as_json, f"deleted {counts['sessions']} sessions and {counts['tickets']} tickets of {user}")
+    _print(
+        {"user": user} | counts,
+        as_json,
+        f"deleted {counts['sessions']} sessions and {counts['tickets']} tickets of {user}",
+    )
 
 
 @sessions_app.command("purge")
 def purge(
-    days: Annotated[float | None, typer.Option("--days", help="Idle for longer than this (default: store.retention_days).")] = None,
+    days: Annotated[
+        float | None, typer.Option("--days", help="Idle for longer than this (default: store.retention_days).")
+    ] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -157,7 +177,11 @@ def purge(
         return {"sessions": await store.purge(older_than_days=keep), "tickets": await desk.purge(older_than_days=keep)}
 
     counts = _with_store(config, work)
-    _print({"days": keep} | counts, as_json, f"purged {counts['sessions']} sessions and {counts['tickets']} tickets older than {keep:g} days")
+    _print(
+        {"days": keep} | counts,
+        as_json,
+        f"purged {counts['sessions']} sessions and {counts['tickets']} tickets older than {keep:g} days",
+    )
 
 
 @sessions_app.command("stats")

@@ -21,7 +21,9 @@ def build_generator(settings: Settings, *, device: str = "auto") -> Generator:
         raise ConfigError(f"generation backend {options.backend!r} needs KEFU_GENERATION__MODEL")
     if options.backend == "openai":
         if not options.base_url:
-            raise ConfigError("generation backend 'openai' needs KEFU_GENERATION__BASE_URL (e.g. http://127.0.0.1:8000/v1)")
+            raise ConfigError(
+                "generation backend 'openai' needs KEFU_GENERATION__BASE_URL (e.g. http://127.0.0.1:8000/v1)"
+            )
         from bot.generation.openai_compat import OpenAICompatibleGenerator
 
         return OpenAICompatibleGenerator(

@@ -78,9 +78,7 @@ class TransformersGenerator:
         inputs = tokenizer(self._prompt(request), return_tensors="pt").to(model.device)
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         with torch.inference_mode():
-            output = model.generate(
-                **inputs, max_new_tokens=self.max_new_tokens, do_sample=False, pad_token_id=pad
-            )
+            output = model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False, pad_token_id=pad)
         return str(tokenizer.decode(output[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True))
 
     async def generate(self, request: GenerationRequest) -> Generation:

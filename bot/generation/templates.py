@@ -75,7 +75,7 @@ _KINDS = {
 
 
 def phrase(table: dict[str, dict[str, str]], key: str, language: str, **values: Any) -> str:
-    """The ``key`` sentence of ``table`` in ``language`` (English when the language has none), filled with ``values``."""
+    """The ``key`` sentence of ``table`` in ``language`` (English when missing), filled with ``values``."""
     variants = table[key]
     return variants.get(language, variants["en"]).format(**values)
 

@@ -89,7 +89,16 @@ class SqliteDesk:
             cursor = await c.execute(
                 "INSERT INTO tickets (channel, conversation_id, user_id, state, reason, language, opened_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (conversation.channel, conversation.conversation_id, user_id, TicketState.OPEN.value, reason, language, now, now),
+                (
+                    conversation.channel,
+                    conversation.conversation_id,
+                    user_id,
+                    TicketState.OPEN.value,
+                    reason,
+                    language,
+                    now,
+                    now,
+                ),
             )
             ticket_id = int(cursor.lastrowid or 0)
             await c.executemany(
@@ -111,14 +120,18 @@ class SqliteDesk:
         marks = ",".join("?" * len(states))
         async with self.db.transaction() as c:
             rows = await (
-                await c.execute(f"SELECT * FROM tickets WHERE state IN ({marks}) ORDER BY id", [s.value for s in states])
+                await c.execute(
+                    f"SELECT * FROM tickets WHERE state IN ({marks}) ORDER BY id", [s.value for s in states]
+                )
             ).fetchall()
         return [_ticket(row) for row in rows]
 
     async def messages(self, ticket_id: int) -> list[TicketMessage]:
         async with self.db.transaction() as c:
             rows = await (
-                await c.execute("SELECT author, text, at FROM ticket_messages WHERE ticket_id = ? ORDER BY id", (ticket_id,))
+                await c.execute(
+                    "SELECT author, text, at FROM ticket_messages WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+                )
             ).fetchall()
         return [TicketMessage(row["author"], row["text"], row["at"]) for row in rows]
 
@@ -170,7 +183,14 @@ class SqliteDesk:
             await c.execute(
                 "INSERT INTO outbox (ticket_id, channel, conversation_id, text, language, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (ticket.id, ticket.conversation.channel, ticket.conversation.conversation_id, text, ticket.language, time.time()),
+                (
+                    ticket.id,
+                    ticket.conversation.channel,
+                    ticket.conversation.conversation_id,
+                    text,
+                    ticket.language,
+                    time.time(),
+                ),
             )
         if self.deliver is not None:
             await self.deliver_pending()
@@ -193,7 +213,9 @@ class SqliteDesk:
                 if cursor.rowcount:
                     claimed.append(row)
         for row in claimed:
-            reply = Reply(text=row["text"], language=row["language"], reason=f"operator message, ticket {row['ticket_id']}")
+            reply = Reply(
+                text=row["text"], language=row["language"], reason=f"operator message, ticket {row['ticket_id']}"
+            )
             try:
                 await self.deliver(ConversationRef(row["channel"], row["conversation_id"]), reply)
             except Exception:

@@ -16,7 +16,7 @@ from bot.generation.grounded import GroundedGenerator
 from bot.messages import ConversationRef, Message, Reply
 from bot.pipeline import Pipeline, Shop
 from bot.policy import Policy
-from tests.dialogue.engines import InterimIntents, STORE
+from tests.dialogue.engines import STORE, InterimIntents
 
 
 @dataclass
@@ -41,10 +41,9 @@ def real_engines(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if _intents_part_installed():
         components = request.getfixturevalue("demo_components")
         return RealEngines(components.encoder, components.knowledge_base, components.intents, components.min_relevance)
+    from bot.app import kb_sources
     from kb.build import open_or_build
     from kb.encoders import load_encoder
-
-    from bot.app import kb_sources
 
     encoder = load_encoder("use-multilingual")
     cache = tmp_path_factory.mktemp("dialogue-kb")

@@ -64,7 +64,13 @@ class FakeOpenAI:
                     "object": "chat.completion",
                     "created": int(time.time()),
                     "model": body.get("model"),
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.content}, "finish_reason": "stop"}],
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": answer.content},
+                            "finish_reason": "stop",
+                        }
+                    ],
                 }
             )
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})

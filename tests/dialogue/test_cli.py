@@ -27,7 +27,10 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         session = Session(conversation="web:c1", user_id="shopper-1", language="en")
         await store.save(session, turns=[Turn("user", "call me on 13912345678"), Turn("bot", "sure")])
         ticket = await desk.open(
-            conversation=ConversationRef("web", "c1"), user_id="shopper-1", reason="escalate: test", language="en",
+            conversation=ConversationRef("web", "c1"),
+            user_id="shopper-1",
+            reason="escalate: test",
+            language="en",
             transcript=session.history,
         )
         session.handoff, session.ticket_id = HandoffState.WAITING, ticket.id

@@ -24,7 +24,9 @@ async def test_return_policy_question_is_answered_with_its_source(shopper: Shopp
     assert reply.language == "en"
 
 
-async def test_chinese_return_question_is_answered_in_chinese_with_a_chinese_source(shopper: Shopper, real_engines) -> None:  # type: ignore[no-untyped-def]
+async def test_chinese_return_question_is_answered_in_chinese_with_a_chinese_source(
+    shopper: Shopper, real_engines
+) -> None:  # type: ignore[no-untyped-def]
     reply = await shopper.say("买的衣服不合适，多少天内可以退货？")
     assert reply is not None and reply.reason.startswith("answer:"), reply.reason
     assert reply.language == "zh"

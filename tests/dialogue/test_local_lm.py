@@ -28,7 +28,9 @@ def tiny_model(folder: Path, *, train_on: str | None) -> None:
     core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     tokenizer = transformers.PreTrainedTokenizerFast(tokenizer_object=core, unk_token="[UNK]", eos_token="<eos>")
     torch.manual_seed(0)
-    config = transformers.GPT2Config(vocab_size=len(vocab), n_positions=512, n_embd=32, n_layer=1, n_head=2, eos_token_id=1)
+    config = transformers.GPT2Config(
+        vocab_size=len(vocab), n_positions=512, n_embd=32, n_layer=1, n_head=2, eos_token_id=1
+    )
     model = transformers.GPT2LMHeadModel(config)
     if train_on is not None:
         ids = tokenizer(generator_prompt(generator) + " " + train_on, return_tensors="pt")["input_ids"]

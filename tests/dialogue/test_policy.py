@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from kb.chunks import Hit
 from bot.memory import is_follow_up
 from bot.messages import HUMAN_PAYLOAD
 from bot.policy import ORDER_STATUS, START_RETURN, Move, Policy, TurnFacts, asks_to_return, strongly_negative
+from kb.chunks import Hit
 
 POLICY = Policy(min_relevance=0.4, min_confidence=0.5)
 GOOD = Hit("faq-1", "Returns", "30 days.", 0.03, {"dense_score": 0.6, "language": "en"})
@@ -70,7 +70,12 @@ def test_strong_negative_wording(text: str, angry: bool) -> None:
 
 @pytest.mark.parametrize(
     ("text", "wants"),
-    [("I'd like to return this dress", True), ("我要退货", True), ("What is your return policy?", False), ("退货政策是什么", False)],
+    [
+        ("I'd like to return this dress", True),
+        ("我要退货", True),
+        ("What is your return policy?", False),
+        ("退货政策是什么", False),
+    ],
 )
 def test_return_requests(text: str, wants: bool) -> None:
     assert asks_to_return(text) is wants

@@ -45,7 +45,10 @@ def test_mask_pii(text: str, masked: str) -> None:
 
 
 async def test_no_unmasked_phone_or_card_in_logs_or_the_store_after_a_conversation(
-    dialogue: Dialogue, shopper: Shopper, settings, caplog: pytest.LogCaptureFixture  # type: ignore[no-untyped-def]
+    dialogue: Dialogue,
+    shopper: Shopper,
+    settings,
+    caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
 ) -> None:
     caplog.set_level(logging.DEBUG)
     pii = install_log_filter()
