@@ -120,11 +120,16 @@ class WhisperTranscriber(ABC):
         for index, audio in enumerate(audios):
             if results[index] is None:
                 started = time.perf_counter()
-                language, probability = self._languages_of(self._encode([audio[: int(WINDOW_S * SAMPLE_RATE)]], margin_s=None))[0]
+                language, probability = self.detect_language(audio)
                 text, segments = self._transcribe_long(audio, language)
                 elapsed = (time.perf_counter() - started) * 1000
                 results[index] = self._result(text, segments, language, probability, audio, elapsed)
         return [r for r in results if r is not None]
+
+    def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
+        """The language of a note (from its first 30 s, among ``languages`` when set) and its probability."""
+        window = audio[: int(WINDOW_S * SAMPLE_RATE)]
+        return self._languages_of(self._encode([window], margin_s=self.audio_ctx_margin_s))[0]
 
     def _transcribe_short(self, audios: list[np.ndarray]) -> list[Transcript | Exception]:
         started = time.perf_counter()

@@ -1,0 +1,67 @@
+"""Speech fixtures: real speech synthesised once per session, and each Whisper model loaded once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import speech
+from speech.testing import encode_audio, join, synthesize
+from speech.transcriber import WhisperTranscriber
+from tests.conftest import require_tool
+
+ENGLISH = (
+    ("Hello, I would like to return the shoes because they are too small.", "en-us", 160),
+    ("Can you tell me where my parcel is right now?", "en-gb", 150),
+    ("Thank you very much, that solves my problem.", "en-us+f3", 170),
+)
+MANDARIN_PINYIN = "wo3 xiang3 tui4 huo4, zhe4 shuang1 xie2 tai4 xiao3 le5. xie4 xie4 ni3 de bang1 zhu4."
+MANDARIN_HAN = "我想退货，这双鞋太小了。谢谢你的帮助。"
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A synthetic voice note: what it says, its samples, and its bytes as a Telegram-style OGG/Opus file."""
+
+    text: str
+    audio: np.ndarray
+    ogg: bytes
+
+
+@pytest.fixture(scope="session")
+def english() -> list[Clip]:
+    require_tool("espeak-ng")
+    clips = []
+    for text, voice, speed in ENGLISH:
+        audio = synthesize(text, voice=voice, speed=speed)
+        clips.append(Clip(text, audio, encode_audio(audio, fmt="ogg")))
+    return clips
+
+
+@pytest.fixture(scope="session")
+def mandarin() -> Clip:
+    require_tool("espeak-ng")
+    audio = synthesize(MANDARIN_PINYIN, voice="cmn-latn-pinyin", speed=150)
+    return Clip(MANDARIN_HAN, audio, encode_audio(audio, fmt="ogg"))
+
+
+@pytest.fixture(scope="session")
+def long_note(english: list[Clip]) -> Clip:
+    """A note over Whisper's 30 s window, so the library's sliding-window path runs."""
+    texts = [clip.text for clip in english] * 2 + [english[0].text]
+    audio = join([clip.audio for clip in english] * 2 + [english[0].audio], gap_s=1.0)
+    return Clip(" ".join(texts), audio, encode_audio(audio, fmt="ogg"))
+
+
+@pytest.fixture(scope="session")
+def faster() -> WhisperTranscriber:
+    """faster-whisper on the packaged multilingual base model (the CPU default)."""
+    return speech.load_transcriber(backend="faster-whisper", model="base", device="cpu")
+
+
+@pytest.fixture(scope="session")
+def torch_whisper() -> WhisperTranscriber:
+    """openai-whisper on the same base weights, converted in memory; greedy to keep the CPU run short."""
+    return speech.load_transcriber(backend="openai-whisper", model="base", device="cpu", beam_size=1)
