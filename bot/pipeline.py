@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from bot.actions.base import Action as Task
+from bot.actions.base import ActionError
 from bot.actions.orders import extract_order_number
 from bot.engines import Engines
-from bot.errors import StageTimeout, user_message
+from bot.errors import StageTimeout
 from bot.generation.base import GenerationRequest, Generator
 from bot.generation.templates import say
 from bot.memory import follow_up_query, generation_history
@@ -230,13 +231,10 @@ class Pipeline:
             result = await self.actions[name].run(
                 slots=slots, language=facts.language, conversation=session.conversation
             )
-        except Exception as error:
-            safe = user_message(error)
-            if safe is None:
-                raise
+        except ActionError as error:
             log.warning("action %s failed: %s", name, error)
             session.slots.clear()
-            return safe, (), f"action {name} failed"
+            return say("action_failed", facts.language), (), f"action {name} failed"
         if result.missing:
             session.slots.clear()
             session.slots.update({**slots, "pending": name})

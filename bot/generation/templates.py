@@ -42,6 +42,10 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Your colleague has closed this conversation. I'm here again if you need anything.",
         "zh": "人工客服已结束本次会话。如有其他问题，欢迎继续问我。",
     },
+    "action_failed": {
+        "en": "Our order system is not answering right now. Please try again in a few minutes.",
+        "zh": "订单系统暂时无法访问，请稍后再试。",
+    },
     "empty": {
         "en": "Your message was empty. Please type your question, or send a voice note or a photo.",
         "zh": "您的消息是空的。请输入您的问题，或发送语音、图片。",

@@ -111,3 +111,35 @@ async def test_the_http_order_backend(shop_api: tuple[str, list[dict[str, object
         assert "not answering" in failure.value.user_message
     finally:
         await backend.close()
+
+
+async def test_through_the_pipeline_with_the_http_backend_a_failing_shop_api_gets_a_clear_reply(
+    shop_api: tuple[str, list[dict[str, object]]],
+    real_engines,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    from bot.config import load_settings
+    from bot.dialogue import open_dialogue
+    from tests.dialogue.conftest import Shopper, make_pipeline
+
+    settings = load_settings(data_dir=tmp_path, store={"order_backend": "http", "orders_url": shop_api[0]})
+    pipeline = make_pipeline(real_engines)
+    dialogue = await open_dialogue(settings, pipeline=pipeline)
+    try:
+        shopper = Shopper(dialogue)
+        works = await shopper.say("订单号100235到哪了")
+        assert works is not None and "已签收" in works.text
+        fails = await shopper.say("订单号100258到哪了")
+        assert fails is not None and fails.text == "订单系统暂时无法访问，请稍后再试。"
+        assert "action order_status failed" in fails.reason
+    finally:
+        await dialogue.aclose()
+        await pipeline.engines.aclose()
+
+
+async def test_the_http_backend_needs_its_url(tmp_path: Path) -> None:
+    from bot.config import load_settings
+    from bot.dialogue import open_orders
+
+    with pytest.raises(ConfigError, match="KEFU_STORE__ORDERS_URL"):
+        await open_orders(load_settings(data_dir=tmp_path, store={"order_backend": "http"}))

@@ -117,3 +117,21 @@ async def test_the_history_keeps_the_last_turns_only(dialogue, shopper: Shopper)
     session = await dialogue.store.load(str(shopper.ref))
     assert len(session.history) == 20
     assert session.history[-2].text == "hello number 11" and session.history[-1].role == "bot"
+
+
+async def test_an_unanswerable_chinese_question_gets_no_invented_answer(shopper: Shopper) -> None:
+    reply = await shopper.say("巴黎今天天气怎么样？")
+    assert reply is not None and reply.sources == () and reply.language == "zh"
+    assert not reply.reason.startswith("answer")
+
+
+async def test_a_mixed_language_message_is_answered_in_chinese(shopper: Shopper) -> None:
+    reply = await shopper.say("我的order #100234 到哪了")
+    assert reply is not None and reply.language == "zh"
+    assert "已发货" in reply.text and "SF1234567890" in reply.text
+
+
+async def test_a_bare_number_keeps_the_conversation_language(shopper: Shopper) -> None:
+    await shopper.say("我想查一下我的订单")
+    reply = await shopper.say("100235")
+    assert reply is not None and reply.language == "zh" and "已签收" in reply.text
