@@ -59,11 +59,6 @@ def mask_email(address: str) -> str:
     return _EMAIL.sub(_email, address)
 
 
-def mask_phone(number: str) -> str:
-    """A phone number reduced to its last four digits, e.g. ``***8000``."""
-    return f"***{_digits(number)[-4:]}"
-
-
 class PiiFilter(logging.Filter):
     """A logging filter that masks personal data in each record's message and arguments before it is written."""
 
