@@ -91,14 +91,16 @@ def to_openai_whisper(source: ModelSource, *, device: str = "cpu") -> whisper.mo
         n_text_layer=n_text_layer,
     )
     model = Whisper(dims)
-    model.load_state_dict({name: torch.from_numpy(array) for name, array in state.items()}, strict=True)
+    model.load_state_dict({name: torch.from_numpy(array) for name, array in state.items()}, strict=True, assign=True)
+    mask = torch.zeros(n_text_layer, dims.n_text_head, dtype=torch.bool)
     heads = source.config.get("alignment_heads")
     if heads:
-        mask = torch.zeros(n_text_layer, dims.n_text_head, dtype=torch.bool)
         for layer, head in heads:
             mask[layer, head] = True
-        model.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
-    return model.to(device).eval()
+    else:  # openai-whisper's default: every head of the upper half of the decoder
+        mask[n_text_layer // 2 :] = True
+    model.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
+    return model.requires_grad_(False).to(device).eval()
 
 
 def _count_layers(variables: dict[str, np.ndarray], part: str) -> int:

@@ -103,7 +103,7 @@ class OpenAIWhisperTranscriber(WhisperTranscriber):
         for language in dict.fromkeys(languages):
             rows = [i for i, lang in enumerate(languages) if lang == language]
             options = DecodingOptions(
-                language=language if self.model.is_multilingual else None,
+                language=language,
                 beam_size=self.beam_size if self.beam_size > 1 else None,
                 fp16=self.fp16,
                 sample_len=max(max_new_tokens(durations_s[i]) for i in rows),

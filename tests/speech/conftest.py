@@ -65,3 +65,9 @@ def faster() -> WhisperTranscriber:
 def torch_whisper() -> WhisperTranscriber:
     """openai-whisper on the same base weights, converted in memory; greedy to keep the CPU run short."""
     return speech.load_transcriber(backend="openai-whisper", model="base", device="cpu", beam_size=1)
+
+
+@pytest.fixture(scope="session")
+def tiny() -> WhisperTranscriber:
+    """faster-whisper on the packaged English tiny model: the quickest real model, for plumbing tests."""
+    return speech.load_transcriber(backend="faster-whisper", model="tiny.en", device="cpu", beam_size=1)
