@@ -1,0 +1,53 @@
+"""The integration contract: the runtime calls ``Conversations.handle`` and the desk delivers through ``Runtime.deliver``."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.dialogue import Dialogue
+from bot.messages import ConversationRef, Message, Reply
+from bot.runtime import Runtime
+
+
+class Channel:
+    """A reply sink like an adapter: records what each conversation was sent."""
+
+    def __init__(self) -> None:
+        self.sent: dict[str, list[str]] = {}
+
+    async def send(self, conversation: ConversationRef, reply: Reply) -> None:
+        self.sent.setdefault(conversation.conversation_id, []).append(reply.text)
+
+    async def working(self, conversation: ConversationRef) -> None:
+        return None
+
+
+async def test_conversations_behind_the_runtime(dialogue: Dialogue) -> None:
+    runtime = Runtime(dialogue.conversations.handle, concurrency=8)
+    channel = Channel()
+    runtime.register("web", channel)
+    dialogue.start_outbox(runtime.deliver)
+    n = 0
+
+    async def say(conversation: str, text: str) -> None:
+        nonlocal n
+        n += 1
+        await runtime.dispatch(
+            Message(ConversationRef("web", conversation), conversation, text=text, message_id=str(n))
+        )
+        await runtime.join()
+
+    await asyncio.gather(say("alice", "where is my order?"), say("bob", "我要找人工"))
+    await say("alice", "100234")
+    bob = (await dialogue.store.load("web:bob")).ticket_id
+    assert bob is not None
+    await dialogue.desk.take(bob, operator="ana")
+    await say("bob", "还在吗？")
+    await dialogue.desk.reply(bob, "在的，请稍等。", operator="ana")
+    await runtime.stop()
+
+    assert "SF1234567890" in channel.sent["alice"][-1]
+    assert channel.sent["bob"][1:] == ["人工客服已接入，正在为您服务。", "在的，请稍等。"], (
+        "no bot reply while Ana owns it"
+    )
+    assert runtime.turns_done == 4 and runtime.turns_failed == 0
