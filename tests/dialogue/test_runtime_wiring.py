@@ -1,4 +1,4 @@
-"""The integration contract: the runtime calls ``Conversations.handle`` and the desk delivers through ``Runtime.deliver``."""
+"""The integration contract: the runtime calls ``Conversations.handle``; the desk sends via ``Runtime.deliver``."""
 
 from __future__ import annotations
 
