@@ -3,7 +3,7 @@
 Synthetic vectors are a mixture of Gaussian clusters in a 64-dimensional latent space, projected to the
 encoder's width with isotropic noise and normalised: real sentence embeddings are clustered and of low
 intrinsic dimension, unlike uniform random vectors, on which no approximate index works. Queries are
-fresh draws from the same mixture. Exact ``IndexFlatIP`` gives the true top 10 and the latency baseline.
+fresh draws from the same mixture (not copies of stored vectors). Exact ``IndexFlatIP`` gives the true top 10 and the latency baseline.
 """
 
 from __future__ import annotations
@@ -18,14 +18,17 @@ import numpy as np
 from kb.dense import DenseIndex, Kind
 
 LATENT = 64
-CLUSTERS = 2000
+POINTS_PER_CLUSTER = 50
+"""Clusters grow with the base (about 50 vectors each), so density, and with it difficulty, does not
+change with size: a fixed number of clusters makes large bases artificially easy for IVF."""
 EF_SEARCH_STEPS = (16, 32, 64, 128, 256, 512)
 NPROBE_STEPS = (4, 8, 16, 32, 64, 128, 256)
 TARGET_RECALL = 0.95
 
 
-def synthetic_vectors(n: int, dim: int, *, seed: int, clusters: int = CLUSTERS) -> np.ndarray:
-    """``n`` unit vectors of width ``dim`` from a fixed clustered distribution (``seed`` draws the points only)."""
+def synthetic_vectors(n: int, dim: int, *, seed: int, clusters: int | None = None) -> np.ndarray:
+    """``n`` unit vectors of width ``dim`` from a clustered distribution fixed by ``clusters`` (``seed`` draws the points)."""
+    clusters = clusters or max(1, n // POINTS_PER_CLUSTER)
     layout = np.random.default_rng(12345)
     centroids = layout.standard_normal((clusters, LATENT)).astype(np.float32)
     projection = layout.standard_normal((LATENT, dim)).astype(np.float32) / np.sqrt(LATENT)
@@ -69,8 +72,9 @@ def _recall(found: np.ndarray, truth: np.ndarray) -> float:
 
 def bench_size(n: int, *, kinds: Sequence[Kind], dim: int = 512, queries: int = 200, k: int = 10) -> dict[str, Any]:
     """Build time, memory, latency and recall@k of each index kind on ``n`` vectors; Flat is the baseline."""
-    base = synthetic_vectors(n, dim, seed=1)
-    probes = synthetic_vectors(queries, dim, seed=2)
+    clusters = max(1, n // POINTS_PER_CLUSTER)
+    base = synthetic_vectors(n, dim, seed=1, clusters=clusters)
+    probes = synthetic_vectors(queries, dim, seed=2, clusters=clusters)
     rows: list[dict[str, Any]] = []
     truth = None
     flat_p95 = None

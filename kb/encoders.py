@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -104,7 +105,8 @@ class SentenceTransformerEncoder:
         except Exception as error:  # OSError, HF hub errors, bad configs: all mean "cannot load this model"
             raise EncoderError(f"cannot load sentence-transformers model {model!r}: {error}") from error
         self.name = f"st:{model}"
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension() or 0)
         self._batch_size = batch_size
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -163,6 +165,12 @@ def _torch_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+@cache
+def _packaged(kind: type[UseEncoder] | type[E5Encoder]) -> Encoder:
+    """One shared instance per packaged model: they are read-only, and loading the weights takes a second."""
+    return kind()
+
+
 def load_encoder(name: str = DEFAULT_ENCODER, *, device: str = "auto") -> Encoder:
     """The encoder called ``name``.
 
@@ -172,9 +180,9 @@ def load_encoder(name: str = DEFAULT_ENCODER, *, device: str = "auto") -> Encode
     Raises ``EncoderError`` naming the model when it cannot be loaded.
     """
     if name in _USE_ALIASES:
-        return UseEncoder()
+        return _packaged(UseEncoder)
     if name in _E5_ALIASES:
-        return E5Encoder()
+        return _packaged(E5Encoder)
     if name.startswith("st:"):
         return SentenceTransformerEncoder(name[3:], device=device)
     if name.startswith("hf:"):

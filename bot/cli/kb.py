@@ -182,6 +182,7 @@ def bench_kb(
     kinds: Annotated[str, typer.Option("--kinds", help="Approximate kinds to compare with Flat: hnsw, ivf.")] = "ivf,hnsw",
     hnsw_max: Annotated[int, typer.Option("--hnsw-max", help="Skip HNSW above this size (its build is slow).")] = 200_000,
     queries: Annotated[int, typer.Option("--queries", min=10, help="Queries per measurement.")] = 200,
+    sentences: Annotated[int, typer.Option("--sentences", min=4, help="Sentences for the encoder measurement.")] = 256,
     encoder: EncoderOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -190,9 +191,9 @@ def bench_kb(
     from kb.encoders import load_encoder
 
     wanted = [kind.strip() for kind in kinds.split(",") if kind.strip()]
-    sentences = [f"Do you ship order {n} to Shanghai, and how long does it take? 第{n}号订单多久能到上海？" for n in range(256)]
+    texts = [f"Do you ship order {n} to Shanghai, and how long does it take? 第{n}号订单多久能到上海？" for n in range(sentences)]
     enc = load_encoder(encoder or "use-multilingual")
-    report: dict[str, Any] = {"encoder": bench_encoder(enc, sentences=sentences), "sizes": []}
+    report: dict[str, Any] = {"encoder": bench_encoder(enc, sentences=texts), "sizes": []}
     for size in (int(s) for s in sizes.split(",") if s.strip()):
         size_kinds = [k for k in wanted if k != "hnsw" or size <= hnsw_max]
         result = bench_size(size, kinds=size_kinds, dim=enc.dim, queries=queries)  # type: ignore[arg-type]
