@@ -6,7 +6,8 @@
     ...
     await dialogue.aclose()
 
-``handle`` loads the conversation's session, lets the pipeline answer (or stays silent while an operator owns
+``handle`` loads the conversation's session (the time spent loading and saving it is the ``session`` entry of
+``Reply.timings_ms``), lets the pipeline answer (or stays silent while an operator owns
 the conversation, relaying the shopper's message to the desk), opens a ticket when the policy escalates, and
 saves the turn with personal data masked.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field, replace
 
 from bot.actions.backends import HttpOrderBackend, SqliteOrderBackend, demo_orders_file
@@ -48,9 +50,11 @@ class Conversations:
 
     async def handle(self, message: Message) -> Reply | None:
         log.debug("message in %s from %s: %r", message.conversation, message.user_id, message.text)
+        started = time.perf_counter()
         session = await self.store.load(str(message.conversation))
         session.user_id = message.user_id or session.user_id
         await self._follow_ticket(session)
+        loaded = time.perf_counter()
         if session.handoff is HandoffState.HUMAN and self.desk is not None and session.ticket_id is not None:
             said = _in_words(message, session.language or "en")
             await self.desk.post(session.ticket_id, said)
@@ -70,8 +74,10 @@ class Conversations:
             await self.desk.post(session.ticket_id, user_turn.text)
             await self.desk.post(session.ticket_id, reply.text, author="bot")
         session.language = reply.language
+        saving = time.perf_counter()
         await self.store.save(session, turns=[user_turn, Turn("bot", reply.text, reply.intent)])
-        return reply
+        ms = ((loaded - started) + (time.perf_counter() - saving)) * 1000
+        return replace(reply, timings_ms={**reply.timings_ms, "session": ms})
 
     async def _follow_ticket(self, session: Session) -> None:
         """Bring the session's hand-off state in line with its ticket (operators act from elsewhere)."""

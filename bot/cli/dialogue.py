@@ -14,8 +14,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from bot.cli.core import ConfigOption, JsonOption, setup
-from bot.cli.groups import app
+from bot.cli.core import ConfigOption, JsonOption, load, setup
+from bot.cli.groups import app, bench_app
 
 handoff_app = typer.Typer(
     help="Tickets of conversations handed over to a person (the built-in desk).", no_args_is_help=True
@@ -190,3 +190,31 @@ def stats(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     counts = _with_store(config, lambda store, _: store.stats())
     states = ", ".join(f"{state} {n}" for state, n in counts["sessions"].items()) or "none"
     _print(counts, as_json, f"sessions: {states}; turns kept: {counts['turns']}")
+
+
+@bench_app.command("dialogue")
+def bench_dialogue(
+    conversations: Annotated[int, typer.Option("--conversations", "-n", help="Conversations at once.")] = 16,
+    rounds: Annotated[int, typer.Option("--rounds", "-r", help="Scripted conversations each runs.")] = 3,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Per-turn cost of sessions, actions and the SQLite store, against the stateless pipeline in the same run."""
+    from bot.dialogue_bench import bench_dialogue as measure
+
+    settings = setup(config, log_level="WARNING")
+    components = load(settings, speech=False)
+    report = asyncio.run(measure(settings, components, conversations=conversations, rounds=rounds))
+    lines = [
+        f"{name:<22} {r['turns']:>5} turns  {r['turns_per_s']:>7.1f} turns/s  mean {r['mean_ms']:.1f} ms"
+        f"  p50 {r['p50_ms']:.1f} ms  p95 {r['p95_ms']:.1f} ms"
+        for name in ("stateless", "conversations_sqlite")
+        for r in [report[name]]
+    ]
+    lines.append(f"throughput ratio (conversations / stateless): {report['throughput_ratio']:.3f}")
+    lines.append(f"added per turn: {report['added_mean_ms']:+.1f} ms (whole turns; noisy on a shared CPU)")
+    lines.append(
+        f"session load + save: mean {report['session_mean_ms']:.2f} ms, p95 {report['session_p95_ms']:.2f} ms,"
+        f" {report['session_share']:.1%} of a turn"
+    )
+    _print(report, as_json, "\n".join(lines))
