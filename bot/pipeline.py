@@ -223,10 +223,14 @@ class Pipeline:
         return say(key, language, shop=self.shop.name, hours=self.shop.hours), (), None
 
     async def _act(self, name: str, facts: TurnFacts, session: Session) -> tuple[str, tuple[Source, ...], str]:
-        """Run action ``name`` with the slots known so far; remember it as pending when it asks for a value."""
+        """Run action ``name`` with the slots known so far; remember it as pending when it asks for a value.
+
+        Once an order action is chosen, a lone number in the message is taken as the order number.
+        """
         slots = {key: value for key, value in session.slots.items() if key != "pending"}
-        if facts.order_number:
-            slots["order_id"] = facts.order_number
+        number = facts.order_number or extract_order_number(facts.text, bare=True)
+        if number:
+            slots["order_id"] = number
         try:
             result = await self.actions[name].run(
                 slots=slots, language=facts.language, conversation=session.conversation
