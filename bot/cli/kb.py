@@ -145,6 +145,7 @@ def stats(encoder: EncoderOption = None, config: ConfigOption = None, as_json: J
 def eval_retrieval(
     questions_file: Annotated[Path, typer.Argument(help="JSON lines: question, language, relevant chunk ids.")],
     no_filter: Annotated[bool, typer.Option("--no-filter", help="Search all languages, not the question's.")] = False,
+    fusion: Annotated[str, typer.Option("--fusion", help="Hybrid fusion: convex (default) or rrf.")] = "convex",
     encoder: EncoderOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -154,8 +155,12 @@ def eval_retrieval(
     from kb.evaluate import evaluate, load_questions
 
     settings = _settings(config)
+    if fusion not in ("convex", "rrf"):
+        raise typer.BadParameter("use convex or rrf", param_hint="--fusion")
     try:
-        report = evaluate(_open(settings, encoder), load_questions(questions_file), language_filter=not no_filter)
+        knowledge = _open(settings, encoder)
+        knowledge.fusion = fusion  # type: ignore[assignment]
+        report = evaluate(knowledge, load_questions(questions_file), language_filter=not no_filter)
     except (KbError, ValueError) as error:
         raise _fail(error) from None
     if as_json:

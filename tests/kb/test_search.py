@@ -67,6 +67,7 @@ def test_unrelated_question_scores_below_answerable_one(demo_kb: KnowledgeBase) 
     answerable = demo_kb.search_text("how much is shipping to beijing", k=1, filters={"language": "en"})[0]
     unrelated = demo_kb.search_text("who won the football match last night", k=1, filters={"language": "en"})[0]
     assert answerable.metadata["dense_score"] >= MIN_DENSE_SCORE > unrelated.metadata["dense_score"]
+    assert demo_kb.recommended_min_relevance == MIN_DENSE_SCORE
 
 
 def test_modes_rank_differently_and_scores_are_sorted(demo_kb: KnowledgeBase) -> None:
