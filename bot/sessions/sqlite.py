@@ -71,6 +71,7 @@ class Database:
             raise ConfigError(f"cannot open the store {file}: {error}") from error
         connection.row_factory = aiosqlite.Row
         await connection.execute("PRAGMA journal_mode=WAL")
+        await connection.execute("PRAGMA synchronous=NORMAL")  # consistent under WAL; a power cut may lose a turn
         await connection.execute("PRAGMA foreign_keys=ON")
         await connection.execute("PRAGMA busy_timeout=10000")
         return cls(connection, file)
