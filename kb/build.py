@@ -22,7 +22,13 @@ import numpy as np
 from kb.chunks import Chunk
 from kb.dense import DenseIndex, Kind
 from kb.encoders import Encoder
-from kb.errors import BadSourceFormat, CorruptIndex, EncoderMismatch, IndexNotFound, StaleIndex
+from kb.errors import (
+    BadSourceFormat,
+    CorruptIndex,
+    EncoderMismatch,
+    IndexNotFound,
+    StaleIndex,
+)
 from kb.lexical import LexicalIndex
 from kb.progress import encode_with_progress
 from kb.search import KnowledgeBase

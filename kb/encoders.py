@@ -167,7 +167,7 @@ def _torch_device(device: str) -> str:
 
 
 @cache
-def _packaged(kind: type[UseEncoder] | type[E5Encoder]) -> Encoder:
+def _packaged(kind: type[UseEncoder | E5Encoder]) -> Encoder:
     """One shared instance per packaged model: they are read-only, and loading the weights takes a second."""
     return kind()
 

@@ -17,7 +17,13 @@ def encode_with_progress(
     if len(texts) <= BATCH or not show:
         return np.concatenate([encode(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]) if texts else np.zeros((0, 0), np.float32)
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     parts = []
     columns = (TextColumn("encoding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())

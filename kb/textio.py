@@ -6,7 +6,13 @@ import codecs
 import re
 from pathlib import Path
 
-from kb.errors import EmptySource, SourceNotFound, SourceTooLarge, UnknownEncoding, UnreadableSource
+from kb.errors import (
+    EmptySource,
+    SourceNotFound,
+    SourceTooLarge,
+    UnknownEncoding,
+    UnreadableSource,
+)
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 """Largest source file kb reads; a shop's FAQ or catalogue is far smaller, a bigger file is a mistake."""

@@ -18,7 +18,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JS
 EncoderOption = Annotated[str | None, typer.Option("--encoder", help="Encoder name or path (default: KEFU_KB__ENCODER).")]
 
 
-def _settings(config: Path | None):  # noqa: ANN202 - bot.config.Settings, imported lazily
+def _settings(config: Path | None):
     from bot.config import load_settings
     from bot.errors import ConfigError
 
@@ -47,7 +47,7 @@ def _default_sources(settings: Any) -> list[Path]:
     return [Path(str(files("bot.demo.store")))]
 
 
-def _open(settings: Any, encoder_name: str | None):  # noqa: ANN202 - kb.search.KnowledgeBase
+def _open(settings: Any, encoder_name: str | None):
     """The configured knowledge base: a built index at ``KEFU_KB__PATH``, or the sources' cached index."""
     from rich.console import Console
 

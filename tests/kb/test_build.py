@@ -11,7 +11,13 @@ import pytest
 from kb import tokenize
 from kb.build import build_index, load_index, open_or_build, read_manifest
 from kb.encoders import UseEncoder
-from kb.errors import BadSourceFormat, CorruptIndex, EncoderMismatch, IndexNotFound, StaleIndex
+from kb.errors import (
+    BadSourceFormat,
+    CorruptIndex,
+    EncoderMismatch,
+    IndexNotFound,
+    StaleIndex,
+)
 from tests.kb.conftest import CountingEncoder
 
 

@@ -33,7 +33,7 @@ def test_build_search_and_stats(env: Path, small_sources: list[Path], monkeypatc
     assert built["chunks"] == 8 and built["encoder"] == "use-multilingual" and built["index"] == "flat"
     monkeypatch.setenv("KEFU_KB__PATH", str(out))
     found = _json(["kb", "search", "who pays return postage", "--k", "2", "--lang", "zh", "--json"])
-    assert [hit["id"] for hit in found["hits"]][0].startswith("faq#") and len(found["hits"]) == 2
+    assert found["hits"][0]["id"].startswith("faq#") and len(found["hits"]) == 2
     assert {"id", "title", "score", "dense_score", "text", "source"} <= set(found["hits"][0])
     stats = _json(["kb", "stats", "--json"])
     assert stats["chunks"] == 8 and stats["sources"] == {"faq.json": 3, "policy.md": 3, "products.csv": 2}

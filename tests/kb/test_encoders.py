@@ -7,7 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.encoders import E5Encoder, SentenceTransformerEncoder, TransformersEncoder, UseEncoder, load_encoder
+from kb.encoders import (
+    E5Encoder,
+    SentenceTransformerEncoder,
+    TransformersEncoder,
+    UseEncoder,
+    load_encoder,
+)
 from kb.errors import EncoderError
 
 
