@@ -37,7 +37,8 @@ _STRONG_NEGATIVE = re.compile(
 )
 _RETURN_REQUEST = re.compile(
     r"\b(?:i(?:'d| would)? (?:want|like|need|wish) to return|i'd like to return|start(?:ing)? a return"
-    r"|return (?:my|this|these|the) (?:order|item|items|parcel|package|shoes|dress|purchase)|send (?:it|this|them) back)\b"
+    r"|return (?:my|this|these|the) (?:order|item|items|parcel|package|shoes|dress|purchase)"
+    r"|send (?:it|this|them) back)\b"
     r"|(?:我要|我想|想要|申请|帮我|怎么申请)(?:退货|退掉|退回|退款)|退货申请",
     re.IGNORECASE,
 )

@@ -69,9 +69,8 @@ class SqliteOrderBackend:
             )
 
     async def get(self, order_id: str) -> Order | None:
-        async with self.db.transaction() as c:
-            row = await (await c.execute("SELECT data FROM orders WHERE order_id = ?", (order_id,))).fetchone()
-        return Order.from_json(json.loads(row[0])) if row else None
+        rows = await self.db.fetch("SELECT data FROM orders WHERE order_id = ?", (order_id,))
+        return Order.from_json(json.loads(rows[0][0])) if rows else None
 
     async def request_return(self, order_id: str, *, reason: str, conversation: str) -> str:
         async with self.db.transaction() as c:

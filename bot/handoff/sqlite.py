@@ -87,8 +87,8 @@ class SqliteDesk:
         now = time.time()
         async with self.db.transaction() as c:
             cursor = await c.execute(
-                "INSERT INTO tickets (channel, conversation_id, user_id, state, reason, language, opened_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO tickets (channel, conversation_id, user_id, state, reason, language, opened_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     conversation.channel,
                     conversation.conversation_id,
@@ -109,30 +109,23 @@ class SqliteDesk:
         return await self.get(ticket_id)
 
     async def get(self, ticket_id: int) -> Ticket:
-        async with self.db.transaction() as c:
-            row = await (await c.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,))).fetchone()
-        if row is None:
+        rows = await self.db.fetch("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+        if not rows:
             raise HandoffError(f"ticket {ticket_id} not found")
-        return _ticket(row)
+        return _ticket(rows[0])
 
     async def tickets(self, *, states: Sequence[TicketState] = (TicketState.OPEN, TicketState.TAKEN)) -> list[Ticket]:
         """Tickets in ``states``, oldest first."""
         marks = ",".join("?" * len(states))
-        async with self.db.transaction() as c:
-            rows = await (
-                await c.execute(
-                    f"SELECT * FROM tickets WHERE state IN ({marks}) ORDER BY id", [s.value for s in states]
-                )
-            ).fetchall()
+        rows = await self.db.fetch(
+            f"SELECT * FROM tickets WHERE state IN ({marks}) ORDER BY id", [s.value for s in states]
+        )
         return [_ticket(row) for row in rows]
 
     async def messages(self, ticket_id: int) -> list[TicketMessage]:
-        async with self.db.transaction() as c:
-            rows = await (
-                await c.execute(
-                    "SELECT author, text, at FROM ticket_messages WHERE ticket_id = ? ORDER BY id", (ticket_id,)
-                )
-            ).fetchall()
+        rows = await self.db.fetch(
+            "SELECT author, text, at FROM ticket_messages WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+        )
         return [TicketMessage(row["author"], row["text"], row["at"]) for row in rows]
 
     async def post(self, ticket_id: int, text: str, *, author: str = "shopper") -> None:

@@ -87,6 +87,11 @@ class Database:
                 raise
             await self.connection.commit()
 
+    async def fetch(self, sql: str, parameters: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+        """The rows of one read (one trip to the database thread, no transaction to commit)."""
+        async with self._lock:
+            return list(await self.connection.execute_fetchall(sql, parameters))
+
     async def script(self, sql: str) -> None:
         async with self._lock:
             await self.connection.executescript(sql)
@@ -115,16 +120,14 @@ class SqliteSessionStore:
         await self.db.script(_SCHEMA)
 
     async def load(self, conversation: str) -> Session:
-        async with self.db.transaction() as c:
-            row = await (await c.execute("SELECT * FROM sessions WHERE conversation = ?", (conversation,))).fetchone()
-            if row is None:
-                return Session(conversation=conversation)
-            turns = await (
-                await c.execute(
-                    "SELECT role, text, intent, at FROM turns WHERE conversation = ? ORDER BY id DESC LIMIT ?",
-                    (conversation, self.history_lines),
-                )
-            ).fetchall()
+        rows = await self.db.fetch("SELECT * FROM sessions WHERE conversation = ?", (conversation,))
+        if not rows:
+            return Session(conversation=conversation)
+        row = rows[0]
+        turns = await self.db.fetch(
+            "SELECT role, text, intent, at FROM turns WHERE conversation = ? ORDER BY id DESC LIMIT ?",
+            (conversation, self.history_lines),
+        )
         return Session(
             conversation=conversation,
             user_id=row["user_id"],
@@ -143,8 +146,9 @@ class SqliteSessionStore:
         kept = [Turn(t.role, mask_pii(t.text), t.intent, t.at) for t in turns]
         async with self.db.transaction() as c:
             await c.execute(
-                "INSERT INTO sessions (conversation, user_id, language, handoff, ticket_id, slots, counters, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conversation) DO UPDATE SET user_id = excluded.user_id,"
+                "INSERT INTO sessions (conversation, user_id, language, handoff, ticket_id, slots, counters,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (conversation) DO UPDATE SET user_id = excluded.user_id,"
                 " language = excluded.language, handoff = excluded.handoff, ticket_id = excluded.ticket_id,"
                 " slots = excluded.slots, counters = excluded.counters, updated_at = excluded.updated_at",
                 (
@@ -190,10 +194,9 @@ class SqliteSessionStore:
 
     async def stats(self) -> dict[str, Any]:
         """Counts of sessions by hand-off state and of kept turns (for ``kefu sessions stats``)."""
-        async with self.db.transaction() as c:
-            states = await (await c.execute("SELECT handoff, COUNT(*) n FROM sessions GROUP BY handoff")).fetchall()
-            turns = await (await c.execute("SELECT COUNT(*) n FROM turns")).fetchone()
-        return {"sessions": {row["handoff"]: row["n"] for row in states}, "turns": turns["n"] if turns else 0}
+        states = await self.db.fetch("SELECT handoff, COUNT(*) n FROM sessions GROUP BY handoff")
+        turns = await self.db.fetch("SELECT COUNT(*) n FROM turns")
+        return {"sessions": {row["handoff"]: row["n"] for row in states}, "turns": turns[0]["n"]}
 
     async def close(self) -> None:
         await self.db.close()
