@@ -11,6 +11,7 @@ It imports nothing from ``bot`` or ``adapters``; ``WhisperTranscriber`` satisfie
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 from speech.audio import DEFAULT_MAX_BYTES, DEFAULT_MAX_DURATION_S, decode_audio
 from speech.errors import AudioError
 from speech.transcriber import DEFAULT_MARGIN_S, WhisperTranscriber
@@ -55,7 +56,7 @@ def load_transcriber(
     languages: Sequence[str] | None = None,
     batch_size: int | None = None,
 ) -> WhisperTranscriber:
-    """Build a transcriber: ``backend`` one of ``BACKENDS``; ``model`` a path, ``base``/``tiny.en`` (packaged) or a name.
+    """Build a transcriber; ``model``: a path, ``base`` / ``tiny.en`` (packaged) or a name the library downloads.
 
     ``audio_ctx_margin_s``: seconds encoded beyond each note (default: the measured ``DEFAULT_MARGIN_S``;
     None encodes Whisper's full 30 s window);
@@ -63,6 +64,7 @@ def load_transcriber(
     (default 16 on CUDA, 1 on CPU, where batching does not pay). Raises ``ValueError`` for an unknown backend.
     """
     from speech.models import resolve_model
+
     if backend not in BACKENDS:
         raise ValueError(f"unknown speech backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     options = {

@@ -53,7 +53,10 @@ def decode_audio(
         raise EmptyAudio("the file is empty (0 bytes)", name=name)
     if len(data) > max_bytes:
         raise AudioTooLarge(
-            f"the file is {len(data)} bytes, over the {max_bytes}-byte limit", size=len(data), limit=max_bytes, name=name
+            f"the file is {len(data)} bytes, over the {max_bytes}-byte limit",
+            size=len(data),
+            limit=max_bytes,
+            name=name,
         )
     try:
         container = av.open(io.BytesIO(data), mode="r", metadata_errors="ignore")
@@ -108,7 +111,9 @@ def _declared_duration_s(container: av.container.InputContainer, stream: Any) ->
     return None
 
 
-def _check_complete(data: bytes, format_name: str, declared_s: float | None, decoded_s: float, name: str | None) -> None:
+def _check_complete(
+    data: bytes, format_name: str, declared_s: float | None, decoded_s: float, name: str | None
+) -> None:
     """Refuse a file that decodes to clearly less than it declares, or an OGG file cut before its last page.
 
     FFmpeg skips damaged packets and stops quietly at a cut, so these are the signs of a damaged upload.

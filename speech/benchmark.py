@@ -39,7 +39,9 @@ def _text(result: Transcript | Exception) -> str:
     return result.text if isinstance(result, Transcript) else ""
 
 
-def margin_table(transcriber: WhisperTranscriber, notes: Sequence[Note], margins: Sequence[float | None]) -> list[dict[str, Any]]:
+def margin_table(
+    transcriber: WhisperTranscriber, notes: Sequence[Note], margins: Sequence[float | None]
+) -> list[dict[str, Any]]:
     """WER, mean latency and real-time factor of each encoder window over ``notes``, one note at a time."""
     saved = transcriber.audio_ctx_margin_s
     rows = []
@@ -51,34 +53,41 @@ def margin_table(transcriber: WhisperTranscriber, notes: Sequence[Note], margins
             started = time.perf_counter()
             texts = [_text(transcriber.transcribe_arrays([n.audio])[0]) for n in notes]
             elapsed = time.perf_counter() - started
-            rows.append({
-                "window": "30 s (full)" if margin is None else f"note + {margin:g} s",
-                "margin_s": margin,
-                "wer": round(corpus_wer(zip((n.text for n in notes), texts, strict=True)), 4),
-                "mean_latency_s": round(elapsed / len(notes), 3),
-                "rtf": round(elapsed / audio_s, 4),
-            })
+            rows.append(
+                {
+                    "window": "30 s (full)" if margin is None else f"note + {margin:g} s",
+                    "margin_s": margin,
+                    "wer": round(corpus_wer(zip((n.text for n in notes), texts, strict=True)), 4),
+                    "mean_latency_s": round(elapsed / len(notes), 3),
+                    "rtf": round(elapsed / audio_s, 4),
+                }
+            )
     finally:
         transcriber.audio_ctx_margin_s = saved
     return rows
 
 
-def latency(transcriber: WhisperTranscriber, *, lengths: Sequence[float] = LENGTHS_S, repeats: int = 3) -> list[dict[str, Any]]:
+def latency(
+    transcriber: WhisperTranscriber, *, lengths: Sequence[float] = LENGTHS_S, repeats: int = 3
+) -> list[dict[str, Any]]:
     """Per note length: the short-window path vs the library's ``transcribe()``, same audio and beam size."""
     rows = []
     for index, seconds in enumerate(lengths):
         note = note_of_length(seconds, index=index + 3)
-        ours, result = _timed(lambda: transcriber.transcribe_arrays([note.audio])[0], repeats)
-        library, library_text = _timed(lambda: transcriber.library_transcribe(note.audio), repeats)
-        rows.append({
-            "note_s": seconds,
-            "latency_s": round(ours, 3),
-            "rtf": round(ours / seconds, 4),
-            "library_latency_s": round(library, 3),
-            "library_rtf": round(library / seconds, 4),
-            "speedup": round(library / ours, 2),
-            "same_text": corpus_wer([(library_text, _text(result))]) == 0.0,
-        })
+        audio = note.audio
+        ours, result = _timed(lambda audio=audio: transcriber.transcribe_arrays([audio])[0], repeats)
+        library, library_text = _timed(lambda audio=audio: transcriber.library_transcribe(audio), repeats)
+        rows.append(
+            {
+                "note_s": seconds,
+                "latency_s": round(ours, 3),
+                "rtf": round(ours / seconds, 4),
+                "library_latency_s": round(library, 3),
+                "library_rtf": round(library / seconds, 4),
+                "speedup": round(library / ours, 2),
+                "same_text": corpus_wer([(library_text, _text(result))]) == 0.0,
+            }
+        )
     return rows
 
 
@@ -114,7 +123,11 @@ def run(
     progress(f"synthesising {notes} notes with espeak-ng")
     corpus = build_notes(notes) if notes else []
     batch_notes = [note_of_length(s, index=i) for i, s in enumerate((3, 4, 5, 6, 8, 10, 12, 15))]
-    report: dict[str, Any] = {"notes": len(corpus), "audio_s": round(sum(n.duration_s for n in corpus), 1), "backends": []}
+    report: dict[str, Any] = {
+        "notes": len(corpus),
+        "audio_s": round(sum(n.duration_s for n in corpus), 1),
+        "backends": [],
+    }
     for transcriber in transcribers:
         name = f"{transcriber.backend} ({transcriber.model_name}, {transcriber.device})"
         entry: dict[str, Any] = {

@@ -58,7 +58,9 @@ def read_ct2_variables(blob: bytes) -> dict[str, np.ndarray]:
         dtype_id, size = take("B"), take("I")
         if dtype_id >= len(_DTYPES):
             raise ModelFormatError(f"variable {name} has an unsupported data type (id {dtype_id})")
-        variables[name] = np.frombuffer(blob, dtype=_DTYPES[dtype_id], count=size // np.dtype(_DTYPES[dtype_id]).itemsize, offset=offset).reshape(shape)
+        variables[name] = np.frombuffer(
+            blob, dtype=_DTYPES[dtype_id], count=size // np.dtype(_DTYPES[dtype_id]).itemsize, offset=offset
+        ).reshape(shape)
         offset += size
     for _ in range(take("I")):
         alias, target = text(), text()

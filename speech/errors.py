@@ -37,7 +37,10 @@ class NoAudioStream(AudioError):
 class NotAudio(NoAudioStream):
     """The file is a video or an image; only voice notes and audio files are transcribed."""
 
-    user_message = "That looks like a video or a picture rather than a voice message. Please send a voice message or type your question."
+    user_message = (
+        "That looks like a video or a picture rather than a voice message. "
+        "Please send a voice message or type your question."
+    )
 
 
 class AudioTooLarge(AudioError):

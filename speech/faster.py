@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from speech.audio import SAMPLE_RATE
 from speech.models import ModelSource
 from speech.transcriber import Decoded, WhisperTranscriber, max_new_tokens, window_frames
 from speech.transcript import Segment
@@ -25,7 +26,9 @@ class FasterWhisperTranscriber(WhisperTranscriber):
 
     backend = "faster-whisper"
 
-    def __init__(self, source: ModelSource, *, device: str = "cpu", compute_type: str | None = None, **options: Any) -> None:
+    def __init__(
+        self, source: ModelSource, *, device: str = "cpu", compute_type: str | None = None, **options: Any
+    ) -> None:
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
 
@@ -41,7 +44,9 @@ class FasterWhisperTranscriber(WhisperTranscriber):
         else:
             self.whisper = WhisperModel(str(source.path or source.name), **kwargs)
         multilingual = self.whisper.model.is_multilingual
-        self._tok = Tokenizer(self.whisper.hf_tokenizer, multilingual, task="transcribe", language="en" if multilingual else None)
+        self._tok = Tokenizer(
+            self.whisper.hf_tokenizer, multilingual, task="transcribe", language="en" if multilingual else None
+        )
 
     @property
     def _tokenizer(self) -> Any:
@@ -51,7 +56,7 @@ class FasterWhisperTranscriber(WhisperTranscriber):
         import ctranslate2
         from faster_whisper.audio import pad_or_trim
 
-        frames = max(window_frames(a.size / 16_000, margin_s) for a in audios)
+        frames = max(window_frames(a.size / SAMPLE_RATE, margin_s) for a in audios)
         batch = np.stack([pad_or_trim(self.whisper.feature_extractor(a)[:, :-1], frames) for a in audios])
         view = ctranslate2.StorageView.from_array(np.ascontiguousarray(batch, dtype=np.float32))
         return self.whisper.model.encode(view, to_cpu=False)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from speech.audio import SAMPLE_RATE
 from speech.convert import to_openai_whisper
 from speech.models import ModelSource
 from speech.transcriber import Decoded, WhisperTranscriber, max_new_tokens, window_frames
@@ -76,10 +77,14 @@ class OpenAIWhisperTranscriber(WhisperTranscriber):
         import torch
         from whisper.audio import N_SAMPLES, log_mel_spectrogram
 
-        frames = max(window_frames(a.size / 16_000, margin_s) for a in audios)
-        mels = [log_mel_spectrogram(torch.from_numpy(a), self.model.dims.n_mels, padding=N_SAMPLES)[:, :frames] for a in audios]
+        frames = max(window_frames(a.size / SAMPLE_RATE, margin_s) for a in audios)
+        n_mels = self.model.dims.n_mels
         with torch.inference_mode():
-            return self.model.encoder(torch.stack(mels).to(self.device, self.dtype))
+            mels = [
+                log_mel_spectrogram(torch.from_numpy(a), n_mels, padding=N_SAMPLES, device=self.device)[:, :frames]
+                for a in audios
+            ]
+            return self.model.encoder(torch.stack(mels).to(self.dtype))
 
     def _detect(self, features: Any) -> list[dict[str, float]]:
         import torch

@@ -112,7 +112,9 @@ class WhisperTranscriber(ABC):
     def transcribe_arrays(self, audios: Sequence[np.ndarray]) -> list[Transcript | Exception]:
         """Transcribe 16 kHz mono float32 arrays; notes up to 30 s in batches of ``batch_size``."""
         results: list[Transcript | Exception | None] = [None] * len(audios)
-        short = sorted((i for i, a in enumerate(audios) if a.size <= WINDOW_S * SAMPLE_RATE), key=lambda i: audios[i].size)
+        short = sorted(
+            (i for i, a in enumerate(audios) if a.size <= WINDOW_S * SAMPLE_RATE), key=lambda i: audios[i].size
+        )
         for start in range(0, len(short), self.batch_size):
             chunk = short[start : start + self.batch_size]
             for index, result in zip(chunk, self._transcribe_short([audios[i] for i in chunk]), strict=True):
@@ -184,7 +186,10 @@ class WhisperTranscriber(ABC):
             raise result
         total = (time.perf_counter() - started) * 1000
         audio_ms = total - result.timings_ms["total"]
-        return replace(result, timings_ms={"audio": round(audio_ms, 2), "model": result.timings_ms["model"], "total": round(total, 2)})
+        return replace(
+            result,
+            timings_ms={"audio": round(audio_ms, 2), "model": result.timings_ms["model"], "total": round(total, 2)},
+        )
 
     @property
     @abstractmethod
@@ -193,7 +198,7 @@ class WhisperTranscriber(ABC):
 
     @abstractmethod
     def _encode(self, audios: list[np.ndarray], *, margin_s: float | None) -> Any:
-        """Encoder states for a batch, each note's window cut to its length plus ``margin_s`` (padded to the longest)."""
+        """Encoder states for a batch: each window is the note plus ``margin_s``, padded to the batch's longest."""
 
     @abstractmethod
     def _detect(self, features: Any) -> list[dict[str, float]]:

@@ -17,7 +17,9 @@ BackendOption = Annotated[
 ModelOption = Annotated[
     str | None, typer.Option("--model", help="A model path, base or tiny.en (packaged), or a download name.")
 ]
-DeviceOption = Annotated[str | None, typer.Option("--device", help="auto, cpu or cuda (default: from the configuration).")]
+DeviceOption = Annotated[
+    str | None, typer.Option("--device", help="auto, cpu or cuda (default: from the configuration).")
+]
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -76,11 +78,15 @@ def transcribe(
 def bench_speech(
     backend: Annotated[
         list[str] | None,
-        typer.Option("--backend", help="Backends to measure (repeatable; default: faster-whisper, plus openai-whisper on CUDA)."),
+        typer.Option(
+            "--backend", help="Backends to measure (repeatable; default: faster-whisper, plus openai-whisper on CUDA)."
+        ),
     ] = None,
     model: Annotated[str, typer.Option("--model", help="Model for every backend.")] = "base",
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
-    notes: Annotated[int, typer.Option("--notes", help="Synthetic notes (1-30 s) for the WER-vs-window table; 0 skips it.")] = 36,
+    notes: Annotated[
+        int, typer.Option("--notes", help="Synthetic notes (1-30 s) for the WER-vs-window table; 0 skips it.")
+    ] = 36,
     repeats: Annotated[int, typer.Option("--repeats", help="Timed repeats per latency measurement (median).")] = 3,
     json_output: JsonOption = False,
 ) -> None:
@@ -114,7 +120,10 @@ def _render(report: dict[str, Any]) -> None:
 
     console = Console()
     for entry in report["backends"]:
-        title = f"{entry['backend']} · {entry['model']} · {entry['device']} · beam {entry['beam_size']} · margin {entry['margin_s']} s"
+        title = (
+            f"{entry['backend']} · {entry['model']} · {entry['device']} · beam {entry['beam_size']}"
+            f" · margin {entry['margin_s']} s"
+        )
         table = Table(title=f"{title}\nshort window vs the library's own transcribe(), same weights, audio, beam")
         for column in ("note", "latency", "RTF", "library transcribe()", "library RTF", "speed-up", "same text"):
             table.add_column(column, justify="right")
@@ -131,13 +140,18 @@ def _render(report: dict[str, Any]) -> None:
         console.print(table)
         batch = entry["batching"]
         console.print(
-            f"batching {batch['notes']} notes in one call: {batch['batched_s']:.3f} s vs {batch['one_at_a_time_s']:.3f} s "
-            f"one at a time → {batch['speedup']:.2f}× (batching_pays={batch['batching_pays']})"
+            f"batching {batch['notes']} notes in one call: {batch['batched_s']:.3f} s"
+            f" vs {batch['one_at_a_time_s']:.3f} s one at a time → {batch['speedup']:.2f}×"
+            f" (batching_pays={batch['batching_pays']})"
         )
         if entry.get("margins"):
-            margins = Table(title=f"WER vs encoder window over {report['notes']} notes ({report['audio_s']} s of audio)")
+            margins = Table(
+                title=f"WER vs encoder window over {report['notes']} notes ({report['audio_s']} s of audio)"
+            )
             for column in ("window", "WER", "mean latency", "RTF"):
                 margins.add_column(column, justify="right")
             for row in entry["margins"]:
-                margins.add_row(row["window"], f"{row['wer']:.2%}", f"{row['mean_latency_s']:.3f} s", f"{row['rtf']:.3f}")
+                margins.add_row(
+                    row["window"], f"{row['wer']:.2%}", f"{row['mean_latency_s']:.3f} s", f"{row['rtf']:.3f}"
+                )
             console.print(margins)

@@ -37,12 +37,12 @@ def test_path_then_packaged_then_download(tmp_path: Path) -> None:
 
 
 def test_unknown_backend_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown speech backend 'whisper.cpp'"):
+    with pytest.raises(ValueError, match=r"unknown speech backend 'whisper\.cpp'"):
         speech.load_transcriber(backend="whisper.cpp")
 
 
 def test_not_a_whisper_model_is_refused() -> None:
-    name = "TransformerSpec".encode() + b"\0"
+    name = b"TransformerSpec" + b"\0"
     blob = struct.pack("I", 6) + struct.pack("H", len(name)) + name + struct.pack("I", 1) + struct.pack("I", 0)
     with pytest.raises(ModelFormatError, match="TransformerSpec"):
         read_ct2_variables(blob)
@@ -61,16 +61,22 @@ def test_conversion_splits_fused_projections_exactly(tiny_torch: OpenAIWhisperTr
     model = tiny_torch.model
     assert model.dims.n_vocab == 51864 and not model.is_multilingual
     block = model.decoder.blocks[1]
-    fused = np.concatenate([block.attn.query.weight.numpy(), block.attn.key.weight.numpy(), block.attn.value.weight.numpy()])
+    fused = np.concatenate(
+        [block.attn.query.weight.numpy(), block.attn.key.weight.numpy(), block.attn.value.weight.numpy()]
+    )
     np.testing.assert_array_equal(fused, variables["decoder/layer_1/self_attention/linear_0/weight"].astype(np.float32))
     cross = np.concatenate([block.cross_attn.key.weight.numpy(), block.cross_attn.value.weight.numpy()])
     np.testing.assert_array_equal(cross, variables["decoder/layer_1/attention/linear_1/weight"].astype(np.float32))
     assert block.attn.key.bias is None
-    np.testing.assert_array_equal(model.decoder.token_embedding.weight.numpy(), variables["decoder/embeddings/weight"].astype(np.float32))
+    np.testing.assert_array_equal(
+        model.decoder.token_embedding.weight.numpy(), variables["decoder/embeddings/weight"].astype(np.float32)
+    )
 
 
 @pytest.mark.parametrize("backend", ["faster-whisper", "openai-whisper"])
-def test_packaged_tiny_en_transcribes_english(backend: str, english: list[Clip], request: pytest.FixtureRequest) -> None:
+def test_packaged_tiny_en_transcribes_english(
+    backend: str, english: list[Clip], request: pytest.FixtureRequest
+) -> None:
     transcriber = request.getfixturevalue("tiny" if backend == "faster-whisper" else "tiny_torch")
     (result,) = transcriber.transcribe_batch([english[1].ogg])
     assert isinstance(result, Transcript) and result.language == "en"

@@ -56,7 +56,9 @@ def test_mandarin_is_detected_as_zh(backend: str, mandarin: Clip, request: pytes
 
 def test_bad_clips_fail_alone_in_a_batch(faster: WhisperTranscriber, english: list[Clip]) -> None:
     silence = encode_audio(english[0].audio * 0, fmt="ogg")
-    results = faster.transcribe_batch([english[0].ogg, b"", b"\xff\xd8\xff\xe0 not really a jpeg", silence, english[1].ogg])
+    results = faster.transcribe_batch(
+        [english[0].ogg, b"", b"\xff\xd8\xff\xe0 not really a jpeg", silence, english[1].ogg]
+    )
     assert isinstance(results[0], Transcript) and isinstance(results[4], Transcript)
     assert isinstance(results[1], EmptyAudio)
     assert isinstance(results[2], CorruptAudio | NoAudioStream)
