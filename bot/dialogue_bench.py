@@ -85,9 +85,13 @@ async def bench_dialogue(
                     await _drive(handle, conversations, 1, session_ms=[])  # warm-up: thread pools, lazy tokenizers
                 for _ in range(repeats):
                     for name, handle in handlers.items():
+                        encoder = pipeline.engines.batchers[0].stats
+                        batches, items = encoder.batches, encoder.items
                         started = time.perf_counter()
                         latencies = await _drive(handle, conversations, rounds, session_ms=session_ms)
-                        runs[name].append(_summary(latencies, time.perf_counter() - started))
+                        result = _summary(latencies, time.perf_counter() - started)
+                        result["encoder_batch_mean"] = round((encoder.items - items) / (encoder.batches - batches), 2)
+                        runs[name].append(result)
             finally:
                 await dialogue.aclose()
     finally:

@@ -207,7 +207,7 @@ def bench_dialogue(
     report = asyncio.run(measure(settings, components, conversations=conversations, rounds=rounds))
     lines = [
         f"{name:<22} {r['turns']:>5} turns  {r['turns_per_s']:>7.1f} turns/s  mean {r['mean_ms']:.1f} ms"
-        f"  p50 {r['p50_ms']:.1f} ms  p95 {r['p95_ms']:.1f} ms"
+        f"  p50 {r['p50_ms']:.1f} ms  p95 {r['p95_ms']:.1f} ms  encoder batch {r['encoder_batch_mean']:.1f}"
         for name in ("stateless", "conversations_sqlite")
         for r in [report[name]]
     ]
