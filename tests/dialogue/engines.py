@@ -1,4 +1,4 @@
-"""Real engines for the dialogue tests: the packaged USE encoder, the demo store's kb index and an intent model."""
+"""An interim intent model for the dialogue tests, used only while ``bot.intents`` is not installed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import numpy as np
 import yaml
 
 STORE = Path(__file__).resolve().parents[2] / "bot" / "demo" / "store"
-KB_FILES = ("faq.en.json", "faq.zh.json", "policies.md", "products.json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,19 +40,3 @@ class InterimIntents:
             label = str(self.model.classes_[best])
             out.append(Prediction(label, float(row[best]), label == "other"))
         return out
-
-
-def load_engines(cache: Path):  # type: ignore[no-untyped-def]
-    """(encoder, knowledge base, intent classifier) built from the demo store; the kb index is cached in ``cache``."""
-    from kb.build import open_or_build
-    from kb.encoders import load_encoder
-
-    encoder = load_encoder("use-multilingual")
-    knowledge = open_or_build([STORE / name for name in KB_FILES], cache_dir=cache / "kb", encoder=encoder)
-    try:
-        from bot.intents import load_or_train
-    except ImportError:
-        intents = InterimIntents(encoder, STORE / "intents.yaml")
-    else:
-        intents = load_or_train(STORE / "intents.yaml", encoder=encoder, cache_dir=cache / "intents")
-    return encoder, knowledge, intents
