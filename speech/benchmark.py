@@ -24,15 +24,20 @@ LENGTHS_S = (3.0, 6.0, 15.0, 30.0)
 MARGINS_S: tuple[float | None, ...] = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0, None)
 
 
-def _timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    """Median seconds over ``repeats`` calls, after one warm-up call; returns the last result too."""
-    result = fn()
-    times = []
+def _timed_pair(first: Callable[[], Any], second: Callable[[], Any], repeats: int) -> tuple[float, Any, float, Any]:
+    """Median seconds of each function over ``repeats`` alternating calls, after one warm-up call of each.
+
+    Alternating keeps a change in the machine's load from favouring either side. Returns each median
+    and each function's last result.
+    """
+    results = [first(), second()]
+    times: list[list[float]] = [[], []]
     for _ in range(repeats):
-        started = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+        for side, fn in enumerate((first, second)):
+            started = time.perf_counter()
+            results[side] = fn()
+            times[side].append(time.perf_counter() - started)
+    return statistics.median(times[0]), results[0], statistics.median(times[1]), results[1]
 
 
 def _text(result: Transcript | Exception) -> str:
@@ -75,8 +80,11 @@ def latency(
     for index, seconds in enumerate(lengths):
         note = note_of_length(seconds, index=index + 3)
         audio = note.audio
-        ours, result = _timed(lambda audio=audio: transcriber.transcribe_arrays([audio])[0], repeats)
-        library, library_text = _timed(lambda audio=audio: transcriber.library_transcribe(audio), repeats)
+        ours, result, library, library_text = _timed_pair(
+            lambda audio=audio: transcriber.transcribe_arrays([audio])[0],
+            lambda audio=audio: transcriber.library_transcribe(audio),
+            repeats,
+        )
         rows.append(
             {
                 "note_s": seconds,
@@ -95,11 +103,17 @@ def batching(transcriber: WhisperTranscriber, notes: Sequence[Note], *, repeats:
     """Several notes in one model call vs one call per note (the micro-batcher's choice)."""
     audios = [n.audio for n in notes]
     saved = transcriber.batch_size
-    try:
+
+    def one_at_a_time() -> list[Any]:
         transcriber.batch_size = 1
-        alone, _ = _timed(lambda: [transcriber.transcribe_arrays([a]) for a in audios], repeats)
+        return [transcriber.transcribe_arrays([a]) for a in audios]
+
+    def in_one_call() -> list[Any]:
         transcriber.batch_size = len(audios)
-        batched, _ = _timed(lambda: transcriber.transcribe_arrays(audios), repeats)
+        return transcriber.transcribe_arrays(audios)
+
+    try:
+        alone, _, batched, _ = _timed_pair(one_at_a_time, in_one_call, repeats)
     finally:
         transcriber.batch_size = saved
     return {

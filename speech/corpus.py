@@ -84,7 +84,8 @@ class Note:
         return self.audio.size / SAMPLE_RATE
 
 
-def _note(index: int, target_s: float) -> Note:
+def _note(index: int, target_s: float, *, slack_s: float = 0.5) -> Note:
+    """Sentences in one voice until the note nears ``target_s``, overshooting it by at most ``slack_s``."""
     voice, pitch = VOICES[index % len(VOICES)]
     speed = SPEEDS[index % len(SPEEDS)]
     texts: list[str] = []
@@ -94,7 +95,7 @@ def _note(index: int, target_s: float) -> Note:
         sentence = SENTENCES[(index * 7 + step) % len(SENTENCES)]
         clip = synthesize(sentence, voice=voice, speed=speed, pitch=pitch)
         seconds = clip.size / SAMPLE_RATE + (0.35 if clips else 0.0)
-        if length + seconds > target_s + 0.5:
+        if length + seconds > target_s + slack_s:
             if clips and length >= target_s - 1.5:
                 break
             continue
@@ -114,8 +115,8 @@ def build_notes(count: int, *, min_s: float = 2.0, max_s: float = 30.0) -> list[
 
 
 def note_of_length(seconds: float, *, index: int = 0) -> Note:
-    """A note of exactly ``seconds`` (speech, then silence to fill; cut if longer)."""
-    note = _note(index, min(seconds, 30.0))
+    """A note of exactly ``seconds``: whole sentences, then silence to fill."""
+    note = _note(index, min(seconds, 30.0), slack_s=0.0)
     size = int(seconds * SAMPLE_RATE)
     audio = np.zeros(size, np.float32)
     audio[: min(size, note.audio.size)] = note.audio[:size]
