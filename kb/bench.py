@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from kb.dense import DenseIndex, Kind
+from kb.dense import HNSW_EF_CONSTRUCTION, HNSW_M, DenseIndex, Kind
 
 LATENT = 64
 POINTS_PER_CLUSTER = 50
@@ -70,9 +70,22 @@ def _recall(found: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(found, truth, strict=True)]))
 
 
-def bench_size(n: int, *, kinds: Sequence[Kind], dim: int = 512, queries: int = 200, k: int = 10) -> dict[str, Any]:
-    """Build time, memory, latency and recall@k of each index kind on ``n`` vectors; Flat is the baseline."""
-    clusters = max(1, n // POINTS_PER_CLUSTER)
+def bench_size(
+    n: int,
+    *,
+    kinds: Sequence[Kind],
+    dim: int = 512,
+    queries: int = 200,
+    k: int = 10,
+    hnsw_m: int = HNSW_M,
+    ef_construction: int = HNSW_EF_CONSTRUCTION,
+    clusters: int | None = None,
+) -> dict[str, Any]:
+    """Build time, memory, latency and recall@k of each index kind on ``n`` vectors; Flat is the baseline.
+
+    ``clusters`` fixes the number of clusters in the synthetic data (default: one per 50 vectors).
+    """
+    clusters = clusters or max(1, n // POINTS_PER_CLUSTER)
     base = synthetic_vectors(n, dim, seed=1, clusters=clusters)
     probes = synthetic_vectors(queries, dim, seed=2, clusters=clusters)
     rows: list[dict[str, Any]] = []
@@ -81,19 +94,21 @@ def bench_size(n: int, *, kinds: Sequence[Kind], dim: int = 512, queries: int = 
     for kind in ("flat", *[kind for kind in kinds if kind != "flat"]):
         gc.collect()
         start = time.perf_counter()
-        index = DenseIndex.build(base, kind=kind, device="cpu")
+        index = DenseIndex.build(base, kind=kind, device="cpu", hnsw_m=hnsw_m, ef_construction=ef_construction)
         build_s = time.perf_counter() - start
         memory_mb = index_mb(index)
         if truth is None:
             _, truth = index.index.search(probes, k)
         row: dict[str, Any] = {"kind": kind, "build_s": round(build_s, 2), "memory_mb": round(memory_mb, 1)}
+        if kind == "hnsw":
+            row.update(m=hnsw_m, ef_construction=ef_construction)
         row.update(_operating_point(index, probes, truth, k))
         if kind == "flat":
             flat_p95 = row["p95_ms"]
         row["speedup_vs_flat_p95"] = round(flat_p95 / row["p95_ms"], 1) if flat_p95 and row["p95_ms"] else None
         rows.append(row)
         del index
-    return {"n": n, "dim": dim, "queries": queries, "k": k, "threads": _threads(), "indexes": rows}
+    return {"n": n, "dim": dim, "clusters": clusters, "queries": queries, "k": k, "threads": _threads(), "indexes": rows}
 
 
 def _operating_point(index: DenseIndex, probes: np.ndarray, truth: np.ndarray, k: int) -> dict[str, Any]:

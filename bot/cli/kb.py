@@ -186,6 +186,9 @@ def bench_kb(
     sizes: Annotated[str, typer.Option("--sizes", help="Comma-separated index sizes.")] = "10000,100000,1000000",
     kinds: Annotated[str, typer.Option("--kinds", help="Approximate kinds to compare with Flat: hnsw, ivf.")] = "ivf,hnsw",
     hnsw_max: Annotated[int, typer.Option("--hnsw-max", help="Skip HNSW above this size (its build is slow).")] = 200_000,
+    hnsw_m: Annotated[int, typer.Option("--hnsw-m", help="HNSW links per node.")] = 32,
+    ef_construction: Annotated[int, typer.Option("--ef-construction", help="HNSW build-time search depth.")] = 80,
+    clusters: Annotated[int | None, typer.Option("--clusters", help="Clusters in the synthetic data (default n/50).")] = None,
     queries: Annotated[int, typer.Option("--queries", min=10, help="Queries per measurement.")] = 200,
     sentences: Annotated[int, typer.Option("--sentences", min=4, help="Sentences for the encoder measurement.")] = 256,
     encoder: EncoderOption = None,
@@ -201,7 +204,8 @@ def bench_kb(
     report: dict[str, Any] = {"encoder": bench_encoder(enc, sentences=texts), "sizes": []}
     for size in (int(s) for s in sizes.split(",") if s.strip()):
         size_kinds = [k for k in wanted if k != "hnsw" or size <= hnsw_max]
-        result = bench_size(size, kinds=size_kinds, dim=enc.dim, queries=queries)  # type: ignore[arg-type]
+        result = bench_size(size, kinds=size_kinds, dim=enc.dim, queries=queries,  # type: ignore[arg-type]
+                            hnsw_m=hnsw_m, ef_construction=ef_construction, clusters=clusters)
         report["sizes"].append(result)
         if not as_json:
             for row in result["indexes"]:
