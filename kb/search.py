@@ -23,6 +23,8 @@ ALPHA = 0.9
 """Convex fusion: ``ALPHA * (cosine + 1) / 2 + (1 - ALPHA) * bm25 / best bm25 of the query`` (dev split)."""
 RRF_K = 60
 """Rank fusion: the constant of Cormack et al. (2009), as published."""
+MASK_CACHE = 256
+"""Distinct filters whose chunk masks are kept (the pipeline uses a handful: one per language)."""
 CANDIDATES = 50
 """How deep each retriever's list goes before fusion."""
 MIN_DENSE_SCORE = 0.23
@@ -197,9 +199,12 @@ class KnowledgeBase:
         if not spec:
             return None
         key = repr(sorted((name, str(value)) for name, value in spec.items()))
-        if key not in self._masks:
-            self._masks[key] = np.fromiter((_matches(meta, spec) for meta in self._metadata), dtype=bool, count=len(self))
-        return self._masks[key]
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = np.fromiter((_matches(meta, spec) for meta in self._metadata), dtype=bool, count=len(self))
+            if len(self._masks) < MASK_CACHE:
+                self._masks[key] = mask
+        return mask
 
     def stats(self) -> dict[str, Any]:
         """Counts by source, kind and language, and the index's shape, for ``kefu kb stats``."""
