@@ -20,7 +20,9 @@ from bot.config import Settings
 from bot.engines import Engines
 from bot.errors import ConfigError
 from bot.generation.base import Generator
-from bot.generation.grounded import GroundedGenerator
+from bot.generation.factory import build_generator
+from bot.dialogue import Dialogue, open_dialogue
+from bot.messages import Message, Reply
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline, PipelineLimits, Shop
 from bot.policy import Policy
@@ -106,7 +108,7 @@ def load_components(settings: Settings, *, speech: bool = True) -> Components:
         encoder=encoder,
         knowledge_base=knowledge_base,
         intents=intents,
-        generator=build_generator(settings),
+        generator=build_generator(settings, device=device),
         min_relevance=min_relevance,
         transcriber=build_transcriber(settings) if speech else None,
     )
@@ -136,12 +138,6 @@ def build_transcriber(settings: Settings) -> Transcriber | None:
     return LazyTranscriber(load, batching_pays=batching)
 
 
-def build_generator(settings: Settings) -> Generator:
-    if settings.generation.backend == "grounded":
-        return GroundedGenerator()
-    raise ConfigError(f"generation backend {settings.generation.backend!r} is not available in this build")
-
-
 def build_pipeline(
     settings: Settings, components: Components, *, metrics: Metrics | None = None, batch_size: int | None = None
 ) -> Pipeline:
@@ -160,7 +156,7 @@ def build_pipeline(
     )
     return Pipeline(
         engines=engines,
-        policy=Policy(min_relevance=components.min_relevance),
+        policy=Policy(min_relevance=components.min_relevance, unsure_limit=settings.shop.handoff_after_unsure),
         generator=components.generator,
         limits=PipelineLimits(
             max_text_chars=options.max_text_chars,
@@ -235,8 +231,9 @@ class Kefu:
         self.components = components
         self.metrics = Metrics()
         self.pipeline = build_pipeline(settings, components, metrics=self.metrics)
+        self.dialogue: Dialogue | None = None
         self.runtime = Runtime(
-            self.pipeline.handle,
+            self._handle,
             concurrency=settings.pipeline.concurrency,
             queue_size=settings.pipeline.queue_size,
             turn_timeout_s=settings.pipeline.turn_timeout_s,
@@ -259,7 +256,15 @@ class Kefu:
             "failed_turns": self.runtime.turns_failed,
         }
 
+    async def _handle(self, message: Message) -> Reply | None:
+        if self.dialogue is None:
+            raise RuntimeError("the bot is not started")
+        return await self.dialogue.conversations.handle(message)
+
     async def start(self) -> None:
+        """Open the session store, desk and order backend, then the server and every channel."""
+        self.dialogue = await open_dialogue(self.settings, pipeline=self.pipeline)
+        self.dialogue.start_outbox(self.runtime.deliver)
         if self.http is not None:
             await self.http.start()
         for adapter in self.adapters:
@@ -282,6 +287,11 @@ class Kefu:
         await self.runtime.stop()
         for adapter in self.adapters:
             await adapter.stop()
+        if self.dialogue is not None:
+            await self.dialogue.aclose()
         await self.pipeline.engines.aclose()
+        close = getattr(self.components.generator, "close", None)
+        if close is not None:
+            await close()
         if self.http is not None:
             await self.http.stop()

@@ -51,6 +51,9 @@ def setup(config: Path | None, *, log_level: str | None = None):  # noqa: ANN201
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from bot.pii import install_log_filter
+
+    install_log_filter()
     return settings
 
 
@@ -125,12 +128,17 @@ def ask(
     components = load(settings, speech=False)
 
     async def one_turn():  # noqa: ANN202
+        from bot.dialogue import build_actions, open_orders
+
         pipeline = build_pipeline(settings, components)
+        orders = await open_orders(settings)
+        pipeline.actions.update(build_actions(orders))
         try:
             return await pipeline.handle(
                 Message(conversation=ConversationRef("cli", "ask"), user_id="cli", text=text, language=lang)
             )
         finally:
+            await orders.close()
             await pipeline.engines.aclose()
 
     reply = asyncio.run(one_turn())
