@@ -36,6 +36,8 @@ class Head:
     C: float
 
 
+MIN_CALIBRATION = 20
+"""Fewest held-out examples to fit the temperature on; with fewer the scores stay unscaled."""
 DEFAULT_HEADS = (Head("lexical", "svm", 1.0), Head("dense", "logreg", 10.0), Head("dense", "svm", 1.0))
 
 
@@ -95,13 +97,16 @@ class LinearIntentClassifier:
         labels_arr = np.asarray(labels, dtype=object)
         self.scripts = scripts or frozenset(s for s in map(script_of, texts) if s)
         self.rule = OosRule(per_intent=dict(thresholds or {}), oos_label=oos_label)
+        self.weights = np.ones(len(self.heads))
         held = self._held_out(labels_arr)
         if held is not None:
             train, test = held
             self._fit_parts(texts, train, dense, labels_arr)
             heads = self._head_scores([texts[i] for i in test], dense[test])
-            fused = np.sum(heads, axis=0)
-            self.weights = np.full(len(heads), fit_temperature(fused, np.searchsorted(self.classes, labels_arr[test])))
+            if len(test) >= MIN_CALIBRATION:
+                fused = np.sum(heads, axis=0)
+                scale = fit_temperature(fused, np.searchsorted(self.classes, labels_arr[test]))
+                self.weights = np.full(len(heads), scale)
             probs = self._combine(heads)
             best = probs.argmax(axis=1)
             correct = self.classes[best] == labels_arr[test]
@@ -204,15 +209,17 @@ class LinearIntentClassifier:
                 scores = self._aligned(model, dense)
                 if base is not None and not covered.all():
                     scores[~covered] = self._aligned(base, dense[~covered][:, : self.encoder.dim])
-            spread = scores.std(axis=1, keepdims=True)
-            out.append((scores - scores.mean(axis=1, keepdims=True)) / np.where(spread > 0, spread, 1.0))
+            if scores.shape[1] > 2:  # two intents: the margin itself is the evidence, keep its size
+                spread = scores.std(axis=1, keepdims=True)
+                scores = (scores - scores.mean(axis=1, keepdims=True)) / np.where(spread > 0, spread, 1.0)
+            out.append(scores)
         return out
 
     def _aligned(self, model: Any, features: Any) -> np.ndarray:
         """A model's decision scores in ``self.classes`` order; intents it never saw get the row's minimum."""
         scores = np.asarray(model.decision_function(features), dtype=np.float64)
         if scores.ndim == 1:
-            scores = np.column_stack([-scores, scores])
+            scores = np.column_stack([-scores, scores]) / 2.0
         if len(model.classes_) == len(self.classes):
             return scores
         out = np.repeat(scores.min(axis=1, keepdims=True), len(self.classes), axis=1)

@@ -81,6 +81,7 @@ class TransformerIntentClassifier:
             )
         else:
             model = base
+            model.config.id2label, model.config.label2id = id2label, {v: k for k, v in id2label.items()}
         target = torch.tensor([classes.index(label) for label in labels])
         model.to(resolve_device(device)).train()
         optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate)

@@ -1,0 +1,55 @@
+"""``kefu intents train`` and ``kefu eval intents`` through the real command line (typer's runner)."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+SMALL = """
+version: 1
+intents:
+  thanks: [thank you, thanks a lot, much appreciated, 谢谢, 多谢, 太感谢了, cheers, 谢啦]
+  bye: [bye, see you, goodbye, 再见, 回头见, 拜拜, later, 下次见]
+"""
+
+
+def test_train_writes_a_model_the_loader_accepts(tmp_path) -> None:
+    from bot.intents.persist import read_manifest
+
+    source = tmp_path / "small.yaml"
+    source.write_text(SMALL, encoding="utf-8")
+    result = CliRunner().invoke(app, ["intents", "train", str(source), "--no-minilm", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["intents"] == 2 and summary["examples"] == 16 and summary["backend"] == "linear"
+    manifest = read_manifest(summary["model"])
+    assert manifest["labels"] == ["bye", "thanks"] and manifest["encoders"]["primary"] == "use-multilingual"
+
+
+def test_train_reports_a_bad_file_clearly(tmp_path) -> None:
+    source = tmp_path / "bad.yaml"
+    source.write_text("intents:\n  a: [hello]\n  b: [bye, ciao]\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["intents", "train", str(source), "--no-minilm"])
+    assert result.exit_code == 2
+    assert "bad.yaml: intent 'a' has 1 distinct example(s); give at least 2" in result.output
+
+
+def test_eval_on_an_intents_file_reports_per_language(tmp_path) -> None:
+    source = tmp_path / "small.yaml"
+    source.write_text(SMALL, encoding="utf-8")
+    result = CliRunner().invoke(app, ["eval", "intents", "--dataset", str(source), "--no-minilm", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["examples"] == 4 and set(report["by_script"]) == {"cjk", "latin"}
+    assert {"accuracy", "macro_f1", "per_class", "confusions", "timings_s"} <= set(report)
+
+
+def test_eval_skips_cleanly_where_the_benchmark_is_absent(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("KEFU_DATA_SETS", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["eval", "intents", "--dataset", "clinc150", "--json"])
+    assert result.exit_code == 0
+    assert "skipped: data set 'clinc150' not found" in result.output
