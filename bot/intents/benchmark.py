@@ -23,27 +23,50 @@ def evaluate_linear(
     split); otherwise from the classifier's own held-out examples.
     """
     started = time.perf_counter()
-    classifier = make().fit(dataset.train.texts, dataset.train.labels, oos_label=dataset.oos_label)
+    classifier = make().fit(
+        dataset.train.texts, dataset.train.labels, oos_label=dataset.oos_label
+    )
     train_s = time.perf_counter() - started
-    result: dict[str, Any] = {"dataset": dataset.name, "train_examples": len(dataset.train.texts)}
+    result: dict[str, Any] = {
+        "dataset": dataset.name,
+        "train_examples": len(dataset.train.texts),
+    }
     val = dataset.val
-    if val is not None and dataset.oos_label is not None and dataset.oos_label in val.labels:
+    if (
+        val is not None
+        and dataset.oos_label is not None
+        and dataset.oos_label in val.labels
+    ):
         labels, conf, dist = _scored(classifier, val)
         classifier.rule.min_confidence, classifier.rule.max_distance = choose_rule(
-            val.labels, labels, conf, dist, oos_label=dataset.oos_label, max_in_scope_loss=max_in_scope_loss
+            val.labels,
+            labels,
+            conf,
+            dist,
+            oos_label=dataset.oos_label,
+            max_in_scope_loss=max_in_scope_loss,
         )
         result["validation"] = out_of_scope_scores(
-            val.labels, _decide(classifier, labels, conf, dist, dataset.oos_label), oos_label=dataset.oos_label
+            val.labels,
+            _decide(classifier, labels, conf, dist, dataset.oos_label),
+            oos_label=dataset.oos_label,
         )
     started = time.perf_counter()
     labels, conf, dist = _scored(classifier, dataset.test)
     predict_s = time.perf_counter() - started
     predicted = _decide(classifier, labels, conf, dist, dataset.oos_label)
-    result.update(intent_report(dataset.test.labels, predicted, oos_label=dataset.oos_label))
+    result.update(
+        intent_report(dataset.test.labels, predicted, oos_label=dataset.oos_label)
+    )
     if dataset.oos_label is not None:
-        result["no_threshold"] = out_of_scope_scores(dataset.test.labels, labels, oos_label=dataset.oos_label)
+        result["no_threshold"] = out_of_scope_scores(
+            dataset.test.labels, labels, oos_label=dataset.oos_label
+        )
     result["by_script"] = by_script(dataset.test, predicted)
-    result["rule"] = {"min_confidence": classifier.rule.min_confidence, "max_distance": classifier.rule.max_distance}
+    result["rule"] = {
+        "min_confidence": classifier.rule.min_confidence,
+        "max_distance": classifier.rule.max_distance,
+    }
     result["timings_s"] = {"train": round(train_s, 2), "predict": round(predict_s, 2)}
     return result
 
@@ -54,8 +77,14 @@ def by_script(split: Split, predicted: list[str]) -> dict[str, dict[str, float]]
     out = {}
     for script in sorted(set(scripts)):
         rows = [i for i, s in enumerate(scripts) if s == script]
-        report = intent_report([split.labels[i] for i in rows], [predicted[i] for i in rows])
-        out[script] = {"examples": len(rows), "accuracy": report["accuracy"], "macro_f1": report["macro_f1"]}
+        report = intent_report(
+            [split.labels[i] for i in rows], [predicted[i] for i in rows]
+        )
+        out[script] = {
+            "examples": len(rows),
+            "accuracy": report["accuracy"],
+            "macro_f1": report["macro_f1"],
+        }
     return out
 
 
@@ -65,9 +94,18 @@ def _scored(classifier: Any, split: Split) -> tuple[list[str], np.ndarray, np.nd
     return labels, scored.probs.max(axis=1), scored.distance
 
 
-def _decide(classifier: Any, labels: list[str], conf: np.ndarray, dist: np.ndarray, oos_label: str | None) -> list[str]:
+def _decide(
+    classifier: Any,
+    labels: list[str],
+    conf: np.ndarray,
+    dist: np.ndarray,
+    oos_label: str | None,
+) -> list[str]:
     """Labels after the OOS rule; flagged ones become ``oos_label`` where the data set has one."""
     reasons = classifier.rule.flags(labels, conf, dist)
     if oos_label is None:
         return labels
-    return [oos_label if reason else label for label, reason in zip(labels, reasons, strict=True)]
+    return [
+        oos_label if reason else label
+        for label, reason in zip(labels, reasons, strict=True)
+    ]

@@ -45,7 +45,9 @@ def data_root(data_dir: str | Path | None = None) -> list[Path]:
     return candidates
 
 
-def load_dataset(name: str, *, data_dir: str | Path | None = None, seed: int = 0) -> Dataset:
+def load_dataset(
+    name: str, *, data_dir: str | Path | None = None, seed: int = 0
+) -> Dataset:
     """``banking77``, ``clinc150`` or the path of an intents file (split 75/25, stratified, fixed seed)."""
     if name in BENCHMARKS:
         roots = data_root(data_dir)
@@ -59,7 +61,9 @@ def load_dataset(name: str, *, data_dir: str | Path | None = None, seed: int = 0
     return intents_file_dataset(path, seed=seed)
 
 
-def intents_file_dataset(path: Path, *, seed: int = 0, test_size: float = 0.25) -> Dataset:
+def intents_file_dataset(
+    path: Path, *, seed: int = 0, test_size: float = 0.25
+) -> Dataset:
     """A held-out split of an intents file's examples, stratified by intent (every intent keeps one to train)."""
     from sklearn.model_selection import train_test_split
 
@@ -70,8 +74,16 @@ def intents_file_dataset(path: Path, *, seed: int = 0, test_size: float = 0.25) 
             texts, labels, test_size=test_size, stratify=labels, random_state=seed
         )
     except ValueError as error:
-        raise IntentsFileError(path, f"too few examples to hold out {test_size:.0%} per intent: {error}") from error
-    return Dataset(path.stem, Split(train_x, train_y), Split(test_x, test_y), None, spec.out_of_scope)
+        raise IntentsFileError(
+            path, f"too few examples to hold out {test_size:.0%} per intent: {error}"
+        ) from error
+    return Dataset(
+        path.stem,
+        Split(train_x, train_y),
+        Split(test_x, test_y),
+        None,
+        spec.out_of_scope,
+    )
 
 
 def _banking77(folder: Path) -> Dataset:
@@ -89,8 +101,15 @@ def _clinc150(folder: Path) -> Dataset:
 
     def join(*keys: str) -> Split:
         items = [item for key in keys for item in data[key]]
-        return Split([t for t, _ in items], [OOS_LABEL if lab == "oos" else lab for _, lab in items])
+        return Split(
+            [t for t, _ in items],
+            [OOS_LABEL if lab == "oos" else lab for _, lab in items],
+        )
 
     return Dataset(
-        "clinc150", join("train", "oos_train"), join("test", "oos_test"), join("val", "oos_val"), OOS_LABEL
+        "clinc150",
+        join("train", "oos_train"),
+        join("test", "oos_test"),
+        join("val", "oos_val"),
+        OOS_LABEL,
     )

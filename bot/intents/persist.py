@@ -23,10 +23,25 @@ from bot.protocols import Encoder
 FORMAT = 1
 MANIFEST = "manifest.json"
 _STATE = "linear.joblib"
-_LINEAR_FIELDS = ("heads", "holdout", "seed", "classes", "lexical", "models", "base_models", "weights", "distance", "distance_dim", "rule", "scripts")
+_LINEAR_FIELDS = (
+    "heads",
+    "holdout",
+    "seed",
+    "classes",
+    "lexical",
+    "models",
+    "base_models",
+    "weights",
+    "distance",
+    "distance_dim",
+    "rule",
+    "scripts",
+)
 
 
-def save_model(classifier: Any, path: str | Path, *, source: dict[str, str] | None = None) -> Path:
+def save_model(
+    classifier: Any, path: str | Path, *, source: dict[str, str] | None = None
+) -> Path:
     """Write ``classifier`` to the folder ``path`` atomically (a half-written model is never loaded)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -42,10 +57,15 @@ def save_model(classifier: Any, path: str | Path, *, source: dict[str, str] | No
             import joblib
 
             manifest["encoders"] = encoder_names(classifier.encoder, classifier.extras)
-            joblib.dump({name: getattr(classifier, name) for name in _LINEAR_FIELDS}, staging / _STATE)
+            joblib.dump(
+                {name: getattr(classifier, name) for name in _LINEAR_FIELDS},
+                staging / _STATE,
+            )
         else:
             classifier.save(staging)
-        (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        (staging / MANIFEST).write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
         if path.exists():
             shutil.rmtree(path)
         os.replace(staging, path)
@@ -60,14 +80,23 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     try:
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise IntentModelError(path, f"no readable {MANIFEST} ({error}); train one with `kefu intents train`") from error
+        raise IntentModelError(
+            path,
+            f"no readable {MANIFEST} ({error}); train one with `kefu intents train`",
+        ) from error
     if manifest.get("format") != FORMAT:
-        raise IntentModelError(path, f"format {manifest.get('format')!r} is not {FORMAT}; retrain it")
+        raise IntentModelError(
+            path, f"format {manifest.get('format')!r} is not {FORMAT}; retrain it"
+        )
     return manifest
 
 
 def load_model(
-    path: str | Path, *, encoder: Encoder | None = None, extras: Sequence[FeatureEncoder] = (), device: str = "auto"
+    path: str | Path,
+    *,
+    encoder: Encoder | None = None,
+    extras: Sequence[FeatureEncoder] = (),
+    device: str = "auto",
 ) -> Any:
     """Load a saved classifier; the linear backend needs the same encoders it was trained with."""
     path = Path(path)
@@ -79,11 +108,14 @@ def load_model(
     if manifest["backend"] != "linear":
         raise IntentModelError(path, f"unknown backend {manifest['backend']!r}")
     if encoder is None:
-        raise IntentModelError(path, f"needs encoder {manifest['encoders']['primary']!r} to load")
+        raise IntentModelError(
+            path, f"needs encoder {manifest['encoders']['primary']!r} to load"
+        )
     given = encoder_names(encoder, extras)
     if given != manifest["encoders"]:
         raise IntentModelError(
-            path, f"trained with encoders {_describe(manifest['encoders'])}, given {_describe(given)}; retrain it"
+            path,
+            f"trained with encoders {_describe(manifest['encoders'])}, given {_describe(given)}; retrain it",
         )
     import joblib
 

@@ -20,18 +20,29 @@ from bot.protocols import Encoder
 log = logging.getLogger(__name__)
 
 
-def train_linear(spec: IntentsSpec, *, encoder: Encoder, extras: Sequence[FeatureEncoder] = ()) -> LinearIntentClassifier:
+def train_linear(
+    spec: IntentsSpec, *, encoder: Encoder, extras: Sequence[FeatureEncoder] = ()
+) -> LinearIntentClassifier:
     """The default classifier fitted on an intents file's examples."""
     texts, labels = spec.examples()
     scripts = frozenset(LANGUAGE_SCRIPTS[code] for code in spec.languages) or None
     return LinearIntentClassifier(encoder=encoder, extras=extras).fit(
-        texts, labels, oos_label=spec.out_of_scope, thresholds=spec.thresholds, scripts=scripts
+        texts,
+        labels,
+        oos_label=spec.out_of_scope,
+        thresholds=spec.thresholds,
+        scripts=scripts,
     )
 
 
-def cache_key(spec: IntentsSpec, encoder: Encoder, extras: Sequence[FeatureEncoder]) -> str:
+def cache_key(
+    spec: IntentsSpec, encoder: Encoder, extras: Sequence[FeatureEncoder]
+) -> str:
     """Hash of the intents file and the encoders: a change to either trains a fresh model."""
-    blob = json.dumps([FORMAT, "linear", spec.fingerprint, encoder_names(encoder, extras)], sort_keys=True)
+    blob = json.dumps(
+        [FORMAT, "linear", spec.fingerprint, encoder_names(encoder, extras)],
+        sort_keys=True,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 

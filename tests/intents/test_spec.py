@@ -36,7 +36,13 @@ def test_good_file_parses_with_thresholds_languages_and_oos(tmp_path) -> None:
 
 def test_demo_store_file_is_valid(demo_spec) -> None:
     names = {i.name for i in demo_spec.intents}
-    assert {"greeting", "order_status", "return_refund", "human_agent", "other"} <= names
+    assert {
+        "greeting",
+        "order_status",
+        "return_refund",
+        "human_agent",
+        "other",
+    } <= names
     assert demo_spec.out_of_scope == "other"
     assert len(demo_spec.examples()[0]) >= 400
 
@@ -44,17 +50,38 @@ def test_demo_store_file_is_valid(demo_spec) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("intents:\n  a: {examples: [hello]}\n  b: {examples: [bye, ciao]}\n", "'a' has 1 distinct example"),
-        ("intents:\n  a: [hello, hi]\n  b: [bye, Hello]\n", "'Hello' is listed under both 'a' and 'b'"),
-        ("languages: [en, xx]\nintents:\n  a: [hello, hi]\n  b: [bye, ciao]\n", "unknown language 'xx'"),
-        ("languages: en\nintents:\n  a: [hello, hi]\n  b: [bye, 再见]\n", "'再见' of intent 'b' is in cjk script"),
+        (
+            "intents:\n  a: {examples: [hello]}\n  b: {examples: [bye, ciao]}\n",
+            "'a' has 1 distinct example",
+        ),
+        (
+            "intents:\n  a: [hello, hi]\n  b: [bye, Hello]\n",
+            "'Hello' is listed under both 'a' and 'b'",
+        ),
+        (
+            "languages: [en, xx]\nintents:\n  a: [hello, hi]\n  b: [bye, ciao]\n",
+            "unknown language 'xx'",
+        ),
+        (
+            "languages: en\nintents:\n  a: [hello, hi]\n  b: [bye, 再见]\n",
+            "'再见' of intent 'b' is in cjk script",
+        ),
         ("intents:\n  a: [hello, hi]\n", "at least 2 intents"),
         ("intents: [hello]\n", "non-empty mapping"),
-        ("intents:\n  a: {examples: [x, y], threshold: 2}\n  b: [bye, ciao]\n", "threshold must be a number from 0 to 1"),
-        ("intents:\n  a: {examples: [x, y], when: 1}\n  b: [bye, ciao]\n", "unknown key(s) ['when']"),
+        (
+            "intents:\n  a: {examples: [x, y], threshold: 2}\n  b: [bye, ciao]\n",
+            "threshold must be a number from 0 to 1",
+        ),
+        (
+            "intents:\n  a: {examples: [x, y], when: 1}\n  b: [bye, ciao]\n",
+            "unknown key(s) ['when']",
+        ),
         ("version: 2\nintents: {}\n", "version 2 is not supported"),
         ("intents: [unclosed\n", "not valid UTF-8 YAML"),
-        ("out_of_scope: nope\nintents:\n  a: [hello, hi]\n  b: [bye, ciao]\n", "'nope', which is not one of"),
+        (
+            "out_of_scope: nope\nintents:\n  a: [hello, hi]\n  b: [bye, ciao]\n",
+            "'nope', which is not one of",
+        ),
     ],
 )
 def test_bad_files_raise_a_clear_typed_error(text: str, expected: str) -> None:
@@ -62,7 +89,9 @@ def test_bad_files_raise_a_clear_typed_error(text: str, expected: str) -> None:
         parse_intents(text, source="shop.yaml")
     assert expected in str(caught.value)
     assert str(caught.value).startswith("shop.yaml: ")
-    assert isinstance(caught.value, ConfigError) and caught.value.user_message == str(caught.value)
+    assert isinstance(caught.value, ConfigError) and caught.value.user_message == str(
+        caught.value
+    )
 
 
 def test_missing_file_names_the_path(tmp_path) -> None:

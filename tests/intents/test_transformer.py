@@ -7,7 +7,16 @@ import pytest
 from bot.intents import EmptyText, load_model, save_model
 from bot.intents.transformer import TransformerIntentClassifier
 
-TEXTS = ["hello", "hi there", "good morning", "你好", "bye", "see you", "good night", "再见"] * 4
+TEXTS = [
+    "hello",
+    "hi there",
+    "good morning",
+    "你好",
+    "bye",
+    "see you",
+    "good night",
+    "再见",
+] * 4
 LABELS = ["greeting"] * 4 + ["goodbye"] * 4
 LABELS = LABELS * 4
 
@@ -19,9 +28,21 @@ def tiny(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny-bert")
     chars = sorted({c for t in TEXTS for c in t.replace(" ", "")})
     words = sorted({w for t in TEXTS for w in t.split()})
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words, *(c for c in chars if c not in words)]
-    (folder / "vocab.txt").write_text("\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf-8")
-    tokenizer = transformers.BertTokenizer(str(folder / "vocab.txt"), do_lower_case=True)
+    vocab = [
+        "[PAD]",
+        "[UNK]",
+        "[CLS]",
+        "[SEP]",
+        "[MASK]",
+        *words,
+        *(c for c in chars if c not in words),
+    ]
+    (folder / "vocab.txt").write_text(
+        "\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf-8"
+    )
+    tokenizer = transformers.BertTokenizer(
+        str(folder / "vocab.txt"), do_lower_case=True
+    )
     config = transformers.BertConfig(
         vocab_size=len(tokenizer.vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
         intermediate_size=32, max_position_embeddings=64, num_labels=2,
