@@ -132,6 +132,7 @@ def build_transcriber(settings: Settings) -> Transcriber | None:
             device=device,
             max_bytes=options.max_bytes,
             max_duration_s=options.max_duration_s,
+            languages=options.languages or None,
         )
 
     batching = options.batch if options.batch is not None else device == "cuda"

@@ -97,6 +97,8 @@ class SpeechSettings(BaseModel):
     max_duration_s: float = 300.0
     batch: bool | None = None
     """Batch voice notes across conversations; default: on where it pays (CUDA), off on CPU."""
+    languages: list[str] = Field(default_factory=lambda: ["en", "zh"])
+    """Languages the shop answers in; language detection picks among these (empty: any language)."""
 
 
 class VisionSettings(BaseModel):
