@@ -16,7 +16,7 @@ from bot import __version__
 from bot.cli.groups import app, bench_app
 
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="A kefu.toml (default: ./kefu.toml when present).")
+    Path | None, typer.Option("--config", help="A kefu.toml (default: ./kefu.toml when present).")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
