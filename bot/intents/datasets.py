@@ -45,9 +45,7 @@ def data_root(data_dir: str | Path | None = None) -> list[Path]:
     return candidates
 
 
-def load_dataset(
-    name: str, *, data_dir: str | Path | None = None, seed: int = 0
-) -> Dataset:
+def load_dataset(name: str, *, data_dir: str | Path | None = None, seed: int = 0) -> Dataset:
     """``banking77``, ``clinc150`` or the path of an intents file (split 75/25, stratified, fixed seed)."""
     if name in BENCHMARKS:
         roots = data_root(data_dir)
@@ -61,9 +59,7 @@ def load_dataset(
     return intents_file_dataset(path, seed=seed)
 
 
-def intents_file_dataset(
-    path: Path, *, seed: int = 0, test_size: float = 0.25
-) -> Dataset:
+def intents_file_dataset(path: Path, *, seed: int = 0, test_size: float = 0.25) -> Dataset:
     """A held-out split of an intents file's examples, stratified by intent (every intent keeps one to train)."""
     from sklearn.model_selection import train_test_split
 
@@ -74,9 +70,7 @@ def intents_file_dataset(
             texts, labels, test_size=test_size, stratify=labels, random_state=seed
         )
     except ValueError as error:
-        raise IntentsFileError(
-            path, f"too few examples to hold out {test_size:.0%} per intent: {error}"
-        ) from error
+        raise IntentsFileError(path, f"too few examples to hold out {test_size:.0%} per intent: {error}") from error
     return Dataset(
         path.stem,
         Split(train_x, train_y),

@@ -28,21 +28,15 @@ class EmptyText(BadInput):
     """A text to classify is empty or only whitespace."""
 
     def __init__(self, index: int) -> None:
-        super().__init__(
-            f"text #{index} to classify is empty: write a question or a request"
-        )
+        super().__init__(f"text #{index} to classify is empty: write a question or a request")
         self.index = index
-        self.user_message = (
-            "Please type a question or a request; the message was empty."
-        )
+        self.user_message = "Please type a question or a request; the message was empty."
 
 
 class DatasetMissing(ConfigError):
     """A benchmark data set is not where it was looked for (it is never copied into the repository)."""
 
     def __init__(self, name: str, looked_in: list[str]) -> None:
-        super().__init__(
-            f"data set {name!r} not found; looked in: {', '.join(looked_in)} (set KEFU_DATA_SETS)"
-        )
+        super().__init__(f"data set {name!r} not found; looked in: {', '.join(looked_in)} (set KEFU_DATA_SETS)")
         self.name = name
         self.user_message = str(self)

@@ -25,13 +25,9 @@ def intent_report(
     )
 
     if len(true) != len(predicted) or not true:
-        raise ValueError(
-            f"need equal, non-empty label lists (got {len(true)} and {len(predicted)})"
-        )
+        raise ValueError(f"need equal, non-empty label lists (got {len(true)} and {len(predicted)})")
     labels = sorted(set(true) | set(predicted))
-    precision, recall, f1, support = precision_recall_fscore_support(
-        true, predicted, labels=labels, zero_division=0
-    )
+    precision, recall, f1, support = precision_recall_fscore_support(true, predicted, labels=labels, zero_division=0)
     report: dict[str, Any] = {
         "examples": len(true),
         "accuracy": float(accuracy_score(true, predicted)),
@@ -51,15 +47,13 @@ def intent_report(
                 "f1": float(f),
                 "support": int(s),
             }
-            for label, p, r, f, s in zip(
-                labels, precision, recall, f1, support, strict=True
-            )
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
         },
         "confusions": [
             {"true": t, "predicted": p, "count": n}
-            for (t, p), n in Counter(
-                (t, p) for t, p in zip(true, predicted, strict=True) if t != p
-            ).most_common(top_confusions)
+            for (t, p), n in Counter((t, p) for t, p in zip(true, predicted, strict=True) if t != p).most_common(
+                top_confusions
+            )
         ],
     }
     if oos_label is not None:
@@ -67,18 +61,14 @@ def intent_report(
     return report
 
 
-def out_of_scope_scores(
-    true: Sequence[str], predicted: Sequence[str], *, oos_label: str
-) -> dict[str, float]:
+def out_of_scope_scores(true: Sequence[str], predicted: Sequence[str], *, oos_label: str) -> dict[str, float]:
     """In-scope accuracy and out-of-scope recall and precision."""
     inside = [(t, p) for t, p in zip(true, predicted, strict=True) if t != oos_label]
     outside = [p for t, p in zip(true, predicted, strict=True) if t == oos_label]
     flagged = sum(p == oos_label for p in predicted)
     hits = sum(p == oos_label for p in outside)
     return {
-        "in_scope_accuracy": sum(t == p for t, p in inside) / len(inside)
-        if inside
-        else float("nan"),
+        "in_scope_accuracy": sum(t == p for t, p in inside) / len(inside) if inside else float("nan"),
         "oos_recall": hits / len(outside) if outside else float("nan"),
         "oos_precision": hits / flagged if flagged else float("nan"),
     }

@@ -34,9 +34,7 @@ class LexicalFeatures:
     def fit(self, texts: Sequence[str]) -> LexicalFeatures:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        self.char = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, lowercase=True
-        )
+        self.char = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, lowercase=True)
         self.word = TfidfVectorizer(
             analyzer="word",
             ngram_range=(1, 2),
@@ -50,33 +48,23 @@ class LexicalFeatures:
     def transform(self, texts: Sequence[str]):  # -> scipy.sparse.csr_matrix
         import scipy.sparse as sp
 
-        return sp.hstack(
-            [self.char.transform(texts), self.word.transform(texts)]
-        ).tocsr()
+        return sp.hstack([self.char.transform(texts), self.word.transform(texts)]).tocsr()
 
 
-def dense_features(
-    texts: Sequence[str], vectors: np.ndarray, extras: Sequence[FeatureEncoder]
-) -> np.ndarray:
+def dense_features(texts: Sequence[str], vectors: np.ndarray, extras: Sequence[FeatureEncoder]) -> np.ndarray:
     """The query vectors followed by each extra encoder's vectors (zeros for texts outside its scripts)."""
     blocks = [np.asarray(vectors, dtype=np.float32)]
     scripts = [script_of(t) for t in texts] if any(e.scripts for e in extras) else []
     for extra in extras:
         block = np.zeros((len(texts), extra.encoder.dim), dtype=np.float32)
-        chosen = [
-            i
-            for i in range(len(texts))
-            if extra.scripts is None or scripts[i] in extra.scripts
-        ]
+        chosen = [i for i in range(len(texts)) if extra.scripts is None or scripts[i] in extra.scripts]
         if chosen:
             block[chosen] = extra.encoder.encode([texts[i] for i in chosen])
         blocks.append(block)
     return np.hstack(blocks)
 
 
-def encoder_names(
-    primary: Encoder, extras: Sequence[FeatureEncoder]
-) -> dict[str, object]:
+def encoder_names(primary: Encoder, extras: Sequence[FeatureEncoder]) -> dict[str, object]:
     """What a saved model records about its encoders, to refuse loading with different ones."""
     return {
         "primary": primary.name,
@@ -94,7 +82,5 @@ def check_vectors(vectors: np.ndarray, count: int, dim: int, who: str) -> np.nda
     """``vectors`` as float32 of shape ``(count, dim)``; raises ``ValueError`` naming the mismatch."""
     array = np.asarray(vectors, dtype=np.float32)
     if array.shape != (count, dim):
-        raise ValueError(
-            f"{who}: expected vectors of shape ({count}, {dim}), got {array.shape}"
-        )
+        raise ValueError(f"{who}: expected vectors of shape ({count}, {dim}), got {array.shape}")
     return array

@@ -25,9 +25,7 @@ def script_of(text: str) -> str | None:
         if not char.isalpha():
             continue
         name = unicodedata.name(char, "")
-        script = next(
-            (s for prefix, s in _SCRIPT_PREFIXES if name.startswith(prefix)), "other"
-        )
+        script = next((s for prefix, s in _SCRIPT_PREFIXES if name.startswith(prefix)), "other")
         counts[script] = counts.get(script, 0) + (2 if script == "cjk" else 1)
     return max(counts, key=counts.__getitem__) if counts else None
 
@@ -36,7 +34,5 @@ def check_language(code: str) -> str:
     """``code`` lower-cased when the encoder covers it; raises ``ValueError`` naming the supported codes."""
     normal = code.strip().lower().replace("_", "-")
     if normal not in LANGUAGE_SCRIPTS:
-        raise ValueError(
-            f"unknown language {code!r}; supported: {', '.join(sorted(LANGUAGE_SCRIPTS))}"
-        )
+        raise ValueError(f"unknown language {code!r}; supported: {', '.join(sorted(LANGUAGE_SCRIPTS))}")
     return normal

@@ -119,9 +119,7 @@ class LinearIntentClassifier:
             heads = self._head_scores([texts[i] for i in test], dense[test])
             if len(test) >= MIN_CALIBRATION:
                 fused = np.sum(heads, axis=0)
-                scale = fit_temperature(
-                    fused, np.searchsorted(self.classes, labels_arr[test])
-                )
+                scale = fit_temperature(fused, np.searchsorted(self.classes, labels_arr[test]))
                 self.weights = np.full(len(heads), scale)
             probs = self._combine(heads)
             best = probs.argmax(axis=1)
@@ -134,9 +132,7 @@ class LinearIntentClassifier:
         self._fit_parts(texts, np.arange(len(texts)), dense, labels_arr)
         return self
 
-    def predict(
-        self, texts: Sequence[str], vectors: np.ndarray | None = None
-    ) -> list[Prediction]:
+    def predict(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> list[Prediction]:
         """One prediction per text; raises ``EmptyText`` for an empty text (naming its index)."""
         scored = self.score(texts, vectors)
         labels = list(self.classes[scored.probs.argmax(axis=1)])
@@ -164,9 +160,7 @@ class LinearIntentClassifier:
     def _dense(self, texts: list[str], vectors: np.ndarray | None) -> np.ndarray:
         if vectors is None:
             vectors = self.encoder.encode(texts)
-        vectors = check_vectors(
-            vectors, len(texts), self.encoder.dim, f"encoder {self.encoder.name!r}"
-        )
+        vectors = check_vectors(vectors, len(texts), self.encoder.dim, f"encoder {self.encoder.name!r}")
         return dense_features(texts, vectors, self.extras)
 
     def _held_out(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -178,9 +172,7 @@ class LinearIntentClassifier:
         if not self.holdout or counts.min() < 2 or size > 0.5:
             return None
         index = np.arange(len(labels))
-        train, test = train_test_split(
-            index, test_size=size, stratify=labels, random_state=self.seed
-        )
+        train, test = train_test_split(index, test_size=size, stratify=labels, random_state=self.seed)
         return np.sort(train), np.sort(test)
 
     def _covered(self, texts: Sequence[str]) -> np.ndarray:
@@ -188,14 +180,10 @@ class LinearIntentClassifier:
         covered = np.ones(len(texts), dtype=bool)
         for extra in self.extras:
             if extra.scripts is not None:
-                covered &= np.array(
-                    [script_of(t) in extra.scripts for t in texts], dtype=bool
-                )
+                covered &= np.array([script_of(t) in extra.scripts for t in texts], dtype=bool)
         return covered
 
-    def _fit_parts(
-        self, texts: list[str], rows: np.ndarray, dense: np.ndarray, labels: np.ndarray
-    ) -> None:
+    def _fit_parts(self, texts: list[str], rows: np.ndarray, dense: np.ndarray, labels: np.ndarray) -> None:
         """Fit the heads on ``rows``: semantic heads see all features on covered texts, query vectors on the rest."""
         part_texts = [texts[i] for i in rows]
         part_labels = labels[rows]
@@ -206,28 +194,16 @@ class LinearIntentClassifier:
         self.models, self.base_models = [], []
         for head in self.heads:
             if head.view == "lexical":
-                self.models.append(
-                    self._new(head).fit(self.lexical.transform(part_texts), part_labels)
-                )
+                self.models.append(self._new(head).fit(self.lexical.transform(part_texts), part_labels))
                 self.base_models.append(None)
                 continue
             use_split = bool(self.extras) and not covered.all() and covered.sum() >= 2
-            rows_full = (
-                covered
-                if use_split and len(set(part_labels[covered])) >= 2
-                else np.ones(len(rows), bool)
-            )
-            self.models.append(
-                self._new(head).fit(full[rows_full], part_labels[rows_full])
-            )
-            self.base_models.append(
-                self._new(head).fit(base, part_labels) if use_split else None
-            )
+            rows_full = covered if use_split and len(set(part_labels[covered])) >= 2 else np.ones(len(rows), bool)
+            self.models.append(self._new(head).fit(full[rows_full], part_labels[rows_full]))
+            self.base_models.append(self._new(head).fit(base, part_labels) if use_split else None)
         inside = part_labels != self.rule.oos_label
         self.distance_dim = dense.shape[1] if covered.all() else self.encoder.dim
-        self.distance = Mahalanobis().fit(
-            dense[rows][inside][:, : self.distance_dim], part_labels[inside]
-        )
+        self.distance = Mahalanobis().fit(dense[rows][inside][:, : self.distance_dim], part_labels[inside])
 
     def _new(self, head: Head) -> Any:
         from sklearn.linear_model import LogisticRegression
@@ -245,24 +221,16 @@ class LinearIntentClassifier:
         lexical = self.lexical.transform(texts)
         covered = self._covered(texts)
         out = []
-        for head, model, base in zip(
-            self.heads, self.models, self.base_models, strict=True
-        ):
+        for head, model, base in zip(self.heads, self.models, self.base_models, strict=True):
             if head.view == "lexical":
                 scores = self._aligned(model, lexical)
             else:
                 scores = self._aligned(model, dense)
                 if base is not None and not covered.all():
-                    scores[~covered] = self._aligned(
-                        base, dense[~covered][:, : self.encoder.dim]
-                    )
-            if (
-                scores.shape[1] > 2
-            ):  # two intents: the margin itself is the evidence, keep its size
+                    scores[~covered] = self._aligned(base, dense[~covered][:, : self.encoder.dim])
+            if scores.shape[1] > 2:  # two intents: the margin itself is the evidence, keep its size
                 spread = scores.std(axis=1, keepdims=True)
-                scores = (scores - scores.mean(axis=1, keepdims=True)) / np.where(
-                    spread > 0, spread, 1.0
-                )
+                scores = (scores - scores.mean(axis=1, keepdims=True)) / np.where(spread > 0, spread, 1.0)
             out.append(scores)
         return out
 

@@ -26,15 +26,9 @@ class Mahalanobis:
 
         labels_arr = np.asarray(labels)
         classes = sorted(set(labels))
-        self.means = np.stack(
-            [vectors[labels_arr == c].mean(axis=0) for c in classes]
-        ).astype(np.float32)
+        self.means = np.stack([vectors[labels_arr == c].mean(axis=0) for c in classes]).astype(np.float32)
         residuals = vectors - self.means[np.searchsorted(classes, labels_arr)]
-        self.precision = (
-            LedoitWolf(assume_centered=True)
-            .fit(residuals)
-            .precision_.astype(np.float32)
-        )
+        self.precision = LedoitWolf(assume_centered=True).fit(residuals).precision_.astype(np.float32)
         return self
 
     def distance(self, vectors: np.ndarray) -> np.ndarray:
@@ -57,9 +51,7 @@ class OosRule:
     oos_label: str | None = None
     """An intent that itself means out of scope (CLINC's ``oos``, the demo store's ``other``)."""
 
-    def flags(
-        self, labels: Sequence[str], confidence: np.ndarray, distance: np.ndarray
-    ) -> list[str | None]:
+    def flags(self, labels: Sequence[str], confidence: np.ndarray, distance: np.ndarray) -> list[str | None]:
         """Per prediction, why it is out of scope (``intent``, ``low_confidence``, ``far``) or None."""
         reasons: list[str | None] = []
         for label, conf, dist in zip(labels, confidence, distance, strict=True):
@@ -81,16 +73,8 @@ def default_rule(
     quantile: float = 0.02,
 ) -> tuple[float, float]:
     """Limits that keep all but ``quantile`` of held-out in-scope examples in scope (no OOS data needed)."""
-    floor = (
-        float(np.quantile(correct_confidence, quantile))
-        if len(correct_confidence)
-        else 0.0
-    )
-    ceiling = (
-        float(np.quantile(in_scope_distance, 1.0 - quantile))
-        if len(in_scope_distance)
-        else float("inf")
-    )
+    floor = float(np.quantile(correct_confidence, quantile)) if len(correct_confidence) else 0.0
+    ceiling = float(np.quantile(in_scope_distance, 1.0 - quantile)) if len(in_scope_distance) else float("inf")
     return floor, ceiling
 
 
@@ -108,9 +92,7 @@ def choose_rule(
     true_arr, pred_arr = np.asarray(true), np.asarray(predicted)
     inside = true_arr != oos_label
     if inside.all() or not inside.any():
-        raise ValueError(
-            "choosing out-of-scope limits needs both in-scope and out-of-scope validation examples"
-        )
+        raise ValueError("choosing out-of-scope limits needs both in-scope and out-of-scope validation examples")
     base_correct = pred_arr == true_arr
     base_accuracy = base_correct[inside].mean()
     predicted_oos = pred_arr == oos_label

@@ -39,9 +39,7 @@ _LINEAR_FIELDS = (
 )
 
 
-def save_model(
-    classifier: Any, path: str | Path, *, source: dict[str, str] | None = None
-) -> Path:
+def save_model(classifier: Any, path: str | Path, *, source: dict[str, str] | None = None) -> Path:
     """Write ``classifier`` to the folder ``path`` atomically (a half-written model is never loaded)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,9 +61,7 @@ def save_model(
             )
         else:
             classifier.save(staging)
-        (staging / MANIFEST).write_text(
-            json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
-        )
+        (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         if path.exists():
             shutil.rmtree(path)
         os.replace(staging, path)
@@ -85,9 +81,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
             f"no readable {MANIFEST} ({error}); train one with `kefu intents train`",
         ) from error
     if manifest.get("format") != FORMAT:
-        raise IntentModelError(
-            path, f"format {manifest.get('format')!r} is not {FORMAT}; retrain it"
-        )
+        raise IntentModelError(path, f"format {manifest.get('format')!r} is not {FORMAT}; retrain it")
     return manifest
 
 
@@ -108,9 +102,7 @@ def load_model(
     if manifest["backend"] != "linear":
         raise IntentModelError(path, f"unknown backend {manifest['backend']!r}")
     if encoder is None:
-        raise IntentModelError(
-            path, f"needs encoder {manifest['encoders']['primary']!r} to load"
-        )
+        raise IntentModelError(path, f"needs encoder {manifest['encoders']['primary']!r} to load")
     given = encoder_names(encoder, extras)
     if given != manifest["encoders"]:
         raise IntentModelError(

@@ -64,9 +64,7 @@ def load_intents(path: str | Path) -> IntentsSpec:
     try:
         raw = path.read_bytes()
     except OSError as error:
-        raise IntentsFileError(
-            path, f"cannot read the file ({error.strerror or error})"
-        ) from error
+        raise IntentsFileError(path, f"cannot read the file ({error.strerror or error})") from error
     return parse_intents(raw, source=str(path))
 
 
@@ -80,17 +78,11 @@ def parse_intents(raw: bytes | str, *, source: str = "<memory>") -> IntentsSpec:
     except (UnicodeDecodeError, yaml.YAMLError) as error:
         raise IntentsFileError(source, f"not valid UTF-8 YAML: {error}") from error
     if not isinstance(doc, dict):
-        raise IntentsFileError(
-            source, "expected a mapping with 'version' and 'intents'"
-        )
+        raise IntentsFileError(source, "expected a mapping with 'version' and 'intents'")
     if unknown := set(doc) - _TOP_KEYS:
-        raise IntentsFileError(
-            source, f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}"
-        )
+        raise IntentsFileError(source, f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}")
     if doc.get("version", 1) != 1:
-        raise IntentsFileError(
-            source, f"version {doc.get('version')!r} is not supported (use version: 1)"
-        )
+        raise IntentsFileError(source, f"version {doc.get('version')!r} is not supported (use version: 1)")
     languages = _languages(doc.get("languages", doc.get("language")), source)
     intents = _intents(doc.get("intents"), source)
     _check_duplicates(intents, source)
@@ -99,14 +91,10 @@ def parse_intents(raw: bytes | str, *, source: str = "<memory>") -> IntentsSpec:
     names = [i.name for i in intents]
     oos = doc.get("out_of_scope")
     if oos is not None and oos not in names:
-        raise IntentsFileError(
-            source, f"out_of_scope names {oos!r}, which is not one of the intents"
-        )
+        raise IntentsFileError(source, f"out_of_scope names {oos!r}, which is not one of the intents")
     if oos is None:
         oos = next((n for n in OOS_NAMES if n in names), None)
-    return IntentsSpec(
-        tuple(intents), languages, oos, hashlib.sha256(data).hexdigest(), source
-    )
+    return IntentsSpec(tuple(intents), languages, oos, hashlib.sha256(data).hexdigest(), source)
 
 
 def _languages(value: Any, source: str) -> tuple[str, ...]:
@@ -114,9 +102,7 @@ def _languages(value: Any, source: str) -> tuple[str, ...]:
         return ()
     codes = [value] if isinstance(value, str) else value
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
-        raise IntentsFileError(
-            source, "languages must be a language code or a list of codes"
-        )
+        raise IntentsFileError(source, "languages must be a language code or a list of codes")
     try:
         return tuple(dict.fromkeys(check_language(c) for c in codes))
     except ValueError as error:
@@ -134,50 +120,28 @@ def _intents(value: Any, source: str) -> list[Intent]:
     intents = []
     for name, body in value.items():
         if not isinstance(name, str) or not name.strip():
-            raise IntentsFileError(
-                source, f"intent name {name!r} must be a non-empty string"
-            )
+            raise IntentsFileError(source, f"intent name {name!r} must be a non-empty string")
         body = {"examples": body} if isinstance(body, list) else body
         if not isinstance(body, dict) or (unknown := set(body) - _INTENT_KEYS):
-            detail = (
-                f"unknown key(s) {sorted(unknown)}"
-                if isinstance(body, dict)
-                else "expected a mapping"
-            )
-            raise IntentsFileError(
-                source, f"intent {name!r}: {detail}; allowed: examples, threshold"
-            )
+            detail = f"unknown key(s) {sorted(unknown)}" if isinstance(body, dict) else "expected a mapping"
+            raise IntentsFileError(source, f"intent {name!r}: {detail}; allowed: examples, threshold")
         examples = body.get("examples") or []
-        if not isinstance(examples, list) or not all(
-            isinstance(e, str | int | float) for e in examples
-        ):
-            raise IntentsFileError(
-                source, f"intent {name!r}: 'examples' must be a list of strings"
-            )
-        cleaned = list(
-            dict.fromkeys(_normal_space(str(e)) for e in examples if str(e).strip())
-        )
+        if not isinstance(examples, list) or not all(isinstance(e, str | int | float) for e in examples):
+            raise IntentsFileError(source, f"intent {name!r}: 'examples' must be a list of strings")
+        cleaned = list(dict.fromkeys(_normal_space(str(e)) for e in examples if str(e).strip()))
         if len(cleaned) < MIN_EXAMPLES:
             raise IntentsFileError(
                 source,
                 f"intent {name!r} has {len(cleaned)} distinct example(s); give at least {MIN_EXAMPLES}",
             )
-        intents.append(
-            Intent(
-                name, tuple(cleaned), _threshold(body.get("threshold"), name, source)
-            )
-        )
+        intents.append(Intent(name, tuple(cleaned), _threshold(body.get("threshold"), name, source)))
     return intents
 
 
 def _threshold(value: Any, name: str, source: str) -> float | None:
     if value is None:
         return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not 0.0 <= value <= 1.0
-    ):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
         raise IntentsFileError(
             source,
             f"intent {name!r}: threshold must be a number from 0 to 1, not {value!r}",
@@ -197,9 +161,7 @@ def _check_duplicates(intents: list[Intent], source: str) -> None:
                 )
 
 
-def _check_scripts(
-    intents: list[Intent], languages: tuple[str, ...], source: str
-) -> None:
+def _check_scripts(intents: list[Intent], languages: tuple[str, ...], source: str) -> None:
     allowed = {LANGUAGE_SCRIPTS[code] for code in languages}
     for intent in intents:
         for example in intent.examples:

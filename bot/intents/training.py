@@ -35,9 +35,7 @@ def train_linear(
     )
 
 
-def cache_key(
-    spec: IntentsSpec, encoder: Encoder, extras: Sequence[FeatureEncoder]
-) -> str:
+def cache_key(spec: IntentsSpec, encoder: Encoder, extras: Sequence[FeatureEncoder]) -> str:
     """Hash of the intents file and the encoders: a change to either trains a fresh model."""
     blob = json.dumps(
         [FORMAT, "linear", spec.fingerprint, encoder_names(encoder, extras)],

@@ -41,9 +41,7 @@ class TransformerIntentClassifier:
 
     backend = "transformer"
 
-    def __init__(
-        self, model: Any, tokenizer: Any, *, rule: OosRule, max_length: int = 64
-    ) -> None:
+    def __init__(self, model: Any, tokenizer: Any, *, rule: OosRule, max_length: int = 64) -> None:
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.rule = rule
@@ -99,12 +97,8 @@ class TransformerIntentClassifier:
         generator = torch.Generator().manual_seed(seed)
         steps = max(1, int(epochs * len(texts) / batch_size))
         for _ in range(steps):
-            batch = torch.randint(
-                len(texts), (min(batch_size, len(texts)),), generator=generator
-            )
-            inputs = _tokenize(
-                tokenizer, [texts[i] for i in batch], max_length, model.device
-            )
+            batch = torch.randint(len(texts), (min(batch_size, len(texts)),), generator=generator)
+            inputs = _tokenize(tokenizer, [texts[i] for i in batch], max_length, model.device)
             loss = model(**inputs, labels=target[batch].to(model.device)).loss
             loss.backward()
             optimiser.step()
@@ -116,18 +110,14 @@ class TransformerIntentClassifier:
         )
         return cls(model, tokenizer, rule=rule, max_length=max_length)
 
-    def predict(
-        self, texts: Sequence[str], vectors: np.ndarray | None = None
-    ) -> list[Prediction]:
+    def predict(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> list[Prediction]:
         """One prediction per text; raises ``EmptyText`` for an empty text (naming its index)."""
         probs = self.probabilities(texts)
         labels = list(self.classes[probs.argmax(axis=1)])
         reasons = self.rule.flags(labels, probs.max(axis=1), np.zeros(len(labels)))
         return build_predictions(self.classes, probs, reasons)
 
-    def probabilities(
-        self, texts: Sequence[str], *, batch_size: int = 64
-    ) -> np.ndarray:
+    def probabilities(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
         import torch
 
         for index, text in enumerate(texts):
@@ -142,11 +132,7 @@ class TransformerIntentClassifier:
                     self.max_length,
                     self.model.device,
                 )
-                out.append(
-                    torch.softmax(self.model(**inputs).logits.float(), dim=-1)
-                    .cpu()
-                    .numpy()
-                )
+                out.append(torch.softmax(self.model(**inputs).logits.float(), dim=-1).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, len(self.classes)))
 
     def save(self, folder: Path) -> None:
@@ -155,9 +141,7 @@ class TransformerIntentClassifier:
         config = {"max_length": self.max_length, "rule": {
             "min_confidence": self.rule.min_confidence, "per_intent": self.rule.per_intent, "oos_label": self.rule.oos_label,
         }}  # fmt: skip
-        (folder / _CONFIG).write_text(
-            json.dumps(config, ensure_ascii=False), encoding="utf-8"
-        )
+        (folder / _CONFIG).write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path, *, device: str = "auto") -> TransformerIntentClassifier:
@@ -168,9 +152,7 @@ class TransformerIntentClassifier:
             model = AutoModelForSequenceClassification.from_pretrained(str(folder))
             tokenizer = AutoTokenizer.from_pretrained(str(folder))
         except (OSError, ValueError) as error:
-            raise IntentModelError(
-                folder, f"cannot load the transformer model: {error}"
-            ) from error
+            raise IntentModelError(folder, f"cannot load the transformer model: {error}") from error
         model.to(resolve_device(device))
         return cls(
             model,
@@ -180,12 +162,8 @@ class TransformerIntentClassifier:
         )
 
 
-def _tokenize(
-    tokenizer: Any, texts: list[str], max_length: int, device: Any
-) -> dict[str, Any]:
-    encoded = tokenizer(
-        texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
-    )
+def _tokenize(tokenizer: Any, texts: list[str], max_length: int, device: Any) -> dict[str, Any]:
+    encoded = tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
     return {
         key: value.to(device)
         for key, value in encoded.items()

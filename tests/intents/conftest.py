@@ -8,9 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-DEMO_INTENTS = (
-    Path(__file__).resolve().parents[2] / "bot" / "demo" / "store" / "intents.yaml"
-)
+DEMO_INTENTS = Path(__file__).resolve().parents[2] / "bot" / "demo" / "store" / "intents.yaml"
 
 
 class CountingEncoder:
@@ -28,11 +26,7 @@ class CountingEncoder:
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if missing:
             self._cache.update(zip(missing, self.inner.encode(missing), strict=True))
-        return (
-            np.stack([self._cache[t] for t in texts])
-            if texts
-            else np.zeros((0, self.dim), np.float32)
-        )
+        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
 
 @pytest.fixture(scope="session")
@@ -48,9 +42,7 @@ def minilm():
     from bot.intents import english_only
     from kb.encoders import load_encoder
 
-    return english_only(
-        CountingEncoder(load_encoder(str(gt.get_model_path()), device="cpu"))
-    )
+    return english_only(CountingEncoder(load_encoder(str(gt.get_model_path()), device="cpu")))
 
 
 @pytest.fixture(scope="session")

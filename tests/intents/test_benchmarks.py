@@ -19,9 +19,7 @@ def _load(name: str) -> Dataset:
         pytest.skip(str(error))
 
 
-def _keep(
-    split: Split, labels: set[str], *, limit: dict[str, int] | None = None
-) -> Split:
+def _keep(split: Split, labels: set[str], *, limit: dict[str, int] | None = None) -> Split:
     counts: dict[str, int] = {}
     texts, kept = [], []
     for text, label in zip(split.texts, split.labels, strict=True):
@@ -36,9 +34,7 @@ def test_banking77_five_classes(use_encoder) -> None:
     data = _load("banking77")
     labels = set(sorted(set(data.train.labels))[:5])
     subset = Dataset("banking77-5", _keep(data.train, labels), _keep(data.test, labels))
-    report = evaluate_linear(
-        subset, lambda: LinearIntentClassifier(encoder=use_encoder)
-    )
+    report = evaluate_linear(subset, lambda: LinearIntentClassifier(encoder=use_encoder))
     assert report["examples"] == 200
     assert report["accuracy"] >= 0.9 and report["macro_f1"] >= 0.9, report
     assert set(report["per_class"]) == labels
@@ -56,15 +52,10 @@ def test_clinc150_one_domain_with_out_of_scope(use_encoder) -> None:
         _keep(data.val, keep),
         "oos",
     )
-    report = evaluate_linear(
-        subset, lambda: LinearIntentClassifier(encoder=use_encoder)
-    )
+    report = evaluate_linear(subset, lambda: LinearIntentClassifier(encoder=use_encoder))
     assert report["in_scope_accuracy"] >= 0.9, report
     # limits chosen on validation keep in-scope accuracy there within 0.5 points and catch more OOS
-    assert (
-        report["validation"]["oos_recall"]
-        >= report["no_threshold"]["oos_recall"] - 0.05
-    )
+    assert report["validation"]["oos_recall"] >= report["no_threshold"]["oos_recall"] - 0.05
     assert report["oos_recall"] >= report["no_threshold"]["oos_recall"]
     assert report["oos_recall"] >= 0.5, report
     assert 0.0 <= report["rule"]["min_confidence"] <= 1.0

@@ -21,21 +21,12 @@ def test_train_writes_a_model_the_loader_accepts(tmp_path) -> None:
 
     source = tmp_path / "small.yaml"
     source.write_text(SMALL, encoding="utf-8")
-    result = CliRunner().invoke(
-        app, ["intents", "train", str(source), "--no-minilm", "--json"]
-    )
+    result = CliRunner().invoke(app, ["intents", "train", str(source), "--no-minilm", "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert (
-        summary["intents"] == 2
-        and summary["examples"] == 16
-        and summary["backend"] == "linear"
-    )
+    assert summary["intents"] == 2 and summary["examples"] == 16 and summary["backend"] == "linear"
     manifest = read_manifest(summary["model"])
-    assert (
-        manifest["labels"] == ["bye", "thanks"]
-        and manifest["encoders"]["primary"] == "use-multilingual"
-    )
+    assert manifest["labels"] == ["bye", "thanks"] and manifest["encoders"]["primary"] == "use-multilingual"
 
 
 def test_train_reports_a_bad_file_clearly(tmp_path) -> None:
@@ -43,33 +34,22 @@ def test_train_reports_a_bad_file_clearly(tmp_path) -> None:
     source.write_text("intents:\n  a: [hello]\n  b: [bye, ciao]\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["intents", "train", str(source), "--no-minilm"])
     assert result.exit_code == 2
-    assert (
-        "bad.yaml: intent 'a' has 1 distinct example(s); give at least 2"
-        in result.output
-    )
+    assert "bad.yaml: intent 'a' has 1 distinct example(s); give at least 2" in result.output
 
 
 def test_eval_on_an_intents_file_reports_per_language(tmp_path) -> None:
     source = tmp_path / "small.yaml"
     source.write_text(SMALL, encoding="utf-8")
-    result = CliRunner().invoke(
-        app, ["eval", "intents", "--dataset", str(source), "--no-minilm", "--json"]
-    )
+    result = CliRunner().invoke(app, ["eval", "intents", "--dataset", str(source), "--no-minilm", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["examples"] == 4 and set(report["by_script"]) == {"cjk", "latin"}
-    assert {"accuracy", "macro_f1", "per_class", "confusions", "timings_s"} <= set(
-        report
-    )
+    assert {"accuracy", "macro_f1", "per_class", "confusions", "timings_s"} <= set(report)
 
 
-def test_eval_skips_cleanly_where_the_benchmark_is_absent(
-    tmp_path, monkeypatch
-) -> None:
+def test_eval_skips_cleanly_where_the_benchmark_is_absent(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("KEFU_DATA_SETS", str(tmp_path))
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(
-        app, ["eval", "intents", "--dataset", "clinc150", "--json"]
-    )
+    result = CliRunner().invoke(app, ["eval", "intents", "--dataset", "clinc150", "--json"])
     assert result.exit_code == 0
     assert "skipped: data set 'clinc150' not found" in result.output

@@ -53,13 +53,7 @@ def test_macro_f1_per_language_holds_what_is_reached(held_out, predicted) -> Non
     assert scores["latin"]["macro_f1"] >= 0.85, scores
 
 
-def test_english_only_minilm_leaves_chinese_predictions_unchanged(
-    held_out, predicted
-) -> None:
-    chinese = [
-        i for i, text in enumerate(held_out.test.texts) if script_of(text) == "cjk"
-    ]
+def test_english_only_minilm_leaves_chinese_predictions_unchanged(held_out, predicted) -> None:
+    chinese = [i for i, text in enumerate(held_out.test.texts) if script_of(text) == "cjk"]
     assert chinese
-    assert [predicted["use"][i] for i in chinese] == [
-        predicted["use+minilm"][i] for i in chinese
-    ]
+    assert [predicted["use"][i] for i in chinese] == [predicted["use+minilm"][i] for i in chinese]

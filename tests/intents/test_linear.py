@@ -36,30 +36,20 @@ def test_predicts_english_and_chinese_intents(demo_classifier) -> None:
         assert abs(p.confidence - p.scores[p.label]) < 1e-9
 
 
-def test_satisfies_the_protocol_and_reuses_the_pipeline_vectors(
-    demo_classifier, use_encoder
-) -> None:
+def test_satisfies_the_protocol_and_reuses_the_pipeline_vectors(demo_classifier, use_encoder) -> None:
     classifier: IntentClassifier = demo_classifier
     texts = ["do you ship to Canada", "支持花呗付款吗"]
     vectors = use_encoder.encode(texts)
     before = use_encoder.encoded
     with_vectors = classifier.predict(texts, vectors)
-    assert (
-        use_encoder.encoded == before
-    )  # the query vectors were reused, not recomputed
+    assert use_encoder.encoded == before  # the query vectors were reused, not recomputed
     without = classifier.predict(texts)
     assert use_encoder.encoded == before + 2
-    assert (
-        [p.label for p in with_vectors]
-        == [p.label for p in without]
-        == ["shipping", "payment"]
-    )
+    assert [p.label for p in with_vectors] == [p.label for p in without] == ["shipping", "payment"]
 
 
 def test_out_of_scope_queries_are_flagged(demo_classifier) -> None:
-    predictions = demo_classifier.predict(
-        ["what is the capital of France", "今天股市怎么样"]
-    )
+    predictions = demo_classifier.predict(["what is the capital of France", "今天股市怎么样"])
     assert all(p.out_of_scope for p in predictions)
     assert all(p.reason in {"intent", "low_confidence", "far"} for p in predictions)
 
@@ -93,17 +83,11 @@ def test_per_intent_threshold_from_the_file_applies(use_encoder, tmp_path) -> No
     )
     classifier = train_linear(load_intents(path), encoder=use_encoder)
     greeting, goodbye = classifier.predict(["hello there", "bye bye"])
-    assert (
-        greeting.label == "greeting"
-        and greeting.out_of_scope
-        and greeting.reason == "low_confidence"
-    )
+    assert greeting.label == "greeting" and greeting.out_of_scope and greeting.reason == "low_confidence"
     assert goodbye.label == "goodbye"
 
 
-def test_save_load_round_trip_and_encoder_mismatch(
-    demo_classifier, use_encoder, minilm, tmp_path
-) -> None:
+def test_save_load_round_trip_and_encoder_mismatch(demo_classifier, use_encoder, minilm, tmp_path) -> None:
     path = save_model(demo_classifier, tmp_path / "model")
     assert (path / "manifest.json").is_file()
     loaded = load_model(path, encoder=use_encoder, extras=[minilm])
@@ -116,9 +100,7 @@ def test_save_load_round_trip_and_encoder_mismatch(
         load_model(path, encoder=use_encoder)
 
 
-def test_missing_or_corrupt_model_is_a_clear_error(
-    use_encoder, demo_classifier, tmp_path
-) -> None:
+def test_missing_or_corrupt_model_is_a_clear_error(use_encoder, demo_classifier, tmp_path) -> None:
     with pytest.raises(IntentModelError, match="no readable manifest.json"):
         load_model(tmp_path / "nothing", encoder=use_encoder)
     path = save_model(demo_classifier, tmp_path / "model")
@@ -127,9 +109,7 @@ def test_missing_or_corrupt_model_is_a_clear_error(
         load_model(path, encoder=use_encoder, extras=demo_classifier.extras)
 
 
-def test_load_or_train_trains_once_then_loads_from_the_cache(
-    use_encoder, tmp_path
-) -> None:
+def test_load_or_train_trains_once_then_loads_from_the_cache(use_encoder, tmp_path) -> None:
     small = tmp_path / "small.yaml"
     small.write_text(
         "intents:\n  thanks: [thank you, thanks a lot, 谢谢, 多谢]\n  bye: [bye, see you, 再见, 回头见]\n",
@@ -141,14 +121,8 @@ def test_load_or_train_trains_once_then_loads_from_the_cache(
     second = load_or_train(small, encoder=use_encoder, cache_dir=tmp_path / "cache")
     assert use_encoder.encoded == encoded  # loaded, not retrained
     assert isinstance(second, LinearIntentClassifier)
-    assert (
-        [p.label for p in second.predict(["多谢啦"])]
-        == [p.label for p in first.predict(["多谢啦"])]
-        == ["thanks"]
-    )
-    small.write_text(
-        small.read_text(encoding="utf-8") + "  hi: [hello, 你好]\n", encoding="utf-8"
-    )
+    assert [p.label for p in second.predict(["多谢啦"])] == [p.label for p in first.predict(["多谢啦"])] == ["thanks"]
+    small.write_text(small.read_text(encoding="utf-8") + "  hi: [hello, 你好]\n", encoding="utf-8")
     load_or_train(small, encoder=use_encoder, cache_dir=tmp_path / "cache")
     assert len(list((tmp_path / "cache").iterdir())) == 2 and cached.is_dir()
 

@@ -89,9 +89,7 @@ def test_bad_files_raise_a_clear_typed_error(text: str, expected: str) -> None:
         parse_intents(text, source="shop.yaml")
     assert expected in str(caught.value)
     assert str(caught.value).startswith("shop.yaml: ")
-    assert isinstance(caught.value, ConfigError) and caught.value.user_message == str(
-        caught.value
-    )
+    assert isinstance(caught.value, ConfigError) and caught.value.user_message == str(caught.value)
 
 
 def test_missing_file_names_the_path(tmp_path) -> None:

@@ -37,12 +37,8 @@ def tiny(tmp_path_factory):
         *words,
         *(c for c in chars if c not in words),
     ]
-    (folder / "vocab.txt").write_text(
-        "\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf-8"
-    )
-    tokenizer = transformers.BertTokenizer(
-        str(folder / "vocab.txt"), do_lower_case=True
-    )
+    (folder / "vocab.txt").write_text("\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf-8")
+    tokenizer = transformers.BertTokenizer(str(folder / "vocab.txt"), do_lower_case=True)
     config = transformers.BertConfig(
         vocab_size=len(tokenizer.vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
         intermediate_size=32, max_position_embeddings=64, num_labels=2,
