@@ -36,12 +36,19 @@ def _windowed_encoder_class() -> type:
 
 
 def _features_task_class() -> type:
-    """A ``DecodingTask`` fed encoder states that were computed already (on a short window)."""
+    """A ``DecodingTask`` fed encoder states that were computed already (on a short window).
+
+    It also repeats each note's states once per beam: openai-whisper 20250625 repeats only the tokens,
+    so its own beam search fails on a batch of more than one note (tensor sizes 40 vs 8).
+    """
     from whisper.decoding import DecodingTask
 
     class EncodedDecodingTask(DecodingTask):
         def _get_audio_features(self, mel: Any) -> Any:
-            return mel
+            return mel.repeat_interleave(self.n_group, dim=0) if self.n_group > 1 else mel
+
+        def _detect_language(self, audio_features: Any, tokens: Any) -> tuple[list[str], None]:
+            return [self.options.language] * tokens.shape[0], None  # always given: detected beforehand
 
     return EncodedDecodingTask
 

@@ -44,6 +44,16 @@ def test_same_audio_through_openai_whisper_in_one_batched_pass(
     assert corpus_wer(zip(faster_texts, torch_texts, strict=True)) <= 0.15  # the converted weights agree
 
 
+def test_openai_whisper_batched_beam_search(torch_whisper: WhisperTranscriber, english: list[Clip]) -> None:
+    torch_whisper.batch_size, torch_whisper.beam_size = 2, 2
+    try:
+        results = torch_whisper.transcribe_arrays([clip.audio for clip in english[1:]])
+    finally:
+        torch_whisper.batch_size, torch_whisper.beam_size = 1, 1
+    for result, clip in zip(results, english[1:], strict=True):
+        assert isinstance(result, Transcript) and word_error_rate(clip.text, result.text) <= 0.15, result
+
+
 @pytest.mark.parametrize("backend", ["faster", "torch_whisper"])
 def test_mandarin_is_detected_as_zh(backend: str, mandarin: Clip, request: pytest.FixtureRequest) -> None:
     transcriber: WhisperTranscriber = request.getfixturevalue(backend)
