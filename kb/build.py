@@ -1,7 +1,8 @@
 """Building, saving and loading a knowledge-base index directory, with incremental re-encoding.
 
 Layout of ``out``: ``CURRENT`` names the live version folder (``v-<id>/``) holding ``manifest.json``,
-``chunks.jsonl``, ``vectors.npy``, ``dense.faiss`` and ``bm25/``. A build writes a new version folder and
+``chunks.jsonl``, ``vectors.npy`` and ``dense.faiss`` (full text), ``title_vectors.npy`` and ``titles.faiss``
+(one row per chunk with a title, kb.multivector) and ``bm25/``. A build writes a new version folder and
 then replaces ``CURRENT`` atomically, so a failed build leaves the previous index in place and readable.
 """
 
@@ -30,14 +31,16 @@ from kb.errors import (
     StaleIndex,
 )
 from kb.lexical import LexicalIndex
+from kb.multivector import MultiVectorDense
 from kb.progress import encode_with_progress
-from kb.search import KnowledgeBase
+from kb.search import KnowledgeBase, title_rows
 from kb.sources import load_source
 from kb.textio import DEFAULT_MAX_BYTES, read_text
 from kb.tokenize import fingerprint as tokenizer_fingerprint
 
-FORMAT = 1
-_FILES = ("manifest.json", "chunks.jsonl", "vectors.npy", "dense.faiss", "bm25")
+FORMAT = 2
+"""2 added the title vectors; an index of another format is rebuilt by ``open_or_build``."""
+_FILES = ("manifest.json", "chunks.jsonl", "vectors.npy", "dense.faiss", "title_vectors.npy", "titles.faiss", "bm25")
 
 
 def fingerprint(sources: Sequence[Path], *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, str]:
@@ -72,8 +75,11 @@ def build_index(
                 raise BadSourceFormat(f"chunk id {chunk.id!r} appears in both {owner[chunk.id]} and {path}", path=path)
             owner[chunk.id] = Path(path)
             chunks.append(chunk)
-    vectors = _vectors(chunks, encoder, _previous_vectors(out, encoder), progress=progress)
-    knowledge = KnowledgeBase.from_chunks(chunks, encoder, vectors=vectors, kind=kind)
+    rows = title_rows(chunks)
+    texts = [chunk.search_text for chunk in chunks] + [chunks[n].title_text for n in rows]
+    encoded = _vectors(texts, encoder, _previous_vectors(out, encoder), progress=progress)
+    vectors, title_vectors = encoded[: len(chunks)], encoded[len(chunks) :]
+    knowledge = KnowledgeBase.from_chunks(chunks, encoder, vectors=vectors, title_vectors=title_vectors, kind=kind)
     manifest = {
         "format": FORMAT,
         "encoder": encoder.name,
@@ -84,53 +90,61 @@ def build_index(
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "documents": [{"path": path, "sha256": digest} for path, digest in hashes.items()],
     }
-    _publish(out, knowledge, vectors, manifest)
+    _publish(out, knowledge, manifest)
     return knowledge
 
 
-def _text_hash(chunk: Chunk) -> str:
-    return hashlib.sha1(chunk.search_text.encode()).hexdigest()
+def _text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
 
 
 def _previous_vectors(out: Path, encoder: Encoder) -> dict[str, np.ndarray]:
-    """Stored vectors of the live index at ``out`` by chunk-text hash, when built with the same encoder."""
+    """Stored vectors (full texts and titles) of the live index at ``out`` by text hash, when built with the same encoder."""
     try:
         folder = _live_folder(out)
         manifest = _read_manifest(folder)
         if manifest.get("encoder") != encoder.name or manifest.get("dim") != encoder.dim:
             return {}
         vectors = np.load(folder / "vectors.npy", mmap_mode="r")
-        rows = _read_chunks(folder)
+        title_vectors = np.load(folder / "title_vectors.npy", mmap_mode="r")
+        chunks = _read_chunks(folder)
     except (IndexNotFound, CorruptIndex, OSError, ValueError):
         return {}
-    return {_text_hash(chunk): np.asarray(vectors[n]) for n, chunk in enumerate(rows) if n < len(vectors)}
+    stored = {_text_hash(chunk.search_text): np.asarray(vectors[n]) for n, chunk in enumerate(chunks) if n < len(vectors)}
+    for slot, n in enumerate(title_rows(chunks)[: len(title_vectors)]):
+        stored[_text_hash(chunks[n].title_text)] = np.asarray(title_vectors[slot])
+    return stored
 
 
-def _vectors(chunks: list[Chunk], encoder: Encoder, previous: dict[str, np.ndarray], *, progress: bool) -> np.ndarray:
-    vectors = np.zeros((len(chunks), encoder.dim), dtype=np.float32)
-    missing = []
-    for n, chunk in enumerate(chunks):
-        stored = previous.get(_text_hash(chunk))
+def _vectors(texts: list[str], encoder: Encoder, previous: dict[str, np.ndarray], *, progress: bool) -> np.ndarray:
+    """One vector per text: stored ones reused by text hash, the rest (each distinct text once) encoded in one batch."""
+    vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+    missing: dict[str, list[int]] = {}
+    for n, text in enumerate(texts):
+        stored = previous.get(_text_hash(text))
         if stored is None:
-            missing.append(n)
+            missing.setdefault(text, []).append(n)
         else:
             vectors[n] = stored
     if missing:
         encode = getattr(encoder, "encode_documents", encoder.encode)
-        fresh = encode_with_progress(encode, [chunks[n].search_text for n in missing], show=progress)
-        vectors[missing] = fresh
+        fresh = encode_with_progress(encode, list(missing), show=progress)
+        for vector, positions in zip(fresh, missing.values(), strict=True):
+            vectors[positions] = vector
     return vectors
 
 
-def _publish(out: Path, knowledge: KnowledgeBase, vectors: np.ndarray, manifest: dict[str, Any]) -> None:
+def _publish(out: Path, knowledge: KnowledgeBase, manifest: dict[str, Any]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="v-", dir=out))
     try:
         with (folder / "chunks.jsonl").open("w", encoding="utf-8") as handle:
             for chunk in knowledge.chunks:
                 handle.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
-        np.save(folder / "vectors.npy", vectors)
+        np.save(folder / "vectors.npy", knowledge.dense.vectors)
         knowledge.dense.save(folder / "dense.faiss")
+        np.save(folder / "title_vectors.npy", knowledge.titles.vectors)
+        knowledge.titles.save(folder / "titles.faiss")
         knowledge.lexical.save(folder / "bm25")
         (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         pointer = out / f".CURRENT.{os.getpid()}"
@@ -207,12 +221,15 @@ def load_index(path: Path, *, encoder: Encoder | None, device: str = "auto") -> 
         chunks = _read_chunks(folder)
         vectors = np.load(folder / "vectors.npy")
         dense = DenseIndex.load(folder / "dense.faiss", vectors, device=device)
+        titles = DenseIndex.load(folder / "titles.faiss", np.load(folder / "title_vectors.npy"), device=device)
         lexical = LexicalIndex.load(folder / "bm25", len(chunks))
     except (OSError, ValueError, KeyError, RuntimeError) as error:
         raise CorruptIndex(f"knowledge-base index {folder} cannot be read: {error}", path=folder) from error
-    if len(chunks) != len(vectors) or len(chunks) != manifest.get("chunks"):
+    rows = title_rows(chunks)
+    if len(chunks) != len(vectors) or len(chunks) != manifest.get("chunks") or len(rows) != len(titles) or len(titles) != titles.index.ntotal:
         raise CorruptIndex(f"knowledge-base index {folder} is inconsistent: chunk and vector counts differ", path=folder)
-    return KnowledgeBase(chunks, dense, lexical, encoder_name=manifest["encoder"], encoder=encoder)
+    multivector = MultiVectorDense(dense, titles, rows)
+    return KnowledgeBase(chunks, multivector, lexical, encoder_name=manifest["encoder"], encoder=encoder)
 
 
 def open_or_build(

@@ -54,6 +54,12 @@ class Chunk:
         return f"{self.title}\n{self.text}" if self.title else self.text
 
     @property
+    def title_text(self) -> str:
+        """The title alone, embedded as a second vector (kb.multivector); empty when there is none or it is the whole text."""
+        title = self.title.strip()
+        return title if title and title != self.text.strip() else ""
+
+    @property
     def lexical_text(self) -> str:
         """What BM25 sees: the title counted twice (a BM25F-style field boost, chosen on the dev split)."""
         return f"{self.title}\n{self.title}\n{self.text}" if self.title else self.text

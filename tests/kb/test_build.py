@@ -68,16 +68,22 @@ def test_another_encoder_rebuilds_the_cache_instead(small_sources: list[Path], t
 def test_incremental_rebuild_encodes_only_changed_chunks(small_sources: list[Path], tmp_path: Path, counting_encoder: CountingEncoder) -> None:
     out = tmp_path / "index"
     first = build_index(small_sources, out=out, encoder=counting_encoder, progress=False)
-    assert len(counting_encoder.encoded) == len(first)
+    titles = [c.title_text for c in first.chunks if c.title_text]
+    assert len(titles) == len(first.titles) == len(first) and sorted(counting_encoder.encoded) == sorted([c.search_text for c in first.chunks] + titles)
     counting_encoder.encoded.clear()
     build_index(small_sources, out=out, encoder=counting_encoder, progress=False)
     assert counting_encoder.encoded == []
     policy = small_sources[2]
     policy.write_text(policy.read_text(encoding="utf-8") + "\n## Pickup\n\nCollect in Shanghai.\n", encoding="utf-8")
     rebuilt = build_index(small_sources, out=out, encoder=counting_encoder, progress=False)
-    assert counting_encoder.encoded == ["Pickup\nCollect in Shanghai."]
+    assert counting_encoder.encoded == ["Pickup\nCollect in Shanghai.", "Pickup"]
     assert len(rebuilt) == len(first) + 1
     assert rebuilt.search_text("pick up my order in Shanghai", k=1)[0].id == "policy#pickup"
+    counting_encoder.encoded.clear()
+    small_sources[0].write_text(small_sources[0].read_text(encoding="utf-8").replace("2-4 days", "3-5 days"), encoding="utf-8")
+    edited = build_index(small_sources, out=out, encoder=counting_encoder, progress=False)
+    assert counting_encoder.encoded == ["How long does delivery take?\nParcels arrive in 3-5 days."]
+    np.testing.assert_array_equal(edited.titles.vectors, rebuilt.titles.vectors)
 
 
 def test_open_or_build_loads_unchanged_sources_without_encoding(small_sources: list[Path], tmp_path: Path, counting_encoder: CountingEncoder) -> None:
