@@ -54,7 +54,7 @@ def split_segments(tokens: Sequence[int], tokenizer: _Tokenizer, *, duration_s: 
     current: list[int] = []
     for token in tokens:
         if token >= tokenizer.timestamp_begin:
-            time = min((token - tokenizer.timestamp_begin) * TIME_PRECISION_S, duration_s)
+            time = round(min((token - tokenizer.timestamp_begin) * TIME_PRECISION_S, duration_s), 2)
             if current:
                 segments.append(Segment(start, time, tokenizer.decode(current).strip()))
                 current = []
@@ -62,7 +62,7 @@ def split_segments(tokens: Sequence[int], tokenizer: _Tokenizer, *, duration_s: 
         elif token < tokenizer.eot:
             current.append(token)
     if current:
-        segments.append(Segment(start, duration_s, tokenizer.decode(current).strip()))
+        segments.append(Segment(start, round(duration_s, 2), tokenizer.decode(current).strip()))
     return tokenizer.decode(text_tokens).strip(), [s for s in segments if s.text]
 
 
