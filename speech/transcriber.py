@@ -20,6 +20,7 @@ import numpy as np
 from speech.audio import DEFAULT_MAX_BYTES, DEFAULT_MAX_DURATION_S, SAMPLE_RATE, decode_audio
 from speech.errors import NoSpeech
 from speech.transcript import Segment, Transcript, compression_ratio, split_segments
+from speech.vad import has_speech
 
 WINDOW_S = 30.0
 """Whisper's encoder window; longer notes go through the library's sliding-window ``transcribe()``."""
@@ -110,10 +111,16 @@ class WhisperTranscriber(ABC):
         return [r for r in results if r is not None]
 
     def transcribe_arrays(self, audios: Sequence[np.ndarray]) -> list[Transcript | Exception]:
-        """Transcribe 16 kHz mono float32 arrays; notes up to 30 s in batches of ``batch_size``."""
-        results: list[Transcript | Exception | None] = [None] * len(audios)
+        """Transcribe 16 kHz mono float32 arrays; notes up to 30 s in batches of ``batch_size``.
+
+        A note in which voice activity detection finds no speech gets ``NoSpeech`` without reaching Whisper.
+        """
+        results: list[Transcript | Exception | None] = [
+            None if has_speech(audio) else NoSpeech("voice activity detection found no speech") for audio in audios
+        ]
         short = sorted(
-            (i for i, a in enumerate(audios) if a.size <= WINDOW_S * SAMPLE_RATE), key=lambda i: audios[i].size
+            (i for i, a in enumerate(audios) if results[i] is None and a.size <= WINDOW_S * SAMPLE_RATE),
+            key=lambda i: audios[i].size,
         )
         for start in range(0, len(short), self.batch_size):
             chunk = short[start : start + self.batch_size]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from speech.errors import CorruptAudio, EmptyAudio, NoAudioStream, SilentAudio
+from speech.errors import CorruptAudio, EmptyAudio, NoAudioStream, NoSpeech, SilentAudio
 from speech.testing import encode_audio
 from speech.transcriber import WhisperTranscriber
 from speech.transcript import Transcript
@@ -118,3 +119,10 @@ def test_languages_can_be_restricted(faster: WhisperTranscriber, english: list[C
 def test_batching_pays_only_on_cuda(faster: WhisperTranscriber, torch_whisper: WhisperTranscriber) -> None:
     assert faster.device == "cpu" and faster.batching_pays is False and faster.batch_size == 1
     assert torch_whisper.batching_pays is False
+
+
+def test_noise_without_words_is_no_speech(faster: WhisperTranscriber) -> None:
+    hiss = (np.random.default_rng(7).standard_normal(4 * 16_000) * 0.1).astype(np.float32)  # about -20 dBFS
+    (result,) = faster.transcribe_batch([encode_audio(hiss, fmt="ogg")])
+    assert isinstance(result, NoSpeech), result
+    assert "couldn't make out any words" in result.user_message
