@@ -101,6 +101,10 @@ class Policy:
         self.min_confidence = min_confidence
         self.unsure_limit = unsure_limit
 
+    def is_relevant(self, hits: Sequence[Hit]) -> bool:
+        """Whether the best passage is good enough to answer from."""
+        return max((passage_relevance(hit) for hit in hits), default=0.0) >= self.min_relevance
+
     def decide(self, facts: TurnFacts, *, tasks: Collection[str] = (ORDER_STATUS, START_RETURN)) -> Decision:
         """The move for this turn; ``tasks`` are the actions that can run (none: the bot only talks)."""
         confident = facts.intent is not None and facts.confidence >= self.min_confidence and not facts.out_of_scope

@@ -80,5 +80,7 @@ class Action(Protocol):
 
     name: str
     slots: tuple[str, ...]
+    explains_policy: bool
+    """Whether the shop's policy on it (found by retrieval) is worth telling before asking for a slot."""
 
     async def run(self, *, slots: Mapping[str, str], language: str, conversation: str) -> ActionResult: ...

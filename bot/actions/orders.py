@@ -59,6 +59,7 @@ class OrderStatusAction:
 
     name = "order_status"
     slots = ("order_id",)
+    explains_policy = False
 
     def __init__(self, backend: OrderBackend) -> None:
         self.backend = backend
@@ -78,6 +79,7 @@ class StartReturnAction:
 
     name = "start_return"
     slots = ("order_id",)
+    explains_policy = True
 
     def __init__(self, backend: OrderBackend) -> None:
         self.backend = backend
