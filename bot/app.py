@@ -133,6 +133,7 @@ def build_transcriber(settings: Settings) -> Transcriber | None:
             max_bytes=options.max_bytes,
             max_duration_s=options.max_duration_s,
             languages=options.languages or None,
+            batch_size=settings.pipeline.batch_max_size if batching else 1,
         )
 
     batching = options.batch if options.batch is not None else device == "cuda"
