@@ -297,3 +297,4 @@ class Kefu:
             await close()
         if self.http is not None:
             await self.http.stop()
+        log.info("kefu stopped after %d turns", self.runtime.turns_done)
