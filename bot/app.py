@@ -179,7 +179,9 @@ def configured_channels(settings: Settings) -> list[str]:
     return channels or ["web"]
 
 
-def build_adapters(settings: Settings, components: Components, names: Sequence[str]) -> list[Adapter]:
+def build_adapters(
+    settings: Settings, components: Components, names: Sequence[str], *, metrics: Metrics | None = None
+) -> list[Adapter]:
     adapters: list[Adapter] = []
     for name in names:
         if name == "web":
@@ -207,6 +209,7 @@ def build_adapters(settings: Settings, components: Components, names: Sequence[s
                     mode=options.mode,
                     webhook_secret=options.webhook_secret.get_secret_value() if options.webhook_secret else None,
                     webhook_url=options.webhook_url,
+                    on_feedback=metrics.record_feedback if metrics else None,
                 )
             )
         elif name == "console":
@@ -240,7 +243,9 @@ class Kefu:
             queue_size=settings.pipeline.queue_size,
             turn_timeout_s=settings.pipeline.turn_timeout_s,
         )
-        self.adapters = build_adapters(settings, components, channels or configured_channels(settings))
+        self.adapters = build_adapters(
+            settings, components, channels or configured_channels(settings), metrics=self.metrics
+        )
         routes = [route for adapter in self.adapters for route in adapter.routes()]
         self.http: HttpServer | None = None
         if serve_http:
@@ -261,7 +266,10 @@ class Kefu:
     async def _handle(self, message: Message) -> Reply | None:
         if self.dialogue is None:
             raise RuntimeError("the bot is not started")
-        return await self.dialogue.conversations.handle(message)
+        reply = await self.dialogue.conversations.handle(message)
+        move = "relayed to a human" if reply is None else (reply.reason or "unknown").split(":", 1)[0]
+        self.metrics.replies.labels(channel=message.conversation.channel, action=move).inc()
+        return reply
 
     async def start(self) -> None:
         """Open the session store, desk and order backend, then the server and every channel."""

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+log = logging.getLogger(__name__)
 
 STAGE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -22,6 +27,15 @@ class Metrics:
         self.replies = Counter(
             "kefu_replies", "Replies sent, by policy action.", ["channel", "action"], registry=self.registry
         )
+        self.feedback = Counter(
+            "kefu_feedback", "Shoppers' answers to \"was this helpful?\".", ["channel", "vote"], registry=self.registry
+        )
+
+    async def record_feedback(self, feedback: Any) -> None:
+        """Count a shopper's 👍/👎 under a reply (anything with ``conversation`` and ``helpful``)."""
+        vote = "helpful" if feedback.helpful else "unhelpful"
+        self.feedback.labels(channel=feedback.conversation.channel, vote=vote).inc()
+        log.info("feedback in %s: %s", feedback.conversation, vote)
 
     def observe_stage(self, stage: str, seconds: float) -> None:
         self.stage_seconds.labels(stage=stage).observe(seconds)
