@@ -61,6 +61,6 @@ class GroundedGenerator:
         if best.metadata.get("kind") in ("product", "document") and best.title:
             body = f"{best.title}: {body}" if request.language != "zh" else f"{best.title}：{body}"
         if related:
-            titles = "; ".join(hit.title for hit in related)
+            titles = ("；" if request.language == "zh" else "; ").join(hit.title for hit in related)
             body = f"{body}\n\n{say('see_also', request.language, titles=titles)}"
         return Generation(text=body, source_ids=(best.id, *(hit.id for hit in related)), backend=self.name)
