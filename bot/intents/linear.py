@@ -1,10 +1,12 @@
-"""The default intent classifier: TF-IDF and sentence embeddings into an ensemble of linear heads.
+"""The default intent classifier: TF-IDF and sentence embeddings into a weighted ensemble of heads.
 
-Three heads see two views of a text: a linear SVM on character+word TF-IDF (lexical), and a logistic
-regression and a linear SVM on the sentence embeddings (semantic). Their decision scores are standardised
-per text and summed (equal weights: learned weights overfit the few held-out examples of a small intents
-file), scaled by an inverse temperature fitted on held-out examples so the probabilities are calibrated,
-and checked against the out-of-scope rule (``bot.intents.oos``).
+Heads see two views of a text: a linear SVM on character+word TF-IDF (lexical), and a logistic
+regression, a linear SVM and cosine-similarity heads on the sentence embeddings (semantic). Their decision
+scores are standardised per text and summed with weights, scaled by an inverse temperature so the
+probabilities are calibrated, and checked against the out-of-scope rule (``bot.intents.oos``). A small
+intents file chooses its heads, their regularisation and weights, the temperature and the out-of-scope
+limits by cross-validation on its own examples (``bot.intents.selection``); a large data set uses the
+default heads with equal weights and one held-out split.
 
     clf = LinearIntentClassifier(encoder=use, extras=[FeatureEncoder(minilm, frozenset({"latin"}))])
     clf.fit(texts, labels, oos_label="other")
@@ -27,32 +29,28 @@ from bot.intents.features import (
     dense_features,
 )
 from bot.intents.language import script_of
-from bot.intents.oos import Mahalanobis, OosRule, default_rule
+from bot.intents.heads import Head, new_model
+from bot.intents.oos import Mahalanobis, OosRule, choose_rule, default_rule
 from bot.intents.prediction import (
     Prediction,
     build_predictions,
     fit_temperature,
     softmax,
 )
+from bot.intents.selection import CANDIDATE_HEADS, choose_heads, folds, out_of_fold
 from bot.protocols import Encoder
 
 
-@dataclass(frozen=True, slots=True)
-class Head:
-    view: str
-    """``lexical`` or ``dense``."""
-    kind: str
-    """``svm`` (LinearSVC) or ``logreg`` (LogisticRegression)."""
-    C: float
-
-
 MIN_CALIBRATION = 20
-"""Fewest held-out examples to fit the temperature on; with fewer the scores stay unscaled."""
+"""Fewest held-out (or out-of-fold) examples to fit the temperature on; with fewer the scores stay unscaled."""
 DEFAULT_HEADS = (
     Head("lexical", "svm", 1.0),
     Head("dense", "logreg", 10.0),
     Head("dense", "svm", 1.0),
 )
+SELECT_LIMIT = 3000
+"""Largest training set whose heads are chosen by cross-validation (larger ones keep ``DEFAULT_HEADS``)."""
+SELECT_FOLDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +74,14 @@ class LinearIntentClassifier:
         extras: Sequence[FeatureEncoder] = (),
         heads: Sequence[Head] = DEFAULT_HEADS,
         holdout: float = 0.15,
+        select_limit: int = SELECT_LIMIT,
         seed: int = 0,
     ) -> None:
         self.encoder = encoder
         self.extras = tuple(extras)
         self.heads = tuple(heads)
         self.holdout = holdout
+        self.select_limit = select_limit
         self.seed = seed
         self.classes = np.array([], dtype=object)
         self.lexical = LexicalFeatures()
@@ -112,8 +112,11 @@ class LinearIntentClassifier:
         self.scripts = scripts or frozenset(s for s in map(script_of, texts) if s)
         self.rule = OosRule(per_intent=dict(thresholds or {}), oos_label=oos_label)
         self.weights = np.ones(len(self.heads))
+        counts = np.unique(labels_arr, return_counts=True)[1]
         held = self._held_out(labels_arr)
-        if held is not None:
+        if len(texts) <= self.select_limit and counts.min() >= 3:
+            self._select(texts, dense, labels_arr)
+        elif held is not None:
             train, test = held
             self._fit_parts(texts, train, dense, labels_arr)
             heads = self._head_scores([texts[i] for i in test], dense[test])
@@ -156,6 +159,44 @@ class LinearIntentClassifier:
             self.distance.distance(dense[:, : self.distance_dim]),
             [script_of(t) for t in texts],
         )
+
+    def _select(self, texts: list[str], dense: np.ndarray, labels: np.ndarray) -> None:
+        """Heads, weights, temperature and out-of-scope limits from out-of-fold scores of the examples.
+
+        Heads and weights are chosen on the query vectors alone, so an English-only extra encoder cannot
+        change which heads Chinese texts get (it still adds features to the heads for English texts).
+        """
+        pairs = folds(labels, k=SELECT_FOLDS, seed=self.seed)
+        probe = LinearIntentClassifier(encoder=self.encoder, heads=CANDIDATE_HEADS, seed=self.seed)
+        probe.rule = OosRule(oos_label=self.rule.oos_label)
+        base = dense[:, : self.encoder.dim]
+        found = out_of_fold(lambda a, b: probe._fold_scores(texts, base, labels, a, b), pairs, len(texts))
+        true = np.searchsorted(probe.classes, labels)
+        chosen = choose_heads(CANDIDATE_HEADS, found.scores, true)
+        self.heads = tuple(head for head, _ in chosen)
+        relative = np.array([count for _, count in chosen], dtype=np.float64)
+        found = out_of_fold(lambda a, b: self._fold_scores(texts, dense, labels, a, b), pairs, len(texts))
+        fused = np.tensordot(relative, np.stack(found.scores), axes=1)
+        self.weights = relative * (fit_temperature(fused, true) if len(texts) >= MIN_CALIBRATION else 1.0)
+        probs = softmax(np.tensordot(self.weights, np.stack(found.scores), axes=1))
+        predicted = self.classes[probs.argmax(axis=1)]
+        oos = self.rule.oos_label
+        if oos is not None and oos in self.classes:
+            self.rule.min_confidence, self.rule.max_distance = choose_rule(
+                labels, predicted, probs.max(axis=1), found.distance, oos_label=oos
+            )
+            return
+        self.rule.min_confidence, self.rule.max_distance = default_rule(
+            probs.max(axis=1)[predicted == labels], found.distance
+        )
+
+    def _fold_scores(
+        self, texts: list[str], dense: np.ndarray, labels: np.ndarray, train: np.ndarray, test: np.ndarray
+    ) -> tuple[list[np.ndarray], np.ndarray]:
+        """Fit on ``train`` rows; head scores and distances of the ``test`` rows."""
+        self._fit_parts(texts, train, dense, labels)
+        part = dense[test]
+        return self._head_scores([texts[i] for i in test], part), self.distance.distance(part[:, : self.distance_dim])
 
     def _dense(self, texts: list[str], vectors: np.ndarray | None) -> np.ndarray:
         if vectors is None:
@@ -206,12 +247,7 @@ class LinearIntentClassifier:
         self.distance = Mahalanobis().fit(dense[rows][inside][:, : self.distance_dim], part_labels[inside])
 
     def _new(self, head: Head) -> Any:
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.svm import LinearSVC
-
-        if head.kind == "svm":
-            return LinearSVC(C=head.C, random_state=self.seed)
-        return LogisticRegression(C=head.C, max_iter=3000)
+        return new_model(head, seed=self.seed)
 
     def _combine(self, head_scores: list[np.ndarray]) -> np.ndarray:
         return softmax(np.tensordot(self.weights, np.stack(head_scores), axes=1))
