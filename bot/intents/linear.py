@@ -28,8 +28,8 @@ from bot.intents.features import (
     check_vectors,
     dense_features,
 )
-from bot.intents.language import script_of
 from bot.intents.heads import Head, new_model
+from bot.intents.language import script_of
 from bot.intents.oos import Mahalanobis, OosRule, choose_rule, default_rule
 from bot.intents.prediction import (
     Prediction,
@@ -39,7 +39,6 @@ from bot.intents.prediction import (
 )
 from bot.intents.selection import CANDIDATE_HEADS, choose_heads, folds, out_of_fold
 from bot.protocols import Encoder
-
 
 MIN_CALIBRATION = 20
 """Fewest held-out (or out-of-fold) examples to fit the temperature on; with fewer the scores stay unscaled."""
@@ -170,12 +169,20 @@ class LinearIntentClassifier:
         probe = LinearIntentClassifier(encoder=self.encoder, heads=CANDIDATE_HEADS, seed=self.seed)
         probe.rule = OosRule(oos_label=self.rule.oos_label)
         base = dense[:, : self.encoder.dim]
-        found = out_of_fold(lambda a, b: probe._fold_scores(texts, base, labels, a, b), pairs, len(texts))
+        found = out_of_fold(
+            lambda a, b: probe._fold_scores(texts, base, labels, a, b),
+            pairs,
+            len(texts),
+        )
         true = np.searchsorted(probe.classes, labels)
         chosen = choose_heads(CANDIDATE_HEADS, found.scores, true)
         self.heads = tuple(head for head, _ in chosen)
         relative = np.array([count for _, count in chosen], dtype=np.float64)
-        found = out_of_fold(lambda a, b: self._fold_scores(texts, dense, labels, a, b), pairs, len(texts))
+        found = out_of_fold(
+            lambda a, b: self._fold_scores(texts, dense, labels, a, b),
+            pairs,
+            len(texts),
+        )
         fused = np.tensordot(relative, np.stack(found.scores), axes=1)
         self.weights = relative * (fit_temperature(fused, true) if len(texts) >= MIN_CALIBRATION else 1.0)
         probs = softmax(np.tensordot(self.weights, np.stack(found.scores), axes=1))
@@ -191,7 +198,12 @@ class LinearIntentClassifier:
         )
 
     def _fold_scores(
-        self, texts: list[str], dense: np.ndarray, labels: np.ndarray, train: np.ndarray, test: np.ndarray
+        self,
+        texts: list[str],
+        dense: np.ndarray,
+        labels: np.ndarray,
+        train: np.ndarray,
+        test: np.ndarray,
     ) -> tuple[list[np.ndarray], np.ndarray]:
         """Fit on ``train`` rows; head scores and distances of the ``test`` rows."""
         self._fit_parts(texts, train, dense, labels)

@@ -76,7 +76,13 @@ def choose_heads(candidates: Sequence[Head], scores: Sequence[np.ndarray], true:
     counts = dict.fromkeys(chosen, 0)
     fused = np.zeros_like(scores[0])
     for _ in range(ROUNDS):
-        step = max(chosen, key=lambda i: (_accuracy(fused + scores[i], true), -_log_loss(fused + scores[i], true)))
+        step = max(
+            chosen,
+            key=lambda i: (
+                _accuracy(fused + scores[i], true),
+                -_log_loss(fused + scores[i], true),
+            ),
+        )
         counts[step] += 1
         fused = fused + scores[step]
     return [(candidates[i], n) for i, n in counts.items() if n]

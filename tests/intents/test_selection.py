@@ -39,7 +39,11 @@ def test_choose_heads_keeps_the_best_regularisation_per_kind_and_weights_the_use
     true = rng.integers(0, 4, size=200)
     good = np.eye(4)[true] * 3 + rng.normal(size=(200, 4))
     noise = rng.normal(size=(200, 4))
-    candidates = [Head("dense", "svm", 0.1), Head("dense", "svm", 1.0), Head("dense", "centroid")]
+    candidates = [
+        Head("dense", "svm", 0.1),
+        Head("dense", "svm", 1.0),
+        Head("dense", "centroid"),
+    ]
     chosen = dict(choose_heads(candidates, [noise, good, noise], true))
     assert Head("dense", "svm", 0.1) not in chosen  # beaten by C=1 on out-of-fold accuracy
     assert chosen[Head("dense", "svm", 1.0)] > chosen.get(Head("dense", "centroid"), 0)
