@@ -63,7 +63,8 @@ class Database:
     @classmethod
     async def open(cls, path: str | Path) -> Database:
         """Open (creating the folder and file when missing) the database at ``path`` or a ``sqlite:///`` URL."""
-        file = sqlite_path(path) if isinstance(path, str) and path.startswith("sqlite:") else Path(path)
+        is_url = isinstance(path, str) and (path.startswith("sqlite:") or "://" in path)
+        file = sqlite_path(path) if is_url else Path(path)  # type: ignore[arg-type]
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
             connection = await aiosqlite.connect(file, timeout=10.0)

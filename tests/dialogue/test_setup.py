@@ -59,6 +59,13 @@ def test_a_store_url_that_is_not_sqlite_is_a_clear_error(url: str) -> None:
         sqlite_path(url)
 
 
+async def test_opening_a_store_url_of_another_kind_creates_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="KEFU_STORE__URL"):
+        await Database.open("redis://localhost:6379/0")
+    assert list(tmp_path.iterdir()) == []
+
+
 async def test_an_unusable_store_path_is_a_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder", encoding="utf-8")
