@@ -47,12 +47,26 @@ def mandarin() -> Clip:
     return Clip(MANDARIN_HAN, audio, encode_audio(audio, fmt="ogg"))
 
 
+LONG_NOTE = (
+    "I ordered a winter coat and a pair of boots last Monday.",
+    "The coat arrived yesterday, but the boots are still missing.",
+    "The tracking page has not changed for four days.",
+    "Could you check with the courier and tell me when they will come?",
+    "If they are lost, I would prefer a refund to my credit card.",
+    "I also want to exchange the coat for a larger size.",
+    "Please send me the return label by email.",
+    "Thank you for your help, and have a nice weekend.",
+)
+
+
 @pytest.fixture(scope="session")
 def long_note(english: list[Clip]) -> Clip:
-    """A note over Whisper's 30 s window, so the library's sliding-window path runs."""
-    texts = [clip.text for clip in english] * 2 + [english[0].text]
-    audio = join([clip.audio for clip in english] * 2 + [english[0].audio], gap_s=1.0)
-    return Clip(" ".join(texts), audio, encode_audio(audio, fmt="ogg"))
+    """A note over Whisper's 30 s window of distinct sentences, so the library's sliding-window path runs.
+
+    Distinct sentences matter: Whisper conditioned on its previous window skips text that repeats itself.
+    """
+    audio = join([synthesize(text, voice="en-us", speed=150) for text in LONG_NOTE], gap_s=0.8)
+    return Clip(" ".join(LONG_NOTE), audio, encode_audio(audio, fmt="ogg"))
 
 
 @pytest.fixture(scope="session")
