@@ -88,6 +88,11 @@ def passage_relevance(hit: Hit) -> float:
     return float(hit.metadata.get("dense_score", hit.score))
 
 
+def best_relevance(hits: Sequence[Hit]) -> float:
+    """The relevance of the best passage, 0 when there is none."""
+    return max((passage_relevance(hit) for hit in hits), default=0.0)
+
+
 class Policy:
     """Rules in order: hand-over requests, complaints, actions, small talk, a good passage, out of scope, unsure.
 
@@ -103,13 +108,13 @@ class Policy:
 
     def is_relevant(self, hits: Sequence[Hit]) -> bool:
         """Whether the best passage is good enough to answer from."""
-        return max((passage_relevance(hit) for hit in hits), default=0.0) >= self.min_relevance
+        return best_relevance(hits) >= self.min_relevance
 
     def decide(self, facts: TurnFacts, *, tasks: Collection[str] = (ORDER_STATUS, START_RETURN)) -> Decision:
         """The move for this turn; ``tasks`` are the actions that can run (none: the bot only talks)."""
         confident = facts.intent is not None and facts.confidence >= self.min_confidence and not facts.out_of_scope
         intent = facts.intent if confident else None
-        best = max((passage_relevance(hit) for hit in facts.hits), default=0.0)
+        best = best_relevance(facts.hits)
         said = f"intent {facts.intent} ({facts.confidence:.2f})"
         if facts.payload == HUMAN_PAYLOAD:
             return Decision(Move.ESCALATE, "the shopper pressed the talk-to-a-human button")
