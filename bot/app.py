@@ -242,6 +242,7 @@ class Kefu:
             concurrency=settings.pipeline.concurrency,
             queue_size=settings.pipeline.queue_size,
             turn_timeout_s=settings.pipeline.turn_timeout_s,
+            bot_answers=self._bot_answers,
         )
         self.adapters = build_adapters(
             settings, components, channels or configured_channels(settings), metrics=self.metrics
@@ -270,6 +271,9 @@ class Kefu:
         move = "relayed to a human" if reply is None else (reply.reason or "unknown").split(":", 1)[0]
         self.metrics.replies.labels(channel=message.conversation.channel, action=move).inc()
         return reply
+
+    async def _bot_answers(self, message: Message) -> bool:
+        return self.dialogue is not None and await self.dialogue.conversations.bot_answers(message)
 
     async def start(self) -> None:
         """Open the session store, desk and order backend, then the server and every channel."""

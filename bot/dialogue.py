@@ -48,6 +48,12 @@ class Conversations:
         self.store = store
         self.desk = desk
 
+    async def bot_answers(self, message: Message) -> bool:
+        """False while an operator owns the message's conversation (the bot stays silent, shows no typing)."""
+        session = await self.store.load(str(message.conversation))
+        await self._follow_ticket(session)
+        return session.handoff is not HandoffState.HUMAN or self.desk is None or session.ticket_id is None
+
     async def handle(self, message: Message) -> Reply | None:
         log.debug("message in %s from %s: %r", message.conversation, message.user_id, message.text)
         started = time.perf_counter()

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Message], Awaitable[Reply | None]]
 """Answers a message; None means no bot reply (a human operator owns the conversation)."""
+BotAnswers = Callable[[Message], Awaitable[bool]]
+"""Whether the bot, not a human operator, answers a message: the typing indicator is shown only then."""
 
 
 class ReplySink(Protocol):
@@ -52,8 +54,10 @@ class Runtime:
         turn_timeout_s: float = 60.0,
         idle_lane_s: float = 30.0,
         remember_ids: int = 10_000,
+        bot_answers: BotAnswers | None = None,
     ) -> None:
         self.handler = handler
+        self.bot_answers = bot_answers
         self.queue_size = queue_size
         self.turn_timeout_s = turn_timeout_s
         self.idle_lane_s = idle_lane_s
@@ -152,7 +156,8 @@ class Runtime:
             self.turns_failed += 1
             return
         try:
-            await sink.working(message.conversation)
+            if self.bot_answers is None or await self.bot_answers(message):
+                await sink.working(message.conversation)
         except Exception:  # noqa: BLE001 - a typing indicator is best effort
             log.debug("typing indicator failed in %s", message.conversation, exc_info=True)
         try:

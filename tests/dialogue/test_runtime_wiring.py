@@ -14,16 +14,17 @@ class Channel:
 
     def __init__(self) -> None:
         self.sent: dict[str, list[str]] = {}
+        self.typing: dict[str, int] = {}
 
     async def send(self, conversation: ConversationRef, reply: Reply) -> None:
         self.sent.setdefault(conversation.conversation_id, []).append(reply.text)
 
     async def working(self, conversation: ConversationRef) -> None:
-        return None
+        self.typing[conversation.conversation_id] = self.typing.get(conversation.conversation_id, 0) + 1
 
 
 async def test_conversations_behind_the_runtime(dialogue: Dialogue) -> None:
-    runtime = Runtime(dialogue.conversations.handle, concurrency=8)
+    runtime = Runtime(dialogue.conversations.handle, concurrency=8, bot_answers=dialogue.conversations.bot_answers)
     channel = Channel()
     runtime.register("web", channel)
     dialogue.start_outbox(runtime.deliver)
@@ -51,3 +52,4 @@ async def test_conversations_behind_the_runtime(dialogue: Dialogue) -> None:
         "no bot reply while Ana owns it"
     )
     assert runtime.turns_done == 4 and runtime.turns_failed == 0
+    assert channel.typing == {"alice": 2, "bob": 1}, "no typing indicator while an operator owns bob's conversation"
