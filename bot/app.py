@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
@@ -55,16 +56,19 @@ def resolve_device(settings: Settings, requested: str | None = None) -> str:
 
 
 class LazyTranscriber:
-    """Loads the Whisper model on the first voice note, in the worker thread, so start-up stays fast."""
+    """Loads the Whisper model on the first voice note, in a worker thread, so start-up stays fast."""
 
-    def __init__(self, load: Callable[[], Transcriber], *, batching_pays: bool) -> None:
+    def __init__(self, load: Callable[[], Transcriber], *, batching_pays: bool, parallel_calls: int = 1) -> None:
         self._load = load
         self._engine: Transcriber | None = None
+        self._loading = threading.Lock()
         self.batching_pays = batching_pays
+        self.parallel_calls = parallel_calls
 
     def transcribe_batch(self, clips: Sequence[bytes]) -> Sequence[Any]:
-        if self._engine is None:
-            self._engine = self._load()
+        with self._loading:
+            if self._engine is None:
+                self._engine = self._load()
         return self._engine.transcribe_batch(clips)
 
 
@@ -137,7 +141,8 @@ def build_transcriber(settings: Settings) -> Transcriber | None:
         )
 
     batching = options.batch if options.batch is not None else device == "cuda"
-    return LazyTranscriber(load, batching_pays=batching)
+    parallel = 1 if batching else speech.parallel_calls(backend=options.backend, device=device)
+    return LazyTranscriber(load, batching_pays=batching, parallel_calls=parallel)
 
 
 def build_pipeline(

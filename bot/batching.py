@@ -61,7 +61,9 @@ class MicroBatcher(Generic[T, R]):
 
     ``max_queue`` bounds the items waiting or running: ``submit`` waits for room (back-pressure), or
     raises ``Overloaded`` after ``queue_timeout`` seconds. ``max_batch_size=1`` turns batching off while
-    keeping the worker thread, which is how benchmarks measure what batching buys.
+    keeping the worker thread, which is how benchmarks measure what batching buys. ``workers`` batches
+    run at once, each in its own thread: for engines that run calls side by side (Whisper on a CPU
+    decodes one note per core rather than several in one call).
     """
 
     def __init__(
@@ -73,9 +75,10 @@ class MicroBatcher(Generic[T, R]):
         max_wait_ms: float = 5.0,
         max_queue: int = 1024,
         queue_timeout: float = 30.0,
+        workers: int = 1,
     ) -> None:
-        if max_batch_size < 1 or max_queue < 1:
-            raise ValueError("max_batch_size and max_queue must be at least 1")
+        if max_batch_size < 1 or max_queue < 1 or workers < 1:
+            raise ValueError("max_batch_size, max_queue and workers must be at least 1")
         self.fn = fn
         self.name = name
         self.max_batch_size = max_batch_size
@@ -88,7 +91,10 @@ class MicroBatcher(Generic[T, R]):
         self._has_jobs: asyncio.Event | None = None
         self._full: asyncio.Event | None = None
         self._collector: asyncio.Task[None] | None = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"kefu-{name}")
+        self.workers = workers
+        self._free_workers: asyncio.Semaphore | None = None
+        self._running: set[asyncio.Task[None]] = set()
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"kefu-{name}")
 
     async def submit(self, item: T, *, timeout: float | None = None) -> R:
         """Queue ``item`` and return its result; cancelling the caller drops the item if not yet started."""
@@ -116,6 +122,9 @@ class MicroBatcher(Generic[T, R]):
             self._collector.cancel()
             await asyncio.gather(self._collector, return_exceptions=True)
             self._collector = None
+        for task in list(self._running):
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
         while self._jobs:
             job = self._jobs.popleft()
             if not job.future.done():
@@ -128,10 +137,11 @@ class MicroBatcher(Generic[T, R]):
         self._slots = asyncio.Semaphore(self._max_queue)
         self._has_jobs = asyncio.Event()
         self._full = asyncio.Event()
+        self._free_workers = asyncio.Semaphore(self.workers)
         self._collector = asyncio.get_running_loop().create_task(self._collect(), name=f"batcher-{self.name}")
 
     async def _collect(self) -> None:
-        assert self._has_jobs is not None and self._full is not None
+        assert self._has_jobs is not None and self._full is not None and self._free_workers is not None
         while True:
             await self._has_jobs.wait()
             if len(self._jobs) < self.max_batch_size and self.max_wait_s > 0:
@@ -140,9 +150,25 @@ class MicroBatcher(Generic[T, R]):
                     await asyncio.wait_for(self._full.wait(), self.max_wait_s)
                 except TimeoutError:
                     pass
+            await self._free_workers.acquire()  # items keep gathering while every worker is busy
             batch = self._take_batch()
-            if batch:
-                await self._run(batch)
+            if not batch:
+                self._free_workers.release()
+                continue
+            task = asyncio.get_running_loop().create_task(self._run_on_worker(batch))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def _run_on_worker(self, batch: list[_Job[T, R]]) -> None:
+        assert self._free_workers is not None
+        try:
+            await self._run(batch)
+        except asyncio.CancelledError:
+            for job in batch:
+                _deliver(job, Overloaded(f"{self.name}: batcher closed"))
+            raise
+        finally:
+            self._free_workers.release()
 
     def _take_batch(self) -> list[_Job[T, R]]:
         assert self._has_jobs is not None

@@ -28,7 +28,8 @@ class Engines:
     """Batched async access to the encoder, retriever, intent classifier, transcriber and describer.
 
     One query vector serves intent and retrieval. ``transcriber_batch_size`` is separate because batching
-    Whisper pays on a GPU and not on a CPU (speech engines say which through ``batching_pays``).
+    Whisper pays on a GPU and not on a CPU (speech engines say which through ``batching_pays``); on a CPU
+    notes run side by side instead, one per core (``parallel_calls``).
     """
 
     def __init__(
@@ -64,6 +65,7 @@ class Engines:
                 name="transcribe",
                 max_batch_size=transcriber_batch_size,
                 max_wait_ms=max_wait_ms if transcriber_batch_size > 1 else 0.0,
+                workers=getattr(transcriber, "parallel_calls", 1),
             )
         if describer is not None:
             self._describe = MicroBatcher(describer.describe_batch, name="describe", **options)

@@ -27,8 +27,18 @@ __all__ = [
     "WhisperTranscriber",
     "decode_audio",
     "load_transcriber",
+    "parallel_calls",
     "resolve_device",
 ]
+
+
+def parallel_calls(*, backend: str, device: str) -> int:
+    """How many calls a transcriber of ``backend`` on ``device`` runs side by side (before loading it)."""
+    if backend != "faster-whisper":
+        return 1
+    from speech import faster
+
+    return faster.parallel_calls(device)
 
 
 def resolve_device(device: str, *, backend: str) -> str:

@@ -31,6 +31,11 @@ def _cpu_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def parallel_calls(device: str) -> int:
+    """Notes decoded side by side: one per core on the CPU (each decodes on one thread), one on a GPU."""
+    return _cpu_threads() if device == "cpu" else 1
+
+
 class FasterWhisperTranscriber(WhisperTranscriber):
     """Whisper through faster-whisper's ``WhisperModel`` with a short encoder window for short notes."""
 
@@ -60,13 +65,17 @@ class FasterWhisperTranscriber(WhisperTranscriber):
                 device="cpu",
                 compute_type=self.compute_type,
                 intra_threads=DECODE_THREADS,
-                inter_threads=_cpu_threads(),
+                inter_threads=parallel_calls(device),
                 files=dict(source.files) or None,
             )
         multilingual = self.whisper.model.is_multilingual
         self._tok = Tokenizer(
             self.whisper.hf_tokenizer, multilingual, task="transcribe", language="en" if multilingual else None
         )
+
+    @property
+    def parallel_calls(self) -> int:
+        return parallel_calls(self.device)
 
     @property
     def _tokenizer(self) -> Any:

@@ -84,6 +84,11 @@ class WhisperTranscriber(ABC):
         """Whether several notes in one call beat one at a time: on CUDA yes, on CPU no (see docs/speech.md)."""
         return self.device == "cuda"
 
+    @property
+    def parallel_calls(self) -> int:
+        """How many ``transcribe_batch`` calls may usefully run at once from different threads."""
+        return 1
+
     def transcribe(self, data: bytes, *, name: str | None = None) -> Transcript:
         """Transcribe one clip's bytes; raises its ``AudioError``."""
         started = time.perf_counter()

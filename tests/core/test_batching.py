@@ -134,3 +134,41 @@ async def test_batch_size_one_turns_batching_off() -> None:
     await asyncio.gather(*(batcher.submit(i) for i in range(6)))
     await batcher.aclose()
     assert all(len(batch) == 1 for batch in fn.batches) and len(fn.batches) == 6
+
+
+async def test_workers_run_batches_side_by_side_and_never_more() -> None:
+    running = 0
+    most = 0
+    guard = threading.Lock()
+
+    def slow(items: list[int]) -> list[int]:
+        nonlocal running, most
+        with guard:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.05)
+        with guard:
+            running -= 1
+        return [i + 1 for i in items]
+
+    batcher = MicroBatcher(slow, name="parallel", max_batch_size=1, max_wait_ms=0, workers=2)
+    results = await asyncio.gather(*(batcher.submit(i) for i in range(6)))
+    await batcher.aclose()
+    assert results == [i + 1 for i in range(6)]
+    assert most == 2
+
+
+async def test_closing_fails_items_of_batches_still_running() -> None:
+    started = threading.Event()
+
+    def stuck(items: list[int]) -> list[int]:
+        started.set()
+        time.sleep(0.2)
+        return items
+
+    batcher = MicroBatcher(stuck, name="stuck", max_batch_size=1, max_wait_ms=0, workers=2)
+    pending = asyncio.ensure_future(batcher.submit(1))
+    await asyncio.to_thread(started.wait, 5)
+    await batcher.aclose()
+    with pytest.raises(Overloaded):
+        await pending
