@@ -5,7 +5,8 @@ Three measurements per backend, each beside its baseline:
   30 s) over synthetic notes of 1-30 s; the data the default margin is chosen from.
 - ``latency``: 3, 6, 15 and 30 s notes, the short-window path vs the library's own ``transcribe()`` on
   the same weights, audio and beam size; real-time factor and speed-up ratio.
-- ``batching``: 8 notes of different conversations in one call vs one at a time.
+- ``batching``: 8 notes of different conversations in one call, and side by side on
+  ``parallel_calls`` threads, vs one at a time.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from speech.corpus import Note, build_notes, note_of_length
@@ -24,20 +26,20 @@ LENGTHS_S = (3.0, 6.0, 15.0, 30.0)
 MARGINS_S: tuple[float | None, ...] = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0, None)
 
 
-def _timed_pair(first: Callable[[], Any], second: Callable[[], Any], repeats: int) -> tuple[float, Any, float, Any]:
-    """Median seconds of each function over ``repeats`` alternating calls, after one warm-up call of each.
+def _timed(fns: Sequence[Callable[[], Any]], repeats: int) -> list[tuple[float, Any]]:
+    """Median seconds of each function over ``repeats`` rounds of calls in turn, after one warm-up call of each.
 
-    Alternating keeps a change in the machine's load from favouring either side. Returns each median
-    and each function's last result.
+    Taking turns keeps a change in the machine's load from favouring any side. Returns each median with
+    the function's last result.
     """
-    results = [first(), second()]
-    times: list[list[float]] = [[], []]
+    results = [fn() for fn in fns]
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
-        for side, fn in enumerate((first, second)):
+        for side, fn in enumerate(fns):
             started = time.perf_counter()
             results[side] = fn()
             times[side].append(time.perf_counter() - started)
-    return statistics.median(times[0]), results[0], statistics.median(times[1]), results[1]
+    return [(statistics.median(spent), result) for spent, result in zip(times, results, strict=True)]
 
 
 def _text(result: Transcript | Exception) -> str:
@@ -80,9 +82,11 @@ def latency(
     for index, seconds in enumerate(lengths):
         note = note_of_length(seconds, index=index + 3)
         audio = note.audio
-        ours, result, library, library_text = _timed_pair(
-            lambda audio=audio: transcriber.transcribe_arrays([audio])[0],
-            lambda audio=audio: transcriber.library_transcribe(audio),
+        (ours, result), (library, library_text) = _timed(
+            [
+                lambda audio=audio: transcriber.transcribe_arrays([audio])[0],
+                lambda audio=audio: transcriber.library_transcribe(audio),
+            ],
             repeats,
         )
         rows.append(
@@ -100,7 +104,8 @@ def latency(
 
 
 def batching(transcriber: WhisperTranscriber, notes: Sequence[Note], *, repeats: int = 2) -> dict[str, Any]:
-    """Several notes in one model call vs one call per note (the micro-batcher's choice)."""
+    """Several notes in one model call, and one call per note on ``parallel_calls`` threads, vs one call
+    per note in turn (the micro-batcher's three choices)."""
     audios = [n.audio for n in notes]
     saved = transcriber.batch_size
 
@@ -112,8 +117,13 @@ def batching(transcriber: WhisperTranscriber, notes: Sequence[Note], *, repeats:
         transcriber.batch_size = len(audios)
         return transcriber.transcribe_arrays(audios)
 
+    def side_by_side() -> list[Any]:
+        transcriber.batch_size = 1
+        with ThreadPoolExecutor(transcriber.parallel_calls) as pool:
+            return list(pool.map(lambda audio: transcriber.transcribe_arrays([audio]), audios))
+
     try:
-        alone, _, batched, _ = _timed_pair(one_at_a_time, in_one_call, repeats)
+        (alone, _), (batched, _), (parallel, _) = _timed([one_at_a_time, in_one_call, side_by_side], repeats)
     finally:
         transcriber.batch_size = saved
     return {
@@ -122,6 +132,9 @@ def batching(transcriber: WhisperTranscriber, notes: Sequence[Note], *, repeats:
         "batched_s": round(batched, 3),
         "speedup": round(alone / batched, 2),
         "batching_pays": transcriber.batching_pays,
+        "parallel_calls": transcriber.parallel_calls,
+        "side_by_side_s": round(parallel, 3),
+        "side_by_side_speedup": round(alone / parallel, 2),
     }
 
 

@@ -142,7 +142,8 @@ def _render(report: dict[str, Any]) -> None:
         console.print(
             f"batching {batch['notes']} notes in one call: {batch['batched_s']:.3f} s"
             f" vs {batch['one_at_a_time_s']:.3f} s one at a time → {batch['speedup']:.2f}×"
-            f" (batching_pays={batch['batching_pays']})"
+            f" (batching_pays={batch['batching_pays']}); side by side on {batch['parallel_calls']} threads:"
+            f" {batch['side_by_side_s']:.3f} s → {batch['side_by_side_speedup']:.2f}×"
         )
         if entry.get("margins"):
             margins = Table(

@@ -60,3 +60,4 @@ def test_benchmark_measures_against_the_library_in_the_same_run(tiny: WhisperTra
     assert tiny.audio_ctx_margin_s == 2.0  # restored
     batch = benchmark.batching(tiny, notes, repeats=1)
     assert batch["notes"] == 2 and batch["speedup"] > 0 and tiny.batch_size == 1
+    assert batch["parallel_calls"] == tiny.parallel_calls and batch["side_by_side_s"] > 0
