@@ -5,8 +5,8 @@ regression, a linear SVM and cosine-similarity heads on the sentence embeddings 
 scores are standardised per text and summed with weights, scaled by an inverse temperature so the
 probabilities are calibrated, and checked against the out-of-scope rule (``bot.intents.oos``). A small
 intents file chooses its heads, their regularisation and weights, the temperature and the out-of-scope
-limits by cross-validation on its own examples (``bot.intents.selection``); a large data set uses the
-default heads with equal weights and one held-out split.
+limits by cross-validation on its own examples (``bot.intents.selection``); a large data set makes the
+same choices on one held-out split of its training examples (5-fold refits would cost minutes each).
 
     clf = LinearIntentClassifier(encoder=use, extras=[FeatureEncoder(minilm, frozenset({"latin"}))])
     clf.fit(texts, labels, oos_label="other")
@@ -37,18 +37,22 @@ from bot.intents.prediction import (
     fit_temperature,
     softmax,
 )
-from bot.intents.selection import CANDIDATE_HEADS, choose_heads, folds, out_of_fold
+from bot.intents.selection import CANDIDATE_HEADS, OutOfFold, choose_heads, folds, out_of_fold
 from bot.protocols import Encoder
 
+TRAINING_VERSION = 2
+"""Changes when training would learn a different model from the same file (2: heads chosen on held-out
+data for large sets too); cached models of another version are retrained."""
 MIN_CALIBRATION = 20
 """Fewest held-out (or out-of-fold) examples to fit the temperature on; with fewer the scores stay unscaled."""
-DEFAULT_HEADS = (
+DEFAULT_HEADS = (  # used only where no choice can be made (an intent with fewer than 2 examples)
     Head("lexical", "svm", 1.0),
     Head("dense", "logreg", 10.0),
     Head("dense", "svm", 1.0),
 )
 SELECT_LIMIT = 3000
-"""Largest training set whose heads are chosen by cross-validation (larger ones keep ``DEFAULT_HEADS``)."""
+"""Largest training set whose heads are chosen by cross-validation; larger ones choose on one held-out split
+(``holdout`` of the examples), then refit on all of them."""
 SELECT_FOLDS = 5
 
 
@@ -112,25 +116,10 @@ class LinearIntentClassifier:
         self.rule = OosRule(per_intent=dict(thresholds or {}), oos_label=oos_label)
         self.weights = np.ones(len(self.heads))
         counts = np.unique(labels_arr, return_counts=True)[1]
-        held = self._held_out(labels_arr)
         if len(texts) <= self.select_limit and counts.min() >= 3:
-            self._select(texts, dense, labels_arr)
-        elif held is not None:
-            train, test = held
-            self._fit_parts(texts, train, dense, labels_arr)
-            heads = self._head_scores([texts[i] for i in test], dense[test])
-            if len(test) >= MIN_CALIBRATION:
-                fused = np.sum(heads, axis=0)
-                scale = fit_temperature(fused, np.searchsorted(self.classes, labels_arr[test]))
-                self.weights = np.full(len(heads), scale)
-            probs = self._combine(heads)
-            best = probs.argmax(axis=1)
-            correct = self.classes[best] == labels_arr[test]
-            inside = labels_arr[test] != oos_label
-            self.rule.min_confidence, self.rule.max_distance = default_rule(
-                probs.max(axis=1)[correct & inside],
-                self.distance.distance(dense[test][inside][:, : self.distance_dim]),
-            )
+            self._select(texts, dense, labels_arr, folds(labels_arr, k=SELECT_FOLDS, seed=self.seed))
+        elif (held := self._held_out(labels_arr)) is not None:
+            self._select(texts, dense, labels_arr, [held])
         self._fit_parts(texts, np.arange(len(texts)), dense, labels_arr)
         return self
 
@@ -159,42 +148,45 @@ class LinearIntentClassifier:
             [script_of(t) for t in texts],
         )
 
-    def _select(self, texts: list[str], dense: np.ndarray, labels: np.ndarray) -> None:
-        """Heads, weights, temperature and out-of-scope limits from out-of-fold scores of the examples.
+    def _select(
+        self, texts: list[str], dense: np.ndarray, labels: np.ndarray, pairs: list[tuple[np.ndarray, np.ndarray]]
+    ) -> None:
+        """Heads, weights, temperature and out-of-scope limits from scores of examples the heads never saw.
 
-        Heads and weights are chosen on the query vectors alone, so an English-only extra encoder cannot
-        change which heads Chinese texts get (it still adds features to the heads for English texts).
+        ``pairs`` are (train, test) index pairs: k folds for a small file, one held-out split for a large
+        data set. Heads and weights are chosen on the query vectors (+ TF-IDF) unless every extra encoder
+        covers every example, so an English-only encoder cannot change which heads Chinese texts get (it
+        still adds features to the heads for English texts).
         """
-        pairs = folds(labels, k=SELECT_FOLDS, seed=self.seed)
+        rows = np.concatenate([test for _, test in pairs])
         probe = LinearIntentClassifier(encoder=self.encoder, heads=CANDIDATE_HEADS, seed=self.seed)
         probe.rule = OosRule(oos_label=self.rule.oos_label)
-        base = dense[:, : self.encoder.dim]
-        found = out_of_fold(
-            lambda a, b: probe._fold_scores(texts, base, labels, a, b),
-            pairs,
-            len(texts),
-        )
+        every_extra_applies = bool(self.extras) and bool(self._covered(texts).all())
+        features = dense if every_extra_applies or not self.extras else dense[:, : self.encoder.dim]
+        found = out_of_fold(lambda a, b: probe._fold_scores(texts, features, labels, a, b), pairs, len(texts))
         true = np.searchsorted(probe.classes, labels)
-        chosen = choose_heads(CANDIDATE_HEADS, found.scores, true)
+        chosen = choose_heads(CANDIDATE_HEADS, [scores[rows] for scores in found.scores], true[rows])
         self.heads = tuple(head for head, _ in chosen)
         relative = np.array([count for _, count in chosen], dtype=np.float64)
-        found = out_of_fold(
-            lambda a, b: self._fold_scores(texts, dense, labels, a, b),
-            pairs,
-            len(texts),
-        )
-        fused = np.tensordot(relative, np.stack(found.scores), axes=1)
-        self.weights = relative * (fit_temperature(fused, true) if len(texts) >= MIN_CALIBRATION else 1.0)
-        probs = softmax(np.tensordot(self.weights, np.stack(found.scores), axes=1))
+        if features is dense:  # the probe already scored these heads on these features
+            self.classes = probe.classes
+            found = OutOfFold([found.scores[CANDIDATE_HEADS.index(head)] for head in self.heads], found.distance)
+        else:
+            found = out_of_fold(lambda a, b: self._fold_scores(texts, dense, labels, a, b), pairs, len(texts))
+        stacked = np.stack([scores[rows] for scores in found.scores])
+        fused = np.tensordot(relative, stacked, axes=1)
+        scale = fit_temperature(fused, true[rows]) if len(rows) >= MIN_CALIBRATION else 1.0
+        self.weights = relative * scale
+        probs = softmax(np.tensordot(self.weights, stacked, axes=1))
         predicted = self.classes[probs.argmax(axis=1)]
         oos = self.rule.oos_label
         if oos is not None and oos in self.classes:
             self.rule.min_confidence, self.rule.max_distance = choose_rule(
-                labels, predicted, probs.max(axis=1), found.distance, oos_label=oos
+                labels[rows], predicted, probs.max(axis=1), found.distance[rows], oos_label=oos
             )
             return
         self.rule.min_confidence, self.rule.max_distance = default_rule(
-            probs.max(axis=1)[predicted == labels], found.distance
+            probs.max(axis=1)[predicted == labels[rows]], found.distance[rows]
         )
 
     def _fold_scores(

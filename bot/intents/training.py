@@ -12,7 +12,7 @@ from typing import Any
 from bot.intents.errors import IntentModelError
 from bot.intents.features import FeatureEncoder, encoder_names
 from bot.intents.language import LANGUAGE_SCRIPTS
-from bot.intents.linear import LinearIntentClassifier
+from bot.intents.linear import TRAINING_VERSION, LinearIntentClassifier
 from bot.intents.persist import FORMAT, load_model, save_model
 from bot.intents.spec import IntentsSpec, load_intents
 from bot.protocols import Encoder
@@ -36,9 +36,9 @@ def train_linear(
 
 
 def cache_key(spec: IntentsSpec, encoder: Encoder, extras: Sequence[FeatureEncoder]) -> str:
-    """Hash of the intents file and the encoders: a change to either trains a fresh model."""
+    """Hash of the intents file, the encoders and the training version: a change to any trains a fresh model."""
     blob = json.dumps(
-        [FORMAT, "linear", spec.fingerprint, encoder_names(encoder, extras)],
+        [FORMAT, "linear", TRAINING_VERSION, spec.fingerprint, encoder_names(encoder, extras)],
         sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:20]

@@ -127,6 +127,17 @@ def test_load_or_train_trains_once_then_loads_from_the_cache(use_encoder, tmp_pa
     assert len(list((tmp_path / "cache").iterdir())) == 2 and cached.is_dir()
 
 
+def test_a_new_training_version_retrains_instead_of_loading_an_old_model(use_encoder, tmp_path, monkeypatch) -> None:
+    import bot.intents.training as training
+
+    small = tmp_path / "small.yaml"
+    small.write_text("intents:\n  thanks: [thank you, thanks a lot]\n  bye: [bye, see you]\n", encoding="utf-8")
+    load_or_train(small, encoder=use_encoder, cache_dir=tmp_path / "cache")
+    monkeypatch.setattr(training, "TRAINING_VERSION", training.TRAINING_VERSION + 1)
+    load_or_train(small, encoder=use_encoder, cache_dir=tmp_path / "cache")
+    assert len(list((tmp_path / "cache").iterdir())) == 2
+
+
 def test_training_needs_two_labels(use_encoder) -> None:
     with pytest.raises(ValueError, match="at least 2 distinct labels"):
         LinearIntentClassifier(encoder=use_encoder).fit(["a", "b"], ["x", "x"])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bot.intents.heads import CosineHead, Head, new_model
-from bot.intents.linear import DEFAULT_HEADS, LinearIntentClassifier
+from bot.intents.linear import LinearIntentClassifier
 from bot.intents.selection import CANDIDATE_HEADS, choose_heads, folds
 
 
@@ -55,9 +55,18 @@ def test_small_file_chooses_heads_and_limits_from_its_examples(demo_classifier) 
     assert 0.0 < demo_classifier.rule.min_confidence < 1.0 and np.isfinite(demo_classifier.rule.max_distance)
 
 
-def test_large_data_keeps_the_default_heads(use_encoder) -> None:
+def test_large_data_chooses_heads_on_one_held_out_split(use_encoder, monkeypatch) -> None:
     texts = ["hello", "hi there", "good morning", "bye", "see you", "good night"] * 4
     labels = ["hi"] * 3 + ["bye"] * 3
+    splits: list[int] = []
+    real_select = LinearIntentClassifier._select
+
+    def counting_select(self, texts, dense, labels, pairs):
+        splits.append(len(pairs))
+        return real_select(self, texts, dense, labels, pairs)
+
+    monkeypatch.setattr(LinearIntentClassifier, "_select", counting_select)
     classifier = LinearIntentClassifier(encoder=use_encoder, select_limit=10).fit(texts, labels * 4)
-    assert classifier.heads == DEFAULT_HEADS
+    assert splits == [1], "one held-out split, not k folds, above select_limit"
+    assert set(classifier.heads) <= set(CANDIDATE_HEADS) and len(classifier.weights) == len(classifier.heads)
     assert classifier.predict(["hey, good morning"])[0].label == "hi"
