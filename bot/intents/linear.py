@@ -30,7 +30,7 @@ from bot.intents.features import (
 )
 from bot.intents.heads import Head, new_model
 from bot.intents.language import script_of
-from bot.intents.oos import Mahalanobis, OosRule, choose_rule, default_rule
+from bot.intents.oos import CentroidDistance, OosRule, choose_rule, default_rule
 from bot.intents.prediction import (
     Prediction,
     build_predictions,
@@ -92,7 +92,7 @@ class LinearIntentClassifier:
         self.base_models: list[Any] = []
         self.distance_dim = 0
         self.weights = np.ones(len(self.heads))
-        self.distance = Mahalanobis()
+        self.distance = CentroidDistance()
         self.rule = OosRule()
         self.scripts: frozenset[str] = frozenset()
 
@@ -248,7 +248,7 @@ class LinearIntentClassifier:
             self.base_models.append(self._new(head).fit(base, part_labels) if use_split else None)
         inside = part_labels != self.rule.oos_label
         self.distance_dim = dense.shape[1] if covered.all() else self.encoder.dim
-        self.distance = Mahalanobis().fit(dense[rows][inside][:, : self.distance_dim], part_labels[inside])
+        self.distance = CentroidDistance().fit(dense[rows][inside][:, : self.distance_dim], part_labels[inside])
 
     def _new(self, head: Head) -> Any:
         return new_model(head, seed=self.seed)
