@@ -45,7 +45,7 @@ TRAINING_VERSION = 2
 data for large sets too); cached models of another version are retrained."""
 MIN_CALIBRATION = 20
 """Fewest held-out (or out-of-fold) examples to fit the temperature on; with fewer the scores stay unscaled."""
-DEFAULT_HEADS = (  # used only where no choice can be made (an intent with fewer than 2 examples)
+DEFAULT_HEADS = (  # used only where no choice can be made (an intent with a single example)
     Head("lexical", "svm", 1.0),
     Head("dense", "logreg", 10.0),
     Head("dense", "svm", 1.0),
@@ -116,7 +116,7 @@ class LinearIntentClassifier:
         self.rule = OosRule(per_intent=dict(thresholds or {}), oos_label=oos_label)
         self.weights = np.ones(len(self.heads))
         counts = np.unique(labels_arr, return_counts=True)[1]
-        if len(texts) <= self.select_limit and counts.min() >= 3:
+        if len(texts) <= self.select_limit and counts.min() >= 2:  # folds: at most the rarest intent's count
             self._select(texts, dense, labels_arr, folds(labels_arr, k=SELECT_FOLDS, seed=self.seed))
         elif (held := self._held_out(labels_arr)) is not None:
             self._select(texts, dense, labels_arr, [held])
