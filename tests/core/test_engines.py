@@ -7,6 +7,8 @@ import threading
 import time
 from collections.abc import Sequence
 
+import pytest
+
 from bot.engines import Engines
 
 
@@ -37,20 +39,18 @@ def engines_with(transcriber: FakeWhisper) -> Engines:
     return Engines(encoder=unused, retriever=unused, intents=unused, transcriber=transcriber, max_wait_ms=20)  # type: ignore[arg-type]
 
 
-async def test_cpu_whisper_runs_one_note_per_call_side_by_side() -> None:
-    whisper = FakeWhisper(batching_pays=False, parallel_calls=2)
+@pytest.mark.parametrize(
+    ("batching_pays", "parallel_calls", "one_note_per_call", "most_at_once"),
+    [(False, 2, True, 2), (True, 1, False, 1)],
+    ids=["cpu: one note per call, side by side", "gpu: notes batched into one call"],
+)
+async def test_speech_batching_follows_the_engine(
+    batching_pays: bool, parallel_calls: int, one_note_per_call: bool, most_at_once: int
+) -> None:
+    whisper = FakeWhisper(batching_pays=batching_pays, parallel_calls=parallel_calls)
     engines = engines_with(whisper)
     texts = await asyncio.gather(*(engines.transcribe(f"note {n}".encode()) for n in range(6)))
     await engines.aclose()
     assert texts == [f"note {n}" for n in range(6)]
-    assert whisper.sizes == [1] * 6
-    assert whisper.most_at_once == 2
-
-
-async def test_gpu_whisper_gets_the_notes_in_one_batched_call() -> None:
-    whisper = FakeWhisper(batching_pays=True, parallel_calls=1)
-    engines = engines_with(whisper)
-    texts = await asyncio.gather(*(engines.transcribe(f"note {n}".encode()) for n in range(6)))
-    await engines.aclose()
-    assert texts == [f"note {n}" for n in range(6)]
-    assert max(whisper.sizes) > 1 and whisper.most_at_once == 1
+    assert (whisper.sizes == [1] * 6) is one_note_per_call
+    assert whisper.most_at_once == most_at_once
