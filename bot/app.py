@@ -247,7 +247,7 @@ class Kefu:
             concurrency=settings.pipeline.concurrency,
             queue_size=settings.pipeline.queue_size,
             turn_timeout_s=settings.pipeline.turn_timeout_s,
-            bot_answers=self._bot_answers,
+            show_working=False,
         )
         self.adapters = build_adapters(
             settings, components, channels or configured_channels(settings), metrics=self.metrics
@@ -277,12 +277,10 @@ class Kefu:
         self.metrics.replies.labels(channel=message.conversation.channel, action=move).inc()
         return reply
 
-    async def _bot_answers(self, message: Message) -> bool:
-        return self.dialogue is not None and await self.dialogue.conversations.bot_answers(message)
-
     async def start(self) -> None:
         """Open the session store, desk and order backend, then the server and every channel."""
         self.dialogue = await open_dialogue(self.settings, pipeline=self.pipeline)
+        self.dialogue.conversations.working = self.runtime.working
         self.dialogue.start_outbox(self.runtime.deliver)
         if self.http is not None:
             await self.http.start()

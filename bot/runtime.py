@@ -24,8 +24,6 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Message], Awaitable[Reply | None]]
 """Answers a message; None means no bot reply (a human operator owns the conversation)."""
-BotAnswers = Callable[[Message], Awaitable[bool]]
-"""Whether the bot, not a human operator, answers a message: the typing indicator is shown only then."""
 
 
 class ReplySink(Protocol):
@@ -54,10 +52,11 @@ class Runtime:
         turn_timeout_s: float = 60.0,
         idle_lane_s: float = 30.0,
         remember_ids: int = 10_000,
-        bot_answers: BotAnswers | None = None,
+        show_working: bool = True,
     ) -> None:
         self.handler = handler
-        self.bot_answers = bot_answers
+        self.show_working = show_working
+        """False when the handler calls ``working`` itself (only for turns the bot, not an operator, answers)."""
         self.queue_size = queue_size
         self.turn_timeout_s = turn_timeout_s
         self.idle_lane_s = idle_lane_s
@@ -83,6 +82,16 @@ class Runtime:
         if sink is None:
             raise LookupError(f"no adapter registered for channel {conversation.channel!r}")
         await sink.send(conversation, reply)
+
+    async def working(self, conversation: ConversationRef) -> None:
+        """Show "typing…" in ``conversation``; best effort, a failure is only logged."""
+        sink = self._sinks.get(conversation.channel)
+        if sink is None:
+            return
+        try:
+            await sink.working(conversation)
+        except Exception:  # noqa: BLE001 - a typing indicator is best effort
+            log.debug("typing indicator failed in %s", conversation, exc_info=True)
 
     async def dispatch(self, message: Message) -> None:
         """Queue ``message`` behind earlier ones of its conversation; waits while that queue is full."""
@@ -155,11 +164,8 @@ class Runtime:
             log.error("no adapter registered for channel %r; message lost", message.conversation.channel)
             self.turns_failed += 1
             return
-        try:
-            if self.bot_answers is None or await self.bot_answers(message):
-                await sink.working(message.conversation)
-        except Exception:  # noqa: BLE001 - a typing indicator is best effort
-            log.debug("typing indicator failed in %s", message.conversation, exc_info=True)
+        if self.show_working:
+            await self.working(message.conversation)
         try:
             reply = await asyncio.wait_for(self.handler(message), self.turn_timeout_s)
         except (TimeoutError, StageTimeout) as error:

@@ -24,7 +24,8 @@ class Channel:
 
 
 async def test_conversations_behind_the_runtime(dialogue: Dialogue) -> None:
-    runtime = Runtime(dialogue.conversations.handle, concurrency=8, bot_answers=dialogue.conversations.bot_answers)
+    runtime = Runtime(dialogue.conversations.handle, concurrency=8, show_working=False)
+    dialogue.conversations.working = runtime.working
     channel = Channel()
     runtime.register("web", channel)
     dialogue.start_outbox(runtime.deliver)
