@@ -11,7 +11,7 @@ import numpy as np
 from bot.intents.datasets import Dataset, Split
 from bot.intents.evaluate import intent_report, out_of_scope_scores
 from bot.intents.language import script_of
-from bot.intents.oos import choose_rule
+from bot.intents.oos import OosRule, choose_rule
 
 
 def evaluate_linear(dataset: Dataset, make: Callable[[], Any], *, max_in_scope_loss: float = 0.005) -> dict[str, Any]:
@@ -29,32 +29,23 @@ def evaluate_linear(dataset: Dataset, make: Callable[[], Any], *, max_in_scope_l
     }
     val = dataset.val
     if val is not None and dataset.oos_label is not None and dataset.oos_label in val.labels:
-        labels, conf, dist = _scored(classifier, val)
-        classifier.rule.min_confidence, classifier.rule.max_distance = choose_rule(
-            val.labels,
-            labels,
-            conf,
-            dist,
-            oos_label=dataset.oos_label,
-            max_in_scope_loss=max_in_scope_loss,
+        scored = _scored(classifier, val)
+        classifier.rule = choose_rule(
+            classifier.rule, val.labels, *scored, max_in_scope_loss=max_in_scope_loss
         )
         result["validation"] = out_of_scope_scores(
-            val.labels,
-            _decide(classifier, labels, conf, dist, dataset.oos_label),
-            oos_label=dataset.oos_label,
+            val.labels, _decide(classifier, *scored, dataset.oos_label), oos_label=dataset.oos_label
         )
     started = time.perf_counter()
-    labels, conf, dist = _scored(classifier, dataset.test)
+    scored = _scored(classifier, dataset.test)
     predict_s = time.perf_counter() - started
-    predicted = _decide(classifier, labels, conf, dist, dataset.oos_label)
+    labels = scored[0]
+    predicted = _decide(classifier, *scored, dataset.oos_label)
     result.update(intent_report(dataset.test.labels, predicted, oos_label=dataset.oos_label))
     if dataset.oos_label is not None:
         result["no_threshold"] = out_of_scope_scores(dataset.test.labels, labels, oos_label=dataset.oos_label)
     result["by_script"] = by_script(dataset.test, predicted)
-    result["rule"] = {
-        "min_confidence": classifier.rule.min_confidence,
-        "max_distance": classifier.rule.max_distance,
-    }
+    result["rule"] = _describe_rule(classifier.rule)
     result["timings_s"] = {"train": round(train_s, 2), "predict": round(predict_s, 2)}
     return result
 
@@ -74,10 +65,20 @@ def by_script(split: Split, predicted: list[str]) -> dict[str, dict[str, float]]
     return out
 
 
-def _scored(classifier: Any, split: Split) -> tuple[list[str], np.ndarray, np.ndarray]:
+def _describe_rule(rule: OosRule) -> dict[str, Any]:
+    """The rule's limits as JSON-ready numbers (the learned score's weights, where there is one)."""
+    out: dict[str, Any] = {"min_confidence": rule.min_confidence, "max_distance": rule.max_distance}
+    if rule.score is not None:
+        out["score_weights"] = [round(float(w), 4) for w in rule.score.weights]
+        out["max_score"] = rule.max_score
+    return out
+
+
+def _scored(classifier: Any, split: Split) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray | None]:
+    """Each text's best intent, its confidence, its distance and its out-of-scope intent probability."""
     scored = classifier.score(split.texts)
     labels = [str(c) for c in classifier.classes[scored.probs.argmax(axis=1)]]
-    return labels, scored.probs.max(axis=1), scored.distance
+    return labels, scored.probs.max(axis=1), scored.distance, classifier.oos_probability(scored.probs)
 
 
 def _decide(
@@ -85,10 +86,11 @@ def _decide(
     labels: list[str],
     conf: np.ndarray,
     dist: np.ndarray,
+    oos_probability: np.ndarray | None,
     oos_label: str | None,
 ) -> list[str]:
     """Labels after the OOS rule; flagged ones become ``oos_label`` where the data set has one."""
-    reasons = classifier.rule.flags(labels, conf, dist)
+    reasons = classifier.rule.flags(labels, conf, dist, oos_probability)
     if oos_label is None:
         return labels
     return [oos_label if reason else label for label, reason in zip(labels, reasons, strict=True)]

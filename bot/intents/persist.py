@@ -20,7 +20,8 @@ from bot.intents.features import FeatureEncoder, encoder_names
 from bot.intents.linear import LinearIntentClassifier
 from bot.protocols import Encoder
 
-FORMAT = 1
+FORMAT = 2
+"""2: the out-of-scope rule may carry a learned score; models of format 1 are refused (retrain them)."""
 MANIFEST = "manifest.json"
 _STATE = "linear.joblib"
 _LINEAR_FIELDS = (

@@ -51,7 +51,7 @@ def test_satisfies_the_protocol_and_reuses_the_pipeline_vectors(demo_classifier,
 def test_out_of_scope_queries_are_flagged(demo_classifier) -> None:
     predictions = demo_classifier.predict(["what is the capital of France", "今天股市怎么样"])
     assert all(p.out_of_scope for p in predictions)
-    assert all(p.reason in {"intent", "low_confidence", "far"} for p in predictions)
+    assert all(p.reason in {"intent", "low_confidence", "far", "score"} for p in predictions)
 
 
 def test_text_in_a_script_no_example_uses_is_out_of_scope(demo_classifier) -> None:

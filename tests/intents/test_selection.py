@@ -52,7 +52,9 @@ def test_choose_heads_keeps_the_best_regularisation_per_kind_and_weights_the_use
 def test_small_file_chooses_heads_and_limits_from_its_examples(demo_classifier) -> None:
     assert set(demo_classifier.heads) <= set(CANDIDATE_HEADS)
     assert len(demo_classifier.weights) == len(demo_classifier.heads) and (demo_classifier.weights > 0).all()
-    assert 0.0 < demo_classifier.rule.min_confidence < 1.0 and np.isfinite(demo_classifier.rule.max_distance)
+    rule = demo_classifier.rule  # the demo has an out-of-scope intent: its out-of-fold examples teach a score
+    assert rule.score is not None and np.isfinite(rule.max_score)
+    assert rule.score.weights[2] > 0, "a likelier out-of-scope intent must raise the out-of-scope score"
 
 
 def test_large_data_chooses_heads_on_one_held_out_split(use_encoder, monkeypatch) -> None:
