@@ -66,8 +66,11 @@ def by_script(split: Split, predicted: list[str]) -> dict[str, dict[str, float]]
 
 
 def _describe_rule(rule: OosRule) -> dict[str, Any]:
-    """The rule's limits as JSON-ready numbers (the learned score's weights, where there is one)."""
-    out: dict[str, Any] = {"min_confidence": rule.min_confidence, "max_distance": rule.max_distance}
+    """The rule's limits as JSON-ready numbers (None: no limit; the learned score's weights, where there is one)."""
+    out: dict[str, Any] = {
+        "min_confidence": rule.min_confidence,
+        "max_distance": rule.max_distance if np.isfinite(rule.max_distance) else None,
+    }
     if rule.score is not None:
         out["score_weights"] = [round(float(w), 4) for w in rule.score.weights]
         out["max_score"] = rule.max_score

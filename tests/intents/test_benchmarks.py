@@ -5,6 +5,8 @@ Full-data figures come from ``kefu eval intents`` (docs/intents.md), never from 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.intents import LinearIntentClassifier
@@ -59,6 +61,8 @@ def test_clinc150_one_domain_with_out_of_scope(use_encoder) -> None:
     assert report["oos_recall"] >= report["no_threshold"]["oos_recall"]
     assert report["oos_recall"] >= 0.5, report
     assert 0.0 <= report["rule"]["min_confidence"] <= 1.0
+    assert len(report["rule"]["score_weights"]) == 3  # a score learned on the validation split's OOS examples
+    json.dumps(report, allow_nan=False)  # the report is strict JSON (an absent limit is null, not Infinity)
 
 
 def test_missing_data_set_is_a_clear_error(tmp_path, monkeypatch) -> None:
