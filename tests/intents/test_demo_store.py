@@ -35,23 +35,14 @@ def test_split_is_stratified_and_large_enough(held_out) -> None:
     assert not set(held_out.test.texts) & set(held_out.train.texts)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="target not reached: measured macro-F1 0.863 zh / 0.852 en (USE only 0.863 / 0.936; docs/intents.md) "
-    "with every choice made by cross-validation on the training part; 7 test examples per intent and language "
-    "make one split noisy, and most misses fit two intents (a late order is both complaint and order_status)",
-)
-def test_macro_f1_per_language_is_at_least_0_9(held_out, predicted) -> None:
-    scores = by_script(held_out.test, predicted["use+minilm"])
+@pytest.mark.parametrize("features", ["use", "use+minilm"])
+def test_macro_f1_per_language_is_at_least_0_9(held_out, predicted, features) -> None:
+    """``use``: the bot's own classifier (trained at start on the query vectors); ``use+minilm``: what
+    ``kefu intents train`` adds where the packaged English MiniLM is installed."""
+    scores = by_script(held_out.test, predicted[features])
+    assert scores["cjk"]["examples"] >= 50 and scores["latin"]["examples"] >= 50
     assert scores["cjk"]["macro_f1"] >= 0.9, scores
     assert scores["latin"]["macro_f1"] >= 0.9, scores
-
-
-def test_macro_f1_per_language_holds_what_is_reached(held_out, predicted) -> None:
-    scores = by_script(held_out.test, predicted["use+minilm"])
-    assert scores["cjk"]["examples"] >= 50 and scores["latin"]["examples"] >= 50
-    assert scores["cjk"]["macro_f1"] >= 0.85, scores
-    assert scores["latin"]["macro_f1"] >= 0.85, scores
 
 
 def test_english_only_minilm_leaves_chinese_predictions_unchanged(held_out, predicted) -> None:
