@@ -74,7 +74,7 @@ class Conversations:
                 session.ticket_id,
             )
             return None
-        if self.working is not None:
+        if self.working is not None and message.answer is None:
             await self.working(message.conversation)
         outcome = await self.pipeline.run(message, session)
         reply = outcome.reply

@@ -84,6 +84,10 @@ class Message:
     """A quick-reply payload when the user pressed a button rather than typed."""
     timestamp: float = field(default_factory=time.time)
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    answer: Reply | None = None
+    """The channel's own answer (a /start greeting, a polite refusal of a sticker): sent as is, in turn
+    order, without understanding the message; while an operator owns the conversation the message goes
+    to the operator instead, like any other."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +128,8 @@ class Reply:
     timings_ms: Mapping[str, float] = field(default_factory=dict)
     reason: str | None = None
     """Why the policy chose this reply (kept with the trace, not shown to the shopper)."""
+    notice: bool = False
+    """A channel's own short notice rather than an answer: no "was this helpful?" or automatic buttons."""
 
     def to_json(self) -> dict[str, Any]:
         """The public JSON shape of ``kefu ask --json`` (DESIGN §5)."""

@@ -118,6 +118,8 @@ class Pipeline:
 
     async def run(self, message: Message, session: Session) -> TurnOutcome:
         """Handle one turn of ``session``'s conversation. Bad input becomes a clear reply; internal failures raise."""
+        if message.answer is not None:
+            return TurnOutcome(message.answer, message.text)
         trace = Trace(observer=self.observer)
         timeout = self.limits.stage_timeout_s
         started = time.perf_counter()

@@ -95,7 +95,7 @@ class TelegramAdapter(Adapter):
 
         session = AiohttpSession(api=TelegramAPIServer.from_base(self.api_base), timeout=self._request_timeout_s)
         bot = Bot(self.token, session=session)
-        inbound = Inbound(bot=bot, dispatch=dispatch, notify=self._notify, callbacks=self._callbacks,
+        inbound = Inbound(bot=bot, dispatch=dispatch, callbacks=self._callbacks,
                           on_feedback=self._on_feedback, max_download_bytes=self._max_download_bytes,
                           album_window_s=self._album_window_s, seen=SeenIds(self._dedupe_size))
         dp = Dispatcher()
@@ -198,12 +198,6 @@ class TelegramAdapter(Adapter):
                                           link_preview_options=LinkPreviewOptions(is_disabled=True))
 
         return call
-
-    def _notify(self, chat_id: int, plain_text: str, buttons: ButtonRows) -> None:
-        """The adapter's own short answers go through the same ordered, rate-limited outbox."""
-        from html import escape
-
-        self.outbox.submit(chat_id, [self._message_call(chat_id, escape(plain_text, quote=False), buttons)])
 
 
 def _chat_id(conversation: ConversationRef) -> int:

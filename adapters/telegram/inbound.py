@@ -2,7 +2,9 @@
 
 Imported only when the adapter starts (it imports aiogram). Messages of one chat are dispatched in
 the order Telegram sent them; an album (one update per photo sharing a ``media_group_id``) becomes one
-``Message`` once no new photo of it has come for ``album_window_s``.
+``Message`` once no new photo of it has come for ``album_window_s``. What the adapter can answer itself
+(/start, a sticker, an edit) is dispatched too, with its answer attached (``Message.answer``), so the
+answer keeps its place among the chat's replies and reaches an operator during a hand-off.
 """
 
 from __future__ import annotations
@@ -24,14 +26,11 @@ from aiogram.types import Message as TgMessage
 from adapters.base import Dispatch
 from adapters.telegram.feedback import Feedback, FeedbackHook
 from adapters.telegram.files import download
-from adapters.telegram.render import FEEDBACK_NO, FEEDBACK_YES, ButtonRows, CallbackCodec, human_button
-from adapters.telegram.texts import text
-from bot.messages import HUMAN_PAYLOAD, Attachment, ConversationRef, Message
+from adapters.telegram.render import FEEDBACK_NO, FEEDBACK_YES, CallbackCodec
+from adapters.telegram.texts import language_of, text
+from bot.messages import HUMAN_PAYLOAD, Attachment, ConversationRef, Message, QuickReply, Reply
 
 log = logging.getLogger(__name__)
-
-Notify = Callable[[int, str, ButtonRows], None]
-"""Sends the adapter's own short answer (greeting, polite refusal) to a chat, in the background."""
 
 
 class SeenIds:
@@ -62,14 +61,13 @@ class _Album:
 
 
 class Inbound:
-    """Turns aiogram events into ``Message``s for ``dispatch`` and answers what the core need not see."""
+    """Turns aiogram events into ``Message``s for ``dispatch``, with the adapter's answer where it has one."""
 
-    def __init__(self, *, bot: Bot, dispatch: Dispatch, notify: Notify, callbacks: CallbackCodec,
+    def __init__(self, *, bot: Bot, dispatch: Dispatch, callbacks: CallbackCodec,
                  on_feedback: FeedbackHook | None, max_download_bytes: int, album_window_s: float,
                  seen: SeenIds) -> None:
         self._bot = bot
         self._dispatch_to_core = dispatch
-        self._notify = notify
         self._callbacks = callbacks
         self._on_feedback = on_feedback
         self._max_download_bytes = max_download_bytes
@@ -100,17 +98,19 @@ class Inbound:
             raise
 
     async def on_message(self, message: TgMessage) -> None:
-        chat_id, language = message.chat.id, _language(message)
+        language = _language(message)
         command = (message.text or "").split(maxsplit=1)[0].split("@")[0].lower() if message.text else ""
         if command == "/start":
-            self._notify(chat_id, text("greeting", language), [[human_button(language, callbacks=self._callbacks)]])
+            await self._dispatch(self._to_message(message, text=message.text or "",
+                                                  answer=_notice("greeting", language, human=True)))
             return
         if command == "/human":
             await self._dispatch(self._to_message(message, text=message.text or "", payload=HUMAN_PAYLOAD))
             return
         attachments = self._attachments(message)
         if attachments is None:
-            self._notify(chat_id, text("unsupported", language), [])
+            await self._dispatch(self._to_message(message, text=_described(message),
+                                                  answer=_notice("unsupported", language)))
             return
         if message.media_group_id:
             self._add_to_album(message)
@@ -119,7 +119,10 @@ class Inbound:
                                               attachments=attachments))
 
     async def on_edited(self, message: TgMessage) -> None:
-        self._notify(message.chat.id, text("edited", _language(message)), [])
+        """An edit is answered with a request to send the correction anew; an operator sees the new text."""
+        edited = message.text or message.caption or _described(message)
+        await self._dispatch(self._to_message(message, text=f"✏️ {edited}", answer=_notice("edited", _language(message)),
+                                              message_id=f"{message.message_id}:edit:{message.edit_date or 0}"))
 
     async def on_callback(self, query: CallbackQuery) -> None:
         """Feedback is recorded, a quick reply is dispatched; the query is always answered."""
@@ -208,7 +211,8 @@ class Inbound:
                                                       album=len(messages)))
 
     def _to_message(self, message: TgMessage, *, text: str, attachments: tuple[Attachment, ...] = (),
-                    payload: str | None = None, album: int = 0) -> Message:
+                    payload: str | None = None, album: int = 0, answer: Reply | None = None,
+                    message_id: str | None = None) -> Message:
         sender = message.from_user
         metadata: dict[str, Any] = {"chat_type": message.chat.type}
         if sender is not None and sender.username:
@@ -220,11 +224,12 @@ class Inbound:
             user_id=str(sender.id if sender is not None else message.chat.id),
             text=text,
             attachments=attachments,
-            message_id=str(message.message_id),
+            message_id=message_id or str(message.message_id),
             language_hint=_language(message),
             payload=payload,
             timestamp=message.date.timestamp(),
             metadata=metadata,
+            answer=answer,
         )
 
     def _attachments(self, message: TgMessage) -> tuple[Attachment, ...] | None:
@@ -259,6 +264,19 @@ class Inbound:
 
 def _language(message: TgMessage) -> str | None:
     return message.from_user.language_code if message.from_user else None
+
+
+def _notice(key: str, language: str | None, *, human: bool = False) -> Reply:
+    """The adapter's own sentence ``key`` as a notice, with the "talk to a human" button when ``human``."""
+    buttons = (QuickReply(text("human", language), HUMAN_PAYLOAD),) if human else ()
+    return Reply(text=text(key, language), language=language_of(language), quick_replies=buttons, notice=True)
+
+
+def _described(message: TgMessage) -> str:
+    """What kefu cannot read, named for the history and an operator ("[sticker]", "[document invoice.pdf]")."""
+    name = message.document.file_name if message.document and message.document.file_name else ""
+    kind = getattr(message.content_type, "value", message.content_type)
+    return f"[{kind}{' ' + name if name else ''}]"
 
 
 def _button_label(message: TgMessage | None, data: str) -> str:

@@ -106,10 +106,12 @@ def render_reply(reply: Reply, *, callbacks: CallbackCodec) -> Rendered:
 
 
 def reply_buttons(reply: Reply, *, callbacks: CallbackCodec) -> ButtonRows:
-    """Quick replies two to a row, then "talk to a human", then "was this helpful? 👍 👎"."""
+    """Quick replies two to a row, then "talk to a human", then "was this helpful? 👍 👎" (a notice: its own only)."""
     rows: ButtonRows = []
     quick = [(_shorten(q.label, 40), callbacks.encode(q.payload)) for q in reply.quick_replies]
     rows.extend(quick[i : i + 2] for i in range(0, len(quick), 2))
+    if reply.notice:
+        return rows
     offers_human = any(q.payload == HUMAN_PAYLOAD for q in reply.quick_replies)
     if not reply.escalated and not offers_human:
         rows.append([human_button(reply.language, callbacks=callbacks)])

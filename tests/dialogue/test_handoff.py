@@ -92,3 +92,25 @@ async def test_operator_errors_are_clear(dialogue: Dialogue) -> None:
         await dialogue.desk.reply(99, "hello", operator="alice")
     with pytest.raises(HandoffError, match="empty"):
         await dialogue.desk.reply(1, "  ", operator="alice")
+
+
+async def test_a_channels_own_answer_is_sent_by_the_bot_and_relayed_while_an_operator_owns_the_chat(
+    dialogue: Dialogue, shopper: Shopper
+) -> None:
+    from bot.messages import Message
+
+    notice = Reply(text="Sorry, I can't read stickers.", notice=True)
+    sticker = Message(shopper.ref, shopper.user, text="[sticker]", message_id="s1", answer=notice)
+    sent = await dialogue.conversations.handle(sticker)
+    assert sent is not None and (sent.text, sent.notice, sent.intent) == (notice.text, True, None)
+    assert set(sent.timings_ms) == {"session"}, "sent as is, without understanding it"
+    history = (await dialogue.store.load(str(shopper.ref))).history
+    assert [(t.role, t.text) for t in history[-2:]] == [("user", "[sticker]"), ("bot", notice.text)]
+
+    await shopper.say("我要找人工")
+    ticket_id = (await dialogue.store.load(str(shopper.ref))).ticket_id
+    assert ticket_id is not None
+    await dialogue.desk.take(ticket_id, operator="alice")
+    again = Message(shopper.ref, shopper.user, text="[sticker]", message_id="s2", answer=notice)
+    assert await dialogue.conversations.handle(again) is None, "the operator answers, not the channel"
+    assert [m.text for m in await dialogue.desk.messages(ticket_id)][-1] == "[sticker]"

@@ -31,9 +31,15 @@ class EchoPipeline:
         await self.queue.put(message)
 
     async def run(self) -> None:
+        """Answers in arrival order, as the runtime does per chat; the adapter's own answer is sent as is."""
         assert self.adapter is not None
         while True:
             message = await self.queue.get()
+            if message.text.startswith("slow"):
+                await asyncio.sleep(0.3)
+            if message.answer is not None:
+                await self.adapter.send(message.conversation, message.answer)
+                continue
             datas = [await a.read(max_bytes=10_000_000) for a in message.attachments]
             self.fetched.append(datas)
             parts = [f"echo: {message.text}"] if message.text else []

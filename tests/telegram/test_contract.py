@@ -53,9 +53,10 @@ async def test_image_document_is_a_photo_and_other_documents_get_a_polite_answer
     user = tg.fake.user(105)
     user.sends_document(b"\x89PNG" + b"i" * 100, file_name="label.png", mime_type="image/png")
     user.sends_document(b"%PDF-1.7", file_name="invoice.pdf", mime_type="application/pdf")
-    answers = {m.text for m in await tg.fake.wait_for_messages(105, 2)}
-    assert answers == {"photo 104 bytes image/png", text("unsupported", "en")}
-    assert len(tg.pipeline.received) == 1
+    answers = [m.text for m in await tg.fake.wait_for_messages(105, 2)]
+    assert answers == ["photo 104 bytes image/png", text("unsupported", "en")]
+    refused = tg.pipeline.received[1]
+    assert refused.text == "[document invoice.pdf]" and refused.answer is not None and not refused.attachments
 
 
 async def test_album_is_one_turn_with_every_photo(tg: Harness) -> None:
@@ -101,11 +102,13 @@ async def test_start_greets_in_the_users_language_with_a_human_button(tg: Harnes
     [zh] = await tg.fake.wait_for_messages(109, 1)
     [en] = await tg.fake.wait_for_messages(110, 1)
     assert zh.text == text("greeting", "zh") and en.text == text("greeting", "en")
-    assert zh.buttons == [[(text("human", "zh"), f"q:{HUMAN_PAYLOAD}")]]
-    assert tg.pipeline.received == []
+    assert zh.buttons == [[(text("human", "zh"), f"q:{HUMAN_PAYLOAD}")]], "a notice: no feedback buttons"
+    started = {m.conversation.conversation_id: m for m in tg.pipeline.received}
+    assert started["109"].text == "/start" and started["109"].answer is not None
+    assert started["109"].answer.language == "zh" and started["110"].answer.language == "en"
     tg.fake.user(109).presses(text("human", "zh"))
     await tg.fake.wait_for_messages(109, 2)
-    assert tg.pipeline.received[0].payload == HUMAN_PAYLOAD
+    assert tg.pipeline.received[-1].payload == HUMAN_PAYLOAD
 
 
 async def test_human_command_escalates(tg: Harness) -> None:
@@ -121,7 +124,7 @@ async def test_group_chat_is_one_conversation_and_commands_may_name_the_bot(tg: 
     tg.fake.user(group, user_id=8).says("how much is shipping?")
     answers = await tg.fake.wait_for_messages(group, 2)
     assert {a.text for a in answers} == {text("greeting", "zh"), "echo: how much is shipping?"}
-    [message] = tg.pipeline.received
+    [message] = [m for m in tg.pipeline.received if m.answer is None]
     assert message.conversation.conversation_id == str(group) and message.user_id == "8"
     assert message.metadata["chat_type"] == "supergroup"
 
@@ -133,7 +136,18 @@ async def test_edits_and_stickers_get_polite_answers(tg: Harness) -> None:
     user.sends_location()
     answers = await tg.fake.wait_for_messages(112, 3)
     assert [a.text for a in answers] == [text("edited", "zh"), text("unsupported", "zh"), text("unsupported", "zh")]
-    assert tg.pipeline.received == []
+    assert all(a.buttons == [] for a in answers)
+    said = [(m.text, m.answer is not None) for m in tg.pipeline.received]
+    assert said == [("✏️ changed my mind", True), ("[sticker]", True), ("[location]", True)]
+    assert tg.pipeline.received[0].message_id != "1", "an edit must not pass for a duplicate of the original"
+
+
+async def test_own_answers_keep_their_place_behind_a_slow_reply(tg: Harness) -> None:
+    user = tg.fake.user(113)
+    user.says("slow question first")
+    user.sends_sticker()
+    answers = await tg.fake.wait_for_messages(113, 2)
+    assert [a.text for a in answers] == ["echo: slow question first", text("unsupported", "en")]
 
 
 async def test_429_and_500_are_retried_and_replies_arrive_once_in_order(tg: Harness) -> None:
