@@ -117,7 +117,10 @@ class Pipeline:
         return (await self.run(message, Session(conversation=str(message.conversation)))).reply
 
     async def run(self, message: Message, session: Session) -> TurnOutcome:
-        """Handle one turn of ``session``'s conversation. Bad input becomes a clear reply; internal failures raise."""
+        """Handle one turn of ``session``'s conversation. Bad input becomes a clear reply; internal failures raise.
+
+        A message the channel answered itself (``Message.answer``) gets that answer, unexamined.
+        """
         if message.answer is not None:
             return TurnOutcome(message.answer, message.text)
         trace = Trace(observer=self.observer)
