@@ -186,15 +186,15 @@ class LinearIntentClassifier:
         self.weights = relative * scale
         probs = softmax(np.tensordot(self.weights, stacked, axes=1))
         predicted = self.classes[probs.argmax(axis=1)]
+        inside = labels[rows] != self.rule.oos_label
+        self.rule.min_confidence, self.rule.max_distance = default_rule(
+            probs.max(axis=1)[(predicted == labels[rows]) & inside], found.distance[rows][inside]
+        )
         oos_probability = self.oos_probability(probs)
-        if oos_probability is not None:
+        if oos_probability is not None:  # out-of-scope examples: learn a score instead, where there is anything to learn
             self.rule = choose_rule(
                 self.rule, labels[rows], predicted, probs.max(axis=1), found.distance[rows], oos_probability
             )
-            return
-        self.rule.min_confidence, self.rule.max_distance = default_rule(
-            probs.max(axis=1)[predicted == labels[rows]], found.distance[rows]
-        )
 
     def _fold_scores(
         self,

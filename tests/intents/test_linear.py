@@ -141,3 +141,15 @@ def test_a_new_training_version_retrains_instead_of_loading_an_old_model(use_enc
 def test_training_needs_two_labels(use_encoder) -> None:
     with pytest.raises(ValueError, match="at least 2 distinct labels"):
         LinearIntentClassifier(encoder=use_encoder).fit(["a", "b"], ["x", "x"])
+
+
+def test_out_of_scope_intent_that_wins_all_its_examples_keeps_the_floor_and_ceiling(use_encoder) -> None:
+    texts = ["hello", "hi there", "good morning", "hey", "hiya", "good evening",
+             "bye", "see you later", "goodbye", "farewell", "catch you later", "good night",
+             "what's the weather today", "will it rain tomorrow", "is it sunny outside",
+             "weather forecast please", "how hot is it today", "is it going to snow"]  # fmt: skip
+    labels = ["greeting"] * 6 + ["goodbye"] * 6 + ["other"] * 6
+    classifier = LinearIntentClassifier(encoder=use_encoder).fit(texts, labels, oos_label="other")
+    rule = classifier.rule  # nothing for a score to learn: the in-scope examples still set both limits
+    assert rule.score is None and 0.0 < rule.min_confidence < 1.0 and np.isfinite(rule.max_distance)
+    assert not classifier.predict(["hello!"])[0].out_of_scope
