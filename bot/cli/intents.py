@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from enum import Enum
@@ -11,6 +12,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from bot.cli.groups import app, eval_app
+from bot.intents.linear import DEFAULT_PARTNER_WEIGHT
 
 intents_app = typer.Typer(help="Train intent classifiers from an intents file (YAML).", no_args_is_help=True)
 app.add_typer(intents_app, name="intents")
@@ -19,6 +21,10 @@ app.add_typer(intents_app, name="intents")
 class Backend(str, Enum):
     linear = "linear"
     transformer = "transformer"
+    linear_transformer = "linear+transformer"
+
+
+LearningRateOption = Annotated[float, typer.Option(help="Fine-tuning learning rate (transformer backends).")]
 
 
 def feature_encoders(
@@ -58,7 +64,8 @@ def train(
     ] = None,
     backend: Annotated[
         Backend,
-        typer.Option(help="linear (default, CPU, seconds) or transformer (fine-tuned)."),
+        typer.Option(help="linear (default, CPU, seconds), transformer (fine-tuned), or linear+transformer "
+                          "(both, probabilities mixed)."),
     ] = Backend.linear,
     encoder: Annotated[str, typer.Option(help="Query encoder (the bot's; linear backend).")] = "use-multilingual",
     minilm: Annotated[
@@ -70,7 +77,11 @@ def train(
         Path | None,
         typer.Option(help="Base model folder to fine-tune (transformer backend)."),
     ] = None,
-    epochs: Annotated[float, typer.Option(help="Training epochs (transformer backend).")] = 4.0,
+    epochs: Annotated[float, typer.Option(help="Training epochs (transformer backends).")] = 4.0,
+    learning_rate: LearningRateOption = 5e-5,
+    partner_weight: Annotated[
+        float, typer.Option(help="The fine-tuned model's share of the mixed probabilities (linear+transformer).")
+    ] = DEFAULT_PARTNER_WEIGHT,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -79,22 +90,24 @@ def train(
 
     from bot.errors import KefuError
     from bot.intents import load_intents, save_model, train_linear
+    from bot.intents.transformer import TransformerIntentClassifier
     from kb.errors import EncoderError
 
     started = time.perf_counter()
     try:
         spec = load_intents(file)
-        if backend is Backend.linear:
+        texts, labels = spec.examples()
+        fine_tuned = functools.partial(
+            TransformerIntentClassifier.train, texts, labels, base=base, device=device, epochs=epochs,
+            learning_rate=learning_rate, oos_label=spec.out_of_scope, thresholds=spec.thresholds,
+        )  # fmt: skip
+        if backend is Backend.transformer:
+            classifier = fine_tuned()
+        else:
             query, extras = feature_encoders(encoder=encoder, minilm=minilm, more=extra, device=device)
             classifier = train_linear(spec, encoder=query, extras=extras)
-        else:
-            from bot.intents.transformer import TransformerIntentClassifier
-
-            texts, labels = spec.examples()
-            classifier = TransformerIntentClassifier.train(
-                texts, labels, base=base, device=device, epochs=epochs, oos_label=spec.out_of_scope,
-                thresholds=spec.thresholds,
-            )  # fmt: skip
+            if backend is Backend.linear_transformer:
+                classifier.attach(fine_tuned(), weight=partner_weight)
         path = save_model(
             classifier,
             out or file.with_suffix(".model"),
@@ -122,6 +135,11 @@ def eval_intents(
     ] = None,
     minilm: Annotated[bool, typer.Option(help="Add the packaged English MiniLM features.")] = True,
     extra: ExtraOption = [],  # noqa: B006 (typer reads the default, never mutates it)
+    transformer_epochs: Annotated[
+        float,
+        typer.Option(help="Also fine-tune the transformer backend this many epochs and mix it in (0: off)."),
+    ] = 0.0,
+    learning_rate: LearningRateOption = 5e-5,
     max_in_scope_loss: Annotated[float, typer.Option(help="In-scope accuracy the OOS limits may cost on val.")] = 0.005,
     per_class: Annotated[bool, typer.Option(help="Print the per-class report too.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
@@ -145,10 +163,19 @@ def eval_intents(
         query, extras = feature_encoders(minilm=minilm, more=extra)
     except EncoderError as error:
         _fail(error)
+    partner = None
+    if transformer_epochs > 0:
+        from bot.intents.transformer import TransformerIntentClassifier
+
+        partner = functools.partial(
+            TransformerIntentClassifier.train, epochs=transformer_epochs, learning_rate=learning_rate,
+            oos_label=data.oos_label,
+        )  # fmt: skip
     report = evaluate_linear(
         data,
         lambda: LinearIntentClassifier(encoder=query, extras=extras),
         max_in_scope_loss=max_in_scope_loss,
+        train_partner=partner,
     )
     report["encoders"] = [query.name, *(e.encoder.name for e in extras)]
     if as_json:

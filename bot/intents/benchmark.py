@@ -11,23 +11,38 @@ import numpy as np
 from bot.intents.datasets import Dataset, Split
 from bot.intents.evaluate import intent_report, out_of_scope_scores
 from bot.intents.language import script_of
+from bot.intents.linear import DEFAULT_PARTNER_WEIGHT
 from bot.intents.oos import OosRule, choose_rule
 
 
-def evaluate_linear(dataset: Dataset, make: Callable[[], Any], *, max_in_scope_loss: float = 0.005) -> dict[str, Any]:
+def evaluate_linear(
+    dataset: Dataset,
+    make: Callable[[], Any],
+    *,
+    max_in_scope_loss: float = 0.005,
+    train_partner: Callable[[list[str], list[str]], Any] | None = None,
+) -> dict[str, Any]:
     """Report for a ``LinearIntentClassifier`` made by ``make()``: test scores, timings, the OOS rule used.
 
+    ``train_partner(texts, labels)``, where given, trains a second classifier (a fine-tuned transformer)
+    whose probabilities are mixed in, with a weight chosen on the validation split where there is one.
     Out-of-scope limits come from the validation split when it has out-of-scope examples (never the test
     split); otherwise from the classifier's own held-out examples.
     """
     started = time.perf_counter()
     classifier = make().fit(dataset.train.texts, dataset.train.labels, oos_label=dataset.oos_label)
-    train_s = time.perf_counter() - started
     result: dict[str, Any] = {
         "dataset": dataset.name,
         "train_examples": len(dataset.train.texts),
     }
     val = dataset.val
+    if train_partner is not None:
+        classifier.attach(train_partner(list(dataset.train.texts), list(dataset.train.labels)),
+                          weight=DEFAULT_PARTNER_WEIGHT)  # fmt: skip
+        if val is not None:
+            classifier.fit_partner_weight(val.texts, val.labels)
+        result["partner_weight"] = classifier.partner_weight
+    train_s = time.perf_counter() - started
     if val is not None and dataset.oos_label is not None and dataset.oos_label in val.labels:
         scored = _scored(classifier, val)
         classifier.rule = choose_rule(

@@ -24,6 +24,7 @@ FORMAT = 2
 """2: the out-of-scope rule may carry a learned score; models of format 1 are refused (retrain them)."""
 MANIFEST = "manifest.json"
 _STATE = "linear.joblib"
+_PARTNER = "partner"
 _LINEAR_FIELDS = (
     "heads",
     "holdout",
@@ -60,6 +61,10 @@ def save_model(classifier: Any, path: str | Path, *, source: dict[str, str] | No
                 {name: getattr(classifier, name) for name in _LINEAR_FIELDS},
                 staging / _STATE,
             )
+            if classifier.partner is not None:
+                (staging / _PARTNER).mkdir()
+                classifier.partner.save(staging / _PARTNER)
+                manifest["partner"] = {"backend": classifier.partner.backend, "weight": classifier.partner_weight}
         else:
             classifier.save(staging)
         (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -119,6 +124,11 @@ def load_model(
     classifier = LinearIntentClassifier(encoder=encoder, extras=extras)
     for name in _LINEAR_FIELDS:
         setattr(classifier, name, state[name])
+    if "partner" in manifest:
+        from bot.intents.transformer import TransformerIntentClassifier
+
+        partner = TransformerIntentClassifier.load(path / _PARTNER, device=device)
+        classifier.attach(partner, weight=float(manifest["partner"]["weight"]))
     return classifier
 
 

@@ -61,6 +61,17 @@ def test_eval_on_an_intents_file_reports_per_language(tmp_path) -> None:
     assert {"accuracy", "macro_f1", "per_class", "confusions", "timings_s"} <= set(report)
 
 
+def test_eval_can_mix_in_a_fine_tuned_transformer(tmp_path) -> None:
+    source = tmp_path / "small.yaml"
+    source.write_text(SMALL, encoding="utf-8")
+    args = ["eval", "intents", "--dataset", str(source), "--no-minilm", "--transformer-epochs", "1", "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["partner_weight"] == 0.4, "no validation split: the default share"
+    assert report["examples"] == 4
+
+
 def test_eval_skips_cleanly_where_the_benchmark_is_absent(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("KEFU_DATA_SETS", str(tmp_path))
     monkeypatch.chdir(tmp_path)

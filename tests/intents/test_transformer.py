@@ -78,3 +78,102 @@ def test_confidence_floor_flags_out_of_scope(tiny) -> None:
     )  # fmt: skip
     (prediction,) = classifier.predict(["hello"])
     assert prediction.out_of_scope and prediction.reason == "low_confidence"
+
+
+@pytest.fixture(scope="module")
+def mixed(tiny, use_encoder):
+    """The linear classifier with a fine-tuned tiny BERT as its partner (weight 0.5)."""
+    from bot.intents import LinearIntentClassifier
+
+    model, tokenizer = tiny
+    partner = TransformerIntentClassifier.train(
+        TEXTS, LABELS, base=model, tokenizer=tokenizer, device="cpu", epochs=10, batch_size=16, learning_rate=3e-3,
+    )  # fmt: skip
+    linear = LinearIntentClassifier(encoder=use_encoder).fit(TEXTS, LABELS)
+    own = linear.score(["hello", "再见"]).probs
+    linear.attach(partner, weight=0.5)
+    return linear, partner, own
+
+
+def test_partner_probabilities_are_mixed_in_with_their_weight(mixed) -> None:
+    import numpy as np
+
+    linear, partner, own = mixed
+    probs = linear.score(["hello", "再见"]).probs
+    assert np.allclose(probs, 0.5 * own + 0.5 * partner.probabilities(["hello", "再见"]), atol=1e-6)
+    assert [p.label for p in linear.predict(["hello", "再见"])] == ["greeting", "goodbye"]
+
+
+def test_partner_must_know_the_same_intents_and_weigh_between_0_and_1(mixed, use_encoder) -> None:
+    from bot.intents import LinearIntentClassifier
+
+    linear, partner, _ = mixed
+    other = LinearIntentClassifier(encoder=use_encoder).fit(["yes", "sure", "no", "nope"], ["yes", "yes", "no", "no"])
+    with pytest.raises(ValueError, match="the partner knows intents"):
+        other.attach(partner, weight=0.5)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        linear.attach(partner, weight=1.5)
+
+
+def test_partner_weight_is_chosen_on_held_out_examples_lower_on_ties(mixed) -> None:
+    linear, partner, _ = mixed
+    try:
+        chosen = linear.fit_partner_weight(["hello", "good night", "你好", "bye"], ["greeting", "goodbye"] * 2)
+        assert chosen == 0.0, "both models get these right: no reason to lean on the partner"
+    finally:
+        linear.attach(partner, weight=0.5)
+
+
+def test_mixed_model_saves_and_loads_both_parts(mixed, use_encoder, tmp_path) -> None:
+    from bot.intents.persist import read_manifest
+
+    linear, _, _ = mixed
+    path = save_model(linear, tmp_path / "mixed")
+    assert read_manifest(path)["partner"] == {"backend": "transformer", "weight": 0.5}
+    loaded = load_model(path, encoder=use_encoder, device="cpu")
+    texts = ["hello there", "再见", "see you"]
+    assert loaded.partner_weight == 0.5 and isinstance(loaded.partner, TransformerIntentClassifier)
+    assert loaded.predict(texts) == linear.predict(texts)
+
+
+def test_evaluation_trains_the_partner_and_chooses_its_weight_on_validation(tiny, use_encoder) -> None:
+    from bot.intents import LinearIntentClassifier
+    from bot.intents.benchmark import evaluate_linear
+    from bot.intents.datasets import Dataset, Split
+
+    model, tokenizer = tiny
+    trained: list[int] = []
+
+    def train_partner(texts: list[str], labels: list[str]) -> TransformerIntentClassifier:
+        trained.append(len(texts))
+        return TransformerIntentClassifier.train(texts, labels, base=model, tokenizer=tokenizer, device="cpu",
+                                                 epochs=2, batch_size=16, learning_rate=3e-3)  # fmt: skip
+
+    split = Split(TEXTS[:8], LABELS[:8])
+    data = Dataset("tiny", Split(TEXTS, LABELS), split, split, None)
+    report = evaluate_linear(data, lambda: LinearIntentClassifier(encoder=use_encoder), train_partner=train_partner)
+    assert trained == [len(TEXTS)] and report["partner_weight"] in {i / 10 for i in range(11)}
+    assert report["accuracy"] == 1.0
+
+
+def test_cli_trains_linear_plus_transformer_into_one_model(tiny, tmp_path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+    from bot.intents.persist import read_manifest
+
+    model, tokenizer = tiny
+    base = tmp_path / "base"
+    model.save_pretrained(base)
+    tokenizer.save_pretrained(base)
+    source = tmp_path / "small.yaml"
+    source.write_text("intents:\n  greeting: [hello, hi there, good morning, 你好]\n"
+                      "  goodbye: [bye, see you, good night, 再见]\n", encoding="utf-8")  # fmt: skip
+    args = ["intents", "train", str(source), "--backend", "linear+transformer", "--base", str(base), "--no-minilm",
+            "--epochs", "2", "--partner-weight", "0.3", "--device", "cpu", "--json"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    manifest = read_manifest(json.loads(result.stdout)["model"])
+    assert manifest["backend"] == "linear" and manifest["partner"] == {"backend": "transformer", "weight": 0.3}
