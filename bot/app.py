@@ -96,9 +96,26 @@ def intents_file(settings: Settings) -> Path:
     return settings.intents.model or demo_store_dir() / "intents.yaml"
 
 
+def load_intent_classifier(settings: Settings, encoder: Encoder, *, device: str) -> IntentClassifier:
+    """The configured intents: a model folder from ``kefu intents train`` (with the extra encoders its manifest
+    names), else an intents file trained on first use and cached under the data dir."""
+    from bot.intents import FeatureEncoder, load_model, load_or_train
+    from bot.intents.persist import read_manifest
+    from kb.encoders import load_encoder
+
+    source = intents_file(settings)
+    if not source.is_dir():
+        return load_or_train(source, encoder=encoder, cache_dir=settings.data_dir / "intents")
+    named = read_manifest(source).get("encoders", {}).get("extras", [])
+    extras = [
+        FeatureEncoder(load_encoder(e["name"], device=device), frozenset(e["scripts"]) if e["scripts"] else None)
+        for e in named
+    ]
+    return load_model(source, encoder=encoder, extras=extras, device=device)
+
+
 def load_components(settings: Settings, *, speech: bool = True) -> Components:
     """Load the encoder, the knowledge base (built and cached on first use), intents, and lazy speech."""
-    from bot.intents import load_or_train
     from kb.build import open_or_build
     from kb.encoders import load_encoder
     from kb.sources import collect
@@ -106,7 +123,7 @@ def load_components(settings: Settings, *, speech: bool = True) -> Components:
     device = resolve_device(settings)
     encoder = load_encoder(settings.kb.encoder, device=device)
     knowledge_base = open_or_build(collect(kb_sources(settings)), cache_dir=settings.data_dir / "kb", encoder=encoder)
-    intents = load_or_train(intents_file(settings), encoder=encoder, cache_dir=settings.data_dir / "intents")
+    intents = load_intent_classifier(settings, encoder, device=device)
     min_relevance = settings.kb.min_score or float(getattr(knowledge_base, "recommended_min_relevance", 0.5))
     return Components(
         encoder=encoder,

