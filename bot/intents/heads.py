@@ -34,17 +34,14 @@ class CosineHead:
     def fit(self, features: np.ndarray, labels: np.ndarray) -> CosineHead:
         labels = np.asarray(labels, dtype=object)
         self.classes_ = np.array(sorted(set(labels)), dtype=object)
-        owner = np.searchsorted(self.classes_, labels)
-        unit = _unit(features)
         if self.k:
-            self.vectors, self.owner = unit, owner
+            self.vectors, self.owner = unit_rows(features), np.searchsorted(self.classes_, labels)
         else:
-            self.vectors = _unit(np.stack([unit[owner == c].mean(axis=0) for c in range(len(self.classes_))]))
-            self.owner = np.arange(len(self.classes_))
+            self.vectors, self.owner = unit_centroids(features, labels), np.arange(len(self.classes_))
         return self
 
     def decision_function(self, features: np.ndarray) -> np.ndarray:
-        similarity = _unit(features) @ self.vectors.T
+        similarity = unit_rows(features) @ self.vectors.T
         if not self.k:
             return similarity
         out = np.empty((len(features), len(self.classes_)))
@@ -68,7 +65,15 @@ def new_model(head: Head, *, seed: int) -> Any:
     raise ValueError(f"unknown head kind {head.kind!r}")
 
 
-def _unit(features: np.ndarray) -> np.ndarray:
+def unit_rows(features: np.ndarray) -> np.ndarray:
+    """Each row scaled to unit length (float32; an all-zero row stays zero)."""
     features = np.asarray(features, dtype=np.float32)
     norm = np.linalg.norm(features, axis=1, keepdims=True)
     return features / np.where(norm > 0, norm, 1.0)
+
+
+def unit_centroids(features: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per label (in sorted order), the unit-length mean of its unit-length rows."""
+    labels = np.asarray(labels, dtype=object)
+    unit = unit_rows(features)
+    return unit_rows(np.stack([unit[labels == c].mean(axis=0) for c in sorted(set(labels))]))

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from bot.intents.heads import unit_centroids, unit_rows
+
 
 @dataclass(slots=True)
 class CentroidDistance:
@@ -27,18 +29,11 @@ class CentroidDistance:
     centroids: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
 
     def fit(self, vectors: np.ndarray, labels: Sequence[str]) -> CentroidDistance:
-        labels_arr = np.asarray(labels)
-        units = _unit(vectors)
-        self.centroids = _unit(np.stack([units[labels_arr == c].mean(axis=0) for c in sorted(set(labels))]))
+        self.centroids = unit_centroids(vectors, np.asarray(labels, dtype=object))
         return self
 
     def distance(self, vectors: np.ndarray) -> np.ndarray:
-        return (1.0 - (_unit(vectors) @ self.centroids.T).max(axis=1)).astype(np.float64)
-
-
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return (1.0 - (unit_rows(vectors) @ self.centroids.T).max(axis=1)).astype(np.float64)
 
 
 @dataclass(slots=True)
