@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ import numpy as np
 from bot.intents.datasets import Dataset, Split
 from bot.intents.evaluate import intent_report, out_of_scope_scores
 from bot.intents.language import script_of
-from bot.intents.linear import DEFAULT_PARTNER_WEIGHT
+from bot.intents.linear import DEFAULT_PARTNER_WEIGHT, Scored
 from bot.intents.oos import OosRule, choose_rule
 
 
@@ -36,15 +37,19 @@ def evaluate_linear(
         "train_examples": len(dataset.train.texts),
     }
     val = dataset.val
+    val_scored = None
     if train_partner is not None:
-        classifier.attach(train_partner(list(dataset.train.texts), list(dataset.train.labels)),
-                          weight=DEFAULT_PARTNER_WEIGHT)  # fmt: skip
-        if val is not None:
-            classifier.fit_partner_weight(val.texts, val.labels)
+        partner = train_partner(list(dataset.train.texts), list(dataset.train.labels))
+        classifier.attach(partner, weight=DEFAULT_PARTNER_WEIGHT if val is None else 0.0)
+        if val is not None:  # score validation once: the weight and the out-of-scope limits both use it
+            own = classifier.score(val.texts)
+            theirs = partner.probabilities(val.texts)
+            classifier.fit_partner_weight(own.probs, theirs, val.labels)
+            val_scored = replace(own, probs=classifier.mix(own.probs, theirs))
         result["partner_weight"] = classifier.partner_weight
     train_s = time.perf_counter() - started
     if val is not None and dataset.oos_label is not None and dataset.oos_label in val.labels:
-        scored = _scored(classifier, val)
+        scored = _scored(classifier, val_scored or classifier.score(val.texts))
         classifier.rule = choose_rule(
             classifier.rule, val.labels, *scored, max_in_scope_loss=max_in_scope_loss
         )
@@ -52,7 +57,7 @@ def evaluate_linear(
             val.labels, _decide(classifier, *scored, dataset.oos_label), oos_label=dataset.oos_label
         )
     started = time.perf_counter()
-    scored = _scored(classifier, dataset.test)
+    scored = _scored(classifier, classifier.score(dataset.test.texts))
     predict_s = time.perf_counter() - started
     labels = scored[0]
     predicted = _decide(classifier, *scored, dataset.oos_label)
@@ -92,9 +97,8 @@ def _describe_rule(rule: OosRule) -> dict[str, Any]:
     return out
 
 
-def _scored(classifier: Any, split: Split) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray | None]:
+def _scored(classifier: Any, scored: Scored) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray | None]:
     """Each text's best intent, its confidence, its distance and its out-of-scope intent probability."""
-    scored = classifier.score(split.texts)
     labels = [str(c) for c in classifier.classes[scored.probs.argmax(axis=1)]]
     return labels, scored.probs.max(axis=1), scored.distance, classifier.oos_probability(scored.probs)
 

@@ -149,7 +149,7 @@ class LinearIntentClassifier:
         dense = self._dense(texts, vectors)
         probs = self._combine(self._head_scores(texts, dense))
         if self.partner is not None and self.partner_weight > 0:
-            probs = (1.0 - self.partner_weight) * probs + self.partner_weight * self.partner.probabilities(texts)
+            probs = self.mix(probs, self.partner.probabilities(texts))
         return Scored(
             probs,
             self.distance.distance(dense[:, : self.distance_dim]),
@@ -164,15 +164,17 @@ class LinearIntentClassifier:
             raise ValueError(f"partner weight {weight} is not between 0 and 1")
         self.partner, self.partner_weight = partner, float(weight)
 
-    def fit_partner_weight(self, texts: Sequence[str], labels: Sequence[str], *, steps: int = 10) -> float:
-        """Set the partner's weight to the one of 0, 1/steps … 1 with the best accuracy on held-out ``texts``
-        (ties: the lower weight); returns it."""
-        texts = list(texts)
-        own = self._combine(self._head_scores(texts, self._dense(texts, None)))
-        theirs = self.partner.probabilities(texts)
+    def mix(self, own: np.ndarray, theirs: np.ndarray, weight: float | None = None) -> np.ndarray:
+        """This classifier's probabilities ``own`` mixed with the partner's ``theirs`` (default: its weight)."""
+        weight = self.partner_weight if weight is None else weight
+        return (1.0 - weight) * own + weight * theirs
+
+    def fit_partner_weight(self, own: np.ndarray, theirs: np.ndarray, labels: Sequence[str], *, steps: int = 10) -> float:
+        """Set the partner's weight to the one of 0, 1/steps … 1 whose mix of held-out probabilities ``own``
+        (this classifier's alone) and ``theirs`` (the partner's) is most accurate (ties: the lower); returns it."""
         true = np.asarray(labels, dtype=object)
         weights = np.linspace(0.0, 1.0, steps + 1)
-        accuracy = [float((self.classes[((1 - w) * own + w * theirs).argmax(axis=1)] == true).mean()) for w in weights]
+        accuracy = [float((self.classes[self.mix(own, theirs, w).argmax(axis=1)] == true).mean()) for w in weights]
         self.partner_weight = float(weights[int(np.argmax(accuracy))])
         return self.partner_weight
 

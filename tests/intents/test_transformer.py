@@ -117,8 +117,11 @@ def test_partner_must_know_the_same_intents_and_weigh_between_0_and_1(mixed, use
 
 def test_partner_weight_is_chosen_on_held_out_examples_lower_on_ties(mixed) -> None:
     linear, partner, _ = mixed
+    texts = ["hello", "good night", "你好", "bye"]
     try:
-        chosen = linear.fit_partner_weight(["hello", "good night", "你好", "bye"], ["greeting", "goodbye"] * 2)
+        linear.attach(partner, weight=0.0)
+        own, theirs = linear.score(texts).probs, partner.probabilities(texts)
+        chosen = linear.fit_partner_weight(own, theirs, ["greeting", "goodbye"] * 2)
         assert chosen == 0.0, "both models get these right: no reason to lean on the partner"
     finally:
         linear.attach(partner, weight=0.5)
