@@ -93,15 +93,15 @@ class TransformerIntentClassifier:
             )
         target = torch.tensor([classes.index(label) for label in labels])
         model.to(resolve_device(device)).train()
+        batches = shuffled_batches(len(texts), batch_size=batch_size, epochs=epochs, seed=seed)
         optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate)
-        generator = torch.Generator().manual_seed(seed)
-        steps = max(1, int(epochs * len(texts) / batch_size))
-        for _ in range(steps):
-            batch = torch.randint(len(texts), (min(batch_size, len(texts)),), generator=generator)
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: warmup_then_decay(step, len(batches)))
+        for batch in batches:
             inputs = _tokenize(tokenizer, [texts[i] for i in batch], max_length, model.device)
             loss = model(**inputs, labels=target[batch].to(model.device)).loss
             loss.backward()
             optimiser.step()
+            schedule.step()
             optimiser.zero_grad()
         rule = OosRule(
             min_confidence=min_confidence,
@@ -160,6 +160,28 @@ class TransformerIntentClassifier:
             rule=OosRule(**config["rule"]),
             max_length=config["max_length"],
         )
+
+
+def shuffled_batches(count: int, *, batch_size: int, epochs: float, seed: int) -> list[Any]:
+    """Index batches that see every example once per epoch, in a fresh order each epoch (a fractional last
+    epoch takes the first part of its order); at least one batch, none larger than ``count``."""
+    import torch
+
+    size = min(batch_size, count)
+    steps = max(1, int(epochs * count / size))
+    generator = torch.Generator().manual_seed(seed)
+    passes = -(-steps * size // count)
+    order = torch.cat([torch.randperm(count, generator=generator) for _ in range(passes)])
+    return list(order[: steps * size].split(size))
+
+
+def warmup_then_decay(step: int, steps: int, *, warmup: float = 0.1) -> float:
+    """The learning rate's factor at ``step`` of ``steps``: a linear rise over the first ``warmup`` share of
+    training, then a linear fall to zero (BERT's fine-tuning schedule, steadier than a constant rate)."""
+    rise = max(1, int(warmup * steps))
+    if step < rise:
+        return (step + 1) / rise
+    return max(0.0, (steps - step) / max(1, steps - rise))
 
 
 def _tokenize(tokenizer: Any, texts: list[str], max_length: int, device: Any) -> dict[str, Any]:

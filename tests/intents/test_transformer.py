@@ -180,3 +180,24 @@ def test_cli_trains_linear_plus_transformer_into_one_model(tiny, tmp_path) -> No
     assert result.exit_code == 0, result.output
     manifest = read_manifest(json.loads(result.stdout)["model"])
     assert manifest["backend"] == "linear" and manifest["partner"] == {"backend": "transformer", "weight": 0.3}
+
+
+def test_batches_see_every_example_once_per_epoch() -> None:
+    pytest.importorskip("torch")
+    from bot.intents.transformer import shuffled_batches
+
+    batches = shuffled_batches(10, batch_size=4, epochs=2, seed=0)
+    seen = [int(i) for batch in batches for i in batch]
+    assert [len(b) for b in batches] == [4] * 5
+    assert sorted(seen[:10]) == sorted(seen[10:]) == list(range(10))
+    assert seen[:10] != seen[10:20]  # a fresh order each epoch
+    assert [len(b) for b in shuffled_batches(3, batch_size=32, epochs=0.1, seed=0)] == [3]
+
+
+def test_learning_rate_rises_then_falls_to_nearly_zero() -> None:
+    from bot.intents.transformer import warmup_then_decay
+
+    factors = [warmup_then_decay(step, 100) for step in range(100)]
+    assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(factors[9:], factors[10:], strict=False))
+    assert 0 < factors[-1] < 0.02
