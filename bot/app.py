@@ -154,6 +154,7 @@ def build_transcriber(settings: Settings) -> Transcriber | None:
             max_bytes=options.max_bytes,
             max_duration_s=options.max_duration_s,
             languages=options.languages or None,
+            beam_size=options.beam_size,
             batch_size=settings.pipeline.batch_max_size if batching else 1,
         )
 

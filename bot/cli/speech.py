@@ -20,6 +20,9 @@ ModelOption = Annotated[
 DeviceOption = Annotated[
     str | None, typer.Option("--device", help="auto, cpu or cuda (default: from the configuration).")
 ]
+BeamOption = Annotated[
+    int | None, typer.Option("--beam-size", min=1, max=16, help="Beam width (default: from the configuration).")
+]
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -33,6 +36,7 @@ def transcribe(
     backend: BackendOption = None,
     model: ModelOption = None,
     device: DeviceOption = None,
+    beam_size: BeamOption = None,
     json_output: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
@@ -56,6 +60,8 @@ def transcribe(
                 device=device or options.device,
                 max_bytes=options.max_bytes,
                 max_duration_s=options.max_duration_s,
+                languages=options.languages or None,
+                beam_size=beam_size or options.beam_size,
             )
         result = transcriber.transcribe(data, name=str(file))
     except AudioError as error:
@@ -84,6 +90,9 @@ def bench_speech(
     ] = None,
     model: Annotated[str, typer.Option("--model", help="Model for every backend.")] = "base",
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    beam_size: Annotated[
+        int, typer.Option("--beam-size", min=1, max=16, help="Beam width, for kefu and the library alike.")
+    ] = 5,
     notes: Annotated[
         int, typer.Option("--notes", help="Synthetic notes (1-30 s) for the WER-vs-window table; 0 skips it.")
     ] = 36,
@@ -104,7 +113,7 @@ def bench_speech(
         names.append("openai-whisper")
     console = Console(stderr=True)
     try:
-        transcribers = [speech.load_transcriber(backend=name, model=model, device=device) for name in names]
+        transcribers = [speech.load_transcriber(backend=name, model=model, device=device, beam_size=beam_size) for name in names]
     except ValueError as error:
         raise _fail(str(error), 2) from None
     report = benchmark.run(transcribers, notes=notes, repeats=repeats, progress=lambda line: console.log(line))

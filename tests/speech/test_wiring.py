@@ -50,3 +50,16 @@ def test_satisfies_the_core_protocol(tiny: WhisperTranscriber) -> None:
     assert callable(transcriber.transcribe_batch)
     assert {"text", "language", "duration_s"} <= set(Transcript.__dataclass_fields__)
     assert tiny.batching_pays is False and tiny.batch_size == 1
+
+
+def test_the_configured_beam_width_reaches_the_engine(english: list[Clip]) -> None:
+    from bot.app import build_transcriber
+    from bot.config import Settings
+
+    lazy = build_transcriber(Settings(speech={"model": "tiny.en", "device": "cpu", "beam_size": 1}))
+    assert lazy is not None
+    [result] = lazy.transcribe_batch([english[0].ogg])
+    assert isinstance(result, Transcript) and word_error_rate(english[0].text, result.text) <= 0.3
+    assert lazy._engine.beam_size == 1
+    with pytest.raises(ValueError, match="beam_size"):
+        Settings(speech={"beam_size": 0})
