@@ -113,7 +113,9 @@ def bench_speech(
         names.append("openai-whisper")
     console = Console(stderr=True)
     try:
-        transcribers = [speech.load_transcriber(backend=name, model=model, device=device, beam_size=beam_size) for name in names]
+        transcribers = [
+            speech.load_transcriber(backend=name, model=model, device=device, beam_size=beam_size) for name in names
+        ]
     except ValueError as error:
         raise _fail(str(error), 2) from None
     report = benchmark.run(transcribers, notes=notes, repeats=repeats, progress=lambda line: console.log(line))

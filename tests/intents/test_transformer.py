@@ -195,9 +195,11 @@ def test_batches_see_every_example_once_per_epoch() -> None:
 
 
 def test_learning_rate_rises_then_falls_to_nearly_zero() -> None:
+    from itertools import pairwise
+
     from bot.intents.transformer import warmup_then_decay
 
     factors = [warmup_then_decay(step, 100) for step in range(100)]
     assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
-    assert all(a >= b for a, b in zip(factors[9:], factors[10:], strict=False))
+    assert all(a >= b for a, b in pairwise(factors[9:]))
     assert 0 < factors[-1] < 0.02
