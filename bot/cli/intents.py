@@ -13,6 +13,7 @@ import typer
 
 from bot.cli.groups import app, eval_app
 from bot.intents.linear import DEFAULT_PARTNER_WEIGHT
+from bot.intents.transformer import DEFAULT_LEARNING_RATE
 
 intents_app = typer.Typer(help="Train intent classifiers from an intents file (YAML).", no_args_is_help=True)
 app.add_typer(intents_app, name="intents")
@@ -78,7 +79,7 @@ def train(
         typer.Option(help="Base model folder to fine-tune (transformer backend)."),
     ] = None,
     epochs: Annotated[float, typer.Option(help="Training epochs (transformer backends).")] = 4.0,
-    learning_rate: LearningRateOption = 5e-5,
+    learning_rate: LearningRateOption = DEFAULT_LEARNING_RATE,
     partner_weight: Annotated[
         float, typer.Option(help="The fine-tuned model's share of the mixed probabilities (linear+transformer).")
     ] = DEFAULT_PARTNER_WEIGHT,
@@ -139,7 +140,7 @@ def eval_intents(
         float,
         typer.Option(help="Also fine-tune the transformer backend this many epochs and mix it in (0: off)."),
     ] = 0.0,
-    learning_rate: LearningRateOption = 5e-5,
+    learning_rate: LearningRateOption = DEFAULT_LEARNING_RATE,
     max_in_scope_loss: Annotated[float, typer.Option(help="In-scope accuracy the OOS limits may cost on val.")] = 0.005,
     per_class: Annotated[bool, typer.Option(help="Print the per-class report too.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,

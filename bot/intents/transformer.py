@@ -19,6 +19,9 @@ from bot.intents.oos import OosRule
 from bot.intents.prediction import Prediction, build_predictions
 
 _CONFIG = "transformer.json"
+DEFAULT_LEARNING_RATE = 1e-4
+"""Peak fine-tuning rate, chosen on CLINC150's validation split (the packaged MiniLM, 4 epochs, in-scope
+accuracy alone): 96.33 at 1e-4 against 94.47 at 5e-5 and 96.27 at 2e-4."""
 
 
 def default_base_model() -> Path:
@@ -62,7 +65,7 @@ class TransformerIntentClassifier:
         device: str = "auto",
         epochs: float = 4.0,
         batch_size: int = 32,
-        learning_rate: float = 5e-5,
+        learning_rate: float = DEFAULT_LEARNING_RATE,
         max_length: int = 64,
         oos_label: str | None = None,
         thresholds: Mapping[str, float] | None = None,
