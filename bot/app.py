@@ -99,18 +99,16 @@ def intents_file(settings: Settings) -> Path:
 def load_intent_classifier(settings: Settings, encoder: Encoder, *, device: str) -> IntentClassifier:
     """The configured intents: a model folder from ``kefu intents train`` (with the extra encoders its manifest
     names), else an intents file trained on first use and cached under the data dir."""
-    from bot.intents import FeatureEncoder, load_model, load_or_train
+    from bot.intents import load_model, load_or_train
+    from bot.intents.features import extras_from_names
     from bot.intents.persist import read_manifest
     from kb.encoders import load_encoder
 
     source = intents_file(settings)
     if not source.is_dir():
         return load_or_train(source, encoder=encoder, cache_dir=settings.data_dir / "intents")
-    named = read_manifest(source).get("encoders", {}).get("extras", [])
-    extras = [
-        FeatureEncoder(load_encoder(e["name"], device=device), frozenset(e["scripts"]) if e["scripts"] else None)
-        for e in named
-    ]
+    names = read_manifest(source).get("encoders", {})
+    extras = extras_from_names(names, lambda name: load_encoder(name, device=device))
     return load_model(source, encoder=encoder, extras=extras, device=device)
 
 

@@ -7,8 +7,9 @@ texts in the scripts it covers, so it adds nothing (rather than noise) to Chines
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -76,6 +77,14 @@ def encoder_names(primary: Encoder, extras: Sequence[FeatureEncoder]) -> dict[st
             for e in extras
         ],
     }
+
+
+def extras_from_names(names: Mapping[str, Any], load: Callable[[str], Encoder]) -> list[FeatureEncoder]:
+    """The extra encoders a saved model's ``encoder_names`` record lists, each loaded by ``load(name)``."""
+    return [
+        FeatureEncoder(load(e["name"]), frozenset(e["scripts"]) if e["scripts"] else None)
+        for e in names.get("extras", [])
+    ]
 
 
 def check_vectors(vectors: np.ndarray, count: int, dim: int, who: str) -> np.ndarray:

