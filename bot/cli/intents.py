@@ -13,7 +13,7 @@ import typer
 
 from bot.cli.groups import app, eval_app
 from bot.intents.linear import DEFAULT_PARTNER_WEIGHT
-from bot.intents.transformer import DEFAULT_LEARNING_RATE
+from bot.intents.transformer import DEFAULT_EPOCHS, DEFAULT_LEARNING_RATE
 
 intents_app = typer.Typer(help="Train intent classifiers from an intents file (YAML).", no_args_is_help=True)
 app.add_typer(intents_app, name="intents")
@@ -78,7 +78,7 @@ def train(
         Path | None,
         typer.Option(help="Base model folder to fine-tune (transformer backend)."),
     ] = None,
-    epochs: Annotated[float, typer.Option(help="Training epochs (transformer backends).")] = 4.0,
+    epochs: Annotated[float, typer.Option(help="Training epochs (transformer backends).")] = DEFAULT_EPOCHS,
     learning_rate: LearningRateOption = DEFAULT_LEARNING_RATE,
     partner_weight: Annotated[
         float, typer.Option(help="The fine-tuned model's share of the mixed probabilities (linear+transformer).")

@@ -22,6 +22,9 @@ _CONFIG = "transformer.json"
 DEFAULT_LEARNING_RATE = 1e-4
 """Peak fine-tuning rate, chosen on CLINC150's validation split (the packaged MiniLM, 4 epochs, in-scope
 accuracy alone): 96.33 at 1e-4 against 94.47 at 5e-5 and 96.27 at 2e-4."""
+DEFAULT_EPOCHS = 6.0
+"""Chosen on CLINC150's validation split at 1e-4: the fine-tuned MiniLM alone 96.33 / 96.67 / 96.73 in-scope
+after 4 / 6 / 8 epochs; mixed with the linear classifier, 6 epochs gives the best out-of-scope trade-off."""
 
 
 def default_base_model() -> Path:
@@ -63,7 +66,7 @@ class TransformerIntentClassifier:
         base: str | Path | None = None,
         tokenizer: Any = None,
         device: str = "auto",
-        epochs: float = 4.0,
+        epochs: float = DEFAULT_EPOCHS,
         batch_size: int = 32,
         learning_rate: float = DEFAULT_LEARNING_RATE,
         max_length: int = 64,
