@@ -26,6 +26,10 @@ class Backend(str, Enum):
 
 
 LearningRateOption = Annotated[float, typer.Option(help="Fine-tuning learning rate (transformer backends).")]
+PseudoOosOption = Annotated[
+    float,
+    typer.Option(help="Weight of pseudo out-of-scope mixes while fine-tuning (needs out-of-scope examples; 0: off)."),
+]
 
 
 def feature_encoders(
@@ -80,6 +84,7 @@ def train(
     ] = None,
     epochs: Annotated[float, typer.Option(help="Training epochs (transformer backends).")] = DEFAULT_EPOCHS,
     learning_rate: LearningRateOption = DEFAULT_LEARNING_RATE,
+    pseudo_oos_weight: PseudoOosOption = 0.0,
     partner_weight: Annotated[
         float, typer.Option(help="The fine-tuned model's share of the mixed probabilities (linear+transformer).")
     ] = DEFAULT_PARTNER_WEIGHT,
@@ -101,6 +106,7 @@ def train(
         fine_tuned = functools.partial(
             TransformerIntentClassifier.train, texts, labels, base=base, device=device, epochs=epochs,
             learning_rate=learning_rate, oos_label=spec.out_of_scope, thresholds=spec.thresholds,
+            pseudo_oos_weight=pseudo_oos_weight,
         )  # fmt: skip
         if backend is Backend.transformer:
             classifier = fine_tuned()
@@ -141,6 +147,7 @@ def eval_intents(
         typer.Option(help="Also fine-tune the transformer backend this many epochs and mix it in (0: off)."),
     ] = 0.0,
     learning_rate: LearningRateOption = DEFAULT_LEARNING_RATE,
+    pseudo_oos_weight: PseudoOosOption = 0.0,
     max_in_scope_loss: Annotated[float, typer.Option(help="In-scope accuracy the OOS limits may cost on val.")] = 0.005,
     per_class: Annotated[bool, typer.Option(help="Print the per-class report too.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
@@ -170,7 +177,7 @@ def eval_intents(
 
         partner = functools.partial(
             TransformerIntentClassifier.train, epochs=transformer_epochs, learning_rate=learning_rate,
-            oos_label=data.oos_label,
+            oos_label=data.oos_label, pseudo_oos_weight=pseudo_oos_weight,
         )  # fmt: skip
     report = evaluate_linear(
         data,

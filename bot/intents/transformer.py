@@ -74,8 +74,13 @@ class TransformerIntentClassifier:
         thresholds: Mapping[str, float] | None = None,
         min_confidence: float = 0.5,
         seed: int = 0,
+        pseudo_oos_weight: float = 0.0,
     ) -> TransformerIntentClassifier:
-        """Fine-tune ``base`` (a folder, or an already built model object) on the examples."""
+        """Fine-tune ``base`` (a folder, or an already built model object) on the examples.
+
+        ``pseudo_oos_weight`` > 0 adds ``pseudo_oos_loss`` with that weight (needs ``oos_label`` examples and
+        a BERT-like model with a pooled output); off by default until validation has chosen it.
+        """
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -97,6 +102,8 @@ class TransformerIntentClassifier:
                 id2label,
                 {v: k for k, v in id2label.items()},
             )
+        if pseudo_oos_weight and (oos_label not in classes or getattr(model.base_model, "pooler", None) is None):
+            raise ValueError("pseudo out-of-scope training needs oos_label examples and a model with a pooled output")
         target = torch.tensor([classes.index(label) for label in labels])
         model.to(resolve_device(device)).train()
         batches = shuffled_batches(len(texts), batch_size=batch_size, epochs=epochs, seed=seed)
@@ -104,7 +111,13 @@ class TransformerIntentClassifier:
         schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: warmup_then_decay(step, len(batches)))
         for batch in batches:
             inputs = _tokenize(tokenizer, [texts[i] for i in batch], max_length, model.device)
-            loss = model(**inputs, labels=target[batch].to(model.device)).loss
+            wanted = target[batch].to(model.device)
+            if pseudo_oos_weight:
+                pooled = model.base_model(**inputs).pooler_output
+                loss = torch.nn.functional.cross_entropy(model.classifier(model.dropout(pooled)), wanted)
+                loss = loss + pseudo_oos_weight * pseudo_oos_loss(model, pooled, wanted, oos_index=classes.index(oos_label))
+            else:
+                loss = model(**inputs, labels=wanted).loss
             loss.backward()
             optimiser.step()
             schedule.step()
@@ -188,6 +201,21 @@ def warmup_then_decay(step: int, steps: int, *, warmup: float = 0.1) -> float:
     if step < rise:
         return (step + 1) / rise
     return max(0.0, (steps - step) / max(1, steps - rise))
+
+
+def pseudo_oos_loss(model: Any, pooled: Any, target: Any, *, oos_index: int, low: float = 0.3) -> Any:
+    """Cross-entropy towards out of scope for mixes (share ``low`` to 1 - ``low``) of the pooled outputs of
+    two examples of different in-scope intents, after Zhan et al. 2021: the space between intents is not theirs."""
+    import torch
+
+    other = torch.randperm(len(target), device=target.device)
+    pairs = (target != target[other]) & (target != oos_index) & (target[other] != oos_index)
+    if not pairs.any():
+        return pooled.new_zeros(())
+    share = low + (1.0 - 2.0 * low) * torch.rand(int(pairs.sum()), 1, device=pooled.device)
+    mixed = share * pooled[pairs] + (1.0 - share) * pooled[other][pairs]
+    wanted = torch.full((len(mixed),), oos_index, device=pooled.device)
+    return torch.nn.functional.cross_entropy(model.classifier(model.dropout(mixed)), wanted)
 
 
 def _tokenize(tokenizer: Any, texts: list[str], max_length: int, device: Any) -> dict[str, Any]:

@@ -203,3 +203,70 @@ def test_learning_rate_rises_then_falls_to_nearly_zero() -> None:
     assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
     assert all(a >= b for a, b in pairwise(factors[9:]))
     assert 0 < factors[-1] < 0.02
+
+
+def test_pseudo_out_of_scope_training_needs_out_of_scope_examples(tiny) -> None:
+    model, tokenizer = tiny
+    with pytest.raises(ValueError, match="pseudo out-of-scope"):
+        TransformerIntentClassifier.train(TEXTS, LABELS, base=model, tokenizer=tokenizer, device="cpu",
+                                          epochs=1, pseudo_oos_weight=0.1)  # fmt: skip
+
+
+def test_pseudo_out_of_scope_loss_pairs_only_different_in_scope_intents(tiny) -> None:
+    import torch
+
+    from bot.intents.transformer import pseudo_oos_loss
+
+    model, _ = tiny
+    pooled = torch.randn(6, model.config.hidden_size)
+    one_intent = torch.ones(6, dtype=torch.long)
+    assert pseudo_oos_loss(model, pooled, one_intent, oos_index=0).item() == 0.0, "one intent: nothing to mix"
+    oos_and_one = torch.tensor([0, 0, 0, 1, 1, 1])
+    assert pseudo_oos_loss(model, pooled, oos_and_one, oos_index=0).item() == 0.0, "oos is never mixed"
+    torch.manual_seed(0)
+    assert pseudo_oos_loss(model, pooled, torch.tensor([1, 2, 1, 2, 1, 2]), oos_index=0).item() > 0.0
+
+
+def test_pseudo_out_of_scope_training_sends_the_space_between_intents_out_of_scope(tiny) -> None:
+    import torch
+    import transformers
+
+    from bot.intents.transformer import _tokenize
+
+    _, tokenizer = tiny
+    names = {0: "goodbye", 1: "greeting", 2: "oos"}
+    texts = TEXTS + ["weather", "天气", "price", "价格"] * 4
+    labels = LABELS + ["oos"] * 16
+
+    def oos_between_intents(weight: float) -> float:
+        """The out-of-scope probability of the midpoint of a greeting's and a goodbye's pooled outputs."""
+        config = transformers.BertConfig(**{**tiny[0].config.to_dict(), "id2label": names,
+                                            "label2id": {v: k for k, v in names.items()}})  # fmt: skip
+        torch.manual_seed(0)
+        classifier = TransformerIntentClassifier.train(
+            texts, labels, base=transformers.BertForSequenceClassification(config), tokenizer=tokenizer,
+            device="cpu", epochs=30, batch_size=16, learning_rate=3e-3, oos_label="oos", pseudo_oos_weight=weight,
+        )  # fmt: skip
+        model = classifier.model
+        with torch.inference_mode():
+            pooled = model.base_model(**_tokenize(tokenizer, ["hello", "再见"], 64, model.device)).pooler_output
+            return torch.softmax(model.classifier(pooled.mean(dim=0)), dim=-1)[2].item()
+
+    assert oos_between_intents(1.0) > oos_between_intents(0.0) + 0.2
+
+
+def test_cli_refuses_pseudo_out_of_scope_training_without_out_of_scope_examples(tiny, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    model, tokenizer = tiny
+    base = tmp_path / "base"
+    model.save_pretrained(base)
+    tokenizer.save_pretrained(base)
+    source = tmp_path / "small.yaml"
+    source.write_text("intents:\n  greeting: [hello, hi there]\n  goodbye: [bye, see you]\n", encoding="utf-8")
+    args = ["intents", "train", str(source), "--backend", "transformer", "--base", str(base), "--epochs", "1",
+            "--pseudo-oos-weight", "0.1", "--device", "cpu"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and "pseudo out-of-scope training needs oos_label examples" in result.output
