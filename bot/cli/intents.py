@@ -28,7 +28,9 @@ class Backend(str, Enum):
 LearningRateOption = Annotated[float, typer.Option(help="Fine-tuning learning rate (transformer backends).")]
 PseudoOosOption = Annotated[
     float,
-    typer.Option(help="Weight of pseudo out-of-scope mixes while fine-tuning (needs out-of-scope examples; 0: off)."),
+    typer.Option(
+        min=0.0, help="Weight of pseudo out-of-scope mixes while fine-tuning (needs out-of-scope examples; 0: off)."
+    ),
 ]
 
 

@@ -102,6 +102,8 @@ class TransformerIntentClassifier:
                 id2label,
                 {v: k for k, v in id2label.items()},
             )
+        if pseudo_oos_weight < 0:
+            raise ValueError(f"pseudo out-of-scope weight {pseudo_oos_weight} is negative")
         if pseudo_oos_weight and (oos_label not in classes or getattr(model.base_model, "pooler", None) is None):
             raise ValueError("pseudo out-of-scope training needs oos_label examples and a model with a pooled output")
         target = torch.tensor([classes.index(label) for label in labels])
