@@ -104,8 +104,9 @@ class TransformerIntentClassifier:
             )
         if pseudo_oos_weight < 0:
             raise ValueError(f"pseudo out-of-scope weight {pseudo_oos_weight} is negative")
-        if pseudo_oos_weight and (oos_label not in classes or getattr(model.base_model, "pooler", None) is None):
+        if pseudo_oos_weight and not (oos_label in classes and _has_pooled_head(model)):
             raise ValueError("pseudo out-of-scope training needs oos_label examples and a model with a pooled output")
+        oos_index = classes.index(oos_label) if pseudo_oos_weight else -1
         target = torch.tensor([classes.index(label) for label in labels])
         model.to(resolve_device(device)).train()
         batches = shuffled_batches(len(texts), batch_size=batch_size, epochs=epochs, seed=seed)
@@ -116,8 +117,8 @@ class TransformerIntentClassifier:
             wanted = target[batch].to(model.device)
             if pseudo_oos_weight:
                 pooled = model.base_model(**inputs).pooler_output
-                loss = torch.nn.functional.cross_entropy(model.classifier(model.dropout(pooled)), wanted)
-                loss = loss + pseudo_oos_weight * pseudo_oos_loss(model, pooled, wanted, oos_index=classes.index(oos_label))
+                loss = torch.nn.functional.cross_entropy(_pooled_logits(model, pooled), wanted)
+                loss = loss + pseudo_oos_weight * pseudo_oos_loss(model, pooled, wanted, oos_index=oos_index)
             else:
                 loss = model(**inputs, labels=wanted).loss
             loss.backward()
@@ -217,7 +218,18 @@ def pseudo_oos_loss(model: Any, pooled: Any, target: Any, *, oos_index: int, low
     share = low + (1.0 - 2.0 * low) * torch.rand(int(pairs.sum()), 1, device=pooled.device)
     mixed = share * pooled[pairs] + (1.0 - share) * pooled[other][pairs]
     wanted = torch.full((len(mixed),), oos_index, device=pooled.device)
-    return torch.nn.functional.cross_entropy(model.classifier(model.dropout(mixed)), wanted)
+    return torch.nn.functional.cross_entropy(_pooled_logits(model, mixed), wanted)
+
+
+def _has_pooled_head(model: Any) -> bool:
+    """Whether ``model`` is BERT-like: a pooled output, then dropout and a linear classifier."""
+    pooler = getattr(model.base_model, "pooler", None)
+    return pooler is not None and hasattr(model, "dropout") and hasattr(model, "classifier")
+
+
+def _pooled_logits(model: Any, pooled: Any) -> Any:
+    """The classifier head of a BERT-like model applied to pooled outputs (what its forward does after pooling)."""
+    return model.classifier(model.dropout(pooled))
 
 
 def _tokenize(tokenizer: Any, texts: list[str], max_length: int, device: Any) -> dict[str, Any]:

@@ -80,6 +80,16 @@ def test_confidence_floor_flags_out_of_scope(tiny) -> None:
     assert prediction.out_of_scope and prediction.reason == "low_confidence"
 
 
+@pytest.fixture
+def tiny_folder(tiny, tmp_path):
+    """The tiny BERT and its tokenizer saved as a base model folder, for the CLI."""
+    model, tokenizer = tiny
+    base = tmp_path / "base"
+    model.save_pretrained(base)
+    tokenizer.save_pretrained(base)
+    return base
+
+
 @pytest.fixture(scope="module")
 def mixed(tiny, use_encoder):
     """The linear classifier with a fine-tuned tiny BERT as its partner (weight 0.5)."""
@@ -159,7 +169,7 @@ def test_evaluation_trains_the_partner_and_chooses_its_weight_on_validation(tiny
     assert report["accuracy"] == 1.0
 
 
-def test_cli_trains_linear_plus_transformer_into_one_model(tiny, tmp_path) -> None:
+def test_cli_trains_linear_plus_transformer_into_one_model(tiny_folder, tmp_path) -> None:
     import json
 
     from typer.testing import CliRunner
@@ -167,15 +177,11 @@ def test_cli_trains_linear_plus_transformer_into_one_model(tiny, tmp_path) -> No
     from bot.cli import app
     from bot.intents.persist import read_manifest
 
-    model, tokenizer = tiny
-    base = tmp_path / "base"
-    model.save_pretrained(base)
-    tokenizer.save_pretrained(base)
     source = tmp_path / "small.yaml"
     source.write_text("intents:\n  greeting: [hello, hi there, good morning, 你好]\n"
                       "  goodbye: [bye, see you, good night, 再见]\n", encoding="utf-8")  # fmt: skip
-    args = ["intents", "train", str(source), "--backend", "linear+transformer", "--base", str(base), "--no-minilm",
-            "--epochs", "2", "--partner-weight", "0.3", "--device", "cpu", "--json"]  # fmt: skip
+    args = ["intents", "train", str(source), "--backend", "linear+transformer", "--base", str(tiny_folder),
+            "--no-minilm", "--epochs", "2", "--partner-weight", "0.3", "--device", "cpu", "--json"]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     manifest = read_manifest(json.loads(result.stdout)["model"])
@@ -255,18 +261,14 @@ def test_pseudo_out_of_scope_training_sends_the_space_between_intents_out_of_sco
     assert oos_between_intents(1.0) > oos_between_intents(0.0) + 0.2
 
 
-def test_cli_refuses_pseudo_out_of_scope_training_without_out_of_scope_examples(tiny, tmp_path) -> None:
+def test_cli_refuses_pseudo_out_of_scope_training_without_out_of_scope_examples(tiny_folder, tmp_path) -> None:
     from typer.testing import CliRunner
 
     from bot.cli import app
 
-    model, tokenizer = tiny
-    base = tmp_path / "base"
-    model.save_pretrained(base)
-    tokenizer.save_pretrained(base)
     source = tmp_path / "small.yaml"
     source.write_text("intents:\n  greeting: [hello, hi there]\n  goodbye: [bye, see you]\n", encoding="utf-8")
-    args = ["intents", "train", str(source), "--backend", "transformer", "--base", str(base), "--epochs", "1",
+    args = ["intents", "train", str(source), "--backend", "transformer", "--base", str(tiny_folder), "--epochs", "1",
             "--pseudo-oos-weight", "0.1", "--device", "cpu"]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2 and "pseudo out-of-scope training needs oos_label examples" in result.output
