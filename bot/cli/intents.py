@@ -32,6 +32,9 @@ PseudoOosOption = Annotated[
         min=0.0, help="Weight of pseudo out-of-scope mixes while fine-tuning (needs out-of-scope examples; 0: off)."
     ),
 ]
+SeedOption = Annotated[
+    int, typer.Option(help="Training seed: fine-tuning's initialisation and batch order, the linear heads' folds.")
+]
 
 
 def feature_encoders(
@@ -87,6 +90,7 @@ def train(
     epochs: Annotated[float, typer.Option(help="Training epochs (transformer backends).")] = DEFAULT_EPOCHS,
     learning_rate: LearningRateOption = DEFAULT_LEARNING_RATE,
     pseudo_oos_weight: PseudoOosOption = 0.0,
+    seed: SeedOption = 0,
     partner_weight: Annotated[
         float, typer.Option(help="The fine-tuned model's share of the mixed probabilities (linear+transformer).")
     ] = DEFAULT_PARTNER_WEIGHT,
@@ -108,13 +112,13 @@ def train(
         fine_tuned = functools.partial(
             TransformerIntentClassifier.train, texts, labels, base=base, device=device, epochs=epochs,
             learning_rate=learning_rate, oos_label=spec.out_of_scope, thresholds=spec.thresholds,
-            pseudo_oos_weight=pseudo_oos_weight,
+            pseudo_oos_weight=pseudo_oos_weight, seed=seed,
         )  # fmt: skip
         if backend is Backend.transformer:
             classifier = fine_tuned()
         else:
             query, extras = feature_encoders(encoder=encoder, minilm=minilm, more=extra, device=device)
-            classifier = train_linear(spec, encoder=query, extras=extras)
+            classifier = train_linear(spec, encoder=query, extras=extras, seed=seed)
             if backend is Backend.linear_transformer:
                 classifier.attach(fine_tuned(), weight=partner_weight)
         path = save_model(
@@ -150,6 +154,7 @@ def eval_intents(
     ] = 0.0,
     learning_rate: LearningRateOption = DEFAULT_LEARNING_RATE,
     pseudo_oos_weight: PseudoOosOption = 0.0,
+    seed: SeedOption = 0,
     max_in_scope_loss: Annotated[float, typer.Option(help="In-scope accuracy the OOS limits may cost on val.")] = 0.005,
     per_class: Annotated[bool, typer.Option(help="Print the per-class report too.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
@@ -179,11 +184,11 @@ def eval_intents(
 
         partner = functools.partial(
             TransformerIntentClassifier.train, epochs=transformer_epochs, learning_rate=learning_rate,
-            oos_label=data.oos_label, pseudo_oos_weight=pseudo_oos_weight,
+            oos_label=data.oos_label, pseudo_oos_weight=pseudo_oos_weight, seed=seed,
         )  # fmt: skip
     report = evaluate_linear(
         data,
-        lambda: LinearIntentClassifier(encoder=query, extras=extras),
+        lambda: LinearIntentClassifier(encoder=query, extras=extras, seed=seed),
         max_in_scope_loss=max_in_scope_loss,
         train_partner=partner,
     )

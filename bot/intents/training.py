@@ -21,12 +21,12 @@ log = logging.getLogger(__name__)
 
 
 def train_linear(
-    spec: IntentsSpec, *, encoder: Encoder, extras: Sequence[FeatureEncoder] = ()
+    spec: IntentsSpec, *, encoder: Encoder, extras: Sequence[FeatureEncoder] = (), seed: int = 0
 ) -> LinearIntentClassifier:
-    """The default classifier fitted on an intents file's examples."""
+    """The default classifier fitted on an intents file's examples (``seed``: its folds and splits)."""
     texts, labels = spec.examples()
     scripts = frozenset(LANGUAGE_SCRIPTS[code] for code in spec.languages) or None
-    return LinearIntentClassifier(encoder=encoder, extras=extras).fit(
+    return LinearIntentClassifier(encoder=encoder, extras=extras, seed=seed).fit(
         texts,
         labels,
         oos_label=spec.out_of_scope,

@@ -272,3 +272,26 @@ def test_cli_refuses_pseudo_out_of_scope_training_without_out_of_scope_examples(
             "--pseudo-oos-weight", "0.1", "--device", "cpu"]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2 and "pseudo out-of-scope training needs oos_label examples" in result.output
+
+
+def test_cli_seed_makes_fine_tuning_repeatable_and_changes_it(tiny_folder, tmp_path) -> None:
+    import torch
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    source = tmp_path / "small.yaml"
+    source.write_text("intents:\n  greeting: [hello, hi there, good morning, 你好]\n"
+                      "  goodbye: [bye, see you, good night, 再见]\n", encoding="utf-8")  # fmt: skip
+
+    def head_after(seed: int, name: str) -> torch.Tensor:
+        out = tmp_path / name
+        args = ["intents", "train", str(source), "--backend", "transformer", "--base", str(tiny_folder), "--epochs", "3",
+                "--seed", str(seed), "--device", "cpu", "--out", str(out)]  # fmt: skip
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        return load_model(out, device="cpu").model.classifier.weight.detach()
+
+    first = head_after(1, "a")
+    assert torch.equal(first, head_after(1, "b")), "the same seed trains the same model"
+    assert not torch.equal(first, head_after(2, "c")), "another seed drops out other units"
