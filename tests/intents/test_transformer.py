@@ -90,6 +90,15 @@ def tiny_folder(tiny, tmp_path):
     return base
 
 
+@pytest.fixture
+def two_intents_file(tmp_path):
+    """A small intents file (two intents, Chinese and English) for the CLI tests."""
+    source = tmp_path / "small.yaml"
+    source.write_text("intents:\n  greeting: [hello, hi there, good morning, 你好]\n"
+                      "  goodbye: [bye, see you, good night, 再见]\n", encoding="utf-8")  # fmt: skip
+    return source
+
+
 @pytest.fixture(scope="module")
 def mixed(tiny, use_encoder):
     """The linear classifier with a fine-tuned tiny BERT as its partner (weight 0.5)."""
@@ -169,7 +178,7 @@ def test_evaluation_trains_the_partner_and_chooses_its_weight_on_validation(tiny
     assert report["accuracy"] == 1.0
 
 
-def test_cli_trains_linear_plus_transformer_into_one_model(tiny_folder, tmp_path) -> None:
+def test_cli_trains_linear_plus_transformer_into_one_model(tiny_folder, two_intents_file) -> None:
     import json
 
     from typer.testing import CliRunner
@@ -177,10 +186,7 @@ def test_cli_trains_linear_plus_transformer_into_one_model(tiny_folder, tmp_path
     from bot.cli import app
     from bot.intents.persist import read_manifest
 
-    source = tmp_path / "small.yaml"
-    source.write_text("intents:\n  greeting: [hello, hi there, good morning, 你好]\n"
-                      "  goodbye: [bye, see you, good night, 再见]\n", encoding="utf-8")  # fmt: skip
-    args = ["intents", "train", str(source), "--backend", "linear+transformer", "--base", str(tiny_folder),
+    args = ["intents", "train", str(two_intents_file), "--backend", "linear+transformer", "--base", str(tiny_folder),
             "--no-minilm", "--epochs", "2", "--partner-weight", "0.3", "--device", "cpu", "--json"]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
@@ -274,19 +280,16 @@ def test_cli_refuses_pseudo_out_of_scope_training_without_out_of_scope_examples(
     assert result.exit_code == 2 and "pseudo out-of-scope training needs oos_label examples" in result.output
 
 
-def test_cli_seed_makes_fine_tuning_repeatable_and_changes_it(tiny_folder, tmp_path) -> None:
+def test_cli_seed_makes_fine_tuning_repeatable_and_changes_it(tiny_folder, two_intents_file, tmp_path) -> None:
     import torch
     from typer.testing import CliRunner
 
     from bot.cli import app
 
-    source = tmp_path / "small.yaml"
-    source.write_text("intents:\n  greeting: [hello, hi there, good morning, 你好]\n"
-                      "  goodbye: [bye, see you, good night, 再见]\n", encoding="utf-8")  # fmt: skip
 
     def head_after(seed: int, name: str) -> torch.Tensor:
         out = tmp_path / name
-        args = ["intents", "train", str(source), "--backend", "transformer", "--base", str(tiny_folder), "--epochs", "3",
+        args = ["intents", "train", str(two_intents_file), "--backend", "transformer", "--base", str(tiny_folder), "--epochs", "3",
                 "--seed", str(seed), "--device", "cpu", "--out", str(out)]  # fmt: skip
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 0, result.output
