@@ -286,7 +286,6 @@ def test_cli_seed_makes_fine_tuning_repeatable_and_changes_it(tiny_folder, two_i
 
     from bot.cli import app
 
-
     def head_after(seed: int, name: str) -> torch.Tensor:
         out = tmp_path / name
         args = ["intents", "train", str(two_intents_file), "--backend", "transformer", "--base", str(tiny_folder), "--epochs", "3",
