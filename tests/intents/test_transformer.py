@@ -267,14 +267,12 @@ def test_pseudo_out_of_scope_training_sends_the_space_between_intents_out_of_sco
     assert oos_between_intents(1.0) > oos_between_intents(0.0) + 0.2
 
 
-def test_cli_refuses_pseudo_out_of_scope_training_without_out_of_scope_examples(tiny_folder, tmp_path) -> None:
+def test_cli_refuses_pseudo_out_of_scope_training_without_out_of_scope_examples(tiny_folder, two_intents_file) -> None:
     from typer.testing import CliRunner
 
     from bot.cli import app
 
-    source = tmp_path / "small.yaml"
-    source.write_text("intents:\n  greeting: [hello, hi there]\n  goodbye: [bye, see you]\n", encoding="utf-8")
-    args = ["intents", "train", str(source), "--backend", "transformer", "--base", str(tiny_folder), "--epochs", "1",
+    args = ["intents", "train", str(two_intents_file), "--backend", "transformer", "--base", str(tiny_folder), "--epochs", "1",
             "--pseudo-oos-weight", "0.1", "--device", "cpu"]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2 and "pseudo out-of-scope training needs oos_label examples" in result.output
