@@ -40,9 +40,10 @@ from bot.intents.prediction import (
 from bot.intents.selection import CANDIDATE_HEADS, OutOfFold, choose_heads, folds, out_of_fold
 from bot.protocols import Encoder
 
-TRAINING_VERSION = 3
+TRAINING_VERSION = 4
 """Changes when training would learn a different model from the same file (2: heads chosen on held-out
-data for large sets too; 3: a learned out-of-scope score); cached models of another version are retrained."""
+data for large sets too; 3: a learned out-of-scope score; 4: its limit spends the in-scope budget); cached
+models of another version are retrained."""
 MIN_CALIBRATION = 20
 """Fewest held-out (or out-of-fold) examples to fit the temperature on; with fewer the scores stay unscaled."""
 DEFAULT_HEADS = (  # used only where no choice can be made (an intent with a single example)

@@ -80,3 +80,14 @@ def test_without_an_out_of_scope_intent_the_score_reads_its_probability_as_zero(
     rule = choose_rule(OosRule(oos_label="oos"), true, predicted, confidence, distance, None)
     assert rule.score is not None
     assert len(rule.flags(list(predicted), confidence, distance)) == len(true)
+
+
+def test_the_limit_spends_the_in_scope_budget_even_when_few_out_of_scope_examples_are_left_to_catch() -> None:
+    true, predicted, *evidence = _validation(outside=12)
+    rule = choose_rule(OosRule(oos_label="oos"), true, predicted, *evidence, max_in_scope_loss=0.02)
+    base = float((predicted == true)[true != "oos"].mean())
+    accuracy, _ = _scores(rule, true, predicted, *evidence)
+    assert base - 0.02 <= accuracy < base - 0.02 + 0.005, "the limit flags in-scope examples up to the budget"
+    fresh_true, fresh_predicted, *fresh = _validation(seed=1, outside=400)
+    _, fresh_recall = _scores(rule, fresh_true, fresh_predicted, *fresh)
+    assert fresh_recall > 0.6
