@@ -199,6 +199,15 @@ def eval_intents(
     _print_report(report, per_class=per_class)
 
 
+OOS_RATES = ("in_scope_accuracy", "oos_recall", "oos_precision")
+
+
+def _with_interval(scores: dict[str, Any], key: str) -> str:
+    """A rate and its 95 % interval, e.g. ``0.8700 (0.790-0.922)``: 100 out-of-scope queries say little."""
+    interval = scores.get(f"{key}_ci95")
+    return f"{scores[key]:.4f}" + (f" ({interval[0]:.3f}-{interval[1]:.3f})" if interval else "")
+
+
 def _print_report(report: dict[str, Any], *, per_class: bool) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -212,11 +221,10 @@ def _print_report(report: dict[str, Any], *, per_class: bool) -> None:
         ("accuracy", report["accuracy"]),
         ("macro-F1", report["macro_f1"]),
     ]
-    for key in ("in_scope_accuracy", "oos_recall", "oos_precision"):
-        if key in report:
-            rows.append((key.replace("_", " "), report[key]))
+    for prefix, scores in (("", report), ("validation: ", report.get("validation", {}))):
+        rows += [(f"{prefix}{key.replace('_', ' ')}", _with_interval(scores, key)) for key in OOS_RATES if key in scores]
     if "no_threshold" in report:
-        rows += [(f"no threshold: {k.replace('_', ' ')}", v) for k, v in report["no_threshold"].items()]
+        rows += [(f"no threshold: {key.replace('_', ' ')}", report["no_threshold"][key]) for key in OOS_RATES]
     rows += [(f"{script}: macro-F1 ({v['examples']})", v["macro_f1"]) for script, v in report["by_script"].items()]
     rows += [
         ("train s", report["timings_s"]["train"]),

@@ -61,14 +61,33 @@ def intent_report(
     return report
 
 
-def out_of_scope_scores(true: Sequence[str], predicted: Sequence[str], *, oos_label: str) -> dict[str, float]:
-    """In-scope accuracy and out-of-scope recall and precision."""
+def out_of_scope_scores(true: Sequence[str], predicted: Sequence[str], *, oos_label: str) -> dict[str, Any]:
+    """In-scope accuracy and out-of-scope recall and precision, each rate with its 95 % Wilson interval.
+
+    The intervals say how far a small split can mislead: 87 of CLINC150's 100 ``oos_val`` queries found
+    is 0.79-0.92, 730 of its 1,000 ``oos_test`` queries 0.70-0.76.
+    """
     inside = [(t, p) for t, p in zip(true, predicted, strict=True) if t != oos_label]
     outside = [p for t, p in zip(true, predicted, strict=True) if t == oos_label]
     flagged = sum(p == oos_label for p in predicted)
     hits = sum(p == oos_label for p in outside)
-    return {
-        "in_scope_accuracy": sum(t == p for t, p in inside) / len(inside) if inside else float("nan"),
-        "oos_recall": hits / len(outside) if outside else float("nan"),
-        "oos_precision": hits / flagged if flagged else float("nan"),
+    rates = {
+        "in_scope_accuracy": (sum(t == p for t, p in inside), len(inside)),
+        "oos_recall": (hits, len(outside)),
+        "oos_precision": (hits, flagged),
     }
+    scores: dict[str, Any] = {}
+    for name, (count, total) in rates.items():
+        scores[name] = count / total if total else float("nan")
+        scores[f"{name}_ci95"] = wilson_interval(count, total)
+    return scores
+
+
+def wilson_interval(count: int, total: int) -> list[float] | None:
+    """The 95 % Wilson score interval of ``count`` successes in ``total`` trials (None when there are none)."""
+    from scipy.stats import binomtest
+
+    if not total:
+        return None
+    interval = binomtest(count, total).proportion_ci(confidence_level=0.95, method="wilson")
+    return [float(interval.low), float(interval.high)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from typer.testing import CliRunner
 
@@ -60,6 +61,16 @@ def test_eval_on_an_intents_file_reports_per_language(tmp_path) -> None:
     report = json.loads(result.stdout)
     assert report["examples"] == 4 and set(report["by_script"]) == {"cjk", "latin"}
     assert {"accuracy", "macro_f1", "per_class", "confusions", "timings_s"} <= set(report)
+
+
+def test_eval_table_shows_out_of_scope_rates_with_their_intervals(tmp_path) -> None:
+    source = tmp_path / "with_other.yaml"
+    source.write_text(SMALL + "  other: [what's the weather, 今天天气, tell me a joke, 讲个笑话, who won, 谁赢了, sing, 唱歌]\n",
+                      encoding="utf-8")  # fmt: skip
+    result = CliRunner().invoke(app, ["eval", "intents", "--dataset", str(source), "--no-minilm"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"oos recall\s*│\s*\d\.\d{4} \(\d\.\d{3}-\d\.\d{3}\)", result.output), result.output
+    assert re.search(r"no threshold: oos recall\s*│\s*\d\.\d{4}\s*│", result.output), result.output
 
 
 def test_eval_can_mix_in_a_fine_tuned_transformer(tmp_path) -> None:
