@@ -199,9 +199,6 @@ def eval_intents(
     _print_report(report, per_class=per_class)
 
 
-OOS_RATES = ("in_scope_accuracy", "oos_recall", "oos_precision")
-
-
 def _with_interval(scores: dict[str, Any], key: str) -> str:
     """A rate and its 95 % interval, e.g. ``0.8700 (0.790-0.922)``: 100 out-of-scope queries say little."""
     interval = scores.get(f"{key}_ci95")
@@ -211,6 +208,8 @@ def _with_interval(scores: dict[str, Any], key: str) -> str:
 def _print_report(report: dict[str, Any], *, per_class: bool) -> None:
     from rich.console import Console
     from rich.table import Table
+
+    from bot.intents.evaluate import OOS_RATES
 
     console = Console()
     table = Table(title=f"{report['dataset']} ({' + '.join(report['encoders'])})")

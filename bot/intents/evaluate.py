@@ -6,6 +6,9 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+OOS_RATES = ("in_scope_accuracy", "oos_recall", "oos_precision")
+"""The rates ``out_of_scope_scores`` gives, each beside its ``<name>_ci95`` interval."""
+
 
 def intent_report(
     true: Sequence[str],
@@ -71,13 +74,9 @@ def out_of_scope_scores(true: Sequence[str], predicted: Sequence[str], *, oos_la
     outside = [p for t, p in zip(true, predicted, strict=True) if t == oos_label]
     flagged = sum(p == oos_label for p in predicted)
     hits = sum(p == oos_label for p in outside)
-    rates = {
-        "in_scope_accuracy": (sum(t == p for t, p in inside), len(inside)),
-        "oos_recall": (hits, len(outside)),
-        "oos_precision": (hits, flagged),
-    }
+    counts = ((sum(t == p for t, p in inside), len(inside)), (hits, len(outside)), (hits, flagged))
     scores: dict[str, Any] = {}
-    for name, (count, total) in rates.items():
+    for name, (count, total) in zip(OOS_RATES, counts, strict=True):
         scores[name] = count / total if total else float("nan")
         scores[f"{name}_ci95"] = wilson_interval(count, total)
     return scores
