@@ -18,11 +18,11 @@ from typing import Any
 
 from adapters.base import Adapter, load_adapter_factory
 from bot.config import Settings
+from bot.dialogue import Dialogue, open_dialogue
 from bot.engines import Engines
 from bot.errors import ConfigError
 from bot.generation.base import Generator
 from bot.generation.factory import build_generator
-from bot.dialogue import Dialogue, open_dialogue
 from bot.messages import Message, Reply
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline, PipelineLimits, Shop

@@ -90,7 +90,7 @@ class Runtime:
             return
         try:
             await sink.working(conversation)
-        except Exception:  # noqa: BLE001 - a typing indicator is best effort
+        except Exception:  # a typing indicator is best effort
             log.debug("typing indicator failed in %s", conversation, exc_info=True)
 
     async def dispatch(self, message: Message) -> None:

@@ -45,7 +45,7 @@ class HttpServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        server = site._server  # noqa: SLF001 - aiohttp exposes the bound port only here
+        server = site._server  # aiohttp exposes the bound port only here
         if server is not None and server.sockets:
             self.port = server.sockets[0].getsockname()[1]
 

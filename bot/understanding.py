@@ -78,7 +78,7 @@ async def _attachment(
         description = await engines.describe(await attachment.read(max_bytes=max_image))
         words = " ".join([description.caption, *(label.label for label in description.labels), *description.text])
         return words.strip(), f"📷 {description.caption}", None
-    except Exception as error:  # noqa: BLE001 - each bad attachment becomes a notice, the turn goes on
+    except Exception as error:  # each bad attachment becomes a notice, the turn goes on
         reason = user_message(error)
         if reason is None:
             log.exception("could not process a %s", attachment.kind)

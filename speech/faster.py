@@ -20,7 +20,6 @@ from speech.models import ModelSource
 from speech.transcriber import Decoded, WhisperTranscriber, max_new_tokens, window_frames
 from speech.transcript import Segment
 
-
 DECODE_THREADS = 1
 """Threads per decoding call on the CPU. Beam search over one note multiplies small matrices step after
 step; a second OpenMP thread costs more in synchronisation than it adds (6 s note, beam 5, same run:

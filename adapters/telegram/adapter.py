@@ -150,7 +150,7 @@ class TelegramAdapter(Adapter):
         bot = self._started()
         try:
             await bot.send_chat_action(_chat_id(conversation), "typing")
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - best effort, logged
             log.warning("telegram: typing indicator for %s failed: %s", conversation, error)
 
     def routes(self) -> Iterable[web.RouteDef]:

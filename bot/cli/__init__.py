@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from bot.cli import core  # noqa: F401  (registers run, chat, ask, doctor, bench pipeline)
-from bot.cli import dialogue  # noqa: F401  (registers handoff list/show/take/reply/resolve, sessions forget/purge/stats)
-from bot.cli import intents  # noqa: F401  (registers intents train, eval intents)
-from bot.cli import kb  # noqa: F401  (registers kb build/search/stats, eval retrieval, bench kb)
-from bot.cli import speech  # noqa: F401  (registers transcribe, bench speech)
-from bot.cli import telegram  # noqa: F401  (registers bench telegram)
+from bot.cli import (  # noqa: F401  (imported for the commands they register)
+    core,  # run, chat, ask, doctor, bench pipeline
+    dialogue,  # handoff list/show/take/reply/resolve, sessions forget/purge/stats
+    intents,  # intents train, eval intents
+    kb,  # kb build/search/stats, eval retrieval, bench kb
+    speech,  # transcribe, bench speech
+    telegram,  # bench telegram
+)
 from bot.cli.groups import app
 
 

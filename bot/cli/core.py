@@ -8,12 +8,17 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot import __version__
 from bot.cli.groups import app, bench_app
+
+if TYPE_CHECKING:  # imported lazily at run time: `kefu --help` must stay quick
+    from bot.app import Components
+    from bot.config import Settings
+    from bot.messages import Reply
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="A kefu.toml (default: ./kefu.toml when present).")
@@ -36,7 +41,7 @@ def _root(
     """kefu: a runtime for multimodal customer-service bots."""
 
 
-def setup(config: Path | None, *, log_level: str | None = None):  # noqa: ANN201 - returns Settings, imported lazily
+def setup(config: Path | None, *, log_level: str | None = None) -> Settings:
     """Settings and logging for a command; a configuration error ends the command with its message."""
     from bot.config import load_settings
     from bot.errors import ConfigError
@@ -57,7 +62,7 @@ def setup(config: Path | None, *, log_level: str | None = None):  # noqa: ANN201
     return settings
 
 
-def load(settings, *, speech: bool = True):  # noqa: ANN001, ANN201
+def load(settings: Settings, *, speech: bool = True) -> Components:
     """Load the engines with a spinner on stderr."""
     from rich.console import Console
 
@@ -127,7 +132,7 @@ def ask(
     settings = setup(config, log_level="WARNING")
     components = load(settings, speech=False)
 
-    async def one_turn():  # noqa: ANN202
+    async def one_turn() -> Reply:
         from bot.dialogue import build_actions, open_orders
 
         pipeline = build_pipeline(settings, components)

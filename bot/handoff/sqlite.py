@@ -223,7 +223,7 @@ class SqliteDesk:
         while True:
             try:
                 await self.deliver_pending()
-            except Exception:  # noqa: BLE001 - a locked or busy database must not stop the loop
+            except Exception:  # a locked or busy database must not stop the loop
                 log.exception("outbox delivery failed")
             await asyncio.sleep(interval_s)
 

@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import Components, build_pipeline
 from bot.config import Settings
-from bot.messages import ConversationRef, Message
+from bot.messages import ConversationRef, Message, Reply
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +33,7 @@ def kefu(settings: Settings, *args: str | bytes) -> subprocess.CompletedProcess[
     return subprocess.run(command, capture_output=True, env=env, timeout=300, check=False)
 
 
-async def ask(settings: Settings, components: Components, text: str, **fields: object):  # noqa: ANN201
+async def ask(settings: Settings, components: Components, text: str, **fields: object) -> Reply:
     pipeline = build_pipeline(settings, components)
     try:
         return await pipeline.handle(Message(ConversationRef("test", "e2e"), user_id="u", text=text, **fields))

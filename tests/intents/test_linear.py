@@ -128,7 +128,7 @@ def test_load_or_train_trains_once_then_loads_from_the_cache(use_encoder, tmp_pa
 
 
 def test_a_new_training_version_retrains_instead_of_loading_an_old_model(use_encoder, tmp_path, monkeypatch) -> None:
-    import bot.intents.training as training
+    from bot.intents import training
 
     small = tmp_path / "small.yaml"
     small.write_text("intents:\n  thanks: [thank you, thanks a lot]\n  bye: [bye, see you]\n", encoding="utf-8")

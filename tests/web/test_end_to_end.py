@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Locator, Page, Playwright, expect
 
 from bot.app import Components, Kefu, build_transcriber
 from bot.config import Settings
@@ -42,7 +42,7 @@ def spoken_question(tmp_path: Path) -> Path:
     return wav
 
 
-async def launch_page(playwright, *extra_args: str) -> Page:  # noqa: ANN001
+async def launch_page(playwright: Playwright, *extra_args: str) -> Page:
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
     browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + list(extra_args))
@@ -71,7 +71,7 @@ async def test_typed_question_gets_the_returns_policy_with_its_source(running_bo
         await page.click("#send")
         answer = page.locator(".msg.bot").last
         await expect(answer.locator(".answer")).to_contain_text("30 days", timeout=30_000)
-        await expect(answer.locator(".sources li").first).to_contain_text(re.compile("return", re.I))
+        await expect(answer.locator(".sources li").first).to_contain_text(re.compile("return", re.IGNORECASE))
 
         chinese = await next_answer(page, lambda: page.fill("#input", "我想退货"), lambda: page.press("#input", "Enter"))
         await expect(chinese.locator(".answer")).to_contain_text("退", timeout=30_000)
@@ -99,6 +99,6 @@ async def test_recorded_voice_note_is_transcribed_and_answered(running_bot: Kefu
         await page.wait_for_timeout(3500)
         await page.click("#record")
         answer = page.locator(".msg.bot").last
-        await expect(answer.locator(".quote")).to_contain_text(re.compile("return", re.I), timeout=60_000)
+        await expect(answer.locator(".quote")).to_contain_text(re.compile("return", re.IGNORECASE), timeout=60_000)
         await expect(answer.locator(".answer")).to_contain_text("30 days")
         await page.context.browser.close()

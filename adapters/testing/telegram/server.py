@@ -14,7 +14,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Self
 
 import aiohttp
 from aiohttp import web
@@ -65,7 +65,7 @@ class FakeTelegram(MethodsMixin):
         self._delivery: asyncio.Task[None] | None = None
         self.base_url = ""
 
-    async def __aenter__(self) -> FakeTelegram:
+    async def __aenter__(self) -> Self:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:
