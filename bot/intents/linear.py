@@ -31,6 +31,7 @@ from bot.intents.features import (
 from bot.intents.heads import Head, new_model
 from bot.intents.language import script_of
 from bot.intents.oos import CentroidDistance, OosRule, choose_rule, default_rule
+from bot.intents.partners import Partners
 from bot.intents.prediction import (
     Prediction,
     build_predictions,
@@ -99,9 +100,7 @@ class LinearIntentClassifier:
         self.distance = CentroidDistance()
         self.rule = OosRule()
         self.scripts: frozenset[str] = frozenset()
-        self.partner: Any = None
-        """A second classifier over the same intents (a fine-tuned transformer) whose probabilities are mixed in."""
-        self.partner_weight = 0.0
+        self.partners = Partners()
 
     def fit(
         self,
@@ -149,8 +148,8 @@ class LinearIntentClassifier:
         texts = list(texts)
         dense = self._dense(texts, vectors)
         probs = self._combine(self._head_scores(texts, dense))
-        if self.partner is not None and self.partner_weight > 0:
-            probs = self.mix(probs, self.partner.probabilities(texts))
+        if self.partners.active():
+            probs = self.partners.mix(probs, self.partners.probabilities(texts))
         return Scored(
             probs,
             self.distance.distance(dense[:, : self.distance_dim]),
@@ -158,26 +157,11 @@ class LinearIntentClassifier:
         )
 
     def attach(self, partner: Any, *, weight: float) -> None:
-        """Mix ``partner``'s probabilities (``partner.probabilities(texts)``, same intents) in with ``weight``."""
+        """Mix ``partner``'s probabilities (``partner.probabilities(texts)``, same intents) in with ``weight``;
+        several partners may be attached, their shares adding up to at most 1."""
         if list(partner.classes) != list(self.classes):
             raise ValueError(f"the partner knows intents {list(partner.classes)}, this classifier {list(self.classes)}")
-        if not 0.0 <= weight <= 1.0:
-            raise ValueError(f"partner weight {weight} is not between 0 and 1")
-        self.partner, self.partner_weight = partner, float(weight)
-
-    def mix(self, own: np.ndarray, theirs: np.ndarray, weight: float | None = None) -> np.ndarray:
-        """This classifier's probabilities ``own`` mixed with the partner's ``theirs`` (default: its weight)."""
-        weight = self.partner_weight if weight is None else weight
-        return (1.0 - weight) * own + weight * theirs
-
-    def fit_partner_weight(self, own: np.ndarray, theirs: np.ndarray, labels: Sequence[str], *, steps: int = 10) -> float:
-        """Set the partner's weight to the one of 0, 1/steps … 1 whose mix of held-out probabilities ``own``
-        (this classifier's alone) and ``theirs`` (the partner's) is most accurate (ties: the lower); returns it."""
-        true = np.asarray(labels, dtype=object)
-        weights = np.linspace(0.0, 1.0, steps + 1)
-        accuracy = [float((self.classes[self.mix(own, theirs, w).argmax(axis=1)] == true).mean()) for w in weights]
-        self.partner_weight = float(weights[int(np.argmax(accuracy))])
-        return self.partner_weight
+        self.partners.add(partner, weight=weight)
 
     def oos_probability(self, probs: np.ndarray) -> np.ndarray | None:
         """Each row's probability of the out-of-scope intent, or None when there is no such intent."""

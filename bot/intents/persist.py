@@ -61,10 +61,12 @@ def save_model(classifier: Any, path: str | Path, *, source: dict[str, str] | No
                 {name: getattr(classifier, name) for name in _LINEAR_FIELDS},
                 staging / _STATE,
             )
-            if classifier.partner is not None:
-                (staging / _PARTNER).mkdir()
-                classifier.partner.save(staging / _PARTNER)
-                manifest["partner"] = {"backend": classifier.partner.backend, "weight": classifier.partner_weight}
+            manifest["partners"] = []
+            for number, (partner, weight) in enumerate(classifier.partners.members, start=1):
+                folder = _PARTNER if number == 1 else f"{_PARTNER}-{number}"
+                (staging / folder).mkdir()
+                partner.save(staging / folder)
+                manifest["partners"].append({"backend": partner.backend, "weight": weight, "folder": folder})
         else:
             classifier.save(staging)
         (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -124,11 +126,15 @@ def load_model(
     classifier = LinearIntentClassifier(encoder=encoder, extras=extras)
     for name in _LINEAR_FIELDS:
         setattr(classifier, name, state[name])
-    if "partner" in manifest:
+    partners = manifest.get("partners", [])
+    if "partner" in manifest:  # written before several partners could be mixed in
+        partners = [{**manifest["partner"], "folder": _PARTNER}]
+    if partners:
         from bot.intents.transformer import TransformerIntentClassifier
 
-        partner = TransformerIntentClassifier.load(path / _PARTNER, device=device)
-        classifier.attach(partner, weight=float(manifest["partner"]["weight"]))
+        for entry in partners:
+            partner = TransformerIntentClassifier.load(path / entry["folder"], device=device)
+            classifier.attach(partner, weight=float(entry["weight"]))
     return classifier
 
 

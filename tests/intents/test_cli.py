@@ -80,7 +80,7 @@ def test_eval_can_mix_in_a_fine_tuned_transformer(tmp_path) -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["partner_weight"] == DEFAULT_PARTNER_WEIGHT, "no validation split: the default share"
+    assert report["partner_weights"] == [DEFAULT_PARTNER_WEIGHT], "no validation split: the default share"
     assert report["examples"] == 4
 
 

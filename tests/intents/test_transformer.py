@@ -137,13 +137,23 @@ def test_partner_must_know_the_same_intents_and_weigh_between_0_and_1(mixed, use
 def test_partner_weight_is_chosen_on_held_out_examples_lower_on_ties(mixed) -> None:
     linear, partner, _ = mixed
     texts = ["hello", "good night", "你好", "bye"]
+    own, theirs = linear.score(texts).probs, partner.probabilities(texts)
     try:
-        linear.attach(partner, weight=0.0)
-        own, theirs = linear.score(texts).probs, partner.probabilities(texts)
-        chosen = linear.fit_partner_weight(own, theirs, ["greeting", "goodbye"] * 2)
-        assert chosen == 0.0, "both models get these right: no reason to lean on the partner"
+        chosen = linear.partners.fit_weights(own, [theirs], ["greeting", "goodbye"] * 2, classes=linear.classes)
+        assert chosen == (0.0,), "both models get these right: no reason to lean on the partner"
     finally:
-        linear.attach(partner, weight=0.5)
+        linear.partners.members = [(partner, 0.5)]
+
+
+def test_a_second_partner_shares_what_the_first_leaves(mixed) -> None:
+    linear, partner, _ = mixed
+    try:
+        linear.attach(partner, weight=0.3)
+        with pytest.raises(ValueError, match="less the other partners' shares"):
+            linear.attach(partner, weight=0.3)
+        assert linear.partners.weights == (0.5, 0.3)
+    finally:
+        linear.partners.members = [(partner, 0.5)]
 
 
 def test_mixed_model_saves_and_loads_both_parts(mixed, use_encoder, tmp_path) -> None:
@@ -151,11 +161,36 @@ def test_mixed_model_saves_and_loads_both_parts(mixed, use_encoder, tmp_path) ->
 
     linear, _, _ = mixed
     path = save_model(linear, tmp_path / "mixed")
-    assert read_manifest(path)["partner"] == {"backend": "transformer", "weight": 0.5}
+    assert read_manifest(path)["partners"] == [{"backend": "transformer", "weight": 0.5, "folder": "partner"}]
     loaded = load_model(path, encoder=use_encoder, device="cpu")
     texts = ["hello there", "再见", "see you"]
-    assert loaded.partner_weight == 0.5 and isinstance(loaded.partner, TransformerIntentClassifier)
+    ((partner, weight),) = loaded.partners.members
+    assert weight == 0.5 and isinstance(partner, TransformerIntentClassifier)
     assert loaded.predict(texts) == linear.predict(texts)
+
+
+def test_two_partners_save_and_load_and_older_single_partner_models_still_load(mixed, use_encoder, tmp_path) -> None:
+    import json
+
+    from bot.intents.persist import MANIFEST, read_manifest
+
+    linear, partner, _ = mixed
+    texts = ["hello there", "再见", "see you"]
+    try:
+        linear.partners.members = [(partner, 0.2), (partner, 0.4)]
+        path = save_model(linear, tmp_path / "two")
+        assert [(e["folder"], e["weight"]) for e in read_manifest(path)["partners"]] == [("partner", 0.2), ("partner-2", 0.4)]
+        loaded = load_model(path, encoder=use_encoder, device="cpu")
+        assert loaded.partners.weights == (0.2, 0.4) and loaded.predict(texts) == linear.predict(texts)
+        linear.partners.members = [(partner, 0.5)]
+        old = save_model(linear, tmp_path / "old")
+        manifest = read_manifest(old)
+        del manifest["partners"]
+        manifest["partner"] = {"backend": "transformer", "weight": 0.5}
+        (old / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+        assert load_model(old, encoder=use_encoder, device="cpu").partners.weights == (0.5,)
+    finally:
+        linear.partners.members = [(partner, 0.5)]
 
 
 def test_evaluation_trains_the_partner_and_chooses_its_weight_on_validation(tiny, use_encoder) -> None:
@@ -173,8 +208,9 @@ def test_evaluation_trains_the_partner_and_chooses_its_weight_on_validation(tiny
 
     split = Split(TEXTS[:8], LABELS[:8])
     data = Dataset("tiny", Split(TEXTS, LABELS), split, split, None)
-    report = evaluate_linear(data, lambda: LinearIntentClassifier(encoder=use_encoder), train_partner=train_partner)
-    assert trained == [len(TEXTS)] and report["partner_weight"] in {i / 10 for i in range(11)}
+    report = evaluate_linear(data, lambda: LinearIntentClassifier(encoder=use_encoder), train_partners=[train_partner] * 2)
+    assert trained == [len(TEXTS)] * 2 and len(report["partner_weights"]) == 2
+    assert all(w in {i / 10 for i in range(11)} for w in report["partner_weights"]) and sum(report["partner_weights"]) <= 1
     assert report["accuracy"] == 1.0
 
 
@@ -191,7 +227,9 @@ def test_cli_trains_linear_plus_transformer_into_one_model(tiny_folder, two_inte
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     manifest = read_manifest(json.loads(result.stdout)["model"])
-    assert manifest["backend"] == "linear" and manifest["partner"] == {"backend": "transformer", "weight": 0.3}
+    assert manifest["backend"] == "linear" and [(e["backend"], e["weight"]) for e in manifest["partners"]] == [
+        ("transformer", 0.3)
+    ]
 
 
 def test_batches_see_every_example_once_per_epoch() -> None:
@@ -295,3 +333,45 @@ def test_cli_seed_makes_fine_tuning_repeatable_and_changes_it(tiny_folder, two_i
     first = head_after(1, "a")
     assert torch.equal(first, head_after(1, "b")), "the same seed trains the same model"
     assert not torch.equal(first, head_after(2, "c")), "another seed drops out other units"
+
+
+def test_base_resolves_a_path_then_a_packaged_name_then_a_hub_id(tiny_folder, tmp_path) -> None:
+    from bot.intents.transformer import BaseModel, default_base_model, resolve_base
+
+    gguf = tmp_path / "model.Q4_0.gguf"
+    gguf.write_bytes(b"GGUF")
+    assert resolve_base(gguf) == BaseModel(str(tmp_path), "model.Q4_0.gguf")
+    assert resolve_base(tiny_folder) == BaseModel(str(tiny_folder))
+    assert resolve_base(None) == resolve_base("minilm") == BaseModel(str(default_base_model()))
+    assert resolve_base("org/some-model") == BaseModel("org/some-model"), "left to the library's download"
+
+
+def test_the_packaged_smollm2_fine_tunes_as_a_classifier() -> None:
+    """Real weights: the GGUF checkpoint is dequantised, gets a classification head and a padding token."""
+    pytest.importorskip("gguf")
+    from bot.intents.transformer import SMOLLM2_FILE, resolve_base
+
+    base = resolve_base("smollm2")
+    assert base.gguf_file == SMOLLM2_FILE
+    classifier = TransformerIntentClassifier.train(
+        TEXTS[:8], LABELS[:8], base="smollm2", device="cpu", epochs=1, batch_size=8, min_confidence=0.0,
+    )  # fmt: skip
+    probs = classifier.probabilities(["hello", "good night, see you tomorrow", "再见"])
+    assert probs.shape == (3, 2) and abs(probs.sum() - 3.0) < 1e-4
+    assert classifier.model.config.pad_token_id is not None and classifier.tokenizer.pad_token is not None
+
+
+def test_eval_mixes_in_several_partners_and_refuses_a_malformed_one(tiny_folder, two_intents_file) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    args = ["eval", "intents", "--dataset", str(two_intents_file), "--no-minilm", "--json",
+            "--partner", f"{tiny_folder}:1:0.003", "--partner", f"{tiny_folder}:2"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)["partner_weights"]) == 2
+    bad = CliRunner().invoke(app, ["eval", "intents", "--dataset", str(two_intents_file), "--partner", "minilm:0"])
+    assert bad.exit_code == 2 and "is not BASE[:EPOCHS[:LEARNING_RATE]]" in bad.output
