@@ -62,6 +62,7 @@ PartnerOption = Annotated[
     list[str],
     typer.Option(
         "--partner",
+        metavar="BASE[:EPOCHS[:RATE]]",
         help="Also fine-tune BASE[:EPOCHS[:LEARNING_RATE]] and mix it in, shares chosen on validation (BASE: a "
         "model folder, a .gguf file, minilm or smollm2); repeatable.",
     ),
