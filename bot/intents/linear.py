@@ -149,7 +149,7 @@ class LinearIntentClassifier:
         dense = self._dense(texts, vectors)
         probs = self._combine(self._head_scores(texts, dense))
         if self.partners.active():
-            probs = self.partners.mix(probs, self.partners.probabilities(texts))
+            probs = self.partners.apply(probs, texts)
         return Scored(
             probs,
             self.distance.distance(dense[:, : self.distance_dim]),

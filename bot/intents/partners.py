@@ -36,6 +36,11 @@ class Partners:
     def probabilities(self, texts: Sequence[str]) -> list[np.ndarray]:
         return [partner.probabilities(texts) for partner, _ in self.members]
 
+    def apply(self, own: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """``own`` probabilities for ``texts`` mixed with the partners'; a partner with no share is not run."""
+        live = [(partner, weight) for partner, weight in self.members if weight > 0]
+        return self.mix(own, [partner.probabilities(texts) for partner, _ in live], [weight for _, weight in live])
+
     def mix(self, own: np.ndarray, theirs: Sequence[np.ndarray], weights: Sequence[float] | None = None) -> np.ndarray:
         """``own`` probabilities mixed with the partners' ``theirs`` (default: their shares; the rest is own's)."""
         weights = self.weights if weights is None else tuple(weights)

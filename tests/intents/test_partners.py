@@ -42,3 +42,21 @@ def test_shares_add_up_to_at_most_one() -> None:
     with pytest.raises(ValueError, match="between 0 and 1"):
         partners.add(object(), weight=-0.1)
     assert not Partners([(object(), 0.0)]).active() and partners.active()
+
+
+class Unused:
+    """A partner that must not be run."""
+
+    def probabilities(self, texts: list[str]) -> np.ndarray:
+        raise AssertionError("a partner with no share was run")
+
+
+class Fixed:
+    def probabilities(self, texts: list[str]) -> np.ndarray:
+        return one_hot("c" * len(texts))
+
+
+def test_a_partner_with_no_share_is_not_run() -> None:
+    partners = Partners([(Unused(), 0.0), (Fixed(), 0.4)])
+    own = one_hot("ab")
+    assert np.allclose(partners.apply(own, ["x", "y"]), 0.6 * own + 0.4 * one_hot("cc"))
