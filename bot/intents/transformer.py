@@ -84,6 +84,8 @@ def load_base(base: BaseModel, classes: Sequence[str]) -> tuple[Any, Any]:
     )
     if model.config.pad_token_id is None:
         model.config.pad_token_id = tokenizer.pad_token_id
+    if base.gguf_file:  # dequantised on load: plain float32 weights, which save_pretrained may write
+        model.hf_quantizer = None
     return tokenizer, model
 
 

@@ -346,7 +346,7 @@ def test_base_resolves_a_path_then_a_packaged_name_then_a_hub_id(tiny_folder, tm
     assert resolve_base("org/some-model") == BaseModel("org/some-model"), "left to the library's download"
 
 
-def test_the_packaged_smollm2_fine_tunes_as_a_classifier() -> None:
+def test_the_packaged_smollm2_fine_tunes_as_a_classifier(tmp_path) -> None:
     """Real weights: the GGUF checkpoint is dequantised, gets a classification head and a padding token."""
     pytest.importorskip("gguf")
     from bot.intents.transformer import SMOLLM2_FILE, resolve_base
@@ -359,6 +359,8 @@ def test_the_packaged_smollm2_fine_tunes_as_a_classifier() -> None:
     probs = classifier.probabilities(["hello", "good night, see you tomorrow", "再见"])
     assert probs.shape == (3, 2) and abs(probs.sum() - 3.0) < 1e-4
     assert classifier.model.config.pad_token_id is not None and classifier.tokenizer.pad_token is not None
+    loaded = load_model(save_model(classifier, tmp_path / "smollm2"), device="cpu")
+    assert abs(loaded.probabilities(["hello", "good night, see you tomorrow", "再见"]) - probs).max() < 1e-5
 
 
 def test_eval_mixes_in_several_partners_and_refuses_a_malformed_one(tiny_folder, two_intents_file) -> None:
