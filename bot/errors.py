@@ -23,6 +23,13 @@ class Overloaded(KefuError):
     """A bounded queue is full: the caller should back off and retry."""
 
 
+class DeliveryDeferred(KefuError):
+    """A channel cannot deliver a reply yet (no recipient connected); the runtime's outbox tries again later.
+
+    Raised by ``Adapter.send`` when waiting is right (a browser that is reconnecting), unlike a failure.
+    """
+
+
 class StageTimeout(KefuError):
     """A pipeline stage did not finish within its deadline."""
 
