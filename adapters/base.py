@@ -1,8 +1,10 @@
 """The channel extension point: an ``Adapter`` turns a platform into ``Message``s in and ``Reply``s out.
 
 An adapter receives a ``Dispatch`` when it starts and calls it for every inbound message; the runtime
-answers through ``send``. ``dispatch`` returns once the message is accepted (queued in order for its
-conversation), not when it is answered, so a webhook can acknowledge at once and slow work happens after.
+answers through ``send``. ``dispatch`` returns once the message is accepted (kept durably and queued in order
+for its conversation), not when it is answered, so a webhook acknowledges only then and slow work happens
+after. It returns False for a message whose platform identity (``message_id`` within its conversation) was
+accepted before: a redelivery, already answered or being answered.
 
 Third-party adapters register a factory under the entry-point group ``kefu.adapters``:
 
@@ -21,10 +23,11 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.errors import BadInput
 from bot.messages import ConversationRef, Message, Reply
 
-Dispatch = Callable[[Message], Awaitable[None]]
-"""Hands an inbound message to the runtime; waits only while the runtime's queue is full."""
+Dispatch = Callable[[Message], Awaitable[bool]]
+"""Hands an inbound message to the runtime; True once kept, False for a redelivery; waits while the queue is full."""
 
 ENTRY_POINT_GROUP = "kefu.adapters"
 
@@ -45,7 +48,8 @@ class Adapter(abc.ABC):
 
     @abc.abstractmethod
     async def send(self, conversation: ConversationRef, reply: Reply) -> None:
-        """Deliver a reply; raise only when it cannot be delivered after the adapter's own retries."""
+        """Deliver a reply; raise ``DeliveryDeferred`` when it cannot be delivered yet (nobody connected), any
+        other error when it cannot be delivered after the adapter's own retries (the runtime retries later)."""
 
     @abc.abstractmethod
     async def stop(self) -> None:
@@ -53,6 +57,11 @@ class Adapter(abc.ABC):
 
     async def working(self, conversation: ConversationRef) -> None:  # an optional hook: doing nothing is right
         """Show that the bot is working on an answer ("typing…"); optional."""
+
+    async def fetch(self, locator: str) -> bytes:
+        """The bytes of the attachment this channel named ``locator`` (``Attachment.locator``), fetched again
+        for a message accepted before a restart; channels that set no locator need not implement it."""
+        raise BadInput(f"the {self.name} channel cannot fetch an attachment again; please send it once more")
 
     def routes(self) -> Iterable[web.RouteDef]:
         """HTTP routes to mount on the shared server (none by default)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import secrets
 import sys
 import threading
 from typing import TextIO
@@ -41,6 +42,8 @@ class ConsoleAdapter(Adapter):
         """Set when the user quits or the input ends."""
         self._reader: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
+        self._run = secrets.token_hex(4)
+        """Part of every message id: ids of two runs of ``kefu chat`` never collide."""
         self._buttons: tuple[QuickReply, ...] = ()
 
     async def start(self, dispatch: Dispatch) -> None:
@@ -74,7 +77,7 @@ class ConsoleAdapter(Adapter):
                     user_id=self.user_id,
                     text="" if payload else text,
                     payload=payload,
-                    message_id=str(next(self._ids)),
+                    message_id=f"{self._run}-{next(self._ids)}",
                 )
             )
         self.finished.set()

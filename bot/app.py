@@ -258,13 +258,7 @@ class Kefu:
         self.metrics = Metrics()
         self.pipeline = build_pipeline(settings, components, metrics=self.metrics)
         self.dialogue: Dialogue | None = None
-        self.runtime = Runtime(
-            self._handle,
-            concurrency=settings.pipeline.concurrency,
-            queue_size=settings.pipeline.queue_size,
-            turn_timeout_s=settings.pipeline.turn_timeout_s,
-            show_working=False,
-        )
+        self._runtime: Runtime | None = None
         self.adapters = build_adapters(
             settings, components, channels or configured_channels(settings), metrics=self.metrics
         )
@@ -277,12 +271,21 @@ class Kefu:
                 port=settings.http.port,
             )
 
+    @property
+    def runtime(self) -> Runtime:
+        """The runtime, built by ``start`` over the store's durable inbox."""
+        if self._runtime is None:
+            raise RuntimeError("the bot is not started")
+        return self._runtime
+
     async def health(self) -> dict[str, object]:
+        runtime = self._runtime
         return {
             "ok": True,
             "channels": [adapter.name for adapter in self.adapters],
-            "turns": self.runtime.turns_done,
-            "failed_turns": self.runtime.turns_failed,
+            "turns": runtime.turns_done if runtime else 0,
+            "failed_turns": runtime.turns_failed if runtime else 0,
+            "failed_deliveries": runtime.deliveries_failed if runtime else 0,
         }
 
     async def _handle(self, message: Message) -> Reply | None:
@@ -294,30 +297,42 @@ class Kefu:
         return reply
 
     async def start(self) -> None:
-        """Open the session store, desk and order backend, then the server and every channel."""
+        """Open the store, desk and order backend, take up what the last run left unanswered, then the server
+        and every channel."""
         self.dialogue = await open_dialogue(self.settings, pipeline=self.pipeline)
-        self.dialogue.conversations.working = self.runtime.working
-        self.dialogue.start_outbox(self.runtime.deliver)
+        options = self.settings.pipeline
+        self._runtime = Runtime(
+            self._handle,
+            inbox=self.dialogue.inbox,
+            concurrency=options.concurrency,
+            queue_size=options.queue_size,
+            turn_timeout_s=options.turn_timeout_s,
+            show_working=False,
+        )
+        self.dialogue.conversations.working = self._runtime.working
+        await self._runtime.resume()
+        self.dialogue.start_outbox(self._runtime.deliver)
         if self.http is not None:
             await self.http.start()
         for adapter in self.adapters:
-            self.runtime.register(adapter.name, adapter)
             await adapter.start(self._dispatcher(adapter.name))
+            self._runtime.register(adapter.name, adapter)
         where = f" on {self.http.url}" if self.http else ""
         log.info("kefu is serving %s%s", ", ".join(a.name for a in self.adapters), where)
 
     def _dispatcher(self, channel: str) -> Callable[[Any], Any]:
         counter = self.metrics.messages.labels(channel=channel)
 
-        async def dispatch(message: Any) -> None:
+        async def dispatch(message: Message) -> bool:
             counter.inc()
-            await self.runtime.dispatch(message)
+            return await self.runtime.dispatch(message)
 
         return dispatch
 
     async def stop(self) -> None:
         """Answer what is queued, then close the channels, the engines' threads and the server."""
-        await self.runtime.stop()
+        if self._runtime is not None:
+            await self._runtime.stop()
         for adapter in self.adapters:
             await adapter.stop()
         if self.dialogue is not None:
@@ -328,4 +343,4 @@ class Kefu:
             await close()
         if self.http is not None:
             await self.http.stop()
-        log.info("kefu stopped after %d turns", self.runtime.turns_done)
+        log.info("kefu stopped after %d turns", self._runtime.turns_done if self._runtime else 0)

@@ -78,6 +78,8 @@ class StoreSettings(BaseModel):
     """Base URL of the shop's order API (``GET /orders/{id}``, ``POST /orders/{id}/returns``)."""
     outbox_poll_s: float = 2.0
     """How often the running bot delivers operator replies queued by ``kefu handoff reply``."""
+    dedupe_window_s: float = 2 * 86400
+    """How long an answered message's platform identity is kept, to recognise a redelivery after a restart."""
 
 
 class KbSettings(BaseModel):

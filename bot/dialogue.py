@@ -30,6 +30,7 @@ from bot.errors import ConfigError
 from bot.generation.templates import kind_name, say
 from bot.handoff.base import Deliver, HandoffDesk, HandoffError
 from bot.handoff.sqlite import SqliteDesk
+from bot.inbox.sqlite import SqliteInbox
 from bot.messages import ConversationRef, Message, Reply
 from bot.pipeline import Pipeline
 from bot.sessions.base import HandoffState, Session, SessionStore, Turn
@@ -61,12 +62,18 @@ class Conversations:
         log.debug("message in %s from %s: %r", message.conversation, message.user_id, message.text)
         started = time.perf_counter()
         session = await self.store.load(str(message.conversation))
+        if message.message_id and message.message_id == session.last_message_id:
+            log.info("turn %s: message %s was handled before a restart; its answer is sent again",
+                     message.conversation, message.message_id)
+            return session.last_reply
         session.user_id = message.user_id or session.user_id
+        session.last_message_id = message.message_id or None
         await self._follow_ticket(session)
         loaded = time.perf_counter()
         if session.handoff is HandoffState.HUMAN and self.desk is not None and session.ticket_id is not None:
             said = _in_words(message, session.language or "en")
             await self.desk.post(session.ticket_id, said)
+            session.last_reply = None
             await self.store.save(session, turns=[Turn("user", said)])
             log.info(
                 "turn %s: relayed to ticket %d (an operator owns the conversation)",
@@ -86,6 +93,7 @@ class Conversations:
             await self.desk.post(session.ticket_id, reply.text, author="bot")
         session.language = reply.language
         saving = time.perf_counter()
+        session.last_reply = reply
         await self.store.save(session, turns=[user_turn, Turn("bot", reply.text, reply.intent)])
         ms = ((loaded - started) + (time.perf_counter() - saving)) * 1000
         return replace(reply, timings_ms={**reply.timings_ms, "session": ms})
@@ -147,6 +155,8 @@ class Dialogue:
     desk: SqliteDesk
     orders: OrderBackend
     db: Database
+    inbox: SqliteInbox
+    """The runtime's durable inbox and reply outbox, in the same database."""
     outbox_poll_s: float = 2.0
     _outbox: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -212,4 +222,7 @@ async def open_dialogue(settings: Settings, *, pipeline: Pipeline) -> Dialogue:
         raise
     pipeline.actions.update(build_actions(orders))
     conversations = Conversations(pipeline=pipeline, store=store, desk=desk)
-    return Dialogue(conversations, store, desk, orders, db, outbox_poll_s=settings.store.outbox_poll_s)
+    inbox = SqliteInbox(db, remember_s=settings.store.dedupe_window_s)
+    await inbox.setup()
+    await inbox.prune(now=time.time())
+    return Dialogue(conversations, store, desk, orders, db, inbox, outbox_poll_s=settings.store.outbox_poll_s)

@@ -46,6 +46,11 @@ class Attachment:
     filename: str | None = None
     duration_s: float | None = None
     """Duration announced by the platform for voice and audio, when it says."""
+    locator: str | None = None
+    """The channel's own reference to the bytes (a Telegram ``file_id``): kept in the durable inbox so that a
+    message accepted before a restart can still be fetched after it (through the adapter's ``fetch``)."""
+    data: bytes | None = field(default=None, repr=False)
+    """The bytes, when they are already in memory (web uploads): the durable inbox keeps them as they are."""
 
     async def read(self, *, max_bytes: int) -> bytes:
         """Fetch the bytes, refusing anything over ``max_bytes`` (announced or actual)."""
@@ -63,7 +68,7 @@ class Attachment:
         async def fetch() -> bytes:
             return data
 
-        return cls(kind=kind, fetch=fetch, size=len(data), **details)
+        return cls(kind=kind, fetch=fetch, size=len(data), data=data, **details)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,22 +1,26 @@
-"""The runtime: accepts messages from adapters, handles each conversation in order, answers through the adapter.
+"""The runtime: accepts messages from adapters, handles each conversation in order, answers through the outbox.
 
-Messages of one conversation are handled one after another; conversations run concurrently up to
-``concurrency`` turns at once. Each conversation's queue is bounded, so a flooding conversation makes
-its adapter wait (back-pressure) instead of growing memory. Duplicate deliveries (same channel and
-message id) are dropped. A turn that fails or times out still gets an apology, and is logged.
+Every message is kept in the ``Inbox`` before ``dispatch`` returns (so before the adapter acknowledges it to
+its platform), and its reply is queued in the same inbox's outbox in the transaction that marks it answered;
+``resume`` takes up what a crash left unanswered. Messages of one conversation are handled one after another;
+conversations run concurrently up to ``concurrency`` turns at once; each conversation's queue is bounded, so a
+flooding conversation makes its adapter wait (back-pressure). A message whose platform identity was accepted
+before (a redelivery) is dropped. A turn that fails or times out still gets an apology, and is logged. Replies
+are sent by the ``Courier``, outside the turns' slots.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
 
-from bot.errors import StageTimeout
+from bot.delivery import Courier, ReplySink
+from bot.errors import BadInput, StageTimeout
 from bot.generation.templates import say
+from bot.inbox import Inbox, MemoryInbox
 from bot.language import detect_language
 from bot.messages import ConversationRef, Message, Reply
 
@@ -25,46 +29,41 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Message], Awaitable[Reply | None]]
 """Answers a message; None means no bot reply (a human operator owns the conversation)."""
 
-
-class ReplySink(Protocol):
-    """Where replies go: anything with ``send`` and ``working`` (every ``Adapter`` is one)."""
-
-    async def send(self, conversation: ConversationRef, reply: Reply) -> None: ...
-
-    async def working(self, conversation: ConversationRef) -> None: ...
+__all__ = ["Handler", "ReplySink", "Runtime"]
 
 
 @dataclass(slots=True)
 class _Lane:
-    queue: asyncio.Queue[Message]
+    queue: asyncio.Queue[tuple[int, Message]]
     worker: asyncio.Task[None] | None = None
 
 
 class Runtime:
-    """Ordered, concurrent, bounded turn handling between adapters and a handler (the pipeline)."""
+    """Durable, ordered, concurrent, bounded turn handling between adapters and a handler (the pipeline)."""
 
     def __init__(
         self,
         handler: Handler,
         *,
+        inbox: Inbox | None = None,
         concurrency: int = 64,
         queue_size: int = 100,
         turn_timeout_s: float = 60.0,
         idle_lane_s: float = 30.0,
-        remember_ids: int = 10_000,
         show_working: bool = True,
+        courier: Callable[[Inbox, Callable[[str], ReplySink | None]], Courier] = Courier,
     ) -> None:
         self.handler = handler
+        self.inbox: Inbox = inbox or MemoryInbox()
         self.show_working = show_working
         """False when the handler calls ``working`` itself (only for turns the bot, not an operator, answers)."""
         self.queue_size = queue_size
         self.turn_timeout_s = turn_timeout_s
         self.idle_lane_s = idle_lane_s
         self._sinks: dict[str, ReplySink] = {}
+        self.courier = courier(self.inbox, self._sinks.get)
         self._lanes: dict[ConversationRef, _Lane] = {}
         self._slots = asyncio.Semaphore(concurrency)
-        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
-        self._remember_ids = remember_ids
         self._closing = False
         self._pending = 0
         self._idle = asyncio.Event()
@@ -72,16 +71,36 @@ class Runtime:
         self.turns_done = 0
         self.turns_failed = 0
 
-    def register(self, channel: str, sink: ReplySink) -> None:
-        """Route replies for ``channel`` to ``sink`` (normally the adapter itself)."""
-        self._sinks[channel] = sink
+    @property
+    def deliveries_failed(self) -> int:
+        """Replies that could not be delivered after the courier's retries."""
+        return self.courier.failed
 
-    async def deliver(self, conversation: ConversationRef, reply: Reply) -> None:
-        """Send ``reply`` into ``conversation`` outside a turn (an operator's answer from the handoff desk)."""
-        sink = self._sinks.get(conversation.channel)
-        if sink is None:
-            raise LookupError(f"no adapter registered for channel {conversation.channel!r}")
-        await sink.send(conversation, reply)
+    def register(self, channel: str, sink: ReplySink) -> None:
+        """Route replies for ``channel`` to ``sink`` (normally the adapter itself, once started)."""
+        self._sinks[channel] = sink
+        with contextlib.suppress(RuntimeError):  # no running loop: the next sweep or kick delivers
+            asyncio.get_running_loop().create_task(self.courier.sweep())
+
+    async def resume(self) -> int:
+        """Queue the messages a previous run accepted but did not answer (in their order); how many.
+
+        Call once, after the handler can run and before the adapters start receiving, so that older messages
+        keep their place ahead of new ones; replies wait in the outbox until their channel is registered.
+        """
+        restored = await self.inbox.pending(refetch=self._refetch)
+        for seq, message in restored:
+            await self._enqueue(seq, message)
+        if restored:
+            log.info("resumed %d messages accepted before the last stop", len(restored))
+        self.courier.start()
+        await self.courier.sweep()
+        return len(restored)
+
+    async def deliver(self, conversation: ConversationRef, reply: Reply, *, key: str | None = None) -> None:
+        """Queue ``reply`` for ``conversation`` outside a turn (an operator's answer); ``key`` makes it idempotent."""
+        if await self.inbox.post(conversation, reply, key=key):
+            self.courier.kick(conversation)
 
     async def working(self, conversation: ConversationRef) -> None:
         """Show "typing…" in ``conversation``; best effort, a failure is only logged."""
@@ -93,62 +112,69 @@ class Runtime:
         except Exception:  # a typing indicator is best effort
             log.debug("typing indicator failed in %s", conversation, exc_info=True)
 
-    async def dispatch(self, message: Message) -> None:
-        """Queue ``message`` behind earlier ones of its conversation; waits while that queue is full."""
+    async def dispatch(self, message: Message) -> bool:
+        """Keep ``message`` and queue it behind earlier ones of its conversation; False for a redelivery.
+
+        Returns once the message is durably accepted (waits while its conversation's queue is full): the
+        adapter may acknowledge it to the platform then.
+        """
         if self._closing:
             raise RuntimeError("the runtime is stopping")
-        if message.message_id and self._is_duplicate(message):
+        seq = await self.inbox.accept(message)
+        if seq is None:
             log.info("dropped duplicate message %s in %s", message.message_id, message.conversation)
-            return
+            return False
+        await self._enqueue(seq, message)
+        return True
+
+    async def join(self) -> None:
+        """Wait until every queued message has been answered and its reply handed to its channel."""
+        await self._idle.wait()
+        await self.courier.idle()
+
+    async def stop(self, *, drain_timeout_s: float = 10.0) -> None:
+        """Refuse new messages, answer and deliver the queued ones (up to ``drain_timeout_s``), then stop.
+
+        What is left unanswered or undelivered stays in the inbox for the next start.
+        """
+        self._closing = True
+        try:
+            await asyncio.wait_for(self._idle.wait(), drain_timeout_s)
+        except TimeoutError:
+            log.warning("stopped with %d unanswered messages (kept for the next start)", self._pending)
+        workers = [lane.worker for lane in self._lanes.values() if lane.worker is not None]
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        await self.courier.stop(timeout_s=drain_timeout_s)
+
+    async def _enqueue(self, seq: int, message: Message) -> None:
+        self.courier.start()
         lane = self._lanes.get(message.conversation)
         if lane is None:
             lane = self._lanes[message.conversation] = _Lane(asyncio.Queue(self.queue_size))
         self._pending += 1
         self._idle.clear()
         try:
-            await lane.queue.put(message)
+            await lane.queue.put((seq, message))
         except BaseException:
             self._finished()
             raise
         if lane.worker is None or lane.worker.done():
             lane.worker = asyncio.create_task(self._drain(message.conversation, lane))
 
-    async def join(self) -> None:
-        """Wait until every queued message has been answered."""
-        await self._idle.wait()
-
-    async def stop(self, *, drain_timeout_s: float = 10.0) -> None:
-        """Refuse new messages, answer the queued ones (up to ``drain_timeout_s``), then stop the workers."""
-        self._closing = True
-        try:
-            await asyncio.wait_for(self.join(), drain_timeout_s)
-        except TimeoutError:
-            log.warning("stopped with %d unanswered messages", self._pending)
-        workers = [lane.worker for lane in self._lanes.values() if lane.worker is not None]
-        for worker in workers:
-            worker.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
-
-    def _is_duplicate(self, message: Message) -> bool:
-        key = (message.conversation.channel, message.message_id)
-        if key in self._seen:
-            return True
-        self._seen[key] = None
-        if len(self._seen) > self._remember_ids:
-            self._seen.popitem(last=False)
-        return False
-
     async def _drain(self, conversation: ConversationRef, lane: _Lane) -> None:
         while True:
             try:
-                message = await asyncio.wait_for(lane.queue.get(), self.idle_lane_s)
+                seq, message = await asyncio.wait_for(lane.queue.get(), self.idle_lane_s)
             except TimeoutError:
                 if lane.queue.empty() and self._lanes.get(conversation) is lane:
                     del self._lanes[conversation]
                 return
             try:
                 async with self._slots:
-                    await self._turn(message)
+                    reply = await self._answer(message)
+                await self._complete(seq, message, reply)
             finally:
                 lane.queue.task_done()
                 self._finished()
@@ -158,32 +184,37 @@ class Runtime:
         if self._pending == 0:
             self._idle.set()
 
-    async def _turn(self, message: Message) -> None:
-        sink = self._sinks.get(message.conversation.channel)
-        if sink is None:
-            log.error("no adapter registered for channel %r; message lost", message.conversation.channel)
-            self.turns_failed += 1
-            return
+    async def _answer(self, message: Message) -> Reply | None:
         if self.show_working:
             await self.working(message.conversation)
         try:
             reply = await asyncio.wait_for(self.handler(message), self.turn_timeout_s)
         except (TimeoutError, StageTimeout) as error:
             log.error("turn in %s timed out: %s", message.conversation, error or "turn timeout")
-            reply = self._apology(message)
             self.turns_failed += 1
+            return self._apology(message)
         except Exception:
             log.exception("turn in %s failed", message.conversation)
-            reply = self._apology(message)
             self.turns_failed += 1
-        else:
-            self.turns_done += 1
-        if reply is None:
-            return
+            return self._apology(message)
+        self.turns_done += 1
+        return reply
+
+    async def _complete(self, seq: int, message: Message, reply: Reply | None) -> None:
         try:
-            await sink.send(message.conversation, reply)
+            await self.inbox.complete(seq, message.conversation, reply)
         except Exception:
-            log.exception("could not deliver a reply to %s", message.conversation)
+            log.exception("could not record the answer to a message in %s; it is answered again at the next start",
+                          message.conversation)
+            return
+        if reply is not None:
+            self.courier.kick(message.conversation)
+
+    async def _refetch(self, channel: str, locator: str) -> bytes:
+        sink = self._sinks.get(channel)
+        if sink is None:
+            raise BadInput(f"the {channel} channel is not running, so its attachment cannot be fetched")
+        return await sink.fetch(locator)
 
     @staticmethod
     def _apology(message: Message) -> Reply:

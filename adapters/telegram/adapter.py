@@ -145,6 +145,12 @@ class TelegramAdapter(Adapter):
                  for i, chunk in enumerate(rendered.chunks)]
         await self.outbox.deliver(chat_id, calls)
 
+    async def fetch(self, locator: str) -> bytes:
+        """The file with id ``locator`` (``getFile`` + download, within the download cap)."""
+        from adapters.telegram.files import download
+
+        return await download(self._started(), locator, max_bytes=self._max_download_bytes)
+
     async def working(self, conversation: ConversationRef) -> None:
         """``sendChatAction typing`` (best effort: a failure is logged, never raised)."""
         bot = self._started()

@@ -259,7 +259,7 @@ class Inbound:
               duration: float | None = None) -> Attachment:
         fetch = functools.partial(download, self._bot, file_id, max_bytes=self._max_download_bytes)
         return Attachment(kind=kind, fetch=fetch, mime_type=mime, size=size, filename=name,
-                          duration_s=float(duration) if duration is not None else None)
+                          duration_s=float(duration) if duration is not None else None, locator=file_id)
 
 
 def _language(message: TgMessage) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -11,8 +11,10 @@ from bot.errors import KefuError
 from bot.messages import ConversationRef, Reply
 from bot.sessions.base import HandoffState, Turn
 
-Deliver = Callable[[ConversationRef, Reply], Awaitable[None]]
-"""Sends a reply into a conversation outside a turn; the app wires it to the runtime (``Runtime.deliver``)."""
+class Deliver(Protocol):
+    """Queues a reply for a conversation outside a turn (``Runtime.deliver``); the same ``key`` is queued once."""
+
+    async def __call__(self, conversation: ConversationRef, reply: Reply, *, key: str | None = None) -> None: ...
 
 
 class HandoffError(KefuError):

@@ -77,6 +77,8 @@ class SqliteDesk:
         self.db = db
         self.sessions = sessions
         self.deliver = deliver
+        self.stale_claim_s = 60.0
+        """A claimed operator message not handed over after this long is claimed again."""
 
     async def setup(self) -> None:
         await self.db.script(_SCHEMA)
@@ -189,19 +191,23 @@ class SqliteDesk:
             await self.deliver_pending()
 
     async def deliver_pending(self) -> int:
-        """Send every queued operator message through ``deliver``, oldest first; how many were sent.
+        """Hand every queued operator message to ``deliver``, oldest first; how many were handed over.
 
-        Each row is claimed before it is sent, so two bot processes never deliver the same reply, and deleted once
-        sent (the ticket keeps the operator's words, masked).
+        Each row is claimed before it is handed over, so two bot processes never take the same reply, and deleted
+        after (the ticket keeps the operator's words, masked). A claim older than ``stale_claim_s`` (its process
+        died) is taken again: ``deliver`` queues a row's reply once whatever the number of tries (its ``key``).
         """
         if self.deliver is None:
             return 0
+        now = time.time()
         async with self.db.transaction() as c:
-            rows = await (await c.execute("SELECT * FROM outbox WHERE claimed_at IS NULL ORDER BY id")).fetchall()
+            rows = await (await c.execute(
+                "SELECT * FROM outbox WHERE claimed_at IS NULL OR claimed_at < ? ORDER BY id", (now - self.stale_claim_s,)
+            )).fetchall()
             claimed = []
             for row in rows:
                 cursor = await c.execute(
-                    "UPDATE outbox SET claimed_at = ? WHERE id = ? AND claimed_at IS NULL", (time.time(), row["id"])
+                    "UPDATE outbox SET claimed_at = ? WHERE id = ? AND claimed_at IS ?", (now, row["id"], row["claimed_at"])
                 )
                 if cursor.rowcount:
                     claimed.append(row)
@@ -210,9 +216,10 @@ class SqliteDesk:
                 text=row["text"], language=row["language"], reason=f"operator message, ticket {row['ticket_id']}"
             )
             try:
-                await self.deliver(ConversationRef(row["channel"], row["conversation_id"]), reply)
+                await self.deliver(ConversationRef(row["channel"], row["conversation_id"]), reply,
+                                   key=f"ticket-outbox:{row['id']}")
             except Exception:
-                log.exception("could not deliver an operator message of ticket %d", row["ticket_id"])
+                log.exception("could not queue an operator message of ticket %d", row["ticket_id"])
                 continue
             async with self.db.transaction() as c:
                 await c.execute("DELETE FROM outbox WHERE id = ?", (row["id"],))

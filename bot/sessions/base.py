@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal, Protocol
 
+from bot.messages import Reply
+
 
 class HandoffState(StrEnum):
     """Who answers the conversation: bot → waiting → human → resolved → bot."""
@@ -48,6 +50,11 @@ class Session:
     history: list[Turn] = field(default_factory=list)
     """The last turns, oldest first (at most the store's ``history_turns``)."""
     updated_at: float = 0.0
+    last_message_id: str | None = None
+    """The platform id of the last message this session's state includes: a message handled again after a crash
+    (saved, but its answer not yet recorded in the inbox) is recognised and answered with ``last_reply``."""
+    last_reply: Reply | None = None
+    """What the bot answered to ``last_message_id`` (None: an operator owned the conversation)."""
 
     def last_user_text(self) -> str | None:
         """The shopper's previous message, if any."""

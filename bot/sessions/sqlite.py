@@ -7,12 +7,15 @@ import json
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 from bot.errors import ConfigError
+from bot.inbox.codec import dump_reply, load_reply
+from bot.messages import Reply
 from bot.pii import mask_pii
 from bot.sessions.base import HandoffState, Session, Turn
 
@@ -25,7 +28,9 @@ CREATE TABLE IF NOT EXISTS sessions (
     ticket_id INTEGER,
     slots TEXT NOT NULL DEFAULT '{}',
     counters TEXT NOT NULL DEFAULT '{}',
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL,
+    last_message TEXT,
+    last_reply TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
 CREATE TABLE IF NOT EXISTS turns (
@@ -101,6 +106,11 @@ class Database:
         await self.connection.close()
 
 
+def _masked_reply(reply: Reply | None) -> str | None:
+    """The last reply as kept with the session: its text masked like every text the store writes."""
+    return dump_reply(replace(reply, text=mask_pii(reply.text))) if reply is not None else None
+
+
 class SqliteSessionStore:
     """``SessionStore`` over a ``Database``: history (last ``history_turns`` exchanges), state, slots, counters.
 
@@ -119,6 +129,10 @@ class SqliteSessionStore:
 
     async def setup(self) -> None:
         await self.db.script(_SCHEMA)
+        columns = {row["name"] for row in await self.db.fetch("PRAGMA table_info(sessions)")}
+        for column in ("last_message", "last_reply"):  # stores written before these columns existed
+            if column not in columns:
+                await self.db.script(f"ALTER TABLE sessions ADD COLUMN {column} TEXT")
 
     async def load(self, conversation: str) -> Session:
         rows = await self.db.fetch("SELECT * FROM sessions WHERE conversation = ?", (conversation,))
@@ -139,6 +153,8 @@ class SqliteSessionStore:
             counters=json.loads(row["counters"]),
             history=[Turn(t["role"], t["text"], t["intent"], t["at"]) for t in reversed(turns)],
             updated_at=row["updated_at"],
+            last_message_id=row["last_message"],
+            last_reply=load_reply(row["last_reply"]) if row["last_reply"] else None,
         )
 
     async def save(self, session: Session, *, turns: Sequence[Turn] = ()) -> None:
@@ -148,10 +164,11 @@ class SqliteSessionStore:
         async with self.db.transaction() as c:
             await c.execute(
                 "INSERT INTO sessions (conversation, user_id, language, handoff, ticket_id, slots, counters,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " updated_at, last_message, last_reply) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (conversation) DO UPDATE SET user_id = excluded.user_id,"
                 " language = excluded.language, handoff = excluded.handoff, ticket_id = excluded.ticket_id,"
-                " slots = excluded.slots, counters = excluded.counters, updated_at = excluded.updated_at",
+                " slots = excluded.slots, counters = excluded.counters, updated_at = excluded.updated_at,"
+                " last_message = excluded.last_message, last_reply = excluded.last_reply",
                 (
                     session.conversation,
                     session.user_id,
@@ -161,6 +178,8 @@ class SqliteSessionStore:
                     json.dumps(slots, ensure_ascii=False),
                     json.dumps(session.counters),
                     session.updated_at,
+                    session.last_message_id,
+                    _masked_reply(session.last_reply),
                 ),
             )
             await c.executemany(

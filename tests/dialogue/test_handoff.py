@@ -20,7 +20,7 @@ class Outbound:
     def __init__(self) -> None:
         self.sent: list[tuple[ConversationRef, Reply]] = []
 
-    async def __call__(self, conversation: ConversationRef, reply: Reply) -> None:
+    async def __call__(self, conversation: ConversationRef, reply: Reply, *, key: str | None = None) -> None:
         self.sent.append((conversation, reply))
 
 

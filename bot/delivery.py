@@ -1,0 +1,182 @@
+"""The courier: sends the outbox's replies, conversation by conversation in order, apart from the turns.
+
+A delivery never holds a turn's slot, so a channel waiting out a rate limit (Telegram's ``retry_after``)
+slows only its own conversations. A channel that cannot deliver yet (``DeliveryDeferred``: a browser that is
+reconnecting, a channel not started) keeps the reply for later; a failure is retried with growing pauses and
+given up (logged, counted) after ``max_attempts``. Replies are deleted from the outbox only once sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from bot.errors import DeliveryDeferred
+from bot.inbox.base import Inbox, Outgoing
+from bot.messages import ConversationRef, Reply
+
+log = logging.getLogger(__name__)
+
+
+class ReplySink(Protocol):
+    """Where replies go: every ``Adapter`` is one."""
+
+    async def send(self, conversation: ConversationRef, reply: Reply) -> None: ...
+
+    async def working(self, conversation: ConversationRef) -> None: ...
+
+    async def fetch(self, locator: str) -> bytes:
+        """The bytes of an attachment the channel named ``locator`` (after a restart)."""
+        ...
+
+
+class Courier:
+    """Delivers queued replies through the channels' sinks; ``kick`` a conversation when it has a new reply."""
+
+    def __init__(
+        self,
+        inbox: Inbox,
+        sink_of: Callable[[str], ReplySink | None],
+        *,
+        max_attempts: int = 6,
+        backoff_s: float = 1.0,
+        max_backoff_s: float = 60.0,
+        deferral_s: float = 1.0,
+        keep_deferred_s: float = 86400.0,
+        sweep_s: float = 1.0,
+        concurrency: int = 256,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._inbox = inbox
+        self._sink_of = sink_of
+        self._max_attempts = max_attempts
+        self._backoff_s = backoff_s
+        self._max_backoff_s = max_backoff_s
+        self._deferral_s = deferral_s
+        self._keep_deferred_s = keep_deferred_s
+        self._sweep_s = sweep_s
+        self._clock = clock
+        self._sending = asyncio.Semaphore(concurrency)
+        self._lanes: dict[ConversationRef, asyncio.Task[None]] = {}
+        self._again: set[ConversationRef] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._sweeper: asyncio.Task[None] | None = None
+        self.sent = 0
+        self.failed = 0
+        """Replies given up after ``max_attempts`` failed deliveries (or kept past ``keep_deferred_s``)."""
+
+    def start(self) -> None:
+        """Begin the periodic sweep that retries deferred and failed replies (and those left by a crash)."""
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep_forever())
+
+    def kick(self, conversation: ConversationRef) -> None:
+        """Deliver what ``conversation`` has due, now (a lane already running picks it up)."""
+        if conversation in self._lanes:
+            self._again.add(conversation)
+            return
+        self._idle.clear()
+        lane = asyncio.create_task(self._lane(conversation))
+        self._lanes[conversation] = lane
+        lane.add_done_callback(lambda _: self._lane_done(conversation))
+
+    async def sweep(self) -> None:
+        """Kick every conversation whose next reply is due."""
+        for conversation in await self._inbox.due_conversations(now=self._clock()):
+            self.kick(conversation)
+
+    async def idle(self) -> None:
+        """Wait until no delivery is running (replies waiting for a retry do not count)."""
+        await self._idle.wait()
+
+    async def stop(self, *, timeout_s: float) -> None:
+        """Stop sweeping; give running deliveries ``timeout_s``, then cancel them (their replies stay queued)."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout_s)
+        lanes = list(self._lanes.values())
+        for lane in lanes:
+            lane.cancel()
+        await asyncio.gather(*lanes, return_exceptions=True)
+
+    def _lane_done(self, conversation: ConversationRef) -> None:
+        self._lanes.pop(conversation, None)
+        self._again.discard(conversation)
+        if not self._lanes:
+            self._idle.set()
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._sweep_s)
+            try:
+                await self.sweep()
+            except Exception:  # a busy database must not end the sweeps
+                log.exception("the outbox sweep failed")
+
+    async def _lane(self, conversation: ConversationRef) -> None:
+        while True:
+            try:
+                outgoing = await self._inbox.next_due(conversation, now=self._clock())
+            except Exception:
+                log.exception("could not read the outbox of %s", conversation)
+                return
+            if outgoing is None:
+                if conversation in self._again:
+                    self._again.discard(conversation)
+                    continue
+                return
+            if not await self._send(outgoing):
+                return
+
+    async def _send(self, outgoing: Outgoing) -> bool:
+        """Try one reply; True when the lane may go on to the next one."""
+        conversation = outgoing.conversation
+        sink = self._sink_of(conversation.channel)
+        try:
+            if sink is None:
+                raise DeliveryDeferred(f"channel {conversation.channel!r} is not running")
+            async with self._sending:
+                await sink.send(conversation, outgoing.reply)
+        except DeliveryDeferred as why:
+            return await self._defer(outgoing, str(why))
+        except Exception as error:
+            return await self._failed(outgoing, error)
+        await self._inbox.delivered(outgoing.id)
+        self.sent += 1
+        return True
+
+    async def _defer(self, outgoing: Outgoing, why: str) -> bool:
+        now = self._clock()
+        if now - outgoing.created_at > self._keep_deferred_s:
+            log.warning("dropped a reply to %s kept %.0f s without delivery (%s)",
+                        outgoing.conversation, now - outgoing.created_at, why)
+            await self._inbox.give_up(outgoing.id)
+            self.failed += 1
+            return True
+        log.debug("reply to %s deferred: %s", outgoing.conversation, why)
+        await self._inbox.retry(outgoing.id, at=now + self._deferral_s, failed=False)
+        return False
+
+    async def _failed(self, outgoing: Outgoing, error: Exception) -> bool:
+        attempts = outgoing.attempts + 1
+        if attempts >= self._max_attempts:
+            log.error("gave up delivering a reply to %s after %d attempts: %s", outgoing.conversation, attempts,
+                      error)
+            await self._inbox.give_up(outgoing.id)
+            self.failed += 1
+            return True
+        pause = min(self._max_backoff_s, self._backoff_s * 2 ** (attempts - 1))
+        log.warning("delivering a reply to %s failed (attempt %d of %d, next in %.0f s): %s",
+                    outgoing.conversation, attempts, self._max_attempts, pause, error)
+        await self._inbox.retry(outgoing.id, at=self._clock() + pause, failed=True)
+        return False
+
