@@ -52,10 +52,11 @@ def answer_with(adapter: WebChatAdapter, respond: Respond) -> Dispatch:
         if reply is not None:
             await adapter.send(message.conversation, reply)
 
-    async def dispatch(message: Message) -> None:
+    async def dispatch(message: Message) -> bool:
         task = asyncio.create_task(answer(message))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
+        return True
 
     return dispatch
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from bot.generation.templates import say
+from bot.dialogue import Dialogue
 from bot.handoff.base import TicketState
+from bot.messages import ConversationRef, Message
 from bot.sessions.base import HandoffState
 from tests.dialogue.conftest import Shopper
 
@@ -136,3 +138,20 @@ async def test_a_bare_number_keeps_the_conversation_language(shopper: Shopper) -
     await shopper.say("我想查一下我的订单")
     reply = await shopper.say("100235")
     assert reply is not None and reply.language == "zh" and "已签收" in reply.text
+
+
+async def test_a_message_handled_again_after_a_crash_gets_the_same_answer_and_no_second_turn(
+    dialogue: Dialogue,
+) -> None:
+    """A crash after the session was saved but before the inbox recorded the answer replays the message."""
+    ref = ConversationRef("telegram", "5150")
+    asked = Message(conversation=ref, user_id="u1", text="How long does shipping take?", message_id="77")
+    first = await dialogue.conversations.handle(asked)
+    history = (await dialogue.store.load(str(ref))).history
+    again = await dialogue.conversations.handle(asked)
+    assert first is not None and again is not None and again.text == first.text
+    assert (await dialogue.store.load(str(ref))).history == history
+    later = await dialogue.conversations.handle(
+        Message(conversation=ref, user_id="u1", text="How long does shipping take?", message_id="78")
+    )
+    assert later is not None and len((await dialogue.store.load(str(ref))).history) == len(history) + 2

@@ -1,0 +1,179 @@
+"""The runtime over the durable inbox: collisions, restarts, redeliveries, and deliveries apart from turns."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.delivery import Courier, ReplySink
+from bot.errors import DeliveryDeferred
+from bot.inbox import Inbox
+from bot.inbox.sqlite import SqliteInbox
+from bot.messages import ConversationRef, Message, Reply
+from bot.runtime import Runtime
+from bot.sessions.sqlite import Database
+from tests.core.test_runtime import RecordingSink
+
+
+def message(conversation: str, message_id: str, text: str = "hi") -> Message:
+    return Message(conversation=ConversationRef("test", conversation), user_id="u", text=text, message_id=message_id)
+
+
+async def echo(msg: Message) -> Reply:
+    return Reply(text=f"re {msg.text}")
+
+
+async def open_inbox(path: Path) -> SqliteInbox:
+    inbox = SqliteInbox(await Database.open(path))
+    await inbox.setup()
+    return inbox
+
+
+async def test_colliding_message_ids_across_conversations_are_all_answered(tmp_path: Path) -> None:
+    """Telegram numbers messages per chat: 20 chats × ids 9001-9010 are 200 messages, not 10."""
+    inbox = await open_inbox(tmp_path / "store.sqlite3")
+    runtime = Runtime(echo, inbox=inbox)
+    sink = RecordingSink()
+    runtime.register("test", sink)
+    for n in range(9001, 9011):
+        for chat in range(20):
+            assert await runtime.dispatch(message(f"chat{chat}", str(n), f"{chat}/{n}"))
+    await runtime.join()
+    await runtime.stop()
+    await inbox.db.close()
+    assert sum(len(texts) for texts in sink.sent.values()) == 200
+    for chat in range(20):
+        assert sink.sent[f"chat{chat}"] == [f"re {chat}/{n}" for n in range(9001, 9011)]
+
+
+async def test_a_message_accepted_before_a_crash_is_answered_after_the_restart_and_only_once(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    stuck = asyncio.Event()
+
+    async def hangs(msg: Message) -> Reply:
+        await stuck.wait()
+        raise AssertionError("never answered in the first run")
+
+    first = await open_inbox(path)
+    crashed = Runtime(hangs, inbox=first)
+    crashed.register("test", RecordingSink())
+    for n in range(3):
+        assert await crashed.dispatch(message("a", str(n), f"m{n}"))
+    assert await crashed.dispatch(message("b", "0", "other"))
+    await first.db.close()  # the process dies here: nothing answered, the database is all that is left
+    for task in asyncio.all_tasks() - {asyncio.current_task()}:
+        task.cancel()
+
+    second = await open_inbox(path)
+    runtime = Runtime(echo, inbox=second)
+    sink = RecordingSink()
+    runtime.register("test", sink)
+    assert await runtime.resume() == 4
+    assert not await runtime.dispatch(message("a", "1", "m1")), "the platform's redelivery is recognised"
+    assert await runtime.dispatch(message("a", "3", "m3"))
+    await runtime.join()
+    await runtime.stop()
+    await second.db.close()
+    assert sink.sent == {"a": ["re m0", "re m1", "re m2", "re m3"], "b": ["re other"]}
+
+
+async def test_a_reply_queued_before_a_crash_is_delivered_after_the_restart(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    first = await open_inbox(path)
+    runtime = quick_runtime(inbox=first)  # no channel registered: the reply waits in the outbox
+    assert await runtime.dispatch(message("a", "1", "m1"))
+    await runtime.join()
+    await runtime.stop(drain_timeout_s=0.1)
+    await first.db.close()
+
+    second = await open_inbox(path)
+    restarted = quick_runtime(inbox=second)
+    sink = RecordingSink()
+    assert await restarted.resume() == 0
+    restarted.register("test", sink)
+    async with asyncio.timeout(5):
+        while "a" not in sink.sent:
+            await asyncio.sleep(0.01)
+    await restarted.stop()
+    await second.db.close()
+    assert sink.sent == {"a": ["re m1"]}
+
+
+class SlowChannel(RecordingSink):
+    """A channel whose delivery to conversation ``a`` waits like a Telegram 429 ``retry_after``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def send(self, conversation: ConversationRef, reply: Reply) -> None:
+        if conversation.conversation_id == "a":
+            await self.release.wait()
+        await super().send(conversation, reply)
+
+
+async def test_a_slow_delivery_does_not_hold_a_turn_slot() -> None:
+    runtime = Runtime(echo, concurrency=1)
+    sink = SlowChannel()
+    runtime.register("test", sink)
+    await runtime.dispatch(message("a", "1", "first"))
+    await runtime.dispatch(message("b", "1", "second"))
+    async with asyncio.timeout(5):
+        while "b" not in sink.sent:  # b is answered and delivered while a's delivery still waits
+            await asyncio.sleep(0.01)
+    assert "a" not in sink.sent
+    sink.release.set()
+    await runtime.join()
+    await runtime.stop()
+    assert sink.sent == {"a": ["re first"], "b": ["re second"]}
+
+
+class FlakyChannel(RecordingSink):
+    def __init__(self, failures: list[BaseException]) -> None:
+        super().__init__()
+        self.failures = failures
+        self.attempts = 0
+
+    async def send(self, conversation: ConversationRef, reply: Reply) -> None:
+        self.attempts += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        await super().send(conversation, reply)
+
+
+def quick_runtime(*, inbox: SqliteInbox | None = None, max_attempts: int = 6) -> Runtime:
+    """A runtime whose courier retries within milliseconds."""
+
+    def courier(kept: Inbox, sink_of: Callable[[str], ReplySink | None]) -> Courier:
+        return Courier(kept, sink_of, backoff_s=0.01, deferral_s=0.01, sweep_s=0.01, max_attempts=max_attempts)
+
+    return Runtime(echo, inbox=inbox, courier=courier)
+
+
+async def test_deferred_and_failed_deliveries_are_retried_in_order() -> None:
+    runtime = quick_runtime()
+    sink = FlakyChannel([DeliveryDeferred("no browser"), ConnectionError("reset"), RuntimeError("500")])
+    runtime.register("test", sink)
+    for n in range(3):
+        await runtime.dispatch(message("a", str(n), f"m{n}"))
+    async with asyncio.timeout(5):
+        while len(sink.sent.get("a", [])) < 3:
+            await asyncio.sleep(0.01)
+    await runtime.stop()
+    assert sink.sent == {"a": ["re m0", "re m1", "re m2"]}
+    assert sink.attempts == 6 and runtime.deliveries_failed == 0
+
+
+async def test_a_reply_that_keeps_failing_is_given_up_and_counted() -> None:
+    runtime = quick_runtime(max_attempts=3)
+    sink = FlakyChannel([RuntimeError("403 blocked")] * 3)
+    runtime.register("test", sink)
+    await runtime.dispatch(message("a", "1", "m1"))
+    await runtime.dispatch(message("a", "2", "m2"))
+    async with asyncio.timeout(5):
+        while "a" not in sink.sent:
+            await asyncio.sleep(0.01)
+    await runtime.stop()
+    assert sink.sent == {"a": ["re m2"]}, "the next reply goes out once the failing one is given up"
+    assert runtime.deliveries_failed == 1
