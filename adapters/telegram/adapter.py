@@ -158,7 +158,8 @@ class TelegramAdapter(Adapter):
         return [web.post(WEBHOOK_PATH, self.handle_webhook)] if self.mode == "webhook" else []
 
     async def handle_webhook(self, request: web.Request) -> web.StreamResponse:
-        """401 for a missing or forged secret, 400 for a malformed update, 200 once the update is dispatched."""
+        """401 for a missing or forged secret, 400 for a malformed update (or JSON too deeply nested for the
+        parser), 200 once the update is dispatched."""
         offered = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(offered.encode(), self._webhook_secret.encode()):
             log.warning("telegram: webhook call from %s with a wrong secret token refused", request.remote)
@@ -169,6 +170,9 @@ class TelegramAdapter(Adapter):
             update = await request.json()
         except ValueError:
             return web.json_response({"ok": False, "error": "body is not JSON"}, status=400)
+        except RecursionError:
+            log.warning("telegram: webhook body from %s refused: JSON nested too deeply", request.remote)
+            return web.json_response({"ok": False, "error": "JSON nested too deeply"}, status=400)
         if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
             return web.json_response({"ok": False, "error": "not a Telegram update"}, status=400)
         from pydantic import ValidationError
@@ -176,7 +180,7 @@ class TelegramAdapter(Adapter):
         try:
             await self._dp.feed_webhook_update(self._bot, update)
         except ValidationError as error:
-            log.warning("telegram: malformed update %s: %s", update.get("update_id"), error)
+            log.warning("telegram: malformed update %s refused: %s", update.get("update_id"), _summary(error))
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
         return web.json_response({"ok": True})
 
@@ -198,6 +202,13 @@ class TelegramAdapter(Adapter):
                                           link_preview_options=LinkPreviewOptions(is_disabled=True))
 
         return call
+
+
+def _summary(error: Any) -> str:
+    """A pydantic ``ValidationError`` on one line, by field and reason, without the input values (personal data)."""
+    problems = [f"{'.'.join(map(str, e['loc'])) or 'update'}: {e['msg']}" for e in error.errors(include_input=False)]
+    more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+    return "; ".join(problems[:3]) + more
 
 
 def _chat_id(conversation: ConversationRef) -> int:

@@ -1,0 +1,51 @@
+"""Hostile webhook bodies: deeply nested JSON and malformed updates are 400s with one warning line."""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+import pytest
+
+from tests.telegram.conftest import WEBHOOK_SECRET, Harness
+
+pytestmark = pytest.mark.parametrize("mode", ["webhook"])
+
+
+async def _post(url: str, body: str) -> tuple[int, dict[str, object]]:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET, "Content-Type": "application/json"}
+    async with aiohttp.ClientSession() as http, http.post(url, data=body, headers=headers) as response:
+        return response.status, await response.json()
+
+
+def _no_traceback(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """The warnings logged; fails on any error record, traceback or multi-line message."""
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info], "a traceback was logged"
+    assert all("\n" not in r.getMessage() for r in caplog.records)
+    return [r for r in caplog.records if r.levelno == logging.WARNING]
+
+
+async def test_a_body_nested_100_000_deep_is_a_400_with_one_warning(tg: Harness,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    assert tg.webhook_url is not None
+    caplog.set_level(logging.INFO)
+    depth = 100_000
+    status, body = await _post(tg.webhook_url, '{"update_id": 5, "message": ' + "[" * depth + "]" * depth + "}")
+    assert (status, body) == (400, {"ok": False, "error": "JSON nested too deeply"})
+    [warning] = _no_traceback(caplog)
+    assert "nested too deeply" in warning.getMessage()
+    tg.fake.user(601).says("still here?")
+    [answer] = await tg.fake.wait_for_messages(601, 1)
+    assert answer.text == "echo: still here?"
+
+
+async def test_a_malformed_update_is_one_warning_line_without_its_values(tg: Harness,
+                                                                          caplog: pytest.LogCaptureFixture) -> None:
+    assert tg.webhook_url is not None
+    caplog.set_level(logging.INFO)
+    status, _ = await _post(tg.webhook_url, '{"update_id": 7, "message": {"message_id": "x", "text": "138.0013.8000",'
+                                            ' "chat": {"id": 1, "type": "private"}}}')
+    assert status == 400
+    [warning] = _no_traceback(caplog)
+    assert "malformed update 7" in warning.getMessage() and "message.date" in warning.getMessage()
+    assert "138.0013.8000" not in caplog.text
