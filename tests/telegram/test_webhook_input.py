@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import aiohttp
 import pytest
@@ -49,3 +50,22 @@ async def test_a_malformed_update_is_one_warning_line_without_its_values(tg: Har
     [warning] = _no_traceback(caplog)
     assert "malformed update 7" in warning.getMessage() and "message.date" in warning.getMessage()
     assert "138.0013.8000" not in caplog.text
+
+
+FORGED = "cb1\nCRITICAL bot.security: FORGED admin login ok\r\x1b[2K"
+
+
+async def test_a_forged_callback_id_cannot_write_a_log_line(tg: Harness, kefu_logging: Callable[[str], object],
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    kefu_logging("INFO")
+    user = tg.fake.user(602)
+    user.says("hi")
+    [answer] = await tg.fake.wait_for_messages(602, 1)
+    tg.fake.fail_next("answerCallbackQuery", status=500)
+    update = tg.fake.inject_update("callback_query", {"id": FORGED, "from": user.user, "chat_instance": "602",
+                                                      "message": answer.obj, "data": "yes"})
+    await tg.fake.wait_until(lambda: any(d.update_id == update["update_id"] for d in tg.fake.webhook_deliveries))
+    logged = capsys.readouterr().err
+    assert "answerCallbackQuery failed for cb1\\nCRITICAL bot.security: FORGED admin login ok\\r\\x1b[2K" in logged
+    assert not [line for line in logged.splitlines() if "FORGED" in line and not line[:4].isdigit()], logged
+    assert "\x1b" not in logged and "\r" not in logged
