@@ -23,7 +23,7 @@ from aiohttp import web
 from adapters.base import Adapter, Dispatch
 from adapters.telegram.delivery import Outbox
 from adapters.telegram.feedback import FeedbackHook
-from adapters.telegram.files import download_cap
+from adapters.telegram.files import DEFAULT_MAX_DOWNLOAD_BYTES
 from adapters.telegram.ratelimit import RateLimiter
 from adapters.telegram.render import ButtonRows, CallbackCodec, render_reply
 from bot.errors import ConfigError
@@ -52,7 +52,8 @@ class TelegramAdapter(Adapter):
                  webhook_secret: str | None = None, webhook_url: str | None = None,
                  on_feedback: FeedbackHook | None = None, rate_limiter: RateLimiter | None = None,
                  polling_timeout_s: int = 10, request_timeout_s: float = 30.0, album_window_s: float = 0.6,
-                 max_attempts: int = 5, backoff_s: float = 0.5, max_download_bytes: int | None = None,
+                 max_attempts: int = 5, backoff_s: float = 0.5,
+                 max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
                  dedupe_size: int = 10_000, shutdown_timeout_s: float = 10.0) -> None:
         if not _TOKEN.match(token or ""):
             raise ConfigError("KEFU_TELEGRAM__TOKEN must look like '<digits>:<text>' (from @BotFather)")
@@ -74,7 +75,7 @@ class TelegramAdapter(Adapter):
         self._polling_timeout_s = polling_timeout_s
         self._request_timeout_s = request_timeout_s
         self._album_window_s = album_window_s
-        self._max_download_bytes = max_download_bytes or download_cap(self.api_base)
+        self._max_download_bytes = max_download_bytes
         self._dedupe_size = dedupe_size
         self._shutdown_timeout_s = shutdown_timeout_s
         self._callbacks = CallbackCodec()
