@@ -53,8 +53,8 @@ class TelegramAdapter(Adapter):
                  on_feedback: FeedbackHook | None = None, rate_limiter: RateLimiter | None = None,
                  polling_timeout_s: int = 10, request_timeout_s: float = 30.0, album_window_s: float = 0.6,
                  max_attempts: int = 5, backoff_s: float = 0.5,
-                 max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
-                 dedupe_size: int = 10_000, shutdown_timeout_s: float = 10.0) -> None:
+                 max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES, max_albums: int = 1000,
+                 max_albums_per_chat: int = 3, dedupe_size: int = 10_000, shutdown_timeout_s: float = 10.0) -> None:
         if not _TOKEN.match(token or ""):
             raise ConfigError("KEFU_TELEGRAM__TOKEN must look like '<digits>:<text>' (from @BotFather)")
         if mode not in ("polling", "webhook"):
@@ -75,6 +75,7 @@ class TelegramAdapter(Adapter):
         self._polling_timeout_s = polling_timeout_s
         self._request_timeout_s = request_timeout_s
         self._album_window_s = album_window_s
+        self._max_albums, self._max_albums_per_chat = max_albums, max_albums_per_chat
         self._max_download_bytes = max_download_bytes
         self._dedupe_size = dedupe_size
         self._shutdown_timeout_s = shutdown_timeout_s
@@ -98,7 +99,8 @@ class TelegramAdapter(Adapter):
         bot = Bot(self.token, session=session)
         inbound = Inbound(bot=bot, dispatch=dispatch, callbacks=self._callbacks,
                           on_feedback=self._on_feedback, max_download_bytes=self._max_download_bytes,
-                          album_window_s=self._album_window_s, seen=SeenIds(self._dedupe_size))
+                          album_window_s=self._album_window_s, max_albums=self._max_albums,
+                          max_albums_per_chat=self._max_albums_per_chat, seen=SeenIds(self._dedupe_size))
         dp = Dispatcher()
         dp.include_router(inbound.router())
         dp.update.outer_middleware(inbound.skip_duplicates)
