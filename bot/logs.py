@@ -4,10 +4,10 @@
 
 Values that clients supply (chat ids, callback ids, paths, texts) reach log records as arguments. A newline,
 a carriage return or an ANSI escape among them could write a fake record (``CRITICAL bot.security: …``)
-or repaint the terminal, so ``EscapeArgsFilter`` writes every control character of every formatted
-argument as an escape (``\\n``, ``\\x1b``, ``\\u2028``). Message templates are kefu's own and keep their
-newlines; in a traceback only the exception messages (which often quote client values) are escaped.
-``PiiFilter`` then masks phone numbers, cards and e-mail addresses in the whole message.
+or repaint the terminal, so ``LogSanitiser`` writes every control character of every formatted argument
+as an escape (``\\n``, ``\\x1b``, ``\\u2028``), then masks phone numbers, cards and e-mail addresses in
+the whole message. Message templates are kefu's own and keep their newlines; in a traceback only the
+exception messages (which often quote client values) are escaped.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from bot.pii import install_log_filter, mask_pii
+from bot.pii import PiiFilter, mask_pii
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -64,8 +64,9 @@ def _safe(value: object) -> object:
     return value if clean else _Escaped(value)
 
 
-class EscapeArgsFilter(logging.Filter):
-    """Escapes control characters in each record's arguments (and in a message that is not a string)."""
+class LogSanitiser(PiiFilter):
+    """Escapes control characters in each record's arguments (and in a message that is not a string), then
+    masks personal data in the message; the record is changed for every handler that comes after."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not isinstance(record.msg, str):
@@ -74,7 +75,7 @@ class EscapeArgsFilter(logging.Filter):
             record.args = {key: _safe(value) for key, value in record.args.items()}
         elif record.args:
             record.args = tuple(_safe(value) for value in record.args)
-        return True
+        return super().filter(record)
 
 
 class SafeFormatter(logging.Formatter):
@@ -119,18 +120,22 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def configure_logging(level: int | str = logging.WARNING) -> logging.Handler:
-    """Install (once) kefu's stderr handler on the root logger, escaping then masking, and set the root level.
+    """Install (once) kefu's stderr handler on the root logger, put a ``LogSanitiser`` first on the root
+    logger and on each of its handlers, and set the root level.
 
-    The PII filter goes on every root handler (``install_log_filter``). Idempotent: a second call only
-    changes the level, so a command can call it again once its settings are known.
+    First, because a filter that formats a record (a plain ``PiiFilter``) leaves no arguments to escape.
+    Idempotent: a second call only changes the level, so a command can call it again once its settings
+    are known.
     """
     root = logging.getLogger()
     handler = next((h for h in root.handlers if isinstance(h, _StderrHandler)), None)
     if handler is None:
         handler = _StderrHandler()
         handler.setFormatter(SafeFormatter(FORMAT))
-        handler.addFilter(EscapeArgsFilter())
         root.addHandler(handler)
-    install_log_filter(root)
+    sanitiser = LogSanitiser()
+    for filterer in (root, *root.handlers):
+        if not any(isinstance(f, LogSanitiser) for f in filterer.filters):
+            filterer.filters.insert(0, sanitiser)
     root.setLevel(level.upper() if isinstance(level, str) else level)
     return handler

@@ -60,10 +60,10 @@ def test_a_traceback_keeps_its_lines_but_exception_messages_are_escaped(
 
 @given(st.text())
 def test_any_argument_stays_on_its_line(value: str) -> None:
-    from bot.logs import EscapeArgsFilter, SafeFormatter
+    from bot.logs import LogSanitiser, SafeFormatter
 
     record = logging.LogRecord("x", logging.WARNING, __file__, 1, "id %s and %r", (value, value), None)
-    assert EscapeArgsFilter().filter(record)
+    assert LogSanitiser().filter(record)
     line = SafeFormatter("%(message)s").format(record)
     assert len(line.splitlines()) == 1
     assert not [ch for ch in line if unicodedata.category(ch) == "Cc" or ch in "\u2028\u2029"]
@@ -81,12 +81,12 @@ def test_every_command_escapes_and_masks_what_it_logs(command: list[str], tmp_pa
         "from bot.cli import main\n"
         f"sys.argv = ['kefu', *{command!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        f"logging.getLogger('adapters.web').warning('frame id %s from +86 139 1122 3344', {FORGED!r})\n"
+        f"logging.getLogger('adapters.web').warning('frame id %s from 138.0013.8000', {FORGED!r})\n"
     )
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
                           env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, timeout=60)
     [line] = [line for line in done.stderr.splitlines() if "frame id" in line]
     assert line.endswith("WARNING adapters.web: frame id 42\\nCRITICAL bot.security: FORGED admin login ok "
-                         "from [phone …3344]")
+                         "from [phone …8000]")
     assert not [line for line in done.stderr.splitlines() if line.startswith("CRITICAL")]
