@@ -4,7 +4,8 @@
     settings.http.port, settings.telegram.token
 
 Secrets (tokens, signing secrets) are read from the environment only; a secret found in the file is an
-error, so a config file can be committed safely.
+error, whatever the case of its table and key (``[Telegram] TOKEN``), so a config file can be committed
+safely. A key that is not a setting is an error too, never silently ignored.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -42,12 +43,18 @@ def default_data_dir() -> Path:
     return Path(base) / "kefu"
 
 
-class HttpSettings(BaseModel):
+class _Section(BaseModel):
+    """A ``[table]`` of the file (or ``KEFU_<TABLE>__*``): a key that is not one of its settings is an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class HttpSettings(_Section):
     host: str = "127.0.0.1"
     port: int = 8080
 
 
-class TelegramSettings(BaseModel):
+class TelegramSettings(_Section):
     token: SecretStr | None = None
     api_base: str = "https://api.telegram.org"
     mode: Literal["polling", "webhook"] = "polling"
@@ -56,7 +63,7 @@ class TelegramSettings(BaseModel):
     """Public URL Telegram posts to (``https://host/telegram/webhook``); needed in webhook mode."""
 
 
-class SlackSettings(BaseModel):
+class SlackSettings(_Section):
     bot_token: SecretStr | None = None
     signing_secret: SecretStr | None = None
     app_token: SecretStr | None = None
@@ -65,7 +72,7 @@ class SlackSettings(BaseModel):
     operators: list[str] = Field(default_factory=list)
 
 
-class StoreSettings(BaseModel):
+class StoreSettings(_Section):
     url: str | None = None
     """``sqlite:///path`` (default: ``<data_dir>/kefu.sqlite3``) or ``redis://host:port/db``."""
     history_turns: int = 10
@@ -82,7 +89,7 @@ class StoreSettings(BaseModel):
     """How long an answered message's platform identity is kept, to recognise a redelivery after a restart."""
 
 
-class KbSettings(BaseModel):
+class KbSettings(_Section):
     path: Path | None = None
     """A built index directory or sources to build; default: the bundled demo store."""
     encoder: str = "use-multilingual"
@@ -91,7 +98,7 @@ class KbSettings(BaseModel):
     """Below this fused score a hit does not count as an answer (the kb engine calibrates the default)."""
 
 
-class SpeechSettings(BaseModel):
+class SpeechSettings(_Section):
     backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     model: str = "base"
     device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -105,14 +112,14 @@ class SpeechSettings(BaseModel):
     """Whisper's beam width: 5 (the libraries' default) is the most accurate; 1 (greedy) decodes a little faster."""
 
 
-class VisionSettings(BaseModel):
+class VisionSettings(_Section):
     backend: Literal["classifier", "captioner"] = "classifier"
     model: str | None = None
     max_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 40_000_000
 
 
-class GenerationSettings(BaseModel):
+class GenerationSettings(_Section):
     backend: Literal["grounded", "openai", "transformers"] = "grounded"
     base_url: str | None = None
     model: str | None = None
@@ -124,14 +131,14 @@ class GenerationSettings(BaseModel):
     max_tokens: int = 300
 
 
-class IntentSettings(BaseModel):
+class IntentSettings(_Section):
     model: Path | None = None
     """An intents file (YAML, trained on first use and cached) or a model folder from ``kefu intents train``;
     default: the demo store's intents file."""
     threshold: float | None = None
 
 
-class PipelineSettings(BaseModel):
+class PipelineSettings(_Section):
     max_text_chars: int = 4000
     """Longer messages are cut to this many characters (the shopper is told)."""
     concurrency: int = 64
@@ -144,7 +151,7 @@ class PipelineSettings(BaseModel):
     turn_timeout_s: float = 60.0
 
 
-class ShopSettings(BaseModel):
+class ShopSettings(_Section):
     name: str = "Lumen & Loom"
     hours: str = "Mon-Fri 9:00-18:00 (UTC+8)"
     handoff_after_unsure: int = 2
@@ -213,8 +220,20 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
             overrides.setdefault(section, {}).setdefault(key, os.environ[env_name])
     try:
         return Settings(_toml_file=toml_file, **overrides)  # type: ignore[call-arg]
-    except Exception as error:  # pydantic's ValidationError names each bad field
-        raise ConfigError(f"invalid configuration: {error}") from error
+    except ValidationError as error:
+        raise ConfigError(f"invalid configuration: {_problems(error)}") from None
+
+
+def _problems(error: ValidationError) -> str:
+    """Each bad setting and why, on one line, without its value (which may be a secret)."""
+    problems = []
+    for item in error.errors(include_input=False):
+        name = ".".join(str(part) for part in item["loc"])
+        why = item["msg"]
+        if item["type"] == "extra_forbidden":
+            why = "not a kefu setting" + (f" (names are lower case: {name.lower()})" if name != name.lower() else "")
+        problems.append(f"{name}: {why}")
+    return "; ".join(problems)
 
 
 def _refuse_secrets_in_file(path: Path) -> None:
@@ -224,8 +243,13 @@ def _refuse_secrets_in_file(path: Path) -> None:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"cannot read config file {path}: {error}") from error
-    for section, keys in _SECRET_FIELDS.items():
-        for key in keys:
-            if key in data.get(section, {}):
+    secrets = {(section, key) for section, keys in _SECRET_FIELDS.items() for key in keys}
+    for table, entries in data.items():
+        found = [(table, key) for key in entries] if isinstance(entries, dict) else []
+        if "__" in table:  # a top-level TELEGRAM__TOKEN = "…"
+            section, _, key = table.partition("__")
+            found.append((section, key))
+        for section, key in found:
+            if (section.lower(), key.lower()) in secrets:
                 env = f"KEFU_{section.upper()}__{key.upper()}"
                 raise ConfigError(f"{path}: [{section}] {key} is a secret; set it in the environment as {env}")

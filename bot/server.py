@@ -3,20 +3,39 @@ beside ``/healthz`` and ``/metrics``."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
 from bot.metrics import Metrics
 
+log = logging.getLogger(__name__)
+
 HealthCheck = Callable[[], Awaitable[dict[str, object]]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def refuse_deep_nesting(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A 400 (one warning line, no traceback) for a body nested too deeply to parse, on any adapter's route.
+
+    ``json.loads`` raises ``RecursionError`` past about a thousand levels; an adapter that does not catch
+    it would otherwise answer 500 and log a traceback as long as the attacker likes.
+    """
+    try:
+        return await handler(request)
+    except RecursionError:
+        log.warning("http: %s %s from %s refused: request nested too deeply", request.method, request.path,
+                    request.remote)
+        return web.json_response({"ok": False, "error": "request nested too deeply"}, status=400)
 
 
 def build_http_app(
     routes: Iterable[web.RouteDef], *, metrics: Metrics, health: HealthCheck, client_max_size: int = 32 * 1024**2
 ) -> web.Application:
-    """An application with the given routes plus the health and metrics endpoints."""
-    app = web.Application(client_max_size=client_max_size)
+    """An application with the given routes plus the health and metrics endpoints; deep nesting is a 400."""
+    app = web.Application(client_max_size=client_max_size, middlewares=[refuse_deep_nesting])
 
     async def healthz(_: web.Request) -> web.Response:
         status = await health()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -34,3 +36,27 @@ def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def demo_components(demo_settings: Settings) -> Components:
     """The real encoder, knowledge base and intent model of the demo store (no speech)."""
     return load_components(demo_settings, speech=False)
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """Undo what a test (or a CLI command run in-process) did to the root logger: its handlers, filters, level."""
+    root = logging.getLogger()
+    handlers = {handler: list(handler.filters) for handler in root.handlers}
+    filters, level = list(root.filters), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for handler, kept in handlers.items():
+        handler.filters = kept
+    root.filters = filters
+    root.setLevel(level)
+
+
+@pytest.fixture
+def kefu_logging() -> Callable[[str], object]:
+    """``configure(level)``: kefu's own logging set-up (to stderr); undone after the test."""
+    from bot.logs import configure_logging
+
+    return configure_logging

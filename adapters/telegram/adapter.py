@@ -23,7 +23,7 @@ from aiohttp import web
 from adapters.base import Adapter, Dispatch
 from adapters.telegram.delivery import Outbox
 from adapters.telegram.feedback import FeedbackHook
-from adapters.telegram.files import download_cap
+from adapters.telegram.files import DEFAULT_MAX_DOWNLOAD_BYTES
 from adapters.telegram.ratelimit import RateLimiter
 from adapters.telegram.render import ButtonRows, CallbackCodec, render_reply
 from bot.errors import ConfigError
@@ -52,8 +52,9 @@ class TelegramAdapter(Adapter):
                  webhook_secret: str | None = None, webhook_url: str | None = None,
                  on_feedback: FeedbackHook | None = None, rate_limiter: RateLimiter | None = None,
                  polling_timeout_s: int = 10, request_timeout_s: float = 30.0, album_window_s: float = 0.6,
-                 max_attempts: int = 5, backoff_s: float = 0.5, max_download_bytes: int | None = None,
-                 dedupe_size: int = 10_000, shutdown_timeout_s: float = 10.0) -> None:
+                 max_attempts: int = 5, backoff_s: float = 0.5,
+                 max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES, max_albums: int = 1000,
+                 max_albums_per_chat: int = 3, dedupe_size: int = 10_000, shutdown_timeout_s: float = 10.0) -> None:
         if not _TOKEN.match(token or ""):
             raise ConfigError("KEFU_TELEGRAM__TOKEN must look like '<digits>:<text>' (from @BotFather)")
         if mode not in ("polling", "webhook"):
@@ -74,7 +75,8 @@ class TelegramAdapter(Adapter):
         self._polling_timeout_s = polling_timeout_s
         self._request_timeout_s = request_timeout_s
         self._album_window_s = album_window_s
-        self._max_download_bytes = max_download_bytes or download_cap(self.api_base)
+        self._max_albums, self._max_albums_per_chat = max_albums, max_albums_per_chat
+        self._max_download_bytes = max_download_bytes
         self._dedupe_size = dedupe_size
         self._shutdown_timeout_s = shutdown_timeout_s
         self._callbacks = CallbackCodec()
@@ -97,7 +99,8 @@ class TelegramAdapter(Adapter):
         bot = Bot(self.token, session=session)
         inbound = Inbound(bot=bot, dispatch=dispatch, callbacks=self._callbacks,
                           on_feedback=self._on_feedback, max_download_bytes=self._max_download_bytes,
-                          album_window_s=self._album_window_s, seen=SeenIds(self._dedupe_size))
+                          album_window_s=self._album_window_s, max_albums=self._max_albums,
+                          max_albums_per_chat=self._max_albums_per_chat, seen=SeenIds(self._dedupe_size))
         dp = Dispatcher()
         dp.include_router(inbound.router())
         dp.update.outer_middleware(inbound.skip_duplicates)
@@ -164,7 +167,8 @@ class TelegramAdapter(Adapter):
         return [web.post(WEBHOOK_PATH, self.handle_webhook)] if self.mode == "webhook" else []
 
     async def handle_webhook(self, request: web.Request) -> web.StreamResponse:
-        """401 for a missing or forged secret, 400 for a malformed update, 200 once the update is dispatched."""
+        """401 for a missing or forged secret, 400 for a malformed update (or JSON too deeply nested for the
+        parser), 200 once the update is dispatched."""
         offered = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(offered.encode(), self._webhook_secret.encode()):
             log.warning("telegram: webhook call from %s with a wrong secret token refused", request.remote)
@@ -175,6 +179,9 @@ class TelegramAdapter(Adapter):
             update = await request.json()
         except ValueError:
             return web.json_response({"ok": False, "error": "body is not JSON"}, status=400)
+        except RecursionError:
+            log.warning("telegram: webhook body from %s refused: JSON nested too deeply", request.remote)
+            return web.json_response({"ok": False, "error": "JSON nested too deeply"}, status=400)
         if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
             return web.json_response({"ok": False, "error": "not a Telegram update"}, status=400)
         from pydantic import ValidationError
@@ -182,7 +189,7 @@ class TelegramAdapter(Adapter):
         try:
             await self._dp.feed_webhook_update(self._bot, update)
         except ValidationError as error:
-            log.warning("telegram: malformed update %s: %s", update.get("update_id"), error)
+            log.warning("telegram: malformed update %s refused: %s", update.get("update_id"), _summary(error))
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
         return web.json_response({"ok": True})
 
@@ -204,6 +211,13 @@ class TelegramAdapter(Adapter):
                                           link_preview_options=LinkPreviewOptions(is_disabled=True))
 
         return call
+
+
+def _summary(error: Any) -> str:
+    """A pydantic ``ValidationError`` on one line, by field and reason, without the input values (personal data)."""
+    problems = [f"{'.'.join(map(str, e['loc'])) or 'update'}: {e['msg']}" for e in error.errors(include_input=False)]
+    more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+    return "; ".join(problems[:3]) + more
 
 
 def _chat_id(conversation: ConversationRef) -> int:

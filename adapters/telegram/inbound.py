@@ -2,7 +2,7 @@
 
 Imported only when the adapter starts (it imports aiogram). Messages of one chat are dispatched in
 the order Telegram sent them; an album (one update per photo sharing a ``media_group_id``) becomes one
-``Message`` once no new photo of it has come for ``album_window_s``. What the adapter can answer itself
+``Message`` (see ``adapters.telegram.albums`` for when, and its bounds). What the adapter can answer itself
 (/start, a sticker, an edit) is dispatched too, with its answer attached (``Message.answer``), so the
 answer keeps its place among the chat's replies and reaches an operator during a hand-off.
 """
@@ -15,7 +15,6 @@ import logging
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -24,6 +23,7 @@ from aiogram.types import CallbackQuery, TelegramObject, Update
 from aiogram.types import Message as TgMessage
 
 from adapters.base import Dispatch
+from adapters.telegram.albums import Albums
 from adapters.telegram.feedback import Feedback, FeedbackHook
 from adapters.telegram.files import download
 from adapters.telegram.render import FEEDBACK_NO, FEEDBACK_YES, CallbackCodec
@@ -53,29 +53,21 @@ class SeenIds:
         self._ids.pop(update_id, None)
 
 
-@dataclass
-class _Album:
-    chat_id: int
-    deadline: float
-    messages: list[TgMessage] = field(default_factory=list)
-
-
 class Inbound:
     """Turns aiogram events into ``Message``s for ``dispatch``, with the adapter's answer where it has one."""
 
     def __init__(self, *, bot: Bot, dispatch: Dispatch, callbacks: CallbackCodec,
                  on_feedback: FeedbackHook | None, max_download_bytes: int, album_window_s: float,
-                 seen: SeenIds) -> None:
+                 max_albums: int, max_albums_per_chat: int, seen: SeenIds) -> None:
         self._bot = bot
         self._dispatch_to_core = dispatch
         self._callbacks = callbacks
         self._on_feedback = on_feedback
         self._max_download_bytes = max_download_bytes
-        self._album_window_s = album_window_s
         self._seen = seen
-        self._albums: dict[str, _Album] = {}
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._albums = Albums(window_s=album_window_s, max_albums=max_albums, max_per_chat=max_albums_per_chat,
+                              lock_for=self._lock_for, send=self._send_album)
 
     def router(self) -> Router:
         router = Router(name="kefu-telegram")
@@ -113,7 +105,7 @@ class Inbound:
                                                   answer=_notice("unsupported", language)))
             return
         if message.media_group_id:
-            self._add_to_album(message)
+            await self._albums.add(message)
             return
         await self._dispatch(self._to_message(message, text=message.text or message.caption or "",
                                               attachments=attachments))
@@ -150,8 +142,7 @@ class Inbound:
 
     async def flush_albums(self) -> None:
         """Dispatch every album still being collected (at shutdown)."""
-        for media_group_id in list(self._albums):
-            await self._flush_album(media_group_id)
+        await self._albums.flush_all()
 
     async def _record_feedback(self, feedback: Feedback) -> None:
         log.info("telegram: feedback helpful=%s conversation=%s message=%s", feedback.helpful,
@@ -166,45 +157,16 @@ class Inbound:
     async def _dispatch(self, message: Message) -> None:
         """Dispatch in order per chat: a pending album of this chat goes first."""
         chat_id = int(message.conversation.conversation_id)
-        lock = self._locks.setdefault(chat_id, asyncio.Lock())
-        async with lock:
-            for media_group_id, album in list(self._albums.items()):
-                if album.chat_id == chat_id:
-                    await self._send_album(self._albums.pop(media_group_id))
+        async with self._lock_for(chat_id):
+            for album in self._albums.take(chat_id):
+                await self._send_album(album)
             await self._dispatch_to_core(message)
 
-    def _add_to_album(self, message: TgMessage) -> None:
-        loop = asyncio.get_running_loop()
-        key = str(message.media_group_id)
-        album = self._albums.get(key)
-        if album is None:
-            album = self._albums[key] = _Album(chat_id=message.chat.id, deadline=0.0)
-            task = asyncio.create_task(self._album_timer(key))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        album.messages.append(message)
-        album.deadline = loop.time() + self._album_window_s
+    def _lock_for(self, chat_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(chat_id, asyncio.Lock())
 
-    async def _album_timer(self, key: str) -> None:
-        loop = asyncio.get_running_loop()
-        while (album := self._albums.get(key)) is not None and loop.time() < album.deadline:
-            await asyncio.sleep(album.deadline - loop.time())
-        try:
-            await self._flush_album(key)
-        except Exception:
-            log.exception("telegram: dispatching album %s failed", key)
-
-    async def _flush_album(self, key: str) -> None:
-        album = self._albums.get(key)
-        if album is None:
-            return
-        lock = self._locks.setdefault(album.chat_id, asyncio.Lock())
-        async with lock:
-            if self._albums.pop(key, None) is not None:
-                await self._send_album(album)
-
-    async def _send_album(self, album: _Album) -> None:
-        messages = sorted(album.messages, key=lambda m: m.message_id)
+    async def _send_album(self, album: list[TgMessage]) -> None:
+        messages = sorted(album, key=lambda m: m.message_id)
         attachments = tuple(a for m in messages for a in self._attachments(m) or ())
         caption = next((m.caption for m in messages if m.caption), "")
         await self._dispatch_to_core(self._to_message(messages[0], text=caption, attachments=attachments,

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import signal
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -39,6 +37,9 @@ def _root(
     ] = False,
 ) -> None:
     """kefu: a runtime for multimodal customer-service bots."""
+    from bot.logs import configure_logging
+
+    configure_logging()  # every command: client values escaped, personal data masked (setup() sets the level)
 
 
 def setup(config: Path | None, *, log_level: str | None = None) -> Settings:
@@ -51,14 +52,9 @@ def setup(config: Path | None, *, log_level: str | None = None) -> Settings:
     except ConfigError as error:
         typer.secho(f"error: {error}", fg="red", err=True)
         raise typer.Exit(2) from None
-    logging.basicConfig(
-        level=log_level or settings.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    from bot.pii import install_log_filter
+    from bot.logs import configure_logging
 
-    install_log_filter()
+    configure_logging(log_level or settings.log_level)
     return settings
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from pathlib import Path
 
 import pytest
 
+from adapters.testing.telegram import FakeTelegram
 from bot.config import load_settings
 from bot.errors import ConfigError
 
@@ -60,3 +64,59 @@ def test_bad_value_and_missing_file_are_clear_errors(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("KEFU_HTTP__PORT", "eighty")
     with pytest.raises(ConfigError, match="port"):
         load_settings(write(tmp_path, ""))
+
+
+@pytest.mark.parametrize(
+    ("text", "env"),
+    [
+        ('[Telegram]\ntoken = "123:abc"\n', "KEFU_TELEGRAM__TOKEN"),
+        ('[telegram]\nTOKEN = "123:abc"\n', "KEFU_TELEGRAM__TOKEN"),
+        ('[TELEGRAM]\nWebhook_Secret = "s"\n', "KEFU_TELEGRAM__WEBHOOK_SECRET"),
+        ('[Slack]\nSIGNING_SECRET = "s"\n', "KEFU_SLACK__SIGNING_SECRET"),
+        ('Generation.Api_Key = "sk-1"\n', "KEFU_GENERATION__API_KEY"),
+        ('TELEGRAM__TOKEN = "123:abc"\n', "KEFU_TELEGRAM__TOKEN"),
+    ],
+)
+def test_a_secret_in_the_file_is_refused_whatever_the_case(tmp_path: Path, text: str, env: str) -> None:
+    with pytest.raises(ConfigError, match=f"is a secret; set it in the environment as {env}$"):
+        load_settings(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ('[telegram]\ntokn = "123:abc"\n', "telegram.tokn: not a kefu setting"),
+        ("[http]\nPORT = 9000\n", r"http.PORT: not a kefu setting \(names are lower case: http.port\)"),
+        ('[shop]\nname = "x"\nwebsite = "https://x"\n', "shop.website: not a kefu setting"),
+    ],
+)
+def test_an_unknown_key_in_the_file_is_refused_not_ignored(tmp_path: Path, text: str, complaint: str) -> None:
+    with pytest.raises(ConfigError, match=complaint) as refused:
+        load_settings(write(tmp_path, text))
+    assert "\n" not in str(refused.value) and "123:abc" not in str(refused.value), "one line, no value"
+
+
+def test_table_names_stay_case_insensitive_for_ordinary_settings(tmp_path: Path) -> None:
+    assert load_settings(write(tmp_path, "[Http]\nport = 9001\n")).http.port == 9001
+
+
+async def test_kefu_run_with_a_token_in_the_file_exits_2_before_calling_telegram(
+        fake_telegram: FakeTelegram, tmp_path: Path) -> None:
+    """``kefu run`` in a real process, pointed at the fake Telegram: it must never call getMe or setWebhook."""
+    config = write(tmp_path, f'[Telegram]\ntoken = "{fake_telegram.token}"\nmode = "webhook"\n'
+                             f'api_base = "{fake_telegram.base_url}"\nwebhook_url = "https://x/telegram/webhook"\n')
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "KEFU_TELEGRAM__WEBHOOK_SECRET": "s3cret"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", "--config", str(config), cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 2
+    assert stderr.decode().splitlines() == [
+        f"error: {config}: [Telegram] token is a secret; set it in the environment as KEFU_TELEGRAM__TOKEN"]
+    assert fake_telegram.calls == []

@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 
 from adapters.telegram import TelegramAdapter
-from adapters.telegram.files import BOT_API_DOWNLOAD_CAP, LOCAL_SERVER_DOWNLOAD_CAP, download_cap
+from adapters.telegram.files import DEFAULT_MAX_DOWNLOAD_BYTES
 from adapters.testing.telegram import FakeTelegram
 from bot.errors import ConfigError, InputTooLarge
 from bot.messages import Message
@@ -50,10 +50,34 @@ def test_importing_the_adapter_and_the_fake_does_not_import_aiogram() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_download_cap_depends_on_the_api_base() -> None:
-    assert download_cap("https://api.telegram.org") == BOT_API_DOWNLOAD_CAP == 20 * 1024 * 1024
-    assert download_cap("http://127.0.0.1:8081") == LOCAL_SERVER_DOWNLOAD_CAP
-    assert TelegramAdapter(token="1:a")._max_download_bytes == BOT_API_DOWNLOAD_CAP
+def test_the_download_cap_is_kefus_own_whatever_the_api_base() -> None:
+    for base in ("https://api.telegram.org", "http://127.0.0.1:8081", "https://bot-api.example.com"):
+        assert TelegramAdapter(token="1:a", api_base=base)._max_download_bytes == DEFAULT_MAX_DOWNLOAD_BYTES
+    assert DEFAULT_MAX_DOWNLOAD_BYTES == 20 * 1024 * 1024
+    assert TelegramAdapter(token="1:a", max_download_bytes=5000)._max_download_bytes == 5000
+
+
+async def test_a_300_mb_voice_with_no_size_is_refused_after_reading_little_more_than_the_cap(
+        fake_telegram: FakeTelegram) -> None:
+    """A local Bot API server (here the fake) serves any size; kefu stops reading at its own 20 MB."""
+    received: list[Message] = []
+
+    async def dispatch(message: Message) -> None:
+        received.append(message)
+
+    adapter = TelegramAdapter(token=fake_telegram.token, api_base=fake_telegram.base_url, polling_timeout_s=1)
+    await adapter.start(dispatch)
+    try:
+        fake_telegram.user(302).sends_large_voice(300 * 1024 * 1024)
+        await fake_telegram.wait_until(lambda: bool(received))
+        [voice] = received[0].attachments
+        assert voice.size is None
+        with pytest.raises(InputTooLarge, match=f"over the {DEFAULT_MAX_DOWNLOAD_BYTES}-byte download limit"):
+            await voice.read(max_bytes=DEFAULT_MAX_DOWNLOAD_BYTES)
+        [served] = fake_telegram.served.values()
+        assert served < 2 * DEFAULT_MAX_DOWNLOAD_BYTES, f"{served} bytes were sent before the bot stopped reading"
+    finally:
+        await adapter.stop()
 
 
 async def test_oversized_file_is_refused_before_downloading(fake_telegram: FakeTelegram) -> None:

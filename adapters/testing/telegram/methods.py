@@ -6,6 +6,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from aiohttp import web
+
 from adapters.testing.telegram import payloads as p
 from adapters.testing.telegram.records import CallbackAnswer, SentMessage
 
@@ -25,6 +27,10 @@ class MethodsMixin:
         self.chat_actions: list[tuple[int, str]] = []
         self.callback_answers: list[CallbackAnswer] = []
         self.files_by_path: dict[str, bytes] = {}
+        self.streamed_sizes: dict[str, int] = {}
+        """Sizes of the files made on the fly (``add_streamed_file``), by ``file_path``."""
+        self.served: dict[str, int] = {}
+        """Bytes of each streamed file actually sent, by ``file_path`` (a client that stops early gets fewer)."""
         self._files: dict[str, dict[str, Any]] = {}
         self.handlers: dict[str, Handler] = {
             "getme": self._get_me, "getupdates": self._get_updates, "setwebhook": self._set_webhook,
@@ -37,15 +43,45 @@ class MethodsMixin:
 
     def add_file(self, data: bytes, *, suffix: str, announce_size: bool = True) -> dict[str, Any]:
         """Store ``data`` as a Telegram file; returns ``file_id``, ``file_unique_id`` and (announced) ``file_size``."""
+        info, path = self._new_file(len(data), suffix=suffix, announce_size=announce_size)
+        self.files_by_path[path] = data
+        return info
+
+    def add_streamed_file(self, size: int, *, suffix: str, announce_size: bool = False) -> dict[str, Any]:
+        """A ``size``-byte file made on the fly and sent in chunks with no Content-Length, as a large file that
+        the fake never holds in memory; ``served[file_path]`` counts what was sent before the client stopped."""
+        info, path = self._new_file(size, suffix=suffix, announce_size=announce_size)
+        self.streamed_sizes[path] = size
+        self.served[path] = 0
+        return info
+
+    def _new_file(self, size: int, *, suffix: str, announce_size: bool) -> tuple[dict[str, Any], str]:
         number = len(self._files) + 1
         file_id = f"FILE{number:06d}{suffix}"
         path = f"files/file_{number}.{suffix}"
         info: dict[str, Any] = {"file_id": file_id, "file_unique_id": f"U{number}"}
         if announce_size:
-            info["file_size"] = len(data)
+            info["file_size"] = size
         self._files[file_id] = info | {"file_path": path}
-        self.files_by_path[path] = data
-        return info
+        return info, path
+
+    async def _stream_file(self, request: web.Request, path: str) -> web.StreamResponse:
+        """Send a streamed file in 64 KiB chunks (chunked encoding, no length) until done or the client leaves."""
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        chunk = bytes(range(256)) * 256
+        left = self.streamed_sizes[path]
+        try:
+            while left > 0:
+                part = chunk[:left]
+                await response.write(part)
+                self.served[path] += len(part)
+                left -= len(part)
+            await response.write_eof()
+        except ConnectionError:  # the client stopped reading and closed the connection
+            pass
+        return response
 
     def sent_to(self, chat_id: int) -> list[SentMessage]:
         """Messages the bot sent to ``chat_id`` so far, in order."""

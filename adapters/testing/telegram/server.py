@@ -243,7 +243,10 @@ class FakeTelegram(MethodsMixin):
     async def _download(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
             return p.error(401, "Unauthorized")
-        data = self.files_by_path.get(request.match_info["path"])
+        path = request.match_info["path"]
+        if path in self.streamed_sizes:
+            return await self._stream_file(request, path)
+        data = self.files_by_path.get(path)
         if data is None:
             return p.error(404, "Not Found")
         return web.Response(body=data, content_type="application/octet-stream")

@@ -44,6 +44,11 @@ class FakeUser:
         voice = self.fake.add_file(data, suffix="oga") | {"duration": duration, "mime_type": mime_type}
         return self._send(voice=voice, **_caption(caption))
 
+    def sends_large_voice(self, size: int, *, duration: int = 1) -> dict[str, Any]:
+        """A voice note of ``size`` bytes that the fake streams without announcing its size (see ``served``)."""
+        voice = self.fake.add_streamed_file(size, suffix="oga") | {"duration": duration, "mime_type": "audio/ogg"}
+        return self._send(voice=voice)
+
     def sends_audio(self, data: bytes, *, file_name: str = "audio.mp3", mime_type: str = "audio/mpeg",
                     duration: int = 1) -> dict[str, Any]:
         audio = self.fake.add_file(data, suffix="mp3") | {"duration": duration, "mime_type": mime_type,
