@@ -231,6 +231,7 @@ def build_adapters(
                     webhook_secret=options.webhook_secret.get_secret_value() if options.webhook_secret else None,
                     webhook_url=options.webhook_url,
                     on_feedback=metrics.record_feedback if metrics else None,
+                    max_download_bytes=max(settings.speech.max_bytes, settings.vision.max_bytes),
                 )
             )
         elif name == "console":
