@@ -4,7 +4,8 @@
 
 Limits are checked as early as the container allows: the byte size first, then the duration the
 container declares (read from its header, or for OGG its last page), then a running count of decoded
-samples, so a long recording is refused without decoding it all. Each failure is a typed
+samples, so a long recording is refused without decoding it all and never more than the limit (plus one
+frame) is held in memory, even when the header understates the length. Each failure is a typed
 ``speech.errors.AudioError`` whose ``user_message`` can be shown to the shopper.
 """
 
@@ -30,7 +31,9 @@ if TYPE_CHECKING:
 
 SAMPLE_RATE = 16_000
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-DEFAULT_MAX_DURATION_S = 300.0
+DEFAULT_MAX_DURATION_S = 120.0
+"""Longer notes are refused: a 115 s note took 20-28 s on two CPU cores with Whisper base, near the
+pipeline's 30 s stage timeout."""
 SILENCE_DBFS = -50.0
 """A note whose loudest 20 ms is quieter than this is treated as silence (a muted microphone)."""
 
@@ -160,6 +163,7 @@ def _decode_stream(
                             f"the recording is longer than the {max_duration_s:g} s limit",
                             duration_s=count / SAMPLE_RATE,
                             limit_s=max_duration_s,
+                            complete=False,
                             name=name,
                         )
         chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
