@@ -12,6 +12,7 @@ frame) is held in memory, even when the header understates the length. Each fail
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,6 +37,19 @@ DEFAULT_MAX_DURATION_S = 120.0
 pipeline's 30 s stage timeout."""
 SILENCE_DBFS = -50.0
 """A note whose loudest 20 ms is quieter than this is treated as silence (a muted microphone)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedAudio:
+    """A voice note decoded within the limits; its length tells the core which lane transcribes it."""
+
+    samples: np.ndarray
+    """16 kHz mono float32."""
+    decode_ms: float = 0.0
+
+    @property
+    def duration_s(self) -> float:
+        return self.samples.size / SAMPLE_RATE
 
 
 def decode_audio(

@@ -87,6 +87,18 @@ class NoSpeech(AudioError):
     user_message = f"Sorry, I couldn't make out any words in that voice message. {_RETRY}"
 
 
+class TranscriptionCancelled(RuntimeError):
+    """Transcription stopped early because its caller gave up (a turn timed out) or the bot is stopping.
+
+    Not the shopper's fault, so it carries no ``user_message``; ``done_s`` says how far into the note it got.
+    """
+
+    def __init__(self, *, done_s: float, duration_s: float) -> None:
+        super().__init__(f"transcription cancelled after {done_s:.1f} s of a {duration_s:.1f} s note")
+        self.done_s = done_s
+        self.duration_s = duration_s
+
+
 def spoken_duration(seconds: float) -> str:
     """A duration as a person says it: ``4 min 37 s``, ``2 min``, ``1 h 5 min``, ``45 s``, ``2.5 s``."""
     if seconds < 60:

@@ -101,3 +101,9 @@ def rambling_audio(english: list[Clip]) -> np.ndarray:
 def rambling_note(rambling_audio: np.ndarray) -> bytes:
     """The 277 s note as a Telegram voice note (OGG/Opus, whose last page tells its length)."""
     return encode_audio(rambling_audio, fmt="ogg")
+
+
+@pytest.fixture(scope="session")
+def long_allowed_note(rambling_audio: np.ndarray) -> bytes:
+    """110 s of speech: under the default 2 min cap, four of Whisper's 30 s windows to transcribe."""
+    return encode_audio(rambling_audio[: 110 * 16_000], fmt="ogg")
