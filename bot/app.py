@@ -65,11 +65,17 @@ class LazyTranscriber:
         self.batching_pays = batching_pays
         self.parallel_calls = parallel_calls
 
-    def transcribe_batch(self, clips: Sequence[bytes]) -> Sequence[Any]:
+    def decode_batch(self, clips: Sequence[bytes]) -> Sequence[Any]:
+        return self._loaded().decode_batch(clips)
+
+    def transcribe_batch(self, clips: Sequence[Any], *, cancel: threading.Event | None = None) -> Sequence[Any]:
+        return self._loaded().transcribe_batch(clips, cancel=cancel)
+
+    def _loaded(self) -> Transcriber:
         with self._loading:
             if self._engine is None:
                 self._engine = self._load()
-        return self._engine.transcribe_batch(clips)
+        return self._engine
 
 
 @dataclass

@@ -10,12 +10,17 @@ time while the engine sees batches, run in a dedicated worker thread so the even
 Contract of the batch function: it gets a list of items and returns a sequence of the same length, in
 order. An element that is an exception instance is raised to that item's caller only. If the function
 raises for a batch of several items, each item is retried alone so one bad input fails only itself.
+
+A thread cannot be stopped from outside, so long work stops itself: with ``cancellable=True`` the function
+is called as ``fn(items, cancel=event)`` and the ``threading.Event`` is set once every caller of the batch
+has stopped waiting (cancelled or timed out) or the batcher closes; the function checks it between steps.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -63,12 +68,13 @@ class MicroBatcher(Generic[T, R]):
     raises ``Overloaded`` after ``queue_timeout`` seconds. ``max_batch_size=1`` turns batching off while
     keeping the worker thread, which is how benchmarks measure what batching buys. ``workers`` batches
     run at once, each in its own thread: for engines that run calls side by side (Whisper on a CPU
-    decodes one note per core rather than several in one call).
+    decodes one note per core rather than several in one call). ``cancellable``: ``fn`` takes ``cancel=``
+    (see the module's docstring), so ``aclose`` returns at once and the threads stop soon after.
     """
 
     def __init__(
         self,
-        fn: Callable[[list[T]], Sequence[R | BaseException]],
+        fn: Callable[..., Sequence[R | BaseException]],
         *,
         name: str,
         max_batch_size: int = 16,
@@ -76,11 +82,13 @@ class MicroBatcher(Generic[T, R]):
         max_queue: int = 1024,
         queue_timeout: float = 30.0,
         workers: int = 1,
+        cancellable: bool = False,
     ) -> None:
         if max_batch_size < 1 or max_queue < 1 or workers < 1:
             raise ValueError("max_batch_size, max_queue and workers must be at least 1")
         self.fn = fn
         self.name = name
+        self.cancellable = cancellable
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_ms / 1000.0
         self.queue_timeout = queue_timeout
@@ -184,8 +192,19 @@ class MicroBatcher(Generic[T, R]):
     async def _run(self, batch: list[_Job[T, R]]) -> None:
         loop = asyncio.get_running_loop()
         self.stats.record(len(batch))
+        cancel = threading.Event()
+
+        def abandoned(_: asyncio.Future[R]) -> None:
+            if all(job.future.done() for job in batch):
+                cancel.set()  # nobody waits for this batch any more (or it is delivered: then it is a no-op)
+
+        for job in batch:
+            job.future.add_done_callback(abandoned)
         try:
-            results = await loop.run_in_executor(self._executor, self._call, [job.item for job in batch])
+            results = await loop.run_in_executor(self._executor, self._call, [job.item for job in batch], cancel)
+        except asyncio.CancelledError:
+            cancel.set()  # the batcher is closing
+            raise
         except Exception as error:  # noqa: BLE001 - delivered to callers, never lost
             if len(batch) == 1:
                 _deliver(batch[0], error)
@@ -198,8 +217,8 @@ class MicroBatcher(Generic[T, R]):
         for job, result in zip(batch, results, strict=True):
             _deliver(job, result)
 
-    def _call(self, items: list[T]) -> Sequence[R | BaseException]:
-        results = self.fn(items)
+    def _call(self, items: list[T], cancel: threading.Event) -> Sequence[R | BaseException]:
+        results = self.fn(items, cancel=cancel) if self.cancellable else self.fn(items)
         if len(results) != len(items):
             raise RuntimeError(f"{self.name}: batch function returned {len(results)} results for {len(items)} items")
         return results

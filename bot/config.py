@@ -103,7 +103,8 @@ class SpeechSettings(_Section):
     model: str = "base"
     device: Literal["auto", "cpu", "cuda"] = "auto"
     max_bytes: int = 20 * 1024 * 1024
-    max_duration_s: float = 300.0
+    max_duration_s: float = 120.0
+    """Longer voice notes are refused before any model work (from the header, else while decoding)."""
     batch: bool | None = None
     """Batch voice notes across conversations; default: on where it pays (CUDA), off on CPU."""
     languages: list[str] = Field(default_factory=lambda: ["en", "zh"])

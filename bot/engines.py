@@ -1,4 +1,9 @@
-"""The async faces of the sync engines: each engine call goes through a micro-batcher in a worker thread."""
+"""The async faces of the sync engines: each engine call goes through a micro-batcher in a worker thread.
+
+Voice notes take two steps: decoding (cheap, and bounded by the duration cap) and then transcription in
+one of two lanes chosen by the decoded length, so a short note never queues behind a long one. Both
+lanes cancel their work when its caller gives up or the engines close (``MicroBatcher(cancellable=True)``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import numpy as np
 
 from bot.batching import MicroBatcher
 from bot.protocols import (
+    AudioClip,
     Describer,
     Description,
     Encoder,
@@ -23,13 +29,18 @@ from bot.protocols import (
 RetrievalQuery = tuple[str, np.ndarray, Mapping[str, Any] | None]
 IntentQuery = tuple[str, np.ndarray]
 
+LONG_NOTE_S = 30.0
+"""Notes longer than Whisper's 30 s window go through its sliding-window path: many times the work."""
+
 
 class Engines:
     """Batched async access to the encoder, retriever, intent classifier, transcriber and describer.
 
     One query vector serves intent and retrieval. ``transcriber_batch_size`` is separate because batching
     Whisper pays on a GPU and not on a CPU (speech engines say which through ``batching_pays``); on a CPU
-    notes run side by side instead, one per core (``parallel_calls``).
+    notes run side by side instead, one per core (``parallel_calls``). Notes over ``long_note_s`` have
+    their own lane of ``long_note_workers`` threads, so short notes keep ``parallel_calls`` threads to
+    themselves however many long notes are waiting.
     """
 
     def __init__(
@@ -43,6 +54,8 @@ class Engines:
         max_batch_size: int = 32,
         max_wait_ms: float = 4.0,
         transcriber_batch_size: int | None = None,
+        long_note_s: float = LONG_NOTE_S,
+        long_note_workers: int = 1,
         k: int = 5,
     ) -> None:
         self.encoder = encoder
@@ -55,24 +68,41 @@ class Engines:
         self._encode = MicroBatcher(self._encode_batch, name="encode", **options)
         self._intents = MicroBatcher(self._intent_batch, name="intent", **options)
         self._retrieve = MicroBatcher(self._retrieve_batch, name="retrieve", **options)
-        self._transcribe: MicroBatcher[bytes, Transcript] | None = None
+        self.long_note_s = long_note_s
+        self._decode_audio: MicroBatcher[bytes, AudioClip] | None = None
+        self._transcribe: MicroBatcher[AudioClip, Transcript] | None = None
+        self._transcribe_long: MicroBatcher[AudioClip, Transcript] | None = None
         self._describe: MicroBatcher[bytes, Description] | None = None
         if transcriber is not None:
             if transcriber_batch_size is None:
                 transcriber_batch_size = max_batch_size if getattr(transcriber, "batching_pays", False) else 1
+            parallel = getattr(transcriber, "parallel_calls", 1)
+            one_at_a_time = {"max_batch_size": 1, "max_wait_ms": 0.0}
+            self._decode_audio = MicroBatcher(
+                transcriber.decode_batch, name="decode-audio", workers=parallel, **one_at_a_time
+            )
             self._transcribe = MicroBatcher(
                 transcriber.transcribe_batch,
                 name="transcribe",
                 max_batch_size=transcriber_batch_size,
                 max_wait_ms=max_wait_ms if transcriber_batch_size > 1 else 0.0,
-                workers=getattr(transcriber, "parallel_calls", 1),
+                workers=parallel,
+                cancellable=True,
+            )
+            self._transcribe_long = MicroBatcher(
+                transcriber.transcribe_batch,
+                name="transcribe-long",
+                workers=long_note_workers,
+                cancellable=True,
+                **one_at_a_time,
             )
         if describer is not None:
             self._describe = MicroBatcher(describer.describe_batch, name="describe", **options)
 
     @property
     def batchers(self) -> list[MicroBatcher[Any, Any]]:
-        return [b for b in (self._encode, self._intents, self._retrieve, self._transcribe, self._describe) if b]
+        every = (self._encode, self._intents, self._retrieve, self._decode_audio, self._transcribe)
+        return [b for b in (*every, self._transcribe_long, self._describe) if b]
 
     async def encode(self, text: str) -> np.ndarray:
         return await self._encode.submit(text)
@@ -84,9 +114,12 @@ class Engines:
         return await self._retrieve.submit((text, vector, filters))
 
     async def transcribe(self, clip: bytes) -> Transcript:
-        if self._transcribe is None:
+        """Decode ``clip``, then transcribe it in the lane its length calls for; an over-long note fails decoding."""
+        if self._decode_audio is None or self._transcribe is None or self._transcribe_long is None:
             raise LookupError("no transcriber is configured")
-        return await self._transcribe.submit(clip)
+        audio = await self._decode_audio.submit(clip)
+        lane = self._transcribe_long if audio.duration_s > self.long_note_s else self._transcribe
+        return await lane.submit(audio)
 
     async def describe(self, image: bytes) -> Description:
         if self._describe is None:

@@ -8,6 +8,7 @@ the same order; an element may be an exception instance, which fails that item a
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -22,10 +23,25 @@ class Transcript(Protocol):
     duration_s: float
 
 
-class Transcriber(Protocol):
-    """Speech to text: raw audio bytes (OGG/Opus, WebM, M4A, MP3, WAV) in, transcripts out."""
+class AudioClip(Protocol):
+    """A voice note a transcriber decoded; the core reads its length to pick a lane."""
 
-    def transcribe_batch(self, clips: Sequence[bytes]) -> Sequence[Transcript | BaseException]: ...
+    @property
+    def duration_s(self) -> float: ...
+
+
+class Transcriber(Protocol):
+    """Speech to text: raw audio bytes (OGG/Opus, WebM, M4A, MP3, WAV) in, transcripts out.
+
+    ``decode_batch`` refuses what is over the limits before any model work; ``transcribe_batch`` takes
+    its results (or raw bytes) and stops early once ``cancel`` is set (nobody waits for the results).
+    """
+
+    def decode_batch(self, clips: Sequence[bytes]) -> Sequence[AudioClip | BaseException]: ...
+
+    def transcribe_batch(
+        self, clips: Sequence[Any], *, cancel: threading.Event | None = None
+    ) -> Sequence[Transcript | BaseException]: ...
 
 
 class Label(Protocol):

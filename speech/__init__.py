@@ -3,6 +3,8 @@
     transcriber = load_transcriber(backend="faster-whisper", model="base", device="auto")
     results = transcriber.transcribe_batch([ogg_bytes, webm_bytes])   # Transcript | AudioError, in order
     results[0].text, results[0].language                             # "where is my parcel?", "en"
+    notes = transcriber.decode_batch([ogg_bytes])                    # DecodedAudio | AudioError: length known
+    transcriber.transcribe_batch(notes, cancel=event)                # stops between segments once event is set
 
 It imports nothing from ``bot`` or ``adapters``; ``WhisperTranscriber`` satisfies
 ``bot.protocols.Transcriber`` structurally. Heavy libraries load inside ``load_transcriber``.
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from speech.audio import DEFAULT_MAX_BYTES, DEFAULT_MAX_DURATION_S, decode_audio
+from speech.audio import DEFAULT_MAX_BYTES, DEFAULT_MAX_DURATION_S, DecodedAudio, decode_audio
 from speech.errors import AudioError
 from speech.transcriber import DEFAULT_MARGIN_S, WhisperTranscriber
 from speech.transcript import Segment, Transcript
@@ -22,6 +24,7 @@ BACKENDS = ("faster-whisper", "openai-whisper")
 __all__ = [
     "BACKENDS",
     "AudioError",
+    "DecodedAudio",
     "Segment",
     "Transcript",
     "WhisperTranscriber",

@@ -4,13 +4,15 @@
 
 Limits are checked as early as the container allows: the byte size first, then the duration the
 container declares (read from its header, or for OGG its last page), then a running count of decoded
-samples, so a long recording is refused without decoding it all. Each failure is a typed
+samples, so a long recording is refused without decoding it all and never more than the limit (plus one
+frame) is held in memory, even when the header understates the length. Each failure is a typed
 ``speech.errors.AudioError`` whose ``user_message`` can be shown to the shopper.
 """
 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,9 +32,24 @@ if TYPE_CHECKING:
 
 SAMPLE_RATE = 16_000
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-DEFAULT_MAX_DURATION_S = 300.0
+DEFAULT_MAX_DURATION_S = 120.0
+"""Longer notes are refused: a 115 s note took 20-28 s on two CPU cores with Whisper base, near the
+pipeline's 30 s stage timeout."""
 SILENCE_DBFS = -50.0
 """A note whose loudest 20 ms is quieter than this is treated as silence (a muted microphone)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedAudio:
+    """A voice note decoded within the limits; its length tells the core which lane transcribes it."""
+
+    samples: np.ndarray
+    """16 kHz mono float32."""
+    decode_ms: float = 0.0
+
+    @property
+    def duration_s(self) -> float:
+        return self.samples.size / SAMPLE_RATE
 
 
 def decode_audio(
@@ -160,6 +177,7 @@ def _decode_stream(
                             f"the recording is longer than the {max_duration_s:g} s limit",
                             duration_s=count / SAMPLE_RATE,
                             limit_s=max_duration_s,
+                            complete=False,
                             name=name,
                         )
         chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))

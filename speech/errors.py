@@ -54,15 +54,25 @@ class AudioTooLarge(AudioError):
 
 
 class AudioTooLong(AudioError):
-    """The recording is longer than the configured duration limit."""
+    """The recording is longer than the configured duration limit.
 
-    def __init__(self, reason: str, *, duration_s: float, limit_s: float, name: str | None = None) -> None:
+    ``complete``: ``duration_s`` is the whole recording's length (from the container's header); when False,
+    decoding stopped at the limit and the recording lasts at least ``duration_s``.
+    """
+
+    def __init__(
+        self, reason: str, *, duration_s: float, limit_s: float, complete: bool = True, name: str | None = None
+    ) -> None:
         super().__init__(reason, name=name)
         self.duration_s = duration_s
         self.limit_s = limit_s
-        minutes = limit_s / 60
-        limit = f"{minutes:g} minutes" if minutes >= 1 else f"{limit_s:g} seconds"
-        self.user_message = f"That voice message is too long; please keep it under {limit} or type your question."
+        self.complete = complete
+        limit = spoken_duration(limit_s)
+        if complete:
+            self.user_message = f"Your voice note is {spoken_duration(duration_s)} long; the limit is {limit}."
+        else:
+            self.user_message = f"Your voice note is over the {limit} limit."
+        self.user_message += " Please send a shorter one."
 
 
 class SilentAudio(AudioError):
@@ -75,3 +85,27 @@ class NoSpeech(AudioError):
     """The recording has sound but no words the model could make out."""
 
     user_message = f"Sorry, I couldn't make out any words in that voice message. {_RETRY}"
+
+
+class TranscriptionCancelled(RuntimeError):
+    """Transcription stopped early because its caller gave up (a turn timed out) or the bot is stopping.
+
+    Not the shopper's fault, so it carries no ``user_message``; ``done_s`` says how far into the note it got.
+    """
+
+    def __init__(self, *, done_s: float, duration_s: float) -> None:
+        super().__init__(f"transcription cancelled after {done_s:.1f} s of a {duration_s:.1f} s note")
+        self.done_s = done_s
+        self.duration_s = duration_s
+
+
+def spoken_duration(seconds: float) -> str:
+    """A duration as a person says it: ``4 min 37 s``, ``2 min``, ``1 h 5 min``, ``45 s``, ``2.5 s``."""
+    if seconds < 60:
+        return f"{round(seconds, 1):g} s"
+    hours, rest = divmod(round(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
+    if secs and not hours:
+        parts.append(f"{secs} s")
+    return " ".join(part for part in parts if part)

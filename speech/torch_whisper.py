@@ -7,6 +7,7 @@ slicing the positional embedding, as whisper.cpp's ``audio_ctx`` does.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from speech.audio import SAMPLE_RATE
 from speech.convert import to_openai_whisper
 from speech.models import ModelSource
-from speech.transcriber import Decoded, WhisperTranscriber, max_new_tokens, window_frames
+from speech.transcriber import Decoded, WhisperTranscriber, check_cancelled, max_new_tokens, window_frames
 from speech.transcript import Segment
 
 
@@ -126,9 +127,13 @@ class OpenAIWhisperTranscriber(WhisperTranscriber):
                 decoded[row] = Decoded(list(result.tokens), result.avg_logprob, result.no_speech_prob)
         return [decoded[i] for i in range(len(languages))]
 
-    def _transcribe_long(self, audio: np.ndarray, language: str) -> tuple[str, list[Segment]]:
+    def _transcribe_long(
+        self, audio: np.ndarray, language: str, *, cancel: threading.Event | None = None
+    ) -> tuple[str, list[Segment]]:
+        """openai-whisper's ``transcribe()`` runs a note to its end: ``cancel`` is honoured before it starts only."""
         import whisper
 
+        check_cancelled(cancel, done_s=0.0, audio=audio)
         result = whisper.transcribe(self.model, audio, beam_size=self.beam_size, language=language, fp16=self.fp16)
         found = [Segment(round(s["start"], 2), round(s["end"], 2), s["text"].strip()) for s in result["segments"]]
         return result["text"].strip(), found

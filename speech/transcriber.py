@@ -4,11 +4,17 @@ A backend implements four steps on its own library: ``_encode`` (log-mel to enco
 window cut to the note's length plus a margin), ``_detect`` (language probabilities), ``_generate``
 (batched decoding) and ``_transcribe_long`` (the library's own sliding-window ``transcribe()`` for
 notes over 30 s). Everything else lives here, so both backends behave the same.
+
+Work can be cancelled: ``transcribe_batch`` takes a ``threading.Event`` that the caller sets when nobody
+waits for the result any more (a turn timed out, the bot is stopping); the engine checks it before each
+note and between the segments of a long note, and puts ``TranscriptionCancelled`` in the unfinished places.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -17,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from speech.audio import DEFAULT_MAX_BYTES, DEFAULT_MAX_DURATION_S, SAMPLE_RATE, decode_audio
-from speech.errors import NoSpeech
+from speech.audio import DEFAULT_MAX_BYTES, DEFAULT_MAX_DURATION_S, SAMPLE_RATE, DecodedAudio, decode_audio
+from speech.errors import NoSpeech, TranscriptionCancelled
 from speech.transcript import Segment, Transcript, compression_ratio, split_segments
 from speech.vad import has_speech
 
@@ -30,6 +36,8 @@ DEFAULT_MARGIN_S = 2.0
 NO_SPEECH_PROB = 0.6
 LOW_LOGPROB = -1.0
 MAX_COMPRESSION = 2.4
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,30 +103,42 @@ class WhisperTranscriber(ABC):
         audio = decode_audio(data, name=name, max_bytes=self.max_bytes, max_duration_s=self.max_duration_s)
         return self._finish(self.transcribe_arrays([audio])[0], started, name)
 
-    def transcribe_batch(self, clips: Sequence[bytes]) -> list[Transcript | Exception]:
-        """Decode and transcribe raw clips (OGG/Opus, WebM, M4A, MP3, WAV); per-clip errors in place."""
-        results: list[Transcript | Exception | None] = [None] * len(clips)
-        audios: dict[int, np.ndarray] = {}
-        audio_ms: dict[int, float] = {}
-        for index, data in enumerate(clips):
+    def decode_batch(self, clips: Sequence[bytes]) -> list[DecodedAudio | Exception]:
+        """Decode raw clips (OGG/Opus, WebM, M4A, MP3, WAV) within the byte and duration limits; errors in place.
+
+        Cheap next to transcription, so the core decodes first and then picks a lane by ``duration_s``.
+        """
+        results: list[DecodedAudio | Exception] = []
+        for data in clips:
             started = time.perf_counter()
             try:
-                audios[index] = decode_audio(data, max_bytes=self.max_bytes, max_duration_s=self.max_duration_s)
+                samples = decode_audio(data, max_bytes=self.max_bytes, max_duration_s=self.max_duration_s)
             except ValueError as error:
-                results[index] = error
-            audio_ms[index] = (time.perf_counter() - started) * 1000
-        for index, result in zip(audios, self.transcribe_arrays(list(audios.values())), strict=True):
-            if isinstance(result, Transcript):
-                timings = {"audio": round(audio_ms[index], 2), "model": result.timings_ms["model"]}
-                timings["total"] = round(timings["audio"] + result.timings_ms["total"], 2)
-                result = replace(result, timings_ms=timings)
-            results[index] = result
-        return [r for r in results if r is not None]
+                results.append(error)
+                continue
+            results.append(DecodedAudio(samples, decode_ms=(time.perf_counter() - started) * 1000))
+        return results
 
-    def transcribe_arrays(self, audios: Sequence[np.ndarray]) -> list[Transcript | Exception]:
+    def transcribe_batch(
+        self, clips: Sequence[bytes | DecodedAudio], *, cancel: threading.Event | None = None
+    ) -> list[Transcript | Exception]:
+        """Transcribe raw clips or ``decode_batch``'s results; per-clip errors in place.
+
+        ``cancel``: when set, unfinished clips get ``TranscriptionCancelled`` (see the module's docstring).
+        """
+        decoded = iter(self.decode_batch([c for c in clips if isinstance(c, bytes)]))
+        notes = [next(decoded) if isinstance(c, bytes) else c for c in clips]
+        audios = [note.samples for note in notes if isinstance(note, DecodedAudio)]
+        transcripts = iter(self.transcribe_arrays(audios, cancel=cancel))
+        return [_with_decoding(next(transcripts), note) if isinstance(note, DecodedAudio) else note for note in notes]
+
+    def transcribe_arrays(
+        self, audios: Sequence[np.ndarray], *, cancel: threading.Event | None = None
+    ) -> list[Transcript | Exception]:
         """Transcribe 16 kHz mono float32 arrays; notes up to 30 s in batches of ``batch_size``.
 
         A note in which voice activity detection finds no speech gets ``NoSpeech`` without reaching Whisper.
+        ``cancel`` is checked before each batch and note, and between the segments of a long note.
         """
         results: list[Transcript | Exception | None] = [
             None if has_speech(audio) else NoSpeech("voice activity detection found no speech") for audio in audios
@@ -129,13 +149,19 @@ class WhisperTranscriber(ABC):
         )
         for start in range(0, len(short), self.batch_size):
             chunk = short[start : start + self.batch_size]
-            for index, result in zip(chunk, self._transcribe_short([audios[i] for i in chunk]), strict=True):
+            for index, result in zip(chunk, self._transcribe_short([audios[i] for i in chunk], cancel), strict=True):
                 results[index] = result
         for index, audio in enumerate(audios):
             if results[index] is None:
                 started = time.perf_counter()
-                language, probability = self.detect_language(audio)
-                text, segments = self._transcribe_long(audio, language)
+                try:
+                    check_cancelled(cancel, done_s=0.0, audio=audio)
+                    language, probability = self.detect_language(audio)
+                    text, segments = self._transcribe_long(audio, language, cancel=cancel)
+                except TranscriptionCancelled as stopped:
+                    log.info("%s", stopped)
+                    results[index] = stopped
+                    continue
                 elapsed = (time.perf_counter() - started) * 1000
                 results[index] = self._result(text, segments, language, probability, audio, elapsed)
         return [r for r in results if r is not None]
@@ -145,7 +171,11 @@ class WhisperTranscriber(ABC):
         window = audio[: int(WINDOW_S * SAMPLE_RATE)]
         return self._languages_of(self._encode([window], margin_s=self.audio_ctx_margin_s))[0]
 
-    def _transcribe_short(self, audios: list[np.ndarray]) -> list[Transcript | Exception]:
+    def _transcribe_short(
+        self, audios: list[np.ndarray], cancel: threading.Event | None
+    ) -> list[Transcript | Exception]:
+        if cancel is not None and cancel.is_set():
+            return [TranscriptionCancelled(done_s=0.0, duration_s=a.size / SAMPLE_RATE) for a in audios]
         started = time.perf_counter()
         features = self._encode(audios, margin_s=self.audio_ctx_margin_s)
         languages = self._languages_of(features)
@@ -160,7 +190,11 @@ class WhisperTranscriber(ABC):
             text, segments = split_segments(out.tokens, self._tokenizer, duration_s=duration_s)
             if compression_ratio(text) > MAX_COMPRESSION:  # a decoding loop: redo with the library's own path
                 again = time.perf_counter()
-                text, segments = self._transcribe_long(audio, language)
+                try:
+                    text, segments = self._transcribe_long(audio, language, cancel=cancel)
+                except TranscriptionCancelled as stopped:
+                    results.append(stopped)
+                    continue
                 elapsed += (time.perf_counter() - again) * 1000
             results.append(self._result(text, segments, language, probability, audio, elapsed))
         return results
@@ -221,8 +255,28 @@ class WhisperTranscriber(ABC):
         """Decode an encoded batch with timestamps, each clip in its language, beam ``beam_size``."""
 
     @abstractmethod
-    def _transcribe_long(self, audio: np.ndarray, language: str) -> tuple[str, list[Segment]]:
-        """Transcribe with the library's own sliding-window ``transcribe()`` (notes over 30 s, decoding loops)."""
+    def _transcribe_long(
+        self, audio: np.ndarray, language: str, *, cancel: threading.Event | None = None
+    ) -> tuple[str, list[Segment]]:
+        """Transcribe with the library's own sliding-window ``transcribe()`` (notes over 30 s, decoding loops).
+
+        Raises ``TranscriptionCancelled`` (``check_cancelled``) when ``cancel`` is set, as early as the library allows.
+        """
+
+
+def _with_decoding(result: Transcript | Exception, note: DecodedAudio) -> Transcript | Exception:
+    """``result`` with the time spent decoding its note added to its timings."""
+    if not isinstance(result, Transcript):
+        return result
+    timings = {"audio": round(note.decode_ms, 2), "model": result.timings_ms["model"]}
+    timings["total"] = round(timings["audio"] + result.timings_ms["total"], 2)
+    return replace(result, timings_ms=timings)
+
+
+def check_cancelled(cancel: threading.Event | None, *, done_s: float, audio: np.ndarray) -> None:
+    """Raise ``TranscriptionCancelled`` if ``cancel`` is set; ``done_s``: how far into ``audio`` the work got."""
+    if cancel is not None and cancel.is_set():
+        raise TranscriptionCancelled(done_s=done_s, duration_s=audio.size / SAMPLE_RATE)
 
 
 def max_new_tokens(duration_s: float) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,6 +24,15 @@ def require_tool(name: str) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float = 60.0) -> None:
+    """Poll ``condition`` (run it in a thread from async tests); ``timeout`` is a hang guard, not a speed claim."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"still waiting after {timeout:g} s")
+        time.sleep(0.01)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ import pytest
 
 from bot.batching import MicroBatcher
 from bot.errors import Overloaded
+from tests.conftest import wait_until
 
 
 class Squarer:
@@ -172,3 +173,53 @@ async def test_closing_fails_items_of_batches_still_running() -> None:
     await batcher.aclose()
     with pytest.raises(Overloaded):
         await pending
+
+
+class Stoppable:
+    """Long work that stops once its ``cancel`` event is set (a hang guard of 30 s keeps a failure finite)."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.stopped: list[bool] = []
+
+    def __call__(self, items: list[int], *, cancel: threading.Event) -> list[int]:
+        self.started.set()
+        self.stopped.append(cancel.wait(30))
+        return items
+
+
+async def test_a_caller_that_times_out_cancels_its_running_batch() -> None:
+    work = Stoppable()
+    batcher = MicroBatcher(work, name="long", max_batch_size=1, max_wait_ms=0, cancellable=True)
+    with pytest.raises(TimeoutError):
+        await batcher.submit(1, timeout=0.2)
+    await asyncio.to_thread(wait_until, lambda: bool(work.stopped))
+    await batcher.aclose()
+    assert work.stopped == [True]
+
+
+async def test_a_batch_is_cancelled_only_when_every_caller_has_gone() -> None:
+    work = Stoppable()
+    batcher = MicroBatcher(work, name="long", max_batch_size=2, max_wait_ms=50, cancellable=True)
+    first, second = (asyncio.create_task(batcher.submit(i)) for i in (1, 2))
+    await asyncio.to_thread(work.started.wait, 5)
+    first.cancel()
+    await asyncio.sleep(0.1)
+    assert not work.stopped  # the second caller still waits: the work goes on
+    second.cancel()
+    await asyncio.to_thread(wait_until, lambda: bool(work.stopped))
+    await batcher.aclose()
+    assert work.stopped == [True]
+
+
+async def test_closing_cancels_running_work_and_does_not_wait_for_it() -> None:
+    work = Stoppable()
+    batcher = MicroBatcher(work, name="long", max_batch_size=1, max_wait_ms=0, workers=2, cancellable=True)
+    pending = asyncio.ensure_future(batcher.submit(1))
+    await asyncio.to_thread(work.started.wait, 5)
+    await batcher.aclose()
+    with pytest.raises(Overloaded):
+        await pending
+    await asyncio.to_thread(wait_until, lambda: bool(work.stopped))
+    assert work.stopped == [True]
+

@@ -12,8 +12,11 @@ from bot.config import Settings
 
 
 class Echo:
-    def transcribe_batch(self, clips: Sequence[bytes]) -> list[str]:
+    def decode_batch(self, clips: Sequence[bytes]) -> list[str]:
         return [clip.decode() for clip in clips]
+
+    def transcribe_batch(self, clips: Sequence[bytes], *, cancel: threading.Event | None = None) -> list[str]:
+        return [f"{clip.decode()} {'cancelled' if cancel and cancel.is_set() else 'heard'}" for clip in clips]
 
 
 def test_two_threads_load_the_model_once() -> None:
@@ -33,7 +36,15 @@ def test_two_threads_load_the_model_once() -> None:
     for thread in threads:
         thread.join()
     assert loads == 1
-    assert sorted(map(str, results)) == ["['0']", "['1']"]
+    assert sorted(map(str, results)) == ["['0 heard']", "['1 heard']"]
+
+
+def test_decoding_and_the_cancel_token_reach_the_engine() -> None:
+    lazy = LazyTranscriber(Echo, batching_pays=False)
+    cancel = threading.Event()
+    cancel.set()
+    assert lazy.decode_batch([b"hello"]) == ["hello"]
+    assert lazy.transcribe_batch([b"hello"], cancel=cancel) == ["hello cancelled"]
 
 
 def test_cpu_whisper_decodes_one_note_per_core_and_gpu_batches() -> None:

@@ -85,3 +85,25 @@ def torch_whisper() -> WhisperTranscriber:
 def tiny() -> WhisperTranscriber:
     """faster-whisper on the packaged English tiny model: the quickest real model, for plumbing tests."""
     return speech.load_transcriber(backend="faster-whisper", model="tiny.en", device="cpu", beam_size=1)
+
+
+@pytest.fixture(scope="session")
+def rambling_audio(english: list[Clip]) -> np.ndarray:
+    """277 s of real speech (the reliability report's note): the long note read eight times in four voices."""
+    voices = ("en-us", "en-gb", "en-us+f3", "en-gb+m3")
+    parts = [synthesize(text, voice=voices[round_ % 4], speed=150) for round_ in range(8) for text in LONG_NOTE]
+    audio = join(parts, gap_s=0.8)
+    assert audio.size >= 277 * 16_000
+    return audio[: 277 * 16_000]
+
+
+@pytest.fixture(scope="session")
+def rambling_note(rambling_audio: np.ndarray) -> bytes:
+    """The 277 s note as a Telegram voice note (OGG/Opus, whose last page tells its length)."""
+    return encode_audio(rambling_audio, fmt="ogg")
+
+
+@pytest.fixture(scope="session")
+def long_allowed_note(rambling_audio: np.ndarray) -> bytes:
+    """110 s of speech: under the default 2 min cap, four of Whisper's 30 s windows to transcribe."""
+    return encode_audio(rambling_audio[: 110 * 16_000], fmt="ogg")

@@ -47,7 +47,7 @@ def test_satisfies_the_core_protocol(tiny: WhisperTranscriber) -> None:
     from bot.protocols import Transcriber
 
     transcriber: Transcriber = tiny  # checked by mypy; at run time the method and fields must exist
-    assert callable(transcriber.transcribe_batch)
+    assert callable(transcriber.transcribe_batch) and callable(transcriber.decode_batch)
     assert {"text", "language", "duration_s"} <= set(Transcript.__dataclass_fields__)
     assert tiny.batching_pays is False and tiny.batch_size == 1
 
