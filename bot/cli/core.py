@@ -59,13 +59,19 @@ def setup(config: Path | None, *, log_level: str | None = None) -> Settings:
 
 
 def load(settings: Settings, *, speech: bool = True) -> Components:
-    """Load the engines with a spinner on stderr."""
+    """Load the engines with a spinner on stderr; a knowledge base that cannot be used ends the command clearly."""
     from rich.console import Console
 
     from bot.app import load_components
+    from bot.errors import ConfigError
+    from kb.errors import KbError
 
-    with Console(stderr=True).status("loading models and the knowledge base…"):
-        return load_components(settings, speech=speech)
+    try:
+        with Console(stderr=True).status("loading models and the knowledge base…"):
+            return load_components(settings, speech=speech)
+    except (ConfigError, KbError) as error:
+        typer.secho(f"error: {getattr(error, 'user_message', None) or error}", fg="red", err=True)
+        raise typer.Exit(2 if isinstance(error, ConfigError) else 1) from None
 
 
 @app.command()
