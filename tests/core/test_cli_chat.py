@@ -66,7 +66,7 @@ def test_each_run_is_a_new_conversation_and_resume_continues_the_last(demo_setti
     _, [asked] = chat(demo_settings, "我的快递到哪了\n/quit\n")
     assert "订单号" in asked
     _, [resumed] = chat(demo_settings, "100234\n/quit\n", "--resume")
-    assert "#100234" in resumed and "已发货" in resumed, "--resume continues the question and language of the last run"
+    assert "#100234" in resumed and "已发货" in resumed, "--resume continues the last run's question and language"
     printed, [fresh] = chat(demo_settings, "100234\n/quit\n")
     assert printed.startswith("Hello!") and not CJK.search(fresh), "a new run starts from nothing"
     assert (demo_settings.data_dir / "last-chat").read_text().startswith("terminal-"), "the id --resume continues"
@@ -118,8 +118,8 @@ def test_an_operator_reply_is_labelled_and_printed_off_the_prompt(demo_settings,
         listed = subprocess.run([*KEFU, "handoff", "list", "--json"], capture_output=True, env=kefu_env(demo_settings),
                                 timeout=120, check=True)
         [ticket] = [t for t in json.loads(listed.stdout) if t["conversation"] == f"console:{conversation}"]
-        subprocess.run([*KEFU, "handoff", "reply", str(ticket["id"]), "Hi, Alice here. How can I help?",
-                        "--operator", "alice"], capture_output=True, env=kefu_env(demo_settings), timeout=120, check=True)
+        reply = ["handoff", "reply", str(ticket["id"]), "Hi, Alice here. How can I help?", "--operator", "alice"]
+        subprocess.run([*KEFU, *reply], capture_output=True, env=kefu_env(demo_settings), timeout=120, check=True)
         printed = chatting.wait_for("Alice here. How can I help?\n")
     finally:
         assert chatting.quit() == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -118,15 +119,15 @@ async def test_a_channels_own_answer_is_sent_by_the_bot_and_relayed_while_an_ope
     assert [m.text for m in await dialogue.desk.messages(ticket_id)][-1] == "[sticker]"
 
 
-async def test_a_store_from_before_reply_authors_gets_the_column_and_keeps_its_queued_replies(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_a_store_from_before_reply_authors_gets_the_column_and_keeps_its_queued_replies(tmp_path: Path) -> None:
     from bot.handoff.sqlite import SqliteDesk
     from bot.sessions.sqlite import Database, SqliteSessionStore
 
     db = await Database.open(tmp_path / "old.sqlite3")
     try:
         await db.script(
-            "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, ticket_id INTEGER NOT NULL, channel TEXT NOT NULL,"
-            " conversation_id TEXT NOT NULL, text TEXT NOT NULL, language TEXT NOT NULL, created_at REAL NOT NULL,"
+            "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, ticket_id INTEGER NOT NULL,"
+            " channel TEXT NOT NULL, conversation_id TEXT NOT NULL, text TEXT NOT NULL, language TEXT NOT NULL, created_at REAL NOT NULL,"
             " claimed_at REAL);"
             "INSERT INTO outbox (ticket_id, channel, conversation_id, text, language, created_at)"
             " VALUES (1, 'web', 'w1', 'queued before the upgrade', 'en', 0);"
@@ -138,6 +139,7 @@ async def test_a_store_from_before_reply_authors_gets_the_column_and_keeps_its_q
         await desk.setup()
         assert await desk.deliver_pending() == 1
         [(ref, reply)] = outbound.sent
-        assert ref == ConversationRef("web", "w1") and reply.text == "queued before the upgrade" and reply.author is None
+        assert ref == ConversationRef("web", "w1") and reply.text == "queued before the upgrade"
+        assert reply.author is None
     finally:
         await db.close()

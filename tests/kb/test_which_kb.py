@@ -25,7 +25,8 @@ TEA_FAQ = [
     {"id": "tea-shipping", "language": "en", "question": "How long does shipping take?",
      "answer": "Our teas leave Hangzhou within 24 hours and arrive in 3-5 days."},
     {"id": "tea-returns", "language": "en", "question": "Who pays the postage for a return?",
-     "answer": "Sealed tins can be returned within 7 days; the buyer pays the return postage. Opened tea cannot be returned."},
+     "answer": "Sealed tins can be returned within 7 days; the buyer pays the return postage. "
+               "Opened tea cannot be returned."},
     {"id": "tea-brewing", "language": "en", "question": "What water temperature for green tea?",
      "answer": "Brew green tea at 80 °C for two minutes."},
     {"id": "tea-shipping-zh", "language": "zh", "question": "多久发货？几天能到？",
@@ -43,7 +44,8 @@ def tea_docs(folder: Path) -> Path:
     folder.mkdir(parents=True)
     (folder / "faq.json").write_text(json.dumps(TEA_FAQ, ensure_ascii=False), encoding="utf-8")
     (folder / "storage.md").write_text(
-        "# Storing tea\n\nKeep tea airtight, away from light and smell.\n\n## 储存\n\n茶叶请密封、避光、防潮保存。\n",
+        "# Storing tea\n\nKeep tea airtight, away from light and smell.\n\n"
+        "## 储存\n\n茶叶请密封、避光、防潮保存。\n",
         encoding="utf-8",
     )
     return folder
