@@ -8,13 +8,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.base import Adapter, load_adapter_factory
 from bot.config import Settings
@@ -31,10 +32,12 @@ from bot.protocols import Describer, Encoder, IntentClassifier, Retriever, Trans
 from bot.runtime import Runtime
 from bot.server import HttpServer, build_http_app
 
+if TYPE_CHECKING:
+    from kb.search import KnowledgeBase
+
 log = logging.getLogger(__name__)
 
 DEMO_STORE_PACKAGE = "bot.demo.store"
-DEMO_KB_FILES = ("faq.en.json", "faq.zh.json", "policies.md", "products.json")
 BUILTIN_CHANNELS = ("web", "telegram", "console")
 
 
@@ -91,11 +94,50 @@ class Components:
     describer: Describer | None = None
 
 
-def kb_sources(settings: Settings) -> list[Path]:
-    """The knowledge-base sources: ``KEFU_KB__PATH`` when set, else the demo store's documents."""
-    if settings.kb.path is not None:
-        return [settings.kb.path]
-    return [demo_store_dir() / name for name in DEMO_KB_FILES]
+@dataclass(frozen=True, slots=True)
+class KbLocation:
+    """Where the knowledge base comes from: a built index folder, or sources and the folder caching their index."""
+
+    index: Path
+    """The index folder: opened as it is when ``sources`` is empty, else (re)built there when the sources change."""
+    sources: tuple[Path, ...] = ()
+    """The source files (folders expanded); empty for an index built elsewhere (``kefu kb build --out``)."""
+
+    def open(self, *, encoder: Encoder, device: str) -> KnowledgeBase:
+        """The ``kb.search.KnowledgeBase``: only ever builds into ``index``, and only from ``sources``."""
+        from kb.build import load_index, open_or_build
+
+        if not self.sources:
+            return load_index(self.index, encoder=encoder, device=device)  # type: ignore[arg-type]
+        return open_or_build(self.sources, cache_dir=self.index, encoder=encoder)  # type: ignore[arg-type]
+
+
+def locate_knowledge_base(settings: Settings, *, paths: Sequence[Path] = ()) -> KbLocation:
+    """The one place that decides which knowledge base to use (``kefu run/ask/chat``, ``kefu kb``, benchmarks).
+
+    ``paths`` (``kefu kb search --kb``, ``kefu kb build SRC...``), else ``KEFU_KB__PATH``, else the demo store. One
+    folder holding a built index is used as it is; files or folders of sources are indexed into a folder of the data
+    dir named after them, so two knowledge bases never overwrite each other's index. ``ConfigError`` when a path is
+    neither an index nor sources.
+    """
+    from kb.build import is_index
+    from kb.errors import SourceError
+    from kb.sources import SUPPORTED_SUFFIXES, collect
+
+    named = list(paths) or ([settings.kb.path] if settings.kb.path is not None else [demo_store_dir()])
+    if len(named) == 1 and is_index(named[0]):
+        return KbLocation(index=named[0])
+    neither = "neither a knowledge-base index (`kefu kb build --out`) nor sources to index"
+    for path in named:
+        if path.is_file() and path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise ConfigError(f"{path} is {neither}: kb loads {', '.join(sorted(SUPPORTED_SUFFIXES))} files")
+    try:
+        sources = collect(named)
+    except SourceError as error:
+        raise ConfigError(f"{', '.join(map(str, named))} is {neither}: {error}") from None
+    key = hashlib.sha256("\n".join(sorted(str(path.resolve()) for path in named)).encode()).hexdigest()[:12]
+    folder = f"{named[0].resolve().name or 'sources'}-{key}"
+    return KbLocation(index=settings.data_dir / "kb" / folder, sources=tuple(sources))
 
 
 def intents_file(settings: Settings) -> Path:
@@ -120,13 +162,11 @@ def load_intent_classifier(settings: Settings, encoder: Encoder, *, device: str)
 
 def load_components(settings: Settings, *, speech: bool = True) -> Components:
     """Load the encoder, the knowledge base (built and cached on first use), intents, and lazy speech."""
-    from kb.build import open_or_build
     from kb.encoders import load_encoder
-    from kb.sources import collect
 
     device = resolve_device(settings)
     encoder = load_encoder(settings.kb.encoder, device=device)
-    knowledge_base = open_or_build(collect(kb_sources(settings)), cache_dir=settings.data_dir / "kb", encoder=encoder)
+    knowledge_base = locate_knowledge_base(settings).open(encoder=encoder, device=device)
     intents = load_intent_classifier(settings, encoder, device=device)
     min_relevance = settings.kb.min_score or float(getattr(knowledge_base, "recommended_min_relevance", 0.5))
     return Components(

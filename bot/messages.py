@@ -135,6 +135,8 @@ class Reply:
     """Why the policy chose this reply (kept with the trace, not shown to the shopper)."""
     notice: bool = False
     """A channel's own short notice rather than an answer: no "was this helpful?" or automatic buttons."""
+    author: str | None = None
+    """Who wrote it when a person did: the operator's name on a reply relayed by the hand-off desk; None for the bot."""
 
     def to_json(self) -> dict[str, Any]:
         """The public JSON shape of ``kefu ask --json`` (DESIGN §5)."""

@@ -7,10 +7,11 @@ bot never makes an answer up: with no good enough passage it declines, asks, or 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.actions.orders import ORDER_ID
 from bot.messages import HUMAN_PAYLOAD
 from bot.protocols import Hit
 
@@ -65,8 +66,9 @@ class TurnFacts:
     out_of_scope: bool
     hits: Sequence[Hit]
     payload: str | None = None
-    order_number: str | None = None
-    """An order number found in the message (or in its answer to "what is the order number?")."""
+    slots: Mapping[str, str] = field(default_factory=dict)
+    """Action slot values the message gives (``bot.actions.slots.heard``): an order number, or the answer to
+    "what is the order number?"."""
     pending: str | None = None
     """The action that asked the shopper for a value on the previous turn."""
     low_confidence_streak: int = 0
@@ -143,15 +145,14 @@ class Policy:
 
     def _act(self, facts: TurnFacts, intent: str | None, said: str) -> Decision | None:
         """An order action when the shopper asks for one, or answers the question a pending action asked."""
-        if facts.pending and facts.order_number:
-            return Decision(
-                Move.ACT, f"order number {facts.order_number} for the pending {facts.pending}", facts.pending
-            )
+        number = facts.slots.get(ORDER_ID)
+        if facts.pending and number:
+            return Decision(Move.ACT, f"order number {number} for the pending {facts.pending}", facts.pending)
         wants_return = asks_to_return(facts.text)
         if wants_return and intent in (None, "return_refund", "order_status", "complaint"):
             return Decision(Move.ACT, f"the shopper asks to return something: {said}", START_RETURN)
-        if facts.order_number and intent in (None, "order_status", "shipping", "return_refund"):
-            return Decision(Move.ACT, f"order number {facts.order_number} given: {said}", ORDER_STATUS)
+        if number and intent in (None, "order_status", "shipping", "return_refund"):
+            return Decision(Move.ACT, f"order number {number} given: {said}", ORDER_STATUS)
         if intent == "order_status":
             return Decision(Move.ACT, f"order status asked: {said}", ORDER_STATUS)
         return None

@@ -158,6 +158,11 @@ def _publish(out: Path, knowledge: KnowledgeBase, manifest: dict[str, Any]) -> N
             shutil.rmtree(stale, ignore_errors=True)
 
 
+def is_index(path: Path) -> bool:
+    """Whether ``path`` is an index folder (a ``CURRENT`` pointer or a version's manifest) rather than sources."""
+    return (Path(path) / "CURRENT").is_file() or (Path(path) / "manifest.json").is_file()
+
+
 def _current_name(out: Path) -> str | None:
     try:
         return (out / "CURRENT").read_text(encoding="utf-8").strip() or None

@@ -71,7 +71,8 @@ class ActionResult:
 
     text: str
     missing: str | None = None
-    """The slot the action asks for (the question is ``text``); None when the action is finished."""
+    """The slot the action asks for (the question is ``text``), again when the value given could not be used (an
+    unknown order number); None when the action is finished."""
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -82,5 +83,10 @@ class Action(Protocol):
     slots: tuple[str, ...]
     explains_policy: bool
     """Whether the shop's policy on it (found by retrieval) is worth telling before asking for a slot."""
+
+    def extract(self, text: str, *, asked: bool) -> Mapping[str, str]:
+        """The slot values the shopper's ``text`` gives; ``asked``: the text answers this action's question (the
+        bot asked for a value, or the action was chosen), so a bare value counts ("100258", "sorry, 100258")."""
+        ...
 
     async def run(self, *, slots: Mapping[str, str], language: str, conversation: str) -> ActionResult: ...

@@ -10,7 +10,10 @@ from bot.actions.texts import status_name, text
 from bot.pii import mask_email, mask_pii
 
 _MARKED = re.compile(r"(?:#|№|订单号?|单号|order\s*(?:number|no\.?|id|#)?)\s*[:：#]?\s*(\d{5,12})(?!\d)", re.IGNORECASE)
-_BARE = re.compile(r"(?<![\d.,])(\d{5,12})(?![\d.,])")
+_BARE = re.compile(r"(?<!\d)(?<!\d[.,])(\d{5,12})(?!\d|[.,]\d)")
+"""A lone 5-12 digit number, not part of a decimal or a grouped amount ("499.00", "1,299.00"); "100258." counts."""
+ORDER_ID = "order_id"
+"""The slot both order actions need."""
 RETURNABLE = frozenset({"delivered"})
 NOT_YET = frozenset({"pending", "paid", "shipped"})
 
@@ -54,43 +57,49 @@ def describe_order(order: Order, language: str) -> str:
     return " ".join(lines) if language != "zh" else "".join(lines)
 
 
-class OrderStatusAction:
-    """Looks an order up by number and tells its status; asks for the number when the shopper gave none."""
+class _OrderAction:
+    """An action on one order: its slot is the order number, taken from the shopper's words."""
 
-    name = "order_status"
-    slots = ("order_id",)
+    name: str
+    slots = (ORDER_ID,)
     explains_policy = False
 
     def __init__(self, backend: OrderBackend) -> None:
         self.backend = backend
 
+    def extract(self, text: str, *, asked: bool) -> dict[str, str]:
+        number = extract_order_number(text, bare=asked)
+        return {ORDER_ID: number} if number else {}
+
+
+class OrderStatusAction(_OrderAction):
+    """Looks an order up by number and tells its status; asks for the number until it names an order."""
+
+    name = "order_status"
+
     async def run(self, *, slots: Mapping[str, str], language: str, conversation: str) -> ActionResult:
-        order_id = slots.get("order_id")
+        order_id = slots.get(ORDER_ID)
         if not order_id:
-            return ActionResult(text("ask_order", language), missing="order_id")
+            return ActionResult(text("ask_order", language), missing=ORDER_ID)
         order = await self.backend.get(order_id)
         if order is None:
-            return ActionResult(text("not_found", language, order=order_id), data={"found": False})
+            return ActionResult(text("not_found", language, order=order_id), missing=ORDER_ID, data={"found": False})
         return ActionResult(describe_order(order, language), data={"found": True, "status": order.status})
 
 
-class StartReturnAction:
+class StartReturnAction(_OrderAction):
     """Records a return request for a delivered order and gives the next steps."""
 
     name = "start_return"
-    slots = ("order_id",)
     explains_policy = True
 
-    def __init__(self, backend: OrderBackend) -> None:
-        self.backend = backend
-
     async def run(self, *, slots: Mapping[str, str], language: str, conversation: str) -> ActionResult:
-        order_id = slots.get("order_id")
+        order_id = slots.get(ORDER_ID)
         if not order_id:
-            return ActionResult(text("ask_order_return", language), missing="order_id")
+            return ActionResult(text("ask_order_return", language), missing=ORDER_ID)
         order = await self.backend.get(order_id)
         if order is None:
-            return ActionResult(text("not_found", language, order=order_id), data={"found": False})
+            return ActionResult(text("not_found", language, order=order_id), missing=ORDER_ID, data={"found": False})
         status = status_name(order.status, language)
         if order.status in NOT_YET:
             return ActionResult(text("return_not_yet", language, order=order_id, status=status), data={"found": True})

@@ -59,13 +59,19 @@ def setup(config: Path | None, *, log_level: str | None = None) -> Settings:
 
 
 def load(settings: Settings, *, speech: bool = True) -> Components:
-    """Load the engines with a spinner on stderr."""
+    """Load the engines with a spinner on stderr; a knowledge base that cannot be used ends the command clearly."""
     from rich.console import Console
 
     from bot.app import load_components
+    from bot.errors import ConfigError
+    from kb.errors import KbError
 
-    with Console(stderr=True).status("loading models and the knowledge base…"):
-        return load_components(settings, speech=speech)
+    try:
+        with Console(stderr=True).status("loading models and the knowledge base…"):
+            return load_components(settings, speech=speech)
+    except (ConfigError, KbError) as error:
+        typer.secho(f"error: {getattr(error, 'user_message', None) or error}", fg="red", err=True)
+        raise typer.Exit(2 if isinstance(error, ConfigError) else 1) from None
 
 
 @app.command()
@@ -91,24 +97,41 @@ def run(config: ConfigOption = None) -> None:
     asyncio.run(serve())
 
 
+LAST_CHAT = "last-chat"
+"""File in the data dir naming the conversation of the last ``kefu chat`` (what ``--resume`` continues)."""
+
+
 @app.command()
-def chat(config: ConfigOption = None) -> None:
-    """Talk to the bot in this terminal (the console channel); /human asks for a person, /quit ends."""
+def chat(
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the last `kefu chat` conversation instead of a new one.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Talk to the bot in this terminal (the console channel), in a new conversation; /help lists the commands."""
     from adapters.console import ConsoleAdapter
     from bot.app import Kefu
 
     settings = setup(config, log_level="WARNING")
     components = load(settings)
+    last = settings.data_dir / LAST_CHAT
+    previous = last.read_text(encoding="utf-8").strip() if last.is_file() else ""
+    if resume and not previous:
+        typer.secho("no earlier conversation to resume: this is a new one", fg="yellow", err=True)
 
     async def converse() -> None:
         bot = Kefu(settings, components, channels=["console"], serve_http=False)
-        await bot.start()
         console = next(adapter for adapter in bot.adapters if isinstance(adapter, ConsoleAdapter))
+        if resume and previous:
+            console.resume(previous)
+        await bot.start()
+        last.write_text(console.conversation.conversation_id, encoding="utf-8")
         await console.finished.wait()
         await bot.runtime.join()
         await bot.stop()
 
     asyncio.run(converse())
+    typer.secho("`kefu chat --resume` continues this conversation.", dim=True, err=True)
 
 
 @app.command()

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bot.cli.groups import app, bench_app, eval_app
+
+if TYPE_CHECKING:  # imported lazily at run time: `kefu --help` must stay quick
+    from bot.app import KbLocation
+    from kb.search import KnowledgeBase
 
 kb_app = typer.Typer(help="Build, search and inspect the knowledge base.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
@@ -16,6 +20,8 @@ app.add_typer(kb_app, name="kb")
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="A kefu.toml (default: ./kefu.toml when present).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 EncoderOption = Annotated[str | None, typer.Option("--encoder", help="Encoder name or path (default: KEFU_KB__ENCODER).")]
+KbOption = Annotated[Path | None, typer.Option(
+    "--kb", help="An index folder (`kefu kb build --out`) or sources (default: KEFU_KB__PATH, else the demo store).")]
 
 
 def _settings(config: Path | None):
@@ -34,64 +40,68 @@ def _fail(error: Exception) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _is_index(path: Path) -> bool:
-    return (path / "CURRENT").is_file() or (path / "manifest.json").is_file()
+def _locate(settings: Any, paths: list[Path]) -> KbLocation:
+    """``bot.app.locate_knowledge_base``; a path that is neither an index nor sources ends the command (exit 2)."""
+    from bot.app import locate_knowledge_base
+    from bot.errors import ConfigError
+
+    try:
+        return locate_knowledge_base(settings, paths=paths)
+    except ConfigError as error:
+        typer.secho(f"error: {error}", fg="red", err=True)
+        raise typer.Exit(2) from None
 
 
-def _default_sources(settings: Any) -> list[Path]:
-    """``KEFU_KB__PATH`` when it names sources, else the bundled demo store."""
-    from importlib.resources import files
-
-    if settings.kb.path is not None and not _is_index(Path(settings.kb.path)):
-        return [Path(settings.kb.path)]
-    return [Path(str(files("bot.demo.store")))]
-
-
-def _open(settings: Any, encoder_name: str | None):
-    """The configured knowledge base: a built index at ``KEFU_KB__PATH``, or the sources' cached index."""
+def _open(settings: Any, kb: Path | None, encoder_name: str | None) -> KnowledgeBase:
+    """The knowledge base ``--kb`` names, else the configured one; it never builds any index but its own."""
     from rich.console import Console
 
-    from kb.build import load_index, open_or_build
     from kb.encoders import load_encoder
-    from kb.sources import collect
 
+    location = _locate(settings, [kb] if kb else [])
     with Console(stderr=True).status("loading the encoder and the knowledge base…"):
         encoder = load_encoder(encoder_name or settings.kb.encoder, device=settings.device)
-        if settings.kb.path is not None and _is_index(Path(settings.kb.path)):
-            return load_index(Path(settings.kb.path), encoder=encoder, device=settings.device)
-        sources = collect(_default_sources(settings))
-        return open_or_build(sources, cache_dir=settings.data_dir / "kb", encoder=encoder)
+        return location.open(encoder=encoder, device=settings.device)
 
 
 @kb_app.command("build")
 def build(
-    sources: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: configured or demo store).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Index folder (default: <data dir>/kb).")] = None,
+    sources: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: KEFU_KB__PATH, else the demo store).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Index folder (default: the sources' folder in the data dir).")] = None,
     index: Annotated[str, typer.Option("--index", help="auto, flat, hnsw or ivf.")] = "auto",
     encoder: EncoderOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Build (or incrementally rebuild) the index of SOURCES at --out."""
+    """Build (or incrementally rebuild) the index of SOURCES at --out; search it with `kefu kb search --kb`."""
     import time
 
     from kb.build import build_index
     from kb.encoders import load_encoder
     from kb.errors import KbError
-    from kb.sources import collect
 
     settings = _settings(config)
-    target = out or settings.data_dir / "kb"
+    named = sources or []
+    location = _locate(settings, named)
+    if not location.sources:
+        typer.secho(f"error: {location.index} is a built index, not sources: name the files or folders to index",
+                    fg="red", err=True)
+        raise typer.Exit(2)
+    target = out or location.index
     start = time.perf_counter()
     try:
-        paths = collect(sources or _default_sources(settings))
-        knowledge = build_index(paths, out=target, encoder=load_encoder(encoder or settings.kb.encoder, device=settings.device),
-                                kind=index)  # type: ignore[arg-type]
+        encoding = load_encoder(encoder or settings.kb.encoder, device=settings.device)
+        knowledge = build_index(location.sources, out=target, encoder=encoding, kind=index)  # type: ignore[arg-type]
     except (KbError, ValueError) as error:
         raise _fail(error) from None
     result = {"out": str(target), "seconds": round(time.perf_counter() - start, 2), **knowledge.stats()}
-    typer.echo(json.dumps(result, ensure_ascii=False) if as_json else
-               f"built {result['chunks']} chunks from {len(paths)} files into {target} in {result['seconds']} s")
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False))
+        return
+    typer.echo(f"built {result['chunks']} chunks from {len(location.sources)} files into {target} in {result['seconds']} s")
+    if named or out:  # else the configured knowledge base was built, and plain `kefu kb search` finds it
+        name = named[0] if out is None and len(named) == 1 else target
+        typer.echo(f"search it with `kefu kb search QUESTION --kb {name}`; the bot uses it with KEFU_KB__PATH={name}")
 
 
 @kb_app.command("search")
@@ -100,6 +110,7 @@ def search(
     k: Annotated[int, typer.Option("--k", min=1, help="How many hits.")] = 5,
     lang: Annotated[str | None, typer.Option("--lang", help="Only chunks in this language (zh, en).")] = None,
     mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or bm25.")] = "hybrid",
+    kb: KbOption = None,
     encoder: EncoderOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -109,7 +120,7 @@ def search(
 
     settings = _settings(config)
     try:
-        knowledge = _open(settings, encoder)
+        knowledge = _open(settings, kb, encoder)
         hits = knowledge.search_text(query, k=k, filters={"language": lang} if lang else None, mode=mode)  # type: ignore[arg-type]
     except (KbError, ValueError) as error:
         raise _fail(error) from None
@@ -124,13 +135,15 @@ def search(
 
 
 @kb_app.command("stats")
-def stats(encoder: EncoderOption = None, config: ConfigOption = None, as_json: JsonOption = False) -> None:
+def stats(
+    kb: KbOption = None, encoder: EncoderOption = None, config: ConfigOption = None, as_json: JsonOption = False
+) -> None:
     """Chunks by source, kind and language, and the index in use."""
     from kb.errors import KbError
 
     settings = _settings(config)
     try:
-        result = _open(settings, encoder).stats()
+        result = _open(settings, kb, encoder).stats()
     except KbError as error:
         raise _fail(error) from None
     if as_json:
@@ -146,6 +159,7 @@ def eval_retrieval(
     questions_file: Annotated[Path, typer.Argument(help="JSON lines: question, language, relevant chunk ids.")],
     no_filter: Annotated[bool, typer.Option("--no-filter", help="Search all languages, not the question's.")] = False,
     fusion: Annotated[str, typer.Option("--fusion", help="Hybrid fusion: convex (default) or rrf.")] = "convex",
+    kb: KbOption = None,
     encoder: EncoderOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -158,7 +172,7 @@ def eval_retrieval(
     if fusion not in ("convex", "rrf"):
         raise typer.BadParameter("use convex or rrf", param_hint="--fusion")
     try:
-        knowledge = _open(settings, encoder)
+        knowledge = _open(settings, kb, encoder)
         knowledge.fusion = fusion  # type: ignore[assignment]
         report = evaluate(knowledge, load_questions(questions_file), language_filter=not no_filter)
     except (KbError, ValueError) as error:

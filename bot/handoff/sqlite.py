@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     text TEXT NOT NULL,
     language TEXT NOT NULL,
     created_at REAL NOT NULL,
-    claimed_at REAL
+    claimed_at REAL,
+    author TEXT
 );
 """
 
@@ -82,6 +83,9 @@ class SqliteDesk:
 
     async def setup(self) -> None:
         await self.db.script(_SCHEMA)
+        columns = {row["name"] for row in await self.db.fetch("PRAGMA table_info(outbox)")}
+        if "author" not in columns:  # a store written before operator replies carried their author
+            await self.db.script("ALTER TABLE outbox ADD COLUMN author TEXT")
 
     async def open(
         self, *, conversation: ConversationRef, user_id: str, reason: str, language: str, transcript: Sequence[Turn]
@@ -152,7 +156,7 @@ class SqliteDesk:
         elif ticket.state is TicketState.RESOLVED:
             raise HandoffError(f"ticket {ticket_id} is resolved; the shopper is talking to the bot again")
         await self.post(ticket_id, text, author="operator")
-        await self._queue(ticket, text)
+        await self._queue(ticket, text, author=operator)
         return ticket
 
     async def resolve(self, ticket_id: int, *, operator: str) -> Ticket:
@@ -173,11 +177,12 @@ class SqliteDesk:
         log.info("ticket %d: %s by %s", ticket_id, state.value, operator)
         return await self.get(ticket_id)
 
-    async def _queue(self, ticket: Ticket, text: str) -> None:
+    async def _queue(self, ticket: Ticket, text: str, *, author: str | None = None) -> None:
+        """Queue ``text`` for the shopper: an operator's words (``author``) or the desk's notice (None)."""
         async with self.db.transaction() as c:
             await c.execute(
-                "INSERT INTO outbox (ticket_id, channel, conversation_id, text, language, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO outbox (ticket_id, channel, conversation_id, text, language, created_at, author)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     ticket.id,
                     ticket.conversation.channel,
@@ -185,6 +190,7 @@ class SqliteDesk:
                     text,
                     ticket.language,
                     time.time(),
+                    author,
                 ),
             )
         if self.deliver is not None:
@@ -213,7 +219,10 @@ class SqliteDesk:
                     claimed.append(row)
         for row in claimed:
             reply = Reply(
-                text=row["text"], language=row["language"], reason=f"operator message, ticket {row['ticket_id']}"
+                text=row["text"],
+                language=row["language"],
+                reason=f"operator message, ticket {row['ticket_id']}",
+                author=row["author"],
             )
             try:
                 await self.deliver(ConversationRef(row["channel"], row["conversation_id"]), reply,

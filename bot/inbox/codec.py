@@ -34,6 +34,7 @@ def dump_reply(reply: Reply) -> str:
             "timings_ms": dict(reply.timings_ms),
             "reason": reply.reason,
             "notice": reply.notice,
+            "author": reply.author,
         },
         ensure_ascii=False,
     )
@@ -54,6 +55,7 @@ def load_reply(text: str) -> Reply:
         timings_ms=data["timings_ms"],
         reason=data["reason"],
         notice=data["notice"],
+        author=data.get("author"),  # absent from replies kept before the field existed
     )
 
 

@@ -9,7 +9,7 @@ import os
 from adapters.base import Adapter, Dispatch
 from adapters.console import ConsoleAdapter
 from adapters.testing.contract import AdapterContract
-from bot.messages import HUMAN_PAYLOAD, QuickReply, Reply
+from bot.messages import HUMAN_PAYLOAD, QuickReply, Reply, Source
 
 
 class PipeDriver:
@@ -68,3 +68,81 @@ async def test_buttons_are_pressed_by_number_and_human_command() -> None:
     assert [m.payload for m in received] == ["pay:yes", HUMAN_PAYLOAD, None]
     assert received[2].text == "/7"
     assert "/1 Yes" in output.getvalue()
+
+
+class Terminal:
+    """A console adapter on a pipe, with everything it printed and every message it dispatched."""
+
+    def __init__(self, adapter: ConsoleAdapter, user: io.TextIOWrapper, output: io.StringIO, received: list) -> None:
+        self.adapter, self.user, self.output, self.received = adapter, user, output, received
+
+    @classmethod
+    async def open(cls, *, resume: str | None = None) -> Terminal:
+        read_fd, write_fd = os.pipe()
+        received: list = []
+
+        async def dispatch(message) -> bool:  # type: ignore[no-untyped-def]
+            received.append(message)
+            return True
+
+        output = io.StringIO()
+        adapter = ConsoleAdapter(stdin=os.fdopen(read_fd, encoding="utf-8"), stdout=output)
+        if resume is not None:
+            adapter.resume(resume)
+        await adapter.start(dispatch)
+        return cls(adapter, os.fdopen(write_fd, "w", encoding="utf-8"), output, received)
+
+    async def type(self, text: str) -> None:
+        self.user.write(text)
+        self.user.flush()
+
+    async def close(self) -> str:
+        self.user.close()
+        await asyncio.wait_for(self.adapter.finished.wait(), 5)
+        await self.adapter.stop()
+        return self.output.getvalue()
+
+
+async def test_the_chat_starts_with_a_greeting_and_help_is_answered_by_the_console() -> None:
+    terminal = await Terminal.open()
+    await terminal.type("/help\n")
+    printed = await terminal.close()
+    assert printed.startswith("Hello!") and "/help lists the commands" in printed.splitlines()[0]
+    for command in ("/help", "/human", "/1, /2", "/quit"):
+        assert command in printed
+    assert terminal.received == [], "/help went to the bot"
+
+
+async def test_each_adapter_is_a_new_conversation_and_resume_continues_one() -> None:
+    first, second = await Terminal.open(), await Terminal.open()
+    assert first.adapter.conversation != second.adapter.conversation
+    await first.type("hello\n")
+    await first.close()
+    await second.close()
+    resumed = await Terminal.open(resume=first.adapter.conversation.conversation_id)
+    await resumed.type("100258\n")
+    printed = await resumed.close()
+    assert printed.startswith("Welcome back")
+    assert [m.conversation for m in first.received + resumed.received] == [first.adapter.conversation] * 2
+    assert first.received[0].message_id != resumed.received[0].message_id
+
+
+async def test_a_reply_arriving_at_the_prompt_goes_on_its_own_line_then_the_prompt_again() -> None:
+    terminal = await Terminal.open()
+    assert terminal.output.getvalue().endswith("you> ")
+    await terminal.adapter.send(terminal.adapter.conversation, Reply(text="Your parcel left the warehouse."))
+    await terminal.adapter.send(terminal.adapter.conversation, Reply(text="Anything else?"))
+    printed = await terminal.close()
+    lines = printed.splitlines()
+    assert lines[1:] == ["you> ", "bot> Your parcel left the warehouse.", "you> ", "bot> Anything else?", "you> "]
+    assert printed.endswith("you> ")
+
+
+async def test_an_operator_reply_is_labelled_with_the_operator() -> None:
+    terminal = await Terminal.open()
+    sources = (Source(id="faq-1", title="Returns", score=0.9),)
+    await terminal.adapter.send(terminal.adapter.conversation, Reply(text="Hi, Alice here.", author="alice"))
+    await terminal.adapter.send(terminal.adapter.conversation, Reply(text="30 days.", sources=sources))
+    printed = await terminal.close()
+    assert "\nalice> Hi, Alice here.\n" in printed and printed.count("alice> ") == 1
+    assert "\nbot> 30 days.\n     [1] Returns\n" in printed

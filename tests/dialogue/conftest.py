@@ -41,13 +41,12 @@ def real_engines(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if _intents_part_installed():
         components = request.getfixturevalue("demo_components")
         return RealEngines(components.encoder, components.knowledge_base, components.intents, components.min_relevance)
-    from bot.app import kb_sources
-    from kb.build import open_or_build
+    from bot.app import locate_knowledge_base
     from kb.encoders import load_encoder
 
     encoder = load_encoder("use-multilingual")
     cache = tmp_path_factory.mktemp("dialogue-kb")
-    knowledge = open_or_build(kb_sources(load_settings(data_dir=cache)), cache_dir=cache / "kb", encoder=encoder)
+    knowledge = locate_knowledge_base(load_settings(data_dir=cache)).open(encoder=encoder, device="cpu")
     relevance = float(getattr(knowledge, "recommended_min_relevance", 0.3))
     return RealEngines(encoder, knowledge, InterimIntents(encoder, STORE / "intents.yaml"), relevance)
 

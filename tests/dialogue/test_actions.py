@@ -28,6 +28,11 @@ from bot.sessions.sqlite import Database
         ("card 4111 1111 1111 1111", True, None),
         ("it cost 499.00", True, None),
         ("100234 or 100235?", True, None),
+        ("sorry, 100258", True, "100258"),
+        ("sorry, it's 100258.", True, "100258"),
+        ("订单是100258。", True, "100258"),
+        ("it cost 12345.00", True, None),
+        ("sorry, 100258", False, None),
     ],
 )
 def test_extract_order_number(text: str, bare: bool, number: str | None) -> None:
@@ -48,7 +53,7 @@ async def test_order_status_masks_contact_details_and_speaks_chinese(demo_orders
     assert "已签收" in result.text and "3820491756" in result.text and "e***@example.com" in result.text
     assert "Emma" not in result.text and "0134" not in result.text
     missing = await action.run(slots={"order_id": "999999"}, language="en", conversation="web:1")
-    assert "couldn't find order #999999" in missing.text and missing.missing is None
+    assert "couldn't find order #999999" in missing.text and missing.missing == "order_id"  # it asks again
 
 
 async def test_returns_only_for_delivered_orders(demo_orders: SqliteOrderBackend) -> None:

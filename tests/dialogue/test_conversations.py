@@ -55,6 +55,23 @@ async def test_chinese_order_status_in_two_turns(shopper: Shopper) -> None:
     assert second is not None and "已付款" in second.text and second.language == "zh"
 
 
+async def test_after_an_unknown_order_number_the_next_number_is_taken_bare_or_in_a_sentence(shopper: Shopper) -> None:
+    """The reported conversation: an unknown number, then "sorry, 100258" was answered with a goodbye."""
+    await shopper.say("where is my order?")
+    unknown = await shopper.say("100257")
+    assert unknown is not None and "couldn't find order #100257" in unknown.text
+    assert "asks for order_id" in unknown.reason
+    session = await shopper.dialogue.store.load(str(shopper.ref))
+    assert session.slots == {"pending": "order_status"}, "the unknown number was kept"
+    corrected = await shopper.say("sorry, 100258")
+    assert corrected is not None and "#100258" in corrected.text and "waiting for payment" in corrected.text
+    assert corrected.reason.startswith("act:") and "done" in corrected.reason
+    await shopper.say("where is my order?")
+    await shopper.say("#100257")
+    bare = await shopper.say("100258")
+    assert bare is not None and "#100258" in bare.text and "waiting for payment" in bare.text
+
+
 async def test_a_different_question_drops_the_pending_order_question(shopper: Shopper) -> None:
     await shopper.say("where is my order?")
     reply = await shopper.say("Can I pay with Alipay?")

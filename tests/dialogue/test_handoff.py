@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -49,8 +50,9 @@ async def test_the_full_handoff_cycle(dialogue: Dialogue, shopper: Shopper) -> N
     assert texts[-1] == "are you there?" and "Can I pay with Alipay?" in texts
 
     await dialogue.desk.reply(ticket_id, "Hi, Alice here. Let me check.", operator="alice")
-    delivered = [reply.text for ref, reply in outbound.sent if ref == shopper.ref]
-    assert delivered[-1] == "Hi, Alice here. Let me check."
+    delivered = [reply for ref, reply in outbound.sent if ref == shopper.ref]
+    assert delivered[-1].text == "Hi, Alice here. Let me check." and delivered[-1].author == "alice"
+    assert delivered[-2].author is None, "the desk's own notice (a colleague joined) is not the operator's words"
 
     await dialogue.desk.resolve(ticket_id, operator="alice")
     assert await state(shopper) is HandoffState.RESOLVED
@@ -83,6 +85,7 @@ async def test_a_reply_from_another_process_is_queued_and_delivered_by_the_runni
         await asyncio.sleep(0.05)
     texts = [reply.text for _, reply in outbound.sent]
     assert texts == ["人工客服已接入，正在为您服务。", "您好，我是客服小王。"]
+    assert [reply.author for _, reply in outbound.sent] == [None, "wang"]
     assert all(ref == shopper.ref for ref, _ in outbound.sent)
     assert await dialogue.desk.deliver_pending() == 0, "each queued reply is delivered once"
 
@@ -114,3 +117,29 @@ async def test_a_channels_own_answer_is_sent_by_the_bot_and_relayed_while_an_ope
     again = Message(shopper.ref, shopper.user, text="[sticker]", message_id="s2", answer=notice)
     assert await dialogue.conversations.handle(again) is None, "the operator answers, not the channel"
     assert [m.text for m in await dialogue.desk.messages(ticket_id)][-1] == "[sticker]"
+
+
+async def test_a_store_from_before_reply_authors_gets_the_column_and_keeps_its_queued_replies(tmp_path: Path) -> None:
+    from bot.handoff.sqlite import SqliteDesk
+    from bot.sessions.sqlite import Database, SqliteSessionStore
+
+    db = await Database.open(tmp_path / "old.sqlite3")
+    try:
+        await db.script(
+            "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, ticket_id INTEGER NOT NULL,"
+            " channel TEXT NOT NULL, conversation_id TEXT NOT NULL, text TEXT NOT NULL, language TEXT NOT NULL, created_at REAL NOT NULL,"
+            " claimed_at REAL);"
+            "INSERT INTO outbox (ticket_id, channel, conversation_id, text, language, created_at)"
+            " VALUES (1, 'web', 'w1', 'queued before the upgrade', 'en', 0);"
+        )
+        store = SqliteSessionStore(db)
+        await store.setup()
+        outbound = Outbound()
+        desk = SqliteDesk(db, store, deliver=outbound)
+        await desk.setup()
+        assert await desk.deliver_pending() == 1
+        [(ref, reply)] = outbound.sent
+        assert ref == ConversationRef("web", "w1") and reply.text == "queued before the upgrade"
+        assert reply.author is None
+    finally:
+        await db.close()

@@ -50,7 +50,7 @@ def test_nothing_good_enough_never_becomes_an_answer() -> None:
 def test_actions_and_pending_slots() -> None:
     asked = POLICY.decide(facts("where is my order", "order_status", 0.9))
     assert (asked.action, asked.task) == (Move.ACT, ORDER_STATUS)
-    answered = POLICY.decide(facts("100234", "greeting", 0.3, order_number="100234", pending=START_RETURN))
+    answered = POLICY.decide(facts("100234", "greeting", 0.3, slots={"order_id": "100234"}, pending=START_RETURN))
     assert (answered.action, answered.task) == (Move.ACT, START_RETURN)
     wants = POLICY.decide(facts("I want to return my shoes", "return_refund", 0.9, hits=(GOOD,)))
     assert wants.task == START_RETURN

@@ -75,7 +75,7 @@ async def test_a_reply_keeps_every_field_through_the_outbox(inbox: Inbox) -> Non
     reply = Reply(text="见 [1]", language="zh", intent="returns", confidence=0.91,
                   sources=(Source("faq-3", "退货", 0.7, "https://shop/returns"),),
                   quick_replies=(QuickReply("人工", "kefu:human"),), escalated=True, quote="🎤 退货",
-                  timings_ms={"intent": 1.5}, reason="answered", notice=False)
+                  timings_ms={"intent": 1.5}, reason="answered", notice=False, author="alice")
     seq = await inbox.accept(message(A, "1"))
     assert seq is not None
     await inbox.complete(seq, A, reply)
