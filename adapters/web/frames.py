@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,8 @@ CLIENT_FRAME_TYPES = ("message", "voice", "photo", "button")
 _MAX_ID_CHARS = 128
 _MAX_PAYLOAD_CHARS = 256
 _MAX_NAME_CHARS = 200
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+"""C0/C1 controls except tab and newline (CR is turned into LF first), and lone surrogates."""
 
 
 class FrameError(BadInput):
@@ -53,10 +56,17 @@ class Inbound:
 
 
 def clean_text(text: str) -> str:
-    """Text with CR/LF normalised, C0/C1 controls (except newline and tab) and lone surrogates removed, trimmed."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    kept = (ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))
-    return "".join(kept).strip()
+    """Text with CR/LF normalised, C0/C1 controls (except newline and tab) and lone surrogates removed, trimmed.
+
+    Text with nothing visible left, only format characters such as zero-width spaces, joiners or a byte order
+    mark, is empty; format characters between visible ones (a ZWJ inside an emoji sequence) are kept.
+    """
+    text = _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    return text if any(_visible(ch) for ch in text) else ""
+
+
+def _visible(ch: str) -> bool:
+    return not ch.isspace() and unicodedata.category(ch) != "Cf"
 
 
 def decode_frame(data: bytes | str, *, limits: ChatLimits) -> Inbound:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import unicodedata
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -97,3 +98,15 @@ async def test_hub_makes_room_past_max_sessions_oldest_first(caplog) -> None:
     assert len(hub) == 2
     assert (hub.undelivered("first"), hub.undelivered("second"), hub.undelivered("third")) == (0, 1, 1)
     assert "forgot session first with 1 undelivered replies" in caplog.text
+
+
+@pytest.mark.parametrize("text", ["\u200b\u200b", "\ufeff", "\u2060", "\u200d", "\u200c \u180e\n\u2061"])
+def test_text_with_only_invisible_format_characters_is_empty(text: str) -> None:
+    assert clean_text(text) == ""
+
+
+@pytest.mark.parametrize(
+    "text", ["👨\u200d👩\u200d👧", "می\u200cخواهم", "\ufeffhello", "🏴\U000e0067\U000e0062\U000e007f"]
+)
+def test_format_characters_beside_visible_text_are_kept(text: str) -> None:
+    assert clean_text(text) == text
