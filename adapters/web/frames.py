@@ -80,6 +80,8 @@ def decode_frame(data: bytes | str, *, limits: ChatLimits) -> Inbound:
         frame = json.loads(data)
     except (json.JSONDecodeError, RecursionError):
         raise FrameError("Your message could not be read: frames must be JSON objects.") from None
+    except ValueError:  # an integer past Python's digit limit (4300)
+        raise FrameError("Your message could not be read: it holds a number too long to read.") from None
     if not isinstance(frame, dict):
         raise FrameError("Your message could not be read: frames must be JSON objects.")
     kind = frame.get("type")

@@ -110,3 +110,8 @@ def test_text_with_only_invisible_format_characters_is_empty(text: str) -> None:
 )
 def test_format_characters_beside_visible_text_are_kept(text: str) -> None:
     assert clean_text(text) == text
+
+
+def test_a_number_past_the_digit_limit_is_a_frame_error() -> None:
+    with pytest.raises(FrameError, match="number too long"):
+        decode_frame('{"type": "message", "text": "hi", "id": ' + "9" * 5000 + "}", limits=LIMITS)
