@@ -58,6 +58,7 @@ class WebChatAdapter(Adapter):
         max_pending: int = 50,
         title: str = "Customer service · 客服",
         heartbeat_s: float = 30.0,
+        large_decodes: int = 2,
     ) -> None:
         self._limits = ChatLimits(
             max_text_chars=max_text_chars, max_upload_bytes=max_upload_bytes, voice=speech_enabled, photo=vision_enabled
@@ -65,12 +66,17 @@ class WebChatAdapter(Adapter):
         self._flood_limit = flood_limit
         self._heartbeat_s = heartbeat_s
         self._hub = SessionHub(max_pending=max_pending)
+        self._large_decodes = asyncio.Semaphore(large_decodes)
+        """Uploads decoded in worker threads at once (each holds its frame and decoded bytes in memory)."""
         self._dispatch: Dispatch | None = None
         self._stopped = False
         self._page = _static_text("index.html").replace("{{title}}", html.escape(title)).encode()
         self._assets = {name: _static_text(name).encode() for name in _STATIC}
-        # An upload up to a quarter over the limit still gets a clear error frame; bigger frames close (1009).
-        self._max_frame_bytes = (max_upload_bytes + 2) // 3 * 4 * 5 // 4 + 64 * 1024
+        # A frame up to twice the text frame size, or an upload up to a quarter over the limit, still gets a
+        # clear error frame; bigger frames close the socket (1009).
+        upload_frame_bytes = (max_upload_bytes + 2) // 3 * 4 * 5 // 4 + 64 * 1024
+        uploads = speech_enabled or vision_enabled
+        self._max_frame_bytes = max(2 * self._limits.max_text_frame_bytes, upload_frame_bytes if uploads else 0)
 
     def routes(self) -> Iterable[web.RouteDef]:
         """``/`` (the page), ``/ws`` (the socket) and the page's two assets under ``/web/``."""
@@ -159,7 +165,7 @@ class WebChatAdapter(Adapter):
                 await send_frame(ws, error_frame(_BINARY))
                 continue
             try:
-                inbound = decode_frame(frame.data, limits=self._limits)
+                inbound = await self._decode(frame.data)
             except FrameError as error:
                 await send_frame(ws, error_frame(str(error)))
                 continue
@@ -169,6 +175,13 @@ class WebChatAdapter(Adapter):
                     f"{self._limits.max_text_chars} were kept."
                 ))
             await self._hand_over(ws, _message(conversation, inbound), dispatch)
+
+    async def _decode(self, data: bytes) -> Inbound:
+        """A client frame; one over the text frame size (an upload) is decoded in a worker thread, a few at once."""
+        if len(data) <= self._limits.max_text_frame_bytes:
+            return decode_frame(data, limits=self._limits)
+        async with self._large_decodes:
+            return await asyncio.to_thread(decode_frame, data, limits=self._limits)
 
     async def _hand_over(self, ws: web.WebSocketResponse, message: Message, dispatch: Dispatch) -> None:
         try:

@@ -2,7 +2,41 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
+
+MIB = 1024 * 1024
+
+
+async def test_big_text_frames_are_refused_while_another_shopper_is_answered(web_chat_server, chat_client) -> None:
+    server = await web_chat_server(speech_enabled=True)
+    flooder, shopper = await chat_client(server.url), await chat_client(server.url)
+    clip = bytes(range(256)) * (12 * MIB // 256)
+    for size in (2 * MIB, 10 * MIB, 30 * MIB):
+        await flooder.ws.send_str(json.dumps({"type": "message", "text": "a" * size}))
+    await flooder.send({"mime": "audio/ogg", "data": base64.b64encode(clip).decode(), "type": "voice"})
+    await shopper.say("where is my parcel?")
+    assert (await shopper.next_of("reply"))["text"] == "?lecrap ym si erehw"
+    for _ in range(3):
+        assert "too long to read" in (await flooder.next_of("error", timeout=30))["message"]
+    assert (await flooder.next_of("reply", timeout=30))["text"] == f"got a voice of {len(clip)} bytes"
+    assert sorted(m.text or m.attachments[0].kind for m in server.received) == ["voice", "where is my parcel?"]
+
+
+async def test_text_frames_are_capped_near_the_text_limit(web_chat_server, chat_client) -> None:
+    server = await web_chat_server(max_text_chars=100)
+    client = await chat_client(server.url)
+    await client.say("x" * 5_000)  # over 100 characters but a small frame: cut, as before
+    assert "only the first 100" in (await client.next_of("notice"))["message"]
+    await client.next_of("reply")
+    await client.say("x" * 20_000)  # over the text frame size: refused unread
+    assert "keep it under 100 characters" in (await client.next_of("error"))["message"]
+    await client.say("x" * 100_000)  # past twice that size, with no uploads enabled: the socket closes
+    with pytest.raises(ConnectionError, match="code=1009"):
+        await client.next_frame()
+    assert [len(m.text) for m in server.received] == [100]
 
 
 async def test_a_number_too_long_to_read_gets_an_error_and_the_socket_stays_open(web_chat_server, chat_client) -> None:

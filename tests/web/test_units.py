@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import unicodedata
 
@@ -115,3 +116,70 @@ def test_format_characters_beside_visible_text_are_kept(text: str) -> None:
 def test_a_number_past_the_digit_limit_is_a_frame_error() -> None:
     with pytest.raises(FrameError, match="number too long"):
         decode_frame('{"type": "message", "text": "hi", "id": ' + "9" * 5000 + "}", limits=LIMITS)
+
+
+BIG = ChatLimits(max_text_chars=10, max_upload_bytes=100_000, voice=True, photo=True)
+"""Text frames up to about 16 KiB: bigger ones take the upload path."""
+
+
+def upload(size: int) -> tuple[bytes, str]:
+    clip = bytes(range(256)) * (size // 256)
+    return clip, base64.b64encode(clip).decode()
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        '{{"type": "voice", "mime": "audio/ogg", "data": "{data}"}}',
+        '{{"data" : "{data}", "id": "c1", "mime": "audio/ogg", "type": "voice"}}',
+        '{{"mime": "audio/ogg", "data":"{escaped}", "type": "voice", "text": "caption"}}',
+    ],
+)
+def test_a_large_upload_is_read_without_parsing_its_data(layout: str) -> None:
+    clip, data = upload(60_000)
+    raw = layout.format(data=data, escaped=data.replace("/", "\\/")).encode()
+    assert len(raw) > BIG.max_text_frame_bytes
+    inbound = decode_frame(raw, limits=BIG)
+    attachment = inbound.attachment
+    assert attachment is not None and (attachment.kind, attachment.size) == ("voice", len(clip))
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (json.dumps({"type": "message", "text": "x" * 20_000}), "too long to read"),
+        (json.dumps({"type": "message", "text": "hi", "data": "A" * 20_000}), "too long to read"),
+        (json.dumps({"type": "voice", "mime": "audio/ogg", "text": "x" * 20_000, "data": "QUJD"}), "too long to read"),
+        (json.dumps({"type": "voice", "mime": "audio/ogg", "x": {"data": "A" * 20_000}}), "must be JSON objects"),
+        (json.dumps({"type": "voice", "mime": "audio/ogg", "data": "QUJD" * 5000 + "==AA"}), "not valid base64"),
+        (json.dumps({"type": "voice", "mime": "audio/ogg", "data": "QUJD" * 5000 + "\\n"}), "not valid base64"),
+        ('{"type": "voice", "mime": "audio/ogg", "data": "' + "QUJD" * 5000, "must be JSON objects"),
+    ],
+)
+def test_a_large_frame_that_is_not_a_clean_upload_is_refused(raw: str, expected: str) -> None:
+    assert len(raw) > BIG.max_text_frame_bytes
+    with pytest.raises(FrameError, match=expected):
+        decode_frame(raw.encode(), limits=BIG)
+
+
+@settings(max_examples=100)
+@given(frames, st.integers(min_value=13_000, max_value=20_000), st.binary(max_size=8))
+def test_large_and_small_frames_decode_alike(frame: dict, size: int, tail: bytes) -> None:
+    """The same frame with a large ``data`` gives the same answer through the upload path as through full JSON."""
+    clip = (bytes(range(256)) * 80)[:size] + tail
+    frame = {**frame, "data": base64.b64encode(clip).decode()}
+    raw = json.dumps(frame).encode()
+    roomy = ChatLimits(max_text_chars=10_000, max_upload_bytes=100_000, voice=True, photo=True)
+    assert len(raw) > BIG.max_text_frame_bytes and len(raw) < roomy.max_text_frame_bytes
+    outcomes = []
+    for limits in (BIG, roomy):
+        try:
+            inbound = decode_frame(raw, limits=limits)
+        except FrameError as error:
+            outcomes.append(("refused", "too long" in str(error)))
+        else:
+            outcomes.append((inbound.text, inbound.attachment.size if inbound.attachment else None))
+    if outcomes[0] == ("refused", True):  # a text frame this large is refused only by the tight limits
+        assert frame["type"] not in ("voice", "photo")
+    else:
+        assert outcomes[0] == outcomes[1]
