@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from adapters.base import Adapter, Dispatch
+from adapters.web.clients import DEFAULT_CLIENT_LIMITS, ClientLimits, HandoffBudget, SocketCounter, client_address
 from adapters.web.flood import DEFAULT_FLOOD_LIMIT, FloodGuard, FloodLimit, Verdict
 from adapters.web.frames import ChatLimits, FrameError, Inbound, decode_frame, error_frame, notice_frame, reply_frame
 from adapters.web.sessions import SessionHub, new_session_id, send_frame, valid_session_id
@@ -31,6 +32,12 @@ _CSP = (
 _SLOW_DOWN = "You are sending messages too fast; please slow down and try again in a moment."
 _NOT_TAKEN = "Sorry, your message could not be taken just now; please try again."
 _BINARY = "Binary frames are not accepted; send JSON text frames (see the chat protocol)."
+_HANDOFFS_SPENT = (
+    "Several conversations from your network have asked for a person in the last few minutes; our operators "
+    "are answering those first. Please write your question here, or ask for a person again a little later."
+)
+_TRY_AGAIN_LATER = 1013
+"""WebSocket close code "try again later": a socket refused over a ``ClientLimits`` bound."""
 
 
 class WebChatAdapter(Adapter):
@@ -58,6 +65,7 @@ class WebChatAdapter(Adapter):
         max_pending: int = 50,
         title: str = "Customer service · 客服",
         heartbeat_s: float = 30.0,
+        client_limits: ClientLimits = DEFAULT_CLIENT_LIMITS,
         large_decodes: int = 2,
     ) -> None:
         self._limits = ChatLimits(
@@ -66,6 +74,8 @@ class WebChatAdapter(Adapter):
         self._flood_limit = flood_limit
         self._heartbeat_s = heartbeat_s
         self._hub = SessionHub(max_pending=max_pending)
+        self._sockets = SocketCounter(client_limits)
+        self._handoffs = HandoffBudget(client_limits)
         self._large_decodes = asyncio.Semaphore(large_decodes)
         """Uploads decoded in worker threads at once (each holds its frame and decoded bytes in memory)."""
         self._dispatch: Dispatch | None = None
@@ -127,14 +137,25 @@ class WebChatAdapter(Adapter):
             raise web.HTTPServiceUnavailable(text="the web chat is not running")
         asked = request.query.get("session")
         session_id = asked if asked is not None and valid_session_id(asked) else new_session_id()
+        address = client_address(request.remote)
+        refused = self._sockets.open(address, session_id)
         ws = web.WebSocketResponse(heartbeat=self._heartbeat_s, max_msg_size=self._max_frame_bytes, decode_text=False)
-        await ws.prepare(request)
-        after = _parse_after(request.query.get("after", ""))
-        await self._hub.attach(session_id, ws, greeting=self._hello(session_id), after=after)
         try:
-            await self._read_loop(ws, ConversationRef(self.name, session_id), dispatch)
+            await ws.prepare(request)
+            if refused is not None:
+                log.info("web chat: refused a socket from %s (session %s): %s", address, session_id, refused)
+                await send_frame(ws, error_frame(refused))
+                await ws.close(code=_TRY_AGAIN_LATER, message=b"too many connections")
+                return ws
+            after = _parse_after(request.query.get("after", ""))
+            await self._hub.attach(session_id, ws, greeting=self._hello(session_id), after=after)
+            try:
+                await self._read_loop(ws, ConversationRef(self.name, session_id), address, dispatch)
+            finally:
+                self._hub.detach(session_id, ws)
         finally:
-            self._hub.detach(session_id, ws)
+            if refused is None:
+                self._sockets.close(address, session_id)
         return ws
 
     def _hello(self, session_id: str) -> dict[str, Any]:
@@ -146,7 +167,9 @@ class WebChatAdapter(Adapter):
             "human_payload": HUMAN_PAYLOAD,
         }
 
-    async def _read_loop(self, ws: web.WebSocketResponse, conversation: ConversationRef, dispatch: Dispatch) -> None:
+    async def _read_loop(
+        self, ws: web.WebSocketResponse, conversation: ConversationRef, address: str, dispatch: Dispatch
+    ) -> None:
         guard = FloodGuard(self._flood_limit)
         async for frame in ws:
             if frame.type is WSMsgType.ERROR:
@@ -168,6 +191,10 @@ class WebChatAdapter(Adapter):
                 inbound = await self._decode(frame.data)
             except FrameError as error:
                 await send_frame(ws, error_frame(str(error)))
+                continue
+            if inbound.payload == HUMAN_PAYLOAD and not self._handoffs.allow(address, conversation.conversation_id):
+                log.warning("web chat %s: refused a request for a human from %s (over budget)", conversation, address)
+                await send_frame(ws, error_frame(_HANDOFFS_SPENT))
                 continue
             if inbound.truncated_from is not None:
                 await send_frame(ws, notice_frame(

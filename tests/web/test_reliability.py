@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 
+import aiohttp
 import pytest
+
+from adapters.web import ClientLimits
+from bot.messages import HUMAN_PAYLOAD
 
 MIB = 1024 * 1024
 
@@ -56,3 +61,52 @@ async def test_invisible_text_is_empty(web_chat_server, chat_client, text) -> No
     await client.say(text)
     assert "Your message is empty" in (await client.next_of("error"))["message"]
     assert server.received == []
+
+
+async def refused(client) -> str:
+    """The error text of a socket refused over a limit, after checking it closes with 1013 (try again later)."""
+    message = (await client.next_of("error"))["message"]
+    with pytest.raises(ConnectionError, match="code=1013"):
+        await client.next_frame()
+    return message
+
+
+async def connect_raw(url: str, http: aiohttp.ClientSession, **params: str):
+    from adapters.web.testing import ChatClient
+
+    ws = await http.ws_connect(f"{url}/ws", params=params)
+    return ChatClient(ws, {"session": params.get("session", "")})
+
+
+async def test_sockets_are_capped_per_session_per_address_and_overall(web_chat_server, chat_client) -> None:
+    limits = ClientLimits(max_sockets=5, max_sockets_per_address=4, max_sockets_per_session=2)
+    server = await web_chat_server(client_limits=limits)
+    tab = await chat_client(server.url)
+    second_tab = await chat_client(server.url, session=tab.session)
+    async with aiohttp.ClientSession() as http:
+        assert "too many tabs" in await refused(await connect_raw(server.url, http, session=tab.session))
+        others = [await chat_client(server.url) for _ in range(2)]
+        assert "from your network" in await refused(await connect_raw(server.url, http))
+    await second_tab.close()
+    await asyncio.sleep(0.05)
+    again = await chat_client(server.url, session=tab.session)  # a closed socket frees its place
+    for client in (tab, again, *others):
+        await client.say("ok?")
+        assert (await client.next_of("reply"))["text"] == "?ko"
+
+
+async def test_requests_for_a_human_are_limited_per_address(web_chat_server, chat_client, caplog) -> None:
+    server = await web_chat_server(client_limits=ClientLimits(handoffs_per_address=3))
+    sessions = [await chat_client(server.url) for _ in range(5)]
+    for client in sessions:
+        await client.send({"type": "button", "payload": HUMAN_PAYLOAD})
+    for client in sessions[:3]:
+        assert (await client.next_of("reply"))["escalated"] is True
+    for client in sessions[3:]:
+        assert "asked for a person" in (await client.next_of("error"))["message"]
+    await sessions[0].send({"type": "button", "payload": HUMAN_PAYLOAD})  # one already counted may ask again
+    assert (await sessions[0].next_of("reply"))["escalated"] is True
+    await sessions[4].say("where is my order?")  # the refused shopper can still write
+    assert (await sessions[4].next_of("reply"))["text"] == "?redro ym si erehw"
+    assert sum(m.payload == HUMAN_PAYLOAD for m in server.received) == 4
+    assert "refused a request for a human" in caplog.text

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import tracemalloc
 import unicodedata
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.web.clients import ClientLimits, HandoffBudget, SocketCounter, client_address
 from adapters.web.flood import FloodGuard, FloodLimit, Verdict
 from adapters.web.frames import ChatLimits, FrameError, Inbound, clean_text, decode_frame
 from adapters.web.sessions import SessionHub
@@ -183,3 +185,71 @@ def test_large_and_small_frames_decode_alike(frame: dict, size: int, tail: bytes
         assert frame["type"] not in ("voice", "photo")
     else:
         assert outcomes[0] == outcomes[1]
+
+
+def test_client_address_is_the_ipv4_address_or_the_ipv6_slash_64() -> None:
+    assert client_address("203.0.113.7") == "203.0.113.7"
+    assert client_address("::ffff:203.0.113.7") == "203.0.113.7"
+    assert client_address("2001:db8:1:2:aaaa::1") == client_address("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert client_address(None) == "unknown"
+
+
+def test_socket_counter_forgets_addresses_and_sessions_with_no_socket() -> None:
+    counter = SocketCounter(ClientLimits(max_sockets=3, max_sockets_per_address=2, max_sockets_per_session=1))
+    assert counter.open("a", "s1") is None and counter.open("a", "s2") is None
+    assert "tabs" in (counter.open("b", "s1") or "")
+    assert "network" in (counter.open("a", "s3") or "")
+    assert counter.open("b", "s3") is None
+    assert "full" in (counter.open("c", "s4") or "")
+    for address, session in (("a", "s1"), ("a", "s2"), ("b", "s3")):
+        counter.close(address, session)
+    assert len(counter) == 0 and not counter._by_address and not counter._by_session
+
+
+def test_handoff_budget_counts_sessions_per_address_within_the_window() -> None:
+    now = [0.0]
+    budget = HandoffBudget(ClientLimits(handoffs_per_address=2, handoff_window_s=60.0), clock=lambda: now[0])
+    assert [budget.allow("a", s) for s in ("s1", "s2", "s3")] == [True, True, False]
+    assert budget.allow("a", "s1") and budget.allow("b", "s3")
+    now[0] = 30.0
+    assert not budget.allow("a", "s4")
+    now[0] = 61.0
+    assert budget.allow("a", "s4") and budget.allow("a", "s5") and not budget.allow("a", "s6")
+    now[0] = 200.0
+    budget.allow("c", "s1")
+    assert len(budget) == 1  # addresses whose requests left the window are forgotten
+
+
+def test_handoff_budget_remembers_at_most_max_addresses() -> None:
+    budget = HandoffBudget(ClientLimits(handoffs_per_address=1, max_addresses=100))
+    for number in range(1000):
+        assert budget.allow(f"10.0.{number // 256}.{number % 256}", "s")
+    assert len(budget) == 100
+
+
+async def test_hub_makes_a_new_session_without_walking_the_others() -> None:
+    hub = SessionHub(max_sessions=20_000)
+    for number in range(10_000):
+        await hub.deliver(f"session-{number}", {"type": "typing"}, keep=False)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        await hub.deliver("one-more", {"type": "typing"}, keep=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(hub) == 10_001 and peak < 50_000  # a copy of the 10 000 sessions alone is over 500 kB
+
+
+async def test_hub_keeps_idle_sessions_with_waiting_replies_and_forgets_them_first_when_full(caplog) -> None:
+    now = [0.0]
+    hub = SessionHub(max_pending=5, max_sessions=3, idle_ttl_s=60.0, clock=lambda: now[0])
+    await hub.deliver("waiting", {"type": "reply", "text": "x"}, keep=True)
+    await hub.deliver("delivered", {"type": "typing"}, keep=False)
+    now[0] = 100.0
+    await hub.deliver("recent", {"type": "typing"}, keep=False)
+    assert len(hub) == 2 and hub.undelivered("waiting") == 1  # "delivered" went idle and was forgotten
+    await hub.deliver("recent-2", {"type": "typing"}, keep=False)
+    await hub.deliver("recent-3", {"type": "typing"}, keep=False)
+    assert len(hub) == 3 and hub.undelivered("waiting") == 0
+    assert "forgot session waiting with 1 undelivered replies" in caplog.text
