@@ -1,7 +1,8 @@
 """The browser chat channel: one page at ``/`` that talks JSON frames over a WebSocket at ``/ws``."""
 
 from adapters.web.adapter import WebChatAdapter
+from adapters.web.clients import ClientLimits
 from adapters.web.flood import FloodLimit
 from adapters.web.frames import ChatLimits, FrameError
 
-__all__ = ["ChatLimits", "FloodLimit", "FrameError", "WebChatAdapter"]
+__all__ = ["ChatLimits", "ClientLimits", "FloodLimit", "FrameError", "WebChatAdapter"]

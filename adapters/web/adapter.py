@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from adapters.base import Adapter, Dispatch
+from adapters.web.clients import DEFAULT_CLIENT_LIMITS, ClientLimits, HandoffBudget, SocketCounter, client_address
 from adapters.web.flood import DEFAULT_FLOOD_LIMIT, FloodGuard, FloodLimit, Verdict
 from adapters.web.frames import ChatLimits, FrameError, Inbound, decode_frame, error_frame, notice_frame, reply_frame
 from adapters.web.sessions import SessionHub, new_session_id, send_frame, valid_session_id
@@ -31,6 +32,12 @@ _CSP = (
 _SLOW_DOWN = "You are sending messages too fast; please slow down and try again in a moment."
 _NOT_TAKEN = "Sorry, your message could not be taken just now; please try again."
 _BINARY = "Binary frames are not accepted; send JSON text frames (see the chat protocol)."
+_HANDOFFS_SPENT = (
+    "Several conversations from your network have asked for a person in the last few minutes; our operators "
+    "are answering those first. Please write your question here, or ask for a person again a little later."
+)
+_TRY_AGAIN_LATER = 1013
+"""WebSocket close code "try again later": a socket refused over a ``ClientLimits`` bound."""
 
 
 class WebChatAdapter(Adapter):
@@ -58,6 +65,8 @@ class WebChatAdapter(Adapter):
         max_pending: int = 50,
         title: str = "Customer service · 客服",
         heartbeat_s: float = 30.0,
+        client_limits: ClientLimits = DEFAULT_CLIENT_LIMITS,
+        large_decodes: int = 2,
     ) -> None:
         self._limits = ChatLimits(
             max_text_chars=max_text_chars, max_upload_bytes=max_upload_bytes, voice=speech_enabled, photo=vision_enabled
@@ -65,12 +74,19 @@ class WebChatAdapter(Adapter):
         self._flood_limit = flood_limit
         self._heartbeat_s = heartbeat_s
         self._hub = SessionHub(max_pending=max_pending)
+        self._sockets = SocketCounter(client_limits)
+        self._handoffs = HandoffBudget(client_limits)
+        self._large_decodes = asyncio.Semaphore(large_decodes)
+        """Uploads decoded in worker threads at once (each holds its frame and decoded bytes in memory)."""
         self._dispatch: Dispatch | None = None
         self._stopped = False
         self._page = _static_text("index.html").replace("{{title}}", html.escape(title)).encode()
         self._assets = {name: _static_text(name).encode() for name in _STATIC}
-        # An upload up to a quarter over the limit still gets a clear error frame; bigger frames close (1009).
-        self._max_frame_bytes = (max_upload_bytes + 2) // 3 * 4 * 5 // 4 + 64 * 1024
+        # A frame up to twice the text frame size, or an upload up to a quarter over the limit, still gets a
+        # clear error frame; bigger frames close the socket (1009).
+        upload_frame_bytes = (max_upload_bytes + 2) // 3 * 4 * 5 // 4 + 64 * 1024
+        uploads = speech_enabled or vision_enabled
+        self._max_frame_bytes = max(2 * self._limits.max_text_frame_bytes, upload_frame_bytes if uploads else 0)
 
     def routes(self) -> Iterable[web.RouteDef]:
         """``/`` (the page), ``/ws`` (the socket) and the page's two assets under ``/web/``."""
@@ -121,14 +137,25 @@ class WebChatAdapter(Adapter):
             raise web.HTTPServiceUnavailable(text="the web chat is not running")
         asked = request.query.get("session")
         session_id = asked if asked is not None and valid_session_id(asked) else new_session_id()
+        address = client_address(request.remote)
+        refused = self._sockets.open(address, session_id)
         ws = web.WebSocketResponse(heartbeat=self._heartbeat_s, max_msg_size=self._max_frame_bytes, decode_text=False)
-        await ws.prepare(request)
-        after = _parse_after(request.query.get("after", ""))
-        await self._hub.attach(session_id, ws, greeting=self._hello(session_id), after=after)
         try:
-            await self._read_loop(ws, ConversationRef(self.name, session_id), dispatch)
+            await ws.prepare(request)
+            if refused is not None:
+                log.info("web chat: refused a socket from %s (session %s): %s", address, session_id, refused)
+                await send_frame(ws, error_frame(refused))
+                await ws.close(code=_TRY_AGAIN_LATER, message=b"too many connections")
+                return ws
+            after = _parse_after(request.query.get("after", ""))
+            await self._hub.attach(session_id, ws, greeting=self._hello(session_id), after=after)
+            try:
+                await self._read_loop(ws, ConversationRef(self.name, session_id), address, dispatch)
+            finally:
+                self._hub.detach(session_id, ws)
         finally:
-            self._hub.detach(session_id, ws)
+            if refused is None:
+                self._sockets.close(address, session_id)
         return ws
 
     def _hello(self, session_id: str) -> dict[str, Any]:
@@ -140,7 +167,9 @@ class WebChatAdapter(Adapter):
             "human_payload": HUMAN_PAYLOAD,
         }
 
-    async def _read_loop(self, ws: web.WebSocketResponse, conversation: ConversationRef, dispatch: Dispatch) -> None:
+    async def _read_loop(
+        self, ws: web.WebSocketResponse, conversation: ConversationRef, address: str, dispatch: Dispatch
+    ) -> None:
         guard = FloodGuard(self._flood_limit)
         async for frame in ws:
             if frame.type is WSMsgType.ERROR:
@@ -159,9 +188,13 @@ class WebChatAdapter(Adapter):
                 await send_frame(ws, error_frame(_BINARY))
                 continue
             try:
-                inbound = decode_frame(frame.data, limits=self._limits)
+                inbound = await self._decode(frame.data)
             except FrameError as error:
                 await send_frame(ws, error_frame(str(error)))
+                continue
+            if inbound.payload == HUMAN_PAYLOAD and not self._handoffs.allow(address, conversation.conversation_id):
+                log.warning("web chat %s: refused a request for a human from %s (over budget)", conversation, address)
+                await send_frame(ws, error_frame(_HANDOFFS_SPENT))
                 continue
             if inbound.truncated_from is not None:
                 await send_frame(ws, notice_frame(
@@ -169,6 +202,13 @@ class WebChatAdapter(Adapter):
                     f"{self._limits.max_text_chars} were kept."
                 ))
             await self._hand_over(ws, _message(conversation, inbound), dispatch)
+
+    async def _decode(self, data: bytes) -> Inbound:
+        """A client frame; one over the text frame size (an upload) is decoded in a worker thread, a few at once."""
+        if len(data) <= self._limits.max_text_frame_bytes:
+            return decode_frame(data, limits=self._limits)
+        async with self._large_decodes:
+            return await asyncio.to_thread(decode_frame, data, limits=self._limits)
 
     async def _hand_over(self, ws: web.WebSocketResponse, message: Message, dispatch: Dispatch) -> None:
         try:

@@ -2,6 +2,11 @@
 
 Every way a client frame can be wrong ends in ``FrameError``, whose text is shown to the shopper as an
 ``{"type": "error"}`` frame; nothing here touches a socket, so the rules are easy to test one by one.
+
+A text or button frame is small (``ChatLimits.max_text_frame_bytes``). A frame over that size can only be a voice
+note or photo: it is never parsed whole; its one large field, ``data``, is cut out as raw bytes, the small rest is
+parsed as JSON, and the base64 is decoded in slices. Such frames cost tens of milliseconds, so callers decode them
+off the event loop.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +26,12 @@ CLIENT_FRAME_TYPES = ("message", "voice", "photo", "button")
 _MAX_ID_CHARS = 128
 _MAX_PAYLOAD_CHARS = 256
 _MAX_NAME_CHARS = 200
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+"""C0/C1 controls except tab and newline (CR is turned into LF first), and lone surrogates."""
+_DATA_FIELD = re.compile(rb'"data"\s*:\s*"')
+_B64_SLICE = 1024 * 1024
+"""Base64 characters decoded per call: each call holds the GIL, so slices let the event loop run in between."""
+_NOT_JSON = "Your message could not be read: frames must be JSON objects."
 
 
 class FrameError(BadInput):
@@ -39,6 +51,11 @@ class ChatLimits:
     photo: bool = False
     """Photos are accepted (a vision engine is wired)."""
 
+    @property
+    def max_text_frame_bytes(self) -> int:
+        """Largest frame read as text: ``max_text_chars`` even if each is JSON-escaped (12 bytes), plus 16 KiB."""
+        return self.max_text_chars * 12 + 16 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class Inbound:
@@ -53,27 +70,34 @@ class Inbound:
 
 
 def clean_text(text: str) -> str:
-    """Text with CR/LF normalised, C0/C1 controls (except newline and tab) and lone surrogates removed, trimmed."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    kept = (ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))
-    return "".join(kept).strip()
+    """Text with CR/LF normalised, C0/C1 controls (except newline and tab) and lone surrogates removed, trimmed.
+
+    Text with nothing visible left, only format characters such as zero-width spaces, joiners or a byte order
+    mark, is empty; format characters between visible ones (a ZWJ inside an emoji sequence) are kept.
+    """
+    text = _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    return text if any(_visible(ch) for ch in text) else ""
+
+
+def _visible(ch: str) -> bool:
+    return not ch.isspace() and unicodedata.category(ch) != "Cf"
 
 
 def decode_frame(data: bytes | str, *, limits: ChatLimits) -> Inbound:
-    """Parse and check one text frame's payload (raw bytes: UTF-8 is checked here, not by the socket)."""
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise FrameError(f"Your message is not valid UTF-8 text (bad byte at position {error.start}).") from None
-    try:
-        frame = json.loads(data)
-    except (json.JSONDecodeError, RecursionError):
-        raise FrameError("Your message could not be read: frames must be JSON objects.") from None
-    if not isinstance(frame, dict):
-        raise FrameError("Your message could not be read: frames must be JSON objects.")
+    """Parse and check one text frame's payload (raw bytes: UTF-8 is checked here, not by the socket).
+
+    A frame over ``limits.max_text_frame_bytes`` is read as an upload (see the module's docstring); run such
+    frames off the event loop.
+    """
+    encoded: bytes | None = None
+    if len(data) > limits.max_text_frame_bytes:
+        frame, encoded = _split_upload(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data, limits)
+    else:
+        frame = _parse(data)
     kind = frame.get("type")
     client_id = _optional_str(frame, "id", _MAX_ID_CHARS)
+    if encoded is not None and kind not in ("voice", "photo"):
+        raise FrameError(_too_long(limits))
     if kind == "message":
         return _text_frame(frame, client_id, limits)
     if kind == "button":
@@ -84,13 +108,54 @@ def decode_frame(data: bytes | str, *, limits: ChatLimits) -> Inbound:
     if kind == "voice":
         if not limits.voice:
             raise FrameError("Voice notes are not enabled on this chat yet; please type your question instead.")
-        return _upload_frame(frame, client_id, limits, kind="voice", mime_prefix="audio/")
+        return _upload_frame(frame, client_id, limits, kind="voice", mime_prefix="audio/", encoded=encoded)
     if kind == "photo":
         if not limits.photo:
             raise FrameError("Photos are not enabled on this chat yet; please describe the item in words instead.")
-        return _upload_frame(frame, client_id, limits, kind="photo", mime_prefix="image/")
+        return _upload_frame(frame, client_id, limits, kind="photo", mime_prefix="image/", encoded=encoded)
     shown = kind if isinstance(kind, str) and len(kind) <= 40 else "(missing)"
     raise FrameError(f"Unknown frame type {shown!r}; expected one of: {', '.join(CLIENT_FRAME_TYPES)}.")
+
+
+def _parse(data: bytes | str) -> dict[str, Any]:
+    """A small frame's JSON object."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise FrameError(f"Your message is not valid UTF-8 text (bad byte at position {error.start}).") from None
+    try:
+        frame = json.loads(data)
+    except (json.JSONDecodeError, RecursionError):
+        raise FrameError(_NOT_JSON) from None
+    except ValueError:  # an integer past Python's digit limit (4300)
+        raise FrameError("Your message could not be read: it holds a number too long to read.") from None
+    if not isinstance(frame, dict):
+        raise FrameError(_NOT_JSON)
+    return frame
+
+
+def _split_upload(data: bytes, limits: ChatLimits) -> tuple[dict[str, Any], bytes]:
+    """A large frame's object with ``data`` emptied, and that field's raw base64 (``\\/`` unescaped).
+
+    Only an upload may be this large, and only in its ``data`` string: without one, or with more than
+    ``max_text_frame_bytes`` left around it, the frame is refused unparsed.
+    """
+    if not (limits.voice or limits.photo) or (field := _DATA_FIELD.search(data)) is None:
+        raise FrameError(_too_long(limits))
+    end = data.find(b'"', field.end())
+    if end < 0:
+        raise FrameError(_NOT_JSON)
+    if field.end() + len(data) - end > limits.max_text_frame_bytes:
+        raise FrameError(_too_long(limits))
+    frame = _parse(data[: field.end()] + data[end:])
+    if frame.get("data") != "":  # the cut string was not the frame's own "data" field
+        raise FrameError(_NOT_JSON)
+    return frame, data[field.end() : end].replace(b"\\/", b"/")
+
+
+def _too_long(limits: ChatLimits) -> str:
+    return f"Your message is too long to read: please keep it under {limits.max_text_chars} characters."
 
 
 def _text_frame(frame: dict[str, Any], client_id: str, limits: ChatLimits) -> Inbound:
@@ -106,21 +171,27 @@ def _text_frame(frame: dict[str, Any], client_id: str, limits: ChatLimits) -> In
 
 
 def _upload_frame(
-    frame: dict[str, Any], client_id: str, limits: ChatLimits, *, kind: AttachmentKind, mime_prefix: str
+    frame: dict[str, Any],
+    client_id: str,
+    limits: ChatLimits,
+    *,
+    kind: AttachmentKind,
+    mime_prefix: str,
+    encoded: bytes | None,
 ) -> Inbound:
     what = "voice note" if kind == "voice" else "photo"
     mime = _optional_str(frame, "mime", 100).strip().lower()
     if not mime.startswith(mime_prefix):
         raise FrameError(f"The {what}'s type must be {mime_prefix}*; got {mime or 'none'!r}.")
-    encoded = frame.get("data")
-    if not isinstance(encoded, str) or not encoded:
+    if encoded is None:
+        field = frame.get("data")
+        encoded = field.encode("ascii", errors="replace") if isinstance(field, str) else None
+    if not encoded:
         raise FrameError(f"The {what} carried no data.")
     if len(encoded) // 4 * 3 > limits.max_upload_bytes + 2:
         raise FrameError(f"The {what} is too large: the limit is {_mib(limits.max_upload_bytes)}.")
     try:
-        if len(encoded) % 4:
-            raise ValueError("base64 length is not a multiple of 4")
-        data = base64.b64decode(encoded.encode("ascii", errors="replace"), validate=True)
+        data = _b64decode(encoded)
     except (binascii.Error, ValueError):
         raise FrameError(f"The {what} could not be read: its data is not valid base64.") from None
     if not data:
@@ -131,6 +202,14 @@ def _upload_frame(
     caption = clean_text(_optional_str(frame, "text", limits.max_text_chars))
     attachment = Attachment.from_bytes(kind, data, mime_type=mime, filename=name)
     return Inbound(text=caption, attachment=attachment, client_id=client_id)
+
+
+def _b64decode(encoded: bytes) -> bytes:
+    """Strict base64 (padding only at the end, no whitespace), decoded a slice at a time."""
+    if len(encoded) % 4 or encoded.find(b"=", 0, len(encoded) - 2) >= 0:
+        raise ValueError("base64 length is not a multiple of 4, or padding before the end")
+    slices = range(0, len(encoded), _B64_SLICE)
+    return b"".join(base64.b64decode(encoded[i : i + _B64_SLICE], validate=True) for i in slices)
 
 
 def _optional_str(frame: dict[str, Any], key: str, max_chars: int) -> str:

@@ -54,6 +54,8 @@ class SessionHub:
 
     A session without sockets is forgotten once it has been idle ``idle_ttl_s`` with every reply delivered;
     past ``max_sessions`` the detached session idle longest is forgotten even with replies waiting (logged).
+    Sessions are kept in the order they were last touched, and those idle with replies waiting apart, so
+    making room looks only at sessions it forgets or sets aside (never at every session).
     """
 
     def __init__(
@@ -69,29 +71,39 @@ class SessionHub:
         self._idle_ttl_s = idle_ttl_s
         self._clock = clock
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
+        """Sessions in the order they were last touched."""
+        self._parked: OrderedDict[str, _Session] = OrderedDict()
+        """Sessions idle past ``idle_ttl_s`` with replies waiting, idle longest first: kept until room is needed."""
 
     def _session(self, session_id: str) -> _Session:
         now = self._clock()
-        session = self._sessions.get(session_id)
+        session = self._sessions.get(session_id) or self._parked.pop(session_id, None)
         if session is None:
             self._sweep(now)
-            session = self._sessions[session_id] = _Session(recent=deque(maxlen=self._max_pending), touched=now)
+            session = _Session(recent=deque(maxlen=self._max_pending), touched=now)
         session.touched = now
+        self._sessions[session_id] = session
         self._sessions.move_to_end(session_id)
         return session
 
     def _sweep(self, now: float) -> None:
-        """Forget idle sessions, oldest first, and make room under ``max_sessions``."""
-        for session_id, session in list(self._sessions.items()):
-            if session.sockets:
+        """Forget (or park) idle sessions, oldest first, and make room under ``max_sessions``; O(sessions moved)."""
+        for _ in range(len(self._sessions)):
+            session_id, session = next(iter(self._sessions.items()))
+            if session.sockets:  # in use: its idle time starts when its last socket closes
+                session.touched = now
+                self._sessions.move_to_end(session_id)
                 continue
-            crowded = len(self._sessions) >= self._max_sessions
-            idle = now - session.touched > self._idle_ttl_s
-            if not (crowded or idle):
+            if now - session.touched <= self._idle_ttl_s:
                 break
-            if not crowded and session.delivered < session.seq:
-                continue
             del self._sessions[session_id]
+            if session.delivered < session.seq:
+                self._parked[session_id] = session
+        while len(self) >= self._max_sessions:
+            idle_longest = self._parked or self._sessions
+            if not idle_longest or next(iter(idle_longest.values())).sockets:
+                return
+            session_id, session = idle_longest.popitem(last=False)
             if session.delivered < session.seq:
                 log.warning("web chat: forgot session %s with %d undelivered replies (over %d sessions)",
                             session_id, session.seq - session.delivered, self._max_sessions)
@@ -129,6 +141,7 @@ class SessionHub:
         if session is not None:
             session.sockets.discard(ws)
             session.touched = self._clock()
+            self._sessions.move_to_end(session_id)
 
     async def deliver(self, session_id: str, frame: dict[str, Any], *, keep: bool) -> bool:
         """Send a frame to every open socket of a session; with ``keep`` it is numbered and kept for reconnects."""
@@ -153,12 +166,12 @@ class SessionHub:
 
     def undelivered(self, session_id: str) -> int:
         """How many replies no socket of the session has taken yet."""
-        session = self._sessions.get(session_id)
+        session = self._sessions.get(session_id) or self._parked.get(session_id)
         return min(session.seq - session.delivered, len(session.recent)) if session else 0
 
     def __len__(self) -> int:
         """Sessions currently remembered."""
-        return len(self._sessions)
+        return len(self._sessions) + len(self._parked)
 
     def sockets(self) -> list[web.WebSocketResponse]:
         """Every open socket (for shutdown)."""

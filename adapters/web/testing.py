@@ -109,7 +109,7 @@ class ChatClient:
             if frame["type"] == kind:
                 return frame
             if frame["type"] not in ("typing", "notice"):
-                raise AssertionError(f"expected a {kind} frame, got {frame!r}")
+                raise AssertionError(f"expected a {kind} frame, got {repr(frame)[:500]}")
 
     async def next_reply(self, *, timeout: float = 10.0) -> str:
         """The text of the next reply (the contract suite's ``ChannelDriver``)."""

@@ -10,7 +10,9 @@
   };
   const HUMAN_LABEL = "Talk to a human · 转人工";
   const MAX_RECORDING_MS = 60000;
-  const CLOSE_REASONS = { 1001: "server restarting", 1008: "too many messages", 1009: "that message was too large" };
+  const CLOSE_REASONS = {
+    1001: "server restarting", 1008: "too many messages", 1009: "that message was too large", 1013: "too many connections",
+  };
   const state = {
     ws: null, session: sessionStorage.getItem("kefu.session"), epoch: null, lastSeq: null, retry: 0,
     features: { voice: false, photo: false }, limits: { text_chars: 4000, upload_bytes: 20 * 1024 * 1024 },
