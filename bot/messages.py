@@ -137,6 +137,9 @@ class Reply:
     """A channel's own short notice rather than an answer: no "was this helpful?" or automatic buttons."""
     author: str | None = None
     """Who wrote it when a person did: the operator's name on a reply relayed by the hand-off desk; None for the bot."""
+    id: str | None = None
+    """A unique id the outbox gives the reply when it is queued: a reply sent again after a crash keeps it, so a
+    channel whose client can drop a repeat (the web chat) shows it once."""
 
     def to_json(self) -> dict[str, Any]:
         """The public JSON shape of ``kefu ask --json`` (DESIGN §5)."""

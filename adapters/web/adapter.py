@@ -16,9 +16,18 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from adapters.base import Adapter, Dispatch
 from adapters.web.clients import DEFAULT_CLIENT_LIMITS, ClientLimits, HandoffBudget, SocketCounter, client_address
 from adapters.web.flood import DEFAULT_FLOOD_LIMIT, FloodGuard, FloodLimit, Verdict
-from adapters.web.frames import ChatLimits, FrameError, Inbound, decode_frame, error_frame, notice_frame, reply_frame
+from adapters.web.frames import (
+    ChatLimits,
+    FrameError,
+    Inbound,
+    accepted_frame,
+    decode_frame,
+    error_frame,
+    notice_frame,
+    reply_frame,
+)
 from adapters.web.sessions import SessionHub, new_session_id, send_frame, valid_session_id
-from bot.errors import Overloaded, user_message
+from bot.errors import DeliveryDeferred, Overloaded, user_message
 from bot.messages import HUMAN_PAYLOAD, ConversationRef, Message, Reply
 
 log = logging.getLogger(__name__)
@@ -106,8 +115,10 @@ class WebChatAdapter(Adapter):
         await asyncio.gather(*closing, return_exceptions=True)
 
     async def send(self, conversation: ConversationRef, reply: Reply) -> None:
-        """Push a reply to the session's sockets, or keep it until the session reconnects."""
-        await self._hub.deliver(conversation.conversation_id, reply_frame(reply), keep=True)
+        """Push a reply to the session's sockets; ``DeliveryDeferred`` while none is open (kept for a reconnect
+        meanwhile, and offered again by the runtime's outbox until a socket takes it)."""
+        if not await self._hub.deliver(conversation.conversation_id, reply_frame(reply), keep=True):
+            raise DeliveryDeferred(f"no browser of web chat {conversation.conversation_id} is connected")
 
     async def working(self, conversation: ConversationRef) -> None:
         await self._hub.deliver(conversation.conversation_id, {"type": "typing"}, keep=False)
@@ -211,15 +222,19 @@ class WebChatAdapter(Adapter):
             return await asyncio.to_thread(decode_frame, data, limits=self._limits)
 
     async def _hand_over(self, ws: web.WebSocketResponse, message: Message, dispatch: Dispatch) -> None:
+        """Dispatch, then tell the page its message is kept (so it stops offering it again after a reconnect)."""
         try:
-            await dispatch(message)
+            accepted = await dispatch(message)
         except Overloaded:
             await send_frame(ws, error_frame("We are very busy right now; please try again in a minute."))
+            return
         except Exception as error:
             shown = user_message(error)
             if shown is None:
                 log.exception("web chat %s: dispatch failed", message.conversation)
             await send_frame(ws, error_frame(shown or _NOT_TAKEN))
+            return
+        await send_frame(ws, accepted_frame(message.message_id, duplicate=accepted is False))
 
 
 def _message(conversation: ConversationRef, inbound: Inbound) -> Message:

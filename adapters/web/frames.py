@@ -229,6 +229,7 @@ def reply_frame(reply: Reply) -> dict[str, Any]:
     """The ``{"type": "reply"}`` frame for a ``Reply`` (the protocol in docs/web.md)."""
     return {
         "type": "reply",
+        "id": reply.id,
         "text": reply.text,
         "language": reply.language,
         "sources": [{"id": s.id, "title": s.title, "score": round(s.score, 4)} for s in reply.sources],
@@ -238,6 +239,11 @@ def reply_frame(reply: Reply) -> dict[str, Any]:
         "intent": reply.intent,
         "confidence": reply.confidence,
     }
+
+
+def accepted_frame(client_id: str, *, duplicate: bool) -> dict[str, Any]:
+    """``{"type": "accepted"}``: the message with this client id is kept (``duplicate``: it was already)."""
+    return {"type": "accepted", "id": client_id, "duplicate": duplicate}
 
 
 def error_frame(message: str) -> dict[str, str]:

@@ -148,12 +148,17 @@ class SessionHub:
         session = self._session(session_id)
         async with session.lock:
             if keep:
-                if len(session.recent) == self._max_pending and session.recent[0]["seq"] > session.delivered:
-                    log.warning("web chat: session %s has over %d undelivered replies; dropped the oldest",
-                                session_id, self._max_pending)
-                session.seq += 1
-                frame = {**frame, "seq": session.seq}
-                session.recent.append(frame)
+                kept = _kept(session, frame.get("id"))
+                if kept is not None and kept["seq"] <= session.delivered:
+                    return True  # offered again (the outbox retries): a socket already took it
+                if kept is None:
+                    if len(session.recent) == self._max_pending and session.recent[0]["seq"] > session.delivered:
+                        log.warning("web chat: session %s has over %d undelivered replies; dropped the oldest",
+                                    session_id, self._max_pending)
+                    session.seq += 1
+                    kept = {**frame, "seq": session.seq}
+                    session.recent.append(kept)
+                frame = kept
             delivered = False
             for ws in list(session.sockets):
                 if await send_frame(ws, frame):
@@ -161,7 +166,7 @@ class SessionHub:
                 else:
                     session.sockets.discard(ws)
             if delivered and keep:
-                session.delivered = session.seq
+                session.delivered = max(session.delivered, frame["seq"])
             return delivered
 
     def undelivered(self, session_id: str) -> int:
@@ -176,6 +181,13 @@ class SessionHub:
     def sockets(self) -> list[web.WebSocketResponse]:
         """Every open socket (for shutdown)."""
         return [ws for session in self._sessions.values() for ws in session.sockets]
+
+
+def _kept(session: _Session, reply_id: object) -> dict[str, Any] | None:
+    """The kept frame of the reply with ``reply_id`` (None for a reply without an id or not kept)."""
+    if reply_id is None:
+        return None
+    return next((frame for frame in session.recent if frame.get("id") == reply_id), None)
 
 
 async def send_frame(ws: web.WebSocketResponse, frame: dict[str, Any]) -> bool:

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from aiohttp import web
 
 from adapters.base import Dispatch
 from adapters.web.adapter import WebChatAdapter
+from bot.errors import DeliveryDeferred
 from bot.messages import Message, Reply
 
 Respond = Callable[[Message], Awaitable[Reply | None]]
@@ -50,7 +52,8 @@ def answer_with(adapter: WebChatAdapter, respond: Respond) -> Dispatch:
         await adapter.working(message.conversation)
         reply = await respond(message)
         if reply is not None:
-            await adapter.send(message.conversation, reply)
+            with contextlib.suppress(DeliveryDeferred):  # kept for the reconnect; the runtime would also retry
+                await adapter.send(message.conversation, reply)
 
     async def dispatch(message: Message) -> bool:
         task = asyncio.create_task(answer(message))
@@ -108,7 +111,7 @@ class ChatClient:
             frame = await self.next_frame(max(0.01, deadline - loop.time()))
             if frame["type"] == kind:
                 return frame
-            if frame["type"] not in ("typing", "notice"):
+            if frame["type"] not in ("typing", "notice", "accepted"):
                 raise AssertionError(f"expected a {kind} frame, got {repr(frame)[:500]}")
 
     async def next_reply(self, *, timeout: float = 10.0) -> str:

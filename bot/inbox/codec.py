@@ -7,6 +7,8 @@ An attachment is kept as its bytes when it has them in memory (``Attachment.data
 from __future__ import annotations
 
 import json
+import uuid
+from dataclasses import replace
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -35,6 +37,7 @@ def dump_reply(reply: Reply) -> str:
             "reason": reply.reason,
             "notice": reply.notice,
             "author": reply.author,
+            "id": reply.id,
         },
         ensure_ascii=False,
     )
@@ -56,7 +59,13 @@ def load_reply(text: str) -> Reply:
         reason=data["reason"],
         notice=data["notice"],
         author=data.get("author"),  # absent from replies kept before the field existed
+        id=data.get("id"),
     )
+
+
+def numbered(reply: Reply) -> Reply:
+    """``reply`` with its unique ``id`` (made here when it has none), as the outbox keeps it."""
+    return reply if reply.id is not None else replace(reply, id=uuid.uuid4().hex[:16])
 
 
 def dump_message(message: Message) -> tuple[str, list[bytes]]:

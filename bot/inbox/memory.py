@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 
 from bot.inbox.base import Outgoing, message_key
-from bot.inbox.codec import Refetch
+from bot.inbox.codec import Refetch, numbered
 from bot.messages import ConversationRef, Message, Reply
 
 
@@ -78,7 +78,7 @@ class MemoryInbox:
     def _queue(self, conversation: ConversationRef, reply: Reply) -> None:
         now = time.time()
         outgoing_id = next(self._numbers)
-        self._outbox[outgoing_id] = (Outgoing(outgoing_id, conversation, reply, 0, now), now)
+        self._outbox[outgoing_id] = (Outgoing(outgoing_id, conversation, numbered(reply), 0, now), now)
 
 
 def _remember(keys: OrderedDict[str, None], key: str, capacity: int) -> None:

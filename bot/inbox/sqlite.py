@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from bot.inbox.base import Outgoing, message_key
-from bot.inbox.codec import Refetch, dump_message, dump_reply, load_message, load_reply
+from bot.inbox.codec import Refetch, dump_message, dump_reply, load_message, load_reply, numbered
 from bot.messages import ConversationRef, Message, Reply
 from bot.sessions.sqlite import Database
 
@@ -88,7 +88,8 @@ class SqliteInbox:
                 await c.execute(
                     "INSERT INTO reply_outbox (key, channel, conversation_id, reply, created_at, due_at)"
                     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-                    (f"turn:{seq}", conversation.channel, conversation.conversation_id, dump_reply(reply), now, now),
+                    (f"turn:{seq}", conversation.channel, conversation.conversation_id, dump_reply(numbered(reply)), now,
+                     now),
                 )
 
     async def post(self, conversation: ConversationRef, reply: Reply, *, key: str | None = None) -> bool:
@@ -102,7 +103,7 @@ class SqliteInbox:
                     return False
             await c.execute(
                 "INSERT INTO reply_outbox (channel, conversation_id, reply, created_at, due_at) VALUES (?, ?, ?, ?, ?)",
-                (conversation.channel, conversation.conversation_id, dump_reply(reply), now, now),
+                (conversation.channel, conversation.conversation_id, dump_reply(numbered(reply)), now, now),
             )
         return True
 

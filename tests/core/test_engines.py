@@ -94,7 +94,7 @@ async def test_short_notes_do_not_queue_behind_long_ones(parallel_calls: int) ->
     assert await asyncio.gather(*longs) == ["long 90", "long 91", "long 92"]
     await engines.aclose()
     assert shorts == ["note 0", "note 1", "note 2"]
-    assert whisper.finished[:3] == shorts  # answered while the first long note was still running
+    assert sorted(whisper.finished[:3]) == shorts  # answered (in any order) while the first long note still ran
     assert whisper.most_at_once <= parallel_calls + 1  # long notes take one lane; they never crowd out the short
 
 

@@ -86,9 +86,9 @@ async def web_chat_server() -> AsyncIterator[StartChat]:
             inner = make_dispatch(adapter) if make_dispatch else answer_with(adapter, reverse_responder)
             received: list[Message] = []
 
-            async def dispatch(message: Message) -> None:
+            async def dispatch(message: Message) -> bool:
                 received.append(message)
-                await inner(message)
+                return await inner(message)
 
             url = await stack.enter_async_context(serve(adapter, dispatch))
             server = ChatServer(url=url, adapter=adapter, dispatch=dispatch, received=received)

@@ -167,7 +167,7 @@ async def test_a_flood_is_told_to_slow_down_and_not_dispatched(web_chat_server, 
     client = await chat_client(server.url)
     for number in range(6):
         await client.say(f"q{number}")
-    frames = [await client.next_frame() for _ in range(3 + 3 + 3)]  # 3 typing + 3 replies + 3 errors
+    frames = [await client.next_frame() for _ in range(3 + 3 + 3 + 3)]  # 3 accepted, 3 typing, 3 replies, 3 errors
     errors = [frame["message"] for frame in frames if frame["type"] == "error"]
     assert len(errors) == 3 and all("slow down" in message for message in errors)
     assert sorted(frame["text"] for frame in frames if frame["type"] == "reply") == ["0q", "1q", "2q"]
@@ -204,10 +204,11 @@ async def test_dispatch_failures_become_clear_errors(web_chat_server, chat_clien
     calls: list[Message] = []
 
     def make_dispatch(adapter):
-        async def dispatch(message: Message) -> None:
+        async def dispatch(message: Message) -> bool:
             calls.append(message)
             if len(calls) == 1:
                 raise error
+            return True
 
         return dispatch
 
