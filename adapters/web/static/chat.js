@@ -17,7 +17,10 @@
     ws: null, session: sessionStorage.getItem("kefu.session"), epoch: null, lastSeq: null, retry: 0,
     features: { voice: false, photo: false }, limits: { text_chars: 4000, upload_bytes: 20 * 1024 * 1024 },
     humanPayload: "kefu:human", outbox: [], lastUpload: null, recorder: null, typingTimer: null, counter: 0,
+    unaccepted: new Map(), shown: new Set(), shownOrder: [],
   };
+  const MAX_SHOWN_IDS = 500;
+  const RESEND_WITHIN_MS = 60000;
 
   function connect() {
     const params = new URLSearchParams();
@@ -48,8 +51,10 @@
           if (state.lastSeq !== null && frame.seq <= state.lastSeq) return;
           state.lastSeq = frame.seq;
         }
+        if (frame.id && !firstSight(frame.id)) return;
         showTyping(false);
         return addReply(frame);
+      case "accepted": state.unaccepted.delete(frame.id); return undefined;
       case "typing": return showTyping(true);
       case "error": return addSystem("error", frame.message);
       case "notice": return addSystem("notice", frame.message);
@@ -69,7 +74,28 @@
     applyFeatures();
     el.send.disabled = false;
     el.human.disabled = false;
-    while (state.outbox.length && isOpen()) state.ws.send(state.outbox.shift());
+    const recent = Date.now() - RESEND_WITHIN_MS;  // an older one was refused (a flood, a bad frame), not lost
+    for (const [id, sent] of state.unaccepted) {
+      if (sent.at < recent) state.unaccepted.delete(id);
+      else state.ws.send(sent.data);  // the server keeps a message once, whatever the tries
+    }
+    while (state.outbox.length && isOpen()) send(state.outbox.shift());
+  }
+
+  // A reply sent again after a server restart keeps its id: show it once.
+  function firstSight(id) {
+    if (state.shown.has(id)) return false;
+    state.shown.add(id);
+    state.shownOrder.push(id);
+    if (state.shownOrder.length > MAX_SHOWN_IDS) state.shown.delete(state.shownOrder.shift());
+    return true;
+  }
+
+  // Until the server says "accepted", a frame is offered again after every reconnect.
+  function send(data) {
+    const id = JSON.parse(data).id;
+    if (id) state.unaccepted.set(id, { data, at: Date.now() });
+    state.ws.send(data);
   }
 
   function applyFeatures() {
@@ -101,13 +127,16 @@
 
   function sendFrame(frame) {
     const data = JSON.stringify(frame);
-    if (isOpen()) { state.ws.send(data); return; }
+    if (isOpen()) { send(data); return; }
     if (state.outbox.length >= 20) { addSystem("error", "Not connected; your message could not be queued."); return; }
     state.outbox.push(data);
     addSystem("notice", "Reconnecting… your message will be sent when the connection is back.");
   }
 
-  function nextId() { state.counter += 1; return `${Date.now().toString(36)}-${state.counter}`; }
+  function nextId() {
+    state.counter += 1;
+    return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}-${state.counter}`;
+  }
 
   function bubble(kind, lang) {
     const div = document.createElement("div");
