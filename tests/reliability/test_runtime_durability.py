@@ -177,3 +177,28 @@ async def test_a_reply_that_keeps_failing_is_given_up_and_counted() -> None:
     await runtime.stop()
     assert sink.sent == {"a": ["re m2"]}, "the next reply goes out once the failing one is given up"
     assert runtime.deliveries_failed == 1
+
+
+async def test_two_web_sessions_using_the_same_client_id_both_get_answers(tmp_path: Path) -> None:
+    """The web chat's page builds ids from the clock and a counter: two browsers can send the same one."""
+    import aiohttp
+
+    from adapters.web import WebChatAdapter
+    from adapters.web.testing import ChatClient, serve
+
+    inbox = await open_inbox(tmp_path / "store.sqlite3")
+    runtime = Runtime(echo, inbox=inbox)
+    adapter = WebChatAdapter()
+    try:
+        async with serve(adapter, runtime.dispatch) as url, aiohttp.ClientSession() as http:
+            runtime.register(adapter.name, adapter)
+            alice, bob = await ChatClient.connect(http, url), await ChatClient.connect(http, url)
+            for client, text in ((alice, "from alice"), (bob, "from bob")):
+                await client.send({"type": "message", "text": text, "id": "lz3k1-1"})
+            assert (await alice.next_of("reply"))["text"] == "re from alice"
+            assert (await bob.next_of("reply"))["text"] == "re from bob"
+            await alice.send({"type": "message", "text": "from alice", "id": "lz3k1-1"})  # the page offers it again
+            assert await alice.next_frame() == {"type": "accepted", "id": "lz3k1-1", "duplicate": True}
+    finally:
+        await runtime.stop()
+        await inbox.db.close()
