@@ -156,7 +156,8 @@ class Dialogue:
     orders: OrderBackend
     db: Database
     inbox: SqliteInbox
-    """The runtime's durable inbox and reply outbox, in the same database."""
+    """The runtime's durable inbox and reply outbox: the same file, its own connection (a delivered reply is
+    recorded without queueing behind the sessions' reads, which keeps the window for a repeat short)."""
     outbox_poll_s: float = 2.0
     _outbox: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -174,6 +175,7 @@ class Dialogue:
         if isinstance(self.orders, HttpOrderBackend | SqliteOrderBackend):
             await self.orders.close()
         await self.db.close()
+        await self.inbox.db.close()
 
 
 async def open_store(
@@ -222,7 +224,12 @@ async def open_dialogue(settings: Settings, *, pipeline: Pipeline) -> Dialogue:
         raise
     pipeline.actions.update(build_actions(orders))
     conversations = Conversations(pipeline=pipeline, store=store, desk=desk)
-    inbox = SqliteInbox(db, remember_s=settings.store.dedupe_window_s)
-    await inbox.setup()
-    await inbox.prune(now=time.time())
+    inbox = SqliteInbox(await Database.open(settings.store_url), remember_s=settings.store.dedupe_window_s)
+    try:
+        await inbox.setup()
+        await inbox.prune(now=time.time())
+    except BaseException:
+        await inbox.db.close()
+        await db.close()
+        raise
     return Dialogue(conversations, store, desk, orders, db, inbox, outbox_poll_s=settings.store.outbox_poll_s)

@@ -68,7 +68,7 @@ async def converse(fake: FakeTelegram, settings: Settings, tmp_path: Path, *, ki
         await writer
         await wait_for(lambda: all(len(v) >= PER_CHAT for v in sent_texts(fake).values()), kefu, timeout=300,
                        what="every chat's answers")
-        await fake.wait_quiet(1.0, timeout=60)
+        await fake.wait_quiet(2.0, timeout=120)
         assert kefu.terminate() == 0, kefu.output()[-3000:]
     finally:
         if writer is not None:
@@ -79,8 +79,9 @@ async def converse(fake: FakeTelegram, settings: Settings, tmp_path: Path, *, ki
 
 
 def duplicates_of_one_reply(expected: list[str], got: list[str]) -> int:
-    """How many answers in ``got`` repeat the answer just before them beyond ``expected``; fails on any other
-    difference (a lost, extra or reordered answer)."""
+    """How many answers in ``got`` repeat the answer just before them beyond ``expected`` (the documented crash
+    point: Telegram took the reply, the outbox had not recorded it); fails on any other difference (a lost,
+    extra or reordered answer)."""
     repeats, position = 0, 0
     for text in got:
         if position < len(expected) and text == expected[position]:
@@ -104,7 +105,7 @@ async def test_every_telegram_message_is_answered_once_in_order_through_three_ki
 
     killed = await converse(fake_telegram, demo_settings, tmp_path, kills=3, seed=2026)
     got = sent_texts(fake_telegram)
-    repeats = sum(duplicates_of_one_reply(expected[chat], got[chat]) for chat in CHATS)
-    print(f"crash suite: 300 messages, 3 kills, {repeats} replies repeated at a kill")
-    assert repeats <= 3, f"more than one repeated reply per kill: {repeats}"
+    repeats = {chat: duplicates_of_one_reply(expected[chat], got[chat]) for chat in CHATS}
+    print(f"crash suite: 300 messages, 3 kills, {sum(repeats.values())} replies repeated at a kill")
+    assert max(repeats.values()) <= 3, f"a chat got more than one repeated reply per kill: {repeats}"
     assert "resumed" in killed.output() or "duplicate" in killed.output()
