@@ -24,11 +24,12 @@ from bot.engines import Engines
 from bot.errors import ConfigError
 from bot.generation.base import Generator
 from bot.generation.factory import build_generator
-from bot.messages import Message, Reply
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline, PipelineLimits, Shop
 from bot.policy import Policy
 from bot.protocols import Describer, Encoder, IntentClassifier, Retriever, Transcriber
+from bot.middleware import CountTurns, ShowTyping
+from bot.outbound import Channels
 from bot.runtime import Runtime
 from bot.server import HttpServer, build_http_app
 
@@ -335,46 +336,32 @@ class Kefu:
             "failed_deliveries": runtime.deliveries_failed if runtime else 0,
         }
 
-    async def _handle(self, message: Message) -> Reply | None:
-        if self.dialogue is None:
-            raise RuntimeError("the bot is not started")
-        reply = await self.dialogue.conversations.handle(message)
-        move = "relayed to a human" if reply is None else (reply.reason or "unknown").split(":", 1)[0]
-        self.metrics.replies.labels(channel=message.conversation.channel, action=move).inc()
-        return reply
-
     async def start(self) -> None:
         """Open the store, desk and order backend, take up what the last run left unanswered, then the server
         and every channel."""
-        self.dialogue = await open_dialogue(self.settings, pipeline=self.pipeline)
+        dialogue = self.dialogue = await open_dialogue(self.settings, pipeline=self.pipeline)
+        channels = Channels()
+        for adapter in self.adapters:
+            channels.add(adapter, live=False)
         options = self.settings.pipeline
         self._runtime = Runtime(
-            self._handle,
-            inbox=self.dialogue.inbox,
+            dialogue.conversations.handle,
+            outbound=channels,
+            inbox=dialogue.inbox,
+            middlewares=[CountTurns(self.metrics), ShowTyping(channels, quiet=dialogue.conversations.operator_owns)],
             concurrency=options.concurrency,
             queue_size=options.queue_size,
             turn_timeout_s=options.turn_timeout_s,
-            show_working=False,
         )
-        self.dialogue.conversations.working = self._runtime.working
         await self._runtime.resume()
-        self.dialogue.start_outbox(self._runtime.deliver)
+        dialogue.start_outbox(self._runtime.deliver)
         if self.http is not None:
             await self.http.start()
         for adapter in self.adapters:
-            await adapter.start(self._dispatcher(adapter.name))
-            self._runtime.register(adapter.name, adapter)
+            await adapter.start(self._runtime.dispatch)
+            channels.go_live(adapter.name)
         where = f" on {self.http.url}" if self.http else ""
         log.info("kefu is serving %s%s", ", ".join(a.name for a in self.adapters), where)
-
-    def _dispatcher(self, channel: str) -> Callable[[Any], Any]:
-        counter = self.metrics.messages.labels(channel=channel)
-
-        async def dispatch(message: Message) -> bool:
-            counter.inc()
-            return await self.runtime.dispatch(message)
-
-        return dispatch
 
     async def stop(self) -> None:
         """Answer what is queued, then close the channels, the engines' threads and the server."""

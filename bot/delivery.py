@@ -13,34 +13,21 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Protocol
-
 from bot.errors import DeliveryDeferred
 from bot.inbox.base import Inbox, Outgoing
-from bot.messages import ConversationRef, Reply
+from bot.messages import ConversationRef
+from bot.outbound import Outbound
 
 log = logging.getLogger(__name__)
 
 
-class ReplySink(Protocol):
-    """Where replies go: every ``Adapter`` is one."""
-
-    async def send(self, conversation: ConversationRef, reply: Reply) -> None: ...
-
-    async def working(self, conversation: ConversationRef) -> None: ...
-
-    async def fetch(self, locator: str) -> bytes:
-        """The bytes of an attachment the channel named ``locator`` (after a restart)."""
-        ...
-
-
 class Courier:
-    """Delivers queued replies through the channels' sinks; ``kick`` a conversation when it has a new reply."""
+    """Delivers queued replies through the outbound port; ``kick`` a conversation when it has a new reply."""
 
     def __init__(
         self,
         inbox: Inbox,
-        sink_of: Callable[[str], ReplySink | None],
+        outbound: Outbound,
         *,
         max_attempts: int = 6,
         backoff_s: float = 1.0,
@@ -52,7 +39,7 @@ class Courier:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._inbox = inbox
-        self._sink_of = sink_of
+        self._outbound = outbound
         self._max_attempts = max_attempts
         self._backoff_s = backoff_s
         self._max_backoff_s = max_backoff_s
@@ -139,13 +126,9 @@ class Courier:
 
     async def _send(self, outgoing: Outgoing) -> bool:
         """Try one reply; True when the lane may go on to the next one."""
-        conversation = outgoing.conversation
-        sink = self._sink_of(conversation.channel)
         try:
-            if sink is None:
-                raise DeliveryDeferred(f"channel {conversation.channel!r} is not running")
             async with self._sending:
-                await sink.send(conversation, outgoing.reply)
+                await self._outbound.send(outgoing.conversation, outgoing.reply)
         except DeliveryDeferred as why:
             return await self._defer(outgoing, str(why))
         except Exception as error:

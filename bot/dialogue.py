@@ -1,8 +1,8 @@
 """Conversations: the pipeline with memory and hand-off, the one async handler the runtime calls.
 
     dialogue = await open_dialogue(settings, pipeline=pipeline)
-    runtime = Runtime(dialogue.conversations.handle, show_working=False, ...)  # handle(message) -> Reply | None
-    dialogue.conversations.working = runtime.working           # "typing…" only when the bot answers
+    runtime = Runtime(dialogue.conversations.handle, outbound=channels, inbox=dialogue.inbox,
+                      middlewares=[ShowTyping(channels, quiet=dialogue.conversations.operator_owns)])
     dialogue.start_outbox(runtime.deliver)                     # operator replies reach shoppers
     ...
     await dialogue.aclose()
@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from bot.actions.backends import HttpOrderBackend, SqliteOrderBackend, demo_orders_file
@@ -31,16 +30,12 @@ from bot.generation.templates import kind_name, say
 from bot.handoff.base import Deliver, HandoffDesk, HandoffError
 from bot.handoff.sqlite import SqliteDesk
 from bot.inbox.sqlite import SqliteInbox
-from bot.messages import ConversationRef, Message, Reply
+from bot.messages import Message, Reply
 from bot.pipeline import Pipeline
 from bot.sessions.base import HandoffState, Session, SessionStore, Turn
 from bot.sessions.sqlite import Database, SqliteSessionStore
 
 log = logging.getLogger(__name__)
-
-Working = Callable[[ConversationRef], Awaitable[None]]
-"""Shows "typing…" in a conversation (the runtime's ``working``)."""
-
 
 class Conversations:
     """Stateful turn handling: sessions, the pipeline, and escalation to a ``HandoffDesk``.
@@ -49,15 +44,16 @@ class Conversations:
     once an operator takes it the bot is silent (``handle`` returns None) and only relays the shopper.
     """
 
-    def __init__(
-        self, *, pipeline: Pipeline, store: SessionStore, desk: HandoffDesk | None = None, working: Working | None = None
-    ) -> None:
+    def __init__(self, *, pipeline: Pipeline, store: SessionStore, desk: HandoffDesk | None = None) -> None:
         self.pipeline = pipeline
         self.store = store
         self.desk = desk
-        self.working = working
-        """Shows "typing…" once the bot, not an operator, is to answer (the runtime's ``working``)."""
 
+    async def operator_owns(self, message: Message) -> bool:
+        """Whether an operator owns ``message``'s conversation now (so the bot stays silent: no "typing…")."""
+        session = await self.store.load(str(message.conversation))
+        await self._follow_ticket(session)
+        return session.handoff is HandoffState.HUMAN
     async def handle(self, message: Message) -> Reply | None:
         log.debug("message in %s from %s: %r", message.conversation, message.user_id, message.text)
         started = time.perf_counter()
@@ -81,8 +77,6 @@ class Conversations:
                 session.ticket_id,
             )
             return None
-        if self.working is not None and message.answer is None:
-            await self.working(message.conversation)
         outcome = await self.pipeline.run(message, session)
         reply = outcome.reply
         user_turn = Turn("user", outcome.text or _in_words(message, reply.language), reply.intent)

@@ -5,31 +5,33 @@ its platform), and its reply is queued in the same inbox's outbox in the transac
 ``resume`` takes up what a crash left unanswered. Messages of one conversation are handled one after another;
 conversations run concurrently up to ``concurrency`` turns at once; each conversation's queue is bounded, so a
 flooding conversation makes its adapter wait (back-pressure). A message whose platform identity was accepted
-before (a redelivery) is dropped. A turn that fails or times out still gets an apology, and is logged. Replies
-are sent by the ``Courier``, outside the turns' slots.
+before (a redelivery) is dropped. Each turn runs through the middlewares (``bot.middleware``: counts, "typing…",
+yours) around the handler; a turn that fails or times out still gets an apology, and is logged. Replies are
+sent through the outbound port (``bot.outbound``) by the ``Courier``, outside the turns' slots.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from bot.delivery import Courier, ReplySink
-from bot.errors import BadInput, StageTimeout
+from bot.delivery import Courier
+from bot.errors import StageTimeout
 from bot.generation.templates import say
 from bot.inbox import Inbox, MemoryInbox
 from bot.language import detect_language
 from bot.messages import ConversationRef, Message, Reply
+from bot.middleware import Middleware, chain
+from bot.outbound import Outbound
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Message], Awaitable[Reply | None]]
 """Answers a message; None means no bot reply (a human operator owns the conversation)."""
 
-__all__ = ["Handler", "ReplySink", "Runtime"]
+__all__ = ["Handler", "Runtime"]
 
 
 @dataclass(slots=True)
@@ -45,23 +47,22 @@ class Runtime:
         self,
         handler: Handler,
         *,
+        outbound: Outbound,
         inbox: Inbox | None = None,
+        middlewares: Sequence[Middleware] = (),
         concurrency: int = 64,
         queue_size: int = 100,
         turn_timeout_s: float = 60.0,
         idle_lane_s: float = 30.0,
-        show_working: bool = True,
-        courier: Callable[[Inbox, Callable[[str], ReplySink | None]], Courier] = Courier,
+        courier: Callable[[Inbox, Outbound], Courier] = Courier,
     ) -> None:
-        self.handler = handler
+        self.outbound = outbound
         self.inbox: Inbox = inbox or MemoryInbox()
-        self.show_working = show_working
-        """False when the handler calls ``working`` itself (only for turns the bot, not an operator, answers)."""
+        self._turn = chain(lambda message, data: handler(message), middlewares)
         self.queue_size = queue_size
         self.turn_timeout_s = turn_timeout_s
         self.idle_lane_s = idle_lane_s
-        self._sinks: dict[str, ReplySink] = {}
-        self.courier = courier(self.inbox, self._sinks.get)
+        self.courier = courier(self.inbox, outbound)
         self._lanes: dict[ConversationRef, _Lane] = {}
         self._slots = asyncio.Semaphore(concurrency)
         self._closing = False
@@ -76,19 +77,13 @@ class Runtime:
         """Replies that could not be delivered after the courier's retries."""
         return self.courier.failed
 
-    def register(self, channel: str, sink: ReplySink) -> None:
-        """Route replies for ``channel`` to ``sink`` (normally the adapter itself, once started)."""
-        self._sinks[channel] = sink
-        with contextlib.suppress(RuntimeError):  # no running loop: the next sweep or kick delivers
-            asyncio.get_running_loop().create_task(self.courier.sweep())
-
     async def resume(self) -> int:
         """Queue the messages a previous run accepted but did not answer (in their order); how many.
 
         Call once, after the handler can run and before the adapters start receiving, so that older messages
-        keep their place ahead of new ones; replies wait in the outbox until their channel is registered.
+        keep their place ahead of new ones; replies wait in the outbox until their channel is live.
         """
-        restored = await self.inbox.pending(refetch=self._refetch)
+        restored = await self.inbox.pending(refetch=self.outbound.fetch)
         for seq, message in restored:
             await self._enqueue(seq, message)
         if restored:
@@ -101,16 +96,6 @@ class Runtime:
         """Queue ``reply`` for ``conversation`` outside a turn (an operator's answer); ``key`` makes it idempotent."""
         if await self.inbox.post(conversation, reply, key=key):
             self.courier.kick(conversation)
-
-    async def working(self, conversation: ConversationRef) -> None:
-        """Show "typing…" in ``conversation``; best effort, a failure is only logged."""
-        sink = self._sinks.get(conversation.channel)
-        if sink is None:
-            return
-        try:
-            await sink.working(conversation)
-        except Exception:  # a typing indicator is best effort
-            log.debug("typing indicator failed in %s", conversation, exc_info=True)
 
     async def dispatch(self, message: Message) -> bool:
         """Keep ``message`` and queue it behind earlier ones of its conversation; False for a redelivery.
@@ -185,10 +170,8 @@ class Runtime:
             self._idle.set()
 
     async def _answer(self, message: Message) -> Reply | None:
-        if self.show_working:
-            await self.working(message.conversation)
         try:
-            reply = await asyncio.wait_for(self.handler(message), self.turn_timeout_s)
+            reply = await asyncio.wait_for(self._turn(message, {"outbound": self.outbound}), self.turn_timeout_s)
         except (TimeoutError, StageTimeout) as error:
             log.error("turn in %s timed out: %s", message.conversation, error or "turn timeout")
             self.turns_failed += 1
@@ -209,12 +192,6 @@ class Runtime:
             return
         if reply is not None:
             self.courier.kick(message.conversation)
-
-    async def _refetch(self, channel: str, locator: str) -> bytes:
-        sink = self._sinks.get(channel)
-        if sink is None:
-            raise BadInput(f"the {channel} channel is not running, so its attachment cannot be fetched")
-        return await sink.fetch(locator)
 
     @staticmethod
     def _apology(message: Message) -> Reply:

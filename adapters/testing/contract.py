@@ -22,6 +22,7 @@ import pytest
 
 from adapters.base import Adapter, Dispatch
 from bot.messages import HUMAN_PAYLOAD, Message, QuickReply, Reply
+from bot.outbound import Channels
 from bot.runtime import Runtime
 
 LONG_REPLY_CHARS = 5000
@@ -72,9 +73,10 @@ class AdapterContract:
     @pytest.fixture
     async def harness(self) -> AsyncIterator[Harness]:
         bot = EchoBot()
-        runtime = Runtime(bot.handle, turn_timeout_s=10.0)
+        channels = Channels()
+        runtime = Runtime(bot.handle, outbound=channels, turn_timeout_s=10.0)
         adapter, driver = await self.connect(runtime.dispatch)
-        runtime.register(adapter.name, adapter)
+        channels.add(adapter)
         try:
             yield Harness(adapter, driver, bot, runtime)
         finally:

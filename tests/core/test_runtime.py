@@ -6,6 +6,8 @@ import asyncio
 import random
 
 from bot.messages import ConversationRef, Message, Reply
+from bot.middleware import ShowTyping
+from bot.outbound import Channels
 from bot.runtime import Runtime
 
 
@@ -21,6 +23,13 @@ class RecordingSink:
 
     async def working(self, conversation: ConversationRef) -> None:
         self.typing += 1
+
+
+def outbound_to(sink: RecordingSink, channel: str = "test") -> Channels:
+    """The outbound port with one live channel."""
+    channels = Channels()
+    channels.add(sink, name=channel)  # type: ignore[arg-type]
+    return channels
 
 
 def message(conversation: str, text: str, message_id: str = "") -> Message:
@@ -42,9 +51,9 @@ async def test_each_conversation_keeps_its_order_under_concurrency() -> None:
         active[cid] -= 1
         return Reply(text=msg.text)
 
-    runtime = Runtime(handler, concurrency=16)
     sink = RecordingSink()
-    runtime.register("test", sink)
+    channels = outbound_to(sink)
+    runtime = Runtime(handler, outbound=channels, middlewares=[ShowTyping(channels)], concurrency=16)
     for n in range(20):
         for cid in ("a", "b", "c", "d"):
             await runtime.dispatch(message(cid, f"{cid}{n}"))
@@ -68,8 +77,7 @@ async def test_concurrency_limit_bounds_turns_in_flight() -> None:
         in_flight -= 1
         return Reply(text="ok")
 
-    runtime = Runtime(handler, concurrency=3)
-    runtime.register("test", RecordingSink())
+    runtime = Runtime(handler, outbound=outbound_to(RecordingSink()), concurrency=3)
     for n in range(12):
         await runtime.dispatch(message(f"c{n}", "hi"))
     await runtime.join()
@@ -78,9 +86,8 @@ async def test_concurrency_limit_bounds_turns_in_flight() -> None:
 
 
 async def test_duplicate_message_ids_get_one_reply() -> None:
-    runtime = Runtime(lambda msg: asyncio.sleep(0, Reply(text=msg.text)))
     sink = RecordingSink()
-    runtime.register("test", sink)
+    runtime = Runtime(lambda msg: asyncio.sleep(0, Reply(text=msg.text)), outbound=outbound_to(sink))
     for _ in range(3):
         await runtime.dispatch(message("a", "once", message_id="42"))
     await runtime.join()
@@ -96,9 +103,8 @@ async def test_failing_or_slow_turn_still_gets_an_apology_and_the_next_turn_runs
             await asyncio.sleep(5)
         return Reply(text=f"ok {msg.text}")
 
-    runtime = Runtime(handler, turn_timeout_s=0.1)
     sink = RecordingSink()
-    runtime.register("test", sink)
+    runtime = Runtime(handler, outbound=outbound_to(sink), turn_timeout_s=0.1)
     for text in ("boom", "slow", "after", "我的订单"):
         await runtime.dispatch(message("a", text))
     await runtime.join()
@@ -117,8 +123,7 @@ async def test_full_conversation_queue_makes_the_adapter_wait() -> None:
         await release.wait()
         return Reply(text=msg.text)
 
-    runtime = Runtime(handler, queue_size=2)
-    runtime.register("test", RecordingSink())
+    runtime = Runtime(handler, outbound=outbound_to(RecordingSink()), queue_size=2)
     for n in range(3):  # one being handled, two queued
         await runtime.dispatch(message("a", str(n)))
     blocked = asyncio.create_task(runtime.dispatch(message("a", "3")))

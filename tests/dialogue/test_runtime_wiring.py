@@ -6,6 +6,8 @@ import asyncio
 
 from bot.dialogue import Dialogue
 from bot.messages import ConversationRef, Message, Reply
+from bot.middleware import ShowTyping
+from bot.outbound import Channels
 from bot.runtime import Runtime
 
 
@@ -24,10 +26,12 @@ class Channel:
 
 
 async def test_conversations_behind_the_runtime(dialogue: Dialogue) -> None:
-    runtime = Runtime(dialogue.conversations.handle, concurrency=8, show_working=False)
-    dialogue.conversations.working = runtime.working
     channel = Channel()
-    runtime.register("web", channel)
+    channels = Channels()
+    channels.add(channel, name="web")  # type: ignore[arg-type]
+    typing = ShowTyping(channels, quiet=dialogue.conversations.operator_owns)
+    runtime = Runtime(dialogue.conversations.handle, outbound=channels, inbox=dialogue.inbox, middlewares=[typing],
+                      concurrency=8)
     dialogue.start_outbox(runtime.deliver)
     n = 0
 

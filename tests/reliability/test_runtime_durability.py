@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
-from bot.delivery import Courier, ReplySink
+from bot.delivery import Courier
 from bot.errors import DeliveryDeferred
 from bot.inbox import Inbox
 from bot.inbox.sqlite import SqliteInbox
 from bot.messages import ConversationRef, Message, Reply
+from bot.outbound import Channels, Outbound
 from bot.runtime import Runtime
 from bot.sessions.sqlite import Database
-from tests.core.test_runtime import RecordingSink
+from tests.core.test_runtime import RecordingSink, outbound_to
 
 
 def message(conversation: str, message_id: str, text: str = "hi") -> Message:
@@ -33,9 +33,8 @@ async def open_inbox(path: Path) -> SqliteInbox:
 async def test_colliding_message_ids_across_conversations_are_all_answered(tmp_path: Path) -> None:
     """Telegram numbers messages per chat: 20 chats × ids 9001-9010 are 200 messages, not 10."""
     inbox = await open_inbox(tmp_path / "store.sqlite3")
-    runtime = Runtime(echo, inbox=inbox)
     sink = RecordingSink()
-    runtime.register("test", sink)
+    runtime = Runtime(echo, outbound=outbound_to(sink), inbox=inbox)
     for n in range(9001, 9011):
         for chat in range(20):
             assert await runtime.dispatch(message(f"chat{chat}", str(n), f"{chat}/{n}"))
@@ -56,8 +55,7 @@ async def test_a_message_accepted_before_a_crash_is_answered_after_the_restart_a
         raise AssertionError("never answered in the first run")
 
     first = await open_inbox(path)
-    crashed = Runtime(hangs, inbox=first)
-    crashed.register("test", RecordingSink())
+    crashed = Runtime(hangs, outbound=outbound_to(RecordingSink()), inbox=first)
     for n in range(3):
         assert await crashed.dispatch(message("a", str(n), f"m{n}"))
     assert await crashed.dispatch(message("b", "0", "other"))
@@ -66,9 +64,8 @@ async def test_a_message_accepted_before_a_crash_is_answered_after_the_restart_a
         task.cancel()
 
     second = await open_inbox(path)
-    runtime = Runtime(echo, inbox=second)
     sink = RecordingSink()
-    runtime.register("test", sink)
+    runtime = Runtime(echo, outbound=outbound_to(sink), inbox=second)
     assert await runtime.resume() == 4
     assert not await runtime.dispatch(message("a", "1", "m1")), "the platform's redelivery is recognised"
     assert await runtime.dispatch(message("a", "3", "m3"))
@@ -81,17 +78,19 @@ async def test_a_message_accepted_before_a_crash_is_answered_after_the_restart_a
 async def test_a_reply_queued_before_a_crash_is_delivered_after_the_restart(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite3"
     first = await open_inbox(path)
-    runtime = quick_runtime(inbox=first)  # no channel registered: the reply waits in the outbox
+    runtime = quick_runtime(Channels(), inbox=first)  # no channel: the reply waits in the outbox
     assert await runtime.dispatch(message("a", "1", "m1"))
     await runtime.join()
     await runtime.stop(drain_timeout_s=0.1)
     await first.db.close()
 
     second = await open_inbox(path)
-    restarted = quick_runtime(inbox=second)
     sink = RecordingSink()
+    channels = Channels()
+    channels.add(sink, name="test", live=False)
+    restarted = quick_runtime(channels, inbox=second)
     assert await restarted.resume() == 0
-    restarted.register("test", sink)
+    channels.go_live("test")
     async with asyncio.timeout(5):
         while "a" not in sink.sent:
             await asyncio.sleep(0.01)
@@ -114,9 +113,8 @@ class SlowChannel(RecordingSink):
 
 
 async def test_a_slow_delivery_does_not_hold_a_turn_slot() -> None:
-    runtime = Runtime(echo, concurrency=1)
     sink = SlowChannel()
-    runtime.register("test", sink)
+    runtime = Runtime(echo, outbound=outbound_to(sink), concurrency=1)
     await runtime.dispatch(message("a", "1", "first"))
     await runtime.dispatch(message("b", "1", "second"))
     async with asyncio.timeout(5):
@@ -142,19 +140,18 @@ class FlakyChannel(RecordingSink):
         await super().send(conversation, reply)
 
 
-def quick_runtime(*, inbox: SqliteInbox | None = None, max_attempts: int = 6) -> Runtime:
+def quick_runtime(outbound: Outbound, *, inbox: SqliteInbox | None = None, max_attempts: int = 6) -> Runtime:
     """A runtime whose courier retries within milliseconds."""
 
-    def courier(kept: Inbox, sink_of: Callable[[str], ReplySink | None]) -> Courier:
-        return Courier(kept, sink_of, backoff_s=0.01, deferral_s=0.01, sweep_s=0.01, max_attempts=max_attempts)
+    def courier(kept: Inbox, port: Outbound) -> Courier:
+        return Courier(kept, port, backoff_s=0.01, deferral_s=0.01, sweep_s=0.01, max_attempts=max_attempts)
 
-    return Runtime(echo, inbox=inbox, courier=courier)
+    return Runtime(echo, outbound=outbound, inbox=inbox, courier=courier)
 
 
 async def test_deferred_and_failed_deliveries_are_retried_in_order() -> None:
-    runtime = quick_runtime()
     sink = FlakyChannel([DeliveryDeferred("no browser"), ConnectionError("reset"), RuntimeError("500")])
-    runtime.register("test", sink)
+    runtime = quick_runtime(outbound_to(sink))
     for n in range(3):
         await runtime.dispatch(message("a", str(n), f"m{n}"))
     async with asyncio.timeout(5):
@@ -166,9 +163,8 @@ async def test_deferred_and_failed_deliveries_are_retried_in_order() -> None:
 
 
 async def test_a_reply_that_keeps_failing_is_given_up_and_counted() -> None:
-    runtime = quick_runtime(max_attempts=3)
     sink = FlakyChannel([RuntimeError("403 blocked")] * 3)
-    runtime.register("test", sink)
+    runtime = quick_runtime(outbound_to(sink), max_attempts=3)
     await runtime.dispatch(message("a", "1", "m1"))
     await runtime.dispatch(message("a", "2", "m2"))
     async with asyncio.timeout(5):
@@ -187,11 +183,10 @@ async def test_two_web_sessions_using_the_same_client_id_both_get_answers(tmp_pa
     from adapters.web.testing import ChatClient, serve
 
     inbox = await open_inbox(tmp_path / "store.sqlite3")
-    runtime = Runtime(echo, inbox=inbox)
     adapter = WebChatAdapter()
+    runtime = Runtime(echo, outbound=outbound_to(adapter, "web"), inbox=inbox)
     try:
         async with serve(adapter, runtime.dispatch) as url, aiohttp.ClientSession() as http:
-            runtime.register(adapter.name, adapter)
             alice, bob = await ChatClient.connect(http, url), await ChatClient.connect(http, url)
             for client, text in ((alice, "from alice"), (bob, "from bob")):
                 await client.send({"type": "message", "text": text, "id": "lz3k1-1"})

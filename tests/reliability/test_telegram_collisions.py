@@ -8,6 +8,7 @@ from adapters.telegram import RateLimiter, TelegramAdapter
 from adapters.testing.telegram import FakeTelegram
 from bot.inbox.sqlite import SqliteInbox
 from bot.messages import Message, Reply
+from bot.outbound import Channels
 from bot.runtime import Runtime
 from bot.sessions.sqlite import Database
 
@@ -21,7 +22,6 @@ async def test_200_updates_from_20_chats_with_the_same_message_ids_get_200_answe
     db = await Database.open(tmp_path / "store.sqlite3")
     inbox = SqliteInbox(db)
     await inbox.setup()
-    runtime = Runtime(echo, inbox=inbox)
     adapter = TelegramAdapter(token=fake_telegram.token, api_base=fake_telegram.base_url, polling_timeout_s=1,
                               rate_limiter=RateLimiter(per_chat_interval_s=0.0, global_per_second=10_000))
     chats = range(1001, 1021)
@@ -32,8 +32,11 @@ async def test_200_updates_from_20_chats_with_the_same_message_ids_get_200_answe
         for user in users:
             update = user.says(f"{user.chat_id}-{n}")
             assert update["message"]["message_id"] == 9001 + n
+    channels = Channels()
+    channels.add(adapter, live=False)
+    runtime = Runtime(echo, outbound=channels, inbox=inbox)
     await adapter.start(runtime.dispatch)
-    runtime.register(adapter.name, adapter)
+    channels.go_live(adapter.name)
     try:
         await fake_telegram.wait_until(lambda: sum(len(v) for v in fake_telegram.sent.values()) >= 200, timeout=60)
         await runtime.join()
