@@ -78,7 +78,8 @@ class StoreSettings(_Section):
     history_turns: int = 10
     retention_days: int = 90
     order_backend: Literal["demo", "http"] = "demo"
-    """``demo``: orders in the store's SQLite file, seeded from ``orders_file``; ``http``: the shop's API at ``orders_url``."""
+    """``demo``: orders in the store's SQLite file, seeded from ``orders_file``; ``http``: the shop's API at
+    ``orders_url``."""
     orders_file: Path | None = None
     """``orders.json`` that seeds the demo order backend; default: the bundled demo store's."""
     orders_url: str | None = None

@@ -85,7 +85,7 @@ class SafeFormatter(logging.Formatter):
         record.exc_text = None  # another handler's formatter may have cached the raw traceback
         return super().format(record)
 
-    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+    def formatException(self, ei: Any) -> str:  # logging's name
         text = super().formatException(ei)
         for only in _exception_messages(ei[1]):
             if _CONTROL.search(only):

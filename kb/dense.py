@@ -117,7 +117,9 @@ class DenseIndex:
         if nprobe is not None and self.kind == "ivf":
             self.index.nprobe = nprobe
 
-    def search(self, queries: np.ndarray, k: int, *, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, queries: np.ndarray, k: int, *, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` (scores, ids) per query; ``allowed`` is a boolean mask over the vectors (None: all).
 
         Missing results (fewer than ``k`` candidates) have id -1.
@@ -173,7 +175,9 @@ class DenseIndex:
         return loaded
 
 
-def _exact_subset(vectors: np.ndarray, subset: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _exact_subset(
+    vectors: np.ndarray, subset: np.ndarray, queries: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-``k`` over the rows ``subset`` of ``vectors``, padded with id -1 when the subset is small."""
     scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
     ids = np.full((len(queries), k), -1, dtype=np.int64)

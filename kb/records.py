@@ -180,7 +180,8 @@ def _facts(language: str, fields: Mapping[str, Any]) -> str:
     if "price" in fields:
         amount = fields["price"]
         amount = f"{float(amount):g}" if isinstance(amount, int | float) else amount
-        facts.append(price.format(price=amount, currency=fields.get("currency", "")).replace(" .", ".").replace(" 。", "。"))
+        text = price.format(price=amount, currency=fields.get("currency", ""))
+        facts.append(text.replace(" .", ".").replace(" 。", "。"))
     if "stock" in fields:
         stock = fields["stock"]
         facts.append(sold_out if str(stock).strip() in ("0", "0.0") else in_stock.format(stock=stock))

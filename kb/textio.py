@@ -80,7 +80,9 @@ def _strict(data: bytes, encoding: str, path: Path) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as error:
-        raise UnknownEncoding(f"knowledge-base source {path} is not valid {encoding}: {error.reason}", path=path) from error
+        raise UnknownEncoding(
+            f"knowledge-base source {path} is not valid {encoding}: {error.reason}", path=path
+        ) from error
 
 
 def _gb18030(data: bytes) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Sequence
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -19,7 +19,7 @@ intents_app = typer.Typer(help="Train intent classifiers from an intents file (Y
 app.add_typer(intents_app, name="intents")
 
 
-class Backend(str, Enum):
+class Backend(StrEnum):
     linear = "linear"
     transformer = "transformer"
     linear_transformer = "linear+transformer"
@@ -159,8 +159,8 @@ def train(
         "model": str(path), "backend": backend.value, "intents": len(spec.intents),
         "examples": len(spec.examples()[0]), "train_s": round(time.perf_counter() - started, 2),
     }  # fmt: skip
-    typer.echo(json.dumps(result) if as_json else f"trained {result['intents']} intents on {result['examples']} examples "
-               f"in {result['train_s']} s -> {path}")  # fmt: skip
+    summary = f"trained {result['intents']} intents on {result['examples']} examples in {result['train_s']} s -> {path}"
+    typer.echo(json.dumps(result) if as_json else summary)
 
 
 @eval_app.command("intents")
@@ -257,7 +257,9 @@ def _print_report(report: dict[str, Any], *, per_class: bool) -> None:
         ("macro-F1", report["macro_f1"]),
     ]
     for prefix, scores in (("", report), ("validation: ", report.get("validation", {}))):
-        rows += [(f"{prefix}{key.replace('_', ' ')}", _with_interval(scores, key)) for key in OOS_RATES if key in scores]
+        rows += [
+            (f"{prefix}{key.replace('_', ' ')}", _with_interval(scores, key)) for key in OOS_RATES if key in scores
+        ]
     if "no_threshold" in report:
         rows += [(f"no threshold: {key.replace('_', ' ')}", report["no_threshold"][key]) for key in OOS_RATES]
     rows += [(f"{script}: macro-F1 ({v['examples']})", v["macro_f1"]) for script, v in report["by_script"].items()]

@@ -202,12 +202,14 @@ class SqliteDesk:
         now = time.time()
         async with self.db.transaction() as c:
             rows = await (await c.execute(
-                "SELECT * FROM outbox WHERE claimed_at IS NULL OR claimed_at < ? ORDER BY id", (now - self.stale_claim_s,)
+                "SELECT * FROM outbox WHERE claimed_at IS NULL OR claimed_at < ? ORDER BY id",
+                (now - self.stale_claim_s,),
             )).fetchall()
             claimed = []
             for row in rows:
                 cursor = await c.execute(
-                    "UPDATE outbox SET claimed_at = ? WHERE id = ? AND claimed_at IS ?", (now, row["id"], row["claimed_at"])
+                    "UPDATE outbox SET claimed_at = ? WHERE id = ? AND claimed_at IS ?",
+                    (now, row["id"], row["claimed_at"]),
                 )
                 if cursor.rowcount:
                     claimed.append(row)

@@ -211,7 +211,9 @@ class TransformerIntentClassifier:
         self.model.save_pretrained(folder)
         self.tokenizer.save_pretrained(folder)
         config = {"max_length": self.max_length, "rule": {
-            "min_confidence": self.rule.min_confidence, "per_intent": self.rule.per_intent, "oos_label": self.rule.oos_label,
+            "min_confidence": self.rule.min_confidence,
+            "per_intent": self.rule.per_intent,
+            "oos_label": self.rule.oos_label,
         }}  # fmt: skip
         (folder / _CONFIG).write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
 

@@ -68,7 +68,7 @@ class Database:
     @classmethod
     async def open(cls, path: str | Path) -> Database:
         """Open (creating the folder and file when missing) the database at ``path`` or a ``sqlite:///`` URL."""
-        is_url = isinstance(path, str) and (path.startswith("sqlite:") or "://" in path)
+        is_url = isinstance(path, str) and (path.startswith("sqlite:") or "://" in path)  # noqa: ASYNC240 - a str
         file = sqlite_path(path) if is_url else Path(path)  # type: ignore[arg-type]
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
