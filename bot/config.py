@@ -110,7 +110,7 @@ class SpeechSettings(_Section):
     """Batch voice notes across conversations; default: on where it pays (CUDA), off on CPU."""
     languages: list[str] = Field(default_factory=lambda: ["en", "zh"])
     """Languages the shop answers in; language detection picks among these (empty: any language)."""
-    beam_size: int = Field(5, ge=1, le=16)
+    beam_size: int = Field(default=5, ge=1, le=16)
     """Whisper's beam width: 5 (the libraries' default) is the most accurate; 1 (greedy) decodes a little faster."""
 
 

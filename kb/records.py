@@ -70,7 +70,7 @@ def _parse_csv(path: Path, text: str) -> list[Record]:
     if len(rows) < 2:
         raise EmptySource(f"{path} has a header but no rows" if rows else f"{path} has no rows", path=path)
     header = [name.strip().lower() for name in rows[0]]
-    records = []
+    records: list[Record] = []
     for line, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
             raise BadSourceFormat(

@@ -188,9 +188,9 @@ class KnowledgeBase:
             fused = {i: score for i, (_, score) in dense.items()}
         elif mode == "bm25":
             fused = {i: score for i, (_, score) in lexical.items()}
-        best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+        top = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
         hits = []
-        for i, score in best:
+        for i, score in top:
             chunk = self.chunks[i]
             metadata = dict(self._metadata[i])
             combined, full, title = self.multivector.scores(np.array([i]), vector)

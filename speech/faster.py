@@ -13,13 +13,20 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 
 from speech.audio import SAMPLE_RATE
 from speech.models import ModelSource
-from speech.transcriber import Decoded, WhisperTranscriber, check_cancelled, max_new_tokens, window_frames
+from speech.transcriber import (
+    Decoded,
+    TranscriberOptions,
+    WhisperTranscriber,
+    check_cancelled,
+    max_new_tokens,
+    window_frames,
+)
 from speech.transcript import Segment
 
 DECODE_THREADS = 1
@@ -47,7 +54,12 @@ class FasterWhisperTranscriber(WhisperTranscriber):
     backend = "faster-whisper"
 
     def __init__(
-        self, source: ModelSource, *, device: str = "cpu", compute_type: str | None = None, **options: Any
+        self,
+        source: ModelSource,
+        *,
+        device: str = "cpu",
+        compute_type: str | None = None,
+        **options: Unpack[TranscriberOptions],
     ) -> None:
         import ctranslate2
         from faster_whisper import WhisperModel

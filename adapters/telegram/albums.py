@@ -102,7 +102,7 @@ class Albums:
             while self._albums.get(album.key) is album and loop.time() < album.deadline:  # noqa: ASYNC110
                 await asyncio.sleep(album.deadline - loop.time())
         finally:
-            self._waiting.discard(asyncio.current_task())  # type: ignore[arg-type]
+            self._waiting.discard(asyncio.current_task())
         try:
             await self._flush(album)
         except Exception:

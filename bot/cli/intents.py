@@ -72,7 +72,8 @@ PartnerOption = Annotated[
 def parse_partner(spec: str) -> tuple[str, float, float]:
     """``BASE[:EPOCHS[:LEARNING_RATE]]`` (e.g. ``smollm2:2:5e-5``) as (base, epochs, learning rate); the numbers
     default to the transformer backend's."""
-    base, numbers = spec, []
+    base = spec
+    numbers: list[float] = []
     while ":" in base and len(numbers) < 2:
         head, tail = base.rsplit(":", 1)
         try:
@@ -82,7 +83,7 @@ def parse_partner(spec: str) -> tuple[str, float, float]:
         base = head
     if not base or any(n <= 0 for n in numbers):
         raise ValueError(f"partner {spec!r} is not BASE[:EPOCHS[:LEARNING_RATE]] with positive numbers")
-    epochs, learning_rate = (*numbers, *(DEFAULT_EPOCHS, DEFAULT_LEARNING_RATE)[len(numbers) :])
+    epochs, learning_rate = numbers + [DEFAULT_EPOCHS, DEFAULT_LEARNING_RATE][len(numbers) :]
     return base, epochs, learning_rate
 
 
@@ -128,7 +129,7 @@ def train(
     import time
 
     from bot.errors import KefuError
-    from bot.intents import load_intents, save_model, train_linear
+    from bot.intents import LinearIntentClassifier, load_intents, save_model, train_linear
     from bot.intents.transformer import TransformerIntentClassifier
     from kb.errors import EncoderError
 
@@ -141,6 +142,7 @@ def train(
             learning_rate=learning_rate, oos_label=spec.out_of_scope, thresholds=spec.thresholds,
             pseudo_oos_weight=pseudo_oos_weight, seed=seed,
         )  # fmt: skip
+        classifier: LinearIntentClassifier | TransformerIntentClassifier
         if backend is Backend.transformer:
             classifier = fine_tuned()
         else:

@@ -156,7 +156,7 @@ class TransformerIntentClassifier:
             )
         if pseudo_oos_weight and not _has_pooled_head(model):
             raise ValueError(f"pseudo out-of-scope training needs a model with a pooled output: {type(model).__name__}")
-        oos_index = classes.index(oos_label) if pseudo_oos_weight else -1
+        oos_index = classes.index(oos_label) if pseudo_oos_weight and oos_label is not None else -1
         target = torch.tensor([classes.index(label) for label in labels])
         model.to(resolve_device(device)).train()
         batches = shuffled_batches(len(texts), batch_size=batch_size, epochs=epochs, seed=seed)
