@@ -200,11 +200,20 @@ def bench_dialogue(
     as_json: JsonOption = False,
 ) -> None:
     """Per-turn cost of sessions, actions and the SQLite store, against the stateless pipeline in the same run."""
+    from bot.app import build_pipeline
     from bot.dialogue_bench import bench_dialogue as measure
 
     settings = setup(config, log_level="WARNING")
     components = load(settings, speech=False)
-    report = asyncio.run(measure(settings, components, conversations=conversations, rounds=rounds))
+
+    async def run() -> dict[str, Any]:
+        pipeline = build_pipeline(settings, components)
+        try:
+            return await measure(settings, pipeline, conversations=conversations, rounds=rounds)
+        finally:
+            await pipeline.engines.aclose()
+
+    report = asyncio.run(run())
     lines = [
         f"{name:<22} {r['turns']:>5} turns  {r['turns_per_s']:>7.1f} turns/s  mean {r['mean_ms']:.1f} ms"
         f"  p50 {r['p50_ms']:.1f} ms  p95 {r['p95_ms']:.1f} ms  encoder batch {r['encoder_batch_mean']:.1f}"
