@@ -13,21 +13,17 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 import numpy as np
 
 from speech.audio import SAMPLE_RATE
 from speech.models import ModelSource
-from speech.transcriber import (
-    Decoded,
-    TranscriberOptions,
-    WhisperTranscriber,
-    check_cancelled,
-    max_new_tokens,
-    window_frames,
-)
+from speech.transcriber import Decoded, WhisperTranscriber, check_cancelled, max_new_tokens, window_frames
 from speech.transcript import Segment
+
+if TYPE_CHECKING:
+    from speech.transcriber import TranscriberOptions
 
 DECODE_THREADS = 1
 """Threads per decoding call on the CPU. Beam search over one note multiplies small matrices step after

@@ -8,22 +8,18 @@ slicing the positional embedding, as whisper.cpp's ``audio_ctx`` does.
 from __future__ import annotations
 
 import threading
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 import numpy as np
 
 from speech.audio import SAMPLE_RATE
 from speech.convert import to_openai_whisper
 from speech.models import ModelSource
-from speech.transcriber import (
-    Decoded,
-    TranscriberOptions,
-    WhisperTranscriber,
-    check_cancelled,
-    max_new_tokens,
-    window_frames,
-)
+from speech.transcriber import Decoded, WhisperTranscriber, check_cancelled, max_new_tokens, window_frames
 from speech.transcript import Segment
+
+if TYPE_CHECKING:
+    from speech.transcriber import TranscriberOptions
 
 
 def _windowed_encoder_class() -> type:
