@@ -20,11 +20,14 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/kefu run
 
-# ruff (pyproject [tool.ruff]), mypy ([tool.mypy]) and the import contracts of DESIGN §3 ([tool.importlinter])
+# ruff (pyproject [tool.ruff]), mypy ([tool.mypy]) and the import contracts of DESIGN §3 ([tool.importlinter]);
+# all three run, and lint fails if any of them does
 lint: $(STAMP)
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy
-	$(VENV)/bin/lint-imports
+	status=0; \
+	$(VENV)/bin/ruff check . || status=1; \
+	$(VENV)/bin/mypy || status=1; \
+	$(VENV)/bin/lint-imports || status=1; \
+	exit $$status
 
 # the formatter ([tool.ruff.format]); the one-time reformat of the whole tree is still to be done
 format: $(STAMP)
