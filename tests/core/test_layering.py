@@ -31,6 +31,7 @@ FORBIDDEN = {
         "bot/policy.py",
         "import bot.app",
     ),
+    "Only the composition root (bot.app, bot.cli) imports an engine": ("bot/engines.py", "import vision"),
 }
 
 
