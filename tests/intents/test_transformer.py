@@ -281,6 +281,7 @@ def test_pseudo_out_of_scope_loss_pairs_only_different_in_scope_intents(tiny) ->
     assert pseudo_oos_loss(model, pooled, torch.tensor([1, 2, 1, 2, 1, 2]), oos_index=0).item() > 0.0
 
 
+@pytest.mark.slow  # trains for a few hundred steps
 def test_pseudo_out_of_scope_training_sends_the_space_between_intents_out_of_scope(tiny) -> None:
     import torch
     import transformers
@@ -350,6 +351,7 @@ def test_base_resolves_a_path_then_a_packaged_name_then_a_hub_id(tiny_folder, tm
     assert resolve_base("org/some-model") == BaseModel("org/some-model"), "left to the library's download"
 
 
+@pytest.mark.slow  # fine-tunes the packaged 135M-parameter model
 def test_the_packaged_smollm2_fine_tunes_as_a_classifier(tmp_path) -> None:
     """Real weights: the GGUF checkpoint is dequantised, gets a classification head and a padding token."""
     pytest.importorskip("gguf")
