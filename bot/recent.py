@@ -18,6 +18,8 @@ class RecentKeys(Generic[K]):
         seen = RecentKeys[int](10_000)
         seen.add(42)  # True: new
         seen.add(42)  # False: a redelivery
+
+    A repeated ``add`` does not refresh a key: keys are forgotten in the order they were first added.
     """
 
     def __init__(self, capacity: int) -> None:
