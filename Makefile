@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.kefu-installed
 
-.PHONY: run test bench install
+.PHONY: run test test-fast lint format bench install
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,25 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/kefu run
 
-test: $(STAMP)
+# ruff (pyproject [tool.ruff]), mypy ([tool.mypy]) and the import contracts of DESIGN §3 ([tool.importlinter]);
+# all three run, and lint fails if any of them does
+lint: $(STAMP)
+	status=0; \
+	$(VENV)/bin/ruff check . || status=1; \
+	$(VENV)/bin/mypy || status=1; \
+	$(VENV)/bin/lint-imports || status=1; \
+	exit $$status
+
+# the formatter ([tool.ruff.format]); the one-time reformat of the whole tree is still to be done
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+
+test: lint
 	$(PY) -m pytest -q
+
+# everything but the tests that load real models or drive a browser; a few minutes
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
 
 bench: $(STAMP)
 	$(VENV)/bin/kefu bench pipeline

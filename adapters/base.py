@@ -55,7 +55,7 @@ class Adapter(abc.ABC):
     async def stop(self) -> None:
         """Stop receiving and release connections; safe to call twice."""
 
-    async def working(self, conversation: ConversationRef) -> None:  # an optional hook: doing nothing is right
+    async def working(self, conversation: ConversationRef) -> None:  # noqa: B027 - optional: doing nothing is right
         """Show that the bot is working on an answer ("typing…"); optional."""
 
     async def fetch(self, locator: str) -> bytes:

@@ -64,7 +64,9 @@ async def run_load(settings: Settings, components: Components, *, questions: lis
     }
 
 
-async def bench_pipeline(settings: Settings, components: Components, *, messages: int, concurrency: int) -> dict[str, Any]:
+async def bench_pipeline(
+    settings: Settings, components: Components, *, messages: int, concurrency: int
+) -> dict[str, Any]:
     """Both runs on the same loaded engines, batched first, then batch size 1, and their throughput ratio."""
     questions = bench_questions(settings)
     batched = await run_load(settings, components, questions=questions, messages=messages,

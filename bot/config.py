@@ -78,7 +78,8 @@ class StoreSettings(_Section):
     history_turns: int = 10
     retention_days: int = 90
     order_backend: Literal["demo", "http"] = "demo"
-    """``demo``: orders in the store's SQLite file, seeded from ``orders_file``; ``http``: the shop's API at ``orders_url``."""
+    """``demo``: orders in the store's SQLite file, seeded from ``orders_file``; ``http``: the shop's API at
+    ``orders_url``."""
     orders_file: Path | None = None
     """``orders.json`` that seeds the demo order backend; default: the bundled demo store's."""
     orders_url: str | None = None
@@ -109,7 +110,7 @@ class SpeechSettings(_Section):
     """Batch voice notes across conversations; default: on where it pays (CUDA), off on CPU."""
     languages: list[str] = Field(default_factory=lambda: ["en", "zh"])
     """Languages the shop answers in; language detection picks among these (empty: any language)."""
-    beam_size: int = Field(5, ge=1, le=16)
+    beam_size: int = Field(default=5, ge=1, le=16)
     """Whisper's beam width: 5 (the libraries' default) is the most accurate; 1 (greedy) decodes a little faster."""
 
 

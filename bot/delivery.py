@@ -131,7 +131,7 @@ class Courier:
                 await self._outbound.send(outgoing.conversation, outgoing.reply)
         except DeliveryDeferred as why:
             return await self._defer(outgoing, str(why))
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any channel error: logged and retried by _failed
             return await self._failed(outgoing, error)
         await self._inbox.delivered(outgoing.id)
         self.sent += 1

@@ -15,9 +15,13 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.messages import ConversationRef, Message, Reply
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.pipeline import Pipeline
 
 SCRIPTS = (
     ("where is my order?", "100234", "Can I return clothes I bought?", "and for shoes?"),
@@ -61,41 +65,37 @@ def _summary(latencies: list[float], seconds: float) -> dict[str, float]:
 
 
 async def bench_dialogue(
-    settings: Any, components: Any, *, conversations: int = 16, rounds: int = 3, repeats: int = 3
+    settings: Settings, pipeline: Pipeline, *, conversations: int = 16, rounds: int = 3, repeats: int = 3
 ) -> dict[str, Any]:
-    """Stateless ``Pipeline.handle`` (baseline) vs ``Conversations.handle`` with a fresh SQLite store.
+    """Stateless ``pipeline.handle`` (baseline) vs ``Conversations.handle`` over it with a fresh SQLite store.
 
     The two alternate ``repeats`` times after a warm-up and each keeps its fastest run, so that load from other
-    processes on a shared machine does not land on one side only.
+    processes on a shared machine does not land on one side only. The caller owns ``pipeline`` (and closes its
+    engines).
     """
-    from bot.app import build_pipeline
     from bot.dialogue import open_dialogue
 
-    pipeline = build_pipeline(settings, components)
     runs: dict[str, list[dict[str, float]]] = {"stateless": [], "conversations_sqlite": []}
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            store = settings.store.model_copy(update={"url": None})
-            isolated = settings.model_copy(update={"data_dir": Path(folder), "store": store})
-            dialogue = await open_dialogue(isolated, pipeline=pipeline)
-            try:
-                handlers = {"stateless": pipeline.handle, "conversations_sqlite": dialogue.conversations.handle}
-                session_ms: list[float] = []
-                for handle in handlers.values():
-                    await _drive(handle, conversations, 1, session_ms=[])  # warm-up: thread pools, lazy tokenizers
-                for _ in range(repeats):
-                    for name, handle in handlers.items():
-                        encoder = pipeline.engines.batchers[0].stats
-                        batches, items = encoder.batches, encoder.items
-                        started = time.perf_counter()
-                        latencies = await _drive(handle, conversations, rounds, session_ms=session_ms)
-                        result = _summary(latencies, time.perf_counter() - started)
-                        result["encoder_batch_mean"] = round((encoder.items - items) / (encoder.batches - batches), 2)
-                        runs[name].append(result)
-            finally:
-                await dialogue.aclose()
-    finally:
-        await pipeline.engines.aclose()
+    with tempfile.TemporaryDirectory() as folder:
+        store = settings.store.model_copy(update={"url": None})
+        isolated = settings.model_copy(update={"data_dir": Path(folder), "store": store})
+        dialogue = await open_dialogue(isolated, pipeline=pipeline)
+        try:
+            handlers = {"stateless": pipeline.handle, "conversations_sqlite": dialogue.conversations.handle}
+            session_ms: list[float] = []
+            for handle in handlers.values():
+                await _drive(handle, conversations, 1, session_ms=[])  # warm-up: thread pools, lazy tokenizers
+            for _ in range(repeats):
+                for name, handle in handlers.items():
+                    encoder = pipeline.engines.batchers[0].stats
+                    batches, items = encoder.batches, encoder.items
+                    started = time.perf_counter()
+                    latencies = await _drive(handle, conversations, rounds, session_ms=session_ms)
+                    result = _summary(latencies, time.perf_counter() - started)
+                    result["encoder_batch_mean"] = round((encoder.items - items) / (encoder.batches - batches), 2)
+                    runs[name].append(result)
+        finally:
+            await dialogue.aclose()
     report: dict[str, Any] = {"conversations": conversations, "rounds": rounds, "repeats": repeats}
     for name, results in runs.items():
         report[name] = max(results, key=lambda result: result["turns_per_s"])

@@ -8,7 +8,7 @@ lanes cancel their work when its caller gives up or the engines close (``MicroBa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -28,6 +28,11 @@ from bot.protocols import (
 
 RetrievalQuery = tuple[str, np.ndarray, Mapping[str, Any] | None]
 IntentQuery = tuple[str, np.ndarray]
+
+class _Batching(TypedDict):
+    max_batch_size: int
+    max_wait_ms: float
+
 
 LONG_NOTE_S = 30.0
 """Notes longer than Whisper's 30 s window go through its sliding-window path: many times the work."""
@@ -64,10 +69,14 @@ class Engines:
         self.transcriber = transcriber
         self.describer = describer
         self.k = k
-        options = {"max_batch_size": max_batch_size, "max_wait_ms": max_wait_ms}
-        self._encode = MicroBatcher(self._encode_batch, name="encode", **options)
-        self._intents = MicroBatcher(self._intent_batch, name="intent", **options)
-        self._retrieve = MicroBatcher(self._retrieve_batch, name="retrieve", **options)
+        options = _Batching(max_batch_size=max_batch_size, max_wait_ms=max_wait_ms)
+        self._encode: MicroBatcher[str, np.ndarray] = MicroBatcher(self._encode_batch, name="encode", **options)
+        self._intents: MicroBatcher[IntentQuery, IntentPrediction] = MicroBatcher(
+            self._intent_batch, name="intent", **options
+        )
+        self._retrieve: MicroBatcher[RetrievalQuery, Sequence[Hit]] = MicroBatcher(
+            self._retrieve_batch, name="retrieve", **options
+        )
         self.long_note_s = long_note_s
         self._decode_audio: MicroBatcher[bytes, AudioClip] | None = None
         self._transcribe: MicroBatcher[AudioClip, Transcript] | None = None
@@ -77,7 +86,7 @@ class Engines:
             if transcriber_batch_size is None:
                 transcriber_batch_size = max_batch_size if getattr(transcriber, "batching_pays", False) else 1
             parallel = getattr(transcriber, "parallel_calls", 1)
-            one_at_a_time = {"max_batch_size": 1, "max_wait_ms": 0.0}
+            one_at_a_time = _Batching(max_batch_size=1, max_wait_ms=0.0)
             self._decode_audio = MicroBatcher(
                 transcriber.decode_batch, name="decode-audio", workers=parallel, **one_at_a_time
             )
@@ -111,7 +120,7 @@ class Engines:
         return await self._intents.submit((text, vector))
 
     async def retrieve(self, text: str, vector: np.ndarray, filters: Mapping[str, Any] | None) -> list[Hit]:
-        return await self._retrieve.submit((text, vector, filters))
+        return list(await self._retrieve.submit((text, vector, filters)))
 
     async def transcribe(self, clip: bytes) -> Transcript:
         """Decode ``clip``, then transcribe it in the lane its length calls for; an over-long note fails decoding."""
@@ -138,7 +147,7 @@ class Engines:
         vectors = np.stack([vector for _, vector in queries])
         return self.intent_classifier.predict(texts, vectors)
 
-    def _retrieve_batch(self, queries: list[RetrievalQuery]) -> Sequence[list[Hit]]:
+    def _retrieve_batch(self, queries: list[RetrievalQuery]) -> Sequence[Sequence[Hit]]:
         texts = [text for text, _, _ in queries]
         vectors = np.stack([vector for _, vector, _ in queries])
         return self.retriever.search(texts, vectors, k=self.k, filters=[f for _, _, f in queries])

@@ -85,7 +85,7 @@ class SafeFormatter(logging.Formatter):
         record.exc_text = None  # another handler's formatter may have cached the raw traceback
         return super().format(record)
 
-    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+    def formatException(self, ei: Any) -> str:  # logging's name
         text = super().formatException(ei)
         for only in _exception_messages(ei[1]):
             if _CONTROL.search(only):
@@ -104,14 +104,14 @@ def _exception_messages(error: BaseException | None) -> list[str]:
     return found
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever ``sys.stderr`` is at the time (a test runner or a CLI runner may swap it)."""
 
     def __init__(self) -> None:
         logging.Handler.__init__(self)
 
     @property
-    def stream(self) -> TextIO:  # type: ignore[override]
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter

@@ -18,9 +18,12 @@ import numpy as np
 class Transcript(Protocol):
     """What a transcriber returns for one clip."""
 
-    text: str
-    language: str
-    duration_s: float
+    @property
+    def text(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def duration_s(self) -> float: ...
 
 
 class AudioClip(Protocol):
@@ -45,16 +48,21 @@ class Transcriber(Protocol):
 
 
 class Label(Protocol):
-    label: str
-    score: float
+    @property
+    def label(self) -> str: ...
+    @property
+    def score(self) -> float: ...
 
 
 class Description(Protocol):
     """What a describer returns for one image."""
 
-    caption: str
-    labels: Sequence[Label]
-    text: Sequence[str]
+    @property
+    def caption(self) -> str: ...
+    @property
+    def labels(self) -> Sequence[Label]: ...
+    @property
+    def text(self) -> Sequence[str]: ...
 
 
 class Describer(Protocol):
@@ -76,11 +84,16 @@ class Encoder(Protocol):
 class Hit(Protocol):
     """One retrieved passage. For a FAQ entry ``title`` is the question and ``text`` the answer."""
 
-    id: str
-    title: str
-    text: str
-    score: float
-    metadata: Mapping[str, Any]
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def metadata(self) -> Mapping[str, Any]: ...
 
 
 class Retriever(Protocol):
@@ -97,16 +110,19 @@ class Retriever(Protocol):
         *,
         k: int = 5,
         filters: Sequence[Mapping[str, Any] | None] | None = None,
-    ) -> list[list[Hit]]: ...
+    ) -> Sequence[Sequence[Hit]]: ...
 
 
 class IntentPrediction(Protocol):
-    label: str
-    confidence: float
-    out_of_scope: bool
+    @property
+    def label(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def out_of_scope(self) -> bool: ...
 
 
 class IntentClassifier(Protocol):
     """Texts (and their query vectors) to intents with calibrated confidence and an out-of-scope flag."""
 
-    def predict(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> list[IntentPrediction]: ...
+    def predict(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> Sequence[IntentPrediction]: ...

@@ -64,9 +64,8 @@ class HttpServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        server = site._server  # aiohttp exposes the bound port only here
-        if server is not None and server.sockets:
-            self.port = server.sockets[0].getsockname()[1]
+        if self._runner.addresses:  # the port actually bound (``port`` may be 0)
+            self.port = self._runner.addresses[0][1]
 
     @property
     def url(self) -> str:

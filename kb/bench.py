@@ -3,7 +3,8 @@
 Synthetic vectors are a mixture of Gaussian clusters in a 64-dimensional latent space, projected to the
 encoder's width with isotropic noise and normalised: real sentence embeddings are clustered and of low
 intrinsic dimension, unlike uniform random vectors, on which no approximate index works. Queries are
-fresh draws from the same mixture (not copies of stored vectors). Exact ``IndexFlatIP`` gives the true top 10 and the latency baseline.
+fresh draws from the same mixture (not copies of stored vectors). Exact ``IndexFlatIP`` gives the true top 10
+and the latency baseline.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ TARGET_RECALL = 0.95
 
 
 def synthetic_vectors(n: int, dim: int, *, seed: int, clusters: int | None = None) -> np.ndarray:
-    """``n`` unit vectors of width ``dim`` from a clustered distribution fixed by ``clusters`` (``seed`` draws the points)."""
+    """``n`` unit vectors of width ``dim`` from a clustered distribution fixed by ``clusters`` (``seed`` draws the
+    points)."""
     clusters = clusters or max(1, n // POINTS_PER_CLUSTER)
     layout = np.random.default_rng(12345)
     centroids = layout.standard_normal((clusters, LATENT)).astype(np.float32)
@@ -91,7 +93,8 @@ def bench_size(
     rows: list[dict[str, Any]] = []
     truth = None
     flat_p95 = None
-    for kind in ("flat", *[kind for kind in kinds if kind != "flat"]):
+    order: list[Kind] = ["flat", *[kind for kind in kinds if kind != "flat"]]
+    for kind in order:
         gc.collect()
         start = time.perf_counter()
         index = DenseIndex.build(base, kind=kind, device="cpu", hnsw_m=hnsw_m, ef_construction=ef_construction)
@@ -108,7 +111,9 @@ def bench_size(
         row["speedup_vs_flat_p95"] = round(flat_p95 / row["p95_ms"], 1) if flat_p95 and row["p95_ms"] else None
         rows.append(row)
         del index
-    return {"n": n, "dim": dim, "clusters": clusters, "queries": queries, "k": k, "threads": _threads(), "indexes": rows}
+    return {
+        "n": n, "dim": dim, "clusters": clusters, "queries": queries, "k": k, "threads": _threads(), "indexes": rows
+    }
 
 
 def _operating_point(index: DenseIndex, probes: np.ndarray, truth: np.ndarray, k: int) -> dict[str, Any]:

@@ -55,7 +55,8 @@ class Chunk:
 
     @property
     def title_text(self) -> str:
-        """The title alone, embedded as a second vector (kb.multivector); empty when there is none or it is the whole text."""
+        """The title alone, embedded as a second vector (kb.multivector); empty when there is none or it is the
+        whole text."""
         title = self.title.strip()
         return title if title and title != self.text.strip() else ""
 
@@ -104,8 +105,9 @@ class Chunk:
 class Hit:
     """One search result; satisfies ``bot.protocols.Hit``.
 
-    ``score`` is the fused score in [0, 1] (or the single retriever's score in dense/BM25-only mode); ``metadata["dense_score"]`` is the query's cosine similarity to the chunk, the signal to
-    threshold on for "nothing relevant found" (see docs/kb.md).
+    ``score`` is the fused score in [0, 1] (or the single retriever's score in dense/BM25-only mode);
+    ``metadata["dense_score"]`` is the query's cosine similarity to the chunk, the signal to threshold on for
+    "nothing relevant found" (see docs/kb.md).
     """
 
     id: str

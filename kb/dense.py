@@ -31,7 +31,7 @@ SUBSET_EXACT_MAX = 20_000
 """A filter that leaves at most this many vectors is searched exactly over that subset."""
 
 
-def choose_kind(n: int, kind: Kind = "auto") -> str:
+def choose_kind(n: int, kind: Kind = "auto") -> Kind:
     """The index kind for ``n`` vectors: ``kind`` itself unless it is ``auto``."""
     if kind != "auto":
         return kind
@@ -46,7 +46,7 @@ def ivf_lists(n: int) -> int:
 class DenseIndex:
     """A FAISS index plus the vectors it holds (kept for filtered exact search and exact scores)."""
 
-    def __init__(self, index: Any, vectors: np.ndarray, kind: str) -> None:
+    def __init__(self, index: Any, vectors: np.ndarray, kind: Kind) -> None:
         self.index = index
         self.vectors = vectors
         self.kind = kind
@@ -71,20 +71,21 @@ class DenseIndex:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         n, dim = vectors.shape
         chosen = choose_kind(n, kind)
+        index: faiss.Index
         if chosen == "flat":
             index = faiss.IndexFlatIP(dim)
         elif chosen == "hnsw":
-            index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = ef_construction
-            index.hnsw.efSearch = ef_search
+            index = hnsw = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            hnsw.hnsw.efConstruction = ef_construction
+            hnsw.hnsw.efSearch = ef_search
         elif chosen == "ivf":
             lists = nlist or ivf_lists(n)
-            index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
-            index.cp.niter = 10
+            index = ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
+            ivf.cp.niter = 10
             train_n = lists * 40
             sample = vectors[np.random.default_rng(0).permutation(n)[:train_n]] if n > train_n else vectors
-            index.train(sample)
-            index.nprobe = min(nprobe, lists)
+            ivf.train(sample)
+            ivf.nprobe = min(nprobe, lists)
         else:
             raise ValueError(f"unknown index kind {kind!r}: use auto, flat, hnsw or ivf")
         if n:
@@ -117,7 +118,9 @@ class DenseIndex:
         if nprobe is not None and self.kind == "ivf":
             self.index.nprobe = nprobe
 
-    def search(self, queries: np.ndarray, k: int, *, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, queries: np.ndarray, k: int, *, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` (scores, ids) per query; ``allowed`` is a boolean mask over the vectors (None: all).
 
         Missing results (fewer than ``k`` candidates) have id -1.
@@ -147,13 +150,14 @@ class DenseIndex:
         import faiss
 
         selector = faiss.IDSelectorBatch(subset.astype(np.int64))
+        # faiss's stubs declare the parameter classes without their keyword constructors (and lack the HNSW one)
         params: Any
         if self.kind == "hnsw":
-            params = faiss.SearchParametersHNSW(sel=selector, efSearch=self.index.hnsw.efSearch)
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=self.index.hnsw.efSearch)  # type: ignore[attr-defined]
         elif self.kind == "ivf":
-            params = faiss.SearchParametersIVF(sel=selector, nprobe=self.index.nprobe)
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=self.index.nprobe)  # type: ignore[call-arg]
         else:
-            params = faiss.SearchParameters(sel=selector)
+            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         return self.index.search(queries, k, params=params)
 
     def save(self, path: Path) -> None:
@@ -167,13 +171,17 @@ class DenseIndex:
         import faiss
 
         index = faiss.read_index(str(path))
-        kind = "hnsw" if isinstance(index, faiss.IndexHNSW) else "ivf" if isinstance(index, faiss.IndexIVF) else "flat"
+        kind: Kind = (
+            "hnsw" if isinstance(index, faiss.IndexHNSW) else "ivf" if isinstance(index, faiss.IndexIVF) else "flat"
+        )
         loaded = cls(index, vectors, kind)
         loaded.to_device(device)
         return loaded
 
 
-def _exact_subset(vectors: np.ndarray, subset: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _exact_subset(
+    vectors: np.ndarray, subset: np.ndarray, queries: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-``k`` over the rows ``subset`` of ``vectors``, padded with id -1 when the subset is small."""
     scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
     ids = np.full((len(queries), k), -1, dtype=np.int64)

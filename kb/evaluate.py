@@ -30,8 +30,12 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
             item = json.loads(line)
         except json.JSONDecodeError as error:
             raise BadSourceFormat(f"{path} line {line_no} is not JSON: {error.msg}", path=path) from error
-        if not isinstance(item, dict) or not isinstance(item.get("question"), str) or not isinstance(item.get("relevant"), list):
-            raise BadSourceFormat(f"{path} line {line_no} needs \"question\" (text) and \"relevant\" (a list)", path=path)
+        if not (
+            isinstance(item, dict) and isinstance(item.get("question"), str) and isinstance(item.get("relevant"), list)
+        ):
+            raise BadSourceFormat(
+                f"{path} line {line_no} needs \"question\" (text) and \"relevant\" (a list)", path=path
+            )
         questions.append(item)
     return questions
 

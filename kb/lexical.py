@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from kb.tokenize import tokenize
 class LexicalIndex:
     """A BM25 model over a fixed list of texts, searched by dense score vectors (small to medium bases)."""
 
-    def __init__(self, model: object, size: int) -> None:
+    def __init__(self, model: Any, size: int) -> None:  # a bm25s.BM25, which is untyped
         self.model = model
         self.size = size
 

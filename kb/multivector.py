@@ -30,7 +30,13 @@ class MultiVectorDense:
     """
 
     def __init__(
-        self, full: DenseIndex, titles: DenseIndex, title_rows: np.ndarray, *, combine: Combine = COMBINE, title_weight: float = TITLE_WEIGHT
+        self,
+        full: DenseIndex,
+        titles: DenseIndex,
+        title_rows: np.ndarray,
+        *,
+        combine: Combine = COMBINE,
+        title_weight: float = TITLE_WEIGHT,
     ) -> None:
         if len(titles) != len(title_rows):
             raise ValueError(f"{len(titles)} title vectors for {len(title_rows)} titled chunks")
@@ -43,7 +49,8 @@ class MultiVectorDense:
         self.title_weight = title_weight
 
     def scores(self, rows: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(combined, full-text, title) cosines of ``query`` with the chunks ``rows``; untitled chunks' title cosine is their full one."""
+        """(combined, full-text, title) cosines of ``query`` with the chunks ``rows``; untitled chunks' title
+        cosine is their full one."""
         full = self.full.vectors[rows] @ query
         title = full.copy()
         slots = self.title_of[rows]
@@ -57,8 +64,11 @@ class MultiVectorDense:
             return np.maximum(full, title)
         return self.title_weight * title + (1 - self.title_weight) * full
 
-    def search(self, queries: np.ndarray, masks: list[np.ndarray | None], depth: int) -> list[dict[int, tuple[int, float]]]:
-        """Per query, the top ``depth`` chunks by combined score as ``{chunk: (rank, score)}``; masks restrict the chunks."""
+    def search(
+        self, queries: np.ndarray, masks: list[np.ndarray | None], depth: int
+    ) -> list[dict[int, tuple[int, float]]]:
+        """Per query, the top ``depth`` chunks by combined score as ``{chunk: (rank, score)}``; masks restrict the
+        chunks."""
         if self.full.kind == "flat" and not self.full.on_gpu:
             return [self._exact(query, mask, depth) for query, mask in zip(queries, masks, strict=True)]
         return [self._union(query, mask, depth) for query, mask in zip(queries, masks, strict=True)]

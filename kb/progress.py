@@ -13,9 +13,12 @@ BATCH = 64
 def encode_with_progress(
     encode: Callable[[Sequence[str]], np.ndarray], texts: Sequence[str], *, show: bool = True
 ) -> np.ndarray:
-    """``encode(texts)`` in batches of ``BATCH``; a progress bar on stderr when ``show`` and there is more than one batch."""
+    """``encode(texts)`` in batches of ``BATCH``; a progress bar on stderr when ``show`` and there is more than one
+    batch."""
+    if not texts:
+        return np.zeros((0, 0), np.float32)
     if len(texts) <= BATCH or not show:
-        return np.concatenate([encode(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]) if texts else np.zeros((0, 0), np.float32)
+        return np.concatenate([encode(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)])
     from rich.console import Console
     from rich.progress import (
         BarColumn,

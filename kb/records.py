@@ -70,7 +70,7 @@ def _parse_csv(path: Path, text: str) -> list[Record]:
     if len(rows) < 2:
         raise EmptySource(f"{path} has a header but no rows" if rows else f"{path} has no rows", path=path)
     header = [name.strip().lower() for name in rows[0]]
-    records = []
+    records: list[Record] = []
     for line, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
             raise BadSourceFormat(
@@ -180,7 +180,8 @@ def _facts(language: str, fields: Mapping[str, Any]) -> str:
     if "price" in fields:
         amount = fields["price"]
         amount = f"{float(amount):g}" if isinstance(amount, int | float) else amount
-        facts.append(price.format(price=amount, currency=fields.get("currency", "")).replace(" .", ".").replace(" 。", "。"))
+        text = price.format(price=amount, currency=fields.get("currency", ""))
+        facts.append(text.replace(" .", ".").replace(" 。", "。"))
     if "stock" in fields:
         stock = fields["stock"]
         facts.append(sold_out if str(stock).strip() in ("0", "0.0") else in_stock.format(stock=stock))

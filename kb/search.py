@@ -83,9 +83,13 @@ class KnowledgeBase:
         if vectors is None:
             vectors = encode([chunk.search_text for chunk in chunks])
         if title_vectors is None:
-            title_vectors = encode([chunks[n].title_text for n in rows]) if len(rows) else np.zeros((0, encoder.dim), np.float32)
+            title_vectors = (
+                encode([chunks[n].title_text for n in rows]) if len(rows) else np.zeros((0, encoder.dim), np.float32)
+            )
         full = DenseIndex.build(vectors.reshape(len(chunks), encoder.dim), kind=kind)
-        titles = DenseIndex.build(title_vectors.reshape(len(rows), encoder.dim), kind=full.kind if len(rows) else "flat")
+        titles = DenseIndex.build(
+            title_vectors.reshape(len(rows), encoder.dim), kind=full.kind if len(rows) else "flat"
+        )
         lexical = LexicalIndex.build([chunk.lexical_text for chunk in chunks])
         return cls(chunks, MultiVectorDense(full, titles, rows), lexical, encoder_name=encoder.name, encoder=encoder)
 
@@ -151,7 +155,8 @@ class KnowledgeBase:
             lexical_ranked: dict[int, tuple[int, float]] = {}
             if lexical_all is not None:
                 scores, ids = top_k(lexical_all, depth)
-                lexical_ranked = {int(i): (rank, float(s)) for rank, (s, i) in enumerate(zip(scores, ids), start=1)}
+                ranked = enumerate(zip(scores, ids, strict=True), start=1)
+                lexical_ranked = {int(i): (rank, float(s)) for rank, (s, i) in ranked}
             results.append(self._fuse(vector, lexical_all, dense_ranked, lexical_ranked, k, mode))
         return results
 
@@ -183,9 +188,9 @@ class KnowledgeBase:
             fused = {i: score for i, (_, score) in dense.items()}
         elif mode == "bm25":
             fused = {i: score for i, (_, score) in lexical.items()}
-        best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+        top = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
         hits = []
-        for i, score in best:
+        for i, score in top:
             chunk = self.chunks[i]
             metadata = dict(self._metadata[i])
             combined, full, title = self.multivector.scores(np.array([i]), vector)

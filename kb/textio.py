@@ -64,13 +64,14 @@ def _decode(data: bytes, path: Path) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        text = _gb18030(data)
-        if text is None:
+        guess = _gb18030(data)
+        if guess is None:
             raise UnknownEncoding(
                 f"knowledge-base source {path} is not UTF-8, UTF-16/32 with a BOM, or GB18030 text; "
                 "save it as UTF-8",
                 path=path,
             ) from None
+        text = guess
     if _CONTROL.search(text):
         raise UnknownEncoding(f"knowledge-base source {path} looks binary, not text", path=path)
     return text
@@ -80,7 +81,9 @@ def _strict(data: bytes, encoding: str, path: Path) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as error:
-        raise UnknownEncoding(f"knowledge-base source {path} is not valid {encoding}: {error.reason}", path=path) from error
+        raise UnknownEncoding(
+            f"knowledge-base source {path} is not valid {encoding}: {error.reason}", path=path
+        ) from error
 
 
 def _gb18030(data: bytes) -> str | None:

@@ -12,11 +12,11 @@ It imports nothing from ``bot`` or ``adapters``; ``WhisperTranscriber`` satisfie
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Unpack
 
-from speech.audio import DEFAULT_MAX_BYTES, DEFAULT_MAX_DURATION_S, DecodedAudio, decode_audio
+from speech.audio import DecodedAudio, decode_audio
 from speech.errors import AudioError
-from speech.transcriber import DEFAULT_MARGIN_S, WhisperTranscriber
+from speech.transcriber import TranscriberOptions, WhisperTranscriber
 from speech.transcript import Segment, Transcript
 
 BACKENDS = ("faster-whisper", "openai-whisper")
@@ -26,6 +26,7 @@ __all__ = [
     "AudioError",
     "DecodedAudio",
     "Segment",
+    "TranscriberOptions",
     "Transcript",
     "WhisperTranscriber",
     "decode_audio",
@@ -62,38 +63,26 @@ def load_transcriber(
     backend: str = "faster-whisper",
     model: str = "base",
     device: str = "auto",
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_duration_s: float = DEFAULT_MAX_DURATION_S,
-    audio_ctx_margin_s: float | None = DEFAULT_MARGIN_S,
-    beam_size: int = 5,
-    languages: Sequence[str] | None = None,
-    batch_size: int | None = None,
+    **options: Unpack[TranscriberOptions],
 ) -> WhisperTranscriber:
     """Build a transcriber; ``model``: a path, ``base`` / ``tiny.en`` (packaged) or a name the library downloads.
 
-    ``audio_ctx_margin_s``: seconds encoded beyond each note (default: the measured ``DEFAULT_MARGIN_S``;
-    None encodes Whisper's full 30 s window);
-    ``languages``: restrict language detection, e.g. ``("en", "zh")``; ``batch_size``: notes per model call
-    (default 16 on CUDA, 1 on CPU, where batching does not pay). Raises ``ValueError`` for an unknown backend.
+    ``options`` (see ``WhisperTranscriber`` for the defaults): ``max_bytes`` and ``max_duration_s``, the limits
+    on a note; ``audio_ctx_margin_s``: seconds encoded beyond each note (default: the measured
+    ``DEFAULT_MARGIN_S``; None encodes Whisper's full 30 s window); ``beam_size``; ``languages``: restrict
+    language detection, e.g. ``("en", "zh")``; ``batch_size``: notes per model call (default 16 on CUDA, 1 on
+    CPU, where batching does not pay). Raises ``ValueError`` for an unknown backend.
     """
     from speech.models import resolve_model
 
     if backend not in BACKENDS:
         raise ValueError(f"unknown speech backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    options = {
-        "device": resolve_device(device, backend=backend),
-        "max_bytes": max_bytes,
-        "max_duration_s": max_duration_s,
-        "audio_ctx_margin_s": audio_ctx_margin_s,
-        "beam_size": beam_size,
-        "languages": languages,
-        "batch_size": batch_size,
-    }
+    device = resolve_device(device, backend=backend)
     source = resolve_model(model)
     if backend == "faster-whisper":
         from speech.faster import FasterWhisperTranscriber
 
-        return FasterWhisperTranscriber(source, **options)
+        return FasterWhisperTranscriber(source, device=device, **options)
     from speech.torch_whisper import OpenAIWhisperTranscriber
 
-    return OpenAIWhisperTranscriber(source, **options)
+    return OpenAIWhisperTranscriber(source, device=device, **options)

@@ -15,6 +15,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from speech.corpus import Note, build_notes, note_of_length
@@ -82,12 +83,8 @@ def latency(
     for index, seconds in enumerate(lengths):
         note = note_of_length(seconds, index=index + 3)
         audio = note.audio
-        (ours, result), (library, library_text) = _timed(
-            [
-                lambda audio=audio: transcriber.transcribe_arrays([audio])[0],
-                lambda audio=audio: transcriber.library_transcribe(audio),
-            ],
-            repeats,
+        (ours, results), (library, library_text) = _timed(
+            [partial(transcriber.transcribe_arrays, [audio]), partial(transcriber.library_transcribe, audio)], repeats
         )
         rows.append(
             {
@@ -97,7 +94,7 @@ def latency(
                 "library_latency_s": round(library, 3),
                 "library_rtf": round(library / seconds, 4),
                 "speedup": round(library / ours, 2),
-                "same_text": corpus_wer([(library_text, _text(result))]) == 0.0,
+                "same_text": corpus_wer([(library_text, _text(results[0]))]) == 0.0,
             }
         )
     return rows

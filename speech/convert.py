@@ -158,6 +158,7 @@ def _attention(
     prefix = dst.rsplit(".", 1)[0]
     state[f"{prefix}.{ln}.weight"] = get(f"{src}/layer_norm/gamma")
     state[f"{prefix}.{ln}.bias"] = get(f"{src}/layer_norm/beta")
+    names: tuple[str, ...]
     if fused == 3:
         names, weights, biases = ("query", "key", "value"), get(f"{src}/linear_0/weight"), get(f"{src}/linear_0/bias")
         out = 1

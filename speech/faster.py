@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from speech.audio import SAMPLE_RATE
 from speech.models import ModelSource
 from speech.transcriber import Decoded, WhisperTranscriber, check_cancelled, max_new_tokens, window_frames
 from speech.transcript import Segment
+
+if TYPE_CHECKING:
+    from speech.transcriber import TranscriberOptions
 
 DECODE_THREADS = 1
 """Threads per decoding call on the CPU. Beam search over one note multiplies small matrices step after
@@ -47,7 +50,12 @@ class FasterWhisperTranscriber(WhisperTranscriber):
     backend = "faster-whisper"
 
     def __init__(
-        self, source: ModelSource, *, device: str = "cpu", compute_type: str | None = None, **options: Any
+        self,
+        source: ModelSource,
+        *,
+        device: str = "cpu",
+        compute_type: str | None = None,
+        **options: Unpack[TranscriberOptions],
     ) -> None:
         import ctranslate2
         from faster_whisper import WhisperModel

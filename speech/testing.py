@@ -48,11 +48,14 @@ def synthesize(text: str, *, voice: str = "en-us", speed: int = 160, pitch: int 
 def encode_audio(samples: np.ndarray, *, fmt: str = "ogg", sample_rate: int = SAMPLE_RATE) -> bytes:
     """Encode mono float32 ``samples`` into ``fmt`` (one of ``FORMATS``) with PyAV; returns the file's bytes."""
     import av
+    from av.audio.stream import AudioStream
 
     container_format, codec, codec_rate, bit_rate = FORMATS[fmt]
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format=container_format) as container:
         stream = container.add_stream(codec, rate=codec_rate, layout="mono")
+        if not isinstance(stream, AudioStream):
+            raise TypeError(f"{codec} is not an audio codec")
         if bit_rate:
             stream.bit_rate = bit_rate
         pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16).reshape(1, -1)

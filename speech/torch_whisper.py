@@ -8,7 +8,7 @@ slicing the positional embedding, as whisper.cpp's ``audio_ctx`` does.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from speech.convert import to_openai_whisper
 from speech.models import ModelSource
 from speech.transcriber import Decoded, WhisperTranscriber, check_cancelled, max_new_tokens, window_frames
 from speech.transcript import Segment
+
+if TYPE_CHECKING:
+    from speech.transcriber import TranscriberOptions
 
 
 def _windowed_encoder_class() -> type:
@@ -59,7 +62,7 @@ class OpenAIWhisperTranscriber(WhisperTranscriber):
 
     backend = "openai-whisper"
 
-    def __init__(self, source: ModelSource, *, device: str = "cpu", **options: Any) -> None:
+    def __init__(self, source: ModelSource, *, device: str = "cpu", **options: Unpack[TranscriberOptions]) -> None:
         import torch
         import whisper
         from whisper.tokenizer import get_tokenizer

@@ -19,7 +19,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -38,6 +38,17 @@ LOW_LOGPROB = -1.0
 MAX_COMPRESSION = 2.4
 
 log = logging.getLogger(__name__)
+
+
+class TranscriberOptions(TypedDict, total=False):
+    """The keyword options every backend passes on to ``WhisperTranscriber.__init__`` (which has the defaults)."""
+
+    max_bytes: int
+    max_duration_s: float
+    audio_ctx_margin_s: float | None
+    beam_size: int
+    languages: Sequence[str] | None
+    batch_size: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +273,10 @@ class WhisperTranscriber(ABC):
 
         Raises ``TranscriptionCancelled`` (``check_cancelled``) when ``cancel`` is set, as early as the library allows.
         """
+
+    @abstractmethod
+    def library_transcribe(self, audio: np.ndarray) -> str:
+        """The library's own ``transcribe()`` on the same weights and beam size: the benchmark's baseline."""
 
 
 def _with_decoding(result: Transcript | Exception, note: DecodedAudio) -> Transcript | Exception:

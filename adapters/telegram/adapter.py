@@ -93,14 +93,15 @@ class TelegramAdapter(Adapter):
         from aiogram.client.telegram import TelegramAPIServer
         from aiogram.exceptions import TelegramUnauthorizedError
 
-        from adapters.telegram.inbound import Inbound, SeenIds
+        from adapters.telegram.inbound import Inbound
+        from bot.recent import RecentKeys
 
         session = AiohttpSession(api=TelegramAPIServer.from_base(self.api_base), timeout=self._request_timeout_s)
         bot = Bot(self.token, session=session)
         inbound = Inbound(bot=bot, dispatch=dispatch, callbacks=self._callbacks,
                           on_feedback=self._on_feedback, max_download_bytes=self._max_download_bytes,
                           album_window_s=self._album_window_s, max_albums=self._max_albums,
-                          max_albums_per_chat=self._max_albums_per_chat, seen=SeenIds(self._dedupe_size))
+                          max_albums_per_chat=self._max_albums_per_chat, seen=RecentKeys[int](self._dedupe_size))
         dp = Dispatcher()
         dp.include_router(inbound.router())
         dp.update.outer_middleware(inbound.skip_duplicates)

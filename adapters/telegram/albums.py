@@ -98,10 +98,11 @@ class Albums:
         """Wait until ``album`` has had no new photo for ``window_s``, then dispatch it (unless gone already)."""
         loop = asyncio.get_running_loop()
         try:
-            while self._albums.get(album.key) is album and loop.time() < album.deadline:
+            # not a busy wait: each new photo moves the deadline, so sleep again until it stops moving
+            while self._albums.get(album.key) is album and loop.time() < album.deadline:  # noqa: ASYNC110
                 await asyncio.sleep(album.deadline - loop.time())
         finally:
-            self._waiting.discard(asyncio.current_task())  # type: ignore[arg-type]
+            self._waiting.discard(asyncio.current_task())
         try:
             await self._flush(album)
         except Exception:

@@ -13,7 +13,6 @@ import asyncio
 import functools
 import logging
 import weakref
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,28 +28,9 @@ from adapters.telegram.files import download
 from adapters.telegram.render import FEEDBACK_NO, FEEDBACK_YES, CallbackCodec
 from adapters.telegram.texts import language_of, text
 from bot.messages import HUMAN_PAYLOAD, Attachment, ConversationRef, Message, QuickReply, Reply
+from bot.recent import RecentKeys
 
 log = logging.getLogger(__name__)
-
-
-class SeenIds:
-    """The last ``capacity`` update ids, to ignore Telegram's redeliveries."""
-
-    def __init__(self, capacity: int) -> None:
-        self._capacity = capacity
-        self._ids: OrderedDict[int, None] = OrderedDict()
-
-    def add(self, update_id: int) -> bool:
-        """Remember ``update_id``; False when it was already seen."""
-        if update_id in self._ids:
-            return False
-        self._ids[update_id] = None
-        if len(self._ids) > self._capacity:
-            self._ids.popitem(last=False)
-        return True
-
-    def discard(self, update_id: int) -> None:
-        self._ids.pop(update_id, None)
 
 
 class Inbound:
@@ -58,7 +38,7 @@ class Inbound:
 
     def __init__(self, *, bot: Bot, dispatch: Dispatch, callbacks: CallbackCodec,
                  on_feedback: FeedbackHook | None, max_download_bytes: int, album_window_s: float,
-                 max_albums: int, max_albums_per_chat: int, seen: SeenIds) -> None:
+                 max_albums: int, max_albums_per_chat: int, seen: RecentKeys[int]) -> None:
         self._bot = bot
         self._dispatch_to_core = dispatch
         self._callbacks = callbacks

@@ -53,6 +53,15 @@ def _with_store(config: Any, work: Callable[[Any, Any], Awaitable[T]]) -> T:
         raise typer.Exit(1) from None
 
 
+def _delete_in_both(config: Any, delete: Callable[[Any], Awaitable[int]]) -> dict[str, int]:
+    """``delete`` run on the session store and on the desk (both have ``forget_user`` and ``purge``): the counts."""
+
+    async def work(store: Any, desk: Any) -> dict[str, int]:
+        return {"sessions": await delete(store), "tickets": await delete(desk)}
+
+    return _with_store(config, work)
+
+
 def _ticket_json(ticket: Any) -> dict[str, Any]:
     return {
         "id": ticket.id,
@@ -145,11 +154,7 @@ def resolve(
 @sessions_app.command("forget")
 def forget(user: str, config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Delete everything kept about USER (sessions, history, tickets), e.g. on the shopper's request."""
-
-    async def work(store: Any, desk: Any) -> dict[str, int]:
-        return {"sessions": await store.forget_user(user), "tickets": await desk.forget_user(user)}
-
-    counts = _with_store(config, work)
+    counts = _delete_in_both(config, lambda kept: kept.forget_user(user))
     _print(
         {"user": user} | counts,
         as_json,
@@ -172,11 +177,7 @@ def purge(
     if keep < 0:
         typer.secho("error: --days must be 0 or more", fg="red", err=True)
         raise typer.Exit(2)
-
-    async def work(store: Any, desk: Any) -> dict[str, int]:
-        return {"sessions": await store.purge(older_than_days=keep), "tickets": await desk.purge(older_than_days=keep)}
-
-    counts = _with_store(config, work)
+    counts = _delete_in_both(config, lambda kept: kept.purge(older_than_days=keep))
     _print(
         {"days": keep} | counts,
         as_json,
@@ -200,11 +201,20 @@ def bench_dialogue(
     as_json: JsonOption = False,
 ) -> None:
     """Per-turn cost of sessions, actions and the SQLite store, against the stateless pipeline in the same run."""
+    from bot.app import build_pipeline
     from bot.dialogue_bench import bench_dialogue as measure
 
     settings = setup(config, log_level="WARNING")
     components = load(settings, speech=False)
-    report = asyncio.run(measure(settings, components, conversations=conversations, rounds=rounds))
+
+    async def run() -> dict[str, Any]:
+        pipeline = build_pipeline(settings, components)
+        try:
+            return await measure(settings, pipeline, conversations=conversations, rounds=rounds)
+        finally:
+            await pipeline.engines.aclose()
+
+    report = asyncio.run(run())
     lines = [
         f"{name:<22} {r['turns']:>5} turns  {r['turns_per_s']:>7.1f} turns/s  mean {r['mean_ms']:.1f} ms"
         f"  p50 {r['p50_ms']:.1f} ms  p95 {r['p95_ms']:.1f} ms  encoder batch {r['encoder_batch_mean']:.1f}"

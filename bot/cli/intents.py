@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Sequence
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -19,7 +19,7 @@ intents_app = typer.Typer(help="Train intent classifiers from an intents file (Y
 app.add_typer(intents_app, name="intents")
 
 
-class Backend(str, Enum):
+class Backend(StrEnum):
     linear = "linear"
     transformer = "transformer"
     linear_transformer = "linear+transformer"
@@ -72,7 +72,8 @@ PartnerOption = Annotated[
 def parse_partner(spec: str) -> tuple[str, float, float]:
     """``BASE[:EPOCHS[:LEARNING_RATE]]`` (e.g. ``smollm2:2:5e-5``) as (base, epochs, learning rate); the numbers
     default to the transformer backend's."""
-    base, numbers = spec, []
+    base = spec
+    numbers: list[float] = []
     while ":" in base and len(numbers) < 2:
         head, tail = base.rsplit(":", 1)
         try:
@@ -82,7 +83,7 @@ def parse_partner(spec: str) -> tuple[str, float, float]:
         base = head
     if not base or any(n <= 0 for n in numbers):
         raise ValueError(f"partner {spec!r} is not BASE[:EPOCHS[:LEARNING_RATE]] with positive numbers")
-    epochs, learning_rate = (*numbers, *(DEFAULT_EPOCHS, DEFAULT_LEARNING_RATE)[len(numbers) :])
+    epochs, learning_rate = numbers + [DEFAULT_EPOCHS, DEFAULT_LEARNING_RATE][len(numbers) :]
     return base, epochs, learning_rate
 
 
@@ -128,7 +129,7 @@ def train(
     import time
 
     from bot.errors import KefuError
-    from bot.intents import load_intents, save_model, train_linear
+    from bot.intents import LinearIntentClassifier, load_intents, save_model, train_linear
     from bot.intents.transformer import TransformerIntentClassifier
     from kb.errors import EncoderError
 
@@ -141,6 +142,7 @@ def train(
             learning_rate=learning_rate, oos_label=spec.out_of_scope, thresholds=spec.thresholds,
             pseudo_oos_weight=pseudo_oos_weight, seed=seed,
         )  # fmt: skip
+        classifier: LinearIntentClassifier | TransformerIntentClassifier
         if backend is Backend.transformer:
             classifier = fine_tuned()
         else:
@@ -159,8 +161,8 @@ def train(
         "model": str(path), "backend": backend.value, "intents": len(spec.intents),
         "examples": len(spec.examples()[0]), "train_s": round(time.perf_counter() - started, 2),
     }  # fmt: skip
-    typer.echo(json.dumps(result) if as_json else f"trained {result['intents']} intents on {result['examples']} examples "
-               f"in {result['train_s']} s -> {path}")  # fmt: skip
+    summary = f"trained {result['intents']} intents on {result['examples']} examples in {result['train_s']} s -> {path}"
+    typer.echo(json.dumps(result) if as_json else summary)
 
 
 @eval_app.command("intents")
@@ -257,7 +259,9 @@ def _print_report(report: dict[str, Any], *, per_class: bool) -> None:
         ("macro-F1", report["macro_f1"]),
     ]
     for prefix, scores in (("", report), ("validation: ", report.get("validation", {}))):
-        rows += [(f"{prefix}{key.replace('_', ' ')}", _with_interval(scores, key)) for key in OOS_RATES if key in scores]
+        rows += [
+            (f"{prefix}{key.replace('_', ' ')}", _with_interval(scores, key)) for key in OOS_RATES if key in scores
+        ]
     if "no_threshold" in report:
         rows += [(f"no threshold: {key.replace('_', ' ')}", report["no_threshold"][key]) for key in OOS_RATES]
     rows += [(f"{script}: macro-F1 ({v['examples']})", v["macro_f1"]) for script, v in report["by_script"].items()]

@@ -147,13 +147,14 @@ class _Running:
                 message = await queue.get()
                 await adapter.send(message.conversation, await _answer(message))
 
-        async def dispatch(message: Message) -> None:
+        async def dispatch(message: Message) -> bool:
             key = message.conversation.conversation_id
             if key not in queues:
                 queues[key] = asyncio.Queue()
                 task = asyncio.create_task(work(queues[key]))
                 self._stack.append(functools.partial(_cancel, task))
             await queues[key].put(message)
+            return True
 
         if runner is not None:
             import socket

@@ -59,7 +59,8 @@ class TransformersGenerator:
         try:
             self._tokenizer = AutoTokenizer.from_pretrained(self.model_path)
             dtype = torch.float16 if device == "cuda" else torch.float32
-            self._model = AutoModelForCausalLM.from_pretrained(self.model_path, dtype=dtype).to(device).eval()
+            model = AutoModelForCausalLM.from_pretrained(self.model_path, dtype=dtype)
+            self._model = model.to(device).eval()  # type: ignore[arg-type]  # transformers types .to as unbound
         except (OSError, ValueError) as error:
             raise ConfigError(f"cannot load the generation model {self.model_path}: {error}") from error
 

@@ -11,6 +11,7 @@ from bot.errors import KefuError
 from bot.messages import ConversationRef, Reply
 from bot.sessions.base import HandoffState, Turn
 
+
 class Deliver(Protocol):
     """Queues a reply for a conversation outside a turn (``Runtime.deliver``); the same ``key`` is queued once."""
 

@@ -18,7 +18,7 @@ from bot.handoff.base import Deliver, HandoffError, Ticket, TicketMessage, Ticke
 from bot.messages import ConversationRef, Reply
 from bot.pii import mask_pii
 from bot.sessions.base import Turn
-from bot.sessions.sqlite import Database, SqliteSessionStore
+from bot.sessions.sqlite import Database, SqliteSessionStore, days_ago
 
 log = logging.getLogger(__name__)
 
@@ -208,12 +208,14 @@ class SqliteDesk:
         now = time.time()
         async with self.db.transaction() as c:
             rows = await (await c.execute(
-                "SELECT * FROM outbox WHERE claimed_at IS NULL OR claimed_at < ? ORDER BY id", (now - self.stale_claim_s,)
+                "SELECT * FROM outbox WHERE claimed_at IS NULL OR claimed_at < ? ORDER BY id",
+                (now - self.stale_claim_s,),
             )).fetchall()
             claimed = []
             for row in rows:
                 cursor = await c.execute(
-                    "UPDATE outbox SET claimed_at = ? WHERE id = ? AND claimed_at IS ?", (now, row["id"], row["claimed_at"])
+                    "UPDATE outbox SET claimed_at = ? WHERE id = ? AND claimed_at IS ?",
+                    (now, row["id"], row["claimed_at"]),
                 )
                 if cursor.rowcount:
                     claimed.append(row)
@@ -245,15 +247,11 @@ class SqliteDesk:
 
     async def forget_user(self, user_id: str) -> int:
         """Delete the tickets (messages and outbox included) of ``user_id``; how many."""
-        async with self.db.transaction() as c:
-            cursor = await c.execute("DELETE FROM tickets WHERE user_id = ?", (user_id,))
-            return cursor.rowcount
+        return await self.db.change("DELETE FROM tickets WHERE user_id = ?", (user_id,))
 
     async def purge(self, *, older_than_days: float) -> int:
         """Delete resolved tickets last touched more than ``older_than_days`` ago."""
-        cutoff = time.time() - older_than_days * 86400
-        async with self.db.transaction() as c:
-            cursor = await c.execute(
-                "DELETE FROM tickets WHERE state = ? AND updated_at < ?", (TicketState.RESOLVED.value, cutoff)
-            )
-            return cursor.rowcount
+        return await self.db.change(
+            "DELETE FROM tickets WHERE state = ? AND updated_at < ?",
+            (TicketState.RESOLVED.value, days_ago(older_than_days)),
+        )

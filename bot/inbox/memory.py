@@ -4,30 +4,27 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections import OrderedDict
 
 from bot.inbox.base import Outgoing, message_key
 from bot.inbox.codec import Refetch, numbered
 from bot.messages import ConversationRef, Message, Reply
+from bot.recent import RecentKeys
 
 
 class MemoryInbox:
     """``Inbox`` in memory: remembers the last ``remember_ids`` message identities for de-duplication."""
 
     def __init__(self, *, remember_ids: int = 10_000) -> None:
-        self._remember_ids = remember_ids
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen = RecentKeys[str](remember_ids)
         self._pending: dict[int, Message] = {}
         self._outbox: dict[int, tuple[Outgoing, float]] = {}
-        self._keys: OrderedDict[str, None] = OrderedDict()
+        self._keys = RecentKeys[str](remember_ids)
         self._numbers = itertools.count(1)
 
     async def accept(self, message: Message) -> int | None:
         key = message_key(message)
-        if key is not None:
-            if key in self._seen:
-                return None
-            _remember(self._seen, key, self._remember_ids)
+        if key is not None and not self._seen.add(key):
+            return None
         seq = next(self._numbers)
         self._pending[seq] = message
         return seq
@@ -41,10 +38,8 @@ class MemoryInbox:
             self._queue(conversation, reply)
 
     async def post(self, conversation: ConversationRef, reply: Reply, *, key: str | None = None) -> bool:
-        if key is not None:
-            if key in self._keys:
-                return False
-            _remember(self._keys, key, self._remember_ids)
+        if key is not None and not self._keys.add(key):
+            return False
         self._queue(conversation, reply)
         return True
 
@@ -79,9 +74,3 @@ class MemoryInbox:
         now = time.time()
         outgoing_id = next(self._numbers)
         self._outbox[outgoing_id] = (Outgoing(outgoing_id, conversation, numbered(reply), 0, now), now)
-
-
-def _remember(keys: OrderedDict[str, None], key: str, capacity: int) -> None:
-    keys[key] = None
-    if len(keys) > capacity:
-        keys.popitem(last=False)

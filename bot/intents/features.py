@@ -29,8 +29,8 @@ class FeatureEncoder:
 class LexicalFeatures:
     """Character (1-4, within word boundaries) and word (1-2) TF-IDF, fitted on the training examples."""
 
-    char: object = field(default=None)
-    word: object = field(default=None)
+    char: Any = field(default=None)  # sklearn TfidfVectorizer (untyped)
+    word: Any = field(default=None)
 
     def fit(self, texts: Sequence[str]) -> LexicalFeatures:
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -46,7 +46,7 @@ class LexicalFeatures:
         self.word.fit(texts)
         return self
 
-    def transform(self, texts: Sequence[str]):  # -> scipy.sparse.csr_matrix
+    def transform(self, texts: Sequence[str]) -> Any:  # a scipy.sparse.csr_matrix (untyped)
         import scipy.sparse as sp
 
         return sp.hstack([self.char.transform(texts), self.word.transform(texts)]).tocsr()

@@ -206,7 +206,8 @@ class LinearIntentClassifier:
             probs.max(axis=1)[(predicted == labels[rows]) & inside], found.distance[rows][inside]
         )
         oos_probability = self.oos_probability(probs)
-        if oos_probability is not None:  # out-of-scope examples: learn a score instead, where there is anything to learn
+        # out-of-scope examples: learn a score instead, where there is anything to learn
+        if oos_probability is not None:
             self.rule = choose_rule(
                 self.rule, labels[rows], predicted, probs.max(axis=1), found.distance[rows], oos_probability
             )

@@ -50,14 +50,22 @@ class Partners:
         return mixed
 
     def fit_weights(
-        self, own: np.ndarray, theirs: Sequence[np.ndarray], labels: Sequence[str], *, classes: np.ndarray, steps: int = 10
+        self,
+        own: np.ndarray,
+        theirs: Sequence[np.ndarray],
+        labels: Sequence[str],
+        *,
+        classes: np.ndarray,
+        steps: int = 10,
     ) -> tuple[float, ...]:
         """Set the shares to those on a 1/``steps`` grid (adding up to at most 1) whose mix of held-out
         probabilities (columns: ``classes``) is most accurate; ties go to the lower shares, the first partner's
         first. Returns them."""
         true = np.asarray(labels, dtype=object)
         grid = [s for s in itertools.product(range(steps + 1), repeat=len(self.members)) if sum(s) <= steps]
-        accuracy = [float((classes[self.mix(own, theirs, np.divide(s, steps)).argmax(axis=1)] == true).mean()) for s in grid]
+        accuracy = [
+            float((classes[self.mix(own, theirs, [n / steps for n in s]).argmax(axis=1)] == true).mean()) for s in grid
+        ]
         best = np.divide(grid[int(np.argmax(accuracy))], steps)
         self.members = [(partner, float(w)) for (partner, _), w in zip(self.members, best, strict=True)]
         return self.weights

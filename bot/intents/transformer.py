@@ -156,7 +156,7 @@ class TransformerIntentClassifier:
             )
         if pseudo_oos_weight and not _has_pooled_head(model):
             raise ValueError(f"pseudo out-of-scope training needs a model with a pooled output: {type(model).__name__}")
-        oos_index = classes.index(oos_label) if pseudo_oos_weight else -1
+        oos_index = classes.index(oos_label) if pseudo_oos_weight and oos_label is not None else -1
         target = torch.tensor([classes.index(label) for label in labels])
         model.to(resolve_device(device)).train()
         batches = shuffled_batches(len(texts), batch_size=batch_size, epochs=epochs, seed=seed)
@@ -211,7 +211,9 @@ class TransformerIntentClassifier:
         self.model.save_pretrained(folder)
         self.tokenizer.save_pretrained(folder)
         config = {"max_length": self.max_length, "rule": {
-            "min_confidence": self.rule.min_confidence, "per_intent": self.rule.per_intent, "oos_label": self.rule.oos_label,
+            "min_confidence": self.rule.min_confidence,
+            "per_intent": self.rule.per_intent,
+            "oos_label": self.rule.oos_label,
         }}  # fmt: skip
         (folder / _CONFIG).write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
 

@@ -68,7 +68,7 @@ class Database:
     @classmethod
     async def open(cls, path: str | Path) -> Database:
         """Open (creating the folder and file when missing) the database at ``path`` or a ``sqlite:///`` URL."""
-        is_url = isinstance(path, str) and (path.startswith("sqlite:") or "://" in path)
+        is_url = isinstance(path, str) and (path.startswith("sqlite:") or "://" in path)  # noqa: ASYNC240 - a str
         file = sqlite_path(path) if is_url else Path(path)  # type: ignore[arg-type]
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
@@ -93,6 +93,12 @@ class Database:
                 raise
             await self.connection.commit()
 
+    async def change(self, sql: str, parameters: Sequence[Any] = ()) -> int:
+        """Run one write (a ``DELETE``, an ``UPDATE``) in its own transaction; the number of rows it changed."""
+        async with self.transaction() as c:
+            cursor = await c.execute(sql, parameters)
+            return cursor.rowcount
+
     async def fetch(self, sql: str, parameters: Sequence[Any] = ()) -> list[aiosqlite.Row]:
         """The rows of one read (one trip to the database thread, no transaction to commit)."""
         async with self._lock:
@@ -104,6 +110,11 @@ class Database:
 
     async def close(self) -> None:
         await self.connection.close()
+
+
+def days_ago(days: float) -> float:
+    """The Unix time ``days`` days before now (the cut-off of a purge)."""
+    return time.time() - days * 86400
 
 
 def _masked_reply(reply: Reply | None) -> str | None:
@@ -202,15 +213,12 @@ class SqliteSessionStore:
             )
 
     async def forget_user(self, user_id: str) -> int:
-        async with self.db.transaction() as c:
-            cursor = await c.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
-            return cursor.rowcount
+        """Delete the sessions (history included) of ``user_id``; how many."""
+        return await self.db.change("DELETE FROM sessions WHERE user_id = ?", (user_id,))
 
     async def purge(self, *, older_than_days: float) -> int:
-        cutoff = time.time() - older_than_days * 86400
-        async with self.db.transaction() as c:
-            cursor = await c.execute("DELETE FROM sessions WHERE updated_at < ?", (cutoff,))
-            return cursor.rowcount
+        """Delete sessions idle for more than ``older_than_days``; how many."""
+        return await self.db.change("DELETE FROM sessions WHERE updated_at < ?", (days_ago(older_than_days),))
 
     async def stats(self) -> dict[str, Any]:
         """Counts of sessions by hand-off state and of kept turns (for ``kefu sessions stats``)."""

@@ -120,7 +120,9 @@ async def test_cancelled_caller_item_is_skipped_before_it_runs() -> None:
 
 
 async def test_full_queue_pushes_back_then_reports_overload() -> None:
-    batcher = MicroBatcher(Squarer(delay=0.3), name="slow", max_batch_size=1, max_wait_ms=0, max_queue=2, queue_timeout=0.1)
+    batcher = MicroBatcher(
+        Squarer(delay=0.3), name="slow", max_batch_size=1, max_wait_ms=0, max_queue=2, queue_timeout=0.1
+    )
     running = [asyncio.create_task(batcher.submit(i)) for i in range(2)]
     await asyncio.sleep(0.01)
     with pytest.raises(Overloaded):
@@ -222,4 +224,3 @@ async def test_closing_cancels_running_work_and_does_not_wait_for_it() -> None:
         await pending
     await asyncio.to_thread(wait_until, lambda: bool(work.stopped))
     assert work.stopped == [True]
-

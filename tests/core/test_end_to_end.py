@@ -89,7 +89,9 @@ def test_kefu_ask_prints_the_design_json(demo_settings, demo_components) -> None
     ],
     ids=["empty", "control-only", "invalid-utf8", "10000-chars", "control-inside"],
 )
-def test_kefu_ask_bad_input_gets_a_clear_answer(demo_settings, demo_components, text: str | bytes, expected: str) -> None:
+def test_kefu_ask_bad_input_gets_a_clear_answer(
+    demo_settings, demo_components, text: str | bytes, expected: str
+) -> None:
     result = kefu(demo_settings, "ask", text, "--json")
     assert result.returncode == 0, result.stderr.decode()
     answer = json.loads(result.stdout)

@@ -30,7 +30,9 @@ def test_two_threads_load_the_model_once() -> None:
 
     lazy = LazyTranscriber(load, batching_pays=False, parallel_calls=2)
     results: list[object] = []
-    threads = [threading.Thread(target=lambda n=n: results.append(lazy.transcribe_batch([f"{n}".encode()]))) for n in range(2)]
+    threads = [
+        threading.Thread(target=lambda n=n: results.append(lazy.transcribe_batch([f"{n}".encode()]))) for n in range(2)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 
 from bot.messages import ConversationRef, Message, Reply
 from bot.middleware import ShowTyping
@@ -17,9 +18,17 @@ class RecordingSink:
     def __init__(self) -> None:
         self.sent: dict[str, list[str]] = {}
         self.typing = 0
+        self._changed = asyncio.Condition()
 
     async def send(self, conversation: ConversationRef, reply: Reply) -> None:
         self.sent.setdefault(conversation.conversation_id, []).append(reply.text)
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_for(self, condition: Callable[[], bool]) -> None:
+        """Return once ``condition()`` holds, re-checked after each reply shown (bound it with ``asyncio.timeout``)."""
+        async with self._changed:
+            await self._changed.wait_for(condition)
 
     async def working(self, conversation: ConversationRef) -> None:
         self.typing += 1

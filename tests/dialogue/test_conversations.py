@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.generation.templates import say
 from bot.dialogue import Dialogue
+from bot.generation.templates import say
 from bot.handoff.base import TicketState
 from bot.messages import ConversationRef, Message
 from bot.sessions.base import HandoffState

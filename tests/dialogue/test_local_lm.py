@@ -79,5 +79,5 @@ async def test_an_untrained_random_model_is_rejected_and_the_grounded_answer_is_
 async def test_a_missing_model_folder_is_a_clear_config_error(tmp_path: Path) -> None:
     from bot.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="cannot load the generation model .*nowhere"):
+    with pytest.raises(ConfigError, match=r"cannot load the generation model .*nowhere"):
         await TransformersGenerator(tmp_path / "nowhere", fallback=GroundedGenerator(), device="cpu").generate(REQUEST)

@@ -59,7 +59,9 @@ def test_a_store_url_that_is_not_sqlite_is_a_clear_error(url: str) -> None:
         sqlite_path(url)
 
 
-async def test_opening_a_store_url_of_another_kind_creates_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_opening_a_store_url_of_another_kind_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match="KEFU_STORE__URL"):
         await Database.open("redis://localhost:6379/0")

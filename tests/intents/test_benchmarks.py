@@ -13,6 +13,8 @@ from bot.intents import LinearIntentClassifier
 from bot.intents.benchmark import evaluate_linear
 from bot.intents.datasets import Dataset, DatasetMissing, Split, load_dataset
 
+pytestmark = pytest.mark.slow  # trains on dataset slices with the real encoder: about 90 s on 2 cores
+
 
 def _load(name: str) -> Dataset:
     try:

@@ -9,6 +9,8 @@ from bot.intents.benchmark import by_script
 from bot.intents.datasets import intents_file_dataset
 from bot.intents.language import script_of
 
+pytestmark = pytest.mark.slow  # trains twice on the real encoders (MiniLM too): about 2 min on 2 cores
+
 
 @pytest.fixture(scope="module")
 def held_out(demo_spec):

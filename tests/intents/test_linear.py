@@ -101,11 +101,11 @@ def test_save_load_round_trip_and_encoder_mismatch(demo_classifier, use_encoder,
 
 
 def test_missing_or_corrupt_model_is_a_clear_error(use_encoder, demo_classifier, tmp_path) -> None:
-    with pytest.raises(IntentModelError, match="no readable manifest.json"):
+    with pytest.raises(IntentModelError, match=r"no readable manifest\.json"):
         load_model(tmp_path / "nothing", encoder=use_encoder)
     path = save_model(demo_classifier, tmp_path / "model")
     (path / "linear.joblib").write_bytes(b"not a pickle")
-    with pytest.raises(IntentModelError, match="cannot read linear.joblib"):
+    with pytest.raises(IntentModelError, match=r"cannot read linear\.joblib"):
         load_model(path, encoder=use_encoder, extras=demo_classifier.extras)
 
 

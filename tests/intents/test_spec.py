@@ -93,7 +93,7 @@ def test_bad_files_raise_a_clear_typed_error(text: str, expected: str) -> None:
 
 
 def test_missing_file_names_the_path(tmp_path) -> None:
-    with pytest.raises(IntentsFileError, match="missing.yaml: cannot read the file"):
+    with pytest.raises(IntentsFileError, match=r"missing\.yaml: cannot read the file"):
         load_intents(tmp_path / "missing.yaml")
 
 

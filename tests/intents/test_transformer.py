@@ -179,7 +179,8 @@ def test_two_partners_save_and_load_and_older_single_partner_models_still_load(m
     try:
         linear.partners.members = [(partner, 0.2), (partner, 0.4)]
         path = save_model(linear, tmp_path / "two")
-        assert [(e["folder"], e["weight"]) for e in read_manifest(path)["partners"]] == [("partner", 0.2), ("partner-2", 0.4)]
+        saved = [(e["folder"], e["weight"]) for e in read_manifest(path)["partners"]]
+        assert saved == [("partner", 0.2), ("partner-2", 0.4)]
         loaded = load_model(path, encoder=use_encoder, device="cpu")
         assert loaded.partners.weights == (0.2, 0.4) and loaded.predict(texts) == linear.predict(texts)
         linear.partners.members = [(partner, 0.5)]
@@ -208,9 +209,12 @@ def test_evaluation_trains_the_partner_and_chooses_its_weight_on_validation(tiny
 
     split = Split(TEXTS[:8], LABELS[:8])
     data = Dataset("tiny", Split(TEXTS, LABELS), split, split, None)
-    report = evaluate_linear(data, lambda: LinearIntentClassifier(encoder=use_encoder), train_partners=[train_partner] * 2)
+    report = evaluate_linear(
+        data, lambda: LinearIntentClassifier(encoder=use_encoder), train_partners=[train_partner] * 2
+    )
     assert trained == [len(TEXTS)] * 2 and len(report["partner_weights"]) == 2
-    assert all(w in {i / 10 for i in range(11)} for w in report["partner_weights"]) and sum(report["partner_weights"]) <= 1
+    assert all(w in {i / 10 for i in range(11)} for w in report["partner_weights"])
+    assert sum(report["partner_weights"]) <= 1
     assert report["accuracy"] == 1.0
 
 
@@ -277,6 +281,7 @@ def test_pseudo_out_of_scope_loss_pairs_only_different_in_scope_intents(tiny) ->
     assert pseudo_oos_loss(model, pooled, torch.tensor([1, 2, 1, 2, 1, 2]), oos_index=0).item() > 0.0
 
 
+@pytest.mark.slow  # trains for a few hundred steps
 def test_pseudo_out_of_scope_training_sends_the_space_between_intents_out_of_scope(tiny) -> None:
     import torch
     import transformers
@@ -310,8 +315,8 @@ def test_cli_refuses_pseudo_out_of_scope_training_without_out_of_scope_examples(
 
     from bot.cli import app
 
-    args = ["intents", "train", str(two_intents_file), "--backend", "transformer", "--base", str(tiny_folder), "--epochs", "1",
-            "--pseudo-oos-weight", "0.1", "--device", "cpu"]  # fmt: skip
+    args = ["intents", "train", str(two_intents_file), "--backend", "transformer", "--base", str(tiny_folder),
+            "--epochs", "1", "--pseudo-oos-weight", "0.1", "--device", "cpu"]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2 and "pseudo out-of-scope training needs oos_label examples" in result.output
 
@@ -324,8 +329,8 @@ def test_cli_seed_makes_fine_tuning_repeatable_and_changes_it(tiny_folder, two_i
 
     def head_after(seed: int, name: str) -> torch.Tensor:
         out = tmp_path / name
-        args = ["intents", "train", str(two_intents_file), "--backend", "transformer", "--base", str(tiny_folder), "--epochs", "3",
-                "--seed", str(seed), "--device", "cpu", "--out", str(out)]  # fmt: skip
+        args = ["intents", "train", str(two_intents_file), "--backend", "transformer", "--base", str(tiny_folder),
+                "--epochs", "3", "--seed", str(seed), "--device", "cpu", "--out", str(out)]  # fmt: skip
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 0, result.output
         return load_model(out, device="cpu").model.classifier.weight.detach()
@@ -346,6 +351,7 @@ def test_base_resolves_a_path_then_a_packaged_name_then_a_hub_id(tiny_folder, tm
     assert resolve_base("org/some-model") == BaseModel("org/some-model"), "left to the library's download"
 
 
+@pytest.mark.slow  # fine-tunes the packaged 135M-parameter model
 def test_the_packaged_smollm2_fine_tunes_as_a_classifier(tmp_path) -> None:
     """Real weights: the GGUF checkpoint is dequantised, gets a classification head and a padding token."""
     pytest.importorskip("gguf")

@@ -59,9 +59,18 @@ def small_sources(tmp_path: Path) -> list[Path]:
     faq.write_text(
         json.dumps(
             [
-                {"id": "ship-time", "question": "How long does delivery take?", "answer": "Parcels arrive in 2-4 days.", "tags": ["shipping"]},
+                {
+                    "id": "ship-time",
+                    "question": "How long does delivery take?",
+                    "answer": "Parcels arrive in 2-4 days.",
+                    "tags": ["shipping"],
+                },
                 {"question": "退货运费谁出？", "answer": "质量问题由我们承担运费。", "tags": "returns;shipping"},
-                {"question": "Do you sell gift cards?", "answer": "Yes, digital gift cards from 100 yuan.", "language": "en"},
+                {
+                    "question": "Do you sell gift cards?",
+                    "answer": "Yes, digital gift cards from 100 yuan.",
+                    "language": "en",
+                },
             ],
             ensure_ascii=False,
         ),

@@ -119,7 +119,7 @@ def test_broken_json_and_yaml(tmp_path: Path) -> None:
 
 def test_broken_json_in_a_folder_is_reported_not_skipped(tmp_path: Path) -> None:
     (tmp_path / "faq.json").write_text("[{", encoding="utf-8")
-    with pytest.raises(BadSourceFormat, match="faq.json"):
+    with pytest.raises(BadSourceFormat, match=r"faq\.json"):
         collect([tmp_path])
 
 

@@ -41,7 +41,9 @@ def test_build_search_and_stats(env: Path, small_sources: list[Path], monkeypatc
     assert text.exit_code == 0 and "RB-1#en" in text.output
 
 
-def test_eval_retrieval_on_configured_sources(env: Path, small_sources: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_eval_retrieval_on_configured_sources(
+    env: Path, small_sources: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KEFU_KB__PATH", str(small_sources[0].parent))
     questions = env / "q.jsonl"
     rows = [
@@ -59,7 +61,9 @@ def test_eval_retrieval_on_configured_sources(env: Path, small_sources: list[Pat
     assert len(list((env / "data" / "kb").glob("*/CURRENT"))) == 1  # the sources' own index in the data dir
 
 
-def test_eval_rejects_labels_the_store_lacks(env: Path, small_sources: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_eval_rejects_labels_the_store_lacks(
+    env: Path, small_sources: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KEFU_KB__PATH", str(small_sources[0].parent))
     questions = env / "q.jsonl"
     questions.write_text(json.dumps({"question": "hi", "language": "en", "relevant": ["no-such-id"]}), encoding="utf-8")
@@ -75,7 +79,9 @@ def test_build_errors_name_the_file(env: Path) -> None:
 
 
 def test_bench_kb_tiny(env: Path) -> None:
-    report = _json(["bench", "kb", "--sizes", "1500", "--queries", "10", "--kinds", "ivf", "--sentences", "16", "--json"])
+    report = _json(
+        ["bench", "kb", "--sizes", "1500", "--queries", "10", "--kinds", "ivf", "--sentences", "16", "--json"]
+    )
     (size,) = report["sizes"]
     kinds = [row["kind"] for row in size["indexes"]]
     assert kinds == ["flat", "ivf"] and size["indexes"][0]["recall_at_10"] == 1.0

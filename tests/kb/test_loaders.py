@@ -50,7 +50,11 @@ def test_faq_json_keeps_pairs_ids_tags_and_languages(small_sources: list[Path]) 
     chunks = load_source(small_sources[0])
     assert [c.kind for c in chunks] == ["faq"] * 3
     first, second, third = chunks
-    assert (first.id, first.title, first.text) == ("ship-time", "How long does delivery take?", "Parcels arrive in 2-4 days.")
+    assert (first.id, first.title, first.text) == (
+        "ship-time",
+        "How long does delivery take?",
+        "Parcels arrive in 2-4 days.",
+    )
     assert first.tags == ("shipping",) and first.language == "en"
     assert second.id.startswith("faq#") and second.language == "zh" and second.tags == ("returns", "shipping")
     assert third.language == "en"
@@ -58,16 +62,24 @@ def test_faq_json_keeps_pairs_ids_tags_and_languages(small_sources: list[Path]) 
 
 def test_chunk_ids_are_stable_across_loads_and_independent_of_order(tmp_path: Path) -> None:
     faq = tmp_path / "faq.yaml"
-    faq.write_text("- question: 能开发票吗？\n  answer: 可以。\n- question: Where are you?\n  answer: Shanghai.\n", encoding="utf-8")
+    faq.write_text(
+        "- question: 能开发票吗？\n  answer: 可以。\n- question: Where are you?\n  answer: Shanghai.\n",
+        encoding="utf-8",
+    )
     ids = [c.id for c in load_source(faq)]
-    faq.write_text("- question: Where are you?\n  answer: Shanghai.\n- question: 能开发票吗？\n  answer: 可以。\n", encoding="utf-8")
+    faq.write_text(
+        "- question: Where are you?\n  answer: Shanghai.\n- question: 能开发票吗？\n  answer: 可以。\n",
+        encoding="utf-8",
+    )
     assert sorted(c.id for c in load_source(faq)) == sorted(ids)
     assert len(set(ids)) == 2
 
 
 def test_faq_csv_and_yaml_mapping_forms(tmp_path: Path) -> None:
     csv_file = tmp_path / "faq.csv"
-    csv_file.write_text('question,answer,tags\n"Do you ship abroad?","Yes, by DHL.","shipping, international"\n', encoding="utf-8")
+    csv_file.write_text(
+        'question,answer,tags\n"Do you ship abroad?","Yes, by DHL.","shipping, international"\n', encoding="utf-8"
+    )
     (chunk,) = load_source(csv_file)
     assert chunk.tags == ("shipping", "international") and chunk.text == "Yes, by DHL."
     yaml_file = tmp_path / "faq.yml"
@@ -109,14 +121,14 @@ def test_collect_keeps_explicit_files_and_reports_bad_shapes(tmp_path: Path) -> 
     orders = tmp_path / "orders.json"
     orders.write_text(json.dumps([{"order_id": "1", "status": "paid"}]), encoding="utf-8")
     assert collect([orders]) == [orders.resolve()]
-    with pytest.raises(UnsupportedSource, match="orders.json"):
+    with pytest.raises(UnsupportedSource, match=r"orders\.json"):
         load_source(orders)
 
 
 def test_unsupported_suffix_and_missing_fields_name_the_file(tmp_path: Path) -> None:
     pdf = tmp_path / "manual.pdf"
     pdf.write_bytes(b"%PDF-1.4")
-    with pytest.raises(UnsupportedSource, match="manual.pdf"):
+    with pytest.raises(UnsupportedSource, match=r"manual\.pdf"):
         load_source(pdf)
     faq = tmp_path / "faq.json"
     faq.write_text(json.dumps([{"question": "Hours?", "answer": ""}]), encoding="utf-8")

@@ -35,14 +35,25 @@ def test_dense_score_mixes_title_and_text_cosines(demo_kb: KnowledgeBase) -> Non
     for hit in demo_kb.search_text("can I pay with Alipay", k=5, filters={"language": "en"}):
         meta = hit.metadata
         w = multivector.TITLE_WEIGHT
-        assert meta["dense_score"] == pytest.approx(w * meta["dense_title_score"] + (1 - w) * meta["dense_text_score"], abs=1e-5)
+        assert meta["dense_score"] == pytest.approx(
+            w * meta["dense_title_score"] + (1 - w) * meta["dense_text_score"], abs=1e-5
+        )
         assert meta["dense_title_score"] != pytest.approx(meta["dense_text_score"], abs=1e-4)
 
 
 def test_chunk_without_a_title_scores_by_its_text_alone(use_encoder: UseEncoder) -> None:
     chunks = [
-        Chunk(id="a", title="", text="Parcels arrive in two to four days.", source="s.md", language="en", kind="document"),
-        Chunk(id="b", title="Gift cards", text="Digital gift cards from 100 yuan.", source="s.md", language="en", kind="document"),
+        Chunk(
+            id="a", title="", text="Parcels arrive in two to four days.", source="s.md", language="en", kind="document"
+        ),
+        Chunk(
+            id="b",
+            title="Gift cards",
+            text="Digital gift cards from 100 yuan.",
+            source="s.md",
+            language="en",
+            kind="document",
+        ),
         Chunk(id="c", title="same", text="same", source="s.md", language="en", kind="document"),
     ]
     knowledge = KnowledgeBase.from_chunks(chunks, use_encoder)
@@ -70,8 +81,12 @@ def test_approximate_path_unions_both_indexes_and_matches_exact_scoring(kind: st
     # a title is part of its chunk's text: its vector is near the full one, not independent of it
     title_vectors = full_vectors[rows] + 0.7 * synthetic_vectors(1000, 32, seed=6, clusters=40)
     title_vectors /= np.linalg.norm(title_vectors, axis=1, keepdims=True)
-    exact = MultiVectorDense(DenseIndex.build(full_vectors, kind="flat"), DenseIndex.build(title_vectors, kind="flat"), rows)
-    approx = MultiVectorDense(DenseIndex.build(full_vectors, kind=kind), DenseIndex.build(title_vectors, kind=kind), rows)
+    exact = MultiVectorDense(
+        DenseIndex.build(full_vectors, kind="flat"), DenseIndex.build(title_vectors, kind="flat"), rows
+    )
+    approx = MultiVectorDense(
+        DenseIndex.build(full_vectors, kind=kind), DenseIndex.build(title_vectors, kind=kind), rows
+    )
     queries = title_vectors[:20]
     truth = exact.search(queries, [None] * 20, 10)
     # the knowledge base takes CANDIDATES (50) from each index and keeps the top k (10 here)
@@ -99,7 +114,9 @@ def test_titles_improve_retrieval_on_the_labelled_set(demo_kb: KnowledgeBase, mo
         assert with_titles[mode]["recall@5"] >= text_only[mode]["recall@5"], mode
 
 
-def test_an_index_of_the_previous_format_is_rebuilt(small_sources: list[Path], tmp_path: Path, use_encoder: UseEncoder) -> None:
+def test_an_index_of_the_previous_format_is_rebuilt(
+    small_sources: list[Path], tmp_path: Path, use_encoder: UseEncoder
+) -> None:
     out = tmp_path / "cache"
     open_or_build(small_sources, cache_dir=out, encoder=use_encoder)
     live = out / (out / "CURRENT").read_text()
@@ -111,7 +128,9 @@ def test_an_index_of_the_previous_format_is_rebuilt(small_sources: list[Path], t
     assert read_manifest(out)["format"] == 2 and len(rebuilt.titles) == len(rebuilt)
 
 
-def test_missing_or_mismatched_title_vectors_are_refused(small_sources: list[Path], tmp_path: Path, use_encoder: UseEncoder) -> None:
+def test_missing_or_mismatched_title_vectors_are_refused(
+    small_sources: list[Path], tmp_path: Path, use_encoder: UseEncoder
+) -> None:
     out = tmp_path / "index"
     build_index(small_sources, out=out, encoder=use_encoder, progress=False)
     live = out / (out / "CURRENT").read_text()
@@ -120,5 +139,5 @@ def test_missing_or_mismatched_title_vectors_are_refused(small_sources: list[Pat
     with pytest.raises(CorruptIndex, match="inconsistent"):
         load_index(out, encoder=use_encoder)
     (live / "titles.faiss").unlink()
-    with pytest.raises(CorruptIndex, match="titles.faiss"):
+    with pytest.raises(CorruptIndex, match=r"titles\.faiss"):
         load_index(out, encoder=use_encoder)

@@ -142,5 +142,5 @@ def test_questions_file_errors_name_the_file(tmp_path: Path) -> None:
 
     path = tmp_path / "q.jsonl"
     path.write_text('{"question": "hi"}\n', encoding="utf-8")
-    with pytest.raises(BadSourceFormat, match="q.jsonl line 1"):
+    with pytest.raises(BadSourceFormat, match=r"q\.jsonl line 1"):
         load_questions(path)

@@ -57,10 +57,11 @@ async def converse(fake: FakeTelegram, settings: Settings, tmp_path: Path, *, ki
         for _ in range(kills):
             polls = len(fake.calls_to("getUpdates"))
             kefu.start()
-            await wait_for(lambda: len(fake.calls_to("getUpdates")) > polls, kefu, timeout=120, what="polling")
+            await wait_for(lambda polls=polls: len(fake.calls_to("getUpdates")) > polls, kefu, timeout=120,
+                           what="polling")
             writer = writer or asyncio.create_task(keep_writing())
             target = total(fake) + rng.randint(5, 60)
-            await wait_for(lambda: total(fake) >= target, kefu, timeout=120, what=f"{target} replies")
+            await wait_for(lambda target=target: total(fake) >= target, kefu, timeout=120, what=f"{target} replies")
             await asyncio.sleep(rng.uniform(0.0, 0.4))
             kefu.kill()
         kefu.start()

@@ -92,8 +92,7 @@ async def test_a_reply_queued_before_a_crash_is_delivered_after_the_restart(tmp_
     assert await restarted.resume() == 0
     channels.go_live("test")
     async with asyncio.timeout(5):
-        while "a" not in sink.sent:
-            await asyncio.sleep(0.01)
+        await sink.wait_for(lambda: "a" in sink.sent)
     await restarted.stop()
     await second.db.close()
     assert sink.sent == {"a": ["re m1"]}
@@ -118,8 +117,8 @@ async def test_a_slow_delivery_does_not_hold_a_turn_slot() -> None:
     await runtime.dispatch(message("a", "1", "first"))
     await runtime.dispatch(message("b", "1", "second"))
     async with asyncio.timeout(5):
-        while "b" not in sink.sent:  # b is answered and delivered while a's delivery still waits
-            await asyncio.sleep(0.01)
+        # b is answered and delivered while a's delivery still waits
+        await sink.wait_for(lambda: "b" in sink.sent)
     assert "a" not in sink.sent
     sink.release.set()
     await runtime.join()
@@ -155,8 +154,7 @@ async def test_deferred_and_failed_deliveries_are_retried_in_order() -> None:
     for n in range(3):
         await runtime.dispatch(message("a", str(n), f"m{n}"))
     async with asyncio.timeout(5):
-        while len(sink.sent.get("a", [])) < 3:
-            await asyncio.sleep(0.01)
+        await sink.wait_for(lambda: len(sink.sent.get("a", [])) >= 3)
     await runtime.stop()
     assert sink.sent == {"a": ["re m0", "re m1", "re m2"]}
     assert sink.attempts == 6 and runtime.deliveries_failed == 0
@@ -168,8 +166,7 @@ async def test_a_reply_that_keeps_failing_is_given_up_and_counted() -> None:
     await runtime.dispatch(message("a", "1", "m1"))
     await runtime.dispatch(message("a", "2", "m2"))
     async with asyncio.timeout(5):
-        while "a" not in sink.sent:
-            await asyncio.sleep(0.01)
+        await sink.wait_for(lambda: "a" in sink.sent)
     await runtime.stop()
     assert sink.sent == {"a": ["re m2"]}, "the next reply goes out once the failing one is given up"
     assert runtime.deliveries_failed == 1

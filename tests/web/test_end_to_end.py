@@ -73,7 +73,9 @@ async def test_typed_question_gets_the_returns_policy_with_its_source(running_bo
         await expect(answer.locator(".answer")).to_contain_text("30 days", timeout=30_000)
         await expect(answer.locator(".sources li").first).to_contain_text(re.compile("return", re.IGNORECASE))
 
-        chinese = await next_answer(page, lambda: page.fill("#input", "我想退货"), lambda: page.press("#input", "Enter"))
+        chinese = await next_answer(
+            page, lambda: page.fill("#input", "我想退货"), lambda: page.press("#input", "Enter")
+        )
         await expect(chinese.locator(".answer")).to_contain_text("退", timeout=30_000)
         await expect(chinese).to_have_attribute("lang", "zh-CN")
 

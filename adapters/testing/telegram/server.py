@@ -71,7 +71,7 @@ class FakeTelegram(MethodsMixin):
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    async def start(self, *, host: str = "127.0.0.1", port: int = 0) -> FakeTelegram:
+    async def start(self, *, host: str = "127.0.0.1", port: int = 0) -> Self:
         """Listen on ``host:port`` (port 0: any free port); ``base_url`` then points at it."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._api)
