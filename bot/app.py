@@ -25,11 +25,11 @@ from bot.errors import ConfigError
 from bot.generation.base import Generator
 from bot.generation.factory import build_generator
 from bot.metrics import Metrics
+from bot.middleware import CountTurns, ShowTyping
+from bot.outbound import Channels
 from bot.pipeline import Pipeline, PipelineLimits, Shop
 from bot.policy import Policy
 from bot.protocols import Describer, Encoder, IntentClassifier, Retriever, Transcriber
-from bot.middleware import CountTurns, ShowTyping
-from bot.outbound import Channels
 from bot.runtime import Runtime
 from bot.server import HttpServer, build_http_app
 
@@ -109,8 +109,8 @@ class KbLocation:
         from kb.build import load_index, open_or_build
 
         if not self.sources:
-            return load_index(self.index, encoder=encoder, device=device)  # type: ignore[arg-type]
-        return open_or_build(self.sources, cache_dir=self.index, encoder=encoder)  # type: ignore[arg-type]
+            return load_index(self.index, encoder=encoder, device=device)
+        return open_or_build(self.sources, cache_dir=self.index, encoder=encoder)
 
 
 def locate_knowledge_base(settings: Settings, *, paths: Sequence[Path] = ()) -> KbLocation:

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+
 from bot.errors import DeliveryDeferred
 from bot.inbox.base import Inbox, Outgoing
 from bot.messages import ConversationRef

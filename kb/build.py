@@ -99,7 +99,7 @@ def _text_hash(text: str) -> str:
 
 
 def _previous_vectors(out: Path, encoder: Encoder) -> dict[str, np.ndarray]:
-    """Stored vectors (full texts and titles) of the live index at ``out`` by text hash, when built with the same encoder."""
+    """Stored vectors (full texts and titles) of the live index at ``out`` by text hash (same encoder only)."""
     try:
         folder = _live_folder(out)
         manifest = _read_manifest(folder)
@@ -110,7 +110,9 @@ def _previous_vectors(out: Path, encoder: Encoder) -> dict[str, np.ndarray]:
         chunks = _read_chunks(folder)
     except (IndexNotFound, CorruptIndex, OSError, ValueError):
         return {}
-    stored = {_text_hash(chunk.search_text): np.asarray(vectors[n]) for n, chunk in enumerate(chunks) if n < len(vectors)}
+    stored = {
+        _text_hash(chunk.search_text): np.asarray(vectors[n]) for n, chunk in enumerate(chunks) if n < len(vectors)
+    }
     for slot, n in enumerate(title_rows(chunks)[: len(title_vectors)]):
         stored[_text_hash(chunks[n].title_text)] = np.asarray(title_vectors[slot])
     return stored
@@ -186,7 +188,9 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     except (OSError, json.JSONDecodeError) as error:
         raise CorruptIndex(f"knowledge-base index {folder} has an unreadable manifest: {error}", path=folder) from error
     if manifest.get("format") != FORMAT:
-        raise CorruptIndex(f"knowledge-base index {folder} has format {manifest.get('format')}, expected {FORMAT}", path=folder)
+        raise CorruptIndex(
+            f"knowledge-base index {folder} has format {manifest.get('format')}, expected {FORMAT}", path=folder
+        )
     return manifest
 
 
@@ -216,7 +220,8 @@ def load_index(path: Path, *, encoder: Encoder | None, device: str = "auto") -> 
         )
     if manifest.get("tokenizer") != tokenizer_fingerprint():
         raise StaleIndex(
-            f"knowledge-base index {path} was built by another version of kb's tokeniser; rebuild it with `kefu kb build`",
+            f"knowledge-base index {path} was built by another version of kb's tokeniser; "
+            "rebuild it with `kefu kb build`",
             path=path,
         )
     missing = [name for name in _FILES if not (folder / name).exists()]
@@ -231,14 +236,26 @@ def load_index(path: Path, *, encoder: Encoder | None, device: str = "auto") -> 
     except (OSError, ValueError, KeyError, RuntimeError) as error:
         raise CorruptIndex(f"knowledge-base index {folder} cannot be read: {error}", path=folder) from error
     rows = title_rows(chunks)
-    if len(chunks) != len(vectors) or len(chunks) != manifest.get("chunks") or len(rows) != len(titles) or len(titles) != titles.index.ntotal:
-        raise CorruptIndex(f"knowledge-base index {folder} is inconsistent: chunk and vector counts differ", path=folder)
+    if (
+        len(chunks) != len(vectors)
+        or len(chunks) != manifest.get("chunks")
+        or len(rows) != len(titles)
+        or len(titles) != titles.index.ntotal
+    ):
+        raise CorruptIndex(
+            f"knowledge-base index {folder} is inconsistent: chunk and vector counts differ", path=folder
+        )
     multivector = MultiVectorDense(dense, titles, rows)
     return KnowledgeBase(chunks, multivector, lexical, encoder_name=manifest["encoder"], encoder=encoder)
 
 
 def open_or_build(
-    sources: Sequence[Path], *, cache_dir: Path, encoder: Encoder, max_bytes: int = DEFAULT_MAX_BYTES, progress: bool = False
+    sources: Sequence[Path],
+    *,
+    cache_dir: Path,
+    encoder: Encoder,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: bool = False,
 ) -> KnowledgeBase:
     """The index of ``sources`` cached in ``cache_dir``: loaded when sources and encoder are unchanged, else rebuilt."""
     cache_dir = Path(cache_dir)
@@ -247,7 +264,12 @@ def open_or_build(
     except (IndexNotFound, CorruptIndex):
         manifest = None
     fresh = manifest is not None and manifest.get("tokenizer") == tokenizer_fingerprint()
-    if fresh and manifest.get("encoder") == encoder.name and manifest.get("dim") == encoder.dim:
+    if (
+        manifest is not None
+        and fresh
+        and manifest.get("encoder") == encoder.name
+        and manifest.get("dim") == encoder.dim
+    ):
         cached = {doc["path"]: doc["sha256"] for doc in manifest.get("documents", [])}
         if cached == fingerprint(sources, max_bytes=max_bytes):
             try:

@@ -64,6 +64,10 @@ class OrderBackend(Protocol):
         """Record a return request for ``order_id``; its id."""
         ...
 
+    async def close(self) -> None:
+        """Release the backend's connections."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class ActionResult:

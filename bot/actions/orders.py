@@ -61,7 +61,7 @@ class _OrderAction:
     """An action on one order: its slot is the order number, taken from the shopper's words."""
 
     name: str
-    slots = (ORDER_ID,)
+    slots: tuple[str, ...] = (ORDER_ID,)
     explains_policy = False
 
     def __init__(self, backend: OrderBackend) -> None:

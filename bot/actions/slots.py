@@ -20,7 +20,7 @@ def heard(actions: Mapping[str, Action], text: str, *, pending: str | None) -> d
     found: dict[str, str] = {}
     for action in actions.values():
         found.update(action.extract(text, asked=False))
-    if pending in actions:
+    if pending is not None and pending in actions:
         found.update(actions[pending].extract(text, asked=True))
     return found
 

@@ -12,19 +12,28 @@ from bot.cli.groups import app, bench_app, eval_app
 
 if TYPE_CHECKING:  # imported lazily at run time: `kefu --help` must stay quick
     from bot.app import KbLocation
+    from bot.config import Settings
     from kb.search import KnowledgeBase
 
 kb_app = typer.Typer(help="Build, search and inspect the knowledge base.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 
-ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="A kefu.toml (default: ./kefu.toml when present).")]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="A kefu.toml (default: ./kefu.toml when present).")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-EncoderOption = Annotated[str | None, typer.Option("--encoder", help="Encoder name or path (default: KEFU_KB__ENCODER).")]
-KbOption = Annotated[Path | None, typer.Option(
-    "--kb", help="An index folder (`kefu kb build --out`) or sources (default: KEFU_KB__PATH, else the demo store).")]
+EncoderOption = Annotated[
+    str | None, typer.Option("--encoder", help="Encoder name or path (default: KEFU_KB__ENCODER).")
+]
+KbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--kb", help="An index folder (`kefu kb build --out`) or sources (default: KEFU_KB__PATH, else the demo store)."
+    ),
+]
 
 
-def _settings(config: Path | None):
+def _settings(config: Path | None) -> Settings:
     from bot.config import load_settings
     from bot.errors import ConfigError
 
@@ -66,8 +75,12 @@ def _open(settings: Any, kb: Path | None, encoder_name: str | None) -> Knowledge
 
 @kb_app.command("build")
 def build(
-    sources: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: KEFU_KB__PATH, else the demo store).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Index folder (default: the sources' folder in the data dir).")] = None,
+    sources: Annotated[
+        list[Path] | None, typer.Argument(help="Files or folders (default: KEFU_KB__PATH, else the demo store).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Index folder (default: the sources' folder in the data dir).")
+    ] = None,
     index: Annotated[str, typer.Option("--index", help="auto, flat, hnsw or ivf.")] = "auto",
     encoder: EncoderOption = None,
     config: ConfigOption = None,
@@ -84,8 +97,11 @@ def build(
     named = sources or []
     location = _locate(settings, named)
     if not location.sources:
-        typer.secho(f"error: {location.index} is a built index, not sources: name the files or folders to index",
-                    fg="red", err=True)
+        typer.secho(
+            f"error: {location.index} is a built index, not sources: name the files or folders to index",
+            fg="red",
+            err=True,
+        )
         raise typer.Exit(2)
     target = out or location.index
     start = time.perf_counter()
@@ -98,7 +114,9 @@ def build(
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
         return
-    typer.echo(f"built {result['chunks']} chunks from {len(location.sources)} files into {target} in {result['seconds']} s")
+    typer.echo(
+        f"built {result['chunks']} chunks from {len(location.sources)} files into {target} in {result['seconds']} s"
+    )
     if named or out:  # else the configured knowledge base was built, and plain `kefu kb search` finds it
         name = named[0] if out is None and len(named) == 1 else target
         typer.echo(f"search it with `kefu kb search QUESTION --kb {name}`; the bot uses it with KEFU_KB__PATH={name}")
@@ -124,8 +142,17 @@ def search(
         hits = knowledge.search_text(query, k=k, filters={"language": lang} if lang else None, mode=mode)  # type: ignore[arg-type]
     except (KbError, ValueError) as error:
         raise _fail(error) from None
-    rows = [{"id": h.id, "title": h.title, "score": round(h.score, 4), "dense_score": round(h.metadata["dense_score"], 4),
-             "text": h.text, "source": h.metadata["source"]} for h in hits]
+    rows = [
+        {
+            "id": h.id,
+            "title": h.title,
+            "score": round(h.score, 4),
+            "dense_score": round(h.metadata["dense_score"], 4),
+            "text": h.text,
+            "source": h.metadata["source"],
+        }
+        for h in hits
+    ]
     if as_json:
         typer.echo(json.dumps({"query": query, "hits": rows}, ensure_ascii=False))
         return
@@ -149,7 +176,9 @@ def stats(
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
         return
-    typer.echo(f"{result['chunks']} chunks, encoder {result['encoder']} ({result['dim']} dims), {result['index']} index")
+    typer.echo(
+        f"{result['chunks']} chunks, encoder {result['encoder']} ({result['dim']} dims), {result['index']} index"
+    )
     for field in ("sources", "kinds", "languages"):
         typer.echo(f"  {field}: " + ", ".join(f"{name} {count}" for name, count in result[field].items()))
 
@@ -191,18 +220,26 @@ def eval_retrieval(
     Console().print(table)
     if report.get("threshold"):
         t = report["threshold"]
-        typer.echo(f"best cut on top dense score: {t['min_dense_score']} (keeps {t['in_scope_kept']:.0%} answerable, "
-                   f"rejects {t['out_of_scope_rejected']:.0%} of {report['out_of_scope']} out-of-scope)")
+        typer.echo(
+            f"best cut on top dense score: {t['min_dense_score']} (keeps {t['in_scope_kept']:.0%} answerable, "
+            f"rejects {t['out_of_scope_rejected']:.0%} of {report['out_of_scope']} out-of-scope)"
+        )
 
 
 @bench_app.command("kb")
 def bench_kb(
     sizes: Annotated[str, typer.Option("--sizes", help="Comma-separated index sizes.")] = "10000,100000,1000000",
-    kinds: Annotated[str, typer.Option("--kinds", help="Approximate kinds to compare with Flat: hnsw, ivf.")] = "ivf,hnsw",
-    hnsw_max: Annotated[int, typer.Option("--hnsw-max", help="Skip HNSW above this size (its build is slow).")] = 200_000,
+    kinds: Annotated[
+        str, typer.Option("--kinds", help="Approximate kinds to compare with Flat: hnsw, ivf.")
+    ] = "ivf,hnsw",
+    hnsw_max: Annotated[
+        int, typer.Option("--hnsw-max", help="Skip HNSW above this size (its build is slow).")
+    ] = 200_000,
     hnsw_m: Annotated[int, typer.Option("--hnsw-m", help="HNSW links per node.")] = 32,
     ef_construction: Annotated[int, typer.Option("--ef-construction", help="HNSW build-time search depth.")] = 80,
-    clusters: Annotated[int | None, typer.Option("--clusters", help="Clusters in the synthetic data (default n/50).")] = None,
+    clusters: Annotated[
+        int | None, typer.Option("--clusters", help="Clusters in the synthetic data (default n/50).")
+    ] = None,
     queries: Annotated[int, typer.Option("--queries", min=10, help="Queries per measurement.")] = 200,
     sentences: Annotated[int, typer.Option("--sentences", min=4, help="Sentences for the encoder measurement.")] = 256,
     encoder: EncoderOption = None,
@@ -213,23 +250,44 @@ def bench_kb(
     from kb.encoders import load_encoder
 
     wanted = [kind.strip() for kind in kinds.split(",") if kind.strip()]
-    texts = [f"Do you ship order {n} to Shanghai, and how long does it take? 第{n}号订单多久能到上海？" for n in range(sentences)]
+    texts = [
+        f"Do you ship order {n} to Shanghai, and how long does it take? 第{n}号订单多久能到上海？"
+        for n in range(sentences)
+    ]
     enc = load_encoder(encoder or "use-multilingual")
     report: dict[str, Any] = {"encoder": bench_encoder(enc, sentences=texts), "sizes": []}
     for size in (int(s) for s in sizes.split(",") if s.strip()):
         size_kinds = [k for k in wanted if k != "hnsw" or size <= hnsw_max]
-        result = bench_size(size, kinds=size_kinds, dim=enc.dim, queries=queries,  # type: ignore[arg-type]
-                            hnsw_m=hnsw_m, ef_construction=ef_construction, clusters=clusters)
+        result = bench_size(
+            size,
+            kinds=size_kinds,  # type: ignore[arg-type]
+            dim=enc.dim,
+            queries=queries,
+            hnsw_m=hnsw_m,
+            ef_construction=ef_construction,
+            clusters=clusters,
+        )
         report["sizes"].append(result)
         if not as_json:
             for row in result["indexes"]:
-                param = f"ef={row['ef_search']}" if "ef_search" in row else f"nprobe={row['nprobe']}" if "nprobe" in row else "exact"
-                typer.echo(f"n={size:>8} {row['kind']:>5} {param:<11} build {row['build_s']:>7.2f} s  mem {row['memory_mb']:>7.1f} MB  "
-                           f"p50 {row['p50_ms']:.2f} ms  p95 {row['p95_ms']:.2f} ms  {row['qps']:.0f} q/s  "
-                           f"recall@10 {row['recall_at_10']:.3f}  x{row['speedup_vs_flat_p95']} vs flat p95")
+                param = (
+                    f"ef={row['ef_search']}"
+                    if "ef_search" in row
+                    else f"nprobe={row['nprobe']}"
+                    if "nprobe" in row
+                    else "exact"
+                )
+                typer.echo(
+                    f"n={size:>8} {row['kind']:>5} {param:<11} build {row['build_s']:>7.2f} s  "
+                    f"mem {row['memory_mb']:>7.1f} MB  "
+                    f"p50 {row['p50_ms']:.2f} ms  p95 {row['p95_ms']:.2f} ms  {row['qps']:.0f} q/s  "
+                    f"recall@10 {row['recall_at_10']:.3f}  x{row['speedup_vs_flat_p95']} vs flat p95"
+                )
     if as_json:
         typer.echo(json.dumps(report))
     else:
         e = report["encoder"]
-        typer.echo(f"encoder {e['encoder']}: {e['batched_per_s']} sentences/s batched, {e['single_per_s']}/s one at a time "
-                   f"(x{e['batch_speedup']})")
+        typer.echo(
+            f"encoder {e['encoder']}: {e['batched_per_s']} sentences/s batched, {e['single_per_s']}/s one at a time "
+            f"(x{e['batch_speedup']})"
+        )

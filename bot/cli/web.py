@@ -27,7 +27,7 @@ def bench_isolation(
     json_output: JsonOption = False,
 ) -> None:
     """p50/p95 of one shopper's answers alone, then while another sends 2-30 MiB frames and a long voice note."""
-    from bot.isolation_bench import bench_isolation as measure
+    from bot.cli.isolation import bench_isolation as measure
 
     settings = setup(config, log_level="WARNING")
     components = load(settings)

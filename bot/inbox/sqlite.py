@@ -88,8 +88,14 @@ class SqliteInbox:
                 await c.execute(
                     "INSERT INTO reply_outbox (key, channel, conversation_id, reply, created_at, due_at)"
                     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-                    (f"turn:{seq}", conversation.channel, conversation.conversation_id, dump_reply(numbered(reply)), now,
-                     now),
+                    (
+                        f"turn:{seq}",
+                        conversation.channel,
+                        conversation.conversation_id,
+                        dump_reply(numbered(reply)),
+                        now,
+                        now,
+                    ),
                 )
 
     async def post(self, conversation: ConversationRef, reply: Reply, *, key: str | None = None) -> bool:

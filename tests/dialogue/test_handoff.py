@@ -127,7 +127,8 @@ async def test_a_store_from_before_reply_authors_gets_the_column_and_keeps_its_q
     try:
         await db.script(
             "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, ticket_id INTEGER NOT NULL,"
-            " channel TEXT NOT NULL, conversation_id TEXT NOT NULL, text TEXT NOT NULL, language TEXT NOT NULL, created_at REAL NOT NULL,"
+            " channel TEXT NOT NULL, conversation_id TEXT NOT NULL, text TEXT NOT NULL, language TEXT NOT NULL,"
+            " created_at REAL NOT NULL,"
             " claimed_at REAL);"
             "INSERT INTO outbox (ticket_id, channel, conversation_id, text, language, created_at)"
             " VALUES (1, 'web', 'w1', 'queued before the upgrade', 'en', 0);"

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from bot.app import Components, build_transcriber
 from bot.cli import app
+from bot.cli.isolation import bench_isolation
 from bot.config import Settings
-from bot.isolation_bench import bench_isolation
 
 pytestmark = [pytest.mark.slow, pytest.mark.benchmark]
 PHASE_KEYS = {"answered", "unanswered", "p50_ms", "p95_ms", "max_ms"}

@@ -6,8 +6,8 @@ session sends big text frames, big uploads and a long voice note; the report giv
 ratio of the p95s. Each client runs in a process of its own, so a stalled server shows in the victim's
 timings instead of stalling the clients with it.
 
-    python -m bot.isolation_bench victim URL SAMPLES PAUSE_S     # prints {"latencies_ms": [...], ...}
-    python -m bot.isolation_bench flooder URL PLAN_JSON          # floods until SIGTERM, then prints counts
+    python -m bot.cli.isolation victim URL SAMPLES PAUSE_S     # prints {"latencies_ms": [...], ...}
+    python -m bot.cli.isolation flooder URL PLAN_JSON          # floods until SIGTERM, then prints counts
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ async def bench_isolation(
                 flooded = await _stop(flooder)
         finally:
             await bot.stop()
-    report = {"idle": _summary(idle), "flooded": _summary(loaded), "flooder": flooded}
+    report: dict[str, Any] = {"idle": _summary(idle), "flooded": _summary(loaded), "flooder": flooded}
     idle_p95, flooded_p95 = report["idle"]["p95_ms"], report["flooded"]["p95_ms"]
     report["p95_ratio"] = round(flooded_p95 / max(idle_p95, 0.001), 2) if idle_p95 and flooded_p95 else None
     report["voice_s"] = round(voice_seconds, 1)
@@ -129,12 +129,15 @@ def _summary(run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_CHECKOUT = str(Path(__file__).resolve().parents[2])
+"""The folder holding the ``bot`` package (the child processes import this checkout's code)."""
+
+
 async def _spawn(role: str, *args: str) -> asyncio.subprocess.Process:
     """This module as a child process (with this checkout's packages first on its path)."""
-    root = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (_CHECKOUT, os.environ.get("PYTHONPATH")) if p)}
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.isolation_bench", role, *args, stdout=asyncio.subprocess.PIPE, env=env
+        sys.executable, "-m", "bot.cli.isolation", role, *args, stdout=asyncio.subprocess.PIPE, env=env
     )
 
 
@@ -192,7 +195,7 @@ async def _flooder(url: str, plan: dict[str, Any]) -> dict[str, Any]:
     frames = [("text", json.dumps({"type": "message", "text": "a" * int(mb * MIB)})) for mb in plan["text_mb"]]
     frames.append(("upload", json.dumps({"type": "voice", "mime": "audio/ogg", "data": junk})))
     if plan["voice"]:
-        note = base64.b64encode(Path(plan["voice"]).read_bytes()).decode()
+        note = base64.b64encode(await asyncio.to_thread(Path(plan["voice"]).read_bytes)).decode()
         frames.insert(0, ("voice", json.dumps({"type": "voice", "mime": "audio/wav", "data": note})))
     schedule = itertools.chain(frames, itertools.cycle(frames[1:] if plan["voice"] else frames))
     async with aiohttp.ClientSession() as http:
