@@ -13,6 +13,7 @@ exception messages (which often quote client values) are escaped.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import traceback
@@ -138,4 +139,31 @@ def configure_logging(level: int | str = logging.WARNING) -> logging.Handler:
         if not any(isinstance(f, LogSanitiser) for f in filterer.filters):
             filterer.filters.insert(0, sanitiser)
     root.setLevel(level.upper() if isinstance(level, str) else level)
+    _quiet_libraries(root.level)
     return handler
+
+
+NOISY_LIBRARIES = ("bm25s", "faiss", "faiss.loader", "jieba", "transformers", "sentence_transformers", "httpx")
+"""Libraries whose own informational lines (index building, CPU feature probing, model loading) are not kefu's
+news to a user: kept at WARNING unless kefu's own level is DEBUG."""
+
+
+def _quiet_libraries(level: int) -> None:
+    """Keep library chatter and loading bars out of a user's terminal unless kefu logs at DEBUG."""
+    handler = next(h for h in logging.getLogger().handlers if isinstance(h, _StderrHandler))
+    for chatter in [f for f in handler.filters if isinstance(f, _LibraryChatter)]:
+        handler.removeFilter(chatter)
+    if level <= logging.DEBUG:
+        return
+    handler.addFilter(_LibraryChatter())
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # read when transformers is imported
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+class _LibraryChatter(logging.Filter):
+    """Drops a noisy library's records below WARNING (some set their own loggers to DEBUG when imported)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return True
+        return not any(record.name == name or record.name.startswith(f"{name}.") for name in NOISY_LIBRARIES)

@@ -90,3 +90,21 @@ def test_every_command_escapes_and_masks_what_it_logs(command: list[str], tmp_pa
     assert line.endswith("WARNING adapters.web: frame id 42\\nCRITICAL bot.security: FORGED admin login ok "
                          "from [phone …8000]")
     assert not [line for line in done.stderr.splitlines() if line.startswith("CRITICAL")]
+
+
+def test_library_chatter_stays_out_of_the_terminal_unless_kefu_logs_at_debug(capsys) -> None:
+    from bot.logs import configure_logging
+
+    chatty = logging.getLogger("bm25s")
+    chatty.setLevel(logging.DEBUG)  # as bm25s does to its own logger when imported
+    configure_logging("INFO")
+    chatty.debug("Building index from tokens")
+    logging.getLogger("faiss.loader").info("Could not load library with AVX512 support")
+    chatty.warning("a real problem")
+    logging.getLogger("bot.test").info("kefu's own line")
+    shown = capsys.readouterr().err
+    assert "Building index" not in shown and "AVX512" not in shown
+    assert "a real problem" in shown and "kefu's own line" in shown
+    configure_logging("DEBUG")
+    chatty.debug("Building index from tokens")
+    assert "Building index" in capsys.readouterr().err
