@@ -1,4 +1,4 @@
-# `make run` and `make test` create .venv when missing and install what they need (torch first, see DESIGN §7).
+# `make run` and `make test` create .venv when missing and install what they need (torch first, see README, "Set up").
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
@@ -20,7 +20,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/kefu run
 
-# ruff (pyproject [tool.ruff]), mypy ([tool.mypy]) and the import contracts of DESIGN §3 ([tool.importlinter]);
+# ruff (pyproject [tool.ruff]), mypy ([tool.mypy]) and the import contracts of architecture §3 ([tool.importlinter]);
 # all three run, and lint fails if any of them does
 lint: $(STAMP)
 	status=0; \

@@ -1,4 +1,4 @@
-"""Configuration: ``kefu.toml`` first, then ``KEFU_*`` environment variables (``__`` nests), DESIGN §5.
+"""Configuration: ``kefu.toml`` first, then ``KEFU_*`` environment variables (``__`` nests), docs/architecture.md §5.
 
     settings = load_settings("kefu.toml")      # a missing file is fine: defaults + environment
     settings.http.port, settings.telegram.token

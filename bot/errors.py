@@ -42,7 +42,7 @@ class StageTimeout(KefuError):
 def user_message(error: BaseException) -> str | None:
     """The text an error says it may show to a user, or None when it is internal.
 
-    Engines cannot import this module (DESIGN §3), so they mark user-safe errors with a ``user_message``
+    Engines cannot import this module (docs/architecture.md §3), so they mark user-safe errors with a ``user_message``
     attribute or by subclassing ``ValueError`` with a plain message; kefu's own use ``BadInput``.
     """
     if isinstance(error, BadInput):

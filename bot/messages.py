@@ -142,7 +142,7 @@ class Reply:
     channel whose client can drop a repeat (the web chat) shows it once."""
 
     def to_json(self) -> dict[str, Any]:
-        """The public JSON shape of ``kefu ask --json`` (DESIGN §5)."""
+        """The public JSON shape of ``kefu ask --json`` (docs/architecture.md §5)."""
         return {
             "text": self.text,
             "intent": self.intent,

@@ -1,4 +1,4 @@
-"""The engine protocols the core depends on (DESIGN §4).
+"""The engine protocols the core depends on (docs/architecture.md §4).
 
 Engines (``speech/``, ``vision/``, ``kb/``) are plain synchronous libraries and never import ``bot``: they
 satisfy these protocols structurally. Batch methods take a list and return a list of the same length in

@@ -1,4 +1,4 @@
-"""kb engine: a plain synchronous library (DESIGN §2-3); imports nothing from bot or adapters.
+"""kb engine: a plain synchronous library (docs/architecture.md §2-3); imports nothing from bot or adapters.
 
     from kb import build, encoders, sources
     encoder = encoders.load_encoder("use-multilingual")

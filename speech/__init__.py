@@ -1,4 +1,4 @@
-"""speech engine: voice notes to text with Whisper; a plain synchronous library (DESIGN §2-3).
+"""speech engine: voice notes to text with Whisper; a plain synchronous library (docs/architecture.md §2-3).
 
     transcriber = load_transcriber(backend="faster-whisper", model="base", device="auto")
     results = transcriber.transcribe_batch([ogg_bytes, webm_bytes])   # Transcript | AudioError, in order

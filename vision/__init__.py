@@ -1,1 +1,1 @@
-"""vision engine: a plain synchronous library (DESIGN §2-3); imports nothing from bot or adapters."""
+"""vision engine: a plain synchronous library (docs/architecture.md §2-3); imports nothing from bot or adapters."""

@@ -1,4 +1,4 @@
-"""Model resolution (DESIGN §6) and the in-memory CTranslate2 → openai-whisper conversion."""
+"""Model resolution (docs/architecture.md §6) and the in-memory CTranslate2 → openai-whisper conversion."""
 
 from __future__ import annotations
 
