@@ -1,4 +1,4 @@
-"""The pipeline of docs/architecture.md §2: understand → embed → intent + retrieve → decide → act/generate, traced per stage.
+"""The pipeline (docs/architecture.md §2): understand → embed → intent + retrieve → decide → act/generate, traced.
 
 ``Pipeline.run`` turns one ``Message`` and the conversation's ``Session`` into a ``TurnOutcome`` and updates the
 session in memory (slots, counters); keeping it is the caller's job (``bot.dialogue.Conversations``).

@@ -1,4 +1,4 @@
-"""Find Whisper weights offline (docs/architecture.md §6): a path, then weights an installed package carries, then a download name.
+"""Find Whisper weights offline (docs/architecture.md §6): a path, then packaged weights, then a download name.
 
     source = resolve_model("base")     # the packaged multilingual base model, read into memory
     source.files["model.bin"]          # bytes; nothing is written to disk

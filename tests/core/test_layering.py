@@ -1,4 +1,4 @@
-"""The import-linter contracts of docs/architecture.md §3 (``[tool.importlinter]`` in pyproject.toml) catch what they forbid.
+"""The import-linter contracts of docs/architecture.md §3 (pyproject.toml) catch what they forbid.
 
 Each test lints a copy of the packages' Python files with the project's configuration, so the real tree is
 never touched: the copy as it is passes, and one forbidden import per contract breaks exactly that contract.
