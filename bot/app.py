@@ -248,46 +248,62 @@ def configured_channels(settings: Settings) -> list[str]:
 
 
 def build_adapters(
-    settings: Settings, components: Components, names: Sequence[str], *, metrics: Metrics | None = None
+    settings: Settings,
+    names: Sequence[str],
+    *,
+    speech: bool = False,
+    vision: bool = False,
+    metrics: Metrics | None = None,
 ) -> list[Adapter]:
+    """The channels ``names``, built and their settings checked (nothing connects yet); a channel that cannot be
+    built is a ``ConfigError`` naming it. ``speech``/``vision``: the engines that take voice notes and photos."""
     adapters: list[Adapter] = []
     for name in names:
-        if name == "web":
-            from adapters.web import WebChatAdapter
-
-            adapters.append(
-                WebChatAdapter(
-                    max_text_chars=settings.pipeline.max_text_chars,
-                    max_upload_bytes=max(settings.speech.max_bytes, settings.vision.max_bytes),
-                    speech_enabled=components.transcriber is not None,
-                    vision_enabled=components.describer is not None,
-                    title=settings.shop.name,
-                )
-            )
-        elif name == "telegram":
-            from adapters.telegram import TelegramAdapter
-
-            options = settings.telegram
-            if options.token is None:
-                raise ConfigError("the telegram channel needs KEFU_TELEGRAM__TOKEN (or TELEGRAM_BOT_TOKEN)")
-            adapters.append(
-                TelegramAdapter(
-                    token=options.token.get_secret_value(),
-                    api_base=options.api_base,
-                    mode=options.mode,
-                    webhook_secret=options.webhook_secret.get_secret_value() if options.webhook_secret else None,
-                    webhook_url=options.webhook_url,
-                    on_feedback=metrics.record_feedback if metrics else None,
-                    max_download_bytes=max(settings.speech.max_bytes, settings.vision.max_bytes),
-                )
-            )
-        elif name == "console":
-            from adapters.console import ConsoleAdapter
-
-            adapters.append(ConsoleAdapter())
-        else:
-            adapters.append(load_adapter_factory(name)(settings=getattr(settings, name, None)))
+        try:
+            adapters.append(_build_adapter(settings, name, speech=speech, vision=vision, metrics=metrics))
+        except (ConfigError, LookupError, TypeError, ValueError) as error:
+            raise ConfigError(f"channel {name!r}: {getattr(error, 'user_message', None) or error}") from error
     return adapters
+
+
+def check_channels(settings: Settings) -> list[str]:
+    """The configured channels' names, once each was built with its settings (before any model loads)."""
+    return [adapter.name for adapter in build_adapters(settings, configured_channels(settings))]
+
+
+def _build_adapter(
+    settings: Settings, name: str, *, speech: bool, vision: bool, metrics: Metrics | None
+) -> Adapter:
+    if name == "web":
+        from adapters.web import WebChatAdapter
+
+        return WebChatAdapter(
+            max_text_chars=settings.pipeline.max_text_chars,
+            max_upload_bytes=max(settings.speech.max_bytes, settings.vision.max_bytes),
+            speech_enabled=speech,
+            vision_enabled=vision,
+            title=settings.shop.name,
+        )
+    if name == "telegram":
+        from adapters.telegram import TelegramAdapter
+
+        options = settings.telegram
+        if options.token is None:
+            raise ConfigError("the telegram channel needs KEFU_TELEGRAM__TOKEN (or TELEGRAM_BOT_TOKEN)")
+        return TelegramAdapter(
+            token=options.token.get_secret_value(),
+            api_base=options.api_base,
+            mode=options.mode,
+            webhook_secret=options.webhook_secret.get_secret_value() if options.webhook_secret else None,
+            webhook_url=options.webhook_url,
+            on_feedback=metrics.record_feedback if metrics else None,
+            max_download_bytes=max(settings.speech.max_bytes, settings.vision.max_bytes),
+        )
+    if name == "console":
+        from adapters.console import ConsoleAdapter
+
+        return ConsoleAdapter()
+    return load_adapter_factory(name)(settings=dict(settings.adapters.get(name, {})))
 
 
 class Kefu:
@@ -308,7 +324,11 @@ class Kefu:
         self.dialogue: Dialogue | None = None
         self._runtime: Runtime | None = None
         self.adapters = build_adapters(
-            settings, components, channels or configured_channels(settings), metrics=self.metrics
+            settings,
+            channels or configured_channels(settings),
+            speech=components.transcriber is not None,
+            vision=components.describer is not None,
+            metrics=self.metrics,
         )
         routes = [route for adapter in self.adapters for route in adapter.routes()]
         self.http: HttpServer | None = None

@@ -183,6 +183,9 @@ class Settings(BaseSettings):
     intents: IntentSettings = Field(default_factory=IntentSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     shop: ShopSettings = Field(default_factory=ShopSettings)
+    adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """One table per third-party channel (``[adapters.line]``, ``KEFU_ADAPTERS__LINE__API_BASE``), given as is to
+    the adapter's factory; keys that name secrets (token, secret, password, key) only from the environment."""
 
     @classmethod
     def settings_customise_sources(
@@ -251,7 +254,18 @@ def _refuse_secrets_in_file(path: Path) -> None:
         if "__" in table:  # a top-level TELEGRAM__TOKEN = "…"
             section, _, key = table.partition("__")
             found.append((section, key))
+        if table.lower() == "adapters" and isinstance(entries, dict):
+            found += [(f"{table}.{name}", key) for name, keys in entries.items() if isinstance(keys, dict)
+                      for key in keys]
         for section, key in found:
-            if (section.lower(), key.lower()) in secrets:
-                env = f"KEFU_{section.upper()}__{key.upper()}"
+            if (section.lower(), key.lower()) in secrets or (section.lower().startswith("adapters.") and _secret(key)):
+                env = f"KEFU_{section.upper().replace('.', '__')}__{key.upper()}"
                 raise ConfigError(f"{path}: [{section}] {key} is a secret; set it in the environment as {env}")
+
+
+_SECRET_WORDS = ("token", "secret", "password", "passwd", "api_key", "apikey", "private_key")
+
+
+def _secret(key: str) -> bool:
+    """Whether a third-party adapter's setting names a secret (by the words secrets' names use)."""
+    return any(word in key.lower() for word in _SECRET_WORDS)

@@ -58,6 +58,18 @@ def setup(config: Path | None, *, log_level: str | None = None) -> Settings:
     return settings
 
 
+def check(settings: Settings) -> None:
+    """Build the configured channels from their settings before any model loads; a bad one ends the command."""
+    from bot.app import check_channels
+    from bot.errors import ConfigError
+
+    try:
+        check_channels(settings)
+    except ConfigError as error:
+        typer.secho(f"error: {error}", fg="red", err=True)
+        raise typer.Exit(2) from None
+
+
 def load(settings: Settings, *, speech: bool = True) -> Components:
     """Load the engines with a spinner on stderr; a knowledge base that cannot be used ends the command clearly."""
     from rich.console import Console
@@ -80,6 +92,7 @@ def run(config: ConfigOption = None) -> None:
     from bot.app import Kefu
 
     settings = setup(config)
+    check(settings)
     components = load(settings)
 
     async def serve() -> None:
