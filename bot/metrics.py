@@ -23,7 +23,10 @@ class Metrics:
         self.stage_seconds = Histogram(
             "kefu_stage_seconds", "Time per pipeline stage.", ["stage"], registry=self.registry, buckets=STAGE_BUCKETS
         )
-        self.messages = Counter("kefu_messages", "Inbound messages handled (a redelivery is not counted).", ["channel"], registry=self.registry)
+        self.messages = Counter(
+            "kefu_messages", "Inbound messages handled (a redelivery is not counted).", ["channel"],
+            registry=self.registry,
+        )
         self.replies = Counter(
             "kefu_replies", "Replies sent, by policy action.", ["channel", "action"], registry=self.registry
         )
