@@ -89,3 +89,23 @@ def small_sources(tmp_path: Path) -> list[Path]:
         encoding="utf-8",
     )
     return [faq, products, policy]
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh data dir and working folder for a CLI test, with no ``KEFU_KB__PATH`` from outside."""
+    monkeypatch.setenv("KEFU_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("KEFU_KB__PATH", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def cli_json(args: list[str]) -> dict:
+    """Run ``kefu ARGS`` in this process and return its JSON output (it must succeed)."""
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return dict(json.loads(result.stdout))

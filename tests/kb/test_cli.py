@@ -9,33 +9,22 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from tests.kb.conftest import cli_json
 
 runner = CliRunner()
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("KEFU_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("KEFU_KB__PATH", raising=False)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def _json(args: list[str]) -> dict:
-    result = runner.invoke(app, args)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def test_build_search_and_stats(env: Path, small_sources: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
     out = env / "index"
-    built = _json(["kb", "build", *map(str, small_sources), "--out", str(out), "--json"])
+    built = cli_json(["kb", "build", *map(str, small_sources), "--out", str(out), "--json"])
     assert built["chunks"] == 8 and built["encoder"] == "use-multilingual" and built["index"] == "flat"
     monkeypatch.setenv("KEFU_KB__PATH", str(out))
-    found = _json(["kb", "search", "who pays return postage", "--k", "2", "--lang", "zh", "--json"])
+    found = cli_json(["kb", "search", "who pays return postage", "--k", "2", "--lang", "zh", "--json"])
     assert found["hits"][0]["id"].startswith("faq#") and len(found["hits"]) == 2
     assert {"id", "title", "score", "dense_score", "text", "source"} <= set(found["hits"][0])
-    stats = _json(["kb", "stats", "--json"])
+    stats = cli_json(["kb", "stats", "--json"])
     assert stats["chunks"] == 8 and stats["sources"] == {"faq.json": 3, "policy.md": 3, "products.csv": 2}
     text = runner.invoke(app, ["kb", "search", "rain boots"])
     assert text.exit_code == 0 and "RB-1#en" in text.output
@@ -53,7 +42,7 @@ def test_eval_retrieval_on_configured_sources(
         {"question": "who won the football match last night", "language": "en", "relevant": []},
     ]
     questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
-    report = _json(["eval", "retrieval", str(questions), "--json"])
+    report = cli_json(["eval", "retrieval", str(questions), "--json"])
     assert report["questions"] == 2 and report["out_of_scope"] == 2
     assert set(report["modes"]) == {"dense", "bm25", "hybrid"}
     assert report["modes"]["hybrid"]["recall@5"] == 1.0
@@ -79,7 +68,7 @@ def test_build_errors_name_the_file(env: Path) -> None:
 
 
 def test_bench_kb_tiny(env: Path) -> None:
-    report = _json(
+    report = cli_json(
         ["bench", "kb", "--sizes", "1500", "--queries", "10", "--kinds", "ivf", "--sentences", "16", "--json"]
     )
     (size,) = report["sizes"]

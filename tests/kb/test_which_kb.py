@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.config import Settings
+from tests.kb.conftest import cli_json
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -51,18 +52,6 @@ def tea_docs(folder: Path) -> Path:
     return folder
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("KEFU_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("KEFU_KB__PATH", raising=False)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def _json(args: list[str]) -> dict:
-    result = runner.invoke(app, args)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def _sources(found: dict) -> set[str]:
@@ -92,25 +81,25 @@ def test_kefu_kb_build_out_then_search_kb_answers_from_that_index(env: Path) -> 
 
 def test_search_kb_and_stats_kb_name_an_index_in_process(env: Path) -> None:
     tea_docs(env / "tea-docs")
-    _json(["kb", "build", "tea-docs", "--out", "idx", "--json"])
-    found = _json(["kb", "search", "how long until my tea arrives", "--kb", "idx", "--lang", "en", "--json"])
+    cli_json(["kb", "build", "tea-docs", "--out", "idx", "--json"])
+    found = cli_json(["kb", "search", "how long until my tea arrives", "--kb", "idx", "--lang", "en", "--json"])
     assert found["hits"][0]["id"] == "tea-shipping" and _sources(found) <= TEA_SOURCES
-    stats = _json(["kb", "stats", "--kb", "idx", "--json"])
+    stats = cli_json(["kb", "stats", "--kb", "idx", "--json"])
     assert stats["chunks"] == 8 and set(stats["sources"]) == TEA_SOURCES
 
 
 def test_sources_and_the_demo_store_keep_their_own_indexes(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The reported bug: `kb build shop-docs/` then a search of the demo store rebuilt the demo index over it."""
     tea_docs(env / "tea-docs")
-    built = _json(["kb", "build", "tea-docs", "--json"])
+    built = cli_json(["kb", "build", "tea-docs", "--json"])
     tea_index = Path(built["out"])
     assert tea_index.parent == env / "data" / "kb"
     version = (tea_index / "CURRENT").read_text()
-    assert _sources(_json(["kb", "search", "退货运费谁出", "--kb", "tea-docs", "--json"])) <= TEA_SOURCES
-    demo = _json(["kb", "search", "退货运费谁出", "--json"])
+    assert _sources(cli_json(["kb", "search", "退货运费谁出", "--kb", "tea-docs", "--json"])) <= TEA_SOURCES
+    demo = cli_json(["kb", "search", "退货运费谁出", "--json"])
     assert not _sources(demo) & TEA_SOURCES
     monkeypatch.setenv("KEFU_KB__PATH", "tea-docs")
-    assert _sources(_json(["kb", "search", "退货运费谁出", "--json"])) <= TEA_SOURCES
+    assert _sources(cli_json(["kb", "search", "退货运费谁出", "--json"])) <= TEA_SOURCES
     assert (tea_index / "CURRENT").read_text() == version, "the sources' index was rebuilt though they did not change"
 
 
@@ -129,7 +118,7 @@ def test_kb_naming_neither_an_index_nor_sources_is_a_clear_error(env: Path, name
 
 def test_build_refuses_an_index_as_its_sources(env: Path) -> None:
     tea_docs(env / "tea-docs")
-    _json(["kb", "build", "tea-docs", "--out", "idx", "--json"])
+    cli_json(["kb", "build", "tea-docs", "--out", "idx", "--json"])
     result = runner.invoke(app, ["kb", "build", "idx"])
     assert result.exit_code == 2 and "idx is a built index, not sources" in result.output
 
@@ -141,10 +130,10 @@ def test_kefu_ask_answers_from_the_index_kefu_kb_path_names(
     monkeypatch.setenv("KEFU_DATA_DIR", str(demo_settings.data_dir))  # the demo intents, trained once per session
     monkeypatch.chdir(tmp_path)
     tea_docs(tmp_path / "tea-docs")
-    _json(["kb", "build", "tea-docs", "--out", "idx", "--json"])
+    cli_json(["kb", "build", "tea-docs", "--out", "idx", "--json"])
     monkeypatch.setenv("KEFU_KB__PATH", "idx")
-    answer = _json(["ask", "How long does shipping take?", "--json"])
+    answer = cli_json(["ask", "How long does shipping take?", "--json"])
     assert "Hangzhou" in answer["text"], answer
     assert [source["id"] for source in answer["sources"]] == ["tea-shipping"]
-    chinese = _json(["ask", "退货运费谁出？", "--json"])
+    chinese = cli_json(["ask", "退货运费谁出？", "--json"])
     assert "买家承担" in chinese["text"] and {s["id"] for s in chinese["sources"]} == {"tea-returns-zh"}
