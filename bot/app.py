@@ -220,7 +220,6 @@ def build_pipeline(
         transcriber=components.transcriber,
         describer=components.describer,
         max_batch_size=batch_size or options.batch_max_size,
-        max_wait_ms=options.batch_max_wait_ms if (batch_size or options.batch_max_size) > 1 else 0.0,
         transcriber_batch_size=1 if batch_size == 1 else None,
         k=settings.kb.k,
     )

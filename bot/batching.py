@@ -1,11 +1,17 @@
-"""An async micro-batcher: concurrent requests gathered for a few milliseconds into one batched call.
+"""An async micro-batcher: requests that arrive while the engine is busy are gathered into one batched call.
 
 Engines are plain synchronous libraries with batch functions (``encode(list[str])``,
 ``transcribe_batch(list[bytes])``). The batcher lets many coroutines call such a function one item at a
 time while the engine sees batches, run in a dedicated worker thread so the event loop never blocks.
 
-    encoder = MicroBatcher(model.encode, name="encode", max_batch_size=32, max_wait_ms=3)
+    encoder = MicroBatcher(model.encode, name="encode", max_batch_size=32)
     vector = await encoder.submit("where is my parcel?")
+
+When to dispatch: at once whenever a worker is free, and otherwise as soon as one frees, with everything
+that queued meanwhile (up to ``max_batch_size``). A lone request never waits for company that may not come,
+so one conversation gets the unbatched latency; under load the engine is always busy, so batches grow with
+the load by themselves. No timer is involved: requests made in the same event-loop step still share a
+batch, because the dispatcher wakes after the tasks that were ready before it.
 
 Contract of the batch function: it gets a list of items and returns a sequence of the same length, in
 order. An element that is an exception instance is raised to that item's caller only. If the function
@@ -62,7 +68,7 @@ class BatchStats:
 
 
 class MicroBatcher(Generic[T, R]):
-    """Gathers ``submit`` calls into batches of at most ``max_batch_size``, waiting at most ``max_wait_ms``.
+    """Runs ``submit`` calls in batches of at most ``max_batch_size``: at once when a worker is free, else gathered.
 
     ``max_queue`` bounds the items waiting or running: ``submit`` waits for room (back-pressure), or
     raises ``Overloaded`` after ``queue_timeout`` seconds. ``max_batch_size=1`` turns batching off while
@@ -78,7 +84,6 @@ class MicroBatcher(Generic[T, R]):
         *,
         name: str,
         max_batch_size: int = 16,
-        max_wait_ms: float = 5.0,
         max_queue: int = 1024,
         queue_timeout: float = 30.0,
         workers: int = 1,
@@ -90,14 +95,12 @@ class MicroBatcher(Generic[T, R]):
         self.name = name
         self.cancellable = cancellable
         self.max_batch_size = max_batch_size
-        self.max_wait_s = max_wait_ms / 1000.0
         self.queue_timeout = queue_timeout
         self.stats = BatchStats()
         self._max_queue = max_queue
         self._jobs: deque[_Job[T, R]] = deque()
         self._slots: asyncio.Semaphore | None = None
         self._has_jobs: asyncio.Event | None = None
-        self._full: asyncio.Event | None = None
         self._collector: asyncio.Task[None] | None = None
         self.workers = workers
         self._free_workers: asyncio.Semaphore | None = None
@@ -107,7 +110,7 @@ class MicroBatcher(Generic[T, R]):
     async def submit(self, item: T, *, timeout: float | None = None) -> R:
         """Queue ``item`` and return its result; cancelling the caller drops the item if not yet started."""
         self._ensure_started()
-        assert self._slots is not None and self._has_jobs is not None and self._full is not None
+        assert self._slots is not None and self._has_jobs is not None
         try:
             await asyncio.wait_for(self._slots.acquire(), self.queue_timeout)
         except TimeoutError:
@@ -116,8 +119,6 @@ class MicroBatcher(Generic[T, R]):
             job: _Job[T, R] = _Job(item, asyncio.get_running_loop().create_future())
             self._jobs.append(job)
             self._has_jobs.set()
-            if len(self._jobs) >= self.max_batch_size:
-                self._full.set()
             if timeout is None:
                 return await job.future
             return await asyncio.wait_for(job.future, timeout)
@@ -144,21 +145,14 @@ class MicroBatcher(Generic[T, R]):
             return
         self._slots = asyncio.Semaphore(self._max_queue)
         self._has_jobs = asyncio.Event()
-        self._full = asyncio.Event()
         self._free_workers = asyncio.Semaphore(self.workers)
         self._collector = asyncio.get_running_loop().create_task(self._collect(), name=f"batcher-{self.name}")
 
     async def _collect(self) -> None:
-        assert self._has_jobs is not None and self._full is not None and self._free_workers is not None
+        assert self._has_jobs is not None and self._free_workers is not None
         while True:
             await self._has_jobs.wait()
-            if len(self._jobs) < self.max_batch_size and self.max_wait_s > 0:
-                self._full.clear()
-                try:
-                    await asyncio.wait_for(self._full.wait(), self.max_wait_s)
-                except TimeoutError:
-                    pass
-            await self._free_workers.acquire()  # items keep gathering while every worker is busy
+            await self._free_workers.acquire()  # at once if a worker is free; else items gather until one is
             batch = self._take_batch()
             if not batch:
                 self._free_workers.release()

@@ -148,7 +148,7 @@ class PipelineSettings(_Section):
     queue_size: int = 100
     """Messages waiting per conversation before the adapter is made to wait."""
     batch_max_size: int = 32
-    batch_max_wait_ms: float = 4.0
+    """Most items in one engine call; a call goes at once when its engine is idle, so this bounds batches under load."""
     stage_timeout_s: float = 30.0
     turn_timeout_s: float = 60.0
 

@@ -8,7 +8,7 @@ lanes cancel their work when its caller gives up or the engines close (``MicroBa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from typing import Any
 
 import numpy as np
 
@@ -28,11 +28,6 @@ from bot.protocols import (
 
 RetrievalQuery = tuple[str, np.ndarray, Mapping[str, Any] | None]
 IntentQuery = tuple[str, np.ndarray]
-
-class _Batching(TypedDict):
-    max_batch_size: int
-    max_wait_ms: float
-
 
 LONG_NOTE_S = 30.0
 """Notes longer than Whisper's 30 s window go through its sliding-window path: many times the work."""
@@ -57,7 +52,6 @@ class Engines:
         transcriber: Transcriber | None = None,
         describer: Describer | None = None,
         max_batch_size: int = 32,
-        max_wait_ms: float = 4.0,
         transcriber_batch_size: int | None = None,
         long_note_s: float = LONG_NOTE_S,
         long_note_workers: int = 1,
@@ -69,13 +63,14 @@ class Engines:
         self.transcriber = transcriber
         self.describer = describer
         self.k = k
-        options = _Batching(max_batch_size=max_batch_size, max_wait_ms=max_wait_ms)
-        self._encode: MicroBatcher[str, np.ndarray] = MicroBatcher(self._encode_batch, name="encode", **options)
+        self._encode: MicroBatcher[str, np.ndarray] = MicroBatcher(
+            self._encode_batch, name="encode", max_batch_size=max_batch_size
+        )
         self._intents: MicroBatcher[IntentQuery, IntentPrediction] = MicroBatcher(
-            self._intent_batch, name="intent", **options
+            self._intent_batch, name="intent", max_batch_size=max_batch_size
         )
         self._retrieve: MicroBatcher[RetrievalQuery, Sequence[Hit]] = MicroBatcher(
-            self._retrieve_batch, name="retrieve", **options
+            self._retrieve_batch, name="retrieve", max_batch_size=max_batch_size
         )
         self.long_note_s = long_note_s
         self._decode_audio: MicroBatcher[bytes, AudioClip] | None = None
@@ -86,27 +81,25 @@ class Engines:
             if transcriber_batch_size is None:
                 transcriber_batch_size = max_batch_size if getattr(transcriber, "batching_pays", False) else 1
             parallel = getattr(transcriber, "parallel_calls", 1)
-            one_at_a_time = _Batching(max_batch_size=1, max_wait_ms=0.0)
             self._decode_audio = MicroBatcher(
-                transcriber.decode_batch, name="decode-audio", workers=parallel, **one_at_a_time
+                transcriber.decode_batch, name="decode-audio", max_batch_size=1, workers=parallel
             )
             self._transcribe = MicroBatcher(
                 transcriber.transcribe_batch,
                 name="transcribe",
                 max_batch_size=transcriber_batch_size,
-                max_wait_ms=max_wait_ms if transcriber_batch_size > 1 else 0.0,
                 workers=parallel,
                 cancellable=True,
             )
             self._transcribe_long = MicroBatcher(
                 transcriber.transcribe_batch,
                 name="transcribe-long",
+                max_batch_size=1,
                 workers=long_note_workers,
                 cancellable=True,
-                **one_at_a_time,
             )
         if describer is not None:
-            self._describe = MicroBatcher(describer.describe_batch, name="describe", **options)
+            self._describe = MicroBatcher(describer.describe_batch, name="describe", max_batch_size=max_batch_size)
 
     @property
     def batchers(self) -> list[MicroBatcher[Any, Any]]:

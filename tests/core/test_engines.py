@@ -63,7 +63,7 @@ class FakeWhisper:
 
 def engines_with(transcriber: FakeWhisper) -> Engines:
     unused = object()
-    return Engines(encoder=unused, retriever=unused, intents=unused, transcriber=transcriber, max_wait_ms=20)  # type: ignore[arg-type]
+    return Engines(encoder=unused, retriever=unused, intents=unused, transcriber=transcriber)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,6 @@ def make_pipeline(engines: RealEngines, *, generator: Generator | None = None) -
             encoder=engines.encoder,  # type: ignore[arg-type]
             retriever=engines.knowledge_base,  # type: ignore[arg-type]
             intents=engines.intents,  # type: ignore[arg-type]
-            max_wait_ms=0.0,
         ),
         policy=Policy(min_relevance=engines.min_relevance),
         generator=generator or GroundedGenerator(),

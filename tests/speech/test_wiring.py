@@ -21,7 +21,7 @@ async def test_concurrent_voice_notes_through_the_micro_batcher(
     tiny: WhisperTranscriber, english: list[Clip], max_batch_size: int
 ) -> None:
     batcher: MicroBatcher[bytes, Transcript] = MicroBatcher(
-        tiny.transcribe_batch, name="transcribe", max_batch_size=max_batch_size, max_wait_ms=20
+        tiny.transcribe_batch, name="transcribe", max_batch_size=max_batch_size
     )
     silence = encode_audio(english[0].audio * 0, fmt="ogg")
     try:
