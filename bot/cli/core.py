@@ -190,7 +190,7 @@ def ask(
 @app.command()
 def doctor(json_output: JsonOption = False, config: ConfigOption = None) -> None:
     """Check the installation: configuration, packages, packaged model weights, data dir, GPU."""
-    from bot.doctor import run_checks
+    from bot.cli.doctor import run_checks
 
     settings = setup(config, log_level="WARNING")
     checks = run_checks(settings)
@@ -213,8 +213,8 @@ def bench_pipeline(
     config: ConfigOption = None,
 ) -> None:
     """Throughput and p50/p95/p99 per stage, micro-batching on vs off (batch size 1), in one run."""
-    from bot.benchmark import bench_pipeline as measure
-    from bot.benchmark import render_pipeline_report
+    from bot.cli.pipeline_bench import bench_pipeline as measure
+    from bot.cli.pipeline_bench import render_pipeline_report
 
     settings = setup(config, log_level="WARNING")
     components = load(settings, speech=False)

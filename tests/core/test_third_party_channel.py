@@ -88,3 +88,22 @@ def test_kefu_run_with_a_misspelt_channel_stops_with_one_line_before_loading_mod
     assert lines == ["error: channel 'telegarm': no adapter named 'telegarm' is installed (entry-point group "
                      "'kefu.adapters')"], result.stderr
     assert not (tmp_path / "kb").exists(), "no knowledge base was built"
+
+
+def test_kefu_doctor_builds_the_configured_channels(line_package: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    monkeypatch.setenv("KEFU_CHANNELS", '["line"]')
+    refused = CliRunner().invoke(app, ["doctor", "--json"])
+    checks = {check["name"]: check for check in json.loads(refused.stdout)}
+    assert refused.exit_code == 1
+    assert checks["channels"] == {"name": "channels", "status": "fail",
+                                  "detail": "channel 'line': set KEFU_ADAPTERS__LINE__API_BASE"}
+    assert checks["installed adapters"]["detail"] == "line"
+    monkeypatch.setenv("KEFU_ADAPTERS__LINE__API_BASE", "http://127.0.0.1:9/line")
+    checks = {check["name"]: check for check in json.loads(CliRunner().invoke(app, ["doctor", "--json"]).stdout)}
+    assert checks["channels"]["status"] == "ok" and checks["channels"]["detail"] == "line"

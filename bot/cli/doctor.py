@@ -54,9 +54,21 @@ def run_checks(settings: Settings) -> list[Check]:
         checks.append(Check(module, status, purpose if found else f"missing: {purpose}"))
     checks.append(_data_dir(settings))
     checks.append(_gpu())
-    channels = ["web"] + (["telegram"] if settings.telegram.token else []) + list(installed_adapters())
-    checks.append(Check("channels", "ok", ", ".join(channels)))
+    checks.append(_channels(settings))
+    installed = sorted(installed_adapters())
+    checks.append(Check("installed adapters", "ok", ", ".join(installed) if installed else "none"))
     return checks
+
+
+def _channels(settings: Settings) -> Check:
+    """The configured channels, each built from its settings as ``kefu run`` builds it (nothing connects)."""
+    from bot.app import check_channels
+    from bot.errors import ConfigError
+
+    try:
+        return Check("channels", "ok", ", ".join(check_channels(settings)))
+    except ConfigError as error:
+        return Check("channels", "fail", str(error))
 
 
 def _data_dir(settings: Settings) -> Check:
