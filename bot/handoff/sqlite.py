@@ -74,12 +74,14 @@ def _ticket(row: Any) -> Ticket:
 class SqliteDesk:
     """``HandoffDesk`` over the store's ``Database``; keeps the sessions' hand-off state in step with its tickets."""
 
-    def __init__(self, db: Database, sessions: SqliteSessionStore, *, deliver: Deliver | None = None) -> None:
+    def __init__(
+        self, db: Database, sessions: SqliteSessionStore, *, deliver: Deliver | None = None, stale_claim_s: float = 60.0
+    ) -> None:
         self.db = db
         self.sessions = sessions
         self.deliver = deliver
-        self.stale_claim_s = 60.0
-        """A claimed operator message not handed over after this long is claimed again."""
+        self.stale_claim_s = stale_claim_s
+        """A claimed operator message not handed over after this long is claimed again (its process died)."""
 
     async def setup(self) -> None:
         await self.db.script(_SCHEMA)
