@@ -75,6 +75,8 @@ def _cards(text: str) -> Iterator[Span]:
 
 def _phones(text: str) -> Iterator[Span]:
     for match in phonenumbers.PhoneNumberMatcher(text, DEFAULT_REGION):
+        if "/" in match.raw_string:  # ranges such as a size chart's "100-104/82-86", never a written phone
+            continue
         yield match.start, match.end, f"[phone …{_digits(match.raw_string)[-4:]}]"
 
 

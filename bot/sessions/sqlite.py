@@ -7,7 +7,6 @@ import json
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -117,15 +116,16 @@ def days_ago(days: float) -> float:
     return time.time() - days * 86400
 
 
-def _masked_reply(reply: Reply | None) -> str | None:
-    """The last reply as kept with the session: its text masked like every text the store writes."""
-    return dump_reply(replace(reply, text=mask_pii(reply.text))) if reply is not None else None
+def _kept_reply(reply: Reply | None) -> str | None:
+    """The last reply as kept with the session: exactly as sent, since a replay after a crash must send the same
+    words (a store's hotline in a reply is not the shopper's data; replies mask the shopper's data themselves)."""
+    return dump_reply(reply) if reply is not None else None
 
 
 class SqliteSessionStore:
     """``SessionStore`` over a ``Database``: history (last ``history_turns`` exchanges), state, slots, counters.
 
-    Text is masked with ``bot.pii.mask_pii`` before it is written, slots included.
+    Text is masked with ``bot.pii.mask_pii`` before it is written, slots included; the last reply is kept as sent.
     """
 
     def __init__(self, db: Database, *, history_turns: int = 10) -> None:
@@ -190,7 +190,7 @@ class SqliteSessionStore:
                     json.dumps(session.counters),
                     session.updated_at,
                     session.last_message_id,
-                    _masked_reply(session.last_reply),
+                    _kept_reply(session.last_reply),
                 ),
             )
             await c.executemany(

@@ -12,6 +12,7 @@ from bot.generation.factory import build_generator
 from bot.generation.grounded import GroundedGenerator
 from bot.generation.local import TransformersGenerator
 from bot.generation.openai_compat import OpenAICompatibleGenerator
+from bot.messages import Reply
 from bot.sessions.base import Turn
 from bot.sessions.sqlite import Database, SqliteSessionStore, sqlite_path
 
@@ -91,3 +92,16 @@ async def test_the_store_uses_wal_and_survives_a_reopen(tmp_path: Path) -> None:
     await reopened.close()
     assert again.slots == {"pending": "order_status"} and again.counters == {"unsure": 1}
     assert [t.text for t in again.history] == ["q2", "q3", "q4", "q5"]
+
+
+async def test_the_last_reply_is_kept_as_sent_for_a_replay_after_a_crash(tmp_path: Path) -> None:
+    """The turn log is masked, but the reply a crash makes the bot send again must be the same words."""
+    store = await SqliteSessionStore.open(f"sqlite:///{tmp_path / 'kefu.sqlite3'}")
+    session = await store.load("web:1")
+    hotline = "Call our hotline 400-820-8820 or 138 0013 8000; sizes XXL 100-104/82-86."
+    session.last_message_id, session.last_reply = "m1", Reply(text=hotline, language="en")
+    await store.save(session, turns=[Turn("assistant", hotline)])
+    again = await store.load("web:1")
+    await store.close()
+    assert again.last_reply is not None and again.last_reply.text == hotline
+    assert "[phone …8000]" in again.history[-1].text
