@@ -40,6 +40,8 @@ _CSP = (
 )
 _SLOW_DOWN = "You are sending messages too fast; please slow down and try again in a moment."
 _NOT_TAKEN = "Sorry, your message could not be taken just now; please try again."
+_BUSY = "We are very busy right now; your message will be sent again in a moment."
+_BUSY_RETRY_S = 5.0
 _BINARY = "Binary frames are not accepted; send JSON text frames (see the chat protocol)."
 _HANDOFFS_SPENT = (
     "Several conversations from your network have asked for a person in the last few minutes; our operators "
@@ -193,7 +195,7 @@ class WebChatAdapter(Adapter):
                 await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"too many messages")
                 return
             if verdict is Verdict.REFUSE:
-                await send_frame(ws, error_frame(_SLOW_DOWN))
+                await send_frame(ws, error_frame(_SLOW_DOWN, retry_after_s=guard.wait_s()))
                 continue
             if frame.type is not WSMsgType.TEXT:
                 await send_frame(ws, error_frame(_BINARY))
@@ -226,13 +228,13 @@ class WebChatAdapter(Adapter):
         try:
             accepted = await dispatch(message)
         except Overloaded:
-            await send_frame(ws, error_frame("We are very busy right now; please try again in a minute."))
+            await send_frame(ws, error_frame(_BUSY, retry_after_s=_BUSY_RETRY_S))
             return
         except Exception as error:
             shown = user_message(error)
             if shown is None:
                 log.exception("web chat %s: dispatch failed", message.conversation)
-            await send_frame(ws, error_frame(shown or _NOT_TAKEN))
+            await send_frame(ws, error_frame(shown or _NOT_TAKEN, retry_after_s=None if shown else _BUSY_RETRY_S))
             return
         await send_frame(ws, accepted_frame(message.message_id, duplicate=accepted is False))
 

@@ -53,3 +53,7 @@ class FloodGuard:
             return Verdict.ACCEPT
         self._strikes += 1.0
         return Verdict.CLOSE if self._strikes > self._limit.hard_cap else Verdict.REFUSE
+
+    def wait_s(self) -> float:
+        """Seconds until the next frame would be accepted (what a refused sender is told to wait)."""
+        return round(max(0.0, 1.0 - self._tokens) / self._limit.rate_per_s, 2)

@@ -246,9 +246,14 @@ def accepted_frame(client_id: str, *, duplicate: bool) -> dict[str, Any]:
     return {"type": "accepted", "id": client_id, "duplicate": duplicate}
 
 
-def error_frame(message: str) -> dict[str, str]:
-    """An ``{"type": "error"}`` frame with text safe to show the shopper."""
-    return {"type": "error", "message": message}
+def error_frame(message: str, *, retry_after_s: float | None = None) -> dict[str, Any]:
+    """An ``{"type": "error"}`` frame with text safe to show the shopper; ``retry_after_s`` says the message it
+    answers was refused for now (a flood, a busy server) and should be sent again after that many seconds,
+    before any later one, so that the conversation keeps its order."""
+    frame: dict[str, Any] = {"type": "error", "message": message}
+    if retry_after_s is not None:
+        frame["retry_after_s"] = retry_after_s
+    return frame
 
 
 def notice_frame(message: str) -> dict[str, str]:

@@ -100,4 +100,4 @@ async def test_every_web_message_is_answered_once_in_order_through_three_kills(
     for index, (expected, got) in enumerate(zip(control, killed, strict=True)):
         assert len(expected.replies) == PER_SESSION, (index, expected.replies)
         assert got.replies == expected.replies, index
-        assert not [e for e in got.errors if "slow down" not in e], got.errors
+        assert not got.errors, got.errors

@@ -168,8 +168,9 @@ async def test_a_flood_is_told_to_slow_down_and_not_dispatched(web_chat_server, 
     for number in range(6):
         await client.say(f"q{number}")
     frames = [await client.next_frame() for _ in range(3 + 3 + 3 + 3)]  # 3 accepted, 3 typing, 3 replies, 3 errors
-    errors = [frame["message"] for frame in frames if frame["type"] == "error"]
-    assert len(errors) == 3 and all("slow down" in message for message in errors)
+    errors = [frame for frame in frames if frame["type"] == "error"]
+    assert len(errors) == 3 and all("slow down" in frame["message"] for frame in errors)
+    assert all(0 < frame["retry_after_s"] <= 0.5 for frame in errors), "the page is told when to send it again"
     assert sorted(frame["text"] for frame in frames if frame["type"] == "reply") == ["0q", "1q", "2q"]
     assert [message.text for message in server.received] == ["q0", "q1", "q2"]
     await asyncio.sleep(0.6)
@@ -193,14 +194,15 @@ async def test_gross_abuse_closes_the_connection(web_chat_server, chat_client, c
 
 
 @pytest.mark.parametrize(
-    ("error", "expected"),
+    ("error", "expected", "again"),
     [
-        (BadInput("That order number does not look right."), "That order number does not look right."),
-        (Overloaded("queue full"), "We are very busy right now"),
-        (RuntimeError("internal detail"), "could not be taken just now"),
+        (BadInput("That order number does not look right."), "That order number does not look right.", False),
+        (Overloaded("queue full"), "We are very busy right now", True),
+        (RuntimeError("internal detail"), "could not be taken just now", True),
     ],
 )
-async def test_dispatch_failures_become_clear_errors(web_chat_server, chat_client, error, expected) -> None:
+async def test_dispatch_failures_become_clear_errors(web_chat_server, chat_client, error, expected, again) -> None:
+    """A refusal for now says when to send the message again (before any later one); a refusal for good does not."""
     calls: list[Message] = []
 
     def make_dispatch(adapter):
@@ -215,8 +217,9 @@ async def test_dispatch_failures_become_clear_errors(web_chat_server, chat_clien
     server = await web_chat_server(make_dispatch)
     client = await chat_client(server.url)
     await client.say("first")
-    message = (await client.next_of("error"))["message"]
-    assert expected in message and "internal detail" not in message
+    frame = await client.next_of("error")
+    assert expected in frame["message"] and "internal detail" not in frame["message"]
+    assert ("retry_after_s" in frame) is again
     await client.say("second")
     await asyncio.sleep(0.05)
     assert [m.text for m in calls] == ["first", "second"]

@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.async_api import Page, expect
 
+from adapters.web import FloodLimit
 from bot.errors import DeliveryDeferred
 from bot.messages import ConversationRef, Reply
 
@@ -37,6 +38,21 @@ async def test_typed_questions_get_answers_with_sources(web_chat_server, browser
     await expect(chinese.locator(".answer")).to_have_text("货退想我")
     await expect(chinese).to_have_attribute("lang", "zh-CN")
     assert [m.text for m in server.received] == ["how long do I have to return shoes?", "我想退货"]
+
+
+async def test_messages_typed_faster_than_the_flood_limit_arrive_all_and_in_order(
+    web_chat_server, browser_page: Page
+) -> None:
+    """The page sends one message at a time and sends a refused one again when told, before any later one."""
+    server = await web_chat_server(flood_limit=FloodLimit(rate_per_s=2.0, burst=1, hard_cap=50))
+    page = browser_page
+    await open_chat(page, server.url)
+    typed = [f"question {n}" for n in range(5)]
+    for text in typed:
+        await page.fill("#input", text)
+        await page.press("#input", "Enter")
+    await expect(page.locator(".msg.bot .answer")).to_have_count(5, timeout=15000)
+    assert [m.text for m in server.received] == typed
 
 
 async def test_quick_replies_and_the_human_button(web_chat_server, browser_page: Page) -> None:

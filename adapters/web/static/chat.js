@@ -16,11 +16,12 @@
   const state = {
     ws: null, session: sessionStorage.getItem("kefu.session"), epoch: null, lastSeq: null, retry: 0,
     features: { voice: false, photo: false }, limits: { text_chars: 4000, upload_bytes: 20 * 1024 * 1024 },
-    humanPayload: "kefu:human", outbox: [], lastUpload: null, recorder: null, typingTimer: null, counter: 0,
-    unaccepted: new Map(), shown: new Set(), shownOrder: [],
+    humanPayload: "kefu:human", lastUpload: null, recorder: null, typingTimer: null, counter: 0,
+    pending: [], inFlight: false, retryTimer: null, shown: new Set(), shownOrder: [],
   };
   const MAX_SHOWN_IDS = 500;
-  const RESEND_WITHIN_MS = 60000;
+  const MAX_PENDING = 20;
+  const MAX_TRIES = 8;
 
   function connect() {
     const params = new URLSearchParams();
@@ -37,6 +38,7 @@
     ws.onclose = (event) => {
       if (state.ws !== ws) return;
       state.ws = null;
+      state.inFlight = false;
       setStatus(false, event.reason || CLOSE_REASONS[event.code]);
       const delay = Math.min(10000, 500 * 2 ** state.retry++);
       setTimeout(connect, delay);
@@ -54,9 +56,9 @@
         if (frame.id && !firstSight(frame.id)) return;
         showTyping(false);
         return addReply(frame);
-      case "accepted": state.unaccepted.delete(frame.id); return undefined;
+      case "accepted": return settled(frame.id);
       case "typing": return showTyping(true);
-      case "error": return addSystem("error", frame.message);
+      case "error": return refused(frame);
       case "notice": return addSystem("notice", frame.message);
       default: return undefined;
     }
@@ -74,12 +76,8 @@
     applyFeatures();
     el.send.disabled = false;
     el.human.disabled = false;
-    const recent = Date.now() - RESEND_WITHIN_MS;  // an older one was refused (a flood, a bad frame), not lost
-    for (const [id, sent] of state.unaccepted) {
-      if (sent.at < recent) state.unaccepted.delete(id);
-      else state.ws.send(sent.data);  // the server keeps a message once, whatever the tries
-    }
-    while (state.outbox.length && isOpen()) send(state.outbox.shift());
+    state.inFlight = false;
+    pump();  // the message in flight when the connection dropped goes again: the server keeps it once
   }
 
   // A reply sent again after a server restart keeps its id: show it once.
@@ -91,11 +89,34 @@
     return true;
   }
 
-  // Until the server says "accepted", a frame is offered again after every reconnect.
-  function send(data) {
-    const id = JSON.parse(data).id;
-    if (id) state.unaccepted.set(id, { data, at: Date.now() });
-    state.ws.send(data);
+  // Messages go one at a time, in order: the next leaves once the server has accepted the one before, so a
+  // message refused for now (a flood, a busy server) or lost with a connection never falls behind a later one.
+  function pump() {
+    if (state.inFlight || state.retryTimer !== null || !state.pending.length || !isOpen()) return;
+    const head = state.pending[0];
+    head.tries += 1;
+    state.inFlight = true;
+    state.ws.send(head.data);
+  }
+
+  function settled(id) {
+    if (!state.pending.length || state.pending[0].id !== id) return;
+    state.pending.shift();
+    state.inFlight = false;
+    pump();
+  }
+
+  function refused(frame) {
+    addSystem("error", frame.message);
+    if (!state.inFlight || !state.pending.length) return;
+    state.inFlight = false;
+    const head = state.pending[0];
+    if (typeof frame.retry_after_s === "number" && head.tries < MAX_TRIES) {
+      state.retryTimer = setTimeout(() => { state.retryTimer = null; pump(); }, Math.max(250, frame.retry_after_s * 1000));
+      return;
+    }
+    state.pending.shift();  // refused for good (a bad frame, a limit): the next message may go
+    pump();
   }
 
   function applyFeatures() {
@@ -127,10 +148,10 @@
 
   function sendFrame(frame) {
     const data = JSON.stringify(frame);
-    if (isOpen()) { send(data); return; }
-    if (state.outbox.length >= 20) { addSystem("error", "Not connected; your message could not be queued."); return; }
-    state.outbox.push(data);
-    addSystem("notice", "Reconnecting… your message will be sent when the connection is back.");
+    if (state.pending.length >= MAX_PENDING) { addSystem("error", "Too many messages are waiting to be sent; please wait."); return; }
+    state.pending.push({ id: frame.id, data, tries: 0 });
+    if (!isOpen()) addSystem("notice", "Reconnecting… your message will be sent when the connection is back.");
+    pump();
   }
 
   function nextId() {
