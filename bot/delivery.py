@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from bot.errors import DeliveryDeferred
 from bot.inbox.base import Inbox, Outgoing
-from bot.messages import ConversationRef
+from bot.messages import ConversationRef, Reply
 from bot.outbound import Outbound
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,12 @@ class Courier:
         """Begin the periodic sweep that retries deferred and failed replies (and those left by a crash)."""
         if self._sweeper is None:
             self._sweeper = asyncio.create_task(self._sweep_forever())
+
+    async def deliver(self, conversation: ConversationRef, reply: Reply, *, key: str | None = None) -> None:
+        """Queue ``reply`` for ``conversation`` outside a turn (an operator's answer) and send it; ``key`` makes it
+        idempotent (the same key is queued once)."""
+        if await self._inbox.post(conversation, reply, key=key):
+            self.kick(conversation)
 
     def kick(self, conversation: ConversationRef) -> None:
         """Deliver what ``conversation`` has due, now (a lane already running picks it up)."""

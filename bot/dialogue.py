@@ -1,41 +1,29 @@
 """Conversations: the pipeline with memory and hand-off, the one async handler the runtime calls.
 
-    dialogue = await open_dialogue(settings, pipeline=pipeline)
-    runtime = Runtime(dialogue.conversations.handle, outbound=channels, inbox=dialogue.inbox,
-                      middlewares=[ShowTyping(channels, quiet=dialogue.conversations.operator_owns)])
-    dialogue.start_outbox(runtime.deliver)                     # operator replies reach shoppers
-    ...
-    await dialogue.aclose()
+    conversations = Conversations(pipeline=pipeline, store=store, desk=desk)
+    runtime = Runtime(conversations.handle, outbound=channels, inbox=inbox,
+                      middlewares=[ShowTyping(channels, quiet=conversations.operator_owns)])
 
-``handle`` loads the conversation's session (the time spent loading and saving it is the ``session`` entry of
-``Reply.timings_ms``), lets the pipeline answer (or stays silent while an operator owns
-the conversation, relaying the shopper's message to the desk), opens a ticket when the policy escalates, and
-saves the turn with personal data masked.
+(``bot.app.open_dialogue`` opens the SQLite store and desk and builds this.) ``handle`` loads the conversation's
+session (the time spent loading and saving it is the ``session`` entry of ``Reply.timings_ms``), lets the
+pipeline answer (or stays silent while an operator owns the conversation, relaying the shopper's message to the
+desk), opens a ticket when the policy escalates, and saves the turn with personal data masked.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-from bot.actions.backends import HttpOrderBackend, SqliteOrderBackend, demo_orders_file
-from bot.actions.base import Action, OrderBackend
-from bot.actions.orders import OrderStatusAction, StartReturnAction
-from bot.config import Settings
-from bot.errors import ConfigError
 from bot.generation.templates import kind_name, say
-from bot.handoff.base import Deliver, HandoffDesk, HandoffError
-from bot.handoff.sqlite import SqliteDesk
-from bot.inbox.sqlite import SqliteInbox
+from bot.handoff.base import HandoffDesk, HandoffError
 from bot.messages import Message, Reply
 from bot.pipeline import Pipeline
 from bot.sessions.base import HandoffState, Session, SessionStore, Turn
-from bot.sessions.sqlite import Database, SqliteSessionStore
 
 log = logging.getLogger(__name__)
+
 
 class Conversations:
     """Stateful turn handling: sessions, the pipeline, and escalation to a ``HandoffDesk``.
@@ -132,98 +120,3 @@ def _in_words(message: Message, language: str) -> str:
     if message.payload and not parts:
         parts.append(f"[{message.payload}]")
     return " ".join(parts)
-
-
-def build_actions(backend: OrderBackend) -> dict[str, Action]:
-    """The built-in actions over one order backend, by name (what the policy's ``Decision.task`` names)."""
-    actions: list[Action] = [OrderStatusAction(backend), StartReturnAction(backend)]
-    return {action.name: action for action in actions}
-
-
-@dataclass
-class Dialogue:
-    """The opened stateful parts: the handler, the store, the desk and the order backend, with their lifetime."""
-
-    conversations: Conversations
-    store: SqliteSessionStore
-    desk: SqliteDesk
-    orders: OrderBackend
-    db: Database
-    inbox: SqliteInbox
-    """The runtime's durable inbox and reply outbox: the same file, its own connection (a delivered reply is
-    recorded without queueing behind the sessions' reads, which keeps the window for a repeat short)."""
-    outbox_poll_s: float = 2.0
-    _outbox: asyncio.Task[None] | None = field(default=None, repr=False)
-
-    def start_outbox(self, deliver: Deliver) -> None:
-        """Send operator replies through ``deliver`` from now on, those queued by ``kefu handoff reply`` included."""
-        self.desk.deliver = deliver
-        if self._outbox is None:
-            self._outbox = asyncio.create_task(self.desk.run_outbox(interval_s=self.outbox_poll_s))
-
-    async def aclose(self) -> None:
-        if self._outbox is not None:
-            self._outbox.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._outbox
-        if isinstance(self.orders, HttpOrderBackend | SqliteOrderBackend):
-            await self.orders.close()
-        await self.db.close()
-        await self.inbox.db.close()
-
-
-async def open_store(
-    settings: Settings, *, deliver: Deliver | None = None
-) -> tuple[Database, SqliteSessionStore, SqliteDesk]:
-    """The store's database (``settings.store_url``), its session store and the built-in desk, tables created."""
-    db = await Database.open(settings.store_url)
-    store = SqliteSessionStore(db, history_turns=settings.store.history_turns)
-    await store.setup()
-    desk = SqliteDesk(db, store, deliver=deliver)
-    await desk.setup()
-    return db, store, desk
-
-
-DEMO_ORDERS_DB = "demo-orders.sqlite3"
-"""The demo order backend's own file under the data dir: the shop's order data, apart from kefu's conversation store."""
-
-
-async def open_orders(settings: Settings) -> OrderBackend:
-    """The configured order backend: the demo SQLite orders (seeded from ``store.orders_file``) or the HTTP API."""
-    options = settings.store
-    if options.order_backend == "http":
-        if not options.orders_url:
-            raise ConfigError("store.order_backend = 'http' needs KEFU_STORE__ORDERS_URL")
-        return HttpOrderBackend(options.orders_url)
-    backend = SqliteOrderBackend(await Database.open(settings.data_dir / DEMO_ORDERS_DB))
-    try:
-        await backend.setup(seed=options.orders_file or demo_orders_file())
-    except BaseException:
-        await backend.close()
-        raise
-    return backend
-
-
-async def open_dialogue(settings: Settings, *, pipeline: Pipeline) -> Dialogue:
-    """Open the store, desk and order backend from ``settings`` and install the order actions on ``pipeline``.
-
-    The caller owns the returned ``Dialogue``: it calls ``start_outbox(runtime.deliver)`` once the runtime
-    exists, and ``aclose`` at the end.
-    """
-    db, store, desk = await open_store(settings)
-    try:
-        orders = await open_orders(settings)
-    except BaseException:
-        await db.close()
-        raise
-    pipeline.actions.update(build_actions(orders))
-    conversations = Conversations(pipeline=pipeline, store=store, desk=desk)
-    inbox = SqliteInbox(await Database.open(settings.store_url), remember_s=settings.store.dedupe_window_s)
-    try:
-        await inbox.setup()
-        await inbox.prune(now=time.time())
-    except BaseException:
-        await inbox.db.close()
-        await db.close()
-        raise
-    return Dialogue(conversations, store, desk, orders, db, inbox, outbox_poll_s=settings.store.outbox_poll_s)

@@ -79,8 +79,8 @@ class Engines:
         self._describe: MicroBatcher[bytes, Description] | None = None
         if transcriber is not None:
             if transcriber_batch_size is None:
-                transcriber_batch_size = max_batch_size if getattr(transcriber, "batching_pays", False) else 1
-            parallel = getattr(transcriber, "parallel_calls", 1)
+                transcriber_batch_size = max_batch_size if transcriber.batching_pays else 1
+            parallel = transcriber.parallel_calls
             self._decode_audio = MicroBatcher(
                 transcriber.decode_batch, name="decode-audio", max_batch_size=1, workers=parallel
             )

@@ -40,6 +40,16 @@ class Transcriber(Protocol):
     its results (or raw bytes) and stops early once ``cancel`` is set (nobody waits for the results).
     """
 
+    @property
+    def batching_pays(self) -> bool:
+        """Whether several notes in one call beat one call per note (a GPU); the core batches only then."""
+        ...
+
+    @property
+    def parallel_calls(self) -> int:
+        """How many calls may run side by side in threads (the CPU's cores) when notes are not batched."""
+        ...
+
     def decode_batch(self, clips: Sequence[bytes]) -> Sequence[AudioClip | BaseException]: ...
 
     def transcribe_batch(
@@ -102,6 +112,11 @@ class Retriever(Protocol):
     ``filters`` has one mapping (or None) per query, e.g. ``{"language": "zh"}``; ``vectors`` are the
     queries' encodings from the same ``Encoder`` the index was built with.
     """
+
+    @property
+    def recommended_min_relevance(self) -> float:
+        """The relevance under which a hit should not be trusted, as calibrated for this index and encoder."""
+        ...
 
     def search(
         self,

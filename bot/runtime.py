@@ -54,7 +54,7 @@ class Runtime:
         queue_size: int = 100,
         turn_timeout_s: float = 60.0,
         idle_lane_s: float = 30.0,
-        courier: Callable[[Inbox, Outbound], Courier] = Courier,
+        courier: Courier | None = None,
     ) -> None:
         self.outbound = outbound
         self.inbox: Inbox = inbox or MemoryInbox()
@@ -62,7 +62,8 @@ class Runtime:
         self.queue_size = queue_size
         self.turn_timeout_s = turn_timeout_s
         self.idle_lane_s = idle_lane_s
-        self.courier = courier(self.inbox, outbound)
+        self.courier = courier or Courier(self.inbox, outbound)
+        """Sends the replies; pass one built over the same inbox and port when others queue replies too (the desk)."""
         self._lanes: dict[ConversationRef, _Lane] = {}
         self._slots = asyncio.Semaphore(concurrency)
         self._closing = False
@@ -94,8 +95,7 @@ class Runtime:
 
     async def deliver(self, conversation: ConversationRef, reply: Reply, *, key: str | None = None) -> None:
         """Queue ``reply`` for ``conversation`` outside a turn (an operator's answer); ``key`` makes it idempotent."""
-        if await self.inbox.post(conversation, reply, key=key):
-            self.courier.kick(conversation)
+        await self.courier.deliver(conversation, reply, key=key)
 
     async def dispatch(self, message: Message) -> bool:
         """Keep ``message`` and queue it behind earlier ones of its conversation; False for a redelivery.

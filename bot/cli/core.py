@@ -165,11 +165,10 @@ def ask(
     components = load(settings, speech=False)
 
     async def one_turn() -> Reply:
-        from bot.dialogue import build_actions, open_orders
+        from bot.app import build_actions, open_orders
 
-        pipeline = build_pipeline(settings, components)
         orders = await open_orders(settings)
-        pipeline.actions.update(build_actions(orders))
+        pipeline = build_pipeline(settings, components, actions=build_actions(orders))
         try:
             return await pipeline.handle(
                 Message(conversation=ConversationRef("cli", "ask"), user_id="cli", text=text, language=lang)
@@ -177,6 +176,7 @@ def ask(
         finally:
             await orders.close()
             await pipeline.engines.aclose()
+            await components.generator.close()
 
     reply = asyncio.run(one_turn())
     if json_output:

@@ -34,7 +34,7 @@ OperatorOption = Annotated[
 
 def _with_store(config: Any, work: Callable[[Any, Any], Awaitable[T]]) -> T:
     """Run ``work(store, desk)`` on the configured store; operator mistakes end the command with their message."""
-    from bot.dialogue import open_store
+    from bot.app import open_store
     from bot.handoff.base import HandoffError
 
     settings = setup(config, log_level="WARNING")
@@ -202,17 +202,14 @@ def bench_dialogue(
 ) -> None:
     """Per-turn cost of sessions, actions and the SQLite store, against the stateless pipeline in the same run."""
     from bot.app import build_pipeline
-    from bot.dialogue_bench import bench_dialogue as measure
+    from bot.cli.dialogue_bench import bench_dialogue as measure
 
     settings = setup(config, log_level="WARNING")
     components = load(settings, speech=False)
 
     async def run() -> dict[str, Any]:
-        pipeline = build_pipeline(settings, components)
-        try:
-            return await measure(settings, pipeline, conversations=conversations, rounds=rounds)
-        finally:
-            await pipeline.engines.aclose()
+        return await measure(settings, lambda actions: build_pipeline(settings, components, actions=actions),
+                             conversations=conversations, rounds=rounds)
 
     report = asyncio.run(run())
     lines = [

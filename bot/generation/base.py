@@ -41,3 +41,7 @@ class Generator(Protocol):
     """Writes the answer. Implementations must not state anything the passages do not support."""
 
     async def generate(self, request: GenerationRequest) -> Generation: ...
+
+    async def close(self) -> None:
+        """Release what the generator holds (an HTTP session, a model); the bot calls it once, at stop."""
+        ...

@@ -43,6 +43,9 @@ class GroundedGenerator:
         self.max_see_also = max_see_also
         self.max_chars = max_chars
 
+    async def close(self) -> None:
+        """Nothing to release."""
+
     async def generate(self, request: GenerationRequest) -> Generation:
         if not request.passages:
             raise ValueError("the grounded generator needs at least one passage")

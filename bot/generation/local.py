@@ -82,6 +82,9 @@ class TransformersGenerator:
             output = model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False, pad_token_id=pad)
         return str(tokenizer.decode(output[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True))
 
+    async def close(self) -> None:
+        """Nothing to release."""
+
     async def generate(self, request: GenerationRequest) -> Generation:
         async with self._lock:
             text = await asyncio.to_thread(self._generate_sync, request)

@@ -84,3 +84,24 @@ class HandoffDesk(Protocol):
     async def reply(self, ticket_id: int, text: str, *, operator: str) -> Ticket: ...
 
     async def resolve(self, ticket_id: int, *, operator: str) -> Ticket: ...
+
+    async def tickets(self, *, states: Sequence[TicketState] = (TicketState.OPEN, TicketState.TAKEN)) -> list[Ticket]:
+        """The tickets in ``states``, oldest first."""
+        ...
+
+    async def messages(self, ticket_id: int) -> list[TicketMessage]:
+        """A ticket's messages, oldest first (texts masked)."""
+        ...
+
+    async def run_outbox(self) -> None:
+        """Deliver, until cancelled, the operator replies queued where ``reply`` could not deliver them at once
+        (another process, a crash); the running bot starts it as a task."""
+        ...
+
+    async def forget_user(self, user_id: str) -> int:
+        """Delete the tickets of ``user_id``; how many."""
+        ...
+
+    async def purge(self, *, older_than_days: float) -> int:
+        """Delete resolved tickets idle for longer than ``older_than_days``; how many."""
+        ...

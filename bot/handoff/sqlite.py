@@ -75,13 +75,22 @@ class SqliteDesk:
     """``HandoffDesk`` over the store's ``Database``; keeps the sessions' hand-off state in step with its tickets."""
 
     def __init__(
-        self, db: Database, sessions: SqliteSessionStore, *, deliver: Deliver | None = None, stale_claim_s: float = 60.0
+        self,
+        db: Database,
+        sessions: SqliteSessionStore,
+        *,
+        deliver: Deliver | None = None,
+        stale_claim_s: float = 60.0,
+        poll_s: float = 2.0,
     ) -> None:
         self.db = db
         self.sessions = sessions
         self.deliver = deliver
+        """Where operator replies go; None in a process that only queues them (``kefu handoff reply``)."""
         self.stale_claim_s = stale_claim_s
         """A claimed operator message not handed over after this long is claimed again (its process died)."""
+        self.poll_s = poll_s
+        """How often ``run_outbox`` looks for replies queued by another process."""
 
     async def setup(self) -> None:
         await self.db.script(_SCHEMA)
@@ -238,14 +247,14 @@ class SqliteDesk:
                 await c.execute("DELETE FROM outbox WHERE id = ?", (row["id"],))
         return len(claimed)
 
-    async def run_outbox(self, *, interval_s: float = 2.0) -> None:
-        """Deliver queued operator messages forever (a task the app starts and cancels)."""
+    async def run_outbox(self) -> None:
+        """Deliver queued operator messages every ``poll_s`` forever (a task the app starts and cancels)."""
         while True:
             try:
                 await self.deliver_pending()
             except Exception:  # a locked or busy database must not stop the loop
                 log.exception("outbox delivery failed")
-            await asyncio.sleep(interval_s)
+            await asyncio.sleep(self.poll_s)
 
     async def forget_user(self, user_id: str) -> int:
         """Delete the tickets (messages and outbox included) of ``user_id``; how many."""

@@ -87,3 +87,7 @@ class Inbox(Protocol):
     async def prune(self, *, now: float) -> int:
         """Forget answered messages older than the de-duplication window; how many."""
         ...
+
+    async def close(self) -> None:
+        """Release the inbox's connection (what it keeps stays kept)."""
+        ...

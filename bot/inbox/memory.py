@@ -70,6 +70,9 @@ class MemoryInbox:
     async def prune(self, *, now: float) -> int:
         return 0
 
+    async def close(self) -> None:
+        """Nothing to release."""
+
     def _queue(self, conversation: ConversationRef, reply: Reply) -> None:
         now = time.time()
         outgoing_id = next(self._numbers)

@@ -151,3 +151,6 @@ class SqliteInbox:
             cursor = await c.execute("DELETE FROM inbox WHERE done_at IS NOT NULL AND done_at < ?", (cutoff,))
             await c.execute("DELETE FROM posted_keys WHERE at < ?", (cutoff,))
             return cursor.rowcount
+
+    async def close(self) -> None:
+        await self.db.close()

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from bot.actions.base import Action
+from bot.app import Dialogue, open_dialogue
 from bot.config import Settings, load_settings
-from bot.dialogue import Dialogue, open_dialogue
 from bot.engines import Engines
 from bot.generation.base import Generator
 from bot.generation.grounded import GroundedGenerator
@@ -47,11 +48,13 @@ def real_engines(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     encoder = load_encoder("use-multilingual")
     cache = tmp_path_factory.mktemp("dialogue-kb")
     knowledge = locate_knowledge_base(load_settings(data_dir=cache)).open(encoder=encoder, device="cpu")
-    relevance = float(getattr(knowledge, "recommended_min_relevance", 0.3))
+    relevance = knowledge.recommended_min_relevance
     return RealEngines(encoder, knowledge, InterimIntents(encoder, STORE / "intents.yaml"), relevance)
 
 
-def make_pipeline(engines: RealEngines, *, generator: Generator | None = None) -> Pipeline:
+def make_pipeline(
+    engines: RealEngines, *, generator: Generator | None = None, actions: Mapping[str, Action] | None = None
+) -> Pipeline:
     return Pipeline(
         engines=Engines(
             encoder=engines.encoder,  # type: ignore[arg-type]
@@ -61,6 +64,7 @@ def make_pipeline(engines: RealEngines, *, generator: Generator | None = None) -
         policy=Policy(min_relevance=engines.min_relevance),
         generator=generator or GroundedGenerator(),
         shop=Shop(name="Lumen & Loom", hours="Mon-Fri 9:00-18:00 (UTC+8)"),
+        actions=actions,
     )
 
 
@@ -69,14 +73,31 @@ def settings(tmp_path: Path) -> Settings:
     return load_settings(data_dir=tmp_path)
 
 
+class Delivered:
+    """Collects what the desk delivers (``Deliver``), as the runtime's courier would queue it."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[ConversationRef, Reply]] = []
+
+    async def __call__(self, conversation: ConversationRef, reply: Reply, *, key: str | None = None) -> None:
+        self.sent.append((conversation, reply))
+
+
 @pytest.fixture
-async def dialogue(real_engines: RealEngines, settings: Settings) -> AsyncIterator[Dialogue]:
-    """Conversations over the real engines, a fresh SQLite store and the demo orders."""
-    pipeline = make_pipeline(real_engines)
-    opened = await open_dialogue(settings, pipeline=pipeline)
+def delivered() -> Delivered:
+    return Delivered()
+
+
+@pytest.fixture
+async def dialogue(real_engines: RealEngines, settings: Settings, delivered: Delivered) -> AsyncIterator[Dialogue]:
+    """Conversations over the real engines, a fresh SQLite store and the demo orders; operator replies go to
+    ``delivered``."""
+    opened = await open_dialogue(
+        settings, pipeline=lambda actions: make_pipeline(real_engines, actions=actions), deliver=delivered
+    )
     yield opened
     await opened.aclose()
-    await pipeline.engines.aclose()
+    await opened.pipeline.engines.aclose()
 
 
 class Shopper:

@@ -123,13 +123,12 @@ async def test_through_the_pipeline_with_the_http_backend_a_failing_shop_api_get
     real_engines,
     tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
+    from bot.app import open_dialogue
     from bot.config import load_settings
-    from bot.dialogue import open_dialogue
     from tests.dialogue.conftest import Shopper, make_pipeline
 
     settings = load_settings(data_dir=tmp_path, store={"order_backend": "http", "orders_url": shop_api[0]})
-    pipeline = make_pipeline(real_engines)
-    dialogue = await open_dialogue(settings, pipeline=pipeline)
+    dialogue = await open_dialogue(settings, pipeline=lambda actions: make_pipeline(real_engines, actions=actions))
     try:
         shopper = Shopper(dialogue)
         works = await shopper.say("订单号100235到哪了")
@@ -139,12 +138,12 @@ async def test_through_the_pipeline_with_the_http_backend_a_failing_shop_api_get
         assert "action order_status failed" in fails.reason
     finally:
         await dialogue.aclose()
-        await pipeline.engines.aclose()
+        await dialogue.pipeline.engines.aclose()
 
 
 async def test_the_http_backend_needs_its_url(tmp_path: Path) -> None:
+    from bot.app import open_orders
     from bot.config import load_settings
-    from bot.dialogue import open_orders
 
     with pytest.raises(ConfigError, match="KEFU_STORE__ORDERS_URL"):
         await open_orders(load_settings(data_dir=tmp_path, store={"order_backend": "http"}))

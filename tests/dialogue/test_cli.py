@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from bot.app import open_store
 from bot.cli import app
 from bot.config import load_settings
-from bot.dialogue import open_store
 from bot.messages import ConversationRef
 from bot.sessions.base import HandoffState, Session, Turn
 

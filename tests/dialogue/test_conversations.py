@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.dialogue import Dialogue
+from bot.app import Dialogue
 from bot.generation.templates import say
 from bot.handoff.base import TicketState
 from bot.messages import ConversationRef, Message

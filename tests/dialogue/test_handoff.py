@@ -7,31 +7,20 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import Dialogue, open_store
 from bot.config import Settings
-from bot.dialogue import Dialogue, open_store
 from bot.handoff.base import HandoffError, TicketState
 from bot.messages import HUMAN_PAYLOAD, ConversationRef, Reply
 from bot.sessions.base import HandoffState
-from tests.dialogue.conftest import Shopper
-
-
-class Outbound:
-    """Collects what the desk delivers, as the runtime's sinks would send it."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[ConversationRef, Reply]] = []
-
-    async def __call__(self, conversation: ConversationRef, reply: Reply, *, key: str | None = None) -> None:
-        self.sent.append((conversation, reply))
+from tests.dialogue.conftest import Delivered, Shopper
 
 
 async def state(shopper: Shopper) -> HandoffState:
     return (await shopper.dialogue.store.load(str(shopper.ref))).handoff
 
 
-async def test_the_full_handoff_cycle(dialogue: Dialogue, shopper: Shopper) -> None:
-    outbound = Outbound()
-    dialogue.start_outbox(outbound)
+async def test_the_full_handoff_cycle(dialogue: Dialogue, shopper: Shopper, delivered: Delivered) -> None:
+    outbound = delivered
     escalated = await shopper.say(payload=HUMAN_PAYLOAD)
     assert escalated is not None and escalated.escalated and "button" in escalated.reason
     assert await state(shopper) is HandoffState.WAITING
@@ -65,7 +54,7 @@ async def test_the_full_handoff_cycle(dialogue: Dialogue, shopper: Shopper) -> N
 
 
 async def test_a_reply_from_another_process_is_queued_and_delivered_by_the_running_bot(
-    dialogue: Dialogue, shopper: Shopper, settings: Settings
+    dialogue: Dialogue, shopper: Shopper, settings: Settings, delivered: Delivered
 ) -> None:
     await shopper.say("我要找人工")
     ticket_id = (await dialogue.store.load(str(shopper.ref))).ticket_id
@@ -76,9 +65,10 @@ async def test_a_reply_from_another_process_is_queued_and_delivered_by_the_runni
     finally:
         await db.close()
     assert await state(shopper) is HandoffState.HUMAN
-    outbound = Outbound()
-    dialogue.outbox_poll_s = 0.05
-    dialogue.start_outbox(outbound)
+    outbound = delivered
+    assert outbound.sent == [], "nothing was delivered in the other process"
+    dialogue.desk.poll_s = 0.05  # type: ignore[attr-defined]
+    dialogue.start()
     for _ in range(100):
         if len(outbound.sent) >= 2:
             break
@@ -135,7 +125,7 @@ async def test_a_store_from_before_reply_authors_gets_the_column_and_keeps_its_q
         )
         store = SqliteSessionStore(db)
         await store.setup()
-        outbound = Outbound()
+        outbound = Delivered()
         desk = SqliteDesk(db, store, deliver=outbound)
         await desk.setup()
         assert await desk.deliver_pending() == 1

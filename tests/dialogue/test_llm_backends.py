@@ -141,15 +141,16 @@ async def test_through_the_whole_pipeline_a_failing_llm_still_gives_the_shopper_
     real_engines,
     settings,  # type: ignore[no-untyped-def]
 ) -> None:
-    from bot.dialogue import open_dialogue
+    from bot.app import open_dialogue
     from tests.dialogue.conftest import Shopper, make_pipeline
 
     fake.then(status=500).then("Returns within 30 days [faq-en-returns-window].").then(
         "We accept returns for a whole year [faq-en-invented]."
     )
     llm = generator(fake, retries=0)
-    pipeline = make_pipeline(real_engines, generator=llm)
-    dialogue = await open_dialogue(settings, pipeline=pipeline)
+    dialogue = await open_dialogue(
+        settings, pipeline=lambda actions: make_pipeline(real_engines, generator=llm, actions=actions)
+    )
     try:
         shopper = Shopper(dialogue)
         failed = await shopper.say("How many days do I have to return an item I bought?")
@@ -163,12 +164,12 @@ async def test_through_the_whole_pipeline_a_failing_llm_still_gives_the_shopper_
         assert invented is not None and "a whole year" not in invented.text and "unknown passages" in invented.reason
         history = [m["role"] for m in fake.requests[-1]["messages"]]
         assert history.count("assistant") >= 2, "earlier turns are given to the model"
-        stateless = await pipeline.handle(shopper_message("Can I pay with Alipay?"))
+        stateless = await dialogue.pipeline.handle(shopper_message("Can I pay with Alipay?"))
         assert stateless.sources
     finally:
         await dialogue.aclose()
         await llm.close()
-        await pipeline.engines.aclose()
+        await dialogue.pipeline.engines.aclose()
 
 
 def shopper_message(text: str):  # type: ignore[no-untyped-def]

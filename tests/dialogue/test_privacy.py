@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.dialogue import Dialogue
+from bot.app import Dialogue
 from bot.pii import PiiFilter, install_log_filter, mask_pii
 from tests.dialogue.conftest import Shopper
 

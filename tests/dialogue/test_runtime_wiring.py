@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.dialogue import Dialogue
+from bot.app import open_dialogue, open_inbox
+from bot.config import Settings
+from bot.delivery import Courier
 from bot.messages import ConversationRef, Message, Reply
 from bot.middleware import ShowTyping
 from bot.outbound import Channels
 from bot.runtime import Runtime
+from tests.dialogue.conftest import RealEngines, make_pipeline
 
 
 class Channel:
@@ -25,14 +28,21 @@ class Channel:
         self.typing[conversation.conversation_id] = self.typing.get(conversation.conversation_id, 0) + 1
 
 
-async def test_conversations_behind_the_runtime(dialogue: Dialogue) -> None:
+async def test_conversations_behind_the_runtime(real_engines: RealEngines, settings: Settings) -> None:
+    """Wired as the composition root wires it: the desk delivers through the courier the runtime sends with."""
     channel = Channel()
     channels = Channels()
     channels.add(channel, name="web")  # type: ignore[arg-type]
+    inbox = await open_inbox(settings)
+    courier = Courier(inbox, channels)
+    dialogue = await open_dialogue(
+        settings, pipeline=lambda actions: make_pipeline(real_engines, actions=actions), deliver=courier.deliver
+    )
     typing = ShowTyping(channels, quiet=dialogue.conversations.operator_owns)
-    runtime = Runtime(dialogue.conversations.handle, outbound=channels, inbox=dialogue.inbox, middlewares=[typing],
-                      concurrency=8)
-    dialogue.start_outbox(runtime.deliver)
+    runtime = Runtime(dialogue.conversations.handle, outbound=channels, inbox=inbox, courier=courier,
+                      middlewares=[typing], concurrency=8)
+    await runtime.resume()
+    dialogue.start()
     n = 0
 
     async def say(conversation: str, text: str) -> None:
@@ -51,6 +61,9 @@ async def test_conversations_behind_the_runtime(dialogue: Dialogue) -> None:
     await say("bob", "还在吗？")
     await dialogue.desk.reply(bob, "在的，请稍等。", operator="ana")
     await runtime.stop()
+    await dialogue.aclose()
+    await dialogue.pipeline.engines.aclose()
+    await inbox.close()
 
     assert "SF1234567890" in channel.sent["alice"][-1]
     assert channel.sent["bob"][1:] == ["人工客服已接入，正在为您服务。", "在的，请稍等。"], (

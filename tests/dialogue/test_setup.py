@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import build_generator
 from bot.config import load_settings
 from bot.errors import ConfigError
-from bot.generation.factory import build_generator
 from bot.generation.grounded import GroundedGenerator
 from bot.generation.local import TransformersGenerator
 from bot.generation.openai_compat import OpenAICompatibleGenerator

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.delivery import Courier
 from bot.errors import DeliveryDeferred
-from bot.inbox import Inbox
+from bot.inbox import Inbox, MemoryInbox
 from bot.inbox.sqlite import SqliteInbox
 from bot.messages import ConversationRef, Message, Reply
 from bot.outbound import Channels, Outbound
@@ -142,10 +142,9 @@ class FlakyChannel(RecordingSink):
 def quick_runtime(outbound: Outbound, *, inbox: SqliteInbox | None = None, max_attempts: int = 6) -> Runtime:
     """A runtime whose courier retries within milliseconds."""
 
-    def courier(kept: Inbox, port: Outbound) -> Courier:
-        return Courier(kept, port, backoff_s=0.01, deferral_s=0.01, sweep_s=0.01, max_attempts=max_attempts)
-
-    return Runtime(echo, outbound=outbound, inbox=inbox, courier=courier)
+    kept: Inbox = inbox or MemoryInbox()
+    courier = Courier(kept, outbound, backoff_s=0.01, deferral_s=0.01, sweep_s=0.01, max_attempts=max_attempts)
+    return Runtime(echo, outbound=outbound, inbox=kept, courier=courier)
 
 
 async def test_deferred_and_failed_deliveries_are_retried_in_order() -> None:

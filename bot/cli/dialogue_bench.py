@@ -13,13 +13,15 @@ import asyncio
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.app import open_dialogue
 from bot.messages import ConversationRef, Message, Reply
 
 if TYPE_CHECKING:
+    from bot.actions.base import Action
     from bot.config import Settings
     from bot.pipeline import Pipeline
 
@@ -65,21 +67,25 @@ def _summary(latencies: list[float], seconds: float) -> dict[str, float]:
 
 
 async def bench_dialogue(
-    settings: Settings, pipeline: Pipeline, *, conversations: int = 16, rounds: int = 3, repeats: int = 3
+    settings: Settings,
+    make_pipeline: Callable[[Mapping[str, Action]], Pipeline],
+    *,
+    conversations: int = 16,
+    rounds: int = 3,
+    repeats: int = 3,
 ) -> dict[str, Any]:
     """Stateless ``pipeline.handle`` (baseline) vs ``Conversations.handle`` over it with a fresh SQLite store.
 
     The two alternate ``repeats`` times after a warm-up and each keeps its fastest run, so that load from other
-    processes on a shared machine does not land on one side only. The caller owns ``pipeline`` (and closes its
-    engines).
+    processes on a shared machine does not land on one side only. The pipeline (``make_pipeline(actions)``) is
+    built once, with the order actions, and its engines are closed at the end.
     """
-    from bot.dialogue import open_dialogue
-
     runs: dict[str, list[dict[str, float]]] = {"stateless": [], "conversations_sqlite": []}
     with tempfile.TemporaryDirectory() as folder:
         store = settings.store.model_copy(update={"url": None})
         isolated = settings.model_copy(update={"data_dir": Path(folder), "store": store})
-        dialogue = await open_dialogue(isolated, pipeline=pipeline)
+        dialogue = await open_dialogue(isolated, pipeline=make_pipeline)
+        pipeline = dialogue.pipeline
         try:
             handlers = {"stateless": pipeline.handle, "conversations_sqlite": dialogue.conversations.handle}
             session_ms: list[float] = []
@@ -96,6 +102,7 @@ async def bench_dialogue(
                     runs[name].append(result)
         finally:
             await dialogue.aclose()
+            await pipeline.engines.aclose()
     report: dict[str, Any] = {"conversations": conversations, "rounds": rounds, "repeats": repeats}
     for name, results in runs.items():
         report[name] = max(results, key=lambda result: result["turns_per_s"])

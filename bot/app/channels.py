@@ -1,0 +1,79 @@
+"""The channels: which to run, each built from its settings table and checked before any model loads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from adapters.base import Adapter, load_adapter_factory
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.metrics import Metrics
+
+BUILTIN_CHANNELS = ("web", "telegram", "console")
+
+
+def configured_channels(settings: Settings) -> list[str]:
+    """Channels to start: the explicit list, else those with credentials, else the web chat."""
+    if settings.channels:
+        return list(settings.channels)
+    channels = ["telegram"] if settings.telegram.token else []
+    return channels or ["web"]
+
+
+def build_adapters(
+    settings: Settings,
+    names: Sequence[str],
+    *,
+    speech: bool = False,
+    vision: bool = False,
+    metrics: Metrics | None = None,
+) -> list[Adapter]:
+    """The channels ``names``, built and their settings checked (nothing connects yet); a channel that cannot be
+    built is a ``ConfigError`` naming it. ``speech``/``vision``: the engines that take voice notes and photos."""
+    adapters: list[Adapter] = []
+    for name in names:
+        try:
+            adapters.append(_build_adapter(settings, name, speech=speech, vision=vision, metrics=metrics))
+        except (ConfigError, LookupError, TypeError, ValueError) as error:
+            raise ConfigError(f"channel {name!r}: {getattr(error, 'user_message', None) or error}") from error
+    return adapters
+
+
+def check_channels(settings: Settings) -> list[str]:
+    """The configured channels' names, once each was built with its settings (before any model loads)."""
+    return [adapter.name for adapter in build_adapters(settings, configured_channels(settings))]
+
+
+def _build_adapter(
+    settings: Settings, name: str, *, speech: bool, vision: bool, metrics: Metrics | None
+) -> Adapter:
+    if name == "web":
+        from adapters.web import WebChatAdapter
+
+        return WebChatAdapter(
+            max_text_chars=settings.pipeline.max_text_chars,
+            max_upload_bytes=max(settings.speech.max_bytes, settings.vision.max_bytes),
+            speech_enabled=speech,
+            vision_enabled=vision,
+            title=settings.shop.name,
+        )
+    if name == "telegram":
+        from adapters.telegram import TelegramAdapter
+
+        options = settings.telegram
+        if options.token is None:
+            raise ConfigError("the telegram channel needs KEFU_TELEGRAM__TOKEN (or TELEGRAM_BOT_TOKEN)")
+        return TelegramAdapter(
+            token=options.token.get_secret_value(),
+            api_base=options.api_base,
+            mode=options.mode,
+            webhook_secret=options.webhook_secret.get_secret_value() if options.webhook_secret else None,
+            webhook_url=options.webhook_url,
+            on_feedback=metrics.record_feedback if metrics else None,
+            max_download_bytes=max(settings.speech.max_bytes, settings.vision.max_bytes),
+        )
+    if name == "console":
+        from adapters.console import ConsoleAdapter
+
+        return ConsoleAdapter()
+    return load_adapter_factory(name)(settings=dict(settings.adapters.get(name, {})))

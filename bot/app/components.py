@@ -1,0 +1,157 @@
+"""The engines one bot uses, loaded from ``Settings``: encoder, knowledge base, intents, generator, speech."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.app.knowledge import load_intent_classifier, locate_knowledge_base
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.generation.base import Generator
+from bot.generation.grounded import GroundedGenerator
+from bot.protocols import Describer, Encoder, IntentClassifier, Retriever, Transcriber
+
+log = logging.getLogger(__name__)
+
+
+def resolve_device(settings: Settings, requested: str | None = None) -> str:
+    """``cuda`` when asked for or when ``auto`` finds a GPU, else ``cpu``."""
+    wanted = requested if requested and requested != "auto" else settings.device
+    if wanted != "auto":
+        return wanted
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class LazyTranscriber:
+    """Loads the Whisper model on the first voice note, in a worker thread, so start-up stays fast."""
+
+    def __init__(self, load: Callable[[], Transcriber], *, batching_pays: bool, parallel_calls: int = 1) -> None:
+        self._load = load
+        self._engine: Transcriber | None = None
+        self._loading = threading.Lock()
+        self._batching_pays = batching_pays
+        self._parallel_calls = parallel_calls
+
+    @property
+    def batching_pays(self) -> bool:
+        return self._batching_pays
+
+    @property
+    def parallel_calls(self) -> int:
+        return self._parallel_calls
+
+    def decode_batch(self, clips: Sequence[bytes]) -> Sequence[Any]:
+        return self._loaded().decode_batch(clips)
+
+    def transcribe_batch(self, clips: Sequence[Any], *, cancel: threading.Event | None = None) -> Sequence[Any]:
+        return self._loaded().transcribe_batch(clips, cancel=cancel)
+
+    def _loaded(self) -> Transcriber:
+        with self._loading:
+            if self._engine is None:
+                self._engine = self._load()
+        return self._engine
+
+
+@dataclass
+class Components:
+    """The loaded engines one bot (or one ``kefu ask``) uses."""
+
+    encoder: Encoder
+    knowledge_base: Retriever
+    intents: IntentClassifier
+    generator: Generator
+    min_relevance: float
+    transcriber: Transcriber | None = None
+    describer: Describer | None = None
+
+
+def load_components(settings: Settings, *, speech: bool = True) -> Components:
+    """Load the encoder, the knowledge base (built and cached on first use), intents, and lazy speech."""
+    from kb.encoders import load_encoder
+
+    device = resolve_device(settings)
+    encoder = load_encoder(settings.kb.encoder, device=device)
+    knowledge_base = locate_knowledge_base(settings).open(encoder=encoder, device=device)
+    intents = load_intent_classifier(settings, encoder, device=device)
+    min_relevance = settings.kb.min_score or knowledge_base.recommended_min_relevance
+    return Components(
+        encoder=encoder,
+        knowledge_base=knowledge_base,
+        intents=intents,
+        generator=build_generator(settings, device=device),
+        min_relevance=min_relevance,
+        transcriber=build_transcriber(settings) if speech else None,
+    )
+
+
+def build_transcriber(settings: Settings) -> Transcriber | None:
+    """The configured Whisper backend, loaded lazily; None when the speech extra is not installed."""
+    try:
+        import speech
+    except ImportError:
+        return None
+    if not hasattr(speech, "load_transcriber"):
+        return None
+    device = resolve_device(settings, settings.speech.device)
+    options = settings.speech
+
+    def load() -> Transcriber:
+        return speech.load_transcriber(
+            backend=options.backend,
+            model=options.model,
+            device=device,
+            max_bytes=options.max_bytes,
+            max_duration_s=options.max_duration_s,
+            languages=options.languages or None,
+            beam_size=options.beam_size,
+            batch_size=settings.pipeline.batch_max_size if batching else 1,
+        )
+
+    batching = options.batch if options.batch is not None else device == "cuda"
+    parallel = 1 if batching else speech.parallel_calls(backend=options.backend, device=device)
+    return LazyTranscriber(load, batching_pays=batching, parallel_calls=parallel)
+
+
+def build_generator(settings: Settings, *, device: str = "auto") -> Generator:
+    """``grounded`` (offline default), ``openai`` (any OpenAI-compatible server) or ``transformers`` (a local model).
+
+    The LLM backends fall back to the grounded generator when their answer is rejected or they fail.
+    """
+    options = settings.generation
+    grounded = GroundedGenerator()
+    if options.backend == "grounded":
+        return grounded
+    if not options.model:
+        raise ConfigError(f"generation backend {options.backend!r} needs KEFU_GENERATION__MODEL")
+    if options.backend == "openai":
+        if not options.base_url:
+            raise ConfigError(
+                "generation backend 'openai' needs KEFU_GENERATION__BASE_URL (e.g. http://127.0.0.1:8000/v1)"
+            )
+        from bot.generation.openai_compat import OpenAICompatibleGenerator
+
+        return OpenAICompatibleGenerator(
+            base_url=options.base_url,
+            model=options.model,
+            fallback=grounded,
+            api_key=options.api_key.get_secret_value() if options.api_key else None,
+            timeout_s=options.timeout_s,
+            retries=options.retries,
+            stream=options.stream,
+            max_tokens=options.max_tokens,
+            shop=settings.shop.name,
+        )
+    from bot.generation.local import TransformersGenerator
+
+    return TransformersGenerator(
+        options.model, fallback=grounded, device=device, max_new_tokens=options.max_tokens, shop=settings.shop.name
+    )

@@ -1,0 +1,91 @@
+"""Which knowledge base and which intents a bot uses: decided here once, from ``Settings`` (or paths given)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.protocols import Encoder, IntentClassifier
+
+if TYPE_CHECKING:
+    from kb.search import KnowledgeBase
+
+DEMO_STORE_PACKAGE = "bot.demo.store"
+
+
+def demo_store_dir() -> Path:
+    """The bundled demo store's folder (installed with the package)."""
+    return Path(str(files(DEMO_STORE_PACKAGE)))
+
+
+
+@dataclass(frozen=True, slots=True)
+class KbLocation:
+    """Where the knowledge base comes from: a built index folder, or sources and the folder caching their index."""
+
+    index: Path
+    """The index folder: opened as it is when ``sources`` is empty, else (re)built there when the sources change."""
+    sources: tuple[Path, ...] = ()
+    """The source files (folders expanded); empty for an index built elsewhere (``kefu kb build --out``)."""
+
+    def open(self, *, encoder: Encoder, device: str) -> KnowledgeBase:
+        """The ``kb.search.KnowledgeBase``: only ever builds into ``index``, and only from ``sources``."""
+        from kb.build import load_index, open_or_build
+
+        if not self.sources:
+            return load_index(self.index, encoder=encoder, device=device)
+        return open_or_build(self.sources, cache_dir=self.index, encoder=encoder)
+
+
+def locate_knowledge_base(settings: Settings, *, paths: Sequence[Path] = ()) -> KbLocation:
+    """The one place that decides which knowledge base to use (``kefu run/ask/chat``, ``kefu kb``, benchmarks).
+
+    ``paths`` (``kefu kb search --kb``, ``kefu kb build SRC...``), else ``KEFU_KB__PATH``, else the demo store. One
+    folder holding a built index is used as it is; files or folders of sources are indexed into a folder of the data
+    dir named after them, so two knowledge bases never overwrite each other's index. ``ConfigError`` when a path is
+    neither an index nor sources.
+    """
+    from kb.build import is_index
+    from kb.errors import SourceError
+    from kb.sources import SUPPORTED_SUFFIXES, collect
+
+    named = list(paths) or ([settings.kb.path] if settings.kb.path is not None else [demo_store_dir()])
+    if len(named) == 1 and is_index(named[0]):
+        return KbLocation(index=named[0])
+    neither = "neither a knowledge-base index (`kefu kb build --out`) nor sources to index"
+    for path in named:
+        if path.is_file() and path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise ConfigError(f"{path} is {neither}: kb loads {', '.join(sorted(SUPPORTED_SUFFIXES))} files")
+    try:
+        sources = collect(named)
+    except SourceError as error:
+        raise ConfigError(f"{', '.join(map(str, named))} is {neither}: {error}") from None
+    key = hashlib.sha256("\n".join(sorted(str(path.resolve()) for path in named)).encode()).hexdigest()[:12]
+    folder = f"{named[0].resolve().name or 'sources'}-{key}"
+    return KbLocation(index=settings.data_dir / "kb" / folder, sources=tuple(sources))
+
+
+def intents_file(settings: Settings) -> Path:
+    return settings.intents.model or demo_store_dir() / "intents.yaml"
+
+
+def load_intent_classifier(settings: Settings, encoder: Encoder, *, device: str) -> IntentClassifier:
+    """The configured intents: a model folder from ``kefu intents train`` (with the extra encoders its manifest
+    names), else an intents file trained on first use and cached under the data dir."""
+    from bot.intents import load_model, load_or_train
+    from bot.intents.features import extras_from_names
+    from bot.intents.persist import read_manifest
+    from kb.encoders import load_encoder
+
+    source = intents_file(settings)
+    if not source.is_dir():
+        return load_or_train(source, encoder=encoder, cache_dir=settings.data_dir / "intents")
+    names = read_manifest(source).get("encoders", {})
+    extras = extras_from_names(names, lambda name: load_encoder(name, device=device))
+    return load_model(source, encoder=encoder, extras=extras, device=device)

@@ -1,0 +1,59 @@
+"""The pipeline over batched engines, with the order actions: what ``kefu run``, ``ask`` and the benches answer with."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.actions.base import Action, OrderBackend
+from bot.actions.orders import OrderStatusAction, StartReturnAction
+from bot.app.components import Components
+from bot.config import Settings
+from bot.engines import Engines
+from bot.metrics import Metrics
+from bot.pipeline import Pipeline, PipelineLimits, Shop
+from bot.policy import Policy
+
+
+def build_pipeline(
+    settings: Settings,
+    components: Components,
+    *,
+    actions: Mapping[str, Action] | None = None,
+    metrics: Metrics | None = None,
+    batch_size: int | None = None,
+) -> Pipeline:
+    """The pipeline over batched engines, with ``actions`` (``build_actions``; none: it answers from the knowledge
+    base only); ``batch_size=1`` turns micro-batching off (for benchmarks)."""
+    options = settings.pipeline
+    engines = Engines(
+        encoder=components.encoder,
+        retriever=components.knowledge_base,
+        intents=components.intents,
+        transcriber=components.transcriber,
+        describer=components.describer,
+        max_batch_size=batch_size or options.batch_max_size,
+        transcriber_batch_size=1 if batch_size == 1 else None,
+        k=settings.kb.k,
+    )
+    return Pipeline(
+        engines=engines,
+        policy=Policy(min_relevance=components.min_relevance, unsure_limit=settings.shop.handoff_after_unsure),
+        generator=components.generator,
+        limits=PipelineLimits(
+            max_text_chars=options.max_text_chars,
+            max_audio_bytes=settings.speech.max_bytes,
+            max_image_bytes=settings.vision.max_bytes,
+            stage_timeout_s=options.stage_timeout_s,
+        ),
+        shop=Shop(name=settings.shop.name, hours=settings.shop.hours),
+        observer=metrics.observe_stage if metrics else None,
+        actions=actions,
+    )
+
+
+def build_actions(backend: OrderBackend) -> dict[str, Action]:
+    """The built-in actions over one order backend, by name (what the policy's ``Decision.task`` names)."""
+    actions: list[Action] = [OrderStatusAction(backend), StartReturnAction(backend)]
+    return {action.name: action for action in actions}
+
+
