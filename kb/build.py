@@ -259,21 +259,27 @@ def open_or_build(
 ) -> KnowledgeBase:
     """The index of ``sources`` cached in ``cache_dir``: loaded when sources and encoder are unchanged, else rebuilt."""
     cache_dir = Path(cache_dir)
+    manifest = _current_manifest(sources, cache_dir, max_bytes=max_bytes)
+    if manifest is not None and manifest.get("encoder") == encoder.name and manifest.get("dim") == encoder.dim:
+        try:
+            return load_index(cache_dir, encoder=encoder)
+        except CorruptIndex:
+            pass
+    return build_index(sources, out=cache_dir, encoder=encoder, max_bytes=max_bytes, progress=progress)
+
+
+def index_is_current(sources: Sequence[Path], cache_dir: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bool:
+    """Whether ``cache_dir`` holds an index of exactly ``sources`` as they are now (so opening it builds nothing,
+    unless the encoder changed)."""
+    return _current_manifest(sources, Path(cache_dir), max_bytes=max_bytes) is not None
+
+
+def _current_manifest(sources: Sequence[Path], cache_dir: Path, *, max_bytes: int) -> dict[str, Any] | None:
     try:
         manifest = read_manifest(cache_dir)
     except (IndexNotFound, CorruptIndex):
-        manifest = None
-    fresh = manifest is not None and manifest.get("tokenizer") == tokenizer_fingerprint()
-    if (
-        manifest is not None
-        and fresh
-        and manifest.get("encoder") == encoder.name
-        and manifest.get("dim") == encoder.dim
-    ):
-        cached = {doc["path"]: doc["sha256"] for doc in manifest.get("documents", [])}
-        if cached == fingerprint(sources, max_bytes=max_bytes):
-            try:
-                return load_index(cache_dir, encoder=encoder)
-            except CorruptIndex:
-                pass
-    return build_index(sources, out=cache_dir, encoder=encoder, max_bytes=max_bytes, progress=progress)
+        return None
+    if manifest.get("tokenizer") != tokenizer_fingerprint():
+        return None
+    cached = {doc["path"]: doc["sha256"] for doc in manifest.get("documents", [])}
+    return manifest if cached == fingerprint(sources, max_bytes=max_bytes) else None

@@ -74,13 +74,14 @@ class Components:
     describer: Describer | None = None
 
 
-def load_components(settings: Settings, *, speech: bool = True) -> Components:
-    """Load the encoder, the knowledge base (built and cached on first use), intents, and lazy speech."""
+def load_components(settings: Settings, *, speech: bool = True, progress: bool = False) -> Components:
+    """Load the encoder, the knowledge base (built and cached on first use, with a progress bar on stderr when
+    ``progress``), intents, and lazy speech."""
     from kb.encoders import load_encoder
 
     device = resolve_device(settings)
     encoder = load_encoder(settings.kb.encoder, device=device)
-    knowledge_base = locate_knowledge_base(settings).open(encoder=encoder, device=device)
+    knowledge_base = locate_knowledge_base(settings).open(encoder=encoder, device=device, progress=progress)
     intents = load_intent_classifier(settings, encoder, device=device)
     min_relevance = settings.kb.min_score or knowledge_base.recommended_min_relevance
     return Components(

@@ -34,13 +34,20 @@ class KbLocation:
     sources: tuple[Path, ...] = ()
     """The source files (folders expanded); empty for an index built elsewhere (``kefu kb build --out``)."""
 
-    def open(self, *, encoder: Encoder, device: str) -> KnowledgeBase:
-        """The ``kb.search.KnowledgeBase``: only ever builds into ``index``, and only from ``sources``."""
+    def needs_build(self) -> bool:
+        """Whether opening it will (re)build the index: sources never indexed, or changed since."""
+        from kb.build import index_is_current
+
+        return bool(self.sources) and not index_is_current(self.sources, self.index)
+
+    def open(self, *, encoder: Encoder, device: str, progress: bool = False) -> KnowledgeBase:
+        """The ``kb.search.KnowledgeBase``: only ever builds into ``index``, and only from ``sources`` (with a
+        progress bar on stderr when ``progress``)."""
         from kb.build import load_index, open_or_build
 
         if not self.sources:
             return load_index(self.index, encoder=encoder, device=device)
-        return open_or_build(self.sources, cache_dir=self.index, encoder=encoder)
+        return open_or_build(self.sources, cache_dir=self.index, encoder=encoder, progress=progress)
 
 
 def locate_knowledge_base(settings: Settings, *, paths: Sequence[Path] = ()) -> KbLocation:

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
 import signal
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot import __version__
 from bot.cli.groups import app, bench_app
+from bot.cli.kit import ConfigOption, ExitCode, JsonOption, check, fail_usage, load, print_json, set_verbose, setup
 
 if TYPE_CHECKING:  # imported lazily at run time: `kefu --help` must stay quick
-    from bot.app import Components
-    from bot.config import Settings
     from bot.messages import Reply
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="A kefu.toml (default: ./kefu.toml when present).")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
 def _version(value: bool) -> None:
@@ -35,55 +28,16 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log at DEBUG, the libraries' own messages included.")
+    ] = False,
 ) -> None:
     """kefu: a runtime for multimodal customer-service bots."""
     from bot.logs import configure_logging
 
-    configure_logging()  # every command: client values escaped, personal data masked (setup() sets the level)
-
-
-def setup(config: Path | None, *, log_level: str | None = None) -> Settings:
-    """Settings and logging for a command; a configuration error ends the command with its message."""
-    from bot.config import load_settings
-    from bot.errors import ConfigError
-
-    try:
-        settings = load_settings(config)
-    except ConfigError as error:
-        typer.secho(f"error: {error}", fg="red", err=True)
-        raise typer.Exit(2) from None
-    from bot.logs import configure_logging
-
-    configure_logging(log_level or settings.log_level)
-    return settings
-
-
-def check(settings: Settings) -> None:
-    """Build the configured channels from their settings before any model loads; a bad one ends the command."""
-    from bot.app import check_channels
-    from bot.errors import ConfigError
-
-    try:
-        check_channels(settings)
-    except ConfigError as error:
-        typer.secho(f"error: {error}", fg="red", err=True)
-        raise typer.Exit(2) from None
-
-
-def load(settings: Settings, *, speech: bool = True) -> Components:
-    """Load the engines with a spinner on stderr; a knowledge base that cannot be used ends the command clearly."""
-    from rich.console import Console
-
-    from bot.app import load_components
-    from bot.errors import ConfigError
-    from kb.errors import KbError
-
-    try:
-        with Console(stderr=True).status("loading models and the knowledge base…"):
-            return load_components(settings, speech=speech)
-    except (ConfigError, KbError) as error:
-        typer.secho(f"error: {getattr(error, 'user_message', None) or error}", fg="red", err=True)
-        raise typer.Exit(2 if isinstance(error, ConfigError) else 1) from None
+    set_verbose(verbose)
+    # every command: client values escaped, personal data masked (``setup`` sets the command's level)
+    configure_logging("DEBUG" if verbose else logging.WARNING)
 
 
 @app.command()
@@ -159,8 +113,7 @@ def ask(
     from bot.messages import ConversationRef, Message
 
     if lang is not None and lang not in ("zh", "en"):
-        typer.secho("error: --lang takes zh or en", fg="red", err=True)
-        raise typer.Exit(2)
+        fail_usage("--lang takes zh or en")
     settings = setup(config, log_level="WARNING")
     components = load(settings, speech=False)
 
@@ -180,7 +133,7 @@ def ask(
 
     reply = asyncio.run(one_turn())
     if json_output:
-        typer.echo(json.dumps(reply.to_json(), ensure_ascii=False, indent=2))
+        print_json(reply.to_json())
         return
     typer.echo(reply.text)
     for number, source in enumerate(reply.sources, 1):
@@ -195,14 +148,14 @@ def doctor(json_output: JsonOption = False, config: ConfigOption = None) -> None
     settings = setup(config, log_level="WARNING")
     checks = run_checks(settings)
     if json_output:
-        typer.echo(json.dumps([check.to_json() for check in checks], ensure_ascii=False, indent=2))
+        print_json([check.to_json() for check in checks])
     else:
         for check in checks:
             mark = {"ok": "✓", "warn": "!", "fail": "✗"}[check.status]
             colour = {"ok": "green", "warn": "yellow", "fail": "red"}[check.status]
             typer.secho(f"{mark} {check.name}: {check.detail}", fg=colour)
     if any(check.status == "fail" for check in checks):
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 @bench_app.command("pipeline")
@@ -220,6 +173,6 @@ def bench_pipeline(
     components = load(settings, speech=False)
     report = asyncio.run(measure(settings, components, messages=messages, concurrency=concurrency))
     if json_output:
-        typer.echo(json.dumps(report, indent=2))
+        print_json(report)
     else:
         render_pipeline_report(report)

@@ -14,8 +14,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from bot.cli.core import ConfigOption, JsonOption, load, setup
 from bot.cli.groups import app, bench_app
+from bot.cli.kit import ConfigOption, JsonOption, fail, fail_usage, load, setup
 
 handoff_app = typer.Typer(
     help="Tickets of conversations handed over to a person (the built-in desk).", no_args_is_help=True
@@ -49,8 +49,7 @@ def _with_store(config: Any, work: Callable[[Any, Any], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except HandoffError as error:
-        typer.secho(f"error: {error}", fg="red", err=True)
-        raise typer.Exit(1) from None
+        fail(error)
 
 
 def _delete_in_both(config: Any, delete: Callable[[Any], Awaitable[int]]) -> dict[str, int]:
@@ -175,8 +174,7 @@ def purge(
 
     keep = days if days is not None else load_settings(config).store.retention_days
     if keep < 0:
-        typer.secho("error: --days must be 0 or more", fg="red", err=True)
-        raise typer.Exit(2)
+        fail_usage("--days must be 0 or more")
     counts = _delete_in_both(config, lambda kept: kept.purge(older_than_days=keep))
     _print(
         {"days": keep} | counts,

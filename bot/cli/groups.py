@@ -7,6 +7,7 @@ import typer
 app = typer.Typer(
     name="kefu",
     help="kefu: a runtime for multimodal customer-service bots (Telegram, Slack, web chat).",
+    epilog="Exit codes: 0 done, 1 failed, 2 usage or configuration error. --verbose logs at DEBUG.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -7,11 +7,12 @@ import json
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
 from bot.cli.groups import app, eval_app
+from bot.cli.kit import fail_usage
 from bot.intents.linear import DEFAULT_PARTNER_WEIGHT
 from bot.intents.transformer import DEFAULT_EPOCHS, DEFAULT_LEARNING_RATE
 
@@ -87,11 +88,6 @@ def parse_partner(spec: str) -> tuple[str, float, float]:
     return base, epochs, learning_rate
 
 
-def _fail(error: Exception) -> NoReturn:
-    typer.echo(f"error: {error}", err=True)
-    raise typer.Exit(2)
-
-
 @intents_app.command("train")
 def train(
     file: Annotated[Path, typer.Argument(help="Intents file (YAML).")],
@@ -156,7 +152,7 @@ def train(
             source={"file": str(file), "sha256": spec.fingerprint},
         )
     except (KefuError, EncoderError, ValueError, OSError) as error:
-        _fail(error)
+        fail_usage(error)
     result = {
         "model": str(path), "backend": backend.value, "intents": len(spec.intents),
         "examples": len(spec.examples()[0]), "train_s": round(time.perf_counter() - started, 2),
@@ -203,11 +199,11 @@ def eval_intents(
         typer.echo(f"skipped: {error}", err=True)
         raise typer.Exit(0) from None
     except KefuError as error:
-        _fail(error)
+        fail_usage(error)
     try:
         query, extras = feature_encoders(minilm=minilm, more=extra)
     except EncoderError as error:
-        _fail(error)
+        fail_usage(error)
     from bot.intents.transformer import TransformerIntentClassifier
 
     partners = []
@@ -223,7 +219,7 @@ def eval_intents(
                 oos_label=data.oos_label, seed=seed,
             ))  # fmt: skip
     except ValueError as error:
-        _fail(error)
+        fail_usage(error)
     report = evaluate_linear(
         data,
         lambda: LinearIntentClassifier(encoder=query, extras=extras, seed=seed),

@@ -9,19 +9,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bot.cli.groups import app, bench_app, eval_app
+from bot.cli.kit import ConfigOption, JsonOption, fail, fail_usage, setup
 
 if TYPE_CHECKING:  # imported lazily at run time: `kefu --help` must stay quick
     from bot.app import KbLocation
-    from bot.config import Settings
     from kb.search import KnowledgeBase
 
 kb_app = typer.Typer(help="Build, search and inspect the knowledge base.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="A kefu.toml (default: ./kefu.toml when present).")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 EncoderOption = Annotated[
     str | None, typer.Option("--encoder", help="Encoder name or path (default: KEFU_KB__ENCODER).")
 ]
@@ -33,22 +29,6 @@ KbOption = Annotated[
 ]
 
 
-def _settings(config: Path | None) -> Settings:
-    from bot.config import load_settings
-    from bot.errors import ConfigError
-
-    try:
-        return load_settings(config)
-    except ConfigError as error:
-        typer.secho(f"error: {error}", fg="red", err=True)
-        raise typer.Exit(2) from None
-
-
-def _fail(error: Exception) -> typer.Exit:
-    typer.secho(f"error: {getattr(error, 'user_message', None) or error}", fg="red", err=True)
-    return typer.Exit(1)
-
-
 def _locate(settings: Any, paths: list[Path]) -> KbLocation:
     """``bot.app.locate_knowledge_base``; a path that is neither an index nor sources ends the command (exit 2)."""
     from bot.app import locate_knowledge_base
@@ -57,8 +37,7 @@ def _locate(settings: Any, paths: list[Path]) -> KbLocation:
     try:
         return locate_knowledge_base(settings, paths=paths)
     except ConfigError as error:
-        typer.secho(f"error: {error}", fg="red", err=True)
-        raise typer.Exit(2) from None
+        fail_usage(error)
 
 
 def _open(settings: Any, kb: Path | None, encoder_name: str | None) -> KnowledgeBase:
@@ -93,23 +72,18 @@ def build(
     from kb.encoders import load_encoder
     from kb.errors import KbError
 
-    settings = _settings(config)
+    settings = setup(config, log_level="WARNING")
     named = sources or []
     location = _locate(settings, named)
     if not location.sources:
-        typer.secho(
-            f"error: {location.index} is a built index, not sources: name the files or folders to index",
-            fg="red",
-            err=True,
-        )
-        raise typer.Exit(2)
+        fail_usage(f"{location.index} is a built index, not sources: name the files or folders to index")
     target = out or location.index
     start = time.perf_counter()
     try:
         encoding = load_encoder(encoder or settings.kb.encoder, device=settings.device)
         knowledge = build_index(location.sources, out=target, encoder=encoding, kind=index)  # type: ignore[arg-type]
     except (KbError, ValueError) as error:
-        raise _fail(error) from None
+        fail(error)
     result = {"out": str(target), "seconds": round(time.perf_counter() - start, 2), **knowledge.stats()}
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
@@ -136,12 +110,12 @@ def search(
     """Search the knowledge base and print the hits with their scores."""
     from kb.errors import KbError
 
-    settings = _settings(config)
+    settings = setup(config, log_level="WARNING")
     try:
         knowledge = _open(settings, kb, encoder)
         hits = knowledge.search_text(query, k=k, filters={"language": lang} if lang else None, mode=mode)  # type: ignore[arg-type]
     except (KbError, ValueError) as error:
-        raise _fail(error) from None
+        fail(error)
     rows = [
         {
             "id": h.id,
@@ -168,11 +142,11 @@ def stats(
     """Chunks by source, kind and language, and the index in use."""
     from kb.errors import KbError
 
-    settings = _settings(config)
+    settings = setup(config, log_level="WARNING")
     try:
         result = _open(settings, kb, encoder).stats()
     except KbError as error:
-        raise _fail(error) from None
+        fail(error)
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
         return
@@ -197,7 +171,7 @@ def eval_retrieval(
     from kb.errors import KbError
     from kb.evaluate import evaluate, load_questions
 
-    settings = _settings(config)
+    settings = setup(config, log_level="WARNING")
     if fusion not in ("convex", "rrf"):
         raise typer.BadParameter("use convex or rrf", param_hint="--fusion")
     try:
@@ -205,7 +179,7 @@ def eval_retrieval(
         knowledge.fusion = fusion  # type: ignore[assignment]
         report = evaluate(knowledge, load_questions(questions_file), language_filter=not no_filter)
     except (KbError, ValueError) as error:
-        raise _fail(error) from None
+        fail(error)
     if as_json:
         typer.echo(json.dumps(report))
         return

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from bot.cli.core import ConfigOption, JsonOption, setup
 from bot.cli.groups import app, bench_app
+from bot.cli.kit import ConfigOption, JsonOption, fail, fail_usage, print_json, setup
 
 BackendOption = Annotated[
     str | None, typer.Option("--backend", help="faster-whisper or openai-whisper (default: from the configuration).")
@@ -23,11 +22,6 @@ DeviceOption = Annotated[
 BeamOption = Annotated[
     int | None, typer.Option("--beam-size", min=1, max=16, help="Beam width (default: from the configuration).")
 ]
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.secho(f"error: {message}", fg="red", err=True)
-    return typer.Exit(code)
 
 
 @app.command()
@@ -50,7 +44,7 @@ def transcribe(
     try:
         data = file.read_bytes()
     except OSError as error:
-        raise _fail(f"cannot read {file}: {error.strerror or error}", 2) from None
+        fail_usage(f"cannot read {file}: {error.strerror or error}")
     options = settings.speech
     try:
         with Console(stderr=True).status("loading the Whisper model…"):
@@ -65,9 +59,9 @@ def transcribe(
             )
         result = transcriber.transcribe(data, name=str(file))
     except AudioError as error:
-        raise _fail(f"{error}\n{error.user_message}") from None
+        fail(f"{error}\n{error.user_message}")
     except ValueError as error:
-        raise _fail(str(error), 2) from None
+        fail_usage(str(error))
     if json_output:
         payload = {
             "text": result.text,
@@ -75,7 +69,7 @@ def transcribe(
             "duration_s": result.duration_s,
             "timings_ms": result.timings_ms,
         }
-        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        print_json(payload)
     else:
         typer.echo(result.text)
 
@@ -107,7 +101,7 @@ def bench_speech(
     from speech.testing import espeak_available
 
     if not espeak_available():
-        raise _fail("espeak-ng is not installed (Debian package espeak-ng); it synthesises the benchmark's notes", 2)
+        fail_usage("espeak-ng is not installed (Debian package espeak-ng); it synthesises the benchmark's notes")
     names = backend or ["faster-whisper"]
     if backend is None and speech.resolve_device(device, backend="openai-whisper") == "cuda":
         names.append("openai-whisper")
@@ -117,10 +111,10 @@ def bench_speech(
             speech.load_transcriber(backend=name, model=model, device=device, beam_size=beam_size) for name in names
         ]
     except ValueError as error:
-        raise _fail(str(error), 2) from None
+        fail_usage(str(error))
     report = benchmark.run(transcribers, notes=notes, repeats=repeats, progress=lambda line: console.log(line))
     if json_output:
-        typer.echo(json.dumps(report, indent=2))
+        print_json(report)
     else:
         _render(report)
 

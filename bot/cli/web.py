@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.core import ConfigOption, JsonOption, load, setup
 from bot.cli.groups import bench_app
+from bot.cli.kit import ConfigOption, JsonOption, load, setup
 
 TextSizes = Annotated[
     list[float] | None,

@@ -137,3 +137,18 @@ def test_kefu_ask_answers_from_the_index_kefu_kb_path_names(
     assert [source["id"] for source in answer["sources"]] == ["tea-shipping"]
     chinese = cli_json(["ask", "退货运费谁出？", "--json"])
     assert "买家承担" in chinese["text"] and {s["id"] for s in chinese["sources"]} == {"tea-returns-zh"}
+
+
+def test_the_first_run_on_new_sources_says_it_builds_the_index_once(
+    demo_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command whose knowledge base must be indexed first says so (and shows a bar); the next run just loads."""
+    monkeypatch.setenv("KEFU_DATA_DIR", str(demo_settings.data_dir))
+    monkeypatch.chdir(tmp_path)
+    tea_docs(tmp_path / "tea-docs")
+    monkeypatch.setenv("KEFU_KB__PATH", "tea-docs")
+    first = runner.invoke(app, ["ask", "How long does shipping take?"])
+    assert first.exit_code == 0 and "Hangzhou" in first.stdout, first.output
+    assert "building the knowledge-base index once" in first.stderr
+    again = runner.invoke(app, ["ask", "How long does shipping take?"])
+    assert again.exit_code == 0 and "building" not in again.stderr, again.stderr
