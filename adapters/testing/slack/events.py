@@ -8,15 +8,12 @@ import hmac
 import itertools
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 
 from adapters.testing.slack.records import Delivery
-
-if TYPE_CHECKING:
-    from adapters.testing.slack.server import FakeSlack
 
 OWN_SECRET = object()
 """Sign with the fake's own signing secret (the default)."""
@@ -93,7 +90,7 @@ class EventsMixin:
                                secret=secret)
 
     async def block_action(self, payload: dict[str, Any], *, secret: Any = OWN_SECRET) -> Delivery:
-        """An interactivity payload (``block_actions``, ``view_submission``) as Slack posts it: form field ``payload``."""
+        """An interactivity payload (``block_actions``, ``view_submission``) in the form field ``payload``."""
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return await self.post(payload.get("type", "interaction"), body, "application/x-www-form-urlencoded",
                                secret=secret)

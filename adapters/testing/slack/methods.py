@@ -5,13 +5,10 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from adapters.testing.slack.blocks import MAX_TEXT_CHARS, InvalidBlocks, check_blocks
 from adapters.testing.slack.records import SentMessage
-
-if TYPE_CHECKING:
-    from adapters.testing.slack.server import FakeSlack
 
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 

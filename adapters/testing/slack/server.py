@@ -4,6 +4,7 @@ downloads, ``response_url`` posts and the Socket Mode WebSocket, plus the contro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections import defaultdict, deque
@@ -112,10 +113,8 @@ class FakeSlack(MethodsMixin, EventsMixin):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"condition not met within {timeout} s")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.02))
-            except TimeoutError:
-                pass
 
     async def wait_for_messages(self, channel: str, count: int, *, thread_ts: str | None = None,
                                 timeout: float = 5.0) -> list[SentMessage]:

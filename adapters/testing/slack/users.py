@@ -24,10 +24,15 @@ class FakeSlackUser:
         return "D" + self.user_id[1:]
 
     def message(self, text: str, *, channel: str, channel_type: str, thread_ts: str | None = None,
-                files: Sequence[dict[str, Any]] = (), event_type: str = "message") -> dict[str, Any]:
-        """A message event from this user (stored in the fake's history, so ``conversations.replies`` sees it)."""
+                files: Sequence[dict[str, Any]] = (), event_type: str = "message", mention: bool = False,
+                ) -> dict[str, Any]:
+        """A message event from this user, ``text`` escaped as Slack escapes what people type (``&``, ``<``, ``>``),
+        after ``<@bot>`` when ``mention``; stored in the fake's history, so ``conversations.replies`` sees it."""
         ts = self.fake.next_ts()
-        event: dict[str, Any] = {"type": event_type, "user": self.user_id, "text": text, "ts": ts,
+        typed = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        if mention:
+            typed = f"<@{self.fake.bot_user_id}> {typed}".rstrip()
+        event: dict[str, Any] = {"type": event_type, "user": self.user_id, "text": typed, "ts": ts,
                                  "channel": channel, "event_ts": ts, "team": self.fake.team_id}
         if event_type == "message":
             event["channel_type"] = channel_type
@@ -49,8 +54,8 @@ class FakeSlackUser:
     async def mentions(self, channel: str, text: str, *, thread_ts: str | None = None,
                        files: Sequence[dict[str, Any]] = (), **options: Any) -> Delivery:
         """``<@bot> text`` in ``channel`` (an ``app_mention`` event), in the thread ``thread_ts`` when given."""
-        event = self.message(f"<@{self.fake.bot_user_id}> {text}".rstrip(), channel=channel, channel_type="channel",
-                             thread_ts=thread_ts, files=files, event_type="app_mention")
+        event = self.message(text, channel=channel, channel_type="channel", thread_ts=thread_ts, files=files,
+                             event_type="app_mention", mention=True)
         return await self.fake.post_event(event, **options)
 
     async def says_in_channel(self, channel: str, text: str, *, thread_ts: str | None = None,
