@@ -20,7 +20,8 @@ from bot.runtime import Runtime
 
 @dataclass
 class EchoBot:
-    """Answers with what it received and fetched; ``hold`` keeps a ``slow`` message's turn open until released."""
+    """Answers with what it received and fetched; ``hold`` keeps a ``slow`` message's turn open until released,
+    a ``five seconds`` message takes five seconds."""
 
     received: list[Message] = field(default_factory=list)
     fetched: list[list[bytes]] = field(default_factory=list)
@@ -32,6 +33,8 @@ class EchoBot:
             return message.answer
         if message.text.startswith("slow"):
             await self.hold.wait()
+        if message.text.startswith("five seconds"):
+            await asyncio.sleep(5)
         datas = [await a.read(max_bytes=1_000_000) for a in message.attachments]
         self.fetched.append(datas)
         parts = [f"echo: {message.text}"] if message.text else []

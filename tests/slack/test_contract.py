@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from adapters.slack.texts import text
 from bot.messages import HUMAN_PAYLOAD
 from tests.slack.conftest import Harness
@@ -107,6 +109,16 @@ async def test_a_slow_pipeline_does_not_hold_the_ack(slack: Harness) -> None:
     slack.bot.hold.set()
     [answer] = await slack.fake.wait_for_messages(user.dm_channel, 1)
     assert answer.body == "echo: slow question"
+
+
+@pytest.mark.slow
+async def test_a_five_second_pipeline_is_acked_within_slacks_three_seconds(slack: Harness) -> None:
+    user = slack.fake.user("U1014")
+    delivery = await user.says("five seconds of thinking")
+    assert delivery.status == 200 and delivery.elapsed_s < 3.0, f"acked after {delivery.elapsed_s:.2f} s"
+    [answer] = await slack.fake.wait_for_messages(user.dm_channel, 1, timeout=15)
+    assert answer.body == "echo: five seconds of thinking"
+    assert [d.status for d in slack.fake.deliveries] == [200], "no retry was needed"
 
 
 async def test_429_retry_after_is_honoured(slack: Harness) -> None:
