@@ -37,21 +37,27 @@ async def running_bot(demo_settings: Settings, demo_components: Components,
         await bot.stop()
 
 
+@pytest.fixture
+def spoken_question(tmp_path: Path) -> bytes:
+    """A WAV of a colleague asking about returns, as a Slack audio clip would carry it."""
+    wav = tmp_path / "question.wav"
+    subprocess.run([require_tool("espeak-ng"), "-v", "en-us", "-s", "150", "-w", str(wav),
+                    "How long do I have to return shoes?"], check=True)
+    return wav.read_bytes()
+
+
 async def test_mention_and_audio_clip_get_the_returns_policy(running_bot: Kefu, fake_slack: FakeSlack,
-                                                             tmp_path: Path) -> None:
+                                                             spoken_question: bytes) -> None:
     user = fake_slack.user("U4001")
     mention = await user.mentions("C0SUPPORT", "how long do I have to return shoes?")
     [answer] = await fake_slack.wait_for_messages("C0SUPPORT", 1, thread_ts=mention.ts, timeout=60)
     assert "30 days" in answer.body
     assert answer.context and answer.context[-1].startswith("Sources:")
 
-    wav = tmp_path / "question.wav"
-    subprocess.run([require_tool("espeak-ng"), "-v", "en-us", "-s", "150", "-w", str(wav),
-                    "How long do I have to return shoes?"], check=True)
-    clip = fake_slack.add_file(wav.read_bytes(), name="audio_message.wav", mimetype="audio/wav",
+    clip = fake_slack.add_file(spoken_question, name="audio_message.wav", mimetype="audio/wav",
                                subtype="slack_audio")
     assert (await user.says("", files=[clip])).status == 200
     [spoken] = await fake_slack.wait_for_messages(user.dm_channel, 1, timeout=120)
     assert "return" in spoken.context[0].lower(), "the transcript is quoted above the answer"
     assert "30 days" in spoken.body
-    assert fake_slack.served[clip["id"]] == len(wav.read_bytes()), "downloaded with the bot token"
+    assert fake_slack.served[clip["id"]] == len(spoken_question), "downloaded with the bot token"

@@ -51,6 +51,7 @@ class FakeSlack(MethodsMixin, EventsMixin):
         self._sockets: list[web.WebSocketResponse] = []
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self._apps: list[web.AppRunner] = []
         self._client: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Self:
@@ -79,6 +80,9 @@ class FakeSlack(MethodsMixin, EventsMixin):
         """Close Socket Mode connections, the client session and the server."""
         for ws in list(self._sockets):
             await ws.close()
+        for runner in self._apps:
+            await runner.cleanup()
+        self._apps.clear()
         if self._client is not None:
             await self._client.close()
             self._client = None
@@ -91,6 +95,22 @@ class FakeSlack(MethodsMixin, EventsMixin):
     def user(self, user_id: str) -> FakeSlackUser:
         """A workspace member (``U…``) who can DM, mention, use ``/kefu`` and press buttons."""
         return FakeSlackUser(self, user_id)
+
+    def web_client(self, **options: Any) -> Any:
+        """A slack_sdk ``AsyncWebClient`` with the bot token whose requests go to this fake (imports slack_sdk)."""
+        from slack_sdk.web.async_client import AsyncWebClient
+
+        return AsyncWebClient(token=self.bot_token, base_url=self.base_url, **options)
+
+    async def serve(self, app: web.Application, *, path: str = "/slack/events") -> str:
+        """Serve the app under test (e.g. bolt's ``AsyncApp.web_app()``) on a free loopback port until the fake
+        stops; the URL of ``path`` on it, for ``events_url``."""
+        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        self._apps.append(runner)
+        host, port = runner.addresses[0][:2]
+        return f"http://{host}:{port}{path}"
 
     def fail_next(self, method: str, *, status: int = 429, retry_after: int = 1, error: str | None = None,
                   times: int = 1) -> None:
