@@ -134,16 +134,29 @@ class SlackAdapter(Adapter):
         return [web.post(EVENTS_PATH, self.handle_events)] if self.mode == "http" else []
 
     async def handle_events(self, request: web.Request) -> web.StreamResponse:
-        """Hand the request to bolt: 401 for a missing, forged or stale signature, the answer once dispatched."""
-        from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+        """401 for a missing, forged or stale signature (checked before the body is parsed), 400 for a body that
+        is not an event, a command or an interaction, else bolt's answer once the message is dispatched."""
+        from slack_bolt.adapter.aiohttp import to_aiohttp_response
+        from slack_bolt.request.async_request import AsyncBoltRequest
+        from slack_sdk.signature import SignatureVerifier
 
         if self._app is None:
             return web.json_response({"ok": False, "error": "not started"}, status=503)
-        response = await self._app.async_dispatch(await to_bolt_request(request))
-        if response.status == 401:
+        body = await request.read()
+        verifier = SignatureVerifier(self._signing_secret or "")
+        timestamp = request.headers.get("X-Slack-Request-Timestamp")
+        signature = request.headers.get("X-Slack-Signature")
+        if not (timestamp and timestamp.isdigit() and signature and verifier.is_valid(body, timestamp, signature)):
             log.warning("slack: a request from %s with a missing, forged or stale signature was refused",
                         request.remote)
-        return await to_aiohttp_response(response)
+            return web.json_response({"ok": False, "error": "invalid signature"}, status=401)
+        try:
+            bolt_request = AsyncBoltRequest(body=body.decode(), query=request.query_string,
+                                            headers=request.headers)  # type: ignore[arg-type]
+        except (ValueError, RecursionError) as error:
+            log.warning("slack: a signed request from %s was not readable (%s)", request.remote, type(error).__name__)
+            return web.json_response({"ok": False, "error": "malformed request"}, status=400)
+        return await to_aiohttp_response(await self._app.async_dispatch(bolt_request))
 
     async def send(self, conversation: ConversationRef, reply: Reply) -> None:
         """Post ``reply`` (in its thread, or privately to a slash command's asker); parts already posted by an
@@ -205,12 +218,18 @@ class SlackAdapter(Adapter):
         if not isinstance(url, str):
             raise BadInput("Slack did not give a download link for this file; please share it again")
         return await download(self._session, url, token=self._bot_token, api_base=self.api_base,
-                              max_bytes=self._max_download_bytes, size=info.get("size"))
+                              max_bytes=self._max_download_bytes, size=_int_or_none(info.get("size")))
 
     def _web(self) -> WebApi:
         if self.web is None:
             raise RuntimeError("the Slack adapter is not started")
         return self.web
+
+
+
+def _int_or_none(value: Any) -> int | None:
+    """A size Slack announced, when it is a number (a payload's odd value is ignored, the download still capped)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 __all__ = ["DEFAULT_API_BASE", "EVENTS_PATH", "DeliveryFailed", "SlackAdapter"]

@@ -82,6 +82,10 @@ class Inbound:
         if not question:
             await ack(text=text("usage", language, command=self._command))
             return
+        if not command.get("channel_id") or not command.get("user_id"):
+            log.warning("slack: a %s command without channel or user was refused", self._command)
+            await ack(text=text("usage", language, command=self._command))
+            return
         place = Place(command["channel_id"], user=command["user_id"])
         self._responses.remember(place.conversation_id, command.get("response_url"))
         await self._dispatch(Message(conversation=place.ref(), user_id=command["user_id"], text=question,
@@ -93,7 +97,7 @@ class Inbound:
         """Every button press, routed by ``action_id``; acknowledged once its handler returned."""
         try:
             press = parse_press(body, action)
-        except KeyError:
+        except (KeyError, TypeError):
             log.warning("slack: a button press without channel or user was ignored")
             await ack()
             return
@@ -111,7 +115,19 @@ class Inbound:
         log.debug("slack: ignoring a %s event", event.get("type"))
 
     async def _from_event(self, event: Mapping[str, Any], body: Mapping[str, Any], said: str) -> None:
-        place = Place.of_message(event["channel"], ts=event["ts"], thread_ts=event.get("thread_ts"))
+        try:
+            message = self._message(event, body, said)
+        except (KeyError, TypeError, ValueError) as error:
+            log.warning("slack: a malformed %s event %s was acknowledged and dropped (%s: %s)", event.get("type"),
+                        body.get("event_id"), type(error).__name__, error)
+            return
+        await self._dispatch(message, event_id=body.get("event_id"))
+
+    def _message(self, event: Mapping[str, Any], body: Mapping[str, Any], said: str) -> Message:
+        """The ``Message`` of a message event; ``KeyError``/``ValueError`` when it lacks what every one carries."""
+        channel, ts, user = str(event["channel"]), str(event["ts"]), str(event["user"])
+        timestamp = float(ts)
+        place = Place.of_message(channel, ts=ts, thread_ts=event.get("thread_ts"))
         attachments, unreadable = self._attachments(event.get("files") or [])
         language = _guess_language(said)
         answer = None
@@ -122,10 +138,8 @@ class Inbound:
             answer = _notice("empty", language)
         metadata = {"channel_type": event.get("channel_type", "channel"), "event_id": body.get("event_id"),
                     "team": body.get("team_id")}
-        await self._dispatch(Message(conversation=place.ref(), user_id=event["user"], text=said,
-                                     attachments=attachments, message_id=str(event["ts"]),
-                                     timestamp=float(event["ts"]), metadata=metadata, answer=answer),
-                             event_id=body.get("event_id"))
+        return Message(conversation=place.ref(), user_id=user, text=said, attachments=attachments, message_id=ts,
+                       timestamp=timestamp, metadata=metadata, answer=answer)
 
     def _attachments(self, files: Sequence[Mapping[str, Any]]) -> tuple[tuple[Attachment, ...], list[str]]:
         """Audio, video clips (their sound) and images as lazy attachments; the names of the other files."""
@@ -136,9 +150,10 @@ class Inbound:
             if kind is None or not info.get("id"):
                 unreadable.append(name)
                 continue
-            duration = info.get("duration_ms")
-            readable.append(Attachment(kind=kind, fetch=self._fetcher(info), mime_type=info.get("mimetype"),
-                                       size=info.get("size"), filename=name, locator=str(info["id"]),
+            duration, size = info.get("duration_ms"), info.get("size")
+            readable.append(Attachment(kind=kind, fetch=self._fetcher(info), mime_type=str(info.get("mimetype")),
+                                       size=size if isinstance(size, int) else None, filename=name,
+                                       locator=str(info["id"]),
                                        duration_s=duration / 1000 if isinstance(duration, int | float) else None))
         return tuple(readable), unreadable
 
