@@ -185,7 +185,12 @@ class SlackAdapter(Adapter):
             url = self._responses.take(place.conversation_id)
             if url is not None and await self._respond_with(url, content):
                 return
-            await self._web().call("chat.postEphemeral", {"channel": place.channel, "user": place.user, **content})
+            try:
+                await self._web().call("chat.postEphemeral", {"channel": place.channel, "user": place.user, **content})
+                return
+            except DeliveryFailed:  # the bot is not in that channel: the asker's DM with the app still works
+                log.warning("slack: answering %s in their DM instead of privately in %s", place.user, place.channel)
+            await self._web().call("chat.postMessage", {"channel": place.user, **content})
             return
         thread = {"thread_ts": place.thread_ts} if place.thread_ts else {}
         await self._web().call("chat.postMessage", {"channel": place.channel, "unfurl_links": False,

@@ -70,6 +70,21 @@ async def test_slash_command_is_acked_and_answered_privately(slack: Harness) -> 
     assert "/kefu" in empty.body and len(slack.bot.received) == 1
 
 
+async def test_a_private_answer_after_its_response_url_expired_goes_ephemeral_or_to_the_dm(slack: Harness) -> None:
+    user = slack.fake.user("U1015")
+    slack.fake.fail_next("chat.postEphemeral", status=200, error="not_in_channel")
+    await user.slash("slow first", channel="C0PRIVATE")
+    await user.slash("slow second", channel="C0PRIVATE")
+    for url in slack.fake.response_urls.values():
+        url["uses"] = 5  # Slack honours a response_url 5 times within 30 minutes
+    slack.bot.hold.set()
+    await slack.fake.wait_until(lambda: len(slack.fake.messages) == 2)
+    [dm, ephemeral] = slack.fake.messages
+    assert (dm.channel, dm.ephemeral_to, dm.body) == ("U1015", None, "echo: slow first"), "not in the channel"
+    assert (ephemeral.via, ephemeral.ephemeral_to, ephemeral.body) == ("chat.postEphemeral", "U1015",
+                                                                        "echo: slow second")
+
+
 async def test_url_verification_echoes_the_challenge(slack: Harness) -> None:
     delivery = await slack.fake.url_verification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P")
     assert delivery.status == 200
