@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import re
@@ -79,6 +80,8 @@ class SlackAdapter(Adapter):
         self._session: aiohttp.ClientSession | None = None
         self._app: AsyncApp | None = None
         self._socket: AsyncSocketModeHandler | None = None
+        self._ready = asyncio.Event()
+        self._ready_timeout_s = float(request_timeout_s)
 
     def on_action(self, prefix: str, handler: ActionHandler) -> None:
         """Route presses of buttons whose ``action_id`` is ``prefix`` or starts with ``prefix_`` to ``handler``."""
@@ -113,6 +116,7 @@ class SlackAdapter(Adapter):
                 responses=self._responses, fetcher=self._lazy_fetch, respond=self._respond,
                 on_feedback=self._on_feedback, seen=RecentKeys[str](self._dedupe_size)).register(app)
         self._app = app
+        self._ready.set()
         if self._app_token is not None:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
@@ -124,6 +128,7 @@ class SlackAdapter(Adapter):
         """Close the Socket Mode connection and the HTTP session; safe to call twice."""
         socket, session = self._socket, self._session
         self._socket = self._session = self._app = None
+        self._ready.clear()
         if socket is not None:
             await socket.close_async()
         if session is not None:
@@ -175,7 +180,13 @@ class SlackAdapter(Adapter):
             self._progress.pop(reply.id, None)
 
     async def fetch(self, locator: str) -> bytes:
-        """The file with id ``locator`` (``files.info`` then the download), for a message kept over a restart."""
+        """The file with id ``locator`` (``files.info`` then the download), for a message kept over a restart; a
+        turn resumed before the channel started waits for it."""
+        try:
+            await asyncio.wait_for(self._ready.wait(), self._ready_timeout_s)
+        except TimeoutError:
+            raise BadInput("the Slack channel is not running, so the file could not be read; please share it again"
+                           ) from None
         info = (await self._web().call("files.info", query={"file": locator})).get("file") or {}
         return await self._download(info)
 
