@@ -50,10 +50,10 @@ def parse_press(body: Mapping[str, Any], action: Mapping[str, Any]) -> Press:
     message = body.get("message") or {}
     message_ts = str(container.get("message_ts") or message.get("ts") or "")
     if container.get("is_ephemeral"):
-        place = Place(channel, user=user_id)
+        place = Place(str(channel), user=str(user_id))
     else:
         thread = container.get("thread_ts") or message.get("thread_ts")
-        place = Place.of_message(channel, ts=message_ts, thread_ts=thread)
+        place = Place.of_message(str(channel), ts=message_ts, thread_ts=str(thread) if thread else None)
     label = (action.get("text") or {}).get("text", "")
     return Press(user_id=user_id, place=place, action_id=str(action.get("action_id", "")),
                  value=str(action.get("value", "")), label=label, message_ts=message_ts,

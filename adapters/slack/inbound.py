@@ -66,14 +66,14 @@ class Inbound:
             return
         if event.get("channel_type") != "im":
             return
-        await self._from_event(event, body, plain_text(event.get("text") or ""))
+        await self._from_event(event, body, plain_text(str(event.get("text") or "")))
 
     async def on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         """``@kefu question`` in a channel, answered in the message's thread."""
         if event.get("bot_id") or not event.get("user"):
             log.debug("slack: ignoring a mention by a bot")
             return
-        await self._from_event(event, body, plain_text(self._mention.sub("", event.get("text") or "")))
+        await self._from_event(event, body, plain_text(self._mention.sub("", str(event.get("text") or ""))))
 
     async def on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         """``/kefu question``: acknowledged with the question, answered privately to the asker."""
@@ -127,7 +127,8 @@ class Inbound:
         """The ``Message`` of a message event; ``KeyError``/``ValueError`` when it lacks what every one carries."""
         channel, ts, user = str(event["channel"]), str(event["ts"]), str(event["user"])
         timestamp = float(ts)
-        place = Place.of_message(channel, ts=ts, thread_ts=event.get("thread_ts"))
+        thread_ts = event.get("thread_ts")
+        place = Place.of_message(channel, ts=ts, thread_ts=str(thread_ts) if thread_ts else None)
         attachments, unreadable = self._attachments(event.get("files") or [])
         language = _guess_language(said)
         answer = None
@@ -151,7 +152,7 @@ class Inbound:
                 unreadable.append(name)
                 continue
             duration, size = info.get("duration_ms"), info.get("size")
-            readable.append(Attachment(kind=kind, fetch=self._fetcher(info), mime_type=str(info.get("mimetype")),
+            readable.append(Attachment(kind=kind, fetch=self._fetcher(info), mime_type=str(info["mimetype"]),
                                        size=size if isinstance(size, int) else None, filename=name,
                                        locator=str(info["id"]),
                                        duration_s=duration / 1000 if isinstance(duration, int | float) else None))
