@@ -67,7 +67,10 @@ class SlackSettings(_Section):
     bot_token: SecretStr | None = None
     signing_secret: SecretStr | None = None
     app_token: SecretStr | None = None
+    """An app-level token (``xapp-…``): Socket Mode instead of the HTTP Events API."""
     api_base: str = "https://slack.com/api/"
+    command: str = "/kefu"
+    """The slash command the app's manifest declares."""
     handoff_channel: str | None = None
     operators: list[str] = Field(default_factory=list)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from adapters.feedback import Feedback
 from adapters.telegram.adapter import DEFAULT_API_BASE, WEBHOOK_PATH, TelegramAdapter
 from adapters.telegram.delivery import DeliveryFailed
-from adapters.telegram.feedback import Feedback
 from adapters.telegram.ratelimit import RateLimiter
 
 __all__ = ["DEFAULT_API_BASE", "WEBHOOK_PATH", "DeliveryFailed", "Feedback", "RateLimiter", "TelegramAdapter"]

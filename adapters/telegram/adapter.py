@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from aiohttp import web
 
 from adapters.base import Adapter, Dispatch
+from adapters.feedback import FeedbackHook
 from adapters.telegram.delivery import Outbox
-from adapters.telegram.feedback import FeedbackHook
 from adapters.telegram.files import DEFAULT_MAX_DOWNLOAD_BYTES
 from adapters.telegram.ratelimit import RateLimiter
 from adapters.telegram.render import ButtonRows, CallbackCodec, render_reply

@@ -22,8 +22,8 @@ from aiogram.types import CallbackQuery, TelegramObject, Update
 from aiogram.types import Message as TgMessage
 
 from adapters.base import Dispatch
+from adapters.feedback import Feedback, FeedbackHook
 from adapters.telegram.albums import Albums
-from adapters.telegram.feedback import Feedback, FeedbackHook
 from adapters.telegram.files import download
 from adapters.telegram.render import FEEDBACK_NO, FEEDBACK_YES, CallbackCodec
 from adapters.telegram.texts import language_of, text

@@ -8,10 +8,10 @@ payloads are kept in a bounded table and sent as a short key.
 from __future__ import annotations
 
 import html
-import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from adapters.chunks import split_escaped, utf16_len
 from adapters.telegram.texts import text
 from bot.messages import HUMAN_PAYLOAD, Reply, Source
 
@@ -24,8 +24,6 @@ MAX_TITLE_CHARS = 60
 FEEDBACK_YES = "f:1"
 FEEDBACK_NO = "f:0"
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])(?=\s)|(?<=[。！？；\n])")
-_WORD_END = re.compile(r"(?<=\s)")
 
 ButtonRows = list[list[tuple[str, str]]]
 
@@ -38,43 +36,9 @@ class Rendered:
     buttons: ButtonRows
 
 
-def utf16_len(value: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units)."""
-    return len(value.encode("utf-16-le")) // 2
-
-
 def split_text(value: str, *, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
-    """Split ``value`` into HTML-escaped chunks of at most ``limit``, at sentence, then word, then any boundary."""
-    if limit < 8:
-        raise ValueError(f"chunk limit {limit} is too small")
-    pieces = _pack(_SENTENCE_END.split(value), limit, level=0)
-    return [chunk for chunk in (c.strip() for c in pieces) if chunk]
-
-
-def _pack(pieces: list[str], limit: int, *, level: int) -> list[str]:
-    """Greedily join escaped pieces up to ``limit``; a piece too long alone is split at the next finer level."""
-    chunks: list[str] = []
-    current = ""
-    for piece in pieces:
-        escaped = html.escape(piece, quote=False)
-        if utf16_len(current) + utf16_len(escaped) <= limit:
-            current += escaped
-            continue
-        if current:
-            chunks.append(current)
-            current = ""
-        if utf16_len(escaped) <= limit:
-            current = escaped
-            continue
-        finer = _WORD_END.split(piece) if level == 0 else list(piece)
-        if level >= 1 and len(finer) == 1:
-            raise ValueError("a single character does not fit in a chunk")
-        parts = _pack(finer, limit, level=level + 1)
-        chunks.extend(parts[:-1])
-        current = parts[-1]
-    if current:
-        chunks.append(current)
-    return chunks
+    """Split ``value`` into HTML-escaped chunks of at most ``limit`` UTF-16 units (``adapters.chunks``)."""
+    return split_escaped(value, limit=limit)
 
 
 def _shorten(value: str, limit: int) -> str:

@@ -11,6 +11,7 @@ from importlib.util import find_spec
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from adapters.testing.slack import FakeSlack
     from adapters.testing.telegram import FakeTelegram
 
 if find_spec("pytest_asyncio") is not None:
@@ -22,4 +23,13 @@ if find_spec("pytest_asyncio") is not None:
         from adapters.testing.telegram import FakeTelegram
 
         async with FakeTelegram() as fake:
+            yield fake
+
+    @pytest_asyncio.fixture
+    async def fake_slack() -> AsyncIterator[FakeSlack]:
+        """A fake Slack on 127.0.0.1 (``.base_url`` for the Web API, ``.bot_token``, ``.signing_secret``; set
+        ``.events_url`` to the app's ``/slack/events``), stopped after the test."""
+        from adapters.testing.slack import FakeSlack
+
+        async with FakeSlack() as fake:
             yield fake

@@ -9,7 +9,7 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.metrics import Metrics
 
-BUILTIN_CHANNELS = ("web", "telegram", "console")
+BUILTIN_CHANNELS = ("web", "telegram", "slack", "console")
 
 
 def configured_channels(settings: Settings) -> list[str]:
@@ -17,6 +17,7 @@ def configured_channels(settings: Settings) -> list[str]:
     if settings.channels:
         return list(settings.channels)
     channels = ["telegram"] if settings.telegram.token else []
+    channels += ["slack"] if settings.slack.bot_token else []
     return channels or ["web"]
 
 
@@ -69,6 +70,21 @@ def _build_adapter(
             mode=options.mode,
             webhook_secret=options.webhook_secret.get_secret_value() if options.webhook_secret else None,
             webhook_url=options.webhook_url,
+            on_feedback=metrics.record_feedback if metrics else None,
+            max_download_bytes=max(settings.speech.max_bytes, settings.vision.max_bytes),
+        )
+    if name == "slack":
+        from adapters.slack import SlackAdapter
+
+        slack = settings.slack
+        if slack.bot_token is None:
+            raise ConfigError("the slack channel needs KEFU_SLACK__BOT_TOKEN (or SLACK_BOT_TOKEN)")
+        return SlackAdapter(
+            bot_token=slack.bot_token.get_secret_value(),
+            signing_secret=slack.signing_secret.get_secret_value() if slack.signing_secret else None,
+            app_token=slack.app_token.get_secret_value() if slack.app_token else None,
+            api_base=slack.api_base,
+            command=slack.command,
             on_feedback=metrics.record_feedback if metrics else None,
             max_download_bytes=max(settings.speech.max_bytes, settings.vision.max_bytes),
         )

@@ -7,6 +7,7 @@ from bot.cli import (  # noqa: F401  (imported for the commands they register)
     dialogue,  # handoff list/show/take/reply/resolve, sessions forget/purge/stats
     intents,  # intents train, eval intents
     kb,  # kb build/search/stats, eval retrieval, bench kb
+    slack,  # bench slack
     speech,  # transcribe, bench speech
     telegram,  # bench telegram
     web,  # bench isolation

@@ -16,7 +16,7 @@ class Feedback:
     user_id: str
     helpful: bool
     message_id: str
-    """Telegram id of the bot message the buttons were under."""
+    """The platform's id of the bot message the buttons were under (a Telegram message id, a Slack ts)."""
     reply_text: str
     """The text of that message, as the user saw it."""
 
