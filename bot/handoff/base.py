@@ -67,8 +67,10 @@ class TicketMessage:
 class HandoffDesk(Protocol):
     """Where escalated conversations go (the built-in SQLite desk; a Slack channel in a later issue).
 
-    ``open`` creates a ticket carrying the recent transcript; ``post`` adds a shopper message to it; ``take``,
-    ``reply`` and ``resolve`` are the operator's moves. ``reply`` must reach the shopper (through ``Deliver``).
+    ``open`` creates a ticket carrying the recent transcript (a conversation has at most one open ticket: ``open``
+    returns that one, so a turn run again after a crash never opens a second); ``post`` adds a shopper message
+    to it; ``take``, ``reply`` and ``resolve`` are the operator's moves. ``reply`` must reach the shopper
+    (through ``Deliver``).
     """
 
     async def open(

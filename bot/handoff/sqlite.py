@@ -13,6 +13,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import aiosqlite
+
 from bot.generation.templates import say
 from bot.handoff.base import Deliver, HandoffError, Ticket, TicketMessage, TicketState
 from bot.messages import ConversationRef, Reply
@@ -101,29 +103,43 @@ class SqliteDesk:
     async def open(
         self, *, conversation: ConversationRef, user_id: str, reason: str, language: str, transcript: Sequence[Turn]
     ) -> Ticket:
-        now = time.time()
         async with self.db.transaction() as c:
-            cursor = await c.execute(
-                "INSERT INTO tickets (channel, conversation_id, user_id, state, reason, language, opened_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    conversation.channel,
-                    conversation.conversation_id,
-                    user_id,
-                    TicketState.OPEN.value,
-                    reason,
-                    language,
-                    now,
-                    now,
-                ),
+            found = await (await c.execute(
+                "SELECT id FROM tickets WHERE channel = ? AND conversation_id = ? AND state IN (?, ?)",
+                (conversation.channel, conversation.conversation_id, TicketState.OPEN.value, TicketState.TAKEN.value),
+            )).fetchone()
+            ticket_id = int(found["id"]) if found else await self._insert(
+                c, conversation, user_id, reason, language, transcript, now=time.time()
             )
-            ticket_id = int(cursor.lastrowid or 0)
-            await c.executemany(
-                "INSERT INTO ticket_messages (ticket_id, author, text, at) VALUES (?, ?, ?, ?)",
-                [(ticket_id, "shopper" if t.role == "user" else t.role, mask_pii(t.text), t.at) for t in transcript],
-            )
-        log.info("opened ticket %d for %s: %s", ticket_id, conversation, reason)
+        if found:
+            log.info("ticket %d is already open for %s: not opening another", ticket_id, conversation)
+        else:
+            log.info("opened ticket %d for %s: %s", ticket_id, conversation, reason)
         return await self.get(ticket_id)
+
+    @staticmethod
+    async def _insert(
+        c: aiosqlite.Connection,
+        conversation: ConversationRef,
+        user_id: str,
+        reason: str,
+        language: str,
+        transcript: Sequence[Turn],
+        *,
+        now: float,
+    ) -> int:
+        cursor = await c.execute(
+            "INSERT INTO tickets (channel, conversation_id, user_id, state, reason, language, opened_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (conversation.channel, conversation.conversation_id, user_id, TicketState.OPEN.value, reason, language,
+             now, now),
+        )
+        ticket_id = int(cursor.lastrowid or 0)
+        await c.executemany(
+            "INSERT INTO ticket_messages (ticket_id, author, text, at) VALUES (?, ?, ?, ?)",
+            [(ticket_id, "shopper" if t.role == "user" else t.role, mask_pii(t.text), t.at) for t in transcript],
+        )
+        return ticket_id
 
     async def get(self, ticket_id: int) -> Ticket:
         rows = await self.db.fetch("SELECT * FROM tickets WHERE id = ?", (ticket_id,))

@@ -134,3 +134,19 @@ async def test_a_store_from_before_reply_authors_gets_the_column_and_keeps_its_q
         assert reply.author is None
     finally:
         await db.close()
+
+
+async def test_a_turn_run_again_after_a_crash_never_opens_a_second_ticket(dialogue: Dialogue, shopper: Shopper) -> None:
+    """A crash after the ticket opened but before the session was saved runs the escalating turn again."""
+    from bot.messages import Message
+
+    asked = Message(shopper.ref, shopper.user, text="我要找人工", message_id="m1")
+    first = await dialogue.conversations.handle(asked)
+    session = await dialogue.store.load(str(shopper.ref))
+    session.ticket_id, session.last_message_id = None, None  # the save that the crash lost
+    session.handoff = HandoffState.BOT
+    await dialogue.store.save(session)
+    again = await dialogue.conversations.handle(asked)
+    assert first is not None and again is not None and again.escalated
+    assert len(await dialogue.desk.tickets()) == 1
+    assert (await dialogue.store.load(str(shopper.ref))).ticket_id == (await dialogue.desk.tickets())[0].id
