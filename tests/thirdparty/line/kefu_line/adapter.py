@@ -114,8 +114,7 @@ def factory(*, settings: Mapping[str, Any]) -> LineAdapter:
     missing = [key for key in ("channel_secret", "channel_token") if not settings.get(key)]
     if missing:
         raise ConfigError(" and ".join(f"set KEFU_ADAPTERS__LINE__{key.upper()}" for key in missing))
-    options = {key: str(value) for key, value in settings.items()}
-    return LineAdapter(**options)
+    return LineAdapter(**{key: str(value) for key, value in settings.items()})
 
 
 def _render(reply: Reply) -> list[dict[str, Any]]:
