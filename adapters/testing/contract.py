@@ -109,6 +109,8 @@ class AdapterContract:
 
     @pytest_asyncio.fixture
     async def harness(self) -> AsyncIterator[Harness]:
+        """The adapter from ``connect`` in the runtime; after the test: the runtime, the adapter, the driver's
+        ``close``, then whatever ``serve`` and ``use`` opened, stopped in that order."""
         bot = EchoBot()
         runtime, outbound, channels = build_runtime(bot)
         async with AsyncExitStack() as stack:
