@@ -9,9 +9,10 @@ accepted before: a redelivery, already answered or being answered.
 Third-party adapters register a factory under the entry-point group ``kefu.adapters``:
 
     [project.entry-points."kefu.adapters"]
-    line = "kefu_line:LineAdapter"
+    line = "kefu_line:factory"
 
-The factory is called with keyword arguments ``settings`` (the adapter's configuration table as a dict).
+The factory is called as ``factory(settings=table)``: the adapter's configuration table as a dict (``[adapters.line]``
+merged with ``KEFU_ADAPTERS__LINE__*``). ``adapters.testing.contract`` checks an adapter against this contract.
 """
 
 from __future__ import annotations

@@ -151,6 +151,11 @@ class SlackAdapter(Adapter):
         verifier = SignatureVerifier(self._signing_secret or "")
         timestamp = request.headers.get("X-Slack-Request-Timestamp")
         signature = request.headers.get("X-Slack-Signature")
+        try:
+            body.decode()
+        except UnicodeDecodeError:  # Slack sends UTF-8; the verifier would raise on anything else
+            log.warning("slack: a request from %s that is not UTF-8 was refused", request.remote)
+            return web.json_response({"ok": False, "error": "malformed request"}, status=400)
         if not (timestamp and timestamp.isdigit() and signature and verifier.is_valid(body, timestamp, signature)):
             log.warning("slack: a request from %s with a missing, forged or stale signature was refused",
                         request.remote)
@@ -158,7 +163,7 @@ class SlackAdapter(Adapter):
         try:
             bolt_request = AsyncBoltRequest(body=body.decode(), query=request.query_string,
                                             headers=request.headers)  # type: ignore[arg-type]
-        except (ValueError, RecursionError) as error:
+        except (ValueError, RecursionError, AttributeError, TypeError) as error:  # bolt reads JSON as an object
             log.warning("slack: a signed request from %s was not readable (%s)", request.remote, type(error).__name__)
             return web.json_response({"ok": False, "error": "malformed request"}, status=400)
         return await to_aiohttp_response(await self._app.async_dispatch(bolt_request))

@@ -13,7 +13,10 @@ from bot.messages import HUMAN_PAYLOAD, QuickReply, Reply, Source
 
 
 class PipeDriver:
-    """Writes the user's lines into the adapter's stdin pipe and reads what it printed."""
+    """Writes the user's lines into the adapter's stdin pipe and reads what it printed.
+
+    A terminal has no platform to redeliver, refuse or number messages, and shows buttons by label and number
+    (pressed as ``/1``, see below), so the contract's optional checks are skipped here."""
 
     def __init__(self, write_end: io.TextIOWrapper, output: asyncio.Queue[str]) -> None:
         self.write_end = write_end
@@ -25,6 +28,10 @@ class PipeDriver:
 
     async def next_reply(self, *, timeout: float = 10.0) -> str:
         return await asyncio.wait_for(self.output.get(), timeout)
+
+    async def close(self) -> None:
+        """End of input, as Ctrl+D: the adapter's reading thread ends."""
+        self.write_end.close()
 
 
 class CapturedOutput(io.StringIO):

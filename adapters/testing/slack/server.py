@@ -119,6 +119,10 @@ class FakeSlack(MethodsMixin, EventsMixin):
         for _ in range(times):
             self._faults[method].append(Fault(status, retry_after if status == 429 else None, error))
 
+    def clear_faults(self, method: str) -> None:
+        """Forget the failures still queued for ``method`` (``fail_next``): its next calls succeed."""
+        self._faults[method].clear()
+
     def calls_to(self, method: str) -> list[ApiCall]:
         return [call for call in self.calls if call.method == method]
 

@@ -130,6 +130,10 @@ class FakeTelegram(MethodsMixin):
         for _ in range(times):
             self._faults[method.lower()].append(Fault(504 if hang_s else status, retry_after, hang_s))
 
+    def clear_faults(self, method: str) -> None:
+        """Forget the failures still queued for ``method`` (``fail_next``): its next calls succeed."""
+        self._faults[method.lower()].clear()
+
     def calls_to(self, method: str) -> list[ApiCall]:
         return [call for call in self.calls if call.method.lower() == method.lower()]
 
