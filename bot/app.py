@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adapters.base import Adapter, load_adapter_factory
+from bot.catalogue import Catalogue
 from bot.config import Settings
 from bot.dialogue import Dialogue, open_dialogue
 from bot.engines import Engines
@@ -235,7 +236,14 @@ def build_pipeline(
         ),
         shop=Shop(name=settings.shop.name, hours=settings.shop.hours),
         observer=metrics.observe_stage if metrics else None,
+        catalogue=catalogue_of(components.knowledge_base),
     )
+
+
+def catalogue_of(knowledge_base: object) -> Catalogue:
+    """The catalogue held by a knowledge base's product passages (empty for a retriever without chunks)."""
+    chunks = getattr(knowledge_base, "chunks", ())
+    return Catalogue.from_products((c.title, c.metadata) for c in chunks if c.kind == "product")
 
 
 def configured_channels(settings: Settings) -> list[str]:

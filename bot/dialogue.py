@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from bot.actions.backends import HttpOrderBackend, SqliteOrderBackend, demo_orders_file
 from bot.actions.base import Action, OrderBackend
 from bot.actions.orders import OrderStatusAction, StartReturnAction
+from bot.catalogue import Catalogue
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.generation.templates import kind_name, say
@@ -134,9 +135,12 @@ def _in_words(message: Message, language: str) -> str:
     return " ".join(parts)
 
 
-def build_actions(backend: OrderBackend) -> dict[str, Action]:
+def build_actions(backend: OrderBackend, *, catalogue: Catalogue | None = None) -> dict[str, Action]:
     """The built-in actions over one order backend, by name (what the policy's ``Decision.task`` names)."""
-    actions: list[Action] = [OrderStatusAction(backend), StartReturnAction(backend)]
+    actions: list[Action] = [
+        OrderStatusAction(backend, catalogue=catalogue),
+        StartReturnAction(backend, catalogue=catalogue),
+    ]
     return {action.name: action for action in actions}
 
 
@@ -216,7 +220,7 @@ async def open_dialogue(settings: Settings, *, pipeline: Pipeline) -> Dialogue:
     except BaseException:
         await db.close()
         raise
-    pipeline.actions.update(build_actions(orders))
+    pipeline.actions.update(build_actions(orders, catalogue=pipeline.catalogue))
     conversations = Conversations(pipeline=pipeline, store=store, desk=desk)
     inbox = SqliteInbox(await Database.open(settings.store_url), remember_s=settings.store.dedupe_window_s)
     try:

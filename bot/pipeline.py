@@ -19,6 +19,7 @@ from typing import TypeVar
 from bot.actions.base import Action as Task
 from bot.actions.base import ActionError
 from bot.actions.slots import PENDING, heard, run_action
+from bot.catalogue import Catalogue
 from bot.engines import Engines
 from bot.errors import StageTimeout
 from bot.generation.base import GenerationRequest, Generator
@@ -103,6 +104,7 @@ class Pipeline:
         shop: Shop | None = None,
         observer: StageObserver | None = None,
         actions: Mapping[str, Task] | None = None,
+        catalogue: Catalogue | None = None,
     ) -> None:
         self.engines = engines
         self.policy = policy
@@ -111,6 +113,7 @@ class Pipeline:
         self.shop = shop or Shop()
         self.observer = observer
         self.actions = dict(actions or {})
+        self.catalogue = catalogue or Catalogue()
 
     async def handle(self, message: Message) -> Reply:
         """Answer one message with no memory of earlier turns (``kefu ask``)."""
@@ -204,6 +207,9 @@ class Pipeline:
         session.slots.pop(PENDING, None)
         if decision.action is Move.ANSWER:
             return await self._generate(facts, session)
+        if decision.action is Move.ESCALATE and decision.order_id:
+            text = say("escalated_order", language, order=decision.order_id, hours=self.shop.hours)
+            return text, (), None
         key = {
             Move.GREET: "greeting",
             Move.GOODBYE: "goodbye",

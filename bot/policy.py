@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.actions.orders import ORDER_ID
+from bot.actions.orders import ORDER_ID, extract_order_number
 from bot.messages import HUMAN_PAYLOAD
 from bot.protocols import Hit
 
@@ -27,6 +27,8 @@ class Move(StrEnum):
 
 
 ORDER_STATUS = "order_status"
+ORDER_INTENTS = frozenset({"order_status", "shipping", "return_refund"})
+"""Intents under which a lone 5-12 digit number in the message is read as an order number."""
 START_RETURN = "start_return"
 
 _STRONG_NEGATIVE = re.compile(
@@ -43,6 +45,30 @@ _RETURN_REQUEST = re.compile(
     r"|(?:我要|我想|想要|申请|帮我|怎么申请)(?:退货|退掉|退回|退款)|退货申请",
     re.IGNORECASE,
 )
+
+_MONEY_DISPUTE = re.compile(
+    r"\b(?:(?:charged|billed|debited|took (?:my )?money|paid)\s+(?:me\s+)?(?:twice|two times|2 times|double)"
+    r"|double[- ]?(?:charged|charge|billed|payment)|duplicate (?:charge|payment)"
+    r"|(?:charge|payment|transaction)s?\b[^.?!]{0,40}\b(?:don'?t|do not|didn'?t|did not|cannot|can'?t) recogni[sz]e"
+    r"|unrecogni[sz]ed|unauthori[sz]ed (?:charge|payment|transaction)|(?:never|didn'?t) authori[sz]e"
+    r"|charge-?backs?|dispute (?:the|this|a) (?:charge|payment)|bank dispute|dispute with (?:my|the) bank"
+    r"|cancell?ed\b[^.?!]{0,40}\b(?:charged|money|taken|debited)"
+    r"|refund\b[^.?!]{0,40}\b(?:never|still (?:not|hasn'?t|haven'?t)|not (?:arrived|received)|hasn'?t (?:arrived|come))"
+    r"|(?:no|never (?:got|received)|haven'?t (?:got|received)|still waiting for|where(?:'s| is) my) refund"
+    r"[^.!]{0,40}(?:\bweeks?\b|\bmonths?\b|\d+\s*days|still|yet|ago)"
+    r"|(?:no|never (?:got|received)|haven'?t (?:got|received)|still waiting for) (?:a |my |the )?refund)\b"
+    r"|(?:weeks?|months?|\d+\s*days) ago[^.?!]{0,60}(?:no|still no|never) refund"
+    r"|扣了?(?:我)?两次|重复扣(?:款|费|钱)|多扣|扣(?:了)?双倍|(?:扣款|扣费|扣钱)[^。？！]{0,8}不认识|不认识[^。？！]{0,8}(?:扣款|扣费)"
+    r"|莫名(?:其妙)?[^。？！]{0,6}扣|拒付|盗刷|取消了?[^。？！]{0,10}(?:扣|钱)"
+    r"|(?:退款|钱|款)[^。？！]{0,10}(?:还没|还是没|一直没|迟迟没|没有)(?:到|退|收到|回来)",
+    re.IGNORECASE,
+)
+
+
+def money_dispute(text: str) -> bool:
+    """True for a dispute about money a person must handle: a double or unrecognised charge, a refund that has
+    not arrived, a chargeback threat (not a question about how refunds work)."""
+    return bool(_MONEY_DISPUTE.search(text))
 
 
 def strongly_negative(text: str) -> bool:
@@ -83,6 +109,8 @@ class Decision:
     """For ``ACT``: the name of the action to run."""
     unsure: bool = False
     """The bot did not understand this turn (it counts towards the low-confidence streak)."""
+    order_id: str | None = None
+    """The order a hand-over is about, when the shopper named one (the colleague sees it in the reason)."""
 
 
 def passage_relevance(hit: Hit) -> float:
@@ -122,6 +150,10 @@ class Policy:
             return Decision(Move.ESCALATE, "the shopper pressed the talk-to-a-human button")
         if intent == "human_agent":
             return Decision(Move.ESCALATE, f"the shopper asked for a person: {said}")
+        if money_dispute(facts.text):
+            order = facts.slots.get(ORDER_ID) or extract_order_number(facts.text, bare=True)
+            about = f"; order {order}" if order else "; no order number given"
+            return Decision(Move.ESCALATE, f"money dispute: a person must check the payment{about}", order_id=order)
         if facts.intent == "complaint" and strongly_negative(facts.text):
             return Decision(Move.ESCALATE, f"complaint with strong negative wording: {said}")
         acted = self._act(facts, intent, said)
@@ -146,6 +178,8 @@ class Policy:
     def _act(self, facts: TurnFacts, intent: str | None, said: str) -> Decision | None:
         """An order action when the shopper asks for one, or answers the question a pending action asked."""
         number = facts.slots.get(ORDER_ID)
+        if number is None and intent in ORDER_INTENTS:
+            number = extract_order_number(facts.text, bare=True)  # "did my return for 100289 go through"
         if facts.pending and number:
             return Decision(Move.ACT, f"order number {number} for the pending {facts.pending}", facts.pending)
         wants_return = asks_to_return(facts.text)

@@ -43,7 +43,7 @@ async def evaluate_answers(settings: Settings, components: Components, questions
             await orders.setup(seed=settings.store.orders_file or demo_orders_file())
         else:
             orders = await open_orders(settings)  # type: ignore[assignment]
-        pipeline.actions.update(build_actions(orders))
+        pipeline.actions.update(build_actions(orders, catalogue=pipeline.catalogue))
         grounding = shop_text(settings, components)
         report = Report()
         try:

@@ -169,7 +169,7 @@ def ask(
 
         pipeline = build_pipeline(settings, components)
         orders = await open_orders(settings)
-        pipeline.actions.update(build_actions(orders))
+        pipeline.actions.update(build_actions(orders, catalogue=pipeline.catalogue))
         try:
             return await pipeline.handle(
                 Message(conversation=ConversationRef("cli", "ask"), user_id="cli", text=text, language=lang)

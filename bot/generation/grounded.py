@@ -10,6 +10,21 @@ from bot.policy import passage_relevance
 from bot.protocols import Hit
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+_BARE_VERDICT = re.compile(r"^\s*(?:(?:yes|no|sure|yep)[.,!]|(?:可以|支持|是的|有的?|不可以|不支持|不能|没有)[。，！,])\s*", re.I)
+"""A passage's opening "Yes." / "可以。": it answers the passage's own question, not necessarily the shopper's."""
+
+
+def without_verdict(text: str) -> str:
+    """``text`` without a leading bare yes/no, so a condition that turns the answer into "no" is not contradicted."""
+    rest = _BARE_VERDICT.sub("", text, count=1)
+    if rest == text or not rest:
+        return text
+    return rest[0].upper() + rest[1:]
+
+
+def passage_title_match(hit: Hit) -> float:
+    """Cosine between the shopper's question and the passage's title (its FAQ question), when the kb reports it."""
+    return float(hit.metadata.get("dense_title_score", 0.0))
 
 
 def _language(hit: Hit) -> str | None:
@@ -29,7 +44,8 @@ def clip(text: str, max_chars: int) -> str:
 class GroundedGenerator:
     """Extractive answers: the best passage in the shopper's language, plus close runners-up as "see also".
 
-    A runner-up is close when its relevance (``bot.policy.passage_relevance``) is at least ``see_also_ratio``
+    A passage's opening "Yes."/"可以。" is dropped unless the shopper asked the passage's own question (title
+    cosine at least ``same_question``): the sentences after it carry the conditions. A runner-up is close when its relevance (``bot.policy.passage_relevance``) is at least ``see_also_ratio``
     of the best passage's.
 
     It never writes a fact of its own, so it cannot invent one; the policy decides beforehand whether the
@@ -38,7 +54,10 @@ class GroundedGenerator:
 
     name = "grounded"
 
-    def __init__(self, *, see_also_ratio: float = 0.9, max_see_also: int = 2, max_chars: int = 700) -> None:
+    def __init__(
+        self, *, see_also_ratio: float = 0.9, max_see_also: int = 2, max_chars: int = 700, same_question: float = 0.9
+    ) -> None:
+        self.same_question = same_question
         self.see_also_ratio = see_also_ratio
         self.max_see_also = max_see_also
         self.max_chars = max_chars
@@ -57,7 +76,10 @@ class GroundedGenerator:
             and hit.title != best.title
             and _language(hit) in (None, request.language)
         ][: self.max_see_also]
-        body = clip(best.text, self.max_chars)
+        text = best.text
+        if passage_title_match(best) < self.same_question:
+            text = without_verdict(text)
+        body = clip(text, self.max_chars)
         if best.metadata.get("kind") in ("product", "document") and best.title:
             body = f"{best.title}: {body}" if request.language != "zh" else f"{best.title}：{body}"
         if related:
