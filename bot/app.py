@@ -1,9 +1,9 @@
 """The composition root: the only module that picks concrete engines and adapters, from ``Settings``.
 
-    settings = load_settings()
-    components = load_components(settings)          # heavy: models and indexes (run it in a thread)
-    bot = Kefu(settings, components)
-    await bot.start()                               # one HTTP server, every configured channel
+settings = load_settings()
+components = load_components(settings)          # heavy: models and indexes (run it in a thread)
+bot = Kefu(settings, components)
+await bot.start()                               # one HTTP server, every configured channel
 """
 
 from __future__ import annotations
@@ -234,7 +234,7 @@ def build_pipeline(
             max_image_bytes=settings.vision.max_bytes,
             stage_timeout_s=options.stage_timeout_s,
         ),
-        shop=Shop(name=settings.shop.name, hours=settings.shop.hours),
+        shop=Shop(name=settings.shop.name, hours=settings.shop.hours, hours_zh=settings.shop.hours_zh),
         observer=metrics.observe_stage if metrics else None,
         catalogue=catalogue_of(components.knowledge_base),
     )
@@ -278,9 +278,7 @@ def check_channels(settings: Settings) -> list[str]:
     return [adapter.name for adapter in build_adapters(settings, configured_channels(settings))]
 
 
-def _build_adapter(
-    settings: Settings, name: str, *, speech: bool, vision: bool, metrics: Metrics | None
-) -> Adapter:
+def _build_adapter(settings: Settings, name: str, *, speech: bool, vision: bool, metrics: Metrics | None) -> Adapter:
     if name == "web":
         from adapters.web import WebChatAdapter
 

@@ -156,6 +156,8 @@ class PipelineSettings(_Section):
 class ShopSettings(_Section):
     name: str = "Lumen & Loom"
     hours: str = "Mon-Fri 9:00-18:00 (UTC+8)"
+    hours_zh: str = "周一至周五 9:00-18:00（北京时间）"
+    """The hours as Chinese replies tell them (empty: ``hours`` in every language)."""
     handoff_after_unsure: int = 2
     """Unsure turns in a row after which the bot hands the conversation to a person."""
 
@@ -255,8 +257,9 @@ def _refuse_secrets_in_file(path: Path) -> None:
             section, _, key = table.partition("__")
             found.append((section, key))
         if table.lower() == "adapters" and isinstance(entries, dict):
-            found += [(f"{table}.{name}", key) for name, keys in entries.items() if isinstance(keys, dict)
-                      for key in keys]
+            found += [
+                (f"{table}.{name}", key) for name, keys in entries.items() if isinstance(keys, dict) for key in keys
+            ]
         for section, key in found:
             if (section.lower(), key.lower()) in secrets or (section.lower().startswith("adapters.") and _secret(key)):
                 env = f"KEFU_{section.upper().replace('.', '__')}__{key.upper()}"

@@ -38,6 +38,7 @@ from bot.sessions.sqlite import Database, SqliteSessionStore
 
 log = logging.getLogger(__name__)
 
+
 class Conversations:
     """Stateful turn handling: sessions, the pipeline, and escalation to a ``HandoffDesk``.
 
@@ -55,13 +56,17 @@ class Conversations:
         session = await self.store.load(str(message.conversation))
         await self._follow_ticket(session)
         return session.handoff is HandoffState.HUMAN
+
     async def handle(self, message: Message) -> Reply | None:
         log.debug("message in %s from %s: %r", message.conversation, message.user_id, message.text)
         started = time.perf_counter()
         session = await self.store.load(str(message.conversation))
         if message.message_id and message.message_id == session.last_message_id:
-            log.info("turn %s: message %s was handled before a restart; its answer is sent again",
-                     message.conversation, message.message_id)
+            log.info(
+                "turn %s: message %s was handled before a restart; its answer is sent again",
+                message.conversation,
+                message.message_id,
+            )
             return session.last_reply
         session.user_id = message.user_id or session.user_id
         session.last_message_id = message.message_id or None
@@ -110,7 +115,7 @@ class Conversations:
         shop = self.pipeline.shop
         if session.handoff is HandoffState.WAITING and session.ticket_id is not None and self.desk is not None:
             await self.desk.post(session.ticket_id, user_turn.text)
-            text = say("already_waiting", reply.language, hours=shop.hours)
+            text = say("already_waiting", reply.language, hours=shop.hours_in(reply.language))
             return replace(reply, text=text, reason=f"{reply.reason}; ticket {session.ticket_id} already open")
         if self.desk is None:
             log.warning("escalation in %s but no handoff desk is configured", message.conversation)

@@ -51,6 +51,11 @@ class PipelineLimits:
 class Shop:
     name: str = "Lumen & Loom"
     hours: str = "Mon-Fri 9:00-18:00 (UTC+8)"
+    hours_zh: str = "周一至周五 9:00-18:00（北京时间）"
+
+    def hours_in(self, language: str) -> str:
+        """The opening hours as told in ``language``."""
+        return self.hours_zh if language == "zh" and self.hours_zh else self.hours
 
 
 @dataclass(slots=True)
@@ -208,8 +213,12 @@ class Pipeline:
         if decision.action is Move.ANSWER:
             return await self._generate(facts, session)
         if decision.action is Move.ESCALATE and decision.order_id:
-            text = say("escalated_order", language, order=decision.order_id, hours=self.shop.hours)
+            text = say("escalated_order", language, order=decision.order_id, hours=self.shop.hours_in(language))
             return text, (), None
+        if decision.template == "not_sold" and self.catalogue.categories:
+            sep = "、" if language == "zh" else ", "
+            categories = sep.join(self.catalogue.category_names(language))
+            return say("not_sold", language, shop=self.shop.name, categories=categories), (), None
         key = {
             Move.GREET: "greeting",
             Move.GOODBYE: "goodbye",
@@ -217,7 +226,7 @@ class Pipeline:
             Move.DECLINE: "out_of_scope",
             Move.CLARIFY: "clarify",
         }[decision.action]
-        return say(key, language, shop=self.shop.name, hours=self.shop.hours), (), None
+        return say(key, language, shop=self.shop.name, hours=self.shop.hours_in(language)), (), None
 
     async def _generate(self, facts: TurnFacts, session: Session) -> tuple[str, tuple[Source, ...], str]:
         """A grounded answer from the turn's passages, with the sources it cites."""

@@ -64,6 +64,23 @@ _MONEY_DISPUTE = re.compile(
     re.IGNORECASE,
 )
 
+_ASKS_IF_SOLD = re.compile(
+    r"\b(?:(?:do|does) (?:you|u|ya|your shop) (?:guys )?(?:sell|have|carry|stock|offer)|got any|have you got"
+    r"|looking for|can i (?:buy|get|order)|where (?:can|do) i (?:buy|get)|for sale)\b"
+    r"|卖|有没有|有.{1,12}[吗嘛么]|能买|可以买|在售",
+    re.IGNORECASE,
+)
+
+
+def asks_if_sold(text: str) -> bool:
+    """True when the shopper asks whether the shop sells or has something ("do you sell…", "有…吗")."""
+    return bool(_ASKS_IF_SOLD.search(text))
+
+
+def product_relevance(hits: Sequence[Hit]) -> float:
+    """The relevance of the best product passage, 0 when none was retrieved."""
+    return max((passage_relevance(h) for h in hits if h.metadata.get("kind") == "product"), default=0.0)
+
 
 def money_dispute(text: str) -> bool:
     """True for a dispute about money a person must handle: a double or unrecognised charge, a refund that has
@@ -109,6 +126,8 @@ class Decision:
     """For ``ACT``: the name of the action to run."""
     unsure: bool = False
     """The bot did not understand this turn (it counts towards the low-confidence streak)."""
+    template: str | None = None
+    """The bot's own sentence for the move when it is not the move's usual one (``not_sold`` for a decline)."""
     order_id: str | None = None
     """The order a hand-over is about, when the shopper named one (the colleague sees it in the reason)."""
 
@@ -129,9 +148,22 @@ class Policy:
     ``min_relevance`` is the passage relevance under which the bot would rather not answer than guess;
     ``min_confidence`` the intent confidence under which an intent does not drive the decision;
     ``unsure_limit`` how many unsure turns in a row make the bot hand over to a person.
+    A question whether the shop sells something is answered "we don't sell that" (with the categories it sells)
+    when no product passage reaches ``min_product_relevance`` and no passage at all reaches ``sold_ceiling``
+    (both chosen on the answer evaluation's dev split for the packaged encoder).
     """
 
-    def __init__(self, *, min_relevance: float, min_confidence: float = 0.5, unsure_limit: int = 2) -> None:
+    def __init__(
+        self,
+        *,
+        min_relevance: float,
+        min_confidence: float = 0.5,
+        unsure_limit: int = 2,
+        min_product_relevance: float = 0.22,
+        sold_ceiling: float = 0.45,
+    ) -> None:
+        self.min_product_relevance = min_product_relevance
+        self.sold_ceiling = sold_ceiling
         self.min_relevance = min_relevance
         self.min_confidence = min_confidence
         self.unsure_limit = unsure_limit
@@ -161,6 +193,15 @@ class Policy:
             return acted
         if intent in ("greeting", "goodbye") and best < self.min_relevance + 0.1:
             return Decision(Move.GREET if intent == "greeting" else Move.GOODBYE, said)
+        if asks_if_sold(facts.text) and best < self.sold_ceiling:
+            product = product_relevance(facts.hits)
+            if product < self.min_product_relevance:
+                return Decision(
+                    Move.DECLINE,
+                    f"not sold: no product passage close enough ({product:.2f} < {self.min_product_relevance:.2f}), "
+                    f"relevance {best:.2f}; {said}",
+                    template="not_sold",
+                )
         if best >= self.min_relevance and intent != "other":
             return Decision(Move.ANSWER, f"passage relevance {best:.2f} >= {self.min_relevance:.2f}; {said}")
         if facts.out_of_scope or intent == "other":

@@ -94,7 +94,9 @@ class OrderStatusAction(_OrderAction):
         order = await self.backend.get(order_id)
         if order is None:
             return ActionResult(text("not_found", language, order=order_id), missing=ORDER_ID, data={"found": False})
-        return ActionResult(describe_order(order, language, catalogue=self.catalogue), data={"found": True, "status": order.status})
+        return ActionResult(
+            describe_order(order, language, catalogue=self.catalogue), data={"found": True, "status": order.status}
+        )
 
 
 class StartReturnAction(_OrderAction):

@@ -26,7 +26,7 @@ def shop_text(settings: Settings, components: Components) -> str:
     parts = [f"{getattr(c, 'title', '')}\n{getattr(c, 'text', '')}" for c in chunks]
     orders = settings.store.orders_file or demo_orders_file()
     parts.append(orders.read_text(encoding="utf-8"))
-    parts.append(f"{settings.shop.name} {settings.shop.hours}")
+    parts.append(f"{settings.shop.name} {settings.shop.hours} {settings.shop.hours_zh}")
     return "\n".join(parts)
 
 

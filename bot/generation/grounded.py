@@ -10,7 +10,9 @@ from bot.policy import passage_relevance
 from bot.protocols import Hit
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
-_BARE_VERDICT = re.compile(r"^\s*(?:(?:yes|no|sure|yep)[.,!]|(?:可以|支持|是的|有的?|不可以|不支持|不能|没有)[。，！,])\s*", re.I)
+_BARE_VERDICT = re.compile(
+    r"^\s*(?:(?:yes|no|sure|yep)[.,!]|(?:可以|支持|是的|有的?|不可以|不支持|不能|没有)[。，！,])\s*", re.I
+)
 """A passage's opening "Yes." / "可以。": it answers the passage's own question, not necessarily the shopper's."""
 
 
