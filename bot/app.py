@@ -1,9 +1,9 @@
 """The composition root: the only module that picks concrete engines and adapters, from ``Settings``.
 
-settings = load_settings()
-components = load_components(settings)          # heavy: models and indexes (run it in a thread)
-bot = Kefu(settings, components)
-await bot.start()                               # one HTTP server, every configured channel
+    settings = load_settings()
+    components = load_components(settings)          # heavy: models and indexes (run it in a thread)
+    bot = Kefu(settings, components)
+    await bot.start()                               # one HTTP server, every configured channel
 """
 
 from __future__ import annotations
@@ -278,7 +278,9 @@ def check_channels(settings: Settings) -> list[str]:
     return [adapter.name for adapter in build_adapters(settings, configured_channels(settings))]
 
 
-def _build_adapter(settings: Settings, name: str, *, speech: bool, vision: bool, metrics: Metrics | None) -> Adapter:
+def _build_adapter(
+    settings: Settings, name: str, *, speech: bool, vision: bool, metrics: Metrics | None
+) -> Adapter:
     if name == "web":
         from adapters.web import WebChatAdapter
 

@@ -257,9 +257,8 @@ def _refuse_secrets_in_file(path: Path) -> None:
             section, _, key = table.partition("__")
             found.append((section, key))
         if table.lower() == "adapters" and isinstance(entries, dict):
-            found += [
-                (f"{table}.{name}", key) for name, keys in entries.items() if isinstance(keys, dict) for key in keys
-            ]
+            found += [(f"{table}.{name}", key) for name, keys in entries.items() if isinstance(keys, dict)
+                      for key in keys]
         for section, key in found:
             if (section.lower(), key.lower()) in secrets or (section.lower().startswith("adapters.") and _secret(key)):
                 env = f"KEFU_{section.upper().replace('.', '__')}__{key.upper()}"

@@ -38,7 +38,6 @@ from bot.sessions.sqlite import Database, SqliteSessionStore
 
 log = logging.getLogger(__name__)
 
-
 class Conversations:
     """Stateful turn handling: sessions, the pipeline, and escalation to a ``HandoffDesk``.
 
@@ -56,17 +55,13 @@ class Conversations:
         session = await self.store.load(str(message.conversation))
         await self._follow_ticket(session)
         return session.handoff is HandoffState.HUMAN
-
     async def handle(self, message: Message) -> Reply | None:
         log.debug("message in %s from %s: %r", message.conversation, message.user_id, message.text)
         started = time.perf_counter()
         session = await self.store.load(str(message.conversation))
         if message.message_id and message.message_id == session.last_message_id:
-            log.info(
-                "turn %s: message %s was handled before a restart; its answer is sent again",
-                message.conversation,
-                message.message_id,
-            )
+            log.info("turn %s: message %s was handled before a restart; its answer is sent again",
+                     message.conversation, message.message_id)
             return session.last_reply
         session.user_id = message.user_id or session.user_id
         session.last_message_id = message.message_id or None

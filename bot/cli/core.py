@@ -18,7 +18,9 @@ if TYPE_CHECKING:  # imported lazily at run time: `kefu --help` must stay quick
     from bot.config import Settings
     from bot.messages import Reply
 
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="A kefu.toml (default: ./kefu.toml when present).")]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="A kefu.toml (default: ./kefu.toml when present).")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 

@@ -47,8 +47,8 @@ class GroundedGenerator:
     """Extractive answers: the best passage in the shopper's language, plus close runners-up as "see also".
 
     A passage's opening "Yes."/"可以。" is dropped unless the shopper asked the passage's own question (title
-    cosine at least ``same_question``): the sentences after it carry the conditions. A runner-up is close when its relevance (``bot.policy.passage_relevance``) is at least ``see_also_ratio``
-    of the best passage's.
+    cosine at least ``same_question``): the sentences after it carry the conditions. A runner-up is close when
+    its relevance (``bot.policy.passage_relevance``) is at least ``see_also_ratio`` of the best passage's.
 
     It never writes a fact of its own, so it cannot invent one; the policy decides beforehand whether the
     passages are good enough to answer at all. Product and policy passages are introduced by their title.

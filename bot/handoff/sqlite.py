@@ -209,12 +209,10 @@ class SqliteDesk:
             return 0
         now = time.time()
         async with self.db.transaction() as c:
-            rows = await (
-                await c.execute(
-                    "SELECT * FROM outbox WHERE claimed_at IS NULL OR claimed_at < ? ORDER BY id",
-                    (now - self.stale_claim_s,),
-                )
-            ).fetchall()
+            rows = await (await c.execute(
+                "SELECT * FROM outbox WHERE claimed_at IS NULL OR claimed_at < ? ORDER BY id",
+                (now - self.stale_claim_s,),
+            )).fetchall()
             claimed = []
             for row in rows:
                 cursor = await c.execute(
@@ -231,9 +229,8 @@ class SqliteDesk:
                 author=row["author"],
             )
             try:
-                await self.deliver(
-                    ConversationRef(row["channel"], row["conversation_id"]), reply, key=f"ticket-outbox:{row['id']}"
-                )
+                await self.deliver(ConversationRef(row["channel"], row["conversation_id"]), reply,
+                                   key=f"ticket-outbox:{row['id']}")
             except Exception:
                 log.exception("could not queue an operator message of ticket %d", row["ticket_id"])
                 continue
