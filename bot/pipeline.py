@@ -28,6 +28,7 @@ from bot.memory import follow_up_query, generation_history
 from bot.messages import HUMAN_PAYLOAD, Message, QuickReply, Reply, Source
 from bot.policy import Decision, Move, Policy, TurnFacts
 from bot.protocols import Hit
+from bot.questions import split_question
 from bot.sessions.base import Session
 from bot.understanding import Understanding, understand
 
@@ -228,17 +229,35 @@ class Pipeline:
         }[decision.action]
         return say(key, language, shop=self.shop.name, hours=self.shop.hours_in(language)), (), None
 
+    async def _parts(self, text: str, language: str) -> list[list[Hit]]:
+        """Each question's own good-enough passages when ``text`` asks several things (none for one question)."""
+        questions = split_question(text)
+        if len(questions) < 2:
+            return []
+        vectors = await asyncio.gather(*(self.engines.encode(q) for q in questions))
+        found = await asyncio.gather(*(self._retrieve(q, v, language) for q, v in zip(questions, vectors, strict=True)))
+        return [hits for hits in found if self.policy.is_relevant(hits[:1])]
+
     async def _generate(self, facts: TurnFacts, session: Session) -> tuple[str, tuple[Source, ...], str]:
-        """A grounded answer from the turn's passages, with the sources it cites."""
+        """A grounded answer from the turn's passages (and each question's, when the message asks several), with
+        the sources it cites."""
+        parts = await self._parts(facts.text, facts.language)
+        passages = list(facts.hits)
+        seen = {hit.id for hit in passages}
+        for hit in (hit for hits in parts for hit in hits):
+            if hit.id not in seen:
+                seen.add(hit.id)
+                passages.append(hit)
         request = GenerationRequest(
             question=facts.text,
             language=facts.language,
-            passages=facts.hits,
+            passages=passages,
             intent=facts.intent,
             history=generation_history(session),
+            parts=parts if len(parts) > 1 else (),
         )
         generation = await self.generator.generate(request)
-        by_id = {hit.id: hit for hit in facts.hits}
+        by_id = {hit.id: hit for hit in passages}
         sources = tuple(
             Source(id=i, title=by_id[i].title, score=float(by_id[i].score), url=by_id[i].metadata.get("url"))
             for i in generation.source_ids

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from bot.generation.base import Generation, GenerationRequest
 from bot.generation.templates import say
@@ -67,10 +68,9 @@ class GroundedGenerator:
     async def generate(self, request: GenerationRequest) -> Generation:
         if not request.passages:
             raise ValueError("the grounded generator needs at least one passage")
-        ranked = sorted(
-            request.passages, key=lambda hit: _language(hit) not in (None, request.language)
-        )  # stable: the retriever's order within each group
-        best, *rest = ranked
+        if request.parts:
+            return self._several(request)
+        best, *rest = self._in_language(request.passages, request.language)
         related = [
             hit
             for hit in rest
@@ -78,13 +78,33 @@ class GroundedGenerator:
             and hit.title != best.title
             and _language(hit) in (None, request.language)
         ][: self.max_see_also]
-        text = best.text
-        if passage_title_match(best) < self.same_question:
-            text = without_verdict(text)
-        body = clip(text, self.max_chars)
-        if best.metadata.get("kind") in ("product", "document") and best.title:
-            body = f"{best.title}: {body}" if request.language != "zh" else f"{best.title}：{body}"
+        body = self._passage(best, request.language, self.max_chars)
         if related:
             titles = ("；" if request.language == "zh" else "; ").join(hit.title for hit in related)
             body = f"{body}\n\n{say('see_also', request.language, titles=titles)}"
         return Generation(text=body, source_ids=(best.id, *(hit.id for hit in related)), backend=self.name)
+
+    def _several(self, request: GenerationRequest) -> Generation:
+        """One passage per question of the message, in its order (a passage answering two of them once)."""
+        chosen: dict[str, Hit] = {}
+        for hits in request.parts:
+            if hits:
+                best = self._in_language(hits, request.language)[0]
+                chosen.setdefault(best.id, best)
+        share = self.max_chars // max(1, len(chosen))
+        body = "\n\n".join(self._passage(hit, request.language, share) for hit in chosen.values())
+        return Generation(text=body, source_ids=tuple(chosen), backend=self.name)
+
+    @staticmethod
+    def _in_language(hits: Sequence[Hit], language: str) -> list[Hit]:
+        """``hits`` with those in ``language`` first, keeping the retriever's order within each group."""
+        return sorted(hits, key=lambda hit: _language(hit) not in (None, language))
+
+    def _passage(self, hit: Hit, language: str, max_chars: int) -> str:
+        """One passage as said to the shopper: its opening yes/no dropped unless it was asked, clipped, products
+        and policy sections introduced by their title."""
+        text = hit.text if passage_title_match(hit) >= self.same_question else without_verdict(hit.text)
+        body = clip(text, max_chars)
+        if hit.metadata.get("kind") in ("product", "document") and hit.title:
+            body = f"{hit.title}: {body}" if language != "zh" else f"{hit.title}：{body}"
+        return body

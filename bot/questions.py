@@ -1,0 +1,42 @@
+"""Two questions in one message: "how much is shipping and how long does a refund take?", "能开发票吗？多久能收到？"."""
+
+from __future__ import annotations
+
+import re
+
+from bot.language import script_words
+
+_MARK = re.compile(r"(?<=[?？])\s*")
+_EN_JOIN = re.compile(
+    r",?\s+(?:and|also|plus)\s+(?=(?:how|what|when|where|who|which|why|can|could|do|does|is|are|will|would|should)\b)"
+    r"|,\s*(?=(?:how|what|when|where|who|which|why|can|could|do|does|is|are|will|would|should)\b)",
+    re.IGNORECASE,
+)
+_ZH_CLAUSE = re.compile(r"[，,；;]")
+_ZH_ASKS = re.compile(r"吗|嘛|么|多少|怎么|几|什么|哪|谁|多久|多长|能不能|可不可以|是否|有没有")
+MIN_PART_CHARS = 4
+SHORT_WORDS = 4
+"""A question of fewer words (Chinese words counted as in ``bot.language``) is searched with the one before it."""
+
+
+def split_question(text: str, *, limit: int = 3) -> list[str]:
+    """The questions in ``text``, in order: split at question marks, then at "and how…"/", can…" (English) or at a
+    comma between two clauses that each ask something (Chinese). One part when it asks one thing."""
+    parts = [p.strip() for p in _MARK.split(text.strip()) if p.strip()]
+    if len(parts) == 1:
+        parts = [p.strip() for p in _EN_JOIN.split(parts[0]) if p.strip()]
+    if len(parts) == 1:
+        clauses = [c.strip() for c in _ZH_CLAUSE.split(parts[0]) if c.strip()]
+        if len(clauses) > 1 and all(_ZH_ASKS.search(c) for c in clauses):
+            parts = clauses
+    parts = [p for p in parts if len(p) >= MIN_PART_CHARS]
+    if len(parts) < 2:
+        return [text.strip()]
+    parts = parts[:limit]
+    # "…to beijing and how long": a short follow-on question is about the previous one's subject
+    return [parts[0], *(f"{before} {part}" if _short(part) else part for before, part in zip(parts, parts[1:]))]
+
+
+def _short(part: str) -> bool:
+    han, latin = script_words(part)
+    return han + latin < SHORT_WORDS
