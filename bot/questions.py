@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from bot.language import script_words
@@ -34,7 +35,7 @@ def split_question(text: str, *, limit: int = 3) -> list[str]:
         return [text.strip()]
     parts = parts[:limit]
     # "…to beijing and how long": a short follow-on question is about the previous one's subject
-    return [parts[0], *(f"{before} {part}" if _short(part) else part for before, part in zip(parts, parts[1:]))]
+    return [parts[0], *(f"{before} {part}" if _short(part) else part for before, part in itertools.pairwise(parts))]
 
 
 def _short(part: str) -> bool:

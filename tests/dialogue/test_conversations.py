@@ -92,7 +92,7 @@ async def test_starting_a_return_records_it_and_gives_the_steps(shopper: Shopper
 async def test_asking_for_a_human_in_chinese_escalates_and_opens_a_ticket(shopper: Shopper) -> None:
     reply = await shopper.say("我要找人工")
     assert reply is not None and reply.escalated and reply.language == "zh"
-    assert "Mon-Fri 9:00-18:00" in reply.text
+    assert "周一至周五 9:00-18:00" in reply.text  # the hours as Chinese replies tell them (shop.hours_zh)
     session = await shopper.dialogue.store.load(str(shopper.ref))
     assert session.handoff is HandoffState.WAITING and session.ticket_id is not None
     ticket = await shopper.dialogue.desk.get(session.ticket_id)
