@@ -26,7 +26,7 @@ from bot.generation.base import GenerationRequest, Generator
 from bot.generation.templates import say
 from bot.memory import follow_up_query, generation_history
 from bot.messages import HUMAN_PAYLOAD, Message, QuickReply, Reply, Source
-from bot.policy import Decision, Move, Policy, TurnFacts
+from bot.policy import Decision, Move, Policy, TurnFacts, passage_rules_out
 from bot.protocols import Hit
 from bot.questions import split_question
 from bot.sessions.base import Session
@@ -281,6 +281,9 @@ class Pipeline:
         if first_ask and action.explains_policy and self.policy.is_relevant(facts.hits):
             # "I want to return this": the policy that applies, then the question that starts the return.
             text, sources, generated = await self._generate(facts, session)
+            if passage_rules_out(facts.text, text):
+                session.slots.pop(PENDING, None)  # the passage says no: offering to start it would contradict it
+                return text, sources, f"action {name} not offered: the passage rules it out; {generated}"
             return f"{text}\n\n{result.text}", sources, f"{note}; {generated}"
         return result.text, (), note
 

@@ -81,6 +81,31 @@ def product_relevance(hits: Sequence[Hit]) -> float:
     """The relevance of the best product passage, 0 when none was retrieved."""
     return max((passage_relevance(h) for h in hits if h.metadata.get("kind") == "product"), default=0.0)
 
+_RULED_OUT = re.compile(
+    r"[^.!?。！？]*(?:cannot be (?:returned|exchanged)|can'?t be (?:returned|exchanged)|not returnable"
+    r"|no returns|不支持退|不能退|不可退|不予退|不接受退)[^.!?。！？]*",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[a-z]{4,}|[\u4e00-\u9fff]{2,}", re.IGNORECASE)
+
+
+def _words(text: str) -> set[str]:
+    """Content words: English words of four letters or more without a plural "s", Chinese character pairs."""
+    words: set[str] = set()
+    for run in _WORD.findall(text.lower()):
+        if run.isascii():
+            words.add(run.removesuffix("s"))
+        else:
+            words.update(run[i : i + 2] for i in range(len(run) - 1))
+    return words
+
+
+def passage_rules_out(question: str, passage: str) -> bool:
+    """True when ``passage`` says that what the shopper asks about cannot be returned: a sentence of it that
+    refuses returns shares a content word with the question ("clearance", "耳钉", "清仓")."""
+    asked = _words(question)
+    return any(asked & _words(sentence.group(0)) for sentence in _RULED_OUT.finditer(passage))
+
 
 def money_dispute(text: str) -> bool:
     """True for a dispute about money a person must handle: a double or unrecognised charge, a refund that has

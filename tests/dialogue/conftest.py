@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import catalogue_of
 from bot.config import Settings, load_settings
 from bot.dialogue import Dialogue, open_dialogue
 from bot.engines import Engines
@@ -61,6 +62,7 @@ def make_pipeline(engines: RealEngines, *, generator: Generator | None = None) -
         policy=Policy(min_relevance=engines.min_relevance),
         generator=generator or GroundedGenerator(),
         shop=Shop(name="Lumen & Loom", hours="Mon-Fri 9:00-18:00 (UTC+8)"),
+        catalogue=catalogue_of(engines.knowledge_base),
     )
 
 

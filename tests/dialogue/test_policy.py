@@ -15,6 +15,7 @@ from bot.policy import (
     asks_if_sold,
     asks_to_return,
     money_dispute,
+    passage_rules_out,
     strongly_negative,
 )
 from kb.chunks import Hit
@@ -162,3 +163,11 @@ def test_asking_for_something_no_product_matches_is_told_we_do_not_sell_it() -> 
     assert (
         POLICY.decide(facts("do you sell gift cards?", "product_info", 0.9, hits=(strong_faq,))).action is Move.ANSWER
     )
+
+
+def test_a_passage_rules_out_a_return_only_for_what_it_refuses() -> None:
+    final_sale = "Clearance items and pierced earrings cannot be returned. Defective items are covered."
+    assert passage_rules_out("bought a top on clearance, can i send it back?", final_sale)
+    assert not passage_rules_out("I want to return my shoes", final_sale)
+    assert passage_rules_out("我要退耳钉", "耳钉出于卫生原因不支持退货。")
+    assert not passage_rules_out("I want to return my shoes", "Shoes can be returned within 30 days if unworn.")
