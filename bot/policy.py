@@ -81,6 +81,7 @@ def product_relevance(hits: Sequence[Hit]) -> float:
     """The relevance of the best product passage, 0 when none was retrieved."""
     return max((passage_relevance(h) for h in hits if h.metadata.get("kind") == "product"), default=0.0)
 
+
 _RULED_OUT = re.compile(
     r"[^.!?。！？]*(?:cannot be (?:returned|exchanged)|can'?t be (?:returned|exchanged)|not returnable"
     r"|no returns|不支持退|不能退|不可退|不予退|不接受退)[^.!?。！？]*",
