@@ -8,8 +8,8 @@ from bot.generation.templates import phrase
 
 _TEXTS: dict[str, dict[str, str]] = {
     "ask_order": {
-        "en": "Sure. What is the order number? It is in your confirmation e-mail, e.g. #100234.",
-        "zh": "好的，请问您的订单号是多少？可以在订单确认邮件里找到，例如 #100234。",
+        "en": "Sure. What is the order number? It is in your order confirmation e-mail.",
+        "zh": "好的，请问您的订单号是多少？可以在订单确认邮件里找到。",
     },
     "ask_order_return": {
         "en": "I can start a return for you. What is the order number?",
