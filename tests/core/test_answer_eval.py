@@ -123,3 +123,16 @@ def test_an_unknown_split_or_an_empty_file_is_refused(tmp_path: Path) -> None:
         load_questions(empty)
     with pytest.raises(QuestionError, match="cannot read"):
         load_questions(tmp_path / "missing.jsonl")
+
+
+def test_the_second_shop_questions_are_balanced_and_name_its_passages() -> None:
+    shop = DATA.parent / "shop2"
+    questions = load_questions(DATA.parent / "shop2_questions.jsonl")
+    assert len(questions) >= 60 and {q.split for q in questions} == {"test"}
+    assert sum(q.language == "zh" for q in questions) == sum(q.language == "en" for q in questions)
+    ids = {row["id"] for name in ("faq.en.json", "faq.zh.json") for row in json.loads((shop / name).read_text("utf-8"))}
+    ids |= {
+        f"{p['sku']}#{lang}" for p in json.loads((shop / "products.json").read_text("utf-8")) for lang in ("en", "zh")
+    }
+    rows = [json.loads(line) for line in (DATA.parent / "shop2_questions.jsonl").read_text("utf-8").splitlines()]
+    assert {rid for row in rows for rid in row.get("relevant", [])} <= ids
