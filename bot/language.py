@@ -38,6 +38,15 @@ def detect_language(text: str, *, hint: str | None = None, default: str = "en") 
     return "zh" if han else default
 
 
+def written_in(text: str, language: str) -> bool:
+    """Whether a written answer is in ``language``: Chinese prose may quote English product names (at least one
+    Chinese word per two English ones), English prose may quote a Chinese name (more English words than Chinese)."""
+    han, latin = script_words(text)
+    if language == "zh":
+        return han > 0 and 2 * han >= latin
+    return latin > han
+
+
 def is_mixed(text: str) -> bool:
     """True when a message mixes Han characters and English words."""
     return bool(_HAN.search(text)) and bool(_LATIN_WORD.search(text))

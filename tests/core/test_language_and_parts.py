@@ -86,3 +86,12 @@ def test_colours_and_prices_are_written_the_chinese_way() -> None:
     assert colour_name("ultraviolet", "zh") == "ultraviolet"
     assert price_text("499", "CNY", "zh") == "499元" and price_text("499", "CNY", "en") == "499 CNY"
     assert price_text("10", "XYZ", "zh") == "10 XYZ"
+
+
+def test_a_written_answer_may_quote_names_in_the_other_script() -> None:
+    from bot.language import written_in
+
+    assert written_in("Cloudstep Leather Sneaker 售价499元，有黑色和白色。", "zh")
+    assert written_in("Yes, you can pay with Alipay Huabei (花呗).", "en")
+    assert not written_in("Shoes can be returned within 30 days.", "zh")
+    assert not written_in("鞋子签收后30天内可退。", "en")
