@@ -42,6 +42,10 @@ def test_a_tie_goes_to_the_conversation_and_no_letters_to_the_hint_or_default() 
         ("怎么注册账号，验证码多久有效", 2),
         ("can I return shoes I already wore outside once?", 1),
         ("我在上海，退货扣多少运费", 1),
+        ("i paid yesterday, when will it ship", 1),
+        ("can you check on my order? placed it on monday", 1),
+        ("hello? is this the shop?", 1),
+        ("do you take paypal? and can i pay in installments", 2),
         ("", 1),
     ],
 )
