@@ -159,6 +159,8 @@ class PipelineSettings(_Section):
 class ShopSettings(_Section):
     name: str = "Lumen & Loom"
     hours: str = "Mon-Fri 9:00-18:00 (UTC+8)"
+    hours_zh: str = "周一至周五 9:00-18:00（北京时间）"
+    """The hours as Chinese replies tell them (empty: ``hours`` in every language)."""
     handoff_after_unsure: int = 2
     """Unsure turns in a row after which the bot hands the conversation to a person."""
 

@@ -97,7 +97,7 @@ class Conversations:
         shop = self.pipeline.shop
         if session.handoff is HandoffState.WAITING and session.ticket_id is not None and self.desk is not None:
             await self.desk.post(session.ticket_id, user_turn.text)
-            text = say("already_waiting", reply.language, hours=shop.hours)
+            text = say("already_waiting", reply.language, hours=shop.hours_in(reply.language))
             return replace(reply, text=text, reason=f"{reply.reason}; ticket {session.ticket_id} already open")
         if self.desk is None:
             log.warning("escalation in %s but no handoff desk is configured", message.conversation)

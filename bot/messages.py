@@ -150,5 +150,6 @@ class Reply:
             "language": self.language,
             "sources": [{"id": s.id, "title": s.title, "score": round(s.score, 4)} for s in self.sources],
             "escalated": self.escalated,
+            "reason": self.reason,
             "timings_ms": {stage: round(ms, 2) for stage, ms in self.timings_ms.items()},
         }

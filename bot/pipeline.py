@@ -19,14 +19,16 @@ from typing import TypeVar
 from bot.actions.base import Action as Task
 from bot.actions.base import ActionError
 from bot.actions.slots import PENDING, heard, run_action
+from bot.catalogue import Catalogue
 from bot.engines import Engines
 from bot.errors import StageTimeout
 from bot.generation.base import GenerationRequest, Generator
 from bot.generation.templates import say
 from bot.memory import follow_up_query, generation_history
 from bot.messages import HUMAN_PAYLOAD, Message, QuickReply, Reply, Source
-from bot.policy import Decision, Move, Policy, TurnFacts
+from bot.policy import Decision, Move, Policy, TurnFacts, passage_rules_out
 from bot.protocols import Hit
+from bot.questions import split_question
 from bot.sessions.base import Session
 from bot.understanding import Understanding, understand
 
@@ -50,6 +52,11 @@ class PipelineLimits:
 class Shop:
     name: str = "Lumen & Loom"
     hours: str = "Mon-Fri 9:00-18:00 (UTC+8)"
+    hours_zh: str = "周一至周五 9:00-18:00（北京时间）"
+
+    def hours_in(self, language: str) -> str:
+        """The opening hours as told in ``language``."""
+        return self.hours_zh if language == "zh" and self.hours_zh else self.hours
 
 
 @dataclass(slots=True)
@@ -103,6 +110,7 @@ class Pipeline:
         shop: Shop | None = None,
         observer: StageObserver | None = None,
         actions: Mapping[str, Task] | None = None,
+        catalogue: Catalogue | None = None,
     ) -> None:
         self.engines = engines
         self.policy = policy
@@ -111,6 +119,7 @@ class Pipeline:
         self.shop = shop or Shop()
         self.observer = observer
         self.actions = dict(actions or {})
+        self.catalogue = catalogue or Catalogue()
 
     async def handle(self, message: Message) -> Reply:
         """Answer one message with no memory of earlier turns (``kefu ask``)."""
@@ -204,6 +213,13 @@ class Pipeline:
         session.slots.pop(PENDING, None)
         if decision.action is Move.ANSWER:
             return await self._generate(facts, session)
+        if decision.action is Move.ESCALATE and decision.order_id:
+            text = say("escalated_order", language, order=decision.order_id, hours=self.shop.hours_in(language))
+            return text, (), None
+        if decision.template == "not_sold" and self.catalogue.categories:
+            sep = "、" if language == "zh" else ", "
+            categories = sep.join(self.catalogue.category_names(language))
+            return say("not_sold", language, shop=self.shop.name, categories=categories), (), None
         key = {
             Move.GREET: "greeting",
             Move.GOODBYE: "goodbye",
@@ -211,19 +227,37 @@ class Pipeline:
             Move.DECLINE: "out_of_scope",
             Move.CLARIFY: "clarify",
         }[decision.action]
-        return say(key, language, shop=self.shop.name, hours=self.shop.hours), (), None
+        return say(key, language, shop=self.shop.name, hours=self.shop.hours_in(language)), (), None
+
+    async def _parts(self, text: str, language: str) -> list[list[Hit]]:
+        """Each question's own good-enough passages when ``text`` asks several things (none for one question)."""
+        questions = split_question(text)
+        if len(questions) < 2:
+            return []
+        vectors = await asyncio.gather(*(self.engines.encode(q) for q in questions))
+        found = await asyncio.gather(*(self._retrieve(q, v, language) for q, v in zip(questions, vectors, strict=True)))
+        return [hits for hits in found if self.policy.is_relevant(hits[:1])]
 
     async def _generate(self, facts: TurnFacts, session: Session) -> tuple[str, tuple[Source, ...], str]:
-        """A grounded answer from the turn's passages, with the sources it cites."""
+        """A grounded answer from the turn's passages (and each question's, when the message asks several), with
+        the sources it cites."""
+        parts = await self._parts(facts.text, facts.language)
+        passages = list(facts.hits)
+        seen = {hit.id for hit in passages}
+        for hit in (hit for hits in parts for hit in hits):
+            if hit.id not in seen:
+                seen.add(hit.id)
+                passages.append(hit)
         request = GenerationRequest(
             question=facts.text,
             language=facts.language,
-            passages=facts.hits,
+            passages=passages,
             intent=facts.intent,
             history=generation_history(session),
+            parts=parts if len(parts) > 1 else (),
         )
         generation = await self.generator.generate(request)
-        by_id = {hit.id: hit for hit in facts.hits}
+        by_id = {hit.id: hit for hit in passages}
         sources = tuple(
             Source(id=i, title=by_id[i].title, score=float(by_id[i].score), url=by_id[i].metadata.get("url"))
             for i in generation.source_ids
@@ -247,6 +281,9 @@ class Pipeline:
         if first_ask and action.explains_policy and self.policy.is_relevant(facts.hits):
             # "I want to return this": the policy that applies, then the question that starts the return.
             text, sources, generated = await self._generate(facts, session)
+            if passage_rules_out(facts.text, text):
+                session.slots.pop(PENDING, None)  # the passage says no: offering to start it would contradict it
+                return text, sources, f"action {name} not offered: the passage rules it out; {generated}"
             return f"{text}\n\n{result.text}", sources, f"{note}; {generated}"
         return result.text, (), note
 

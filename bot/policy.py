@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.actions.orders import ORDER_ID
+from bot.actions.orders import ORDER_ID, extract_order_number
 from bot.messages import HUMAN_PAYLOAD
 from bot.protocols import Hit
 
@@ -27,6 +27,8 @@ class Move(StrEnum):
 
 
 ORDER_STATUS = "order_status"
+ORDER_INTENTS = frozenset({"order_status", "shipping", "return_refund"})
+"""Intents under which a lone 5-12 digit number in the message is read as an order number."""
 START_RETURN = "start_return"
 
 _STRONG_NEGATIVE = re.compile(
@@ -43,6 +45,73 @@ _RETURN_REQUEST = re.compile(
     r"|(?:我要|我想|想要|申请|帮我|怎么申请)(?:退货|退掉|退回|退款)|退货申请",
     re.IGNORECASE,
 )
+
+_MONEY_DISPUTE = re.compile(
+    r"\b(?:(?:charged|billed|debited|took (?:my )?money|paid)\s+(?:me\s+)?(?:twice|two times|2 times|double)"
+    r"|double[- ]?(?:charged|charge|billed|payment)|duplicate (?:charge|payment)"
+    r"|(?:charge|payment|transaction)s?\b[^.?!]{0,40}\b(?:don'?t|do not|didn'?t|did not|cannot|can'?t) recogni[sz]e"
+    r"|unrecogni[sz]ed|unauthori[sz]ed (?:charge|payment|transaction)|(?:never|didn'?t) authori[sz]e"
+    r"|charge-?backs?|dispute (?:the|this|a) (?:charge|payment)|bank dispute|dispute with (?:my|the) bank"
+    r"|cancell?ed\b[^.?!]{0,40}\b(?:charged|money|taken|debited)"
+    r"|refund\b[^.?!]{0,40}\b(?:never|still (?:not|hasn'?t|haven'?t)|not (?:arrived|received)|hasn'?t (?:arrived|come))"
+    r"|(?:no|never (?:got|received)|haven'?t (?:got|received)|still waiting for|where(?:'s| is) my) refund"
+    r"[^.!]{0,40}(?:\bweeks?\b|\bmonths?\b|\d+\s*days|still|yet|ago)"
+    r"|(?:no|never (?:got|received)|haven'?t (?:got|received)|still waiting for) (?:a |my |the )?refund)\b"
+    r"|(?:weeks?|months?|\d+\s*days) ago[^.?!]{0,60}(?:no|still no|never) refund"
+    r"|扣了?(?:我)?两次|重复扣(?:款|费|钱)|多扣|扣(?:了)?双倍|(?:扣款|扣费|扣钱)[^。？！]{0,8}不认识|不认识[^。？！]{0,8}(?:扣款|扣费)"
+    r"|莫名(?:其妙)?[^。？！]{0,6}扣|拒付|盗刷|取消了?[^。？！]{0,10}(?:扣|钱)"
+    r"|(?:退款|钱|款)[^。？！]{0,10}(?:还没|还是没|一直没|迟迟没|没有)(?:到|退|收到|回来)",
+    re.IGNORECASE,
+)
+
+_ASKS_IF_SOLD = re.compile(
+    r"\b(?:(?:do|does) (?:you|u|ya|your shop) (?:guys )?(?:sell|have|carry|stock|offer)|got any|have you got"
+    r"|looking for|can i (?:buy|get|order)|where (?:can|do) i (?:buy|get)|for sale)\b"
+    r"|卖|有没有|有.{1,12}[吗嘛么]|能买|可以买|在售",
+    re.IGNORECASE,
+)
+
+
+def asks_if_sold(text: str) -> bool:
+    """True when the shopper asks whether the shop sells or has something ("do you sell…", "有…吗")."""
+    return bool(_ASKS_IF_SOLD.search(text))
+
+
+def product_relevance(hits: Sequence[Hit]) -> float:
+    """The relevance of the best product passage, 0 when none was retrieved."""
+    return max((passage_relevance(h) for h in hits if h.metadata.get("kind") == "product"), default=0.0)
+
+
+_RULED_OUT = re.compile(
+    r"[^.!?。！？]*(?:cannot be (?:returned|exchanged)|can'?t be (?:returned|exchanged)|not returnable"
+    r"|no returns|不支持退|不能退|不可退|不予退|不接受退)[^.!?。！？]*",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[a-z]{4,}|[\u4e00-\u9fff]{2,}", re.IGNORECASE)
+
+
+def _words(text: str) -> set[str]:
+    """Content words: English words of four letters or more without a plural "s", Chinese character pairs."""
+    words: set[str] = set()
+    for run in _WORD.findall(text.lower()):
+        if run.isascii():
+            words.add(run.removesuffix("s"))
+        else:
+            words.update(run[i : i + 2] for i in range(len(run) - 1))
+    return words
+
+
+def passage_rules_out(question: str, passage: str) -> bool:
+    """True when ``passage`` says that what the shopper asks about cannot be returned: a sentence of it that
+    refuses returns shares a content word with the question ("clearance", "耳钉", "清仓")."""
+    asked = _words(question)
+    return any(asked & _words(sentence.group(0)) for sentence in _RULED_OUT.finditer(passage))
+
+
+def money_dispute(text: str) -> bool:
+    """True for a dispute about money a person must handle: a double or unrecognised charge, a refund that has
+    not arrived, a chargeback threat (not a question about how refunds work)."""
+    return bool(_MONEY_DISPUTE.search(text))
 
 
 def strongly_negative(text: str) -> bool:
@@ -83,6 +152,10 @@ class Decision:
     """For ``ACT``: the name of the action to run."""
     unsure: bool = False
     """The bot did not understand this turn (it counts towards the low-confidence streak)."""
+    template: str | None = None
+    """The bot's own sentence for the move when it is not the move's usual one (``not_sold`` for a decline)."""
+    order_id: str | None = None
+    """The order a hand-over is about, when the shopper named one (the colleague sees it in the reason)."""
 
 
 def passage_relevance(hit: Hit) -> float:
@@ -101,9 +174,22 @@ class Policy:
     ``min_relevance`` is the passage relevance under which the bot would rather not answer than guess;
     ``min_confidence`` the intent confidence under which an intent does not drive the decision;
     ``unsure_limit`` how many unsure turns in a row make the bot hand over to a person.
+    A question whether the shop sells something is answered "we don't sell that" (with the categories it sells)
+    when no product passage reaches ``min_product_relevance`` and no passage at all reaches ``sold_ceiling``
+    (both chosen on the answer evaluation's dev split for the packaged encoder).
     """
 
-    def __init__(self, *, min_relevance: float, min_confidence: float = 0.5, unsure_limit: int = 2) -> None:
+    def __init__(
+        self,
+        *,
+        min_relevance: float,
+        min_confidence: float = 0.5,
+        unsure_limit: int = 2,
+        min_product_relevance: float = 0.22,
+        sold_ceiling: float = 0.45,
+    ) -> None:
+        self.min_product_relevance = min_product_relevance
+        self.sold_ceiling = sold_ceiling
         self.min_relevance = min_relevance
         self.min_confidence = min_confidence
         self.unsure_limit = unsure_limit
@@ -122,6 +208,10 @@ class Policy:
             return Decision(Move.ESCALATE, "the shopper pressed the talk-to-a-human button")
         if intent == "human_agent":
             return Decision(Move.ESCALATE, f"the shopper asked for a person: {said}")
+        if money_dispute(facts.text):
+            order = facts.slots.get(ORDER_ID) or extract_order_number(facts.text, bare=True)
+            about = f"; order {order}" if order else "; no order number given"
+            return Decision(Move.ESCALATE, f"money dispute: a person must check the payment{about}", order_id=order)
         if facts.intent == "complaint" and strongly_negative(facts.text):
             return Decision(Move.ESCALATE, f"complaint with strong negative wording: {said}")
         acted = self._act(facts, intent, said)
@@ -129,6 +219,15 @@ class Policy:
             return acted
         if intent in ("greeting", "goodbye") and best < self.min_relevance + 0.1:
             return Decision(Move.GREET if intent == "greeting" else Move.GOODBYE, said)
+        if asks_if_sold(facts.text) and best < self.sold_ceiling:
+            product = product_relevance(facts.hits)
+            if product < self.min_product_relevance:
+                return Decision(
+                    Move.DECLINE,
+                    f"not sold: no product passage close enough ({product:.2f} < {self.min_product_relevance:.2f}), "
+                    f"relevance {best:.2f}; {said}",
+                    template="not_sold",
+                )
         if best >= self.min_relevance and intent != "other":
             return Decision(Move.ANSWER, f"passage relevance {best:.2f} >= {self.min_relevance:.2f}; {said}")
         if facts.out_of_scope or intent == "other":
@@ -146,6 +245,8 @@ class Policy:
     def _act(self, facts: TurnFacts, intent: str | None, said: str) -> Decision | None:
         """An order action when the shopper asks for one, or answers the question a pending action asked."""
         number = facts.slots.get(ORDER_ID)
+        if number is None and intent in ORDER_INTENTS:
+            number = extract_order_number(facts.text, bare=True)  # "did my return for 100289 go through"
         if facts.pending and number:
             return Decision(Move.ACT, f"order number {number} for the pending {facts.pending}", facts.pending)
         wants_return = asks_to_return(facts.text)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.chunks import Chunk, detect_language, stable_id
+from kb.colours import colour_name, price_text
 from kb.errors import BadSourceFormat, EmptySource, UnsupportedSource
 
 Record = Mapping[str, Any]
@@ -136,8 +137,8 @@ def _faq_chunk(path: Path, n: int, record: Record) -> Chunk:
 
 
 _FACTS = {
-    "en": ("Price: {price} {currency}.", "In stock: {stock}.", "Out of stock.", "Sizes: {}.", "Colours: {}.", ", "),
-    "zh": ("价格：{price} {currency}。", "库存：{stock} 件。", "暂时缺货。", "尺码：{}。", "颜色：{}。", "、"),
+    "en": ("Price: {price}.", "In stock: {stock}.", "Out of stock.", "Sizes: {}.", "Colours: {}.", ", "),
+    "zh": ("价格：{price}。", "库存：{stock} 件。", "暂时缺货。", "尺码：{}。", "颜色：{}。", "、"),
 }
 
 
@@ -180,8 +181,7 @@ def _facts(language: str, fields: Mapping[str, Any]) -> str:
     if "price" in fields:
         amount = fields["price"]
         amount = f"{float(amount):g}" if isinstance(amount, int | float) else amount
-        text = price.format(price=amount, currency=fields.get("currency", ""))
-        facts.append(text.replace(" .", ".").replace(" 。", "。"))
+        facts.append(price.format(price=price_text(str(amount), str(fields.get("currency", "")), language)))
     if "stock" in fields:
         stock = fields["stock"]
         facts.append(sold_out if str(stock).strip() in ("0", "0.0") else in_stock.format(stock=stock))
@@ -189,5 +189,6 @@ def _facts(language: str, fields: Mapping[str, Any]) -> str:
         if key in fields:
             values = fields[key] if isinstance(fields[key], list) else _tags(fields[key])
             if values:
-                facts.append(template.format(sep.join(str(value) for value in values)))
+                words = [colour_name(str(v), language) if key == "colours" else str(v) for v in values]
+                facts.append(template.format(sep.join(words)))
     return " ".join(facts)

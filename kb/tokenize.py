@@ -7,7 +7,7 @@ import re
 from functools import cache
 from importlib.resources import files
 
-TOKENIZER_VERSION = 3
+TOKENIZER_VERSION = 4
 """Bump when ``tokenize`` or what BM25 indexes changes (the stopword lists are fingerprinted by content)."""
 _RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:[-'][a-z0-9]+)*")
 

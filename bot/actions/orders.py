@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from bot.actions.base import ActionResult, Order, OrderBackend
 from bot.actions.texts import status_name, text
+from bot.catalogue import Catalogue
 from bot.pii import mask_email, mask_pii
 
 _MARKED = re.compile(r"(?:#|№|订单号?|单号|order\s*(?:number|no\.?|id|#)?)\s*[:：#]?\s*(\d{5,12})(?!\d)", re.IGNORECASE)
@@ -16,6 +17,8 @@ ORDER_ID = "order_id"
 """The slot both order actions need."""
 RETURNABLE = frozenset({"delivered"})
 NOT_YET = frozenset({"pending", "paid", "shipped"})
+NEXT_STEP = frozenset({"pending", "shipped", "delivered", "return_requested"})
+"""Statuses whose reply ends with what the shopper can do next (``next_<status>`` in ``bot.actions.texts``)."""
 
 
 def extract_order_number(message: str, *, bare: bool = False) -> str | None:
@@ -35,8 +38,10 @@ def extract_order_number(message: str, *, bare: bool = False) -> str | None:
     return None
 
 
-def describe_order(order: Order, language: str) -> str:
-    """The order's status for its owner: no name or phone, the e-mail masked."""
+def describe_order(order: Order, language: str, *, catalogue: Catalogue | None = None) -> str:
+    """The order's status for its owner: products by name (from ``catalogue``), no name or phone, the e-mail
+    masked, and what to do next."""
+    catalogue = catalogue or Catalogue()
     lines = [
         text(
             "status", language, order=order.order_id, placed=order.placed_at, status=status_name(order.status, language)
@@ -47,13 +52,17 @@ def describe_order(order: Order, language: str) -> str:
     if order.eta and order.status in ("paid", "shipped"):
         lines.append(text("eta", language, eta=order.eta))
     if order.items:
-        items = ", ".join(
-            f"{item.get('qty', 1)} × {item.get('sku', '?')}" + (f" ({item['size']})" if item.get("size") else "")
+        size_word = "尺码 " if language == "zh" else "size "
+        items = ("、" if language == "zh" else ", ").join(
+            f"{item.get('qty', 1)} × {catalogue.name(str(item.get('sku', '?')), language)}"
+            + (f" ({size_word}{item['size']})" if item.get("size") else "")
             for item in order.items
         )
         lines.append(text("items", language, items=items))
     if order.email:
         lines.append(text("contact", language, email=mask_email(order.email)))
+    if order.status in NEXT_STEP:
+        lines.append(text(f"next_{order.status}", language))
     return " ".join(lines) if language != "zh" else "".join(lines)
 
 
@@ -64,8 +73,9 @@ class _OrderAction:
     slots: tuple[str, ...] = (ORDER_ID,)
     explains_policy = False
 
-    def __init__(self, backend: OrderBackend) -> None:
+    def __init__(self, backend: OrderBackend, *, catalogue: Catalogue | None = None) -> None:
         self.backend = backend
+        self.catalogue = catalogue or Catalogue()
 
     def extract(self, text: str, *, asked: bool) -> dict[str, str]:
         number = extract_order_number(text, bare=asked)
@@ -84,7 +94,9 @@ class OrderStatusAction(_OrderAction):
         order = await self.backend.get(order_id)
         if order is None:
             return ActionResult(text("not_found", language, order=order_id), missing=ORDER_ID, data={"found": False})
-        return ActionResult(describe_order(order, language), data={"found": True, "status": order.status})
+        return ActionResult(
+            describe_order(order, language, catalogue=self.catalogue), data={"found": True, "status": order.status}
+        )
 
 
 class StartReturnAction(_OrderAction):

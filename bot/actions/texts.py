@@ -8,8 +8,8 @@ from bot.generation.templates import phrase
 
 _TEXTS: dict[str, dict[str, str]] = {
     "ask_order": {
-        "en": "Sure. What is the order number? It is in your confirmation e-mail, e.g. #100234.",
-        "zh": "好的，请问您的订单号是多少？可以在订单确认邮件里找到，例如 #100234。",
+        "en": "Sure. What is the order number? It is in your order confirmation e-mail.",
+        "zh": "好的，请问您的订单号是多少？可以在订单确认邮件里找到。",
     },
     "ask_order_return": {
         "en": "I can start a return for you. What is the order number?",
@@ -27,6 +27,22 @@ _TEXTS: dict[str, dict[str, str]] = {
     "eta": {"en": "Expected delivery: {eta}.", "zh": "预计送达：{eta}。"},
     "items": {"en": "Items: {items}.", "zh": "商品：{items}。"},
     "contact": {"en": "Updates go to {email}.", "zh": "通知将发送至 {email}。"},
+    "next_pending": {
+        "en": "You can complete the payment from the order in your account.",
+        "zh": "可以在账户的订单页面完成付款。",
+    },
+    "next_shipped": {
+        "en": "You can follow the parcel with the tracking number on the carrier's site.",
+        "zh": "可以用运单号在快递公司网站查询包裹进度。",
+    },
+    "next_delivered": {
+        "en": "If something is wrong with it, I can start a return for you.",
+        "zh": "如果商品有问题，我可以为您申请退货。",
+    },
+    "next_return_requested": {
+        "en": "We'll confirm the return here or by e-mail; the refund follows once the items are inspected.",
+        "zh": "我们会在这里或通过邮件确认退货，验货后为您退款。",
+    },
     "return_recorded": {
         "en": "I've recorded return request {rid} for order #{order}. Next steps:\n"
         "1. We review the request and confirm it here or by e-mail.\n"

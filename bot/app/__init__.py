@@ -17,6 +17,7 @@ from bot.app.components import (
     LazyTranscriber,
     build_generator,
     build_transcriber,
+    catalogue_of,
     load_components,
     resolve_device,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "build_generator",
     "build_pipeline",
     "build_transcriber",
+    "catalogue_of",
     "check_channels",
     "configured_channels",
     "demo_store_dir",

@@ -5,15 +5,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from bot.app.knowledge import load_intent_classifier, locate_knowledge_base
+from bot.catalogue import Catalogue
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.generation.base import Generator
 from bot.generation.grounded import GroundedGenerator
 from bot.protocols import Describer, Encoder, IntentClassifier, Retriever, Transcriber
+
+if TYPE_CHECKING:
+    from kb.search import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +76,8 @@ class Components:
     min_relevance: float
     transcriber: Transcriber | None = None
     describer: Describer | None = None
+    catalogue: Catalogue = field(default_factory=Catalogue)
+    """Product names and categories, from the knowledge base's product passages (empty for a KB without any)."""
 
 
 def load_components(settings: Settings, *, speech: bool = True, progress: bool = False) -> Components:
@@ -84,6 +90,7 @@ def load_components(settings: Settings, *, speech: bool = True, progress: bool =
     knowledge_base = locate_knowledge_base(settings).open(encoder=encoder, device=device, progress=progress)
     intents = load_intent_classifier(settings, encoder, device=device)
     min_relevance = settings.kb.min_score or knowledge_base.recommended_min_relevance
+    catalogue = catalogue_of(knowledge_base)
     return Components(
         encoder=encoder,
         knowledge_base=knowledge_base,
@@ -91,7 +98,13 @@ def load_components(settings: Settings, *, speech: bool = True, progress: bool =
         generator=build_generator(settings, device=device),
         min_relevance=min_relevance,
         transcriber=build_transcriber(settings) if speech else None,
+        catalogue=catalogue,
     )
+
+
+def catalogue_of(knowledge_base: KnowledgeBase) -> Catalogue:
+    """The catalogue held by a knowledge base's product passages."""
+    return Catalogue.from_products((c.title, c.metadata) for c in knowledge_base.chunks if c.kind == "product")
 
 
 def build_transcriber(settings: Settings) -> Transcriber | None:

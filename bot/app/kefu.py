@@ -93,8 +93,8 @@ class Kefu:
         try:
             dialogue = self.dialogue = await open_dialogue(
                 self.settings,
-                pipeline=lambda actions: build_pipeline(
-                    self.settings, self.components, actions=actions, metrics=self.metrics
+                pipeline=lambda orders: build_pipeline(
+                    self.settings, self.components, orders=orders, metrics=self.metrics
                 ),
                 deliver=courier.deliver,
             )

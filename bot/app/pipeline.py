@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from bot.actions.base import Action, OrderBackend
 from bot.actions.orders import OrderStatusAction, StartReturnAction
 from bot.app.components import Components
+from bot.catalogue import Catalogue
 from bot.config import Settings
 from bot.engines import Engines
 from bot.metrics import Metrics
@@ -18,12 +17,12 @@ def build_pipeline(
     settings: Settings,
     components: Components,
     *,
-    actions: Mapping[str, Action] | None = None,
+    orders: OrderBackend | None = None,
     metrics: Metrics | None = None,
     batch_size: int | None = None,
 ) -> Pipeline:
-    """The pipeline over batched engines, with ``actions`` (``build_actions``; none: it answers from the knowledge
-    base only); ``batch_size=1`` turns micro-batching off (for benchmarks)."""
+    """The pipeline over batched engines, with the order actions over ``orders`` (none: it answers from the
+    knowledge base only); ``batch_size=1`` turns micro-batching off (for benchmarks)."""
     options = settings.pipeline
     engines = Engines(
         encoder=components.encoder,
@@ -45,15 +44,20 @@ def build_pipeline(
             max_image_bytes=settings.vision.max_bytes,
             stage_timeout_s=options.stage_timeout_s,
         ),
-        shop=Shop(name=settings.shop.name, hours=settings.shop.hours),
+        shop=Shop(name=settings.shop.name, hours=settings.shop.hours, hours_zh=settings.shop.hours_zh),
         observer=metrics.observe_stage if metrics else None,
-        actions=actions,
+        actions=build_actions(orders, catalogue=components.catalogue) if orders is not None else None,
+        catalogue=components.catalogue,
     )
 
 
-def build_actions(backend: OrderBackend) -> dict[str, Action]:
-    """The built-in actions over one order backend, by name (what the policy's ``Decision.task`` names)."""
-    actions: list[Action] = [OrderStatusAction(backend), StartReturnAction(backend)]
+def build_actions(backend: OrderBackend, *, catalogue: Catalogue | None = None) -> dict[str, Action]:
+    """The built-in actions over one order backend, by name (what the policy's ``Decision.task`` names); products
+    are named from ``catalogue``."""
+    actions: list[Action] = [
+        OrderStatusAction(backend, catalogue=catalogue),
+        StartReturnAction(backend, catalogue=catalogue),
+    ]
     return {action.name: action for action in actions}
 
 

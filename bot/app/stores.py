@@ -2,7 +2,7 @@
 
     inbox = await open_inbox(settings)
     courier = Courier(inbox, channels)
-    dialogue = await open_dialogue(settings, pipeline=lambda actions: build_pipeline(..., actions=actions),
+    dialogue = await open_dialogue(settings, pipeline=lambda orders: build_pipeline(..., orders=orders),
                                    deliver=courier.deliver)     # operator replies reach shoppers
     runtime = Runtime(dialogue.conversations.handle, outbound=channels, inbox=inbox, courier=courier)
     dialogue.start()                                            # replies queued by `kefu handoff reply`
@@ -15,12 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.actions.backends import HttpOrderBackend, SqliteOrderBackend, demo_orders_file
-from bot.actions.base import Action, OrderBackend
-from bot.app.pipeline import build_actions
+from bot.actions.base import OrderBackend
 from bot.config import Settings
 from bot.dialogue import Conversations
 from bot.errors import ConfigError
@@ -110,10 +109,10 @@ async def open_orders(settings: Settings) -> OrderBackend:
 async def open_dialogue(
     settings: Settings,
     *,
-    pipeline: Callable[[Mapping[str, Action]], Pipeline],
+    pipeline: Callable[[OrderBackend], Pipeline],
     deliver: Deliver | None = None,
 ) -> Dialogue:
-    """Open the order backend, then build the pipeline with its actions (``pipeline(actions)``), then the store
+    """Open the order backend, then build the pipeline with its actions over it (``pipeline(orders)``), then the store
     and the desk (operator replies go to ``deliver``) and the conversations over them.
 
     The caller owns the returned ``Dialogue``: it calls ``start`` once the runtime delivers, and ``aclose`` at the
@@ -125,5 +124,5 @@ async def open_dialogue(
     except BaseException:
         await orders.close()
         raise
-    conversations = Conversations(pipeline=pipeline(build_actions(orders)), store=store, desk=desk)
+    conversations = Conversations(pipeline=pipeline(orders), store=store, desk=desk)
     return Dialogue(conversations, store, desk, orders, db)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.cli import (  # noqa: F401  (imported for the commands they register)
+    answers,  # eval answers
     core,  # run, chat, ask, doctor, bench pipeline
     dialogue,  # handoff list/show/take/reply/resolve, sessions forget/purge/stats
     intents,  # intents train, eval intents

@@ -118,10 +118,10 @@ def ask(
     components = load(settings, speech=False)
 
     async def one_turn() -> Reply:
-        from bot.app import build_actions, open_orders
+        from bot.app import open_orders
 
         orders = await open_orders(settings)
-        pipeline = build_pipeline(settings, components, actions=build_actions(orders))
+        pipeline = build_pipeline(settings, components, orders=orders)
         try:
             return await pipeline.handle(
                 Message(conversation=ConversationRef("cli", "ask"), user_id="cli", text=text, language=lang)

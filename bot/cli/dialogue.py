@@ -206,7 +206,7 @@ def bench_dialogue(
     components = load(settings, speech=False)
 
     async def run() -> dict[str, Any]:
-        return await measure(settings, lambda actions: build_pipeline(settings, components, actions=actions),
+        return await measure(settings, lambda orders: build_pipeline(settings, components, orders=orders),
                              conversations=conversations, rounds=rounds)
 
     report = asyncio.run(run())

@@ -13,7 +13,7 @@ import asyncio
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from bot.app import open_dialogue
 from bot.messages import ConversationRef, Message, Reply
 
 if TYPE_CHECKING:
-    from bot.actions.base import Action
+    from bot.actions.base import OrderBackend
     from bot.config import Settings
     from bot.pipeline import Pipeline
 
@@ -68,7 +68,7 @@ def _summary(latencies: list[float], seconds: float) -> dict[str, float]:
 
 async def bench_dialogue(
     settings: Settings,
-    make_pipeline: Callable[[Mapping[str, Action]], Pipeline],
+    make_pipeline: Callable[[OrderBackend], Pipeline],
     *,
     conversations: int = 16,
     rounds: int = 3,
@@ -78,7 +78,7 @@ async def bench_dialogue(
 
     The two alternate ``repeats`` times after a warm-up and each keeps its fastest run, so that load from other
     processes on a shared machine does not land on one side only. The pipeline (``make_pipeline(actions)``) is
-    built once, with the order actions, and its engines are closed at the end.
+    built once, over the order backend, and its engines are closed at the end.
     """
     runs: dict[str, list[dict[str, float]]] = {"stateless": [], "conversations_sqlite": []}
     with tempfile.TemporaryDirectory() as folder:

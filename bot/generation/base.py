@@ -27,6 +27,9 @@ class GenerationRequest:
     """Retrieved passages, best first; the answer may only use these."""
     intent: str | None = None
     history: Sequence[HistoryTurn] = field(default_factory=tuple)
+    parts: Sequence[Sequence[Hit]] = field(default_factory=tuple)
+    """For a message asking several things: each question's own passages, best first, in the message's order
+    (every one of them is also in ``passages``). Empty for a single question."""
 
 
 @dataclass(frozen=True, slots=True)

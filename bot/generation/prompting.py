@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.generation.base import Generation, GenerationRequest
-from bot.language import detect_language
+from bot.language import written_in
 
 _CITATION = re.compile(r"\[([A-Za-z0-9][\w.:#/-]{0,120})\]")
 _LANGUAGE_NAMES = {"en": "English", "zh": "Simplified Chinese"}
@@ -52,6 +52,6 @@ def check_answer(text: str, request: GenerationRequest, *, backend: str) -> tupl
     if unknown:
         return None, f"the answer cites unknown passages {unknown}"
     clean = re.sub(r"\s*\[(?:" + "|".join(re.escape(i) for i in ids) + r")\]", "", answer).strip()
-    if detect_language(clean, default=request.language) != request.language:
+    if not written_in(clean, request.language):
         return None, f"the answer is not in {request.language}"
     return Generation(text=clean, source_ids=tuple(ids), backend=backend), "ok"

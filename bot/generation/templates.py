@@ -29,6 +29,15 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "en": "I've passed your conversation to a colleague, who will reply here. Our hours: {hours}.",
         "zh": "已为您转接人工客服，同事会在这里回复您。服务时间：{hours}。",
     },
+    "not_sold": {
+        "en": "Sorry, we don't sell that. {shop} sells {categories}.",
+        "zh": "抱歉，我们不销售这类商品。{shop}销售的品类有：{categories}。",
+    },
+    "escalated_order": {
+        "en": "I've passed this to a colleague together with order #{order}, and they will check the payment and "
+        "reply here. Our hours: {hours}.",
+        "zh": "已将订单 #{order} 的情况转给人工客服，同事会核实款项并在这里回复您。服务时间：{hours}。",
+    },
     "already_waiting": {
         "en": "A colleague already has your conversation and will reply here. Our hours: {hours}. "
         "Meanwhile I'm happy to help with anything else.",

@@ -69,7 +69,8 @@ def test_kefu_ask_prints_the_design_json(demo_settings, demo_components) -> None
     result = kefu(demo_settings, "ask", "how long do I have to return shoes?", "--json")
     assert result.returncode == 0, result.stderr.decode()
     answer = json.loads(result.stdout)
-    assert set(answer) == {"text", "intent", "confidence", "language", "sources", "escalated", "timings_ms"}
+    assert set(answer) == {"text", "intent", "confidence", "language", "sources", "escalated", "reason", "timings_ms"}
+    assert answer["reason"].startswith("answer: ")
     assert answer["language"] == "en" and answer["intent"] == "return_refund"
     assert set(answer["sources"][0]) == {"id", "title", "score"}
     result = kefu(demo_settings, "ask", "我想退货", "--json")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from bot.actions.base import Action
-from bot.app import Dialogue, open_dialogue
+from bot.actions.base import OrderBackend
+from bot.app import Dialogue, build_actions, catalogue_of, open_dialogue
 from bot.config import Settings, load_settings
 from bot.engines import Engines
 from bot.generation.base import Generator
@@ -53,8 +53,10 @@ def real_engines(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 def make_pipeline(
-    engines: RealEngines, *, generator: Generator | None = None, actions: Mapping[str, Action] | None = None
+    engines: RealEngines, *, generator: Generator | None = None, orders: OrderBackend | None = None
 ) -> Pipeline:
+    """The pipeline over the real engines, with the order actions over ``orders`` when given."""
+    catalogue = catalogue_of(engines.knowledge_base)  # type: ignore[arg-type]
     return Pipeline(
         engines=Engines(
             encoder=engines.encoder,  # type: ignore[arg-type]
@@ -64,7 +66,8 @@ def make_pipeline(
         policy=Policy(min_relevance=engines.min_relevance),
         generator=generator or GroundedGenerator(),
         shop=Shop(name="Lumen & Loom", hours="Mon-Fri 9:00-18:00 (UTC+8)"),
-        actions=actions,
+        actions=build_actions(orders, catalogue=catalogue) if orders is not None else None,
+        catalogue=catalogue,
     )
 
 
@@ -93,7 +96,7 @@ async def dialogue(real_engines: RealEngines, settings: Settings, delivered: Del
     """Conversations over the real engines, a fresh SQLite store and the demo orders; operator replies go to
     ``delivered``."""
     opened = await open_dialogue(
-        settings, pipeline=lambda actions: make_pipeline(real_engines, actions=actions), deliver=delivered
+        settings, pipeline=lambda orders: make_pipeline(real_engines, orders=orders), deliver=delivered
     )
     yield opened
     await opened.aclose()

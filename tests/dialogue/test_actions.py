@@ -128,7 +128,7 @@ async def test_through_the_pipeline_with_the_http_backend_a_failing_shop_api_get
     from tests.dialogue.conftest import Shopper, make_pipeline
 
     settings = load_settings(data_dir=tmp_path, store={"order_backend": "http", "orders_url": shop_api[0]})
-    dialogue = await open_dialogue(settings, pipeline=lambda actions: make_pipeline(real_engines, actions=actions))
+    dialogue = await open_dialogue(settings, pipeline=lambda orders: make_pipeline(real_engines, orders=orders))
     try:
         shopper = Shopper(dialogue)
         works = await shopper.say("订单号100235到哪了")
@@ -147,3 +147,25 @@ async def test_the_http_backend_needs_its_url(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="KEFU_STORE__ORDERS_URL"):
         await open_orders(load_settings(data_dir=tmp_path, store={"order_backend": "http"}))
+
+
+def test_order_replies_name_the_products_and_the_next_step() -> None:
+    from bot.actions.base import Order
+    from bot.actions.orders import describe_order
+    from bot.catalogue import Catalogue
+
+    catalogue = Catalogue.from_products(
+        [("Cloudstep Sneaker", {"sku": "SH-1", "language": "en"}), ("云步休闲鞋", {"sku": "SH-1", "language": "zh"})]
+    )
+    order = Order(
+        "100234",
+        "shipped",
+        "2026-11-24",
+        ({"sku": "SH-1", "qty": 1, "size": "40"}, {"sku": "X-9"}),
+        carrier="SF Express",
+        tracking="SF1",
+    )
+    english = describe_order(order, "en", catalogue=catalogue)
+    assert "1 × Cloudstep Sneaker (size 40)" in english and "1 × X-9" in english and "tracking number" in english
+    chinese = describe_order(order, "zh", catalogue=catalogue)
+    assert "云步休闲鞋（尺码 40）" in chinese.replace(" (", "（").replace(")", "）") and "SH-1" not in chinese

@@ -55,6 +55,22 @@ async def test_chinese_order_status_in_two_turns(shopper: Shopper) -> None:
     assert second is not None and "已付款" in second.text and second.language == "zh"
 
 
+async def test_order_replies_name_products_and_money_disputes_go_to_a_person(shopper: Shopper) -> None:
+    status = await shopper.say("订单100234到哪了")
+    assert status is not None and "云步真皮休闲鞋" in status.text and "LL-SH-001" not in status.text
+    dispute = await shopper.say("I was charged twice for order 100344!! fix this")
+    assert dispute is not None and dispute.escalated and "100344" in dispute.text
+    assert dispute.reason.startswith("escalate: money dispute") and "order 100344" in dispute.reason
+
+
+async def test_a_return_the_policy_rules_out_is_not_offered(shopper: Shopper) -> None:
+    reply = await shopper.say("I want to return the earrings I bought")
+    assert reply is not None and "cannot be returned" in reply.text
+    assert "order number" not in reply.text.lower() and "not offered" in reply.reason
+    allowed = await shopper.say("I want to return my shoes")
+    assert allowed is not None and "order number" in allowed.text.lower()
+
+
 async def test_after_an_unknown_order_number_the_next_number_is_taken_bare_or_in_a_sentence(shopper: Shopper) -> None:
     """The reported conversation: an unknown number, then "sorry, 100258" was answered with a goodbye."""
     await shopper.say("where is my order?")
@@ -92,7 +108,7 @@ async def test_starting_a_return_records_it_and_gives_the_steps(shopper: Shopper
 async def test_asking_for_a_human_in_chinese_escalates_and_opens_a_ticket(shopper: Shopper) -> None:
     reply = await shopper.say("我要找人工")
     assert reply is not None and reply.escalated and reply.language == "zh"
-    assert "Mon-Fri 9:00-18:00" in reply.text
+    assert "周一至周五 9:00-18:00" in reply.text  # the hours as Chinese replies tell them (shop.hours_zh)
     session = await shopper.dialogue.store.load(str(shopper.ref))
     assert session.handoff is HandoffState.WAITING and session.ticket_id is not None
     ticket = await shopper.dialogue.desk.get(session.ticket_id)

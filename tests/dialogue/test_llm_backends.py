@@ -149,7 +149,7 @@ async def test_through_the_whole_pipeline_a_failing_llm_still_gives_the_shopper_
     )
     llm = generator(fake, retries=0)
     dialogue = await open_dialogue(
-        settings, pipeline=lambda actions: make_pipeline(real_engines, generator=llm, actions=actions)
+        settings, pipeline=lambda orders: make_pipeline(real_engines, generator=llm, orders=orders)
     )
     try:
         shopper = Shopper(dialogue)

@@ -6,7 +6,18 @@ import pytest
 
 from bot.memory import is_follow_up
 from bot.messages import HUMAN_PAYLOAD
-from bot.policy import ORDER_STATUS, START_RETURN, Move, Policy, TurnFacts, asks_to_return, strongly_negative
+from bot.policy import (
+    ORDER_STATUS,
+    START_RETURN,
+    Move,
+    Policy,
+    TurnFacts,
+    asks_if_sold,
+    asks_to_return,
+    money_dispute,
+    passage_rules_out,
+    strongly_negative,
+)
 from kb.chunks import Hit
 
 POLICY = Policy(min_relevance=0.4, min_confidence=0.5)
@@ -40,7 +51,7 @@ def test_a_complaint_escalates_only_with_strong_negative_wording() -> None:
 
 
 def test_nothing_good_enough_never_becomes_an_answer() -> None:
-    in_scope = POLICY.decide(facts("do you sell laptops", "product_info", 0.9))
+    in_scope = POLICY.decide(facts("how long is the warranty on laptops", "product_info", 0.9))
     assert in_scope.action is Move.ESCALATE and "no passage good enough" in in_scope.reason
     off_topic = POLICY.decide(facts("weather in Paris", "other", 0.9))
     assert off_topic.action is Move.DECLINE
@@ -94,3 +105,69 @@ def test_return_requests(text: str, wants: bool) -> None:
 )
 def test_follow_up_detection(text: str, language: str, follow: bool) -> None:
     assert is_follow_up(text, language) is follow
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I was charged twice for order 100344!! fix this",
+        "there's a charge on my card I don't recognise",
+        "it's been 3 weeks and still no refund for my return",
+        "I'll file a chargeback with my bank",
+        "the order was cancelled but the money was still taken",
+        "订单被重复扣款了",
+        "信用卡上有一笔扣款我不认识",
+        "退货三周了钱还没退",
+        "再不退款我就去银行拒付",
+    ],
+)
+def test_money_disputes_escalate_with_the_order_number(text: str) -> None:
+    assert money_dispute(text)
+    decision = POLICY.decide(facts(text, "payment", 0.9, hits=(GOOD,)))
+    assert decision.action is Move.ESCALATE and decision.reason.startswith("money dispute")
+    if "100344" in text:
+        assert decision.order_id == "100344" and "order 100344" in decision.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "When will I get my refund?",
+        "退款多久能到账？",
+        "how do i cancel and when do i get the money",
+        "my payment failed",
+    ],
+)
+def test_questions_about_how_money_works_are_not_disputes(text: str) -> None:
+    assert not money_dispute(text)
+
+
+def test_a_bare_order_number_counts_under_an_order_intent_only() -> None:
+    status = POLICY.decide(facts("did my return for 100289 go through", "return_refund", 0.9, hits=(GOOD,)))
+    assert (status.action, status.task) == (Move.ACT, ORDER_STATUS)
+    assert POLICY.decide(facts("is 100289 a lucky number", "other", 0.9)).action is Move.DECLINE
+
+
+def _product(score: float) -> Hit:
+    return Hit("SKU-1#en", "Rain Shell", "Waterproof.", 0.03, {"dense_score": score, "kind": "product"})
+
+
+def test_asking_for_something_no_product_matches_is_told_we_do_not_sell_it() -> None:
+    assert asks_if_sold("do you sell iphones?") and asks_if_sold("你们卖手机吗") and asks_if_sold("有狗粮吗")
+    assert not asks_if_sold("how long do returns take")
+    unsold = POLICY.decide(facts("do you sell iphones?", "product_info", 0.9, hits=(WEAK, _product(0.1))))
+    assert unsold.action is Move.DECLINE and unsold.template == "not_sold" and "not sold" in unsold.reason
+    sold = POLICY.decide(facts("do you have a rain jacket?", "product_info", 0.9, hits=(_product(0.5),)))
+    assert sold.action is Move.ANSWER
+    strong_faq = Hit("faq-3", "Do you sell gift cards?", "Yes.", 0.03, {"dense_score": 0.75, "kind": "faq"})
+    assert (
+        POLICY.decide(facts("do you sell gift cards?", "product_info", 0.9, hits=(strong_faq,))).action is Move.ANSWER
+    )
+
+
+def test_a_passage_rules_out_a_return_only_for_what_it_refuses() -> None:
+    final_sale = "Clearance items and pierced earrings cannot be returned. Defective items are covered."
+    assert passage_rules_out("bought a top on clearance, can i send it back?", final_sale)
+    assert not passage_rules_out("I want to return my shoes", final_sale)
+    assert passage_rules_out("我要退耳钉", "耳钉出于卫生原因不支持退货。")
+    assert not passage_rules_out("I want to return my shoes", "Shoes can be returned within 30 days if unworn.")

@@ -36,7 +36,7 @@ async def test_conversations_behind_the_runtime(real_engines: RealEngines, setti
     inbox = await open_inbox(settings)
     courier = Courier(inbox, channels)
     dialogue = await open_dialogue(
-        settings, pipeline=lambda actions: make_pipeline(real_engines, actions=actions), deliver=courier.deliver
+        settings, pipeline=lambda orders: make_pipeline(real_engines, orders=orders), deliver=courier.deliver
     )
     typing = ShowTyping(channels, quiet=dialogue.conversations.operator_owns)
     runtime = Runtime(dialogue.conversations.handle, outbound=channels, inbox=inbox, courier=courier,

@@ -1,0 +1,56 @@
+"""The shop's catalogue as the dialogue needs it: product names by SKU and language, and the categories sold.
+
+Built by the composition root from the knowledge base's product passages (``kind == "product"``), so the core
+never reads a catalogue file itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+_CATEGORY_ZH = {
+    "shoes": "鞋履",
+    "tops": "上衣",
+    "trousers": "裤装",
+    "dresses": "连衣裙",
+    "outerwear": "外套",
+    "bags": "包袋",
+    "accessories": "配饰",
+    "home": "家居用品",
+    "electronics": "数码配件",
+}
+"""Common category names in Chinese; a category not listed is shown as the catalogue spells it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """SKU → language → product name."""
+    categories: tuple[str, ...] = ()
+
+    @classmethod
+    def from_products(cls, products: Iterable[tuple[str, Mapping[str, Any]]]) -> Catalogue:
+        """From ``(name, metadata)`` pairs of product passages (metadata with ``sku``, ``language``, ``category``)."""
+        names: dict[str, dict[str, str]] = {}
+        categories: dict[str, None] = {}
+        for name, metadata in products:
+            sku = str(metadata.get("sku") or "")
+            if not sku or not name:
+                continue
+            names.setdefault(sku, {})[str(metadata.get("language") or "")] = name
+            if metadata.get("category"):
+                categories[str(metadata["category"])] = None
+        return cls(names=names, categories=tuple(categories))
+
+    def name(self, sku: str, language: str) -> str:
+        """The product's name in ``language`` (else in any language the catalogue has, else the SKU)."""
+        names = self.names.get(sku, {})
+        return names.get(language) or next(iter(names.values()), sku)
+
+    def category_names(self, language: str) -> list[str]:
+        """The categories sold, named in ``language``."""
+        if language == "zh":
+            return [_CATEGORY_ZH.get(c.lower(), c) for c in self.categories]
+        return list(self.categories)
