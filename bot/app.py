@@ -161,8 +161,8 @@ def load_intent_classifier(settings: Settings, encoder: Encoder, *, device: str)
     return load_model(source, encoder=encoder, extras=extras, device=device)
 
 
-def load_components(settings: Settings, *, speech: bool = True) -> Components:
-    """Load the encoder, the knowledge base (built and cached on first use), intents, and lazy speech."""
+def load_components(settings: Settings, *, speech: bool = True, vision: bool = True) -> Components:
+    """Load the encoder, the knowledge base (built and cached on first use), intents, lazy speech and vision."""
     from kb.encoders import load_encoder
 
     device = resolve_device(settings)
@@ -177,7 +177,37 @@ def load_components(settings: Settings, *, speech: bool = True) -> Components:
         generator=build_generator(settings, device=device),
         min_relevance=min_relevance,
         transcriber=build_transcriber(settings) if speech else None,
+        describer=build_describer(settings) if vision else None,
     )
+
+
+def build_describer(settings: Settings) -> Describer | None:
+    """The configured photo describer (its models load on the first photo); None when vision is off or its
+    packages are missing (photos then get the "not enabled" answer), with a log line saying why."""
+    options = settings.vision
+    if options.backend == "off":
+        return None
+    try:
+        import vision
+    except ImportError as error:
+        log.warning("photos are off: the vision engine cannot be imported (%s)", error)
+        return None
+    try:
+        return vision.load_describer(
+            backend=options.backend,
+            model=options.model,
+            device=resolve_device(settings, options.device),
+            labels=options.labels,
+            ocr=options.ocr,
+            limits=vision.ImageLimits(
+                max_bytes=options.max_bytes, max_pixels=options.max_pixels, max_side=options.max_side
+            ),
+        )
+    except ImportError as error:
+        log.warning("photos are off: %s", error)
+        return None
+    except ValueError as error:
+        raise ConfigError(f"vision: {error}") from None
 
 
 def build_transcriber(settings: Settings) -> Transcriber | None:

@@ -115,10 +115,21 @@ class SpeechSettings(_Section):
 
 
 class VisionSettings(_Section):
-    backend: Literal["classifier", "captioner"] = "classifier"
+    backend: Literal["classifier", "captioner", "off"] = "classifier"
+    """``classifier``: offline ImageNet labels and OCR (packaged weights); ``captioner``: those plus captions from
+    the transformers image-to-text model at ``model``; ``off``: photos get a polite "not enabled" answer."""
     model: str | None = None
+    """The captioner's model: a local folder or a hub name."""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    labels: bool = True
+    """ImageNet labels from EfficientNet-Lite0."""
+    ocr: bool = True
+    """Text on the photo (labels, SKUs, receipts) with RapidOCR, Chinese and English."""
     max_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 40_000_000
+    """Larger images are refused from their header, before decoding (decompression bombs)."""
+    max_side: int = Field(default=1600, ge=256)
+    """The working image's longest side: big photos are decoded at reduced scale, then downscaled to this."""
 
 
 class GenerationSettings(_Section):

@@ -25,6 +25,7 @@ from bot.generation.base import GenerationRequest, Generator
 from bot.generation.templates import say
 from bot.memory import follow_up_query, generation_history
 from bot.messages import HUMAN_PAYLOAD, Message, QuickReply, Reply, Source
+from bot.photos import ProductMatch, ask_reply, match_products, product_reply
 from bot.policy import Decision, Move, Policy, TurnFacts
 from bot.protocols import Hit
 from bot.sessions.base import Session
@@ -136,8 +137,15 @@ class Pipeline:
                 language_hint=session.language,
             )
         if not seen.text and message.payload != HUMAN_PAYLOAD:
+            if seen.photos:
+                text = "\n".join([*seen.notices, ask_reply(seen.language)])
+                return TurnOutcome(self._reply(text, seen, trace, started, reason="photo: no text to match"), "")
             text = "\n".join(seen.notices) or say("empty", seen.language)
             return TurnOutcome(self._reply(text, seen, trace, started, reason="nothing to answer"), seen.text)
+        matches: list[ProductMatch] = []
+        if seen.photos:
+            async with trace.stage("match", timeout):
+                matches = await match_products(seen.photos, seen.said, seen.language, self.engines)
         rewritten = follow_up_query(seen.text, seen.language, session) if seen.text else None
         query = rewritten or seen.text or message.payload or ""
         async with trace.stage("embed", timeout):
@@ -168,7 +176,10 @@ class Pipeline:
         if rewritten:
             reason += "; follow-up: query rewritten with the previous turn"
         async with trace.stage("act" if decision.action is Move.ACT else "generate", timeout):
-            text, sources, note = await self._compose(decision, facts, session)
+            if _answers_photo(seen, decision, matches):
+                text, sources, note = self._photo_answer(seen, matches)
+            else:
+                text, sources, note = await self._compose(decision, facts, session)
         if note:
             reason += f"; {note}"
         log.info("turn %s: %s", message.conversation, reason)
@@ -186,6 +197,20 @@ class Pipeline:
             escalated=decision.action is Move.ESCALATE,
         )
         return TurnOutcome(reply, seen.text, decision, query)
+
+    def _photo_answer(
+        self, seen: Understanding, matches: list[ProductMatch]
+    ) -> tuple[str, tuple[Source, ...], str | None]:
+        """The products the photo names, else a question; never a product it did not name."""
+        if matches:
+            sources = tuple(
+                Source(id=m.hit.id, title=m.hit.title, score=float(m.hit.score), url=m.hit.metadata.get("url"))
+                for m in matches
+            )
+            skus = ", ".join(str(m.hit.metadata.get("sku")) for m in matches)
+            note = f"photo: matched {skus} by {matches[0].evidence}"
+            return product_reply(matches, seen.said, seen.language), sources, note
+        return ask_reply(seen.language), (), "photo: no catalogue product named on it"
 
     async def _retrieve(self, query: str, vector: object, language: str) -> list[Hit]:
         """Passages in the shopper's language first; any language when none match."""
@@ -277,3 +302,11 @@ class Pipeline:
             timings_ms=dict(trace.timings_ms),
             reason=reason,
         )
+
+
+def _answers_photo(seen: Understanding, decision: Decision, matches: list[ProductMatch]) -> bool:
+    """Whether the photo decides the reply: it names a product, or nothing else was asked that the knowledge base
+    answers. Order actions and hand-offs keep their course (the photo is quoted above them)."""
+    if not seen.photos or decision.action in (Move.ACT, Move.ESCALATE):
+        return False
+    return bool(matches) or not (decision.action is Move.ANSWER and seen.said)

@@ -9,6 +9,7 @@ from bot.cli import (  # noqa: F401  (imported for the commands they register)
     kb,  # kb build/search/stats, eval retrieval, bench kb
     speech,  # transcribe, bench speech
     telegram,  # bench telegram
+    vision,  # describe
     web,  # bench isolation
 )
 from bot.cli.groups import app
