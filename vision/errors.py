@@ -42,7 +42,7 @@ class ImageTooLarge(ImageError):
         self.limit = limit
         if what == "bytes":
             self.user_message = (
-                f"That picture is too large ({size / 1e6:.0f} MB; the limit is {limit / 1e6:g} MB). "
+                f"That picture is too large ({size / 1e6:.0f} MB; the limit is {limit / 1e6:.0f} MB). "
                 "Please send a smaller photo (messaging apps shrink photos when sent as photos, not files)."
             )
         elif what == "metadata":
