@@ -166,6 +166,7 @@ class Pipeline:
             slots=heard(self.actions, seen.text, pending=pending),
             pending=pending,
             low_confidence_streak=session.counters.get(UNSURE, 0),
+            photo_product=bool(matches),
         )
         async with trace.stage("decide", timeout):
             decision = self.policy.decide(facts, tasks=self.actions.keys())
