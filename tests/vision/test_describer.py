@@ -42,7 +42,8 @@ def test_real_photographs_get_fitting_labels(describer: PhotoDescriber, photo: s
 
 @pytest.mark.parametrize("angle", [0, 7, -12, 180])
 def test_a_printed_english_and_chinese_label_is_read_at_any_turn(describer: PhotoDescriber, angle: int) -> None:
-    photo = render_label(["Cloudstep Leather Sneaker", "SKU LL-SH-001", "云步真皮休闲鞋 ¥499"], angle=angle, seed=abs(angle))
+    lines = ["Cloudstep Leather Sneaker", "SKU LL-SH-001", "云步真皮休闲鞋 ¥499"]
+    photo = render_label(lines, angle=angle, seed=abs(angle))
     text = squashed(described(describer, photo).text)
     assert "ll-sh-001" in text
     assert "云步真皮休闲鞋" in text

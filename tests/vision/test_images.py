@@ -163,7 +163,7 @@ def test_a_twelve_megapixel_jpeg_is_decoded_at_reduced_scale_to_the_working_size
 def test_other_modes_and_formats_become_rgb(mode: str, fmt: str) -> None:
     image = noise(120, 90).convert("RGBA" if mode in ("RGBA", "LA") else "RGB")
     if mode == "I;16":
-        image = Image.fromarray((np.asarray(image.convert("L"), dtype=np.uint16) * 256))
+        image = Image.fromarray(np.asarray(image.convert("L"), dtype=np.uint16) * 256)
     else:
         image = image.convert(mode)
     picture = open_image(encode(image, fmt))
