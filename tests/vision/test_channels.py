@@ -125,3 +125,18 @@ async def test_a_telegram_photo_that_is_not_an_image_gets_a_clear_answer(
     fake_telegram.user(502).sends_photo(b"this is a text file pretending to be a photo\n" * 20)
     [answer] = await fake_telegram.wait_for_messages(502, 1, timeout=90)
     assert "couldn't use your photo" in answer.text and "JPEG, PNG, WebP or GIF" in answer.text
+
+
+async def test_a_telegram_album_is_one_turn_offering_each_product_shown(
+    telegram_bot: Kefu, fake_telegram: FakeTelegram
+) -> None:
+    shoe, boot = product("LL-SH-001"), product("LL-SH-003")
+    fake_telegram.user(503).sends_album(
+        [render_label([shoe["sku"]], seed=1), render_label([boot["en"]["name"], boot["sku"]], seed=2)],
+        caption="which of these do you have?",
+    )
+    [answer] = await fake_telegram.wait_for_messages(503, 1, timeout=90)
+    assert shoe["en"]["name"] in answer.text and boot["en"]["name"] in answer.text
+    assert answer.text.count("I can see:") == 2
+    await fake_telegram.wait_quiet(0.5)
+    assert len(fake_telegram.sent[503]) == 1
