@@ -47,6 +47,7 @@ class TextReader:
         from rapidocr.utils.process_img import get_rotate_crop_image
 
         engine = self._loaded()
+        detect = engine._load_det_model()  # RapidOCR's own parts, called directly: it has no public per-step calls
         crops: list[np.ndarray] = []
         owners: list[int] = []
         for n, image in enumerate(images):
@@ -54,8 +55,7 @@ class TextReader:
             small = image if scale == 1.0 else image.resize(
                 (max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.Resampling.BILINEAR
             )
-            found = engine(_bgr(small), use_det=True, use_cls=False, use_rec=False)
-            boxes = getattr(found, "boxes", None)
+            boxes = detect(_bgr(small)).boxes
             if boxes is None or len(boxes) == 0:
                 continue
             full = _bgr(image)
@@ -72,9 +72,10 @@ class TextReader:
                 lines[owner].append(TextLine(text.strip(), float(score)))
         return lines
 
-    def read_full(self, image: Image.Image) -> list[TextLine]:
-        """RapidOCR's own pass over the whole image (the baseline ``kefu bench vision`` compares against)."""
-        result = self._loaded()(_bgr(image))
+    def read_full(self, data: bytes) -> list[TextLine]:
+        """RapidOCR called directly on the file's bytes: its own pass over the full-resolution image (the baseline
+        ``kefu bench vision`` compares against)."""
+        result = self._loaded()(data, use_det=True, use_cls=True, use_rec=True)
         return [TextLine(str(t), float(s)) for t, s in zip(result.txts or (), result.scores or (), strict=False)]
 
     def _loaded(self) -> Any:
