@@ -14,12 +14,16 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
+import numpy as np
+
 from bot.engines import Engines
 from bot.protocols import Description, Hit
 
 MIN_LABEL_SCORE = 0.15
 """Labels less likely than this are not mentioned to the shopper."""
 MAX_LABELS = 3
+MAX_TEXT_CHARS = 2000
+"""Text read off the photos beyond this is not searched for names (a photographed page of small print)."""
 MIN_NAME_SIMILARITY = 0.85
 """How closely the photo's text must spell a product's name (OCR drops a letter now and then)."""
 _SKU = re.compile(r"(?<![A-Z0-9])[A-Z0-9]{1,8}(?:-[A-Z0-9]{1,8}){1,4}(?![A-Z0-9])")
@@ -100,25 +104,27 @@ def photo_words(description: Description) -> str:
 
 
 async def match_products(
-    descriptions: Sequence[Description], typed: str, language: str, engines: Engines
+    descriptions: Sequence[Description], language: str, engines: Engines, *, query: str, vector: np.ndarray
 ) -> list[ProductMatch]:
-    """Products whose SKU or name the photos' text shows, best evidence first; empty when none is shown."""
-    text = "\n".join(line for description in descriptions for line in description.text)
+    """Products whose SKU or name the photos' text shows, best evidence first; empty when none is shown.
+
+    ``query`` and ``vector``: the turn's words (the shopper's and the photos') and their encoding, searched among
+    products for names; a SKU is looked up by the catalogue's ``sku`` field alone.
+    """
+    text = "\n".join(line for description in descriptions for line in description.text)[:MAX_TEXT_CHARS]
     if not text.strip():
         return []
     found: dict[str, ProductMatch] = {}
     for sku in dict.fromkeys(_SKU.findall(_normal_sku(text))):
-        hit = await _product(engines, sku, language)
+        hit = await _product(engines, sku, language, vector)
         if hit is not None:
             found.setdefault(sku, ProductMatch(hit, "sku"))
     if found:
         return list(found.values())
-    query = " ".join([text.replace("\n", " "), typed]).strip()
-    vector = await engines.encode(query)
     for hit in await engines.retrieve(query, vector, {"kind": _PRODUCT}):
         sku = str(hit.metadata.get("sku") or "")
         if sku and sku not in found and names_product(text, hit.title):
-            shown = await _product(engines, sku, language) or hit
+            shown = await _product(engines, sku, language, vector) or hit
             found[sku] = ProductMatch(shown, "name")
     return list(found.values())
 
@@ -186,9 +192,9 @@ def asked_colours(text: str) -> list[str]:
     return found
 
 
-async def _product(engines: Engines, sku: str, language: str) -> Hit | None:
-    """The catalogue entry for ``sku``, in ``language`` when the catalogue has it, else in any language."""
-    vector = await engines.encode(sku)
+async def _product(engines: Engines, sku: str, language: str, vector: np.ndarray) -> Hit | None:
+    """The catalogue entry for ``sku``, in ``language`` when the catalogue has it, else in any language (the filter
+    picks it; ``vector`` only ranks, and there is one entry per language)."""
     for filters in ({"kind": _PRODUCT, "sku": sku, "language": language}, {"kind": _PRODUCT, "sku": sku}):
         hits = await engines.retrieve(sku, vector, filters)
         if hits:

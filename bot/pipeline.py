@@ -142,14 +142,14 @@ class Pipeline:
                 return TurnOutcome(self._reply(text, seen, trace, started, reason="photo: no text to match"), "")
             text = "\n".join(seen.notices) or say("empty", seen.language)
             return TurnOutcome(self._reply(text, seen, trace, started, reason="nothing to answer"), seen.text)
-        matches: list[ProductMatch] = []
-        if seen.photos:
-            async with trace.stage("match", timeout):
-                matches = await match_products(seen.photos, seen.said, seen.language, self.engines)
         rewritten = follow_up_query(seen.text, seen.language, session) if seen.text else None
         query = rewritten or seen.text or message.payload or ""
         async with trace.stage("embed", timeout):
             vector = await self.engines.encode(query)
+        matches: list[ProductMatch] = []
+        if seen.photos:
+            async with trace.stage("match", timeout):
+                matches = await match_products(seen.photos, seen.language, self.engines, query=query, vector=vector)
         prediction, hits = await asyncio.gather(
             trace.timed("intent", timeout, self.engines.intent(query, vector)),
             trace.timed("retrieve", timeout, self._retrieve(query, vector, seen.language)),

@@ -85,4 +85,5 @@ def load_describer(
         reader=TextReader(threads=threads_each(side_by_side)) if ocr else None,
         captioner=captioner,
         limits=limits,
+        batching_pays=device.startswith("cuda"),
     )

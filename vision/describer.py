@@ -71,7 +71,11 @@ class PhotoDescriber:
         reader: TextReader | None = None,
         captioner: Captioner | None = None,
         limits: ImageLimits | None = None,
+        batching_pays: bool = False,
     ) -> None:
+        self.batching_pays = batching_pays
+        """Whether a batch of photos is cheaper than the same photos one at a time (a GPU); on a CPU it is not,
+        and every photo of a batch would wait for the whole batch (``kefu bench vision``)."""
         self.labeller = labeller
         self.reader = reader
         self.captioner = captioner
