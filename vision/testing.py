@@ -65,3 +65,42 @@ def render_label(
     out = io.BytesIO()
     photo.save(out, format="JPEG", quality=quality)
     return out.getvalue()
+
+
+AUGMENTATIONS = ("crop", "rotate", "relight", "recompress", "all")
+"""How a shopper's photo of a catalogue item differs from the catalogue's photo (``augment``)."""
+
+
+def augment(image: Image.Image, kind: str, *, seed: int = 0) -> bytes:
+    """A shopper's photo of the item in ``image``, as JPEG bytes: ``crop`` (60-80 % of the area, off centre),
+    ``rotate`` (10-25° either way), ``relight`` (brightness, contrast and a colour cast), ``recompress`` (a messaging
+    app: longest side 640, JPEG quality 35) or ``all`` of them in that order."""
+    rng = np.random.default_rng(seed)
+    steps = ("crop", "rotate", "relight", "recompress") if kind == "all" else (kind,)
+    shot, quality = image.convert("RGB"), 90
+    for step in steps:
+        if step == "crop":
+            keep = float(np.sqrt(rng.uniform(0.6, 0.8)))
+            width, height = round(shot.width * keep), round(shot.height * keep)
+            left = int(rng.integers(0, shot.width - width + 1))
+            top = int(rng.integers(0, shot.height - height + 1))
+            shot = shot.crop((left, top, left + width, top + height))
+        elif step == "rotate":
+            angle = float(rng.uniform(10, 25) * rng.choice([-1, 1]))
+            shot = shot.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=(128, 128, 128))
+        elif step == "relight":
+            pixels = np.asarray(shot, dtype=np.float32)
+            gain = rng.uniform(0.6, 1.4)
+            contrast = rng.uniform(0.7, 1.3)
+            cast = rng.uniform(0.85, 1.15, size=3)
+            mean = pixels.mean()
+            pixels = ((pixels - mean) * contrast + mean) * gain * cast
+            shot = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+        elif step == "recompress":
+            shot.thumbnail((640, 640), Image.Resampling.BILINEAR)
+            quality = 35
+        else:
+            raise ValueError(f"unknown augmentation {step!r}; choose from {', '.join(AUGMENTATIONS)}")
+    out = io.BytesIO()
+    shot.save(out, format="JPEG", quality=quality)
+    return out.getvalue()
