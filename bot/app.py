@@ -35,10 +35,14 @@ from bot.server import HttpServer, build_http_app
 
 if TYPE_CHECKING:
     from kb.search import KnowledgeBase
+    from vision.labels import Labeller
+    from vision.similar import PhotoIndex
 
 log = logging.getLogger(__name__)
 
 DEMO_STORE_PACKAGE = "bot.demo.store"
+PHOTO_INDEX = "photos"
+"""The folder inside a knowledge-base index that holds its catalogue photos' index (find by photo)."""
 BUILTIN_CHANNELS = ("web", "telegram", "console")
 
 
@@ -167,7 +171,8 @@ def load_components(settings: Settings, *, speech: bool = True, vision: bool = T
 
     device = resolve_device(settings)
     encoder = load_encoder(settings.kb.encoder, device=device)
-    knowledge_base = locate_knowledge_base(settings).open(encoder=encoder, device=device)
+    location = locate_knowledge_base(settings)
+    knowledge_base = location.open(encoder=encoder, device=device)
     intents = load_intent_classifier(settings, encoder, device=device)
     min_relevance = settings.kb.min_score or float(getattr(knowledge_base, "recommended_min_relevance", 0.5))
     return Components(
@@ -177,13 +182,14 @@ def load_components(settings: Settings, *, speech: bool = True, vision: bool = T
         generator=build_generator(settings, device=device),
         min_relevance=min_relevance,
         transcriber=build_transcriber(settings) if speech else None,
-        describer=build_describer(settings) if vision else None,
+        describer=build_describer(settings, location) if vision else None,
     )
 
 
-def build_describer(settings: Settings) -> Describer | None:
+def build_describer(settings: Settings, location: KbLocation | None = None) -> Describer | None:
     """The configured photo describer (its models load on the first photo); None when vision is off or its
-    packages are missing (photos then get the "not enabled" answer), with a log line saying why."""
+    packages are missing (photos then get the "not enabled" answer), with a log line saying why. With the
+    knowledge base's ``location``, the catalogue's photos (if any) are searched for look-alikes."""
     options = settings.vision
     if options.backend == "off":
         return None
@@ -193,7 +199,7 @@ def build_describer(settings: Settings) -> Describer | None:
         log.warning("photos are off: the vision engine cannot be imported (%s)", error)
         return None
     try:
-        return vision.load_describer(
+        describer = vision.load_describer(
             backend=options.backend,
             model=options.model,
             device=resolve_device(settings, options.device),
@@ -208,6 +214,64 @@ def build_describer(settings: Settings) -> Describer | None:
         return None
     except ValueError as error:
         raise ConfigError(f"vision: {error}") from None
+    if location is not None and describer.labeller is not None:
+        try:
+            describer.catalogue = open_photo_index(location, describer.labeller)
+        except (OSError, ValueError) as error:
+            log.warning("find by photo is off: the catalogue's photos could not be indexed: %s", error)
+    return describer
+
+
+def catalogue_photos(sources: Sequence[Path]) -> list[tuple[str, Path]]:
+    """``(sku, image file)`` for each photo a product record names: ``"images": ["shoe.jpg", …]`` (``;`` between
+    names in CSV), relative to the catalogue file."""
+    from kb.errors import KbError
+    from kb.records import parse_records, record_kind
+
+    pairs = []
+    for path in sources:
+        if path.suffix.lower() not in (".json", ".yaml", ".yml", ".csv"):
+            continue
+        try:
+            records = parse_records(path, path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, KbError):
+            continue  # the text index reports a bad source
+        if record_kind(records) != "product":
+            continue
+        for record in records:
+            images = record.get("images") or []
+            names = [part.strip() for part in images.split(";")] if isinstance(images, str) else list(images)
+            pairs += [(str(record["sku"]), path.parent / str(name)) for name in names if str(name).strip()]
+    return pairs
+
+
+def open_photo_index(location: KbLocation, labeller: Labeller) -> PhotoIndex | None:
+    """The index of the catalogue's photos in ``location.index/photos``: rebuilt when the photos changed, None when
+    the catalogue names none. A missing photo is skipped with a log line; an unreadable one raises ``ValueError``."""
+    from vision.similar import PhotoIndex
+
+    folder = location.index / PHOTO_INDEX
+    if not location.sources:
+        return PhotoIndex.load(folder) if (folder / "photos.faiss").is_file() else None
+    pairs = []
+    for sku, path in catalogue_photos(location.sources):
+        if path.is_file():
+            pairs.append((sku, path))
+        else:
+            log.warning("catalogue photo %s of %s is missing; it is left out of find by photo", path, sku)
+    if not pairs:
+        return None
+    stamp = hashlib.sha256(
+        "\n".join(f"{sku}\t{path.resolve()}\t{path.stat().st_size}\t{path.stat().st_mtime_ns}" for sku, path in pairs)
+        .encode()
+    ).hexdigest()
+    if (folder / "fingerprint").is_file() and (folder / "fingerprint").read_text(encoding="utf-8") == stamp:
+        return PhotoIndex.load(folder)
+    index = PhotoIndex.build(labeller, [(sku, path.read_bytes()) for sku, path in pairs])
+    index.save(folder)
+    (folder / "fingerprint").write_text(stamp, encoding="utf-8")
+    log.info("indexed %d catalogue photos of %d products for find by photo", len(index), len(set(index.ids)))
+    return index
 
 
 def build_transcriber(settings: Settings) -> Transcriber | None:

@@ -1,8 +1,9 @@
 """Photos to catalogue products: what the describer saw becomes a catalogue query, and a match needs evidence.
 
-A product is claimed only when the photo's text names it: its SKU (``LL-SH-001``), or its name in any
-language the catalogue has. Labels ("running shoe") and the shopper's words help find candidates but never
-make a match on their own, so the bot says what it saw and asks rather than offering a look-alike.
+A product is claimed only when the photo's text names it (its SKU, ``LL-SH-001``, or its name in any language
+the catalogue has), or when the photo is clearly one of the catalogue's own product photos (find by photo,
+``MIN_PHOTO_SIMILARITY``). Labels ("running shoe") and the shopper's words help find candidates but never make
+a match on their own, so the bot says what it saw and asks rather than offering a vague look-alike.
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ MIN_LABEL_SCORE = 0.15
 MAX_LABELS = 3
 MAX_TEXT_CHARS = 2000
 """Text read off the photos beyond this is not searched for names (a photographed page of small print)."""
+MIN_PHOTO_SIMILARITY = 0.65
+"""Find by photo: the cosine (EfficientNet-Lite0 pooled features) a shopper's photo needs with a catalogue photo.
+On scikit-image's sample photographs, augmented copies scored 0.59-0.99 with their original (most above 0.7) and
+at most 0.56 with any other photo (docs/vision.md); a catalogue of look-alike products needs its own check."""
+MIN_PHOTO_MARGIN = 0.1
+"""...and by how much it must beat the next product, so two look-alikes are never told apart by a hair."""
 MIN_NAME_SIMILARITY = 0.85
 """How closely the photo's text must spell a product's name (OCR drops a letter now and then)."""
 _SKU = re.compile(r"(?<![A-Z0-9])[A-Z0-9]{1,8}(?:-[A-Z0-9]{1,8}){1,4}(?![A-Z0-9])")
@@ -111,10 +118,10 @@ async def match_products(
     ``query`` and ``vector``: the turn's words (the shopper's and the photos') and their encoding, searched among
     products for names; a SKU is looked up by the catalogue's ``sku`` field alone.
     """
+    found: dict[str, ProductMatch] = {}
     text = "\n".join(line for description in descriptions for line in description.text)[:MAX_TEXT_CHARS]
     if not text.strip():
-        return []
-    found: dict[str, ProductMatch] = {}
+        return await _look_alikes(descriptions, language, engines, vector)
     for sku in dict.fromkeys(_SKU.findall(_normal_sku(text))):
         hit = await _product(engines, sku, language, vector)
         if hit is not None:
@@ -126,6 +133,24 @@ async def match_products(
         if sku and sku not in found and names_product(text, hit.title):
             shown = await _product(engines, sku, language, vector) or hit
             found[sku] = ProductMatch(shown, "name")
+    return list(found.values()) or await _look_alikes(descriptions, language, engines, vector)
+
+
+async def _look_alikes(
+    descriptions: Sequence[Description], language: str, engines: Engines, vector: np.ndarray
+) -> list[ProductMatch]:
+    """Products whose catalogue photo the shopper's photo clearly is (similar enough, and well ahead of the next)."""
+    found: dict[str, ProductMatch] = {}
+    for description in descriptions:
+        similar = list(getattr(description, "similar", ()) or ())
+        if not similar:
+            continue
+        best, score = similar[0]
+        runner_up = similar[1][1] if len(similar) > 1 else 0.0
+        if score >= MIN_PHOTO_SIMILARITY and score - runner_up >= MIN_PHOTO_MARGIN and best not in found:
+            hit = await _product(engines, best, language, vector)
+            if hit is not None:
+                found[best] = ProductMatch(hit, "photo")
     return list(found.values())
 
 

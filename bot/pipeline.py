@@ -138,8 +138,7 @@ class Pipeline:
             )
         if not seen.text and message.payload != HUMAN_PAYLOAD:
             if seen.photos:
-                text = "\n".join([*seen.notices, ask_reply(seen.language)])
-                return TurnOutcome(self._reply(text, seen, trace, started, reason="photo: no text to match"), "")
+                return await self._photo_only(seen, trace, started)
             text = "\n".join(seen.notices) or say("empty", seen.language)
             return TurnOutcome(self._reply(text, seen, trace, started, reason="nothing to answer"), seen.text)
         rewritten = follow_up_query(seen.text, seen.language, session) if seen.text else None
@@ -198,6 +197,18 @@ class Pipeline:
             escalated=decision.action is Move.ESCALATE,
         )
         return TurnOutcome(reply, seen.text, decision, query)
+
+    async def _photo_only(self, seen: Understanding, trace: Trace, started: float) -> TurnOutcome:
+        """A photo with no words on it and none from the shopper: a catalogue photo it clearly is, else a question."""
+        matches: list[ProductMatch] = []
+        looks_like = [d.similar[0][0] for d in seen.photos if getattr(d, "similar", ())]
+        if looks_like:
+            async with trace.stage("match", self.limits.stage_timeout_s):
+                vector = await self.engines.encode(" ".join(looks_like))
+                matches = await match_products(seen.photos, seen.language, self.engines, query="", vector=vector)
+        text, sources, note = self._photo_answer(seen, matches)
+        text = "\n".join([*seen.notices, text])
+        return TurnOutcome(self._reply(text, seen, trace, started, reason=note or "photo", sources=sources), "")
 
     def _photo_answer(
         self, seen: Understanding, matches: list[ProductMatch]

@@ -65,6 +65,11 @@ class Description(Protocol):
     def text(self) -> Sequence[str]: ...
     @property
     def timings_ms(self) -> Mapping[str, float]: ...
+    @property
+    def similar(self) -> Sequence[tuple[str, float]]:
+        """Catalogue product ids whose photos look like this one, with cosine similarity, best first (find by
+        photo; empty without a photo index)."""
+        ...
 
 
 class Describer(Protocol):

@@ -23,6 +23,7 @@ from vision.errors import ImageError
 from vision.images import Picture, open_image
 from vision.labels import Label, Labeller
 from vision.ocr import TextReader
+from vision.similar import PhotoIndex
 
 T = TypeVar("T")
 
@@ -41,6 +42,8 @@ class Description:
     labels: tuple[Label, ...]
     text: tuple[str, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    similar: tuple[tuple[str, float], ...] = ()
+    """Catalogue products whose photos look most like this one (find by photo), with cosine, best first."""
     format: str = ""
     size: tuple[int, int] = (0, 0)
 
@@ -49,6 +52,7 @@ class Description:
             "caption": self.caption,
             "labels": [{"label": label.label, "score": round(label.score, 4)} for label in self.labels],
             "text": list(self.text),
+            **({"similar": [{"id": i, "score": round(s, 4)} for i, s in self.similar]} if self.similar else {}),
             "timings_ms": {name: round(ms, 1) for name, ms in self.timings_ms.items()},
         }
 
@@ -72,10 +76,13 @@ class PhotoDescriber:
         captioner: Captioner | None = None,
         limits: ImageLimits | None = None,
         batching_pays: bool = False,
+        catalogue: PhotoIndex | None = None,
     ) -> None:
         self.batching_pays = batching_pays
         """Whether a batch of photos is cheaper than the same photos one at a time (a GPU); on a CPU it is not,
         and every photo of a batch would wait for the whole batch (``kefu bench vision``)."""
+        self.catalogue = catalogue
+        """Catalogue photos to find look-alikes among (built by ``kefu kb build``); needs the labeller."""
         self.labeller = labeller
         self.reader = reader
         self.captioner = captioner
@@ -94,10 +101,12 @@ class PhotoDescriber:
         open_ms = (time.perf_counter() - started) * 1000 / max(1, len(images))
         pictures = [p for p in opened if isinstance(p, Picture)]
         frames = [picture.image for picture in pictures]
-        labels = self._submit(self.labeller.label_batch if self.labeller else None, frames)
+        labels = self._submit(self._labels if self.labeller else None, frames)
         text = self._submit(self.reader.read_batch if self.reader else None, frames)
         captions = self._submit(self.captioner.caption_batch if self.captioner else None, frames)
-        found_labels, labels_ms = labels()
+        found, labels_ms = labels()
+        found_labels = [item[0] for item in found] if found else None
+        found_similar = [item[1] for item in found] if found else None
         found_text, ocr_ms = text()
         found_captions, caption_ms = captions()
         measured = {"open": open_ms, "labels": labels_ms, "ocr": ocr_ms, "caption": caption_ms}
@@ -114,6 +123,7 @@ class PhotoDescriber:
                     caption=caption.strip() or None if caption else None,
                     labels=tuple(found_labels[index]) if found_labels else (),
                     text=tuple(line.text for line in found_text[index]) if found_text else (),
+                    similar=tuple(found_similar[index]) if found_similar else (),
                     timings_ms={**timings, "total": (time.perf_counter() - started) * 1000},
                     format=item.format,
                     size=item.size,
@@ -121,6 +131,14 @@ class PhotoDescriber:
             )
             index += 1
         return results
+
+    def _labels(self, frames: list[Image.Image]) -> list[tuple[list[Label], list[tuple[str, float]]]]:
+        """Labels of each frame, and the catalogue's look-alikes from the same forward pass."""
+        assert self.labeller is not None
+        labels, features = self.labeller.label_and_embed(frames)
+        catalogue = self.catalogue
+        similar = catalogue.search_vectors(features, k=3) if catalogue is not None and len(catalogue) else None
+        return [(found, similar[n] if similar else []) for n, found in enumerate(labels)]
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

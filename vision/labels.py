@@ -71,7 +71,11 @@ class Labeller:
 
     def label_batch(self, images: Sequence[Image.Image]) -> list[list[Label]]:
         """The ``top_k`` classes at or above ``min_score`` for each image, best first."""
-        probabilities, _ = self._run(images)
+        return self.label_and_embed(images)[0]
+
+    def label_and_embed(self, images: Sequence[Image.Image]) -> tuple[list[list[Label]], np.ndarray]:
+        """``label_batch`` and ``features`` from one forward pass."""
+        probabilities, features = self._run(images)
         results = []
         for row in probabilities:
             seen: dict[str, Label] = {}
@@ -80,7 +84,7 @@ class Labeller:
                     break
                 seen.setdefault(self._names[i], Label(self._names[i], float(row[i])))  # two classes may share a name
             results.append(list(seen.values()))
-        return results
+        return results, features
 
     def features(self, images: Sequence[Image.Image]) -> np.ndarray:
         """L2-normalised pooled features ``(n, 1280)`` (the layer before the classifier), for find-by-photo."""

@@ -4,12 +4,20 @@ recall table docs/vision.md quotes; asserts floors well under what was measured.
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from bot.app import Components, build_pipeline, load_components
+from bot.config import Settings
+from bot.messages import Attachment, ConversationRef, Message, Reply
 from vision import Labeller, PhotoDescriber
 from vision.similar import PhotoIndex
 from vision.testing import AUGMENTATIONS, augment
@@ -74,3 +82,53 @@ def test_several_photos_of_one_product_count_once(labeller: Labeller) -> None:
     [hits] = index.search(labeller, [augment(coffee, "relight", seed=2)], k=5)
     assert [product for product, _ in hits] == ["mug", "cat"]
     assert hits[0][1] > hits[1][1]
+
+
+@pytest.fixture(scope="module")
+def photo_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A catalogue of four products, each with a product photo (sample photographs stand in for products)."""
+    folder = tmp_path_factory.mktemp("shop")
+    items = catalogue()
+    products = []
+    for n, (photo, name) in enumerate(
+        [("coffee", "Crema Espresso Cup"), ("chelsea", "Tabby Cat Poster"), ("rocket", "Launch Day Print"),
+         ("motorcycle_left", "Moto Model Kit")]
+    ):
+        (folder / f"{photo}.png").write_bytes(items[photo])
+        products.append({"sku": f"PB-HM-{n:03d}", "category": "home", "price": 80.0 + n, "currency": "CNY",
+                         "stock": 5 + n, "colours": ["white"], "images": [f"{photo}.png"],
+                         "en": {"name": name, "description": f"{name}, printed in house."}})
+    (folder / "products.json").write_text(json.dumps(products), encoding="utf-8")
+    return folder
+
+
+def test_kb_build_indexes_the_catalogue_photos_and_a_shoppers_photo_gets_the_product(
+    photo_catalogue: Path, tmp_path: Path, demo_settings: Settings
+) -> None:
+    out = tmp_path / "index"
+    env = {**os.environ, "KEFU_DATA_DIR": str(demo_settings.data_dir)}
+    done = subprocess.run(
+        [sys.executable, "-c", "from bot.cli import main; main()", "kb", "build", str(photo_catalogue), "--out",
+         str(out), "--json"], capture_output=True, text=True, env=env, timeout=600, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["photos"] == 4
+    assert (out / "photos" / "photos.faiss").is_file()
+
+    settings = demo_settings.model_copy(update={"kb": demo_settings.kb.model_copy(update={"path": out})})
+    components = load_components(settings, speech=False)
+    cup = augment(Image.open(io.BytesIO(catalogue()["coffee"])), "all", seed=5)
+    reply = asyncio.run(_turn(settings, components, cup))
+    assert "Crema Espresso Cup" in reply.text and "PB-HM-000" in reply.text and "80 CNY" in reply.text
+    assert "matched PB-HM-000 by photo" in (reply.reason or "")
+    stranger = asyncio.run(_turn(settings, components, catalogue()["astronaut"]))
+    assert "couldn't match this photo" in stranger.text and not stranger.sources
+
+
+async def _turn(settings: Settings, components: Components, photo: bytes) -> Reply:
+    pipeline = build_pipeline(settings, components)
+    attachment = Attachment.from_bytes("photo", photo, mime_type="image/jpeg")
+    try:
+        return await pipeline.handle(Message(ConversationRef("test", "find"), user_id="u", attachments=(attachment,)))
+    finally:
+        await pipeline.engines.aclose()
