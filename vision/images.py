@@ -139,7 +139,7 @@ def _signature(data: bytes) -> str | None:
 
 
 def _first_bytes(data: bytes) -> str:
-    head = data[:16]
-    return "text" if head.isascii() and head.decode("ascii").isprintable() else f"starts with {head[:8].hex()}"
-
-
+    """``text`` for a file that starts like text (UTF-8 included), else its first bytes in hex, for the log."""
+    head = data[:64].decode("utf-8", errors="replace").rstrip("\ufffd")  # a character cut at byte 64 is fine
+    readable = bool(head) and all(ch.isprintable() or ch in "\r\n\t" for ch in head) and "\ufffd" not in head
+    return "text" if readable else f"starts with {data[:8].hex()}"
