@@ -7,13 +7,15 @@ import dataclasses
 import json
 from collections.abc import AsyncIterator
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.app import Components, build_pipeline
 from bot.config import Settings
-from bot.messages import Attachment, ConversationRef, Message, Reply
+from bot.dialogue import open_dialogue
+from bot.messages import HUMAN_PAYLOAD, Attachment, ConversationRef, Message, Reply
 from bot.pipeline import Pipeline
 from tests.vision.conftest import render_label, sample_photo
 from vision import PhotoDescriber
@@ -107,3 +109,22 @@ async def test_a_broken_photo_gets_a_clear_reason_and_the_words_are_still_answer
 async def test_a_photo_alone_that_cannot_be_opened_says_why(pipeline: Pipeline) -> None:
     reply = await send(pipeline, b"hello, I am a text file\n" * 40)
     assert "couldn't use your photo" in reply.text and "JPEG, PNG, WebP or GIF" in reply.text
+
+
+async def test_the_hand_off_desk_shows_what_was_seen_in_the_photo(
+    demo_settings: Settings, demo_components: Components, describer: PhotoDescriber, tmp_path: Path
+) -> None:
+    settings = demo_settings.model_copy(update={"data_dir": tmp_path})
+    pipeline = build_pipeline(settings, dataclasses.replace(demo_components, describer=describer))
+    dialogue = await open_dialogue(settings, pipeline=pipeline)
+    try:
+        where = ConversationRef("test", "desk")
+        photo = Attachment.from_bytes("photo", sample_photo("coffee.png"), mime_type="image/png")
+        await dialogue.conversations.handle(Message(where, user_id="u", attachments=(photo,)))
+        await dialogue.conversations.handle(Message(where, user_id="u", text="", payload=HUMAN_PAYLOAD))
+        [ticket] = await dialogue.desk.tickets()
+        transcript = [message.text for message in await dialogue.desk.messages(ticket.id)]
+        assert any("📷 I can see: espresso" in text for text in transcript), transcript
+    finally:
+        await dialogue.aclose()
+        await pipeline.engines.aclose()
