@@ -63,3 +63,19 @@ def test_doctor_says_which_describers_are_usable(env: Path, monkeypatch: pytest.
     result = runner.invoke(app, ["doctor", "--json"])
     describers = next(check for check in json.loads(result.output) if check["name"] == "describers")
     assert describers["status"] == "fail" and "KEFU_VISION__MODEL" in describers["detail"]
+
+
+def test_vision_settings_come_from_the_file_and_the_key_only_from_the_environment(env: Path) -> None:
+    from bot.config import load_settings
+    from bot.errors import ConfigError
+
+    config = env / "kefu.toml"
+    config.write_text('[vision]\nbackend = "server"\nmodel = "qwen2.5-vl"\nbase_url = "http://127.0.0.1:8000/v1"\n')
+    vision = load_settings(config).vision
+    assert (vision.backend, vision.model, vision.max_side, vision.timeout_s) == ("server", "qwen2.5-vl", 1600, 20.0)
+    config.write_text('[vision]\napi_key = "sk-in-a-file"\n')
+    with pytest.raises(ConfigError, match="KEFU_VISION__API_KEY"):
+        load_settings(config)
+    config.write_text('[vision]\nmax_side = 100\n')
+    with pytest.raises(ConfigError, match=r"vision\.max_side"):
+        load_settings(config)
