@@ -29,6 +29,7 @@ _SECRET_FIELDS = {
     "telegram": ("token", "webhook_secret"),
     "slack": ("bot_token", "signing_secret", "app_token"),
     "generation": ("api_key",),
+    "vision": ("api_key",),
 }
 _PLAIN_ENV_ALIASES = {
     "TELEGRAM_BOT_TOKEN": ("telegram", "token"),
@@ -118,10 +119,27 @@ class SpeechSettings(_Section):
 
 
 class VisionSettings(_Section):
-    backend: Literal["classifier", "captioner"] = "classifier"
+    backend: Literal["classifier", "captioner", "server", "off"] = "classifier"
+    """``classifier``: offline ImageNet labels and OCR (packaged weights); ``captioner``: those plus captions from
+    the transformers image-to-text model at ``model``; ``server``: those plus captions from the vision-language
+    model ``model`` behind the OpenAI-compatible server at ``base_url``; ``off``: photos get a "not enabled" answer."""
     model: str | None = None
+    """The captioner's model: a local folder or a hub name; for ``server``, the model name the server serves."""
+    base_url: str | None = None
+    """``server``: the OpenAI-compatible endpoint, e.g. ``http://127.0.0.1:8000/v1`` (vLLM), ``…:11434/v1`` (Ollama)."""
+    api_key: SecretStr | None = None
+    timeout_s: float = 20.0
+    """``server``: a photo whose caption takes longer is described offline (labels and text) without one."""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    labels: bool = True
+    """ImageNet labels from EfficientNet-Lite0."""
+    ocr: bool = True
+    """Text on the photo (labels, SKUs, receipts) with RapidOCR, Chinese and English."""
     max_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 40_000_000
+    """Larger images are refused from their header, before decoding (decompression bombs)."""
+    max_side: int = Field(default=1600, ge=256)
+    """The working image's longest side: big photos are decoded at reduced scale, then downscaled to this."""
 
 
 class GenerationSettings(_Section):

@@ -67,7 +67,7 @@ class Conversations:
             return None
         outcome = await self.pipeline.run(message, session)
         reply = outcome.reply
-        user_turn = Turn("user", outcome.text or _in_words(message, reply.language), reply.intent)
+        user_turn = Turn("user", _with_seen(outcome.text or _in_words(message, reply.language), reply), reply.intent)
         if reply.escalated:
             reply = await self._escalate(message, session, reply, user_turn)
         elif session.handoff is HandoffState.WAITING and self.desk is not None and session.ticket_id is not None:
@@ -111,6 +111,12 @@ class Conversations:
         )
         session.handoff, session.ticket_id = HandoffState.WAITING, ticket.id
         return replace(reply, reason=f"{reply.reason}; ticket {ticket.id} opened")
+
+
+def _with_seen(text: str, reply: Reply) -> str:
+    """The shopper's turn with what the bot saw in their photos ("📷 I can see: …"), so the desk shows it too."""
+    seen = [line for line in (reply.quote or "").splitlines() if line.startswith("📷")]
+    return "\n".join([text, *seen]) if seen else text
 
 
 def _in_words(message: Message, language: str) -> str:

@@ -38,7 +38,8 @@ class Engines:
 
     One query vector serves intent and retrieval. ``transcriber_batch_size`` is separate because batching
     Whisper pays on a GPU and not on a CPU (speech engines say which through ``batching_pays``); on a CPU
-    notes run side by side instead, one per core (``parallel_calls``). Notes over ``long_note_s`` have
+    notes run side by side instead, one per core (``parallel_calls``). Photos likewise are batched only where
+    the describer says batching pays (``batching_pays``: on CUDA). Notes over ``long_note_s`` have
     their own lane of ``long_note_workers`` threads, so short notes keep ``parallel_calls`` threads to
     themselves however many long notes are waiting.
     """
@@ -99,7 +100,10 @@ class Engines:
                 cancellable=True,
             )
         if describer is not None:
-            self._describe = MicroBatcher(describer.describe_batch, name="describe", max_batch_size=max_batch_size)
+            describe_batch_size = max_batch_size if getattr(describer, "batching_pays", False) else 1
+            self._describe = MicroBatcher(
+                describer.describe_batch, name="describe", max_batch_size=describe_batch_size
+            )
 
     @property
     def batchers(self) -> list[MicroBatcher[Any, Any]]:

@@ -26,6 +26,7 @@ from bot.generation.base import GenerationRequest, Generator
 from bot.generation.templates import say
 from bot.memory import follow_up_query, generation_history
 from bot.messages import HUMAN_PAYLOAD, Message, QuickReply, Reply, Source
+from bot.photos import ProductMatch, ask_reply, match_products, product_reply
 from bot.policy import Decision, Move, Policy, TurnFacts, passage_rules_out
 from bot.protocols import Hit
 from bot.questions import split_question
@@ -145,12 +146,18 @@ class Pipeline:
                 language_hint=session.language,
             )
         if not seen.text and message.payload != HUMAN_PAYLOAD:
+            if seen.photos:
+                return await self._photo_only(seen, trace, started)
             text = "\n".join(seen.notices) or say("empty", seen.language)
             return TurnOutcome(self._reply(text, seen, trace, started, reason="nothing to answer"), seen.text)
         rewritten = follow_up_query(seen.text, seen.language, session) if seen.text else None
         query = rewritten or seen.text or message.payload or ""
         async with trace.stage("embed", timeout):
             vector = await self.engines.encode(query)
+        matches: list[ProductMatch] = []
+        if seen.photos:
+            async with trace.stage("match", timeout):
+                matches = await match_products(seen.photos, seen.language, self.engines, query=query, vector=vector)
         prediction, hits = await asyncio.gather(
             trace.timed("intent", timeout, self.engines.intent(query, vector)),
             trace.timed("retrieve", timeout, self._retrieve(query, vector, seen.language)),
@@ -167,6 +174,7 @@ class Pipeline:
             slots=heard(self.actions, seen.text, pending=pending),
             pending=pending,
             low_confidence_streak=session.counters.get(UNSURE, 0),
+            photo_product=bool(matches),
         )
         async with trace.stage("decide", timeout):
             decision = self.policy.decide(facts, tasks=self.actions.keys())
@@ -177,7 +185,10 @@ class Pipeline:
         if rewritten:
             reason += "; follow-up: query rewritten with the previous turn"
         async with trace.stage("act" if decision.action is Move.ACT else "generate", timeout):
-            text, sources, note = await self._compose(decision, facts, session)
+            if _answers_photo(seen, decision, matches):
+                text, sources, note = self._photo_answer(seen, matches)
+            else:
+                text, sources, note = await self._compose(decision, facts, session)
         if note:
             reason += f"; {note}"
         log.info("turn %s: %s", message.conversation, reason)
@@ -195,6 +206,32 @@ class Pipeline:
             escalated=decision.action is Move.ESCALATE,
         )
         return TurnOutcome(reply, seen.text, decision, query)
+
+    async def _photo_only(self, seen: Understanding, trace: Trace, started: float) -> TurnOutcome:
+        """A photo with no words on it and none from the shopper: a catalogue photo it clearly is, else a question."""
+        matches: list[ProductMatch] = []
+        looks_like = [d.similar[0][0] for d in seen.photos if getattr(d, "similar", ())]
+        if looks_like:
+            async with trace.stage("match", self.limits.stage_timeout_s):
+                vector = await self.engines.encode(" ".join(looks_like))
+                matches = await match_products(seen.photos, seen.language, self.engines, query="", vector=vector)
+        text, sources, note = self._photo_answer(seen, matches)
+        text = "\n".join([*seen.notices, text])
+        return TurnOutcome(self._reply(text, seen, trace, started, reason=note or "photo", sources=sources), "")
+
+    def _photo_answer(
+        self, seen: Understanding, matches: list[ProductMatch]
+    ) -> tuple[str, tuple[Source, ...], str | None]:
+        """The products the photo names, else a question; never a product it did not name."""
+        if matches:
+            sources = tuple(
+                Source(id=m.hit.id, title=m.hit.title, score=float(m.hit.score), url=m.hit.metadata.get("url"))
+                for m in matches
+            )
+            skus = ", ".join(str(m.hit.metadata.get("sku")) for m in matches)
+            note = f"photo: matched {skus} by {matches[0].evidence}"
+            return product_reply(matches, seen.said, seen.language), sources, note
+        return ask_reply(seen.language), (), "photo: no catalogue product named on it"
 
     async def _retrieve(self, query: str, vector: object, language: str) -> list[Hit]:
         """Passages in the shopper's language first; any language when none match."""
@@ -314,3 +351,11 @@ class Pipeline:
             timings_ms=dict(trace.timings_ms),
             reason=reason,
         )
+
+
+def _answers_photo(seen: Understanding, decision: Decision, matches: list[ProductMatch]) -> bool:
+    """Whether the photo decides the reply: it names a product, or nothing else was asked that the knowledge base
+    answers. Order actions and hand-offs keep their course (the photo is quoted above them)."""
+    if not seen.photos or decision.action in (Move.ACT, Move.ESCALATE):
+        return False
+    return bool(matches) or not (decision.action is Move.ANSWER and seen.said)

@@ -142,6 +142,8 @@ class TurnFacts:
     """The action that asked the shopper for a value on the previous turn."""
     low_confidence_streak: int = 0
     """How many turns in a row, before this one, the bot was unsure."""
+    photo_product: bool = False
+    """A photo of the turn names a catalogue product (its SKU or name is on it): the product is the answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +219,8 @@ class Policy:
         acted = self._act(facts, intent, said)
         if acted is not None and acted.task in tasks:
             return acted
+        if facts.photo_product:
+            return Decision(Move.ANSWER, f"the photo names a catalogue product; {said}")
         if intent in ("greeting", "goodbye") and best < self.min_relevance + 0.1:
             return Decision(Move.GREET if intent == "greeting" else Move.GOODBYE, said)
         if asks_if_sold(facts.text) and best < self.sold_ceiling:

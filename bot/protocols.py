@@ -65,18 +65,28 @@ class Label(Protocol):
 
 
 class Description(Protocol):
-    """What a describer returns for one image."""
+    """What a describer returns for one image: a caption (None without a captioner), labels, lines of text."""
 
     @property
-    def caption(self) -> str: ...
+    def caption(self) -> str | None: ...
     @property
     def labels(self) -> Sequence[Label]: ...
     @property
     def text(self) -> Sequence[str]: ...
+    @property
+    def timings_ms(self) -> Mapping[str, float]: ...
+    @property
+    def similar(self) -> Sequence[tuple[str, float]]:
+        """Catalogue product ids whose photos look like this one, with cosine similarity, best first (find by
+        photo; empty without a photo index)."""
+        ...
 
 
 class Describer(Protocol):
-    """Image to words: raw image bytes in, a caption, labels and text read off the image out."""
+    """Image to words: raw image bytes (JPEG, PNG, WebP, GIF) in, a caption, labels and text read off it out.
+
+    An image over the limits, damaged or not an image fails alone, as an exception with a ``user_message``.
+    """
 
     def describe_batch(self, images: Sequence[bytes]) -> Sequence[Description | BaseException]: ...
 

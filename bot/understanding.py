@@ -10,6 +10,8 @@ from bot.errors import user_message
 from bot.generation.templates import kind_name, say
 from bot.language import clean_text, detect_language
 from bot.messages import Attachment, Message
+from bot.photos import photo_words, seen_quote
+from bot.protocols import Description
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +24,10 @@ class Understanding:
     language: str
     quote: str | None = None
     notices: list[str] = field(default_factory=list)
+    photos: list[Description] = field(default_factory=list)
+    """What the describer saw in each photo of the turn (for matching to the catalogue)."""
+    said: str = ""
+    """The shopper's own words: typed or spoken, without what was read off photos."""
 
 
 async def understand(
@@ -44,23 +50,34 @@ async def understand(
         typed = typed[:max_text_chars]
         notices.append(say("truncated", language, limit=max_text_chars))
     parts = [typed] if typed else []
+    said = [typed] if typed else []
     quotes: list[str] = []
+    photos: list[Description] = []
     for attachment in message.attachments:
         heard = await _attachment(attachment, engines, language, notices, max_audio_bytes, max_image_bytes)
         if heard is None:
             continue
-        words, quote, heard_language = heard
-        parts.append(words)
-        quotes.append(quote)
-        if not typed and heard_language and not message.language:
-            language = heard_language
-    return Understanding(" ".join(parts).strip(), language, "\n".join(quotes) or None, notices)
+        if isinstance(heard, tuple):
+            words, quote, heard_language = heard
+            parts.append(words)
+            said.append(words)
+            quotes.append(quote)
+            if not typed and heard_language and not message.language:
+                language = heard_language
+        else:
+            photos.append(heard)
+            parts.append(photo_words(heard))
+    if photos:
+        quotes.append(seen_quote(photos, language))
+    text = " ".join(part for part in parts if part).strip()
+    return Understanding(text, language, "\n".join(quotes) or None, notices, photos, " ".join(said).strip())
 
 
 async def _attachment(
     attachment: Attachment, engines: Engines, language: str, notices: list[str], max_audio: int, max_image: int
-) -> tuple[str, str, str | None] | None:
-    """Words, a quote and maybe a language from one attachment; a notice instead when it cannot be used."""
+) -> tuple[str, str, str | None] | Description | None:
+    """Words, a quote and maybe a language from a voice note, what a photo shows; a notice instead when it cannot
+    be used."""
     is_audio = attachment.kind in ("voice", "audio")
     is_image = attachment.kind == "photo" or (attachment.mime_type or "").startswith("image/")
     kind = kind_name(attachment.kind, language)
@@ -75,9 +92,7 @@ async def _attachment(
         if is_audio:
             transcript = await engines.transcribe(await attachment.read(max_bytes=max_audio))
             return transcript.text, f"🎤 {transcript.text}", transcript.language
-        description = await engines.describe(await attachment.read(max_bytes=max_image))
-        words = " ".join([description.caption, *(label.label for label in description.labels), *description.text])
-        return words.strip(), f"📷 {description.caption}", None
+        return await engines.describe(await attachment.read(max_bytes=max_image))
     except Exception as error:  # each bad attachment becomes a notice, the turn goes on
         reason = user_message(error)
         if reason is None:

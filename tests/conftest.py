@@ -44,8 +44,8 @@ def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def demo_components(demo_settings: Settings) -> Components:
-    """The real encoder, knowledge base and intent model of the demo store (no speech)."""
-    return load_components(demo_settings, speech=False)
+    """The real encoder, knowledge base and intent model of the demo store (no speech, no vision)."""
+    return load_components(demo_settings, speech=False, vision=False)
 
 
 @pytest.fixture(autouse=True)

@@ -19,15 +19,17 @@ from bot.app.components import (
     build_transcriber,
     catalogue_of,
     load_components,
-    resolve_device,
 )
+from bot.app.device import resolve_device
 from bot.app.kefu import Kefu
 from bot.app.knowledge import KbLocation, demo_store_dir, intents_file, load_intent_classifier, locate_knowledge_base
+from bot.app.photos import PHOTO_INDEX, build_describer, catalogue_photos, open_photo_index
 from bot.app.pipeline import build_actions, build_pipeline
 from bot.app.stores import Dialogue, open_dialogue, open_inbox, open_orders, open_store
 
 __all__ = [
     "BUILTIN_CHANNELS",
+    "PHOTO_INDEX",
     "Components",
     "Dialogue",
     "KbLocation",
@@ -35,10 +37,12 @@ __all__ = [
     "LazyTranscriber",
     "build_actions",
     "build_adapters",
+    "build_describer",
     "build_generator",
     "build_pipeline",
     "build_transcriber",
     "catalogue_of",
+    "catalogue_photos",
     "check_channels",
     "configured_channels",
     "demo_store_dir",
@@ -49,6 +53,7 @@ __all__ = [
     "open_dialogue",
     "open_inbox",
     "open_orders",
+    "open_photo_index",
     "open_store",
     "resolve_device",
 ]

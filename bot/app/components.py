@@ -8,7 +8,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bot.app.device import resolve_device
 from bot.app.knowledge import load_intent_classifier, locate_knowledge_base
+from bot.app.photos import build_describer
 from bot.catalogue import Catalogue
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -20,18 +22,6 @@ if TYPE_CHECKING:
     from kb.search import KnowledgeBase
 
 log = logging.getLogger(__name__)
-
-
-def resolve_device(settings: Settings, requested: str | None = None) -> str:
-    """``cuda`` when asked for or when ``auto`` finds a GPU, else ``cpu``."""
-    wanted = requested if requested and requested != "auto" else settings.device
-    if wanted != "auto":
-        return wanted
-    try:
-        import torch
-    except ImportError:
-        return "cpu"
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 class LazyTranscriber:
@@ -80,14 +70,17 @@ class Components:
     """Product names and categories, from the knowledge base's product passages (empty for a KB without any)."""
 
 
-def load_components(settings: Settings, *, speech: bool = True, progress: bool = False) -> Components:
+def load_components(
+    settings: Settings, *, speech: bool = True, vision: bool = True, progress: bool = False
+) -> Components:
     """Load the encoder, the knowledge base (built and cached on first use, with a progress bar on stderr when
-    ``progress``), intents, and lazy speech."""
+    ``progress``), intents, lazy speech and vision."""
     from kb.encoders import load_encoder
 
     device = resolve_device(settings)
     encoder = load_encoder(settings.kb.encoder, device=device)
-    knowledge_base = locate_knowledge_base(settings).open(encoder=encoder, device=device, progress=progress)
+    location = locate_knowledge_base(settings)
+    knowledge_base = location.open(encoder=encoder, device=device, progress=progress)
     intents = load_intent_classifier(settings, encoder, device=device)
     min_relevance = settings.kb.min_score or knowledge_base.recommended_min_relevance
     catalogue = catalogue_of(knowledge_base)
@@ -98,6 +91,7 @@ def load_components(settings: Settings, *, speech: bool = True, progress: bool =
         generator=build_generator(settings, device=device),
         min_relevance=min_relevance,
         transcriber=build_transcriber(settings) if speech else None,
+        describer=build_describer(settings, location) if vision else None,
         catalogue=catalogue,
     )
 

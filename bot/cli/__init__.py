@@ -11,6 +11,7 @@ from bot.cli import (  # noqa: F401  (imported for the commands they register)
     slack,  # bench slack
     speech,  # transcribe, bench speech
     telegram,  # bench telegram
+    vision,  # describe
     web,  # bench isolation
 )
 from bot.cli.groups import app

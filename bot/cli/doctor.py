@@ -52,6 +52,7 @@ def run_checks(settings: Settings) -> list[Check]:
         found = importlib.util.find_spec(module) is not None
         status: Status = "ok" if found else ("fail" if required else "warn")
         checks.append(Check(module, status, purpose if found else f"missing: {purpose}"))
+    checks.append(_describers(settings))
     checks.append(_data_dir(settings))
     checks.append(_gpu())
     checks.append(_channels(settings))
@@ -69,6 +70,32 @@ def _channels(settings: Settings) -> Check:
         return Check("channels", "ok", ", ".join(check_channels(settings)))
     except ConfigError as error:
         return Check("channels", "fail", str(error))
+
+
+def _describers(settings: Settings) -> Check:
+    """Which photo describers are usable here (from installed packages, nothing loaded) and which is configured."""
+    if importlib.util.find_spec("vision") is None or importlib.util.find_spec("PIL") is None:
+        return Check("describers", "warn", "none: photos get a 'not enabled' answer (pip install 'kefu[vision]')")
+    from vision import available
+
+    parts = available()
+    usable = [part for part, missing in parts.items() if not missing]
+    lacking = [f"{part} (missing {', '.join(missing)})" for part, missing in parts.items() if missing]
+    backend = settings.vision.backend
+    detail = f"configured: {backend}; usable: {', '.join(usable) or 'none'}"
+    if lacking:
+        detail += f"; not usable: {'; '.join(lacking)}"
+    wanted = {
+        "classifier": ("labels", "ocr"),
+        "captioner": ("labels", "ocr", "captioner"),
+        "server": ("labels", "ocr", "server"),
+        "off": (),
+    }[backend]
+    if backend in ("captioner", "server") and not settings.vision.model:
+        return Check("describers", "fail", f"{detail}; the {backend} backend needs KEFU_VISION__MODEL")
+    if backend == "server" and not settings.vision.base_url:
+        return Check("describers", "fail", f"{detail}; the server backend needs KEFU_VISION__BASE_URL")
+    return Check("describers", "ok" if all(part in usable for part in wanted) else "warn", detail)
 
 
 def _data_dir(settings: Settings) -> Check:

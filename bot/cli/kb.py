@@ -13,6 +13,7 @@ from bot.cli.kit import ConfigOption, JsonOption, fail, fail_usage, setup
 
 if TYPE_CHECKING:  # imported lazily at run time: `kefu --help` must stay quick
     from bot.app import KbLocation
+    from bot.config import Settings
     from kb.search import KnowledgeBase
 
 kb_app = typer.Typer(help="Build, search and inspect the knowledge base.", no_args_is_help=True)
@@ -84,12 +85,19 @@ def build(
         knowledge = build_index(location.sources, out=target, encoder=encoding, kind=index)  # type: ignore[arg-type]
     except (KbError, ValueError) as error:
         fail(error)
-    result = {"out": str(target), "seconds": round(time.perf_counter() - start, 2), **knowledge.stats()}
+    photos = _photos(location.sources, target, settings)
+    result = {
+        "out": str(target),
+        "seconds": round(time.perf_counter() - start, 2),
+        **knowledge.stats(),
+        **({"photos": photos} if photos else {}),
+    }
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
         return
     typer.echo(
         f"built {result['chunks']} chunks from {len(location.sources)} files into {target} in {result['seconds']} s"
+        + (f", and indexed {photos} catalogue photos for find by photo" if photos else "")
     )
     if named or out:  # else the configured knowledge base was built, and plain `kefu kb search` finds it
         name = named[0] if out is None and len(named) == 1 else target
@@ -265,3 +273,23 @@ def bench_kb(
             f"encoder {e['encoder']}: {e['batched_per_s']} sentences/s batched, {e['single_per_s']}/s one at a time "
             f"(x{e['batch_speedup']})"
         )
+
+
+def _photos(sources: tuple[Path, ...], target: Path, settings: Settings) -> int:
+    """Index the catalogue's product photos beside the text index (find by photo); how many were indexed."""
+    from bot.app import KbLocation, catalogue_photos, open_photo_index, resolve_device
+
+    if not catalogue_photos(sources):
+        return 0
+    try:
+        from vision import Labeller
+    except ImportError:
+        typer.secho("the catalogue names photos, but the vision extra is not installed: find by photo is off",
+                    fg="yellow", err=True)
+        return 0
+    labeller = Labeller(device=resolve_device(settings, settings.vision.device))
+    try:
+        index = open_photo_index(KbLocation(index=target, sources=sources), labeller)
+    except ValueError as error:
+        fail(error)
+    return len(index) if index is not None else 0
