@@ -24,12 +24,13 @@ from aiogram.types import (
 
 from adapters.testing.telegram import IMPLEMENTED_METHODS, FakeTelegram
 
-COMMONLY_USED = (
-    "getMe getUpdates setWebhook deleteWebhook getWebhookInfo sendMessage sendPhoto sendChatAction editMessageText "
-    "answerCallbackQuery getFile close logOut sendDocument sendVoice sendAudio sendVideo sendSticker sendLocation "
-    "sendMediaGroup forwardMessage copyMessage deleteMessage editMessageReplyMarkup editMessageCaption setMyCommands "
-    "setChatMenuButton answerInlineQuery sendInvoice answerPreCheckoutQuery refundStarPayment"
-).split()
+COMMONLY_USED = [
+    "getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo", "sendMessage", "sendPhoto",
+    "sendChatAction", "editMessageText", "answerCallbackQuery", "getFile", "close", "logOut", "sendDocument",
+    "sendVoice", "sendAudio", "sendVideo", "sendSticker", "sendLocation", "sendMediaGroup", "forwardMessage",
+    "copyMessage", "deleteMessage", "editMessageReplyMarkup", "editMessageCaption", "setMyCommands",
+    "setChatMenuButton", "answerInlineQuery", "sendInvoice", "answerPreCheckoutQuery", "refundStarPayment",
+]
 
 
 def test_the_commonly_used_methods_are_implemented() -> None:

@@ -34,7 +34,8 @@ async def test_default_parse_mode_html_with_links_and_code(fake_telegram: FakeTe
 
     bot = fake_telegram.aiogram_bot(default=DefaultBotProperties(parse_mode="HTML"))
     try:
-        sent = await bot.send_message(2, 'Track <a href="https://t.example/1">here</a>: <code>A&amp;1</code> 😀 <b>ok</b>')
+        sent = await bot.send_message(
+            2, 'Track <a href="https://t.example/1">here</a>: <code>A&amp;1</code> 😀 <b>ok</b>')
     finally:
         await bot.session.close()
     assert sent.text == "Track here: A&1 😀 ok"

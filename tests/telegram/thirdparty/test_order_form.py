@@ -19,6 +19,7 @@ async def test_the_order_form_end_to_end(fake_telegram: FakeTelegram) -> None:
         assert nudge.text == "Please use the keyboard below." and nudge.reply_to is not None
         shopper.taps("Hoodie")
         got, sizes = await shopper.expect_reply(2)
+        assert got.text == "Got it."
         assert fake_telegram.keyboard(101) is None
         assert sizes.buttons == [[("S", "size:S"), ("M", "size:M"), ("L", "size:L")]]
         shopper.presses("M")
