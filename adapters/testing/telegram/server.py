@@ -164,18 +164,6 @@ class FakeTelegram(BotState, Waiting, Delivery):
         self._forced.append(self._delivered[update_id])
         self._pulse()
 
-    def complete_payment(self, query: dict[str, Any]) -> dict[str, Any]:
-        """After an approved pre-checkout: the user's message with ``successful_payment``, as Telegram sends it."""
-        charge = f"charge{len(self.charges) + 1}"
-        self.charges[charge] = {"user_id": query["from"]["id"], "currency": query["currency"],
-                                "total_amount": query["total_amount"]}
-        payment = {"currency": query["currency"], "total_amount": query["total_amount"],
-                   "invoice_payload": query["invoice_payload"], "telegram_payment_charge_id": charge,
-                   "provider_payment_charge_id": "" if query["currency"] == "XTR" else f"provider-{charge}"}
-        chat_id = int(query["from"]["id"])
-        message = self.new_message(chat_id, query["from"], successful_payment=payment)
-        return self.inject_update("message", message)
-
     def fail_next(self, method: str, *, status: int = 500, times: int = 1, retry_after: int | None = None,
                   hang_s: float | None = None) -> None:
         """Fail the next ``times`` calls of ``method``: 429 (``retry_after``), 5xx, 403 (bot blocked) or a hang.

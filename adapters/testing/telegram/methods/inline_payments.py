@@ -74,7 +74,7 @@ async def answer_pre_checkout_query(fake: FakeTelegram, params: dict[str, Any],
         raise p.BadRequest("ERROR_MESSAGE_EMPTY")
     fake.pre_checkout_answers.append(PreCheckoutAnswer(query_id, ok, None if ok else str(error)))
     if ok:
-        fake.complete_payment(query)
+        complete_payment(fake, query)
     return True
 
 
@@ -89,3 +89,15 @@ async def refund_star_payment(fake: FakeTelegram, params: dict[str, Any], files:
     charge["refunded"] = True
     fake.refunds.append((user_id, charge_id))
     return True
+
+
+def complete_payment(fake: FakeTelegram, query: dict[str, Any]) -> dict[str, Any]:
+    """After an approved pre-checkout: the user's message with ``successful_payment``, as Telegram sends it."""
+    charge = f"charge{len(fake.charges) + 1}"
+    fake.charges[charge] = {"user_id": query["from"]["id"], "currency": query["currency"],
+                            "total_amount": query["total_amount"]}
+    payment = {"currency": query["currency"], "total_amount": query["total_amount"],
+               "invoice_payload": query["invoice_payload"], "telegram_payment_charge_id": charge,
+               "provider_payment_charge_id": "" if query["currency"] == "XTR" else f"provider-{charge}"}
+    message = fake.new_message(int(query["from"]["id"]), query["from"], successful_payment=payment)
+    return fake.inject_update("message", message)
