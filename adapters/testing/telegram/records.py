@@ -87,8 +87,8 @@ class SentMessage:
 
     @property
     def text(self) -> str:
-        """The text (or caption) as the user sees it: markup parsed away."""
-        return str(self.obj.get("text", self.obj.get("caption", "")))
+        """The text (or caption, or poll question) as the user sees it: markup parsed away."""
+        return str(self.obj.get("text", self.obj.get("caption", self.obj.get("poll", {}).get("question", ""))))
 
     @property
     def entities(self) -> list[Entity]:

@@ -138,9 +138,10 @@ class FakeTelegram(BotState, Waiting, Delivery):
         if chat_id > 0:
             self._chats[chat_id] = p.chat(chat_id, first_name=first_name) | (
                 {"last_name": last_name} if last_name else {}) | ({"username": username} if username else {})
-        return FakeUser(self, chat_id, user=p.user(user_id or abs(chat_id), first_name=first_name,
-                                                   last_name=last_name, username=username,
-                                                   language_code=language_code))
+        user = p.user(user_id or abs(chat_id), first_name=first_name, last_name=last_name, username=username,
+                      language_code=language_code)
+        self.users[user["id"]] = user
+        return FakeUser(self, chat_id, user=user)
 
     def inject_update(self, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
         """Queue an update ``{"update_id": …, kind: obj}`` for the bot and return it; with aiogram installed

@@ -34,6 +34,13 @@ class BotState:
         self.invoice_payloads: dict[tuple[int, int], str] = {}
         self.charges: dict[str, dict[str, Any]] = {}
         """Completed payments by ``telegram_payment_charge_id``: user_id, currency, total_amount, refunded."""
+        self.members: dict[int, dict[int, str]] = {}
+        """Member statuses by chat and user id (``joins``, ``leaves``, ``set_member``, ``banChatMember``)."""
+        self.users: dict[int, dict[str, Any]] = {}
+        """Every user made with ``fake.user``, by id."""
+        self.pinned: dict[int, list[int]] = {}
+        self.reactions: dict[tuple[int, int], list[str]] = {}
+        """The bot's reactions (emoji) by ``(chat_id, message_id)``."""
         self.blocked: set[int] = set()
         """Private chats whose user blocked the bot: sending there answers 403."""
         self.files_by_path: dict[str, bytes] = {}
@@ -102,6 +109,10 @@ class BotState:
     def chat(self, chat_id: int) -> dict[str, Any]:
         """The Chat object of ``chat_id``: the name its user was created with (``fake.user(..., first_name=)``)."""
         return dict(self._chats.get(chat_id) or p.chat(chat_id))
+
+    def set_member(self, chat_id: int, user_id: int, status: str) -> None:
+        """Set what getChatMember answers (``creator``, ``administrator``, ``member``, ``left``, ``kicked``)."""
+        self.members.setdefault(chat_id, {})[user_id] = status
 
     def sent_to(self, chat_id: int) -> list[SentMessage]:
         """Messages the bot sent to ``chat_id`` so far, in order (deleted ones too, marked ``deleted``)."""

@@ -151,6 +151,8 @@ class FakeUser:
         def status(value: str) -> dict[str, Any]:
             return {"status": value, "user": member} | ({"until_date": 0} if value == "kicked" else {})
 
+        if kind == "chat_member":
+            self.fake.set_member(self.chat_id, member["id"], new)
         update = {"chat": self.fake.chat(self.chat_id), "from": by, "date": int(time.time()),
                   "old_chat_member": status(old), "new_chat_member": status(new)}
         return self.fake.inject_update(kind, update)

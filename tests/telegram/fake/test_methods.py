@@ -221,3 +221,43 @@ async def test_a_blocked_user_gets_nothing_and_the_bot_gets_403(fake_telegram: F
     user.unblocks_bot()
     assert (await bot.send_message(14, "welcome back")).text == "welcome back"
     assert [m.text for m in fake_telegram.sent_to(14)] == ["welcome back"]
+
+
+async def test_chat_members_pins_and_reactions(fake_telegram: FakeTelegram, bot: Bot) -> None:
+    from aiogram.types import ReactionTypeEmoji
+
+    group = fake_telegram.user(-300, user_id=21, first_name="Joe")
+    assert (await bot.get_chat_member(-300, 21)).status == "left"  # subscription checks see non-members
+    group.joins()
+    member = await bot.get_chat_member(-300, 21)
+    assert member.status == "member" and member.user.first_name == "Joe"
+    fake_telegram.set_member(-300, 22, "administrator")
+    assert (await bot.get_chat_member(-300, 22)).status == "administrator"
+    assert await bot.ban_chat_member(-300, 21)
+    assert (await bot.get_chat_member(-300, 21)).status == "kicked"
+    assert (await bot.get_chat(-300)).title == "Group 300"
+    sent = await bot.send_message(-300, "Rules: be kind")
+    assert await bot.pin_chat_message(-300, sent.message_id)
+    assert fake_telegram.pinned[-300] == [sent.message_id]
+    assert await bot.unpin_chat_message(-300)
+    with pytest.raises(TelegramBadRequest, match="message to unpin not found"):
+        await bot.unpin_chat_message(-300)
+    with pytest.raises(TelegramBadRequest, match="message not found"):
+        await bot.pin_chat_message(-300, 999)
+    question = group.says("thanks!")["message"]["message_id"]
+    assert await bot.set_message_reaction(-300, question, reaction=[ReactionTypeEmoji(emoji="👍")])
+    assert fake_telegram.reactions[(-300, question)] == ["👍"]
+
+
+async def test_contacts_venues_dice_and_polls(fake_telegram: FakeTelegram, bot: Bot) -> None:
+    contact = await bot.send_contact(23, phone_number="+8613800000000", first_name="Front desk")
+    assert contact.contact is not None and contact.contact.first_name == "Front desk"
+    venue = await bot.send_venue(23, latitude=31.2, longitude=121.4, title="Store", address="1 Main St")
+    assert venue.venue is not None and venue.venue.title == "Store"
+    dice = await bot.send_dice(23, emoji="🎯")
+    assert dice.dice is not None and 1 <= dice.dice.value <= 6
+    poll = await bot.send_poll(23, question="Rate us", options=["Good", "Bad"], is_anonymous=False)
+    assert poll.poll is not None and [o.text for o in poll.poll.options] == ["Good", "Bad"]
+    assert not poll.poll.is_anonymous and fake_telegram.sent_to(23)[-1].text == "Rate us"
+    with pytest.raises(TelegramBadRequest, match="2-12 options"):
+        await bot.send_poll(23, question="Q", options=["only one"])

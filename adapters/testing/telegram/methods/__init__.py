@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from adapters.testing.telegram.methods import bot_settings, editing, inline_payments, media, messages, updates
+from adapters.testing.telegram.methods import (
+    bot_settings,
+    chats,
+    content,
+    editing,
+    inline_payments,
+    media,
+    messages,
+    updates,
+)
 from adapters.testing.telegram.methods.registry import HANDLERS, Handler
 
-__all__ = ["HANDLERS", "Handler", "bot_settings", "editing", "inline_payments", "media", "messages", "updates"]
+__all__ = ["HANDLERS", "Handler", "bot_settings", "chats", "content", "editing", "inline_payments", "media",
+           "messages", "updates"]
