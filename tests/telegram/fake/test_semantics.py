@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import aiohttp
 import pytest
 from aiogram import Bot, Dispatcher, F
 from aiogram.exceptions import TelegramBadRequest, TelegramServerError
@@ -140,29 +141,33 @@ async def test_an_unimplemented_method_answers_501_and_fails_the_wait_at_once(fa
     dp = Dispatcher()
 
     @dp.message()
-    async def pin(message: Message) -> None:
-        await message.pin()
+    async def invite(message: Message) -> None:
+        await message.bot.export_chat_invite_link(message.chat.id)  # type: ignore[union-attr]
 
     bot = fake_telegram.aiogram_bot()
     polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
-    fake_telegram.user(17).says("pin this")
+    fake_telegram.user(17).says("invite link please")
     started = time.monotonic()
-    with pytest.raises(NotImplementedByFake, match="fake Telegram: method pinChatMessage is not implemented"):
+    with pytest.raises(NotImplementedByFake, match="fake Telegram: method exportChatInviteLink is not implemented"):
         await fake_telegram.expect_reply(17, timeout=30)
     assert time.monotonic() - started < 30
     await dp.stop_polling()
     await polling
     await bot.session.close()
-    assert fake_telegram.calls_to("pinChatMessage")[0].status == 501
+    assert fake_telegram.calls_to("exportChatInviteLink")[0].status == 501
     fake_telegram.unimplemented.clear()  # the fixture would fail this test at teardown otherwise
 
 
 async def test_unimplemented_methods_raise_a_server_error_and_misspelt_ones_404(fake_telegram: FakeTelegram,
                                                                                bot: Bot) -> None:
-    with pytest.raises(TelegramServerError, match="method pinChatMessage is not implemented"):
-        await bot.pin_chat_message(1, 1)
+    with pytest.raises(TelegramServerError, match="method exportChatInviteLink is not implemented"):
+        await bot.export_chat_invite_link(1)
     with pytest.raises(NotImplementedByFake):
         fake_telegram.check()
+    async with aiohttp.ClientSession() as http, http.post(
+            f"{fake_telegram.base_url}/bot{fake_telegram.token}/sendMesage", json={}) as response:
+        assert (response.status, (await response.json())["description"]) == (404, "Not Found")
+    assert fake_telegram.unimplemented == ["exportChatInviteLink"]
     fake_telegram.unimplemented.clear()
 
 
