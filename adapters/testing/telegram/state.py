@@ -49,6 +49,8 @@ class BotState:
         self.served: dict[str, int] = {}
         """Bytes of each streamed file actually sent, by ``file_path`` (a client that stops early gets fewer)."""
         self.keyboards: dict[int, list[list[str]]] = {}
+        self.inline_messages: dict[str, SentMessage] = {}
+        """Messages users sent through the bot's inline results (``chooses_inline_result``), by inline_message_id."""
         self._files: dict[str, dict[str, Any]] = {}
         self._chats: dict[int, dict[str, Any]] = {}
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}

@@ -6,10 +6,11 @@ import itertools
 import time
 from typing import TYPE_CHECKING, Any
 
+from adapters.testing.telegram import entities
 from adapters.testing.telegram import payloads as p
+from adapters.testing.telegram.records import SentMessage
 
 if TYPE_CHECKING:
-    from adapters.testing.telegram.records import SentMessage
     from adapters.testing.telegram.server import FakeTelegram
 
 _album_ids = itertools.count(1)
@@ -114,7 +115,8 @@ class FakeUser:
     def presses(self, label: str | None = None, *, data: str | None = None) -> dict[str, Any]:
         """Press an inline button with this ``label`` (or callback ``data``) that the user sees now, on the
         bot's latest message having it (edited keyboards count as edited; deleted messages are gone)."""
-        for message in reversed(self.fake.sent_to(self.chat_id)):
+        inline = [m for m in self.fake.inline_messages.values() if m.chat_id == self.chat_id]
+        for message in [*inline, *reversed(self.fake.sent_to(self.chat_id))]:
             if message.deleted:
                 continue
             for row in message.inline_keyboard:
@@ -123,10 +125,16 @@ class FakeUser:
                         continue
                     if (label is not None and button["text"] == label) or button["callback_data"] == data:
                         query = {"id": f"cb{next(_query_ids)}", "from": self.user,
-                                 "chat_instance": str(self.chat_id), "message": dict(message.obj),
-                                 "data": button["callback_data"]}
+                                 "chat_instance": str(self.chat_id), "data": button["callback_data"]}
+                        if message.message_id:
+                            query["message"] = dict(message.obj)
+                        else:
+                            query["inline_message_id"] = self._inline_id(message)
                         return self.fake.inject_update("callback_query", query)
         raise LookupError(f"no button {label or data!r} visible in chat {self.chat_id}")
+
+    def _inline_id(self, message: SentMessage) -> str:
+        return next(key for key, value in self.fake.inline_messages.items() if value is message)
 
     def blocks_bot(self) -> dict[str, Any]:
         """Block the bot: a ``my_chat_member`` update (member → kicked); sending here then answers 403."""
@@ -162,6 +170,25 @@ class FakeUser:
         inline = {"id": f"iq{next(_query_ids)}", "from": self.user, "query": query, "offset": offset,
                   "chat_type": "sender"}
         return self.fake.inject_update("inline_query", inline)
+
+    def chooses_inline_result(self, result_id: str) -> dict[str, Any]:
+        """Send the bot's inline result ``result_id`` (from its latest answer) into this chat: a
+        ``chosen_inline_result``; the message lands in ``fake.inline_messages``, and its buttons can be pressed."""
+        answers = [a for a in reversed(self.fake.inline_answers) for r in a.results if str(r.get("id")) == result_id]
+        if not answers:
+            raise LookupError(f"the bot offered no inline result {result_id!r}")
+        result = next(r for r in answers[0].results if str(r.get("id")) == result_id)
+        content = result.get("input_message_content") or {}
+        raw = str(content.get("message_text", result.get("title", "")))
+        text, found = entities.parse(raw, content.get("parse_mode"), content.get("entities"))
+        inline_id = f"inline{len(self.fake.inline_messages) + 1}"
+        obj: dict[str, Any] = {"text": text} | ({"entities": found} if found else {})
+        if result.get("reply_markup"):
+            obj["reply_markup"] = result["reply_markup"]
+        self.fake.inline_messages[inline_id] = SentMessage(self.chat_id, 0, raw, content.get("parse_mode"),
+                                                           time.monotonic(), obj)
+        chosen = {"result_id": result_id, "from": self.user, "query": "", "inline_message_id": inline_id}
+        return self.fake.inject_update("chosen_inline_result", chosen)
 
     def pays(self, invoice: SentMessage | None = None) -> dict[str, Any]:
         """Pay the bot's latest invoice in this chat (or ``invoice``): a ``pre_checkout_query``. When the bot

@@ -50,7 +50,10 @@ async def edit_message_reply_markup(fake: FakeTelegram, params: dict[str, Any], 
 
 def _target(fake: FakeTelegram, params: dict[str, Any]) -> SentMessage:
     if params.get("inline_message_id"):
-        raise p.BadRequest("MESSAGE_ID_INVALID")
+        found = fake.inline_messages.get(str(params["inline_message_id"]))
+        if found is None:
+            raise p.BadRequest("MESSAGE_ID_INVALID")
+        return found
     chat_id, message_id = p.integer(params, "chat_id"), p.integer(params, "message_id")
     if (chat_id, message_id) in fake._messages and not any(
             m.message_id == message_id for m in fake.sent.get(chat_id, [])):
@@ -59,8 +62,9 @@ def _target(fake: FakeTelegram, params: dict[str, Any]) -> SentMessage:
 
 
 def _apply(message: SentMessage, params: dict[str, Any], raw: str, fields: dict[str, Any],
-           replaced: tuple[str, ...]) -> dict[str, Any]:
-    """Replace ``replaced`` content fields and the inline keyboard (absent: removed), as Telegram does."""
+           replaced: tuple[str, ...]) -> dict[str, Any] | bool:
+    """Replace ``replaced`` content fields and the inline keyboard (absent: removed), as Telegram does; an
+    inline message's edit returns True, a chat message's the edited Message."""
     markup = params.get("reply_markup")
     p.check_markup(markup)
     if markup is not None and not (isinstance(markup, dict) and "inline_keyboard" in markup):
@@ -76,4 +80,4 @@ def _apply(message: SentMessage, params: dict[str, Any], raw: str, fields: dict[
     if replaced:
         message.raw_text, message.parse_mode = raw, params.get("parse_mode")
     message.edits += 1
-    return message.obj
+    return True if params.get("inline_message_id") else message.obj
