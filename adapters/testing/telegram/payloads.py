@@ -67,14 +67,6 @@ def message(message_id: int, chat: dict[str, Any], sender: dict[str, Any], **fie
     return {"message_id": message_id, "date": int(time.time()), "chat": chat, "from": sender, **fields}
 
 
-def command_entities(text: str) -> list[dict[str, Any]]:
-    """The ``bot_command`` entity Telegram adds when a text starts with ``/``."""
-    if not text.startswith("/"):
-        return []
-    length = len(text.split(maxsplit=1)[0])
-    return [{"type": "bot_command", "offset": 0, "length": length}]
-
-
 def ok(result: Any) -> web.Response:
     return web.json_response({"ok": True, "result": result})
 

@@ -40,9 +40,9 @@ class FakeUser:
         return await self.fake.expect_reply(self.chat_id, count, timeout=timeout)
 
     def says(self, text: str, *, reply_to: int | None = None) -> dict[str, Any]:
-        """A text message (commands such as ``/start`` get their ``bot_command`` entity), maybe a reply."""
-        entities = p.command_entities(text)
-        fields: dict[str, Any] = {"entities": entities} if entities else {}
+        """A text message with the entities Telegram detects (``/start``, URLs, @mentions…), maybe a reply."""
+        found = entities.detect(text, [])
+        fields: dict[str, Any] = {"entities": found} if found else {}
         if reply_to is not None:
             fields["reply_to_message"] = self.fake.message(self.chat_id, reply_to)
         return self._send(text=text, **fields)

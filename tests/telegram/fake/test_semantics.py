@@ -210,3 +210,24 @@ async def test_callback_answers_need_a_live_query(fake_telegram: FakeTelegram, b
     assert [a.text for a in fake_telegram.callback_answers] == ["noted"]
     with pytest.raises(TelegramBadRequest, match="query is too old"):
         await bot.answer_callback_query(fake_telegram.callback_answers[0].callback_query_id)
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("/start now", [("bot_command", "/start")]),
+    ("ask @kefu_support or mail help@shop.example.com", [("mention", "@kefu_support"),
+                                                       ("email", "help@shop.example.com")]),
+    ("see https://shop.example/a?b=1. #sale2026 #2026", [("url", "https://shop.example/a?b=1"),
+                                                        ("hashtag", "#sale2026")]),
+    ("🎉 www.example.com!", [("url", "www.example.com")]),
+    ("nothing to see 3/4 a@b", []),
+])
+def test_telegram_detects_commands_mentions_links_by_itself(text: str, found: list[tuple[str, str]]) -> None:
+    visible, entities = parse(text, None)
+    units = visible.encode("utf-16-le")
+    assert [(e["type"], units[2 * e["offset"]: 2 * (e["offset"] + e["length"])].decode("utf-16-le"))
+            for e in entities] == found
+
+
+def test_detection_skips_code_and_links() -> None:
+    _, entities = parse("<code>/start</code> <a href=\"https://a.example\">https://b.example</a> /help", "HTML")
+    assert [(e["type"], e["offset"]) for e in entities] == [("code", 0), ("text_link", 7), ("bot_command", 25)]

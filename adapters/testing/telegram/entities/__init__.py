@@ -6,26 +6,26 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.testing.telegram.entities.builder import utf16_len
+from adapters.testing.telegram.entities.detect import detect
 from adapters.testing.telegram.entities.html import parse_html
 from adapters.testing.telegram.entities.markdown import parse_markdown, parse_markdown_v2
 
-__all__ = ["parse", "utf16_len"]
+__all__ = ["detect", "parse", "utf16_len"]
 
 
 def parse(text: str, parse_mode: str | None, entities: Any = None) -> tuple[str, list[dict[str, Any]]]:
-    """The visible text and its entities; explicit ``entities`` (no parse mode) are checked and kept."""
+    """The visible text and its entities (with those Telegram detects itself); explicit ``entities`` (no parse
+    mode) are checked and kept as given."""
     mode = (parse_mode or "").lower()
-    if mode == "html":
-        return parse_html(text)
-    if mode == "markdownv2":
-        return parse_markdown_v2(text)
-    if mode == "markdown":
-        return parse_markdown(text)
-    if mode:
+    if entities and not mode:
+        return text, _checked(text, entities)
+    parsers = {"html": parse_html, "markdownv2": parse_markdown_v2, "markdown": parse_markdown}
+    if mode and mode not in parsers:
         from adapters.testing.telegram.payloads import BadRequest
 
         raise BadRequest(f"unsupported parse_mode {parse_mode!r}")
-    return text, _checked(text, entities)
+    visible, found = parsers[mode](text) if mode else (text, [])
+    return visible, detect(visible, found)
 
 
 def _checked(text: str, entities: Any) -> list[dict[str, Any]]:

@@ -23,8 +23,6 @@ def formatted(params: dict[str, Any], field: str, entities_field: str) -> tuple[
     raw = str(params.get(field) or "")
     visible, found = entities.parse(raw, params.get("parse_mode"), params.get(entities_field))
     fields: dict[str, Any] = {field: visible} if visible else {}
-    if field == "text":
-        found = found or p.command_entities(visible)
     if found:
         fields[entities_field] = found
     return raw, fields
