@@ -261,3 +261,21 @@ async def test_contacts_venues_dice_and_polls(fake_telegram: FakeTelegram, bot: 
     assert not poll.poll.is_anonymous and fake_telegram.sent_to(23)[-1].text == "Rate us"
     with pytest.raises(TelegramBadRequest, match="2-12 options"):
         await bot.send_poll(23, question="Q", options=["only one"])
+
+
+async def test_edit_message_media_replaces_the_file(fake_telegram: FakeTelegram, bot: Bot) -> None:
+    from aiogram.types import InputMediaDocument
+
+    sent = await bot.send_photo(24, BufferedInputFile(b"old", "old.jpg"), caption="v1")
+    edited = await bot.edit_message_media(InputMediaDocument(media=BufferedInputFile(b"new", "menu.pdf"),
+                                                             caption="<b>v2</b>", parse_mode="HTML"),
+                                          chat_id=24, message_id=sent.message_id)
+    assert not isinstance(edited, bool) and edited.document is not None and edited.photo is None
+    [seen] = fake_telegram.sent_to(24)
+    assert seen.media is not None and (seen.media.kind, seen.media.data, seen.media.file_name) == (
+        "document", b"new", "menu.pdf")
+    assert seen.text == "v2" and seen.formatted("bold") == ["v2"] and seen.edits == 1
+    text = await bot.send_message(24, "plain")
+    with pytest.raises(TelegramBadRequest, match="there is no media in the message to edit"):
+        await bot.edit_message_media(InputMediaDocument(media=BufferedInputFile(b"x", "x.pdf")), chat_id=24,
+                                     message_id=text.message_id)

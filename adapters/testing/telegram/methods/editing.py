@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.testing.telegram import entities
 from adapters.testing.telegram import payloads as p
+from adapters.testing.telegram.methods.media import MEDIA_DEFAULTS, store
 from adapters.testing.telegram.methods.messages import formatted
 from adapters.testing.telegram.methods.registry import method
-from adapters.testing.telegram.records import SentMessage
+from adapters.testing.telegram.records import MEDIA_KINDS, SentMessage
 
 if TYPE_CHECKING:
     from adapters.testing.telegram.server import FakeTelegram
@@ -46,6 +47,23 @@ async def edit_message_caption(fake: FakeTelegram, params: dict[str, Any], files
 async def edit_message_reply_markup(fake: FakeTelegram, params: dict[str, Any], files: dict[str, p.Upload]) -> Any:
     message = _target(fake, params)
     return _apply(message, params, message.raw_text, {}, ())
+
+
+@method("editMessageMedia")
+async def edit_message_media(fake: FakeTelegram, params: dict[str, Any], files: dict[str, p.Upload]) -> Any:
+    message = _target(fake, params)
+    media = params.get("media")
+    if not isinstance(media, dict) or media.get("type") not in MEDIA_DEFAULTS:
+        raise p.BadRequest("can't parse InputMedia JSON object")
+    if message.media is None:
+        raise p.BadRequest("there is no media in the message to edit")
+    kind = str(media["type"])
+    info, data, url = store(fake, kind, p.upload({kind: media.get("media")}, files, kind), media)
+    raw, fields = formatted(media, "caption", "caption_entities")
+    fields[kind] = [info] if kind == "photo" else info
+    result = _apply(message, params, raw, fields, (*MEDIA_KINDS, "caption", "caption_entities"))
+    message.data, message.url, message.parse_mode = data, url, media.get("parse_mode")
+    return result
 
 
 def _target(fake: FakeTelegram, params: dict[str, Any]) -> SentMessage:

@@ -14,7 +14,7 @@ from adapters.testing.telegram.methods.registry import method
 if TYPE_CHECKING:
     from adapters.testing.telegram.server import FakeTelegram
 
-_DEFAULTS: dict[str, tuple[str, dict[str, Any]]] = {
+MEDIA_DEFAULTS: dict[str, tuple[str, dict[str, Any]]] = {
     "photo": ("jpg", {"width": 800, "height": 600}),
     "document": ("bin", {}),
     "voice": ("oga", {"duration": 1, "mime_type": "audio/ogg"}),
@@ -32,7 +32,7 @@ _ALBUM_GROUPS = {"photo": "visual", "video": "visual", "audio": "audio", "docume
 def store(fake: FakeTelegram, kind: str, item: p.Upload | str,
           params: dict[str, Any]) -> tuple[dict[str, Any], bytes | None, str | None]:
     """The file object for a sent ``item`` (stored for getFile), its bytes, and the URL if one was sent."""
-    suffix, extra = _DEFAULTS[kind]
+    suffix, extra = MEDIA_DEFAULTS[kind]
     extra = dict(extra)
     for key in _PASSED:
         if key in params:
@@ -75,7 +75,7 @@ def _sender(kind: str) -> Any:
     return send
 
 
-for _kind in _DEFAULTS:
+for _kind in MEDIA_DEFAULTS:
     method("send" + "".join(part.title() for part in _kind.split("_")))(_sender(_kind))
 
 
