@@ -231,3 +231,15 @@ def test_telegram_detects_commands_mentions_links_by_itself(text: str, found: li
 def test_detection_skips_code_and_links() -> None:
     _, entities = parse("<code>/start</code> <a href=\"https://a.example\">https://b.example</a> /help", "HTML")
     assert [(e["type"], e["offset"]) for e in entities] == [("code", 0), ("text_link", 7), ("bot_command", 25)]
+
+
+async def test_set_webhook_remembers_allowed_updates(fake_telegram: FakeTelegram, bot: Bot) -> None:
+    await bot.set_webhook("http://127.0.0.1:9/hook", allowed_updates=["message", "chat_member"])
+    info = await bot.get_webhook_info()
+    assert info.allowed_updates == ["chat_member", "message"]
+    await bot.delete_webhook()
+    fake_telegram.user(-20, user_id=5).joins()
+    fake_telegram.user(20).edits(1, "changed")
+    [update] = await bot.get_updates()  # the remembered list still applies: the edit is dropped
+    assert update.chat_member is not None
+    assert [next(k for k in u if k != "update_id") for u in fake_telegram.dropped_updates] == ["edited_message"]
