@@ -70,6 +70,7 @@ def test_entity_parsing(text: str, mode: str, visible: str, kinds: list[str]) ->
     ("x</b>", "HTML", "Unexpected end tag at byte offset 1"),
     ("<b>x", "HTML", "Can't find end tag corresponding to start tag \"b\""),
     ("😀<script>", "HTML", "Unsupported start tag \"script\" at byte offset 4"),
+    ("1 < 2", "HTML", "Unsupported start tag \"\" at byte offset 2"),
 ])
 def test_unparseable_markup_is_refused_like_telegram(text: str, mode: str, error: str) -> None:
     with pytest.raises(BadRequest, match="can't parse entities") as caught:

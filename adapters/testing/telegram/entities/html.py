@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from typing import Any
 
@@ -12,8 +13,14 @@ _SIMPLE = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "u
            "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "tg-spoiler": "spoiler",
            "code": "code", "pre": "pre"}
 
+_BARE_LT = re.compile(r"<(?![A-Za-z/])")
+
 
 def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
+    bare = _BARE_LT.search(text)
+    if bare is not None:  # "All <, > and & that are not part of a tag or an entity must be escaped"
+        raise BadRequest(f"can't parse entities: Unsupported start tag \"\" at byte offset "
+                         f"{len(text[: bare.start()].encode())}")
     parser = _Parser(text)
     parser.feed(text)
     parser.close()
