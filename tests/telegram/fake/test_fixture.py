@@ -51,3 +51,23 @@ async def test_idle_says_when_nobody_takes_the_updates(fake_telegram: FakeTelegr
     fake_telegram.user(33).says("anyone?")
     with pytest.raises(TimeoutError, match=r"did not take 1 update\(s\) within 0.3 s: is it polling"):
         await fake_telegram.idle(timeout=0.3)
+
+
+async def test_idle_settles_a_webhook_bot_that_answers_in_the_background(fake_telegram: FakeTelegram) -> None:
+    import socket
+
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+    from aiohttp import web
+
+    dp, bot = _echo_twice(), fake_telegram.aiogram_bot()
+    app = web.Application()
+    SimpleRequestHandler(dp, bot).register(app, path="/hook")  # handle_in_background=True: 200 at once
+    runner, sock = web.AppRunner(app), socket.create_server(("127.0.0.1", 0))
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    await bot.set_webhook(f"http://127.0.0.1:{sock.getsockname()[1]}/hook")
+    fake_telegram.user(34).says("hook")
+    await fake_telegram.idle()
+    assert [m.text for m in fake_telegram.sent_to(34)] == ["1: hook", "2: hook"]
+    await runner.cleanup()
+    await bot.session.close()
