@@ -269,6 +269,7 @@ class FakeTelegram(BotState, Waiting, Delivery):
         try:
             return p.ok(await handler(self, params, files))
         except p.BadRequest as exc:
+            log.info("fake Telegram refused %s: %s: %s", method, exc.prefix, exc)
             return p.error(exc.status, f"{exc.prefix}: {exc}")
 
     async def _download(self, request: web.Request) -> web.StreamResponse:

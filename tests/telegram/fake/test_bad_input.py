@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import aiohttp
@@ -55,10 +56,13 @@ async def _post(fake: FakeTelegram, method: str, body: dict[str, Any]) -> tuple[
     ("getUpdates", {"allowed_updates": 5}, "can't parse allowed_updates JSON array"),
 ])
 async def test_bad_requests_are_refused_with_telegrams_words(fake_telegram: FakeTelegram, method: str,
-                                                            body: dict[str, Any], description: str) -> None:
+                                                            body: dict[str, Any], description: str,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="adapters.testing.telegram")
     status, said = await _post(fake_telegram, method, body)
     assert status == 400 and said.startswith("Bad Request: ") and description in said
     assert fake_telegram.sent == {}
+    assert any(method in r.getMessage() and description in r.getMessage() for r in caplog.records)
 
 
 async def test_too_many_inline_results_and_duplicate_ids(fake_telegram: FakeTelegram) -> None:
