@@ -236,6 +236,7 @@ class FakeTelegram(BotState, Waiting, Delivery):
         try:
             params, files = await p.read_params(request)
         except p.BadRequest as exc:
+            log.info("fake Telegram refused %s: Bad Request: %s", request.match_info["method"], exc)
             return p.error(400, f"Bad Request: {exc}")
         return await bot._call(request.match_info["method"], params, files)
 
