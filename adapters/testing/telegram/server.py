@@ -105,6 +105,8 @@ class FakeTelegram(BotState, Waiting, Delivery):
         """Another bot on the same server (multibot setups): its own updates, chats and records."""
         if token in self.bots:
             raise ValueError(f"bot {token!r} is already on this fake")
+        if not self.base_url:
+            raise RuntimeError("start the fake before adding bots to it")
         other = FakeTelegram(token=token, username=username, first_name=first_name,
                              webhook_attempts=self._webhook_attempts)
         other.bots, other.base_url, other._client = self.bots, self.base_url, self._client

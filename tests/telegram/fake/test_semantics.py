@@ -136,6 +136,8 @@ async def test_several_bots_share_one_fake(fake_telegram: FakeTelegram, bot: Bot
     assert [c.method for c in second.calls] == ["getMe", "getUpdates", "sendMessage"]
     with pytest.raises(ValueError, match="already on this fake"):
         fake_telegram.add_bot("987654:SECOND-token")
+    with pytest.raises(RuntimeError, match="start the fake before adding bots"):
+        FakeTelegram().add_bot("1:x")
 
 
 async def test_an_unimplemented_method_answers_501_and_fails_the_wait_at_once(fake_telegram: FakeTelegram) -> None:

@@ -50,6 +50,11 @@ async def store(message: Message) -> None:
     await message.answer_video(BufferedInputFile(b"mp4-tour", filename="tour.mp4"), caption="How to find us")
 
 
+async def greeting(message: Message) -> None:
+    await message.answer_video_note(BufferedInputFile(b"round-hello", filename="hello.mp4"), length=240)
+    await message.answer_animation(BufferedInputFile(b"GIF89a-wave", filename="wave.gif"), caption="👋")
+
+
 async def sticker(message: Message) -> None:
     assert message.sticker is not None
     await message.answer_sticker(message.sticker.file_id)
@@ -76,6 +81,7 @@ def dispatcher() -> Dispatcher:
     router.message.register(sticker, F.sticker)
     router.message.register(catalog, Command("catalog"))
     router.message.register(store, Command("store"))
+    router.message.register(greeting, Command("hello"))
     router.message.register(operator_answer, F.chat.id == OPERATORS, F.reply_to_message)
     router.message.register(to_operators, F.text, F.chat.type == "private")
     dp = Dispatcher()

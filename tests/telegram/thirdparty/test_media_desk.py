@@ -33,6 +33,11 @@ async def test_files_in_and_out(fake_telegram: FakeTelegram) -> None:
         location, video = await user.expect_reply(2)
         assert location.obj["location"] == {"latitude": 31.2304, "longitude": 121.4737}
         assert video.media is not None and video.media.kind == "video" and video.text == "How to find us"
+        user.says("/hello")
+        note, wave = await user.expect_reply(2)
+        assert note.media is not None and (note.media.kind, note.media.data) == ("video_note", b"round-hello")
+        assert wave.media is not None and (wave.media.kind, wave.media.file_name) == ("animation", "wave.gif")
+        assert wave.text == "👋"
         sticker = user.sends_sticker()["message"]["sticker"]
         [echoed] = await user.expect_reply()
         assert echoed.media is not None and echoed.media.file_id == sticker["file_id"]
