@@ -43,11 +43,12 @@ class FakeTelegram(BotState, Waiting, Delivery):
     """
 
     def __init__(self, *, token: str = "123456:TEST-fake-token", username: str = "kefu_test_bot",
-                 first_name: str = "Kefu Test", webhook_attempts: int = 3) -> None:
+                 first_name: str = "Kefu Test", webhook_attempts: int = 3, strict_chats: bool = False) -> None:
         bot_id, _, secret = token.partition(":")
         if not bot_id.isdigit() or not secret:
             raise ValueError(f"a bot token looks like '<digits>:<text>', got {token!r}")
         super().__init__()
+        self.strict_chats = strict_chats
         self.token = token
         self.bot_user = {"id": int(bot_id), "is_bot": True, "first_name": first_name, "username": username}
         self.calls: list[ApiCall] = []
@@ -137,7 +138,9 @@ class FakeTelegram(BotState, Waiting, Delivery):
         if known is not None and first_name == "Shopper":
             first_name, last_name = known["first_name"], last_name or known.get("last_name")
             username = username or known.get("username")
-        if chat_id > 0:
+        if chat_id < 0:
+            self._groups.add(chat_id)
+        else:
             self._chats[chat_id] = p.chat(chat_id, first_name=first_name) | (
                 {"last_name": last_name} if last_name else {}) | ({"username": username} if username else {})
         user = p.user(user_id or abs(chat_id), first_name=first_name, last_name=last_name, username=username,

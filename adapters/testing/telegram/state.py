@@ -43,6 +43,9 @@ class BotState:
         """The bot's reactions (emoji) by ``(chat_id, message_id)``."""
         self.blocked: set[int] = set()
         """Private chats whose user blocked the bot: sending there answers 403."""
+        self.strict_chats = False
+        """When True, only chats of users made with ``fake.user`` exist: a private chat with anyone else answers
+        403 "bot can't initiate conversation with a user", an unknown group 400 "chat not found"."""
         self.files_by_path: dict[str, bytes] = {}
         self.streamed_sizes: dict[str, int] = {}
         """Sizes of the files made on the fly (``add_streamed_file``), by ``file_path``."""
@@ -53,6 +56,7 @@ class BotState:
         """Messages users sent through the bot's inline results (``chooses_inline_result``), by inline_message_id."""
         self._files: dict[str, dict[str, Any]] = {}
         self._chats: dict[int, dict[str, Any]] = {}
+        self._groups: set[int] = set()
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._message_ids: dict[int, int] = defaultdict(int)
         self.bot_user: dict[str, Any] = {}
@@ -131,6 +135,15 @@ class BotState:
             raise p.BadRequest("message not found")
         return found
 
+    def check_reachable(self, chat_id: int) -> None:
+        """Refuse a chat the bot may not write to, with Telegram's answer."""
+        if chat_id in self.blocked:
+            raise p.Forbidden("bot was blocked by the user")
+        if self.strict_chats and chat_id not in self._chats and chat_id not in self._groups:
+            if chat_id > 0:
+                raise p.Forbidden("bot can't initiate conversation with a user")
+            raise p.BadRequest("chat not found")
+
     def sent_message(self, chat_id: int, message_id: int, missing: str) -> SentMessage:
         for message in self.sent.get(chat_id, []):
             if message.message_id == message_id and not message.deleted:
@@ -147,8 +160,7 @@ class BotState:
                url: str | None = None) -> dict[str, Any]:
         """Check and store one message from the bot; returns the Message object Telegram would return."""
         chat_id = p.integer(params, "chat_id")
-        if chat_id in self.blocked:
-            raise p.Forbidden("bot was blocked by the user")
+        self.check_reachable(chat_id)
         markup = params.get("reply_markup")
         p.check_markup(markup)
         reply = self._reply_to(chat_id, params)

@@ -246,3 +246,21 @@ async def test_set_webhook_remembers_allowed_updates(fake_telegram: FakeTelegram
     [update] = await bot.get_updates()  # the remembered list still applies: the edit is dropped
     assert update.chat_member is not None
     assert [next(k for k in u if k != "update_id") for u in fake_telegram.dropped_updates] == ["edited_message"]
+
+
+async def test_strict_chats_refuse_users_who_never_wrote() -> None:
+    from aiogram.exceptions import TelegramForbiddenError
+
+    async with FakeTelegram(strict_chats=True) as fake:
+        bot = fake.aiogram_bot()
+        try:
+            with pytest.raises(TelegramForbiddenError, match="bot can't initiate conversation with a user"):
+                await bot.send_message(40, "hi")
+            with pytest.raises(TelegramBadRequest, match="chat not found"):
+                await bot.send_chat_action(-40, "typing")
+            fake.user(40)
+            fake.user(-40, user_id=41)
+            assert (await bot.send_message(40, "hi")).text == "hi"
+            assert await bot.send_chat_action(-40, "typing")
+        finally:
+            await bot.session.close()

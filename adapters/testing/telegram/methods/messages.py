@@ -54,8 +54,7 @@ async def send_chat_action(fake: FakeTelegram, params: dict[str, Any], files: di
     chat_id, action = p.integer(params, "chat_id"), str(params.get("action", ""))
     if action not in CHAT_ACTIONS:
         raise p.BadRequest("wrong parameter action in request")
-    if chat_id in fake.blocked:
-        raise p.Forbidden("bot was blocked by the user")
+    fake.check_reachable(chat_id)
     fake.chat_actions.append((chat_id, action))
     return True
 
