@@ -12,7 +12,7 @@ from aiohttp import web
 _JSON_FIELDS = frozenset(
     {"reply_markup", "entities", "caption_entities", "allowed_updates", "reply_parameters", "media", "commands",
      "scope", "menu_button", "results", "prices", "button", "shipping_options", "link_preview_options",
-     "suggested_tip_amounts", "options", "reaction"}
+     "suggested_tip_amounts", "options", "reaction", "message_ids"}
 )
 
 

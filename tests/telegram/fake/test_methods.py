@@ -124,6 +124,11 @@ async def test_forward_copy_and_delete(fake_telegram: FakeTelegram, bot: Bot) ->
     assert fake_telegram.sent_to(5)[-1].deleted
     with pytest.raises(TelegramBadRequest, match="message to delete not found"):
         await bot.delete_message(5, photo.message_id)
+    extra = await bot.send_message(5, "one more")
+    assert await bot.delete_messages(5, [extra.message_id, original, 4242])  # the missing one is skipped
+    assert fake_telegram.sent_to(5)[-1].deleted
+    with pytest.raises(TelegramBadRequest, match="message to forward not found"):
+        await bot.forward_message(-100, from_chat_id=5, message_id=original)
 
 
 async def test_edits_of_keyboard_and_caption(fake_telegram: FakeTelegram, bot: Bot) -> None:

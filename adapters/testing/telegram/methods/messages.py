@@ -104,6 +104,19 @@ async def delete_message(fake: FakeTelegram, params: dict[str, Any], files: dict
     return True
 
 
+@method("deleteMessages")
+async def delete_messages(fake: FakeTelegram, params: dict[str, Any], files: dict[str, p.Upload]) -> bool:
+    """Delete up to 100 messages; the ones that cannot be found are skipped, as Telegram does."""
+    ids = params.get("message_ids")
+    if not isinstance(ids, list) or not 1 <= len(ids) <= 100 or not all(isinstance(i, int) for i in ids):
+        raise p.BadRequest("message_ids must be a list of 1-100 message identifiers")
+    chat_id = p.integer(params, "chat_id")
+    for message_id in ids:
+        if (chat_id, message_id) in fake._messages:
+            await delete_message(fake, {"chat_id": chat_id, "message_id": message_id}, files)
+    return True
+
+
 def _source(fake: FakeTelegram, params: dict[str, Any], missing: str) -> dict[str, Any]:
     found = fake._messages.get((p.integer(params, "from_chat_id"), p.integer(params, "message_id")))
     if found is None:
