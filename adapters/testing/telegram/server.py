@@ -13,7 +13,6 @@ import logging
 import time
 from collections import defaultdict, deque
 from http import HTTPStatus
-from importlib.util import find_spec
 from typing import Any, Self
 
 import aiohttp
@@ -23,7 +22,7 @@ from adapters.testing.telegram import payloads as p
 from adapters.testing.telegram.delivery import Delivery
 from adapters.testing.telegram.methods import HANDLERS
 from adapters.testing.telegram.methods.catalog import BOT_API_METHODS
-from adapters.testing.telegram.methods.updates import NOT_BY_DEFAULT, UPDATE_KINDS
+from adapters.testing.telegram.methods.updates import NOT_BY_DEFAULT, UPDATE_KINDS, validate_update
 from adapters.testing.telegram.records import ApiCall, Fault, WebhookDelivery
 from adapters.testing.telegram.state import BotState
 from adapters.testing.telegram.users import FakeUser
@@ -154,7 +153,7 @@ class FakeTelegram(BotState, Waiting, Delivery):
         if kind not in UPDATE_KINDS:
             raise ValueError(f"unknown update type {kind!r}; Telegram's are {sorted(UPDATE_KINDS)}")
         update: dict[str, Any] = {"update_id": self._next_update_id + 1, kind: obj}
-        _validate(update)
+        validate_update(update)
         self._next_update_id += 1
         if kind in ("callback_query", "inline_query", "pre_checkout_query"):
             self.open_queries.add(str(obj["id"]))
@@ -290,15 +289,3 @@ class FakeTelegram(BotState, Waiting, Delivery):
             return p.error(404, "Not Found")
         return web.Response(body=data, content_type="application/octet-stream")
 
-
-def _validate(update: dict[str, Any]) -> None:
-    """Check a hand-built update against aiogram's types when aiogram is installed."""
-    if find_spec("aiogram") is None:
-        return
-    from aiogram.types import Update
-    from pydantic import ValidationError
-
-    try:
-        Update.model_validate(update)
-    except ValidationError as exc:
-        raise ValueError(f"this update would not parse in aiogram: {exc}") from None

@@ -87,10 +87,6 @@ class Waiting:
         """The same as ``idle``."""
         await self.idle(quiet_s, timeout=timeout)
 
-    def last_user_action(self, chat_id: int) -> int:
-        """How many messages the bot had sent to ``chat_id`` when its user last acted."""
-        return self._marks.get(chat_id, 0)
-
     def _mark(self, update: dict[str, Any]) -> None:
         for value in update.values():
             if isinstance(value, dict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import accumulate
 from typing import Any
 
 from adapters.testing.telegram.entities.builder import Builder
@@ -15,9 +16,10 @@ _TOGGLES: dict[str, str] = {"__": "underline", "||": "spoiler", "*": "bold", "_"
 
 def parse_markdown_v2(text: str) -> tuple[str, list[dict[str, Any]]]:
     out, i, n = Builder(), 0, len(text)
+    byte_at = _byte_offsets(text)
     while i < n:
         _end_quote(text, i, out)
-        c, at = text[i], len(text[:i].encode())
+        c, at = text[i], byte_at[i]
         if c == "\\" and i + 1 < n and 0 < ord(text[i + 1]) <= 126:
             out.add(text[i + 1])
             i += 2
@@ -51,8 +53,9 @@ def parse_markdown(text: str) -> tuple[str, list[dict[str, Any]]]:
     """Legacy Markdown: *bold*, _italic_, `code`, ```pre```, [text](url); ``\\`` escapes ``_*`[``; no nesting."""
     out, i, n = Builder(), 0, len(text)
     kinds = {"*": "bold", "_": "italic"}
+    byte_at = _byte_offsets(text)
     while i < n:
-        c, at = text[i], len(text[:i].encode())
+        c, at = text[i], byte_at[i]
         if c == "\\" and i + 1 < n and text[i + 1] in "_*`[":
             out.add(text[i + 1])
             i += 2
@@ -81,6 +84,11 @@ def parse_markdown(text: str) -> tuple[str, list[dict[str, Any]]]:
             out.add(c)
             i += 1
     return out.finish(_NAMES)
+
+
+def _byte_offsets(text: str) -> list[int]:
+    """The UTF-8 offset of each character (Telegram's errors count bytes)."""
+    return list(accumulate((len(ch.encode()) for ch in text), initial=0))
 
 
 def _toggle(out: Builder, kind: str, at: int) -> None:
@@ -150,11 +158,9 @@ def _blockquote(text: str, i: int, out: Builder) -> int:
     return i + 1
 
 
-def _end_quote(text: str, i: int, out: Builder) -> bool:
-    """Whether a blockquote ends here: at a newline not followed by ``>``, or at the end of the text."""
+def _end_quote(text: str, i: int, out: Builder) -> None:
+    """Close an open blockquote at a newline not followed by ``>``, or at the end of the text."""
     if not (out.stack and out.stack[-1].type == "blockquote"):
-        return False
+        return
     if i >= len(text) or (text[i] == "\n" and not text.startswith(">", i + 1)):
         out.close()
-        return True
-    return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 from adapters.testing.telegram import payloads as p
@@ -92,3 +93,16 @@ async def get_webhook_info(fake: FakeTelegram, params: dict[str, Any], files: di
     if fake.allowed_updates is not None:
         info["allowed_updates"] = sorted(fake.allowed_updates)
     return info
+
+
+def validate_update(update: dict[str, Any]) -> None:
+    """Check a hand-built update against aiogram's types when aiogram is installed."""
+    if find_spec("aiogram") is None:
+        return
+    from aiogram.types import Update
+    from pydantic import ValidationError
+
+    try:
+        Update.model_validate(update)
+    except ValidationError as exc:
+        raise ValueError(f"this update would not parse in aiogram: {exc}") from None
