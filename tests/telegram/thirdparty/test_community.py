@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from adapters.testing.telegram import FakeTelegram
 from tests.telegram.thirdparty.community import Community
-from tests.telegram.thirdparty.conftest import polling
+from tests.telegram.thirdparty.running import polling
 
 GROUP = -100777
 

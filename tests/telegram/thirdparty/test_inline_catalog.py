@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from adapters.testing.telegram import FakeTelegram
-from tests.telegram.thirdparty.conftest import polling
 from tests.telegram.thirdparty.inline_catalog import dispatcher
+from tests.telegram.thirdparty.running import polling
 
 
 async def test_inline_results_are_paged(fake_telegram: FakeTelegram) -> None:

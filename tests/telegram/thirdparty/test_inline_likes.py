@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from adapters.testing.telegram import FakeTelegram
-from tests.telegram.thirdparty.conftest import polling
 from tests.telegram.thirdparty.inline_likes import Likes
+from tests.telegram.thirdparty.running import polling
 
 
 async def test_a_shared_card_counts_likes(fake_telegram: FakeTelegram) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from adapters.testing.telegram import FakeTelegram
-from tests.telegram.thirdparty.conftest import polling
 from tests.telegram.thirdparty.media_desk import CATALOG, OPERATORS, dispatcher
+from tests.telegram.thirdparty.running import polling
 
 
 async def test_files_in_and_out(fake_telegram: FakeTelegram) -> None:

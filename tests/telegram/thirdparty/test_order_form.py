@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from adapters.testing.telegram import FakeTelegram
-from tests.telegram.thirdparty.conftest import polling
 from tests.telegram.thirdparty.order_form import dispatcher
+from tests.telegram.thirdparty.running import polling
 
 
 async def test_the_order_form_end_to_end(fake_telegram: FakeTelegram) -> None:

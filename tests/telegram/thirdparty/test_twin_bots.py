@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.testing.telegram import FakeTelegram
-from tests.telegram.thirdparty.conftest import polling
+from tests.telegram.thirdparty.running import polling
 from tests.telegram.thirdparty.twin_bots import dispatcher
 
 

@@ -1,4 +1,5 @@
-"""Bots written like the open-source aiogram 3 bots they imitate, run unchanged against the fake by polling."""
+"""Run a dispatcher by polling as a bot's main() would, for the tests of the bots in this folder (written like the
+open-source aiogram 3 bots they imitate, run unchanged against the fake)."""
 
 from __future__ import annotations
 
