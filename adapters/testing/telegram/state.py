@@ -39,6 +39,8 @@ class BotState:
         self.users: dict[int, dict[str, Any]] = {}
         """Every user made with ``fake.user``, by id."""
         self.pinned: dict[int, list[int]] = {}
+        self.join_requests: set[tuple[int, int]] = set()
+        """Pending ``(chat_id, user_id)`` join requests (``requests_to_join``)."""
         self.reactions: dict[tuple[int, int], list[str]] = {}
         """The bot's reactions (emoji) by ``(chat_id, message_id)``."""
         self.blocked: set[int] = set()

@@ -165,6 +165,24 @@ class FakeUser:
                   "old_chat_member": status(old), "new_chat_member": status(new)}
         return self.fake.inject_update(kind, update)
 
+    def requests_to_join(self) -> dict[str, Any]:
+        """Ask to join this group through an invite link that needs approval: a ``chat_join_request``."""
+        self.fake.join_requests.add((self.chat_id, self.user["id"]))
+        request = {"chat": self.fake.chat(self.chat_id), "from": self.user, "user_chat_id": self.user["id"],
+                   "date": int(time.time())}
+        return self.fake.inject_update("chat_join_request", request)
+
+    def votes(self, poll: SentMessage, *options: int) -> dict[str, Any]:
+        """Vote in the bot's non-anonymous poll (option indexes): a ``poll_answer`` update."""
+        details = poll.obj.get("poll")
+        if details is None or details["is_anonymous"]:
+            raise LookupError("the bot is told of votes only in its non-anonymous polls")
+        if any(not 0 <= i < len(details["options"]) for i in options):
+            raise IndexError(f"the poll has {len(details['options'])} options")
+        answer = {"poll_id": details["id"], "user": self.user, "option_ids": list(options),
+                  "option_persistent_ids": [details["options"][i]["persistent_id"] for i in options]}
+        return self.fake.inject_update("poll_answer", answer)
+
     def asks_inline(self, query: str, *, offset: str = "") -> dict[str, Any]:
         """Type ``@bot query`` in any chat: an ``inline_query``; the bot's answer lands in ``fake.inline_answers``."""
         inline = {"id": f"iq{next(_query_ids)}", "from": self.user, "query": query, "offset": offset,

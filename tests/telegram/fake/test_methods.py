@@ -284,3 +284,25 @@ async def test_edit_message_media_replaces_the_file(fake_telegram: FakeTelegram,
     with pytest.raises(TelegramBadRequest, match="there is no media in the message to edit"):
         await bot.edit_message_media(InputMediaDocument(media=BufferedInputFile(b"x", "x.pdf")), chat_id=24,
                                      message_id=text.message_id)
+
+
+async def test_join_requests_and_poll_votes(fake_telegram: FakeTelegram, bot: Bot) -> None:
+    applicant, spammer = fake_telegram.user(-400, user_id=51), fake_telegram.user(-400, user_id=52)
+    applicant.requests_to_join()
+    spammer.requests_to_join()
+    assert await bot.approve_chat_join_request(-400, 51)
+    assert await bot.decline_chat_join_request(-400, 52)
+    assert [(await bot.get_chat_member(-400, u)).status for u in (51, 52)] == ["member", "left"]
+    with pytest.raises(TelegramBadRequest, match="HIDE_REQUESTER_MISSING"):
+        await bot.approve_chat_join_request(-400, 51)
+    updates = await bot.get_updates()
+    assert [u.chat_join_request.from_user.id for u in updates if u.chat_join_request] == [51, 52]
+    await bot.send_poll(-400, question="Lunch?", options=["Noodles", "Rice", "Soup"], is_anonymous=False)
+    poll = fake_telegram.sent_to(-400)[-1]
+    applicant.votes(poll, 0, 2)
+    [vote] = await bot.get_updates(offset=updates[-1].update_id + 1)
+    assert vote.poll_answer is not None and vote.poll_answer.option_ids == [0, 2]
+    anonymous = await bot.send_poll(-400, question="Rate", options=["1", "2"])
+    with pytest.raises(LookupError, match="non-anonymous"):
+        applicant.votes(fake_telegram.sent_to(-400)[-1], 0)
+    assert anonymous.poll is not None and anonymous.poll.is_anonymous

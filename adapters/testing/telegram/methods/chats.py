@@ -100,3 +100,22 @@ async def set_message_reaction(fake: FakeTelegram, params: dict[str, Any], files
         raise p.BadRequest("REACTION_INVALID")
     fake.reactions[(chat_id, message_id)] = [str(r.get("emoji", r.get("custom_emoji_id", ""))) for r in reaction]
     return True
+
+
+def _settle_request(fake: FakeTelegram, params: dict[str, Any], status: str) -> bool:
+    chat_id, user_id = p.integer(params, "chat_id"), p.integer(params, "user_id")
+    if (chat_id, user_id) not in fake.join_requests:
+        raise p.BadRequest("HIDE_REQUESTER_MISSING")
+    fake.join_requests.discard((chat_id, user_id))
+    fake.set_member(chat_id, user_id, status)
+    return True
+
+
+@method("approveChatJoinRequest")
+async def approve_join_request(fake: FakeTelegram, params: dict[str, Any], files: dict[str, p.Upload]) -> bool:
+    return _settle_request(fake, params, "member")
+
+
+@method("declineChatJoinRequest")
+async def decline_join_request(fake: FakeTelegram, params: dict[str, Any], files: dict[str, p.Upload]) -> bool:
+    return _settle_request(fake, params, "left")
