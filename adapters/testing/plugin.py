@@ -19,11 +19,14 @@ if find_spec("pytest_asyncio") is not None:
 
     @pytest_asyncio.fixture
     async def fake_telegram() -> AsyncIterator[FakeTelegram]:
-        """A fake Telegram Bot API on 127.0.0.1 (``.base_url``, ``.token``), stopped after the test."""
+        """A fake Telegram Bot API on 127.0.0.1 (``.base_url``, ``.token``), stopped after the test, which
+        fails if the bot called a method the fake does not implement."""
         from adapters.testing.telegram import FakeTelegram
 
         async with FakeTelegram() as fake:
             yield fake
+            for bot in fake.bots.values():
+                bot.check()
 
     @pytest_asyncio.fixture
     async def fake_slack() -> AsyncIterator[FakeSlack]:

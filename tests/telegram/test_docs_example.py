@@ -15,7 +15,7 @@ async def test_bot_echoes(fake_telegram):  # the fixture comes with kefu's pytes
 
     polling = asyncio.create_task(dp.start_polling(fake_telegram.aiogram_bot(), handle_signals=False))
     fake_telegram.user(42).says("hello")
-    [reply] = await fake_telegram.wait_for_messages(42, 1)
+    [reply] = await fake_telegram.expect_reply(42)
     assert reply.text == "You said: hello"
     await dp.stop_polling()
     await polling

@@ -2,7 +2,7 @@
 
     async with FakeTelegram() as fake:            # or the ``fake_telegram`` pytest fixture
         fake.user(42).says("hello")               # inject updates as a user
-        [answer] = await fake.wait_for_messages(42, 1)
+        [answer] = await fake.expect_reply(42)     # the bot's replies since the user's last action
         fake.fail_next("sendMessage", status=429, retry_after=1)
 
 It serves ``/bot<token>/<method>`` and ``/file/bot<token>/<path>`` on 127.0.0.1 and needs no aiogram.
@@ -10,8 +10,20 @@ It serves ``/bot<token>/<method>`` and ``/file/bot<token>/<path>`` on 127.0.0.1 
 
 from __future__ import annotations
 
-from adapters.testing.telegram.records import ApiCall, CallbackAnswer, SentMessage, WebhookDelivery
+from adapters.testing.telegram.methods.registry import NAMES as IMPLEMENTED_METHODS
+from adapters.testing.telegram.records import (
+    ApiCall,
+    CallbackAnswer,
+    Entity,
+    InlineAnswer,
+    Media,
+    PreCheckoutAnswer,
+    SentMessage,
+    WebhookDelivery,
+)
 from adapters.testing.telegram.server import FakeTelegram
 from adapters.testing.telegram.users import FakeUser
+from adapters.testing.telegram.waiting import NotImplementedByFake
 
-__all__ = ["ApiCall", "CallbackAnswer", "FakeTelegram", "FakeUser", "SentMessage", "WebhookDelivery"]
+__all__ = ["IMPLEMENTED_METHODS", "ApiCall", "CallbackAnswer", "Entity", "FakeTelegram", "FakeUser", "InlineAnswer",
+           "Media", "NotImplementedByFake", "PreCheckoutAnswer", "SentMessage", "WebhookDelivery"]

@@ -1,17 +1,20 @@
-"""A fake Telegram user: writes text, sends voice notes, photos, albums and documents, presses buttons."""
+"""A fake Telegram user: writes, sends media, presses buttons, blocks the bot, joins groups, pays."""
 
 from __future__ import annotations
 
 import itertools
+import time
 from typing import TYPE_CHECKING, Any
 
+from adapters.testing.telegram import entities
 from adapters.testing.telegram import payloads as p
+from adapters.testing.telegram.records import SentMessage
 
 if TYPE_CHECKING:
     from adapters.testing.telegram.server import FakeTelegram
 
 _album_ids = itertools.count(1)
-_callback_ids = itertools.count(1)
+_query_ids = itertools.count(1)
 
 
 class FakeUser:
@@ -21,23 +24,40 @@ class FakeUser:
     prefix of them, so a bot that downloads the wrong size sees truncated bytes.
     """
 
-    def __init__(self, fake: FakeTelegram, chat_id: int, *, user_id: int, language_code: str | None,
-                 first_name: str) -> None:
+    def __init__(self, fake: FakeTelegram, chat_id: int, *, user: dict[str, Any]) -> None:
         self.fake = fake
         self.chat_id = chat_id
-        self.user = p.user(user_id, first_name=first_name, language_code=language_code)
+        self.user = user
 
     def _message(self, **fields: Any) -> dict[str, Any]:
-        self.fake._message_ids[self.chat_id] += 1
-        return p.message(self.fake._message_ids[self.chat_id], self.chat_id, self.user, **fields)
+        return self.fake.new_message(self.chat_id, self.user, **fields)
 
     def _send(self, **fields: Any) -> dict[str, Any]:
         return self.fake.inject_update("message", self._message(**fields))
 
-    def says(self, text: str) -> dict[str, Any]:
-        """A text message (commands such as ``/start`` get their ``bot_command`` entity)."""
-        entities = p.command_entities(text)
-        return self._send(text=text, **({"entities": entities} if entities else {}))
+    async def expect_reply(self, count: int = 1, *, timeout: float = 5.0) -> list[SentMessage]:
+        """The ``count`` messages the bot sends this chat after this user's last action."""
+        return await self.fake.expect_reply(self.chat_id, count, timeout=timeout)
+
+    def says(self, text: str, *, reply_to: int | None = None) -> dict[str, Any]:
+        """A text message with the entities Telegram detects (``/start``, URLs, @mentions…), maybe a reply."""
+        found = entities.detect(text, [])
+        fields: dict[str, Any] = {"entities": found} if found else {}
+        if reply_to is not None:
+            fields["reply_to_message"] = self.fake.message(self.chat_id, reply_to)
+        return self._send(text=text, **fields)
+
+    def taps(self, label: str) -> dict[str, Any]:
+        """Tap a button of the reply keyboard the bot shows in this chat (it sends the label as text)."""
+        shown = self.fake.keyboard(self.chat_id) or []
+        if not any(label in row for row in shown):
+            raise LookupError(f"no reply keyboard button {label!r} in chat {self.chat_id}; shown: {shown}")
+        return self.says(label)
+
+    def sends_video(self, data: bytes, *, duration: int = 1, caption: str | None = None) -> dict[str, Any]:
+        video = self.fake.add_file(data, suffix="mp4") | {"duration": duration, "width": 640, "height": 360,
+                                                          "mime_type": "video/mp4"}
+        return self._send(video=video, **_caption(caption))
 
     def sends_voice(self, data: bytes, *, duration: int = 1, mime_type: str = "audio/ogg",
                     caption: str | None = None) -> dict[str, Any]:
@@ -89,20 +109,118 @@ class FakeUser:
 
     def edits(self, message_id: int, text: str) -> dict[str, Any]:
         """An ``edited_message`` update for one of this user's messages."""
-        edited = p.message(message_id, self.chat_id, self.user, text=text) | {"edit_date": 1}
+        edited = p.message(message_id, self.fake.chat(self.chat_id), self.user, text=text) | {"edit_date": 1}
         return self.fake.inject_update("edited_message", edited)
 
     def presses(self, label: str | None = None, *, data: str | None = None) -> dict[str, Any]:
-        """Press the inline button with this ``label`` (or callback ``data``) on the bot's latest message having it."""
-        for message in reversed(self.fake.sent_to(self.chat_id)):
-            for row in message.buttons:
-                for text, callback_data in row:
-                    if (label is not None and text == label) or (data is not None and callback_data == data):
-                        query = {"id": f"cb{next(_callback_ids)}", "from": self.user,
-                                 "chat_instance": str(self.chat_id), "message": message.obj,
-                                 "data": callback_data}
+        """Press an inline button with this ``label`` (or callback ``data``) that the user sees now, on the
+        bot's latest message having it (edited keyboards count as edited; deleted messages are gone)."""
+        inline = [m for m in self.fake.inline_messages.values() if m.chat_id == self.chat_id]
+        for message in [*inline, *reversed(self.fake.sent_to(self.chat_id))]:
+            if message.deleted:
+                continue
+            for row in message.inline_keyboard:
+                for button in row:
+                    if "callback_data" not in button:
+                        continue
+                    if (label is not None and button["text"] == label) or button["callback_data"] == data:
+                        query = {"id": f"cb{next(_query_ids)}", "from": self.user,
+                                 "chat_instance": str(self.chat_id), "data": button["callback_data"]}
+                        if message.message_id:
+                            query["message"] = dict(message.obj)
+                        else:
+                            query["inline_message_id"] = self._inline_id(message)
                         return self.fake.inject_update("callback_query", query)
-        raise LookupError(f"no button {label or data!r} in chat {self.chat_id}")
+        raise LookupError(f"no button {label or data!r} visible in chat {self.chat_id}")
+
+    def _inline_id(self, message: SentMessage) -> str:
+        return next(key for key, value in self.fake.inline_messages.items() if value is message)
+
+    def blocks_bot(self) -> dict[str, Any]:
+        """Block the bot: a ``my_chat_member`` update (member → kicked); sending here then answers 403."""
+        self.fake.blocked.add(self.chat_id)
+        return self._member_update("my_chat_member", self.fake.bot_user, "member", "kicked", by=self.user)
+
+    def unblocks_bot(self) -> dict[str, Any]:
+        """Unblock the bot (kicked → member), as a user who restarts it."""
+        self.fake.blocked.discard(self.chat_id)
+        return self._member_update("my_chat_member", self.fake.bot_user, "kicked", "member", by=self.user)
+
+    def joins(self) -> dict[str, Any]:
+        """Join this group: a ``chat_member`` update (left → member); bots get it only if they ask for it in
+        ``allowed_updates``, like on Telegram."""
+        return self._member_update("chat_member", self.user, "left", "member", by=self.user)
+
+    def leaves(self) -> dict[str, Any]:
+        return self._member_update("chat_member", self.user, "member", "left", by=self.user)
+
+    def _member_update(self, kind: str, member: dict[str, Any], old: str, new: str,
+                       by: dict[str, Any]) -> dict[str, Any]:
+        def status(value: str) -> dict[str, Any]:
+            return {"status": value, "user": member} | ({"until_date": 0} if value == "kicked" else {})
+
+        if kind == "chat_member":
+            self.fake.set_member(self.chat_id, member["id"], new)
+        update = {"chat": self.fake.chat(self.chat_id), "from": by, "date": int(time.time()),
+                  "old_chat_member": status(old), "new_chat_member": status(new)}
+        return self.fake.inject_update(kind, update)
+
+    def requests_to_join(self) -> dict[str, Any]:
+        """Ask to join this group through an invite link that needs approval: a ``chat_join_request``."""
+        self.fake.join_requests.add((self.chat_id, self.user["id"]))
+        request = {"chat": self.fake.chat(self.chat_id), "from": self.user, "user_chat_id": self.user["id"],
+                   "date": int(time.time())}
+        return self.fake.inject_update("chat_join_request", request)
+
+    def votes(self, poll: SentMessage, *options: int) -> dict[str, Any]:
+        """Vote in the bot's non-anonymous poll (option indexes): a ``poll_answer`` update."""
+        details = poll.obj.get("poll")
+        if details is None or details["is_anonymous"]:
+            raise LookupError("the bot is told of votes only in its non-anonymous polls")
+        if any(not 0 <= i < len(details["options"]) for i in options):
+            raise IndexError(f"the poll has {len(details['options'])} options")
+        answer = {"poll_id": details["id"], "user": self.user, "option_ids": list(options),
+                  "option_persistent_ids": [details["options"][i]["persistent_id"] for i in options]}
+        return self.fake.inject_update("poll_answer", answer)
+
+    def asks_inline(self, query: str, *, offset: str = "") -> dict[str, Any]:
+        """Type ``@bot query`` in any chat: an ``inline_query``; the bot's answer lands in ``fake.inline_answers``."""
+        inline = {"id": f"iq{next(_query_ids)}", "from": self.user, "query": query, "offset": offset,
+                  "chat_type": "sender"}
+        return self.fake.inject_update("inline_query", inline)
+
+    def chooses_inline_result(self, result_id: str) -> dict[str, Any]:
+        """Send the bot's inline result ``result_id`` (from its latest answer) into this chat: a
+        ``chosen_inline_result``; the message lands in ``fake.inline_messages``, and its buttons can be pressed."""
+        answers = [a for a in reversed(self.fake.inline_answers) for r in a.results if str(r.get("id")) == result_id]
+        if not answers:
+            raise LookupError(f"the bot offered no inline result {result_id!r}")
+        result = next(r for r in answers[0].results if str(r.get("id")) == result_id)
+        content = result.get("input_message_content") or {}
+        raw = str(content.get("message_text", result.get("title", "")))
+        text, found = entities.parse(raw, content.get("parse_mode"), content.get("entities"))
+        inline_id = f"inline{len(self.fake.inline_messages) + 1}"
+        obj: dict[str, Any] = {"text": text} | ({"entities": found} if found else {})
+        if result.get("reply_markup"):
+            obj["reply_markup"] = result["reply_markup"]
+        self.fake.inline_messages[inline_id] = SentMessage(self.chat_id, 0, raw, content.get("parse_mode"),
+                                                           time.monotonic(), obj)
+        chosen = {"result_id": result_id, "from": self.user, "query": "", "inline_message_id": inline_id}
+        return self.fake.inject_update("chosen_inline_result", chosen)
+
+    def pays(self, invoice: SentMessage | None = None) -> dict[str, Any]:
+        """Pay the bot's latest invoice in this chat (or ``invoice``): a ``pre_checkout_query``. When the bot
+        approves it, the fake sends the ``successful_payment`` message, as Telegram does."""
+        invoices = [m for m in self.fake.sent_to(self.chat_id) if "invoice" in m.obj and not m.deleted]
+        chosen = invoice or (invoices[-1] if invoices else None)
+        if chosen is None:
+            raise LookupError(f"the bot sent no invoice to chat {self.chat_id}")
+        details = chosen.obj["invoice"]
+        query = {"id": f"pcq{next(_query_ids)}", "from": self.user, "currency": details["currency"],
+                 "total_amount": details["total_amount"],
+                 "invoice_payload": self.fake.invoice_payloads[(self.chat_id, chosen.message_id)]}
+        self.fake.pre_checkouts[query["id"]] = query
+        return self.fake.inject_update("pre_checkout_query", query)
 
 
 def _caption(caption: str | None) -> dict[str, Any]:
