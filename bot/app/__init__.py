@@ -23,7 +23,7 @@ from bot.app.components import (
 from bot.app.device import resolve_device
 from bot.app.kefu import Kefu
 from bot.app.knowledge import KbLocation, demo_store_dir, intents_file, load_intent_classifier, locate_knowledge_base
-from bot.app.photos import PHOTO_INDEX, build_describer, catalogue_photos, open_photo_index
+from bot.app.photos import PHOTO_INDEX, build_describer, catalogue_photos, load_describer, open_photo_index
 from bot.app.pipeline import build_actions, build_pipeline
 from bot.app.stores import Dialogue, open_dialogue, open_inbox, open_orders, open_store
 
@@ -48,6 +48,7 @@ __all__ = [
     "demo_store_dir",
     "intents_file",
     "load_components",
+    "load_describer",
     "load_intent_classifier",
     "locate_knowledge_base",
     "open_dialogue",

@@ -15,6 +15,7 @@ from bot.errors import ConfigError
 from bot.protocols import Describer
 
 if TYPE_CHECKING:
+    from vision.describer import PhotoDescriber
     from vision.labels import Labeller
     from vision.similar import PhotoIndex
 
@@ -28,28 +29,15 @@ def build_describer(settings: Settings, location: KbLocation | None = None) -> D
     """The configured photo describer (its models load on the first photo); None when vision is off or its
     packages are missing (photos then get the "not enabled" answer), with a log line saying why. With the
     knowledge base's ``location``, the catalogue's photos (if any) are searched for look-alikes."""
-    options = settings.vision
-    if options.backend == "off":
+    if settings.vision.backend == "off":
         return None
     try:
-        import vision
+        import vision  # noqa: F401 - only to say plainly why photos are off
     except ImportError as error:
         log.warning("photos are off: the vision engine cannot be imported (%s)", error)
         return None
     try:
-        describer = vision.load_describer(
-            backend=options.backend,
-            model=options.model,
-            device=resolve_device(settings, options.device),
-            labels=options.labels,
-            ocr=options.ocr,
-            limits=vision.ImageLimits(
-                max_bytes=options.max_bytes, max_pixels=options.max_pixels, max_side=options.max_side
-            ),
-            base_url=options.base_url,
-            api_key=options.api_key.get_secret_value() if options.api_key else None,
-            timeout_s=options.timeout_s,
-        )
+        describer = load_describer(settings)
     except ImportError as error:
         log.warning("photos are off: %s", error)
         return None
@@ -61,6 +49,27 @@ def build_describer(settings: Settings, location: KbLocation | None = None) -> D
         except (OSError, ValueError) as error:
             log.warning("find by photo is off: the catalogue's photos could not be indexed: %s", error)
     return describer
+
+
+def load_describer(settings: Settings, *, backend: str | None = None, model: str | None = None) -> PhotoDescriber:
+    """``vision.load_describer`` with ``Settings.vision`` (``backend``/``model`` override it); raises ``ImportError``
+    when the backend's packages are missing and ``ValueError`` for a bad option."""
+    import vision
+
+    options = settings.vision
+    return vision.load_describer(
+        backend=backend or (options.backend if options.backend != "off" else "classifier"),
+        model=model or options.model,
+        device=resolve_device(settings, options.device),
+        labels=options.labels,
+        ocr=options.ocr,
+        limits=vision.ImageLimits(
+            max_bytes=options.max_bytes, max_pixels=options.max_pixels, max_side=options.max_side
+        ),
+        base_url=options.base_url,
+        api_key=options.api_key.get_secret_value() if options.api_key else None,
+        timeout_s=options.timeout_s,
+    )
 
 
 def catalogue_photos(sources: Sequence[Path]) -> list[tuple[str, Path]]:

@@ -55,6 +55,14 @@ def fail_usage(problem: BaseException | str) -> NoReturn:
     fail(problem, code=ExitCode.USAGE)
 
 
+def read_input(file: Path) -> bytes:
+    """The bytes of a file named on the command line; one that cannot be read ends the command (exit 2)."""
+    try:
+        return file.read_bytes()
+    except OSError as error:
+        fail_usage(f"cannot read {file}: {error.strerror or error}")
+
+
 def print_json(value: Any) -> None:
     """A result as JSON on stdout (UTF-8 as written, indented)."""
     typer.echo(json.dumps(value, ensure_ascii=False, indent=2))

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from bot.cli.groups import app, bench_app
-from bot.cli.kit import ConfigOption, JsonOption, fail, fail_usage, print_json, setup
+from bot.cli.kit import ConfigOption, JsonOption, fail, fail_usage, print_json, read_input, setup
 
 BackendOption = Annotated[
     str | None, typer.Option("--backend", help="faster-whisper or openai-whisper (default: from the configuration).")
@@ -41,10 +41,7 @@ def transcribe(
     from speech.errors import AudioError
 
     settings = setup(config, log_level="WARNING")
-    try:
-        data = file.read_bytes()
-    except OSError as error:
-        fail_usage(f"cannot read {file}: {error.strerror or error}")
+    data = read_input(file)
     options = settings.speech
     try:
         with Console(stderr=True).status("loading the Whisper model…"):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bot.cli.groups import app, bench_app
-from bot.cli.kit import ConfigOption, JsonOption, fail, fail_usage, load, print_json, setup
+from bot.cli.kit import ConfigOption, JsonOption, fail, fail_usage, load, print_json, read_input, setup
 
 if TYPE_CHECKING:
     from bot.app import Components
@@ -32,28 +32,12 @@ def describe(
     from rich.console import Console
 
     import vision
-    from bot.app import resolve_device
+    from bot.app import load_describer
 
     settings = setup(config, log_level="WARNING")
+    data = read_input(file)
     try:
-        data = file.read_bytes()
-    except OSError as error:
-        fail_usage(f"cannot read {file}: {error.strerror or error}")
-    options = settings.vision
-    try:
-        describer = vision.load_describer(
-            backend=backend or (options.backend if options.backend != "off" else "classifier"),
-            model=model or options.model,
-            device=resolve_device(settings, options.device),
-            labels=options.labels,
-            ocr=options.ocr,
-            limits=vision.ImageLimits(
-                max_bytes=options.max_bytes, max_pixels=options.max_pixels, max_side=options.max_side
-            ),
-            base_url=options.base_url,
-            api_key=options.api_key.get_secret_value() if options.api_key else None,
-            timeout_s=options.timeout_s,
-        )
+        describer = load_describer(settings, backend=backend, model=model)
         with Console(stderr=True).status("loading the vision models…"):
             [result] = describer.describe_batch([data])
     except (ValueError, ImportError) as error:
