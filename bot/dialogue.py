@@ -55,7 +55,7 @@ class Conversations:
         await self._follow_ticket(session)
         loaded = time.perf_counter()
         if session.handoff is HandoffState.HUMAN and self.desk is not None and session.ticket_id is not None:
-            said = _in_words(message, session.language or "en")
+            said = await self._relayed(message, session.language or "en")
             await self.desk.post(session.ticket_id, said)
             session.last_reply = None
             await self.store.save(session, turns=[Turn("user", said)])
@@ -79,6 +79,18 @@ class Conversations:
         await self.store.save(session, turns=[user_turn, Turn("bot", reply.text, reply.intent)])
         ms = ((loaded - started) + (time.perf_counter() - saving)) * 1000
         return replace(reply, timings_ms={**reply.timings_ms, "session": ms})
+
+    async def _relayed(self, message: Message, language: str) -> str:
+        """What the operator reads of ``message``: the typed text, then each voice note's transcript ("🎤 …") and
+        photo's description ("📷 …"); an attachment that cannot be read is named ("[voice note]")."""
+        if message.answer is not None or not message.attachments:
+            return _in_words(message, language)
+        seen = await self.pipeline.hear(message, language_hint=language)
+        parts = [message.text.strip()] if message.text.strip() else []
+        parts += seen.quote.splitlines() if seen.quote else []
+        if not seen.quote:
+            parts += [f"[{kind_name(a.kind, language)}]" for a in message.attachments]
+        return "\n".join(parts)
 
     async def _follow_ticket(self, session: Session) -> None:
         """Bring the session's hand-off state in line with its ticket (operators act from elsewhere)."""

@@ -65,7 +65,8 @@ class TicketMessage:
 
 
 class HandoffDesk(Protocol):
-    """Where escalated conversations go (the built-in SQLite desk; a Slack channel in a later issue).
+    """Where escalated conversations go (the built-in SQLite desk, mirrored to a Slack channel by
+    ``bot.handoff.watched.WatchedDesk`` and ``adapters.slack.desk``).
 
     ``open`` creates a ticket carrying the recent transcript; ``post`` adds a shopper message to it; ``take``,
     ``reply`` and ``resolve`` are the operator's moves. ``reply`` must reach the shopper (through ``Deliver``).
@@ -81,7 +82,10 @@ class HandoffDesk(Protocol):
 
     async def take(self, ticket_id: int, *, operator: str) -> Ticket: ...
 
-    async def reply(self, ticket_id: int, text: str, *, operator: str) -> Ticket: ...
+    async def reply(self, ticket_id: int, text: str, *, operator: str, key: str | None = None) -> Ticket:
+        """Relay ``text`` to the shopper; a reply with a ``key`` already relayed (a redelivered Slack event) is
+        sent once."""
+        ...
 
     async def resolve(self, ticket_id: int, *, operator: str) -> Ticket: ...
 

@@ -22,8 +22,8 @@ class SlackError(Exception):
 
 
 class MethodsMixin:
-    """auth.test, chat.postMessage/update/postEphemeral, conversations.replies, files.info, views.open and
-    apps.connections.open (the Socket Mode URL)."""
+    """auth.test, chat.postMessage/update/postEphemeral, conversations.replies, files.info, views.open,
+    usergroups.users.list and apps.connections.open (the Socket Mode URL)."""
 
     base_url: str
     root_url: str
@@ -42,11 +42,14 @@ class MethodsMixin:
         """Bytes of each file actually sent, by file id (a client that stops early gets fewer)."""
         self.views: list[dict[str, Any]] = []
         """Views the bot opened (``views.open``), as sent."""
+        self.usergroups: dict[str, list[str]] = {}
+        """User groups (``S…``) and their members, for ``usergroups.users.list``."""
         self._clock = itertools.count(1)
         self.handlers: dict[str, Handler] = {
             "auth.test": self._auth_test, "chat.postMessage": self._post_message, "chat.update": self._update,
             "chat.postEphemeral": self._post_ephemeral, "conversations.replies": self._replies,
             "files.info": self._files_info, "views.open": self._views_open,
+            "usergroups.users.list": self._usergroup_users,
             "apps.connections.open": self._connections_open,
         }
 
@@ -155,6 +158,12 @@ class MethodsMixin:
             raise SlackError("invalid_arguments")
         self.views.append(view)
         return {"view": view | {"id": f"V{len(self.views):08d}", "team_id": self.team_id}}
+
+    async def _usergroup_users(self, params: dict[str, Any]) -> dict[str, Any]:
+        members = self.usergroups.get(_required(params, "usergroup"))
+        if members is None:
+            raise SlackError("no_such_subteam")
+        return {"users": list(members)}
 
     async def _connections_open(self, _: dict[str, Any]) -> dict[str, Any]:
         return {"url": self.base_url.replace("http://", "ws://", 1).replace("/api/", "/socket", 1)}
