@@ -56,7 +56,7 @@ class Conversations:
         loaded = time.perf_counter()
         if session.handoff is HandoffState.HUMAN and self.desk is not None and session.ticket_id is not None:
             said = await self._relayed(message, session.language or "en")
-            await self.desk.post(session.ticket_id, said)
+            await self.desk.post(session.ticket_id, said, key=_key(message, "user"))
             session.last_reply = None
             await self.store.save(session, turns=[Turn("user", said)])
             log.info(
@@ -71,8 +71,8 @@ class Conversations:
         if reply.escalated:
             reply = await self._escalate(message, session, reply, user_turn)
         elif session.handoff is HandoffState.WAITING and self.desk is not None and session.ticket_id is not None:
-            await self.desk.post(session.ticket_id, user_turn.text)
-            await self.desk.post(session.ticket_id, reply.text, author="bot")
+            await self.desk.post(session.ticket_id, user_turn.text, key=_key(message, "user"))
+            await self.desk.post(session.ticket_id, reply.text, author="bot", key=_key(message, "bot"))
         session.language = reply.language
         saving = time.perf_counter()
         session.last_reply = reply
@@ -108,7 +108,7 @@ class Conversations:
     async def _escalate(self, message: Message, session: Session, reply: Reply, user_turn: Turn) -> Reply:
         shop = self.pipeline.shop
         if session.handoff is HandoffState.WAITING and session.ticket_id is not None and self.desk is not None:
-            await self.desk.post(session.ticket_id, user_turn.text)
+            await self.desk.post(session.ticket_id, user_turn.text, key=_key(message, "user"))
             text = say("already_waiting", reply.language, hours=shop.hours)
             return replace(reply, text=text, reason=f"{reply.reason}; ticket {session.ticket_id} already open")
         if self.desk is None:
@@ -123,6 +123,11 @@ class Conversations:
         )
         session.handoff, session.ticket_id = HandoffState.WAITING, ticket.id
         return replace(reply, reason=f"{reply.reason}; ticket {ticket.id} opened")
+
+
+def _key(message: Message, part: str) -> str | None:
+    """The ticket-message key of ``message``'s ``part``: a turn handled again after a crash posts it once."""
+    return f"{message.conversation}:{message.message_id}:{part}" if message.message_id else None
 
 
 def _in_words(message: Message, language: str) -> str:

@@ -79,9 +79,16 @@ class SlackDeskFront:
         intent = next((t.intent for t in reversed(transcript) if t.intent), None)
         await self._show(ticket, intent=intent)
 
-    async def posted(self, ticket: Ticket, message: TicketMessage) -> None:
+    async def posted(self, ticket: Ticket, message: TicketMessage, *, key: str | None = None) -> None:
+        """Post the message in the ticket's thread (once per ``key``: a turn handled again after a crash does not
+        post it again, unless the crash came between Slack taking it and kefu noting so)."""
         link = await self.links.of_ticket(ticket.id) or await self._show(ticket, intent=None)
+        if key is not None and await self.links.shown(ticket.id, key):
+            log.info("slack desk: message %s of ticket %d is in its thread already", key, ticket.id)
+            return
         await self._post(thread_line(message), thread_ts=link.ref)
+        if key is not None:
+            await self.links.mark_shown(ticket.id, key)
         if (ticket.state is TicketState.TAKEN and message.author == "shopper" and ticket.operator
                 and self.suggest is not None):
             task = asyncio.create_task(self._assist(ticket, message.text, link))

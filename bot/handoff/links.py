@@ -19,6 +19,12 @@ CREATE TABLE IF NOT EXISTS ticket_links (
     PRIMARY KEY (desk, ticket_id)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS ticket_links_ref ON ticket_links (desk, place, ref);
+CREATE TABLE IF NOT EXISTS ticket_link_posts (
+    desk TEXT NOT NULL,
+    ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    PRIMARY KEY (desk, ticket_id, key)
+);
 """
 
 
@@ -43,6 +49,12 @@ class TicketLinks(Protocol):
     async def of_ticket(self, ticket_id: int) -> TicketLink | None: ...
 
     async def at(self, place: str, ref: str) -> TicketLink | None: ...
+
+    async def shown(self, ticket_id: int, key: str) -> bool:
+        """Whether the ticket's message ``key`` was shown already."""
+        ...
+
+    async def mark_shown(self, ticket_id: int, key: str) -> None: ...
 
 
 class SqliteTicketLinks:
@@ -74,6 +86,20 @@ class SqliteTicketLinks:
             "SELECT * FROM ticket_links WHERE desk = ? AND place = ? AND ref = ?", (self.desk, place, ref)
         )
         return _link(rows[0]) if rows else None
+
+
+    async def shown(self, ticket_id: int, key: str) -> bool:
+        rows = await self.db.fetch(
+            "SELECT 1 FROM ticket_link_posts WHERE desk = ? AND ticket_id = ? AND key = ?",
+            (self.desk, ticket_id, key),
+        )
+        return bool(rows)
+
+    async def mark_shown(self, ticket_id: int, key: str) -> None:
+        await self.db.change(
+            "INSERT INTO ticket_link_posts (desk, ticket_id, key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            (self.desk, ticket_id, key),
+        )
 
 
 def _link(row: Any) -> TicketLink:

@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS ticket_messages (
     ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
     author TEXT NOT NULL,
     text TEXT NOT NULL,
-    at REAL NOT NULL
+    at REAL NOT NULL,
+    key TEXT
 );
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -100,6 +101,12 @@ class SqliteDesk:
             await self.db.script("ALTER TABLE outbox ADD COLUMN author TEXT")
         if "key" not in columns:  # a store written before replies carried an idempotency key
             await self.db.script("ALTER TABLE outbox ADD COLUMN key TEXT")
+        columns = {row["name"] for row in await self.db.fetch("PRAGMA table_info(ticket_messages)")}
+        if "key" not in columns:
+            await self.db.script("ALTER TABLE ticket_messages ADD COLUMN key TEXT")
+        await self.db.script(
+            "CREATE UNIQUE INDEX IF NOT EXISTS ticket_messages_key ON ticket_messages (ticket_id, key)"
+        )
 
     async def open(
         self, *, conversation: ConversationRef, user_id: str, reason: str, language: str, transcript: Sequence[Turn]
@@ -148,11 +155,12 @@ class SqliteDesk:
         )
         return [TicketMessage(row["author"], row["text"], row["at"]) for row in rows]
 
-    async def post(self, ticket_id: int, text: str, *, author: str = "shopper") -> None:
+    async def post(self, ticket_id: int, text: str, *, author: str = "shopper", key: str | None = None) -> None:
         async with self.db.transaction() as c:
             await c.execute(
-                "INSERT INTO ticket_messages (ticket_id, author, text, at) VALUES (?, ?, ?, ?)",
-                (ticket_id, author, mask_pii(text), time.time()),
+                "INSERT INTO ticket_messages (ticket_id, author, text, at, key) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (ticket_id, key) DO NOTHING",
+                (ticket_id, author, mask_pii(text), time.time(), key),
             )
 
     async def take(self, ticket_id: int, *, operator: str) -> Ticket:

@@ -32,8 +32,9 @@ class DeskWatcher(Protocol):
         """A ticket was opened with ``transcript`` (the conversation so far, masked)."""
         ...
 
-    async def posted(self, ticket: Ticket, message: TicketMessage) -> None:
-        """A shopper's (or, while the ticket waits, the bot's) message was added to the ticket."""
+    async def posted(self, ticket: Ticket, message: TicketMessage, *, key: str | None = None) -> None:
+        """A shopper's (or, while the ticket waits, the bot's) message was added to the ticket; the same ``key``
+        again is the same message (a turn handled again after a crash)."""
         ...
 
     async def changed(self, ticket: Ticket) -> None:
@@ -69,11 +70,11 @@ class WatchedDesk:
     async def get(self, ticket_id: int) -> Ticket:
         return await self.inner.get(ticket_id)
 
-    async def post(self, ticket_id: int, text: str, *, author: str = "shopper") -> None:
-        await self.inner.post(ticket_id, text, author=author)
+    async def post(self, ticket_id: int, text: str, *, author: str = "shopper", key: str | None = None) -> None:
+        await self.inner.post(ticket_id, text, author=author, key=key)
         ticket = await self.inner.get(ticket_id)
         message = TicketMessage(author, mask_pii(text), time.time())
-        await self._tell("posted", self.watcher.posted(ticket, message), ticket)
+        await self._tell("posted", self.watcher.posted(ticket, message, key=key), ticket)
 
     async def take(self, ticket_id: int, *, operator: str) -> Ticket:
         ticket = await self.inner.take(ticket_id, operator=operator)
