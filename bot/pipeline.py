@@ -200,15 +200,17 @@ class Pipeline:
             language_hint=language_hint,
         )
 
-    async def suggest(self, text: str, *, language_hint: str | None = None) -> Reply:
+    async def suggest(self, text: str, *, language_hint: str | None = None) -> Reply | None:
         """A reply an operator may send to ``text`` (agent assist): the knowledge base's grounded answer in the
-        shopper's language (``text``'s, else ``language_hint``), with its sources; no policy, actions or memory."""
+        shopper's language (``text``'s, else ``language_hint``), with its sources; None when no passage is relevant
+        enough to answer from. No policy, actions or memory."""
         language = detect_language(text, hint=language_hint)
         timeout = self.limits.stage_timeout_s
         async with asyncio.timeout(timeout):
             vector = await self.engines.encode(text)
-            hits = await self._retrieve(text, vector, language)
-            relevant = hits if self.policy.is_relevant(hits) else []
+            relevant = await self._retrieve(text, vector, language)
+            if not self.policy.is_relevant(relevant):
+                return None
             generation = await self.generator.generate(
                 GenerationRequest(question=text, language=language, passages=relevant)
             )

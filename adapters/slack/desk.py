@@ -50,8 +50,12 @@ log = logging.getLogger(__name__)
 class Suggest(Protocol):
     """A suggested reply to a shopper's message, in the shopper's language, with its sources (agent assist)."""
 
-    async def __call__(self, text: str, *, language_hint: str | None = None) -> Reply: ...
+    async def __call__(self, text: str, *, language_hint: str | None = None) -> Reply | None:
+        """None: the knowledge base has nothing relevant to suggest."""
+        ...
 
+MESSAGE_EVENT = "kefu_ticket_message"
+"""Metadata ``event_type`` of a shopper's message posted in a ticket's thread (its payload: the message's key)."""
 REFUSED = "Only kefu's operators (KEFU_SLACK__OPERATORS) can do that; ask one of them to add you."
 
 
@@ -80,15 +84,19 @@ class SlackDeskFront:
         await self._show(ticket, intent=intent)
 
     async def posted(self, ticket: Ticket, message: TicketMessage, *, key: str | None = None) -> None:
-        """Post the message in the ticket's thread (once per ``key``: a turn handled again after a crash does not
-        post it again, unless the crash came between Slack taking it and kefu noting so)."""
+        """Post the message in the ticket's thread, once per ``key`` (a turn handled again after a crash): a post
+        begun before the crash is looked for in the thread (by its metadata) before it is made again."""
         link = await self.links.of_ticket(ticket.id) or await self._show(ticket, intent=None)
-        if key is not None and await self.links.shown(ticket.id, key):
-            log.info("slack desk: message %s of ticket %d is in its thread already", key, ticket.id)
-            return
-        await self._post(thread_line(message), thread_ts=link.ref)
         if key is not None:
-            await self.links.mark_shown(ticket.id, key)
+            state = await self.links.showing(ticket.id, key)
+            if state == "shown" or (state == "begun" and await self._in_thread(link, key)):
+                log.info("slack desk: message %s of ticket %d is in its thread already", key, ticket.id)
+                await self.links.mark(ticket.id, key, "shown")
+                return
+            await self.links.mark(ticket.id, key, "begun")
+        await self._post(thread_line(message), thread_ts=link.ref, key=key)
+        if key is not None:
+            await self.links.mark(ticket.id, key, "shown")
         if (ticket.state is TicketState.TAKEN and message.author == "shopper" and ticket.operator
                 and self.suggest is not None):
             task = asyncio.create_task(self._assist(ticket, message.text, link))
@@ -226,7 +234,8 @@ class SlackDeskFront:
         assert self.suggest is not None and ticket.operator is not None
         try:
             suggestion = await self.suggest(said, language_hint=ticket.language)
-            if not suggestion.text.strip():
+            if suggestion is None or not suggestion.text.strip():
+                log.info("slack desk: nothing to suggest for ticket %d", ticket.id)
                 return
             content = suggestion_message(ticket.id, suggestion)
             await self.adapter.call("chat.postEphemeral", {"channel": link.place, "user": ticket.operator,
@@ -252,9 +261,28 @@ class SlackDeskFront:
         log.info("slack desk: ticket %d posted in %s (ts %s)", ticket.id, link.place, link.ref)
         return link
 
-    async def _post(self, message: SlackMessage, *, thread_ts: str) -> None:
-        await self.adapter.call("chat.postMessage", {"channel": self.channel, "thread_ts": thread_ts,
-                                                     "text": message.text, "blocks": message.blocks})
+    async def _post(self, message: SlackMessage, *, thread_ts: str, key: str | None = None) -> None:
+        body: dict[str, Any] = {"channel": self.channel, "thread_ts": thread_ts, "text": message.text,
+                                "blocks": message.blocks}
+        if key is not None:
+            body["metadata"] = {"event_type": MESSAGE_EVENT, "event_payload": {"key": key}}
+        await self.adapter.call("chat.postMessage", body)
+
+    async def _in_thread(self, link: TicketLink, key: str) -> bool:
+        """Whether the ticket's thread holds kefu's post of message ``key`` (read with its metadata)."""
+        cursor: str | None = None
+        while True:
+            query = {"channel": link.place, "ts": link.ref, "include_all_metadata": "true", "limit": "200"}
+            answer = await self.adapter.call("conversations.replies",
+                                             query=query | ({"cursor": cursor} if cursor else {}))
+            for message in answer.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                if metadata.get("event_type") == MESSAGE_EVENT and \
+                        (metadata.get("event_payload") or {}).get("key") == key:
+                    return True
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return False
 
     async def _tell(self, user_id: str, text: str, *, place: str | None = None, thread_ts: str | None = None) -> None:
         """An ephemeral note to ``user_id`` (a refusal, an error); a note that cannot be posted is only logged."""

@@ -4,7 +4,7 @@ that a thread reply after a restart still finds its ticket and the ticket messag
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from bot.sessions.sqlite import Database
 
@@ -23,9 +23,13 @@ CREATE TABLE IF NOT EXISTS ticket_link_posts (
     desk TEXT NOT NULL,
     ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
     key TEXT NOT NULL,
+    shown INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (desk, ticket_id, key)
 );
 """
+
+
+ShowState = Literal["new", "begun", "shown"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +54,12 @@ class TicketLinks(Protocol):
 
     async def at(self, place: str, ref: str) -> TicketLink | None: ...
 
-    async def shown(self, ticket_id: int, key: str) -> bool:
-        """Whether the ticket's message ``key`` was shown already."""
+    async def showing(self, ticket_id: int, key: str) -> ShowState:
+        """How far showing the ticket's message ``key`` went: not begun, begun (kefu may have stopped before it
+        knew whether the other desk took it), or done."""
         ...
 
-    async def mark_shown(self, ticket_id: int, key: str) -> None: ...
+    async def mark(self, ticket_id: int, key: str, state: ShowState) -> None: ...
 
 
 class SqliteTicketLinks:
@@ -88,17 +93,18 @@ class SqliteTicketLinks:
         return _link(rows[0]) if rows else None
 
 
-    async def shown(self, ticket_id: int, key: str) -> bool:
+    async def showing(self, ticket_id: int, key: str) -> ShowState:
         rows = await self.db.fetch(
-            "SELECT 1 FROM ticket_link_posts WHERE desk = ? AND ticket_id = ? AND key = ?",
+            "SELECT shown FROM ticket_link_posts WHERE desk = ? AND ticket_id = ? AND key = ?",
             (self.desk, ticket_id, key),
         )
-        return bool(rows)
+        return ("shown" if rows[0]["shown"] else "begun") if rows else "new"
 
-    async def mark_shown(self, ticket_id: int, key: str) -> None:
+    async def mark(self, ticket_id: int, key: str, state: ShowState) -> None:
         await self.db.change(
-            "INSERT INTO ticket_link_posts (desk, ticket_id, key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            (self.desk, ticket_id, key),
+            "INSERT INTO ticket_link_posts (desk, ticket_id, key, shown) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (desk, ticket_id, key) DO UPDATE SET shown = excluded.shown",
+            (self.desk, ticket_id, key, int(state == "shown")),
         )
 
 

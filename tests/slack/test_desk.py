@@ -186,3 +186,18 @@ async def test_a_ticket_opened_while_slack_failed_is_posted_when_the_desk_catche
     await desk.front.resync(desk.sqlite)
     assert len(desk.fake.calls_to("chat.postMessage")) == 2 and desk.card(ticket_id).edits == 1, \
         "a ticket already shown is updated in place, not posted again"
+
+
+async def test_a_shopper_message_handled_again_after_a_crash_is_in_the_thread_once(desk: Desk) -> None:
+    ticket_id = await desk.open_ticket()
+    card = desk.card()
+    await desk.desk.post(ticket_id, "first", key="m1")
+    await desk.desk.post(ticket_id, "first", key="m1")  # handled again: posted and noted before the crash
+    await desk.links.mark(ticket_id, "m1", "begun")  # the crash came after Slack took it, before kefu noted it
+    await desk.desk.post(ticket_id, "first", key="m1")
+    await desk.links.mark(ticket_id, "m2", "begun")  # the crash came before Slack took it
+    await desk.desk.post(ticket_id, "second", key="m2")
+    assert plain(desk.thread(card)) == ["🛍️ Shopper: first", "🛍️ Shopper: second"]
+    assert [m.text for m in await desk.sqlite.messages(ticket_id)][-2:] == ["first", "second"], \
+        "the ticket keeps each keyed message once"
+    assert len(desk.fake.calls_to("conversations.replies")) == 2, "the thread is read only when in doubt"

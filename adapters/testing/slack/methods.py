@@ -83,11 +83,13 @@ class MethodsMixin:
         return [m for m in self.history if m["channel"] == channel
                 and (m["ts"] == thread_ts or m.get("thread_ts") == thread_ts)]
 
-    def record_message(self, sent: SentMessage) -> None:
+    def record_message(self, sent: SentMessage, *, metadata: dict[str, Any] | None = None) -> None:
         self.messages.append(sent)
         if sent.ephemeral_to is None:
-            stored = {"type": "message", "channel": sent.channel, "ts": sent.ts, "text": sent.text,
+            stored: dict[str, Any] = {"type": "message", "channel": sent.channel, "ts": sent.ts, "text": sent.text,
                       "blocks": sent.blocks, "user": self.bot_user_id, "bot_id": self.bot_id}
+            if metadata:
+                stored["metadata"] = metadata
             if sent.thread_ts:
                 stored["thread_ts"] = sent.thread_ts
             self.history.append(stored)
@@ -113,7 +115,8 @@ class MethodsMixin:
         text, blocks = self._content(params)
         thread_ts = params.get("thread_ts") or None
         sent = SentMessage(channel, self.next_ts(), text, blocks, thread_ts=thread_ts)
-        self.record_message(sent)
+        metadata = params.get("metadata")
+        self.record_message(sent, metadata=metadata if isinstance(metadata, dict) else None)
         message = {"type": "message", "text": text, "blocks": blocks, "user": self.bot_user_id,
                    "bot_id": self.bot_id, "ts": sent.ts} | ({"thread_ts": thread_ts} if thread_ts else {})
         return {"channel": channel, "ts": sent.ts, "message": message}
@@ -143,6 +146,8 @@ class MethodsMixin:
         messages = self.thread(channel, ts)
         if not messages:
             raise SlackError("thread_not_found")
+        if params.get("include_all_metadata") not in (True, "true", "1"):
+            messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
         return {"messages": messages, "has_more": False}
 
     async def _files_info(self, params: dict[str, Any]) -> dict[str, Any]:
