@@ -41,8 +41,13 @@ def build_adapters(
 
 
 def check_channels(settings: Settings) -> list[str]:
-    """The configured channels' names, once each was built with its settings (before any model loads)."""
-    return [adapter.name for adapter in build_adapters(settings, configured_channels(settings))]
+    """The configured channels' names, once each was built with its settings and the Slack desk's settings were
+    checked (before any model loads)."""
+    from bot.app.desk import desk_watcher
+
+    adapters = build_adapters(settings, configured_channels(settings))
+    desk_watcher(settings, adapters)
+    return [adapter.name for adapter in adapters]
 
 
 def _build_adapter(
