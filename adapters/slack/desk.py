@@ -40,8 +40,7 @@ from adapters.slack.operators import Operators
 from adapters.slack.render import SlackMessage
 from adapters.slack.webapi import DeliveryFailed
 from bot.errors import DeliveryDeferred
-from bot.handoff.base import HandoffDesk, HandoffError, Ticket, TicketMessage, TicketState
-from bot.handoff.links import TicketLink, TicketLinks
+from bot.handoff.base import HandoffDesk, HandoffError, Ticket, TicketLink, TicketLinks, TicketMessage, TicketState
 from bot.messages import Reply
 from bot.sessions.base import Turn
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Literal, Protocol
 
 from bot.errors import KefuError
 from bot.messages import ConversationRef, Reply
@@ -112,3 +112,37 @@ class HandoffDesk(Protocol):
     async def purge(self, *, older_than_days: float) -> int:
         """Delete resolved tickets idle for longer than ``older_than_days``; how many."""
         ...
+
+
+ShowState = Literal["new", "begun", "shown"]
+"""How far showing one ticket message on another desk went (``TicketLinks.showing``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketLink:
+    """Ticket ``ticket_id`` is shown at ``place`` (a Slack channel) as ``ref`` (the message ts)."""
+
+    ticket_id: int
+    place: str
+    ref: str
+    intent: str | None = None
+    """The intent the bot saw when it escalated (shown on the ticket)."""
+    turns: int = 0
+    """How many of the ticket's messages the ticket message shows as its opening transcript."""
+
+
+class TicketLinks(Protocol):
+    """Links of one desk (``desk``: e.g. ``slack``) between tickets and where they are shown."""
+
+    async def add(self, link: TicketLink) -> None: ...
+
+    async def of_ticket(self, ticket_id: int) -> TicketLink | None: ...
+
+    async def at(self, place: str, ref: str) -> TicketLink | None: ...
+
+    async def showing(self, ticket_id: int, key: str) -> ShowState:
+        """How far showing the ticket's message ``key`` went: not begun, begun (kefu may have stopped before it
+        knew whether the other desk took it), or done."""
+        ...
+
+    async def mark(self, ticket_id: int, key: str, state: ShowState) -> None: ...

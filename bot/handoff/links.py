@@ -3,9 +3,9 @@ that a thread reply after a restart still finds its ticket and the ticket messag
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any
 
+from bot.handoff.base import ShowState, TicketLink
 from bot.sessions.sqlite import Database
 
 _SCHEMA = """
@@ -27,39 +27,6 @@ CREATE TABLE IF NOT EXISTS ticket_link_posts (
     PRIMARY KEY (desk, ticket_id, key)
 );
 """
-
-
-ShowState = Literal["new", "begun", "shown"]
-
-
-@dataclass(frozen=True, slots=True)
-class TicketLink:
-    """Ticket ``ticket_id`` is shown at ``place`` (a Slack channel) as ``ref`` (the message ts)."""
-
-    ticket_id: int
-    place: str
-    ref: str
-    intent: str | None = None
-    """The intent the bot saw when it escalated (shown on the ticket)."""
-    turns: int = 0
-    """How many of the ticket's messages the ticket message shows as its opening transcript."""
-
-
-class TicketLinks(Protocol):
-    """Links of one desk (``desk``: e.g. ``slack``) between tickets and where they are shown."""
-
-    async def add(self, link: TicketLink) -> None: ...
-
-    async def of_ticket(self, ticket_id: int) -> TicketLink | None: ...
-
-    async def at(self, place: str, ref: str) -> TicketLink | None: ...
-
-    async def showing(self, ticket_id: int, key: str) -> ShowState:
-        """How far showing the ticket's message ``key`` went: not begun, begun (kefu may have stopped before it
-        knew whether the other desk took it), or done."""
-        ...
-
-    async def mark(self, ticket_id: int, key: str, state: ShowState) -> None: ...
 
 
 class SqliteTicketLinks:
