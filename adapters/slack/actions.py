@@ -65,6 +65,7 @@ class ViewSubmission:
     """A modal submitted (``view_submission``): who, which modal, its private metadata and its inputs."""
 
     user_id: str
+    view_id: str
     callback_id: str
     private_metadata: str
     values: Mapping[str, str]
@@ -84,7 +85,8 @@ def parse_view(body: Mapping[str, Any]) -> ViewSubmission:
             value = element.get("value")
             if isinstance(value, str):
                 values[str(action_id)] = value
-    return ViewSubmission(user_id=str(body["user"]["id"]), callback_id=str(view.get("callback_id") or ""),
+    return ViewSubmission(user_id=str(body["user"]["id"]), view_id=str(view.get("id") or ""),
+                          callback_id=str(view.get("callback_id") or ""),
                           private_metadata=str(view.get("private_metadata") or ""), values=values)
 
 

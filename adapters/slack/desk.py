@@ -184,7 +184,8 @@ class SlackDeskFront:
         if not text:
             return {EDIT_INPUT: "Write the reply first."}
         try:
-            await self._reply(_ticket_id(submission.private_metadata), text, submission.user_id, key=None,
+            await self._reply(_ticket_id(submission.private_metadata), text, submission.user_id,
+                              key=f"slack-view:{submission.view_id}" if submission.view_id else None,
                               suggested=False)
         except HandoffError as error:
             log.warning("slack desk: %s's edited reply refused: %s", submission.user_id, error)

@@ -178,7 +178,7 @@ class SqliteDesk:
             ticket = await self.take(ticket_id, operator=operator)
         elif ticket.state is TicketState.RESOLVED:
             raise HandoffError(f"ticket {ticket_id} is resolved; the shopper is talking to the bot again")
-        await self.post(ticket_id, text, author="operator")
+        await self.post(ticket_id, text, author="operator", key=f"reply:{key}" if key else None)
         await self._queue(ticket, text, author=operator, key=key)
         return ticket
 

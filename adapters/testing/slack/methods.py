@@ -41,7 +41,7 @@ class MethodsMixin:
         self.served: dict[str, int] = {}
         """Bytes of each file actually sent, by file id (a client that stops early gets fewer)."""
         self.views: list[dict[str, Any]] = []
-        """Views the bot opened (``views.open``), as sent."""
+        """Views the bot opened (``views.open``), as sent plus the ``id`` and ``team_id`` Slack gives them."""
         self.usergroups: dict[str, list[str]] = {}
         """User groups (``S…``) and their members, for ``usergroups.users.list``."""
         self._clock = itertools.count(1)
@@ -161,8 +161,9 @@ class MethodsMixin:
         view = params.get("view")
         if not isinstance(view, dict) or view.get("type") not in ("modal", "home"):
             raise SlackError("invalid_arguments")
-        self.views.append(view)
-        return {"view": view | {"id": f"V{len(self.views):08d}", "team_id": self.team_id}}
+        opened = view | {"id": f"V{len(self.views) + 1:08d}", "team_id": self.team_id}
+        self.views.append(opened)
+        return {"view": opened}
 
     async def _usergroup_users(self, params: dict[str, Any]) -> dict[str, Any]:
         members = self.usergroups.get(_required(params, "usergroup"))

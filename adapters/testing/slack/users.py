@@ -115,7 +115,7 @@ class FakeSlackUser:
             "type": "view_submission", "team": {"id": fake.team_id, "domain": "kefu-test"},
             "user": {"id": self.user_id, "username": self.user_id.lower(), "team_id": fake.team_id},
             "api_app_id": fake.api_app_id, "token": "unused-verification-token", "trigger_id": fake.new_trigger_id(),
-            "view": {**view, "id": view.get("id", "V00000001"), "team_id": fake.team_id,
+            "view": {**view, "id": view.get("id", "V00000000"), "team_id": fake.team_id,
                      "state": {"values": state}, "hash": "fake-hash"},
         }
         return await fake.block_action(payload, **options)
