@@ -151,6 +151,10 @@ class SlackDeskFront:
         except HandoffError as error:
             log.warning("slack desk: %s's %s refused: %s", press.user_id, press.action_id, error)
             await self._tell(press.user_id, f"⚠️ {error.user_message}", place=press.place.channel)
+        except (DeliveryFailed, DeliveryDeferred) as error:
+            log.warning("slack desk: %s's %s failed in Slack: %s", press.user_id, press.action_id, error)
+            await self._tell(press.user_id, "⚠️ Slack did not take that just now; please try again.",
+                             place=press.place.channel)
 
     async def on_thread_reply(self, reply: ThreadMessage) -> None:
         """A reply in a ticket's thread: an operator's goes to the shopper; anyone else is told it did not."""
@@ -206,7 +210,7 @@ class SlackDeskFront:
             ticket = await self.desk.take(ticket_id, operator=operator)
         else:
             ticket = await self.desk.resolve(ticket_id, operator=operator)
-        await self.changed(ticket)
+        await self._refresh(ticket)
 
     async def _reply(self, ticket_id: int, text: str, operator: str, *, key: str | None,
                      suggested: bool | None) -> None:
@@ -217,9 +221,20 @@ class SlackDeskFront:
         log.info("slack desk: %s replied to ticket %d", operator, ticket_id)
         link = await self.links.of_ticket(ticket_id)
         if suggested is not None and link is not None:
-            await self._post(sent_line(operator, text, suggested=suggested), thread_ts=link.ref)
+            try:
+                await self._post(sent_line(operator, text, suggested=suggested), thread_ts=link.ref)
+            except (DeliveryFailed, DeliveryDeferred) as error:  # the shopper has the reply; only the note is lost
+                log.warning("slack desk: ticket %d's thread did not take the sent reply's note (%s)", ticket_id, error)
         if ticket.state is not before.state:
+            await self._refresh(ticket)
+
+    async def _refresh(self, ticket: Ticket) -> None:
+        """Update the ticket's message after an operator's move; the move stands when Slack does not take the
+        update (the message catches up at the next change or start)."""
+        try:
             await self.changed(ticket)
+        except (DeliveryFailed, DeliveryDeferred) as error:
+            log.warning("slack desk: ticket %d's message shows an old state for now (%s)", ticket.id, error)
 
     async def _edit(self, ticket_id: int, text: str, press: Press) -> None:
         ticket = await self.desk.get(ticket_id)

@@ -201,3 +201,20 @@ async def test_a_shopper_message_handled_again_after_a_crash_is_in_the_thread_on
     assert [m.text for m in await desk.sqlite.messages(ticket_id)][-2:] == ["first", "second"], \
         "the ticket keeps each keyed message once"
     assert len(desk.fake.calls_to("conversations.replies")) == 2, "the thread is read only when in doubt"
+
+
+async def test_a_move_stands_when_slack_refuses_to_show_it(desk: Desk) -> None:
+    ticket_id = await desk.open_ticket()
+    card = desk.card()
+    desk.fake.fail_next("chat.update", status=500, times=5)
+    assert (await desk.fake.user(ANA).presses(card, "🙋 Take over")).status == 200
+    assert (await desk.sqlite.get(ticket_id)).state is TicketState.TAKEN and card.edits == 0
+    assert desk.delivered.texts() == ["A colleague has joined the conversation."]
+    await desk.front.resync(desk.sqlite)
+    assert card.edits == 1 and "Taken" in card.context[-1], "the message catches up"
+
+    await desk.desk.post(ticket_id, "can I return shoes?")
+    await desk.fake.wait_until(lambda: len(desk.ephemeral(ANA)) == 1)
+    desk.fake.fail_next("views.open", status=200, error="expired_trigger_id")
+    assert (await desk.fake.user(ANA).presses(desk.ephemeral(ANA)[0], "✏️ Edit")).status == 200
+    assert desk.ephemeral(ANA)[-1].text == "⚠️ Slack did not take that just now; please try again."
