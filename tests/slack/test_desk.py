@@ -218,3 +218,13 @@ async def test_a_move_stands_when_slack_refuses_to_show_it(desk: Desk) -> None:
     desk.fake.fail_next("views.open", status=200, error="expired_trigger_id")
     assert (await desk.fake.user(ANA).presses(desk.ephemeral(ANA)[0], "✏️ Edit")).status == 200
     assert desk.ephemeral(ANA)[-1].text == "⚠️ Slack did not take that just now; please try again."
+
+
+async def test_forgetting_a_shopper_deletes_their_tickets_links(desk: Desk) -> None:
+    ticket_id = await desk.open_ticket()
+    card = desk.card()
+    assert await desk.links.of_ticket(ticket_id) is not None
+    assert await desk.desk.forget_user("4242") == 1
+    assert await desk.links.of_ticket(ticket_id) is None and await desk.links.at(HANDOFF, card.ts) is None
+    await desk.fake.user(ANA).says_in_channel(HANDOFF, "still there?", thread_ts=card.ts)
+    assert desk.delivered.replies == [], "a thread of a forgotten ticket relays nothing"
