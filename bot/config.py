@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -73,7 +74,15 @@ class SlackSettings(_Section):
     command: str = "/kefu"
     """The slash command the app's manifest declares."""
     handoff_channel: str | None = None
-    operators: list[str] = Field(default_factory=list)
+    """The channel id (``C…``/``G…``) where escalated conversations become tickets; unset: the built-in desk."""
+    operators: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Who may take over and resolve tickets: user ids (``U…``) and user-group ids (``S…``), comma-separated."""
+
+    @field_validator("operators", mode="before")
+    @classmethod
+    def _split_operators(cls, value: Any) -> Any:
+        """``"U01, S02"`` (the environment's form) as a list; a list (``kefu.toml``) as it is."""
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
 
 
 class StoreSettings(_Section):

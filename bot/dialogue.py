@@ -55,8 +55,8 @@ class Conversations:
         await self._follow_ticket(session)
         loaded = time.perf_counter()
         if session.handoff is HandoffState.HUMAN and self.desk is not None and session.ticket_id is not None:
-            said = _in_words(message, session.language or "en")
-            await self.desk.post(session.ticket_id, said)
+            said = await self._relayed(message, session.language or "en")
+            await self.desk.post(session.ticket_id, said, key=_key(message, "user"))
             session.last_reply = None
             await self.store.save(session, turns=[Turn("user", said)])
             log.info(
@@ -71,14 +71,26 @@ class Conversations:
         if reply.escalated:
             reply = await self._escalate(message, session, reply, user_turn)
         elif session.handoff is HandoffState.WAITING and self.desk is not None and session.ticket_id is not None:
-            await self.desk.post(session.ticket_id, user_turn.text)
-            await self.desk.post(session.ticket_id, reply.text, author="bot")
+            await self.desk.post(session.ticket_id, user_turn.text, key=_key(message, "user"))
+            await self.desk.post(session.ticket_id, reply.text, author="bot", key=_key(message, "bot"))
         session.language = reply.language
         saving = time.perf_counter()
         session.last_reply = reply
         await self.store.save(session, turns=[user_turn, Turn("bot", reply.text, reply.intent)])
         ms = ((loaded - started) + (time.perf_counter() - saving)) * 1000
         return replace(reply, timings_ms={**reply.timings_ms, "session": ms})
+
+    async def _relayed(self, message: Message, language: str) -> str:
+        """What the operator reads of ``message``: the typed text, then each voice note's transcript ("🎤 …") and
+        photo's description ("📷 …"); an attachment that cannot be read is named ("[voice note]")."""
+        if message.answer is not None or not message.attachments:
+            return _in_words(message, language)
+        seen = await self.pipeline.hear(message, language_hint=language)
+        parts = [message.text.strip()] if message.text.strip() else []
+        parts += seen.quote.splitlines() if seen.quote else []
+        if not seen.quote:
+            parts += [f"[{kind_name(a.kind, language)}]" for a in message.attachments]
+        return "\n".join(parts)
 
     async def _follow_ticket(self, session: Session) -> None:
         """Bring the session's hand-off state in line with its ticket (operators act from elsewhere)."""
@@ -96,7 +108,7 @@ class Conversations:
     async def _escalate(self, message: Message, session: Session, reply: Reply, user_turn: Turn) -> Reply:
         shop = self.pipeline.shop
         if session.handoff is HandoffState.WAITING and session.ticket_id is not None and self.desk is not None:
-            await self.desk.post(session.ticket_id, user_turn.text)
+            await self.desk.post(session.ticket_id, user_turn.text, key=_key(message, "user"))
             text = say("already_waiting", reply.language, hours=shop.hours_in(reply.language))
             return replace(reply, text=text, reason=f"{reply.reason}; ticket {session.ticket_id} already open")
         if self.desk is None:
@@ -117,6 +129,11 @@ def _with_seen(text: str, reply: Reply) -> str:
     """The shopper's turn with what the bot saw in their photos ("📷 I can see: …"), so the desk shows it too."""
     seen = [line for line in (reply.quote or "").splitlines() if line.startswith("📷")]
     return "\n".join([text, *seen]) if seen else text
+
+
+def _key(message: Message, part: str) -> str | None:
+    """The ticket-message key of ``message``'s ``part``: a turn handled again after a crash posts it once."""
+    return f"{message.conversation}:{message.message_id}:{part}" if message.message_id else None
 
 
 def _in_words(message: Message, language: str) -> str:

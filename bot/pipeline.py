@@ -24,6 +24,7 @@ from bot.engines import Engines
 from bot.errors import StageTimeout
 from bot.generation.base import GenerationRequest, Generator
 from bot.generation.templates import say
+from bot.language import detect_language
 from bot.memory import follow_up_query, generation_history
 from bot.messages import HUMAN_PAYLOAD, Message, QuickReply, Reply, Source
 from bot.photos import ProductMatch, ask_reply, match_products, product_reply
@@ -232,6 +233,41 @@ class Pipeline:
             note = f"photo: matched {skus} by {matches[0].evidence}"
             return product_reply(matches, seen.said, seen.language), sources, note
         return ask_reply(seen.language), (), "photo: no catalogue product named on it"
+
+    async def hear(self, message: Message, *, language_hint: str | None = None) -> Understanding:
+        """``message`` in words (voice notes transcribed, photos described), without answering it: what an operator
+        reads while they own the conversation."""
+        return await understand(
+            message,
+            self.engines,
+            max_text_chars=self.limits.max_text_chars,
+            max_audio_bytes=self.limits.max_audio_bytes,
+            max_image_bytes=self.limits.max_image_bytes,
+            language_hint=language_hint,
+        )
+
+    async def suggest(self, text: str, *, language_hint: str | None = None) -> Reply | None:
+        """A reply an operator may send to ``text`` (agent assist): the knowledge base's grounded answer in the
+        shopper's language (``text``'s, else ``language_hint``), with its sources; None when no passage is relevant
+        enough to answer from. No policy, actions or memory."""
+        language = detect_language(text, hint=language_hint)
+        timeout = self.limits.stage_timeout_s
+        async with asyncio.timeout(timeout):
+            vector = await self.engines.encode(text)
+            relevant = await self._retrieve(text, vector, language)
+            if not self.policy.is_relevant(relevant):
+                return None
+            generation = await self.generator.generate(
+                GenerationRequest(question=text, language=language, passages=relevant)
+            )
+        by_id = {hit.id: hit for hit in relevant}
+        sources = tuple(
+            Source(id=i, title=by_id[i].title, score=float(by_id[i].score), url=by_id[i].metadata.get("url"))
+            for i in generation.source_ids
+            if i in by_id
+        )
+        return Reply(text=generation.text, language=language, sources=sources,
+                     reason=f"suggested by {generation.backend}")
 
     async def _retrieve(self, query: str, vector: object, language: str) -> list[Hit]:
         """Passages in the shopper's language first; any language when none match."""

@@ -1,7 +1,9 @@
-"""Button presses (Block Kit ``block_actions``) as one small type, routed by ``action_id`` prefix in one place.
+"""Button presses (Block Kit ``block_actions``) as one small type, routed by ``action_id`` prefix in one place;
+modal submissions and thread replies in a watched channel as small types too.
 
-kefu's own buttons are quick replies (``kefu_quick_*``) and feedback (``kefu_feedback_*``); another part (a
-hand-off desk's "Take over") registers its prefix with ``SlackAdapter.on_action`` and gets its presses.
+kefu's own buttons are quick replies (``kefu_quick_*``) and feedback (``kefu_feedback_*``); another part (the
+hand-off desk's "Take over") registers its prefix with ``SlackAdapter.on_action`` and gets its presses, its modals
+with ``on_view`` and the thread replies of its channel with ``on_thread_message``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,52 @@ class Press:
 
 
 ActionHandler = Callable[[Press], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadMessage:
+    """A person's reply in a thread of a channel someone watches (``on_thread_message``)."""
+
+    channel: str
+    thread_ts: str
+    ts: str
+    user_id: str
+    text: str
+    """What the person typed, links as their labels, entities unescaped."""
+    event_id: str | None
+
+
+ThreadHandler = Callable[[ThreadMessage], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class ViewSubmission:
+    """A modal submitted (``view_submission``): who, which modal, its private metadata and its inputs."""
+
+    user_id: str
+    view_id: str
+    callback_id: str
+    private_metadata: str
+    values: Mapping[str, str]
+    """Each input's value by ``action_id`` (plain text inputs)."""
+
+
+ViewHandler = Callable[[ViewSubmission], Awaitable[Mapping[str, str] | None]]
+"""Returns errors to show by ``block_id`` (the modal stays open), or None to close it."""
+
+
+def parse_view(body: Mapping[str, Any]) -> ViewSubmission:
+    """The ``ViewSubmission`` of a ``view_submission`` payload; ``KeyError``/``TypeError`` when it is malformed."""
+    view = body["view"]
+    values: dict[str, str] = {}
+    for block in ((view.get("state") or {}).get("values") or {}).values():
+        for action_id, element in block.items():
+            value = element.get("value")
+            if isinstance(value, str):
+                values[str(action_id)] = value
+    return ViewSubmission(user_id=str(body["user"]["id"]), view_id=str(view.get("id") or ""),
+                          callback_id=str(view.get("callback_id") or ""),
+                          private_metadata=str(view.get("private_metadata") or ""), values=values)
 
 
 def parse_press(body: Mapping[str, Any], action: Mapping[str, Any]) -> Press:

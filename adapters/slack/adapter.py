@@ -22,7 +22,7 @@ from aiohttp import web
 
 from adapters.base import Adapter, Dispatch
 from adapters.feedback import FeedbackHook
-from adapters.slack.actions import ActionHandler, ActionRouter, ResponseUrls
+from adapters.slack.actions import ActionHandler, ActionRouter, ResponseUrls, ThreadHandler, ViewHandler
 from adapters.slack.conversations import CHANNEL, Place
 from adapters.slack.files import DEFAULT_MAX_DOWNLOAD_BYTES, download
 from adapters.slack.render import SlackMessage, render_reply
@@ -73,6 +73,8 @@ class SlackAdapter(Adapter):
         self._request_timeout_s = request_timeout_s
         self._dedupe_size = dedupe_size
         self.actions = ActionRouter()
+        self._threads: dict[str, ThreadHandler] = {}
+        self._views: dict[str, ViewHandler] = {}
         self._responses = ResponseUrls()
         self._progress: OrderedDict[str, int] = OrderedDict()
         self.web: WebApi | None = None
@@ -86,6 +88,23 @@ class SlackAdapter(Adapter):
     def on_action(self, prefix: str, handler: ActionHandler) -> None:
         """Route presses of buttons whose ``action_id`` is ``prefix`` or starts with ``prefix_`` to ``handler``."""
         self.actions.add(prefix, handler)
+
+    def on_thread_message(self, channel: str, handler: ThreadHandler) -> None:
+        """Send people's thread replies in ``channel`` (read with ``channels:history``) to ``handler``."""
+        self._threads[channel] = handler
+
+    def on_view(self, callback_id: str, handler: ViewHandler) -> None:
+        """Send submissions of the modal ``callback_id`` to ``handler``."""
+        self._views[callback_id] = handler
+
+    async def call(self, method: str, body: Mapping[str, Any] | None = None, *,
+                   query: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """One Web API call with the bot token (rate limits and retries honoured), once the channel has started."""
+        try:
+            await asyncio.wait_for(self._ready.wait(), self._ready_timeout_s)
+        except TimeoutError:
+            raise DeliveryFailed(f"slack {method}: the Slack channel is not running") from None
+        return await self._web().call(method, body, query=query)
 
     async def start(self, dispatch: Dispatch) -> None:
         """``auth.test`` (a refused token is a ``ConfigError``), then listen (HTTP route or Socket Mode)."""
@@ -114,7 +133,8 @@ class SlackAdapter(Adapter):
                        request_verification_enabled=self.mode == "http", logger=logging.getLogger("slack_bolt"))
         Inbound(dispatch=dispatch, bot_user_id=self.bot_user_id, command=self.command, actions=self.actions,
                 responses=self._responses, fetcher=self._lazy_fetch, respond=self._respond,
-                on_feedback=self._on_feedback, seen=RecentKeys[str](self._dedupe_size)).register(app)
+                on_feedback=self._on_feedback, seen=RecentKeys[str](self._dedupe_size), threads=self._threads,
+                views=self._views).register(app)
         self._app = app
         self._ready.set()
         if self._app_token is not None:

@@ -18,7 +18,16 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from adapters.base import Dispatch
 from adapters.feedback import Feedback, FeedbackHook
-from adapters.slack.actions import ActionRouter, Press, ResponseUrls, parse_press
+from adapters.slack.actions import (
+    ActionRouter,
+    Press,
+    ResponseUrls,
+    ThreadHandler,
+    ThreadMessage,
+    ViewHandler,
+    parse_press,
+    parse_view,
+)
 from adapters.slack.conversations import Place
 from adapters.slack.render import FEEDBACK, QUICK_REPLY, escape
 from adapters.slack.texts import text
@@ -39,7 +48,9 @@ class Inbound:
 
     def __init__(self, *, dispatch: Dispatch, bot_user_id: str, command: str, actions: ActionRouter,
                  responses: ResponseUrls, fetcher: AttachmentFetch, respond: Respond,
-                 on_feedback: FeedbackHook | None, seen: RecentKeys[str]) -> None:
+                 on_feedback: FeedbackHook | None, seen: RecentKeys[str],
+                 threads: Mapping[str, ThreadHandler] | None = None,
+                 views: Mapping[str, ViewHandler] | None = None) -> None:
         self._dispatch_to_core = dispatch
         self._mention = re.compile(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>")
         self._command = command
@@ -49,6 +60,8 @@ class Inbound:
         self._respond = respond
         self._on_feedback = on_feedback
         self._seen = seen
+        self._threads = threads or {}
+        self._views = views or {}
         actions.add(QUICK_REPLY, self._quick_reply)
         actions.add(FEEDBACK, self._feedback)
 
@@ -57,6 +70,7 @@ class Inbound:
         app.event("message")(self.on_message)
         app.command(self._command)(self.on_command)
         app.action(re.compile(".+"))(self.on_action)
+        app.view(re.compile(".+"))(self.on_view)
         app.event(re.compile(".+"))(self.on_other_event)
 
     async def on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -65,6 +79,8 @@ class Inbound:
             log.debug("slack: ignoring a %s message", event.get("subtype") or "bot")
             return
         if event.get("channel_type") != "im":
+            if event.get("channel") in self._threads and event.get("thread_ts"):
+                await self._thread_reply(event, body)
             return
         await self._from_event(event, body, plain_text(str(event.get("text") or "")))
 
@@ -109,6 +125,43 @@ class Inbound:
         else:
             await handler(press)
         await ack()
+
+    async def on_view(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """A modal submitted: its handler's errors keep it open, else it closes."""
+        try:
+            submission = parse_view(body)
+        except (KeyError, TypeError, AttributeError):
+            log.warning("slack: a malformed view submission was ignored")
+            await ack()
+            return
+        handler = self._views.get(submission.callback_id)
+        if handler is None:
+            log.warning("slack: no handler for modal %r", submission.callback_id)
+            await ack()
+            return
+        errors = await handler(submission)
+        await (ack(response_action="errors", errors=dict(errors)) if errors else ack())
+
+    async def _thread_reply(self, event: Mapping[str, Any], body: Mapping[str, Any]) -> None:
+        """A person's reply in a thread of a watched channel, to that channel's handler (once per event)."""
+        try:
+            reply = ThreadMessage(channel=str(event["channel"]), thread_ts=str(event["thread_ts"]),
+                                  ts=str(event["ts"]), user_id=str(event["user"]),
+                                  text=plain_text(str(event.get("text") or "")), event_id=body.get("event_id"))
+        except KeyError as error:
+            log.warning("slack: a thread reply without %s was dropped", error)
+            return
+        if reply.ts == reply.thread_ts:
+            return
+        if reply.event_id and not self._seen.add(reply.event_id):
+            log.info("slack: ignoring a retried delivery of event %s", reply.event_id)
+            return
+        try:
+            await self._threads[reply.channel](reply)
+        except BaseException:
+            if reply.event_id:
+                self._seen.discard(reply.event_id)
+            raise
 
     async def on_other_event(self, event: dict[str, Any]) -> None:
         """Events kefu does not answer are acknowledged (so Slack does not retry them) and logged."""

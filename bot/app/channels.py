@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from adapters.base import Adapter, load_adapter_factory
+from bot.app.desk import desk_watcher
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.metrics import Metrics
@@ -41,8 +42,11 @@ def build_adapters(
 
 
 def check_channels(settings: Settings) -> list[str]:
-    """The configured channels' names, once each was built with its settings (before any model loads)."""
-    return [adapter.name for adapter in build_adapters(settings, configured_channels(settings))]
+    """The configured channels' names, once each was built with its settings and the Slack desk's settings were
+    checked (before any model loads)."""
+    adapters = build_adapters(settings, configured_channels(settings))
+    desk_watcher(settings, adapters)
+    return [adapter.name for adapter in adapters]
 
 
 def _build_adapter(

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from bot.app.channels import build_adapters, configured_channels
 from bot.app.components import Components
+from bot.app.desk import desk_watcher
 from bot.app.pipeline import build_pipeline
 from bot.app.stores import Dialogue, open_dialogue, open_inbox
 from bot.config import Settings
@@ -25,8 +26,8 @@ class Kefu:
     """A running bot: the runtime, the pipeline, the channels and the one HTTP server.
 
     Built in order, nothing joined afterwards: the channels (checked) and the server at construction; at ``start``
-    the inbox, the courier over it and the channels, the conversations (their desk delivers through the courier),
-    then the runtime over all of them.
+    the inbox, the courier over it and the channels, the conversations (their desk delivers through the courier,
+    and is shown in the Slack hand-off channel when one is configured), then the runtime over all of them.
     """
 
     def __init__(
@@ -49,6 +50,7 @@ class Kefu:
             vision=components.describer is not None,
             metrics=self.metrics,
         )
+        self._desk_watcher = desk_watcher(settings, self.adapters)
         self.channels = Channels()
         for adapter in self.adapters:
             self.channels.add(adapter, live=False)
@@ -97,6 +99,7 @@ class Kefu:
                     self.settings, self.components, orders=orders, metrics=self.metrics
                 ),
                 deliver=courier.deliver,
+                watcher=self._desk_watcher,
             )
         except BaseException:
             await inbox.close()

@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 
 from bot.actions.backends import HttpOrderBackend, SqliteOrderBackend, demo_orders_file
 from bot.actions.base import OrderBackend
+from bot.app.desk import WatcherFactory
 from bot.config import Settings
 from bot.dialogue import Conversations
 from bot.errors import ConfigError
 from bot.handoff.base import Deliver, HandoffDesk
 from bot.handoff.sqlite import SqliteDesk
+from bot.handoff.watched import WatchedDesk
 from bot.inbox.sqlite import SqliteInbox
 from bot.pipeline import Pipeline
 from bot.sessions.base import SessionStore
@@ -56,6 +58,8 @@ class Dialogue:
             self._outbox.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._outbox
+        if isinstance(self.desk, WatchedDesk):
+            await self.desk.aclose()
         await self.orders.close()
         await self.db.close()
 
@@ -111,9 +115,11 @@ async def open_dialogue(
     *,
     pipeline: Callable[[OrderBackend], Pipeline],
     deliver: Deliver | None = None,
+    watcher: WatcherFactory | None = None,
 ) -> Dialogue:
-    """Open the order backend, then build the pipeline with its actions over it (``pipeline(orders)``), then the store
-    and the desk (operator replies go to ``deliver``) and the conversations over them.
+    """Open the order backend, then build the pipeline with its actions over it (``pipeline(orders)``), then the
+    store and the desk (operator replies go to ``deliver``; shown elsewhere by ``watcher``'s watcher, the Slack
+    hand-off channel) and the conversations over them.
 
     The caller owns the returned ``Dialogue``: it calls ``start`` once the runtime delivers, and ``aclose`` at the
     end (the pipeline's engines are the caller's to close).
@@ -124,5 +130,14 @@ async def open_dialogue(
     except BaseException:
         await orders.close()
         raise
-    conversations = Conversations(pipeline=pipeline(orders), store=store, desk=desk)
-    return Dialogue(conversations, store, desk, orders, db)
+    built = pipeline(orders)
+    shown: HandoffDesk = desk
+    if watcher is not None:
+        try:
+            shown = WatchedDesk(desk, watcher=await watcher(desk, db, built))
+        except BaseException:
+            await orders.close()
+            await db.close()
+            raise
+    conversations = Conversations(pipeline=built, store=store, desk=shown)
+    return Dialogue(conversations, store, shown, orders, db)

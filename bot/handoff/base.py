@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Literal, Protocol
 
 from bot.errors import KefuError
 from bot.messages import ConversationRef, Reply
@@ -65,7 +65,8 @@ class TicketMessage:
 
 
 class HandoffDesk(Protocol):
-    """Where escalated conversations go (the built-in SQLite desk; a Slack channel in a later issue).
+    """Where escalated conversations go (the built-in SQLite desk, mirrored to a Slack channel by
+    ``bot.handoff.watched.WatchedDesk`` and ``adapters.slack.desk``).
 
     ``open`` creates a ticket carrying the recent transcript (a conversation has at most one open ticket: ``open``
     returns that one, so a turn run again after a crash never opens a second); ``post`` adds a shopper message
@@ -79,11 +80,17 @@ class HandoffDesk(Protocol):
 
     async def get(self, ticket_id: int) -> Ticket: ...
 
-    async def post(self, ticket_id: int, text: str, *, author: str = "shopper") -> None: ...
+    async def post(self, ticket_id: int, text: str, *, author: str = "shopper", key: str | None = None) -> None:
+        """Add a message to the ticket; a message with a ``key`` already added (a turn handled again after a
+        crash) is added once."""
+        ...
 
     async def take(self, ticket_id: int, *, operator: str) -> Ticket: ...
 
-    async def reply(self, ticket_id: int, text: str, *, operator: str) -> Ticket: ...
+    async def reply(self, ticket_id: int, text: str, *, operator: str, key: str | None = None) -> Ticket:
+        """Relay ``text`` to the shopper; a reply with a ``key`` already relayed (a redelivered Slack event) is
+        sent once."""
+        ...
 
     async def resolve(self, ticket_id: int, *, operator: str) -> Ticket: ...
 
@@ -107,3 +114,37 @@ class HandoffDesk(Protocol):
     async def purge(self, *, older_than_days: float) -> int:
         """Delete resolved tickets idle for longer than ``older_than_days``; how many."""
         ...
+
+
+ShowState = Literal["new", "begun", "shown"]
+"""How far showing one ticket message on another desk went (``TicketLinks.showing``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketLink:
+    """Ticket ``ticket_id`` is shown at ``place`` (a Slack channel) as ``ref`` (the message ts)."""
+
+    ticket_id: int
+    place: str
+    ref: str
+    intent: str | None = None
+    """The intent the bot saw when it escalated (shown on the ticket)."""
+    turns: int = 0
+    """How many of the ticket's messages the ticket message shows as its opening transcript."""
+
+
+class TicketLinks(Protocol):
+    """Links of one desk (``desk``: e.g. ``slack``) between tickets and where they are shown."""
+
+    async def add(self, link: TicketLink) -> None: ...
+
+    async def of_ticket(self, ticket_id: int) -> TicketLink | None: ...
+
+    async def at(self, place: str, ref: str) -> TicketLink | None: ...
+
+    async def showing(self, ticket_id: int, key: str) -> ShowState:
+        """How far showing the ticket's message ``key`` went: not begun, begun (kefu may have stopped before it
+        knew whether the other desk took it), or done."""
+        ...
+
+    async def mark(self, ticket_id: int, key: str, state: ShowState) -> None: ...

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS ticket_messages (
     ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
     author TEXT NOT NULL,
     text TEXT NOT NULL,
-    at REAL NOT NULL
+    at REAL NOT NULL,
+    key TEXT
 );
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -54,7 +55,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     language TEXT NOT NULL,
     created_at REAL NOT NULL,
     claimed_at REAL,
-    author TEXT
+    author TEXT,
+    key TEXT
 );
 """
 
@@ -99,6 +101,14 @@ class SqliteDesk:
         columns = {row["name"] for row in await self.db.fetch("PRAGMA table_info(outbox)")}
         if "author" not in columns:  # a store written before operator replies carried their author
             await self.db.script("ALTER TABLE outbox ADD COLUMN author TEXT")
+        if "key" not in columns:  # a store written before replies carried an idempotency key
+            await self.db.script("ALTER TABLE outbox ADD COLUMN key TEXT")
+        columns = {row["name"] for row in await self.db.fetch("PRAGMA table_info(ticket_messages)")}
+        if "key" not in columns:
+            await self.db.script("ALTER TABLE ticket_messages ADD COLUMN key TEXT")
+        await self.db.script(
+            "CREATE UNIQUE INDEX IF NOT EXISTS ticket_messages_key ON ticket_messages (ticket_id, key)"
+        )
 
     async def open(
         self, *, conversation: ConversationRef, user_id: str, reason: str, language: str, transcript: Sequence[Turn]
@@ -161,11 +171,12 @@ class SqliteDesk:
         )
         return [TicketMessage(row["author"], row["text"], row["at"]) for row in rows]
 
-    async def post(self, ticket_id: int, text: str, *, author: str = "shopper") -> None:
+    async def post(self, ticket_id: int, text: str, *, author: str = "shopper", key: str | None = None) -> None:
         async with self.db.transaction() as c:
             await c.execute(
-                "INSERT INTO ticket_messages (ticket_id, author, text, at) VALUES (?, ?, ?, ?)",
-                (ticket_id, author, mask_pii(text), time.time()),
+                "INSERT INTO ticket_messages (ticket_id, author, text, at, key) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (ticket_id, key) DO NOTHING",
+                (ticket_id, author, mask_pii(text), time.time(), key),
             )
 
     async def take(self, ticket_id: int, *, operator: str) -> Ticket:
@@ -173,8 +184,9 @@ class SqliteDesk:
         await self._queue(ticket, say("operator_joined", ticket.language))
         return ticket
 
-    async def reply(self, ticket_id: int, text: str, *, operator: str) -> Ticket:
-        """Relay ``text`` to the shopper; an open ticket is taken by ``operator`` first."""
+    async def reply(self, ticket_id: int, text: str, *, operator: str, key: str | None = None) -> Ticket:
+        """Relay ``text`` to the shopper; an open ticket is taken by ``operator`` first. The shopper gets a reply
+        with a ``key`` once, however often it is relayed (within the inbox's dedupe window)."""
         if not text.strip():
             raise HandoffError("the reply is empty")
         ticket = await self.get(ticket_id)
@@ -182,8 +194,8 @@ class SqliteDesk:
             ticket = await self.take(ticket_id, operator=operator)
         elif ticket.state is TicketState.RESOLVED:
             raise HandoffError(f"ticket {ticket_id} is resolved; the shopper is talking to the bot again")
-        await self.post(ticket_id, text, author="operator")
-        await self._queue(ticket, text, author=operator)
+        await self.post(ticket_id, text, author="operator", key=f"reply:{key}" if key else None)
+        await self._queue(ticket, text, author=operator, key=key)
         return ticket
 
     async def resolve(self, ticket_id: int, *, operator: str) -> Ticket:
@@ -204,12 +216,12 @@ class SqliteDesk:
         log.info("ticket %d: %s by %s", ticket_id, state.value, operator)
         return await self.get(ticket_id)
 
-    async def _queue(self, ticket: Ticket, text: str, *, author: str | None = None) -> None:
+    async def _queue(self, ticket: Ticket, text: str, *, author: str | None = None, key: str | None = None) -> None:
         """Queue ``text`` for the shopper: an operator's words (``author``) or the desk's notice (None)."""
         async with self.db.transaction() as c:
             await c.execute(
-                "INSERT INTO outbox (ticket_id, channel, conversation_id, text, language, created_at, author)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO outbox (ticket_id, channel, conversation_id, text, language, created_at, author, key)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     ticket.id,
                     ticket.conversation.channel,
@@ -218,6 +230,7 @@ class SqliteDesk:
                     ticket.language,
                     time.time(),
                     author,
+                    key,
                 ),
             )
         if self.deliver is not None:
@@ -255,7 +268,7 @@ class SqliteDesk:
             )
             try:
                 await self.deliver(ConversationRef(row["channel"], row["conversation_id"]), reply,
-                                   key=f"ticket-outbox:{row['id']}")
+                                   key=f"ticket-reply:{row['key']}" if row["key"] else f"ticket-outbox:{row['id']}")
             except Exception:
                 log.exception("could not queue an operator message of ticket %d", row["ticket_id"])
                 continue

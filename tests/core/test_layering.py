@@ -27,6 +27,10 @@ FORBIDDEN = {
         "import bot.pipeline",
     ),
     "Adapters never import an engine": ("adapters/base.py", "import kb.search"),
+    "Adapters use the core's types and protocols, never its implementations (the Slack desk gets the desk)": (
+        "adapters/console.py",
+        "import bot.handoff.sqlite",
+    ),
     "The core never imports adapters or the composition root (bot.app, bot.cli)": (
         "bot/policy.py",
         "import bot.app",

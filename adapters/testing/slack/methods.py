@@ -22,8 +22,8 @@ class SlackError(Exception):
 
 
 class MethodsMixin:
-    """auth.test, chat.postMessage/update/postEphemeral, conversations.replies, files.info, views.open and
-    apps.connections.open (the Socket Mode URL)."""
+    """auth.test, chat.postMessage/update/postEphemeral, conversations.replies, files.info, views.open,
+    usergroups.users.list and apps.connections.open (the Socket Mode URL)."""
 
     base_url: str
     root_url: str
@@ -41,12 +41,15 @@ class MethodsMixin:
         self.served: dict[str, int] = {}
         """Bytes of each file actually sent, by file id (a client that stops early gets fewer)."""
         self.views: list[dict[str, Any]] = []
-        """Views the bot opened (``views.open``), as sent."""
+        """Views the bot opened (``views.open``), as sent plus the ``id`` and ``team_id`` Slack gives them."""
+        self.usergroups: dict[str, list[str]] = {}
+        """User groups (``S…``) and their members, for ``usergroups.users.list``."""
         self._clock = itertools.count(1)
         self.handlers: dict[str, Handler] = {
             "auth.test": self._auth_test, "chat.postMessage": self._post_message, "chat.update": self._update,
             "chat.postEphemeral": self._post_ephemeral, "conversations.replies": self._replies,
             "files.info": self._files_info, "views.open": self._views_open,
+            "usergroups.users.list": self._usergroup_users,
             "apps.connections.open": self._connections_open,
         }
 
@@ -80,11 +83,13 @@ class MethodsMixin:
         return [m for m in self.history if m["channel"] == channel
                 and (m["ts"] == thread_ts or m.get("thread_ts") == thread_ts)]
 
-    def record_message(self, sent: SentMessage) -> None:
+    def record_message(self, sent: SentMessage, *, metadata: dict[str, Any] | None = None) -> None:
         self.messages.append(sent)
         if sent.ephemeral_to is None:
-            stored = {"type": "message", "channel": sent.channel, "ts": sent.ts, "text": sent.text,
+            stored: dict[str, Any] = {"type": "message", "channel": sent.channel, "ts": sent.ts, "text": sent.text,
                       "blocks": sent.blocks, "user": self.bot_user_id, "bot_id": self.bot_id}
+            if metadata:
+                stored["metadata"] = metadata
             if sent.thread_ts:
                 stored["thread_ts"] = sent.thread_ts
             self.history.append(stored)
@@ -110,7 +115,8 @@ class MethodsMixin:
         text, blocks = self._content(params)
         thread_ts = params.get("thread_ts") or None
         sent = SentMessage(channel, self.next_ts(), text, blocks, thread_ts=thread_ts)
-        self.record_message(sent)
+        metadata = params.get("metadata")
+        self.record_message(sent, metadata=metadata if isinstance(metadata, dict) else None)
         message = {"type": "message", "text": text, "blocks": blocks, "user": self.bot_user_id,
                    "bot_id": self.bot_id, "ts": sent.ts} | ({"thread_ts": thread_ts} if thread_ts else {})
         return {"channel": channel, "ts": sent.ts, "message": message}
@@ -140,6 +146,8 @@ class MethodsMixin:
         messages = self.thread(channel, ts)
         if not messages:
             raise SlackError("thread_not_found")
+        if params.get("include_all_metadata") not in (True, "true", "1"):
+            messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
         return {"messages": messages, "has_more": False}
 
     async def _files_info(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -153,8 +161,15 @@ class MethodsMixin:
         view = params.get("view")
         if not isinstance(view, dict) or view.get("type") not in ("modal", "home"):
             raise SlackError("invalid_arguments")
-        self.views.append(view)
-        return {"view": view | {"id": f"V{len(self.views):08d}", "team_id": self.team_id}}
+        opened = view | {"id": f"V{len(self.views) + 1:08d}", "team_id": self.team_id}
+        self.views.append(opened)
+        return {"view": opened}
+
+    async def _usergroup_users(self, params: dict[str, Any]) -> dict[str, Any]:
+        members = self.usergroups.get(_required(params, "usergroup"))
+        if members is None:
+            raise SlackError("no_such_subteam")
+        return {"users": list(members)}
 
     async def _connections_open(self, _: dict[str, Any]) -> dict[str, Any]:
         return {"url": self.base_url.replace("http://", "ws://", 1).replace("/api/", "/socket", 1)}

@@ -274,7 +274,7 @@ async def _params(request: web.Request) -> dict[str, Any]:
             params.update(body if isinstance(body, dict) else {})
         else:
             params.update(parse_qsl(await request.text()))
-    for name in ("blocks", "view", "attachments"):
+    for name in ("blocks", "view", "attachments", "metadata"):
         if isinstance(params.get(name), str):
             try:
                 params[name] = json.loads(params[name])

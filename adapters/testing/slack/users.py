@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from adapters.testing.slack.records import Delivery, SentMessage
@@ -96,4 +96,26 @@ class FakeSlackUser:
             if message.thread_ts:
                 shown["thread_ts"] = container["thread_ts"] = message.thread_ts
             payload["message"] = shown
+        return await fake.block_action(payload, **options)
+
+    async def submits(self, view: Mapping[str, Any], values: Mapping[str, str], **options: Any) -> Delivery:
+        """Submit the modal ``view`` (one the bot opened, see ``fake.views``) with ``values`` typed into its plain
+        text inputs, by ``action_id`` (a ``view_submission`` payload, as Slack builds it)."""
+        fake = self.fake
+        state: dict[str, dict[str, Any]] = {}
+        for block in view.get("blocks", []):
+            element = block.get("element") or {}
+            if block.get("type") == "input" and element.get("action_id") in values:
+                state[block.get("block_id", "")] = {element["action_id"]: {
+                    "type": element.get("type", "plain_text_input"), "value": values[element["action_id"]]}}
+        missing = set(values) - {a for block in state.values() for a in block}
+        if missing:
+            raise LookupError(f"the view has no input {sorted(missing)}")
+        payload: dict[str, Any] = {
+            "type": "view_submission", "team": {"id": fake.team_id, "domain": "kefu-test"},
+            "user": {"id": self.user_id, "username": self.user_id.lower(), "team_id": fake.team_id},
+            "api_app_id": fake.api_app_id, "token": "unused-verification-token", "trigger_id": fake.new_trigger_id(),
+            "view": {**view, "id": view.get("id", "V00000000"), "team_id": fake.team_id,
+                     "state": {"values": state}, "hash": "fake-hash"},
+        }
         return await fake.block_action(payload, **options)

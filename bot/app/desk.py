@@ -1,0 +1,58 @@
+"""Which hand-off desk: the built-in SQLite desk (``kefu handoff``), shown in a Slack channel when
+``KEFU_SLACK__HANDOFF_CHANNEL`` is set and the Slack channel runs."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+
+from adapters.base import Adapter
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.handoff.base import HandoffDesk
+from bot.handoff.links import SqliteTicketLinks
+from bot.handoff.watched import DeskWatcher
+from bot.pipeline import Pipeline
+from bot.sessions.sqlite import Database
+
+log = logging.getLogger(__name__)
+
+WatcherFactory = Callable[[HandoffDesk, Database, Pipeline], Awaitable[DeskWatcher]]
+"""Builds the watcher of the desk of record, over the store's database and with the pipeline (agent assist)."""
+
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+_OPERATOR_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+
+
+def desk_watcher(settings: Settings, adapters: Sequence[Adapter]) -> WatcherFactory | None:
+    """The Slack desk's factory when ``slack.handoff_channel`` is set (checked: a channel id and operators), None
+    for the built-in desk alone; a hand-off channel without the Slack channel running is logged and ignored."""
+    options = settings.slack
+    channel = options.handoff_channel
+    if not channel:
+        return None
+    if not _CHANNEL_ID.match(channel):
+        raise ConfigError(f"KEFU_SLACK__HANDOFF_CHANNEL must be a channel id such as C0123ABCD, not {channel!r} "
+                          "(channel details → About → Channel ID)")
+    bad = [o for o in options.operators if not _OPERATOR_ID.match(o)]
+    if not options.operators or bad:
+        raise ConfigError("KEFU_SLACK__OPERATORS must list the user ids (U…) or user-group ids (S…) who may take "
+                          f"over tickets, comma-separated; got {options.operators or 'nothing'}")
+    slack = next((a for a in adapters if a.name == "slack"), None)
+    if slack is None:
+        log.warning("KEFU_SLACK__HANDOFF_CHANNEL is set but the slack channel is not running; tickets stay on "
+                    "the built-in desk (kefu handoff)")
+        return None
+
+    async def build(desk: HandoffDesk, db: Database, pipeline: Pipeline) -> DeskWatcher:
+        from adapters.slack import SlackAdapter
+        from adapters.slack.desk import SlackDeskFront
+
+        assert isinstance(slack, SlackAdapter)
+        links = SqliteTicketLinks(db, desk="slack")
+        await links.setup()
+        return SlackDeskFront(slack, desk=desk, links=links, channel=channel, operators=options.operators,
+                              suggest=pipeline.suggest)
+
+    return build
