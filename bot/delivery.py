@@ -147,8 +147,12 @@ class Courier:
     async def _defer(self, outgoing: Outgoing, why: str) -> bool:
         now = self._clock()
         if now - outgoing.created_at > self._keep_deferred_s:
-            log.warning("dropped a reply to %s kept %.0f s without delivery (%s)",
-                        outgoing.conversation, now - outgoing.created_at, why)
+            log.warning(
+                "dropped a reply to %s kept %.0f s without delivery (%s)",
+                outgoing.conversation,
+                now - outgoing.created_at,
+                why,
+            )
             await self._inbox.give_up(outgoing.id)
             self.failed += 1
             return True
@@ -159,14 +163,18 @@ class Courier:
     async def _failed(self, outgoing: Outgoing, error: Exception) -> bool:
         attempts = outgoing.attempts + 1
         if attempts >= self._max_attempts:
-            log.error("gave up delivering a reply to %s after %d attempts: %s", outgoing.conversation, attempts,
-                      error)
+            log.error("gave up delivering a reply to %s after %d attempts: %s", outgoing.conversation, attempts, error)
             await self._inbox.give_up(outgoing.id)
             self.failed += 1
             return True
         pause = min(self._max_backoff_s, self._backoff_s * 2 ** (attempts - 1))
-        log.warning("delivering a reply to %s failed (attempt %d of %d, next in %.0f s): %s",
-                    outgoing.conversation, attempts, self._max_attempts, pause, error)
+        log.warning(
+            "delivering a reply to %s failed (attempt %d of %d, next in %.0f s): %s",
+            outgoing.conversation,
+            attempts,
+            self._max_attempts,
+            pause,
+            error,
+        )
         await self._inbox.retry(outgoing.id, at=self._clock() + pause, failed=True)
         return False
-

@@ -101,9 +101,7 @@ class Engines:
             )
         if describer is not None:
             describe_batch_size = max_batch_size if getattr(describer, "batching_pays", False) else 1
-            self._describe = MicroBatcher(
-                describer.describe_batch, name="describe", max_batch_size=describe_batch_size
-            )
+            self._describe = MicroBatcher(describer.describe_batch, name="describe", max_batch_size=describe_batch_size)
 
     @property
     def batchers(self) -> list[MicroBatcher[Any, Any]]:

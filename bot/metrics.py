@@ -24,14 +24,16 @@ class Metrics:
             "kefu_stage_seconds", "Time per pipeline stage.", ["stage"], registry=self.registry, buckets=STAGE_BUCKETS
         )
         self.messages = Counter(
-            "kefu_messages", "Inbound messages handled (a redelivery is not counted).", ["channel"],
+            "kefu_messages",
+            "Inbound messages handled (a redelivery is not counted).",
+            ["channel"],
             registry=self.registry,
         )
         self.replies = Counter(
             "kefu_replies", "Replies sent, by policy action.", ["channel", "action"], registry=self.registry
         )
         self.feedback = Counter(
-            "kefu_feedback", "Shoppers' answers to \"was this helpful?\".", ["channel", "vote"], registry=self.registry
+            "kefu_feedback", 'Shoppers\' answers to "was this helpful?".', ["channel", "vote"], registry=self.registry
         )
 
     async def record_feedback(self, feedback: Any) -> None:

@@ -1,10 +1,10 @@
 """The runtime's outbound port: replies, "typing…" and attachment fetches, routed to each channel's adapter.
 
-    channels = Channels()
-    channels.add(telegram_adapter, live=False)    # before it starts: its replies wait in the outbox
-    runtime = Runtime(handler, outbound=channels, ...)
-    await telegram_adapter.start(runtime.dispatch)
-    channels.go_live("telegram")
+channels = Channels()
+channels.add(telegram_adapter, live=False)    # before it starts: its replies wait in the outbox
+runtime = Runtime(handler, outbound=channels, ...)
+await telegram_adapter.start(runtime.dispatch)
+channels.go_live("telegram")
 """
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ def _say(key: str, language: str, **values: Any) -> str:
 
 
 def seen_quote(descriptions: Sequence[Description], language: str) -> str:
-    """"📷 I can see: espresso; text “LL-SH-001”" for each photo, in the shopper's language."""
+    """ "📷 I can see: espresso; text “LL-SH-001”" for each photo, in the shopper's language."""
     lines = []
     for description in descriptions:
         parts = [description.caption] if description.caption else []
@@ -192,8 +192,12 @@ def product_reply(matches: Sequence[ProductMatch], typed: str, language: str) ->
                 sentences.append(_say("has_colour", language, colour=_colour_name(colour, language)))
             elif colours:
                 sentences.append(
-                    _say("no_colour", language, colour=_colour_name(colour, language),
-                         colours=_colour_list(colours, language))
+                    _say(
+                        "no_colour",
+                        language,
+                        colour=_colour_name(colour, language),
+                        colours=_colour_list(colours, language),
+                    )
                 )
         paragraphs.append(("" if language == "zh" else " ").join(sentences))
     return "\n\n".join(paragraphs)

@@ -266,8 +266,9 @@ class Pipeline:
             for i in generation.source_ids
             if i in by_id
         )
-        return Reply(text=generation.text, language=language, sources=sources,
-                     reason=f"suggested by {generation.backend}")
+        return Reply(
+            text=generation.text, language=language, sources=sources, reason=f"suggested by {generation.backend}"
+        )
 
     async def _retrieve(self, query: str, vector: object, language: str) -> list[Hit]:
         """Passages in the shopper's language first; any language when none match."""

@@ -187,8 +187,10 @@ class Runtime:
         try:
             await self.inbox.complete(seq, message.conversation, reply)
         except Exception:
-            log.exception("could not record the answer to a message in %s; it is answered again at the next start",
-                          message.conversation)
+            log.exception(
+                "could not record the answer to a message in %s; it is answered again at the next start",
+                message.conversation,
+            )
             return
         if reply is not None:
             self.courier.kick(message.conversation)

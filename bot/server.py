@@ -26,8 +26,9 @@ async def refuse_deep_nesting(request: web.Request, handler: Handler) -> web.Str
     try:
         return await handler(request)
     except RecursionError:
-        log.warning("http: %s %s from %s refused: request nested too deeply", request.method, request.path,
-                    request.remote)
+        log.warning(
+            "http: %s %s from %s refused: request nested too deeply", request.method, request.path, request.remote
+        )
         return web.json_response({"ok": False, "error": "request nested too deeply"}, status=400)
 
 

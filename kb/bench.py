@@ -112,7 +112,13 @@ def bench_size(
         rows.append(row)
         del index
     return {
-        "n": n, "dim": dim, "clusters": clusters, "queries": queries, "k": k, "threads": _threads(), "indexes": rows
+        "n": n,
+        "dim": dim,
+        "clusters": clusters,
+        "queries": queries,
+        "k": k,
+        "threads": _threads(),
+        "indexes": rows,
     }
 
 
@@ -152,8 +158,13 @@ def bench_encoder(encoder: Any, *, sentences: Sequence[str]) -> dict[str, Any]:
     for sentence in sentences[:single_n]:
         encoder.encode([sentence])
     single = single_n / (time.perf_counter() - start)
-    return {"encoder": encoder.name, "sentences": len(sentences), "batched_per_s": round(batched, 1),
-            "single_per_s": round(single, 1), "batch_speedup": round(batched / single, 2)}
+    return {
+        "encoder": encoder.name,
+        "sentences": len(sentences),
+        "batched_per_s": round(batched, 1),
+        "single_per_s": round(single, 1),
+        "batch_speedup": round(batched / single, 2),
+    }
 
 
 def _threads() -> int:

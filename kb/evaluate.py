@@ -33,9 +33,7 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
         if not (
             isinstance(item, dict) and isinstance(item.get("question"), str) and isinstance(item.get("relevant"), list)
         ):
-            raise BadSourceFormat(
-                f"{path} line {line_no} needs \"question\" (text) and \"relevant\" (a list)", path=path
-            )
+            raise BadSourceFormat(f'{path} line {line_no} needs "question" (text) and "relevant" (a list)', path=path)
         questions.append(item)
     return questions
 
@@ -89,8 +87,12 @@ def best_threshold(in_scope: Sequence[float], out_of_scope: Sequence[float]) -> 
     for cut in np.unique(np.concatenate([pos, neg])):
         kept, rejected = float((pos >= cut).mean()), float((neg < cut).mean())
         if not best or (kept + rejected) / 2 > best["balanced_accuracy"]:
-            best = {"min_dense_score": round(float(cut), 3), "in_scope_kept": kept, "out_of_scope_rejected": rejected,
-                    "balanced_accuracy": (kept + rejected) / 2}
+            best = {
+                "min_dense_score": round(float(cut), 3),
+                "in_scope_kept": kept,
+                "out_of_scope_rejected": rejected,
+                "balanced_accuracy": (kept + rejected) / 2,
+            }
     return best
 
 

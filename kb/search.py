@@ -41,8 +41,8 @@ FALLBACK_MIN_DENSE_SCORE = 0.5
 class KnowledgeBase:
     """Hybrid search over chunks. Thread-safe for concurrent searches once built (read-only).
 
-        kb = KnowledgeBase.from_chunks(chunks, encoder)
-        hits = kb.search(["我的快递到哪了"], encoder.encode(["我的快递到哪了"]), k=5, filters=[{"language": "zh"}])
+    kb = KnowledgeBase.from_chunks(chunks, encoder)
+    hits = kb.search(["我的快递到哪了"], encoder.encode(["我的快递到哪了"]), k=5, filters=[{"language": "zh"}])
     """
 
     def __init__(
@@ -219,6 +219,7 @@ class KnowledgeBase:
 
     def stats(self) -> dict[str, Any]:
         """Counts by source, kind and language, and the index's shape, for ``kefu kb stats``."""
+
         def count(field: str) -> dict[str, int]:
             counts: dict[str, int] = {}
             for meta in self._metadata:

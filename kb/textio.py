@@ -67,8 +67,7 @@ def _decode(data: bytes, path: Path) -> str:
         guess = _gb18030(data)
         if guess is None:
             raise UnknownEncoding(
-                f"knowledge-base source {path} is not UTF-8, UTF-16/32 with a BOM, or GB18030 text; "
-                "save it as UTF-8",
+                f"knowledge-base source {path} is not UTF-8, UTF-16/32 with a BOM, or GB18030 text; save it as UTF-8",
                 path=path,
             ) from None
         text = guess

@@ -18,8 +18,16 @@ LANGUAGES = ("en", "zh")
 CATEGORIES = {"shoes", "tops", "trousers", "dresses", "outerwear", "bags", "accessories", "home", "electronics"}
 STATUSES = {"pending", "paid", "shipped", "delivered", "cancelled", "return_requested", "refunded"}
 INTENTS = [
-    "greeting", "order_status", "return_refund", "shipping", "payment",
-    "product_info", "complaint", "human_agent", "goodbye", "other",
+    "greeting",
+    "order_status",
+    "return_refund",
+    "shipping",
+    "payment",
+    "product_info",
+    "complaint",
+    "human_agent",
+    "goodbye",
+    "other",
 ]
 
 
@@ -83,8 +91,15 @@ def test_faq_ids_and_questions_are_unique(faqs) -> None:
 def test_products_are_well_formed(products) -> None:
     assert len(products) >= 42
     schema = {
-        "sku": str, "category": str, "price": float, "currency": str, "stock": int,
-        "sizes": list, "colours": list, "en": dict, "zh": dict,
+        "sku": str,
+        "category": str,
+        "price": float,
+        "currency": str,
+        "stock": int,
+        "sizes": list,
+        "colours": list,
+        "en": dict,
+        "zh": dict,
     }
     for product in products:
         _assert_types(product, schema, product.get("sku", "?"))
@@ -106,8 +121,18 @@ def test_orders_are_well_formed_and_reference_real_products(orders, products) ->
     by_sku = {p["sku"]: p for p in products}
     optional = (str, type(None))
     schema = {
-        "order_id": str, "customer": str, "email": str, "phone": str, "status": str, "carrier": optional,
-        "tracking": optional, "placed_at": str, "eta": optional, "items": list, "total": float, "currency": str,
+        "order_id": str,
+        "customer": str,
+        "email": str,
+        "phone": str,
+        "status": str,
+        "carrier": optional,
+        "tracking": optional,
+        "placed_at": str,
+        "eta": optional,
+        "items": list,
+        "total": float,
+        "currency": str,
     }
     for order in orders:
         where = order.get("order_id", "?")

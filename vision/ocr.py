@@ -52,8 +52,12 @@ class TextReader:
         owners: list[int] = []
         for n, image in enumerate(images):
             scale = min(1.0, self.det_side / max(image.size))
-            small = image if scale == 1.0 else image.resize(
-                (max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.Resampling.BILINEAR
+            small = (
+                image
+                if scale == 1.0
+                else image.resize(
+                    (max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.Resampling.BILINEAR
+                )
             )
             boxes = detect(_bgr(small)).boxes
             if boxes is None or len(boxes) == 0:

@@ -85,9 +85,13 @@ def parse_view(body: Mapping[str, Any]) -> ViewSubmission:
             value = element.get("value")
             if isinstance(value, str):
                 values[str(action_id)] = value
-    return ViewSubmission(user_id=str(body["user"]["id"]), view_id=str(view.get("id") or ""),
-                          callback_id=str(view.get("callback_id") or ""),
-                          private_metadata=str(view.get("private_metadata") or ""), values=values)
+    return ViewSubmission(
+        user_id=str(body["user"]["id"]),
+        view_id=str(view.get("id") or ""),
+        callback_id=str(view.get("callback_id") or ""),
+        private_metadata=str(view.get("private_metadata") or ""),
+        values=values,
+    )
 
 
 def parse_press(body: Mapping[str, Any], action: Mapping[str, Any]) -> Press:
@@ -103,10 +107,18 @@ def parse_press(body: Mapping[str, Any], action: Mapping[str, Any]) -> Press:
         thread = container.get("thread_ts") or message.get("thread_ts")
         place = Place.of_message(str(channel), ts=message_ts, thread_ts=str(thread) if thread else None)
     label = (action.get("text") or {}).get("text", "")
-    return Press(user_id=user_id, place=place, action_id=str(action.get("action_id", "")),
-                 value=str(action.get("value", "")), label=label, message_ts=message_ts,
-                 message_text=str(message.get("text", "")), response_url=body.get("response_url"),
-                 trigger_id=body.get("trigger_id"), body=body)
+    return Press(
+        user_id=user_id,
+        place=place,
+        action_id=str(action.get("action_id", "")),
+        value=str(action.get("value", "")),
+        label=label,
+        message_ts=message_ts,
+        message_text=str(message.get("text", "")),
+        response_url=body.get("response_url"),
+        trigger_id=body.get("trigger_id"),
+        body=body,
+    )
 
 
 class ActionRouter:

@@ -1,10 +1,10 @@
 """``SlackAdapter``: kefu's Slack channel on slack-bolt's ``AsyncApp``, over the HTTP Events API or Socket Mode.
 
-    adapter = SlackAdapter(bot_token="xoxb-…", signing_secret="…")      # HTTP: routes() gives /slack/events
-    adapter = SlackAdapter(bot_token="xoxb-…", app_token="xapp-…")      # Socket Mode: no public URL needed
-    await adapter.start(dispatch)             # auth.test; slack-bolt is imported here, not at import time
-    await adapter.send(ConversationRef("slack", "C0123:1700000000.000100"), Reply(text="Hi!"))
-    await adapter.stop()
+adapter = SlackAdapter(bot_token="xoxb-…", signing_secret="…")      # HTTP: routes() gives /slack/events
+adapter = SlackAdapter(bot_token="xoxb-…", app_token="xapp-…")      # Socket Mode: no public URL needed
+await adapter.start(dispatch)             # auth.test; slack-bolt is imported here, not at import time
+await adapter.send(ConversationRef("slack", "C0123:1700000000.000100"), Reply(text="Hi!"))
+await adapter.stop()
 """
 
 from __future__ import annotations
@@ -47,18 +47,30 @@ class SlackAdapter(Adapter):
 
     name = CHANNEL
 
-    def __init__(self, *, bot_token: str, signing_secret: str | None = None, app_token: str | None = None,
-                 api_base: str = DEFAULT_API_BASE, command: str = "/kefu", on_feedback: FeedbackHook | None = None,
-                 max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES, max_attempts: int = 5,
-                 backoff_s: float = 0.5, max_rate_wait_s: float = 30.0, request_timeout_s: int = 30,
-                 dedupe_size: int = 10_000) -> None:
+    def __init__(
+        self,
+        *,
+        bot_token: str,
+        signing_secret: str | None = None,
+        app_token: str | None = None,
+        api_base: str = DEFAULT_API_BASE,
+        command: str = "/kefu",
+        on_feedback: FeedbackHook | None = None,
+        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        max_attempts: int = 5,
+        backoff_s: float = 0.5,
+        max_rate_wait_s: float = 30.0,
+        request_timeout_s: int = 30,
+        dedupe_size: int = 10_000,
+    ) -> None:
         if not (bot_token or "").startswith("xoxb-"):
             raise ConfigError("KEFU_SLACK__BOT_TOKEN must be a bot token ('xoxb-…', OAuth & Permissions page)")
         if app_token is not None and not app_token.startswith("xapp-"):
             raise ConfigError("KEFU_SLACK__APP_TOKEN must be an app-level token ('xapp-…') with connections:write")
         if app_token is None and not signing_secret:
-            raise ConfigError("the Slack Events API needs KEFU_SLACK__SIGNING_SECRET (or KEFU_SLACK__APP_TOKEN "
-                              "for Socket Mode)")
+            raise ConfigError(
+                "the Slack Events API needs KEFU_SLACK__SIGNING_SECRET (or KEFU_SLACK__APP_TOKEN for Socket Mode)"
+            )
         if not api_base.startswith(("http://", "https://")):
             raise ConfigError(f"KEFU_SLACK__API_BASE must be an http(s) URL, not {api_base!r}")
         if not _COMMAND.match(command):
@@ -97,8 +109,9 @@ class SlackAdapter(Adapter):
         """Send submissions of the modal ``callback_id`` to ``handler``."""
         self._views[callback_id] = handler
 
-    async def call(self, method: str, body: Mapping[str, Any] | None = None, *,
-                   query: Mapping[str, str] | None = None) -> dict[str, Any]:
+    async def call(
+        self, method: str, body: Mapping[str, Any] | None = None, *, query: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
         """One Web API call with the bot token (rate limits and retries honoured), once the channel has started."""
         try:
             await asyncio.wait_for(self._ready.wait(), self._ready_timeout_s)
@@ -116,8 +129,9 @@ class SlackAdapter(Adapter):
         from bot.recent import RecentKeys
 
         session = aiohttp.ClientSession()
-        client = AsyncWebClient(token=self._bot_token, base_url=self.api_base, session=session,
-                                timeout=self._request_timeout_s)
+        client = AsyncWebClient(
+            token=self._bot_token, base_url=self.api_base, session=session, timeout=self._request_timeout_s
+        )
         try:
             auth = await client.auth_test()
         except SlackApiError as error:
@@ -127,14 +141,29 @@ class SlackAdapter(Adapter):
             await session.close()
             raise
         self._session, self.bot_user_id = session, str(auth["user_id"])
-        self.web = WebApi(client, max_attempts=self._max_attempts, backoff_s=self._backoff_s,
-                          max_wait_s=self._max_rate_wait_s)
-        app = AsyncApp(client=client, signing_secret=self._signing_secret or "", process_before_response=True,
-                       request_verification_enabled=self.mode == "http", logger=logging.getLogger("slack_bolt"))
-        Inbound(dispatch=dispatch, bot_user_id=self.bot_user_id, command=self.command, actions=self.actions,
-                responses=self._responses, fetcher=self._lazy_fetch, respond=self._respond,
-                on_feedback=self._on_feedback, seen=RecentKeys[str](self._dedupe_size), threads=self._threads,
-                views=self._views).register(app)
+        self.web = WebApi(
+            client, max_attempts=self._max_attempts, backoff_s=self._backoff_s, max_wait_s=self._max_rate_wait_s
+        )
+        app = AsyncApp(
+            client=client,
+            signing_secret=self._signing_secret or "",
+            process_before_response=True,
+            request_verification_enabled=self.mode == "http",
+            logger=logging.getLogger("slack_bolt"),
+        )
+        Inbound(
+            dispatch=dispatch,
+            bot_user_id=self.bot_user_id,
+            command=self.command,
+            actions=self.actions,
+            responses=self._responses,
+            fetcher=self._lazy_fetch,
+            respond=self._respond,
+            on_feedback=self._on_feedback,
+            seen=RecentKeys[str](self._dedupe_size),
+            threads=self._threads,
+            views=self._views,
+        ).register(app)
         self._app = app
         self._ready.set()
         if self._app_token is not None:
@@ -177,12 +206,12 @@ class SlackAdapter(Adapter):
             log.warning("slack: a request from %s that is not UTF-8 was refused", request.remote)
             return web.json_response({"ok": False, "error": "malformed request"}, status=400)
         if not (timestamp and timestamp.isdigit() and signature and verifier.is_valid(body, timestamp, signature)):
-            log.warning("slack: a request from %s with a missing, forged or stale signature was refused",
-                        request.remote)
+            log.warning(
+                "slack: a request from %s with a missing, forged or stale signature was refused", request.remote
+            )
             return web.json_response({"ok": False, "error": "invalid signature"}, status=401)
         try:
-            bolt_request = AsyncBoltRequest(body=body.decode(), query=request.query_string,
-                                            headers=request.headers)  # type: ignore[arg-type]
+            bolt_request = AsyncBoltRequest(body=body.decode(), query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
         except (ValueError, RecursionError, AttributeError, TypeError) as error:  # bolt reads JSON as an object
             log.warning("slack: a signed request from %s was not readable (%s)", request.remote, type(error).__name__)
             return web.json_response({"ok": False, "error": "malformed request"}, status=400)
@@ -210,8 +239,9 @@ class SlackAdapter(Adapter):
         try:
             await asyncio.wait_for(self._ready.wait(), self._ready_timeout_s)
         except TimeoutError:
-            raise BadInput("the Slack channel is not running, so the file could not be read; please share it again"
-                           ) from None
+            raise BadInput(
+                "the Slack channel is not running, so the file could not be read; please share it again"
+            ) from None
         info = (await self._web().call("files.info", query={"file": locator})).get("file") or {}
         return await self._download(info)
 
@@ -229,8 +259,10 @@ class SlackAdapter(Adapter):
             await self._web().call("chat.postMessage", {"channel": place.user, **content})
             return
         thread = {"thread_ts": place.thread_ts} if place.thread_ts else {}
-        await self._web().call("chat.postMessage", {"channel": place.channel, "unfurl_links": False,
-                                                    "unfurl_media": False, **thread, **content})
+        await self._web().call(
+            "chat.postMessage",
+            {"channel": place.channel, "unfurl_links": False, "unfurl_media": False, **thread, **content},
+        )
 
     async def _respond(self, url: str, text: str) -> None:
         await self._respond_with(url, {"text": text})
@@ -258,14 +290,19 @@ class SlackAdapter(Adapter):
             raise RuntimeError("the Slack adapter is not started")
         if not isinstance(url, str):
             raise BadInput("Slack did not give a download link for this file; please share it again")
-        return await download(self._session, url, token=self._bot_token, api_base=self.api_base,
-                              max_bytes=self._max_download_bytes, size=_int_or_none(info.get("size")))
+        return await download(
+            self._session,
+            url,
+            token=self._bot_token,
+            api_base=self.api_base,
+            max_bytes=self._max_download_bytes,
+            size=_int_or_none(info.get("size")),
+        )
 
     def _web(self) -> WebApi:
         if self.web is None:
             raise RuntimeError("the Slack adapter is not started")
         return self.web
-
 
 
 def _int_or_none(value: Any) -> int | None:

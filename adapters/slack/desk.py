@@ -46,12 +46,14 @@ from bot.sessions.base import Turn
 
 log = logging.getLogger(__name__)
 
+
 class Suggest(Protocol):
     """A suggested reply to a shopper's message, in the shopper's language, with its sources (agent assist)."""
 
     async def __call__(self, text: str, *, language_hint: str | None = None) -> Reply | None:
         """None: the knowledge base has nothing relevant to suggest."""
         ...
+
 
 MESSAGE_EVENT = "kefu_ticket_message"
 """Metadata ``event_type`` of a shopper's message posted in a ticket's thread (its payload: the message's key)."""
@@ -62,8 +64,16 @@ class SlackDeskFront:
     """A ``bot.handoff.watched.DeskWatcher`` that shows tickets in a Slack channel, and the operators' moves in
     that channel (buttons, thread replies, the "Edit" modal) made on ``desk``."""
 
-    def __init__(self, adapter: SlackAdapter, *, desk: HandoffDesk, links: TicketLinks, channel: str,
-                 operators: Iterable[str], suggest: Suggest | None = None) -> None:
+    def __init__(
+        self,
+        adapter: SlackAdapter,
+        *,
+        desk: HandoffDesk,
+        links: TicketLinks,
+        channel: str,
+        operators: Iterable[str],
+        suggest: Suggest | None = None,
+    ) -> None:
         if not channel:
             raise ValueError("the hand-off desk needs a channel id (KEFU_SLACK__HANDOFF_CHANNEL)")
         self.adapter, self.desk, self.links, self.channel = adapter, desk, links, channel
@@ -96,8 +106,12 @@ class SlackDeskFront:
         await self._post(thread_line(message), thread_ts=link.ref, key=key)
         if key is not None:
             await self.links.mark(ticket.id, key, "shown")
-        if (ticket.state is TicketState.TAKEN and message.author == "shopper" and ticket.operator
-                and self.suggest is not None):
+        if (
+            ticket.state is TicketState.TAKEN
+            and message.author == "shopper"
+            and ticket.operator
+            and self.suggest is not None
+        ):
             task = asyncio.create_task(self._assist(ticket, message.text, link))
             self._assisting.add(task)
             task.add_done_callback(self._assisting.discard)
@@ -109,8 +123,9 @@ class SlackDeskFront:
             return
         transcript = (await self.desk.messages(ticket.id))[: link.turns]
         content = ticket_message(ticket, transcript=transcript, intent=link.intent)
-        await self.adapter.call("chat.update", {"channel": link.place, "ts": link.ref, "text": content.text,
-                                                "blocks": content.blocks})
+        await self.adapter.call(
+            "chat.update", {"channel": link.place, "ts": link.ref, "text": content.text, "blocks": content.blocks}
+        )
 
     async def resync(self, desk: HandoffDesk) -> None:
         """Post the open tickets that have no message yet (opened while Slack was unreachable) and bring the
@@ -130,7 +145,7 @@ class SlackDeskFront:
     # operators' moves -----------------------------------------------------------------------------
 
     async def on_press(self, press: Press) -> None:
-        """"Take over", "Resolve", "Send" or "Edit" pressed."""
+        """ "Take over", "Resolve", "Send" or "Edit" pressed."""
         if not await self.operators.allow(press.user_id):
             log.warning("slack desk: %s pressed %s but is not an operator; refused", press.user_id, press.action_id)
             await self._tell(press.user_id, REFUSED, place=press.place.channel)
@@ -144,8 +159,7 @@ class SlackDeskFront:
                     await self._edit(ticket_id, text, press)
                 else:
                     action_ts = (press.body.get("actions") or [{}])[0].get("action_ts") or press.trigger_id
-                    await self._reply(ticket_id, text, press.user_id, key=f"slack-press:{action_ts}",
-                                      suggested=True)
+                    await self._reply(ticket_id, text, press.user_id, key=f"slack-press:{action_ts}", suggested=True)
             else:
                 raise HandoffError(f"unknown desk button {press.action_id!r}")
         except HandoffError as error:
@@ -153,8 +167,9 @@ class SlackDeskFront:
             await self._tell(press.user_id, f"⚠️ {error.user_message}", place=press.place.channel)
         except (DeliveryFailed, DeliveryDeferred) as error:
             log.warning("slack desk: %s's %s failed in Slack: %s", press.user_id, press.action_id, error)
-            await self._tell(press.user_id, "⚠️ Slack did not take that just now; please try again.",
-                             place=press.place.channel)
+            await self._tell(
+                press.user_id, "⚠️ Slack did not take that just now; please try again.", place=press.place.channel
+            )
 
     async def on_thread_reply(self, reply: ThreadMessage) -> None:
         """A reply in a ticket's thread: an operator's goes to the shopper; anyone else is told it did not."""
@@ -163,22 +178,31 @@ class SlackDeskFront:
             log.debug("slack desk: a reply in thread %s, which is no ticket's, was ignored", reply.thread_ts)
             return
         if not await self.operators.allow(reply.user_id):
-            log.warning("slack desk: %s replied in ticket %d's thread but is not an operator; not relayed",
-                        reply.user_id, link.ticket_id)
-            await self._tell(reply.user_id, f"{REFUSED} Your message did not reach the shopper.",
-                             thread_ts=reply.thread_ts)
+            log.warning(
+                "slack desk: %s replied in ticket %d's thread but is not an operator; not relayed",
+                reply.user_id,
+                link.ticket_id,
+            )
+            await self._tell(
+                reply.user_id, f"{REFUSED} Your message did not reach the shopper.", thread_ts=reply.thread_ts
+            )
             return
         if not reply.text.strip():
-            await self._tell(reply.user_id, "⚠️ Only text reaches the shopper; nothing was sent.",
-                             thread_ts=reply.thread_ts)
+            await self._tell(
+                reply.user_id, "⚠️ Only text reaches the shopper; nothing was sent.", thread_ts=reply.thread_ts
+            )
             return
         try:
-            await self._reply(link.ticket_id, reply.text, reply.user_id, key=f"slack:{reply.channel}:{reply.ts}",
-                              suggested=None)
+            await self._reply(
+                link.ticket_id, reply.text, reply.user_id, key=f"slack:{reply.channel}:{reply.ts}", suggested=None
+            )
         except HandoffError as error:
             log.warning("slack desk: %s's reply to ticket %d refused: %s", reply.user_id, link.ticket_id, error)
-            await self._tell(reply.user_id, f"⚠️ {error.user_message} Your message did not reach the shopper.",
-                             thread_ts=reply.thread_ts)
+            await self._tell(
+                reply.user_id,
+                f"⚠️ {error.user_message} Your message did not reach the shopper.",
+                thread_ts=reply.thread_ts,
+            )
 
     async def on_edit(self, submission: ViewSubmission) -> Mapping[str, str] | None:
         """The "Edit" modal submitted: its text goes to the shopper; errors keep the modal open."""
@@ -188,9 +212,13 @@ class SlackDeskFront:
         if not text:
             return {EDIT_INPUT: "Write the reply first."}
         try:
-            await self._reply(_ticket_id(submission.private_metadata), text, submission.user_id,
-                              key=f"slack-view:{submission.view_id}" if submission.view_id else None,
-                              suggested=False)
+            await self._reply(
+                _ticket_id(submission.private_metadata),
+                text,
+                submission.user_id,
+                key=f"slack-view:{submission.view_id}" if submission.view_id else None,
+                suggested=False,
+            )
         except HandoffError as error:
             log.warning("slack desk: %s's edited reply refused: %s", submission.user_id, error)
             return {EDIT_INPUT: error.user_message}
@@ -212,8 +240,9 @@ class SlackDeskFront:
             ticket = await self.desk.resolve(ticket_id, operator=operator)
         await self._refresh(ticket)
 
-    async def _reply(self, ticket_id: int, text: str, operator: str, *, key: str | None,
-                     suggested: bool | None) -> None:
+    async def _reply(
+        self, ticket_id: int, text: str, operator: str, *, key: str | None, suggested: bool | None
+    ) -> None:
         """Relay an operator's reply; one sent from a button or a modal (``suggested`` not None) is recorded in
         the thread, where a typed one already is."""
         before = await self.desk.get(ticket_id)
@@ -253,9 +282,16 @@ class SlackDeskFront:
                 log.info("slack desk: nothing to suggest for ticket %d", ticket.id)
                 return
             content = suggestion_message(ticket.id, suggestion)
-            await self.adapter.call("chat.postEphemeral", {"channel": link.place, "user": ticket.operator,
-                                                           "thread_ts": link.ref, "text": content.text,
-                                                           "blocks": content.blocks})
+            await self.adapter.call(
+                "chat.postEphemeral",
+                {
+                    "channel": link.place,
+                    "user": ticket.operator,
+                    "thread_ts": link.ref,
+                    "text": content.text,
+                    "blocks": content.blocks,
+                },
+            )
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -268,17 +304,23 @@ class SlackDeskFront:
             return known
         transcript = await self.desk.messages(ticket.id)
         content = ticket_message(ticket, transcript=transcript, intent=intent)
-        answer = await self.adapter.call("chat.postMessage", {"channel": self.channel, "text": content.text,
-                                                              "blocks": content.blocks})
-        link = TicketLink(ticket.id, str(answer.get("channel") or self.channel), str(answer["ts"]), intent,
-                          len(transcript))
+        answer = await self.adapter.call(
+            "chat.postMessage", {"channel": self.channel, "text": content.text, "blocks": content.blocks}
+        )
+        link = TicketLink(
+            ticket.id, str(answer.get("channel") or self.channel), str(answer["ts"]), intent, len(transcript)
+        )
         await self.links.add(link)
         log.info("slack desk: ticket %d posted in %s (ts %s)", ticket.id, link.place, link.ref)
         return link
 
     async def _post(self, message: SlackMessage, *, thread_ts: str, key: str | None = None) -> None:
-        body: dict[str, Any] = {"channel": self.channel, "thread_ts": thread_ts, "text": message.text,
-                                "blocks": message.blocks}
+        body: dict[str, Any] = {
+            "channel": self.channel,
+            "thread_ts": thread_ts,
+            "text": message.text,
+            "blocks": message.blocks,
+        }
         if key is not None:
             body["metadata"] = {"event_type": MESSAGE_EVENT, "event_payload": {"key": key}}
         await self.adapter.call("chat.postMessage", body)
@@ -288,12 +330,15 @@ class SlackDeskFront:
         cursor: str | None = None
         while True:
             query = {"channel": link.place, "ts": link.ref, "include_all_metadata": "true", "limit": "200"}
-            answer = await self.adapter.call("conversations.replies",
-                                             query=query | ({"cursor": cursor} if cursor else {}))
+            answer = await self.adapter.call(
+                "conversations.replies", query=query | ({"cursor": cursor} if cursor else {})
+            )
             for message in answer.get("messages") or []:
                 metadata = message.get("metadata") or {}
-                if metadata.get("event_type") == MESSAGE_EVENT and \
-                        (metadata.get("event_payload") or {}).get("key") == key:
+                if (
+                    metadata.get("event_type") == MESSAGE_EVENT
+                    and (metadata.get("event_payload") or {}).get("key") == key
+                ):
                     return True
             cursor = (answer.get("response_metadata") or {}).get("next_cursor")
             if not cursor:

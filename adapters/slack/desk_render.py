@@ -33,21 +33,24 @@ def ticket_message(ticket: Ticket, *, transcript: Sequence[TicketMessage], inten
     """The ticket as posted in the hand-off channel: who, where, why, a summary, the last turns, its state and
     the buttons the state allows."""
     where = ticket.conversation
-    facts = "\n".join([
-        f"*Shopper:* `{escape(ticket.user_id)}`  "
-        f"*Channel:* {escape(where.channel)} (`{escape(where.conversation_id)}`)",
-        f"*Language:* {escape(ticket.language)}  *Intent:* {escape(intent or 'unknown')}",
-        f"*Reason:* {escape(_shorten(ticket.reason, 300))}",
-        f"*Summary:* {escape(summary(transcript))}",
-    ])
+    facts = "\n".join(
+        [
+            f"*Shopper:* `{escape(ticket.user_id)}`  "
+            f"*Channel:* {escape(where.channel)} (`{escape(where.conversation_id)}`)",
+            f"*Language:* {escape(ticket.language)}  *Intent:* {escape(intent or 'unknown')}",
+            f"*Reason:* {escape(_shorten(ticket.reason, 300))}",
+            f"*Summary:* {escape(summary(transcript))}",
+        ]
+    )
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"🎫 Ticket #{ticket.id}"}},
         _section(facts),
     ]
     turns = [m for m in transcript if m.text.strip()][-LAST_TURNS:]
     if turns:
-        lines = "\n".join(f"{_AUTHORS.get(m.author, m.author)}: {escape(_shorten(m.text, MAX_TURN_CHARS))}"
-                          for m in turns)
+        lines = "\n".join(
+            f"{_AUTHORS.get(m.author, m.author)}: {escape(_shorten(m.text, MAX_TURN_CHARS))}" for m in turns
+        )
         blocks.append(_section(f"*Last turns*\n{lines}"))
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": state_line(ticket)}]})
     buttons = []
@@ -97,8 +100,9 @@ def sent_line(operator: str, text: str, *, suggested: bool) -> SlackMessage:
     """The record, in the thread, of a reply an operator sent from a button or a modal."""
     how = "sent kefu's suggestion" if suggested else "replied"
     body = _shorten_keeping_lines(text, MAX_SECTION_CHARS - 80)
-    return SlackMessage(text=f"{operator} {how}: {text[:200]}",
-                        blocks=[_section(f"<@{operator}> {how}:\n>{escape(body)}")])
+    return SlackMessage(
+        text=f"{operator} {how}: {text[:200]}", blocks=[_section(f"<@{operator}> {how}:\n>{escape(body)}")]
+    )
 
 
 def suggestion_message(ticket_id: int, suggestion: Reply) -> SlackMessage:
@@ -106,29 +110,49 @@ def suggestion_message(ticket_id: int, suggestion: Reply) -> SlackMessage:
     text = _shorten_keeping_lines(suggestion.text, MAX_SUGGESTION_CHARS)
     value = json.dumps({"ticket": ticket_id, "text": text}, ensure_ascii=False)
     blocks: list[dict[str, Any]] = [
-        {"type": "context", "elements": [{"type": "mrkdwn",
-                                          "text": f"💡 Suggested reply for ticket #{ticket_id} (only you see this)"}]},
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"💡 Suggested reply for ticket #{ticket_id} (only you see this)"}],
+        },
         _section(escape(text)),
     ]
     if suggestion.sources:
         links = " · ".join(_source(s) for s in suggestion.sources[:5])
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Sources: {links}"}]})
     if len(value) <= 2000:
-        blocks.append({"type": "actions", "block_id": f"{DESK}_assist", "elements": [
-            _button("📤 Send", SEND, value, style="primary"), _button("✏️ Edit", EDIT, value)]})
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"{DESK}_assist",
+                "elements": [_button("📤 Send", SEND, value, style="primary"), _button("✏️ Edit", EDIT, value)],
+            }
+        )
     return SlackMessage(text=f"Suggested reply for ticket #{ticket_id}: {text[:200]}", blocks=blocks)
 
 
 def edit_view(ticket_id: int, text: str) -> dict[str, Any]:
     """The modal in which an operator changes a suggestion before sending it."""
     return {
-        "type": "modal", "callback_id": EDIT_VIEW, "private_metadata": str(ticket_id),
+        "type": "modal",
+        "callback_id": EDIT_VIEW,
+        "private_metadata": str(ticket_id),
         "title": {"type": "plain_text", "text": f"Reply to ticket #{ticket_id}"[:24]},
         "submit": {"type": "plain_text", "text": "Send"},
         "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [{"type": "input", "block_id": EDIT_INPUT, "label": {"type": "plain_text", "text": "Reply"},
-                    "element": {"type": "plain_text_input", "action_id": EDIT_INPUT, "multiline": True,
-                                "initial_value": text[:3000], "max_length": 3000}}],
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": EDIT_INPUT,
+                "label": {"type": "plain_text", "text": "Reply"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": EDIT_INPUT,
+                    "multiline": True,
+                    "initial_value": text[:3000],
+                    "max_length": 3000,
+                },
+            }
+        ],
     }
 
 
@@ -137,8 +161,12 @@ def _section(mrkdwn: str) -> dict[str, Any]:
 
 
 def _button(label: str, action_id: str, value: str, *, style: str | None = None) -> dict[str, Any]:
-    button = {"type": "button", "action_id": action_id, "value": value,
-              "text": {"type": "plain_text", "text": label, "emoji": True}}
+    button = {
+        "type": "button",
+        "action_id": action_id,
+        "value": value,
+        "text": {"type": "plain_text", "text": label, "emoji": True},
+    }
     return button | ({"style": style} if style else {})
 
 

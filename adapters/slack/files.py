@@ -26,8 +26,16 @@ def token_may_go_to(url: str, *, api_base: str) -> bool:
     return target.scheme == "https" and any(host == h or host.endswith("." + h) for h in _SLACK_HOSTS)
 
 
-async def download(session: aiohttp.ClientSession, url: str, *, token: str, api_base: str, max_bytes: int,
-                   size: int | None = None, timeout_s: float = 60.0) -> bytes:
+async def download(
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    token: str,
+    api_base: str,
+    max_bytes: int,
+    size: int | None = None,
+    timeout_s: float = 60.0,
+) -> bytes:
     """The file at ``url``; refused before downloading when ``size`` is over ``max_bytes``, else as soon as the
     bytes read pass it (at most ``max_bytes`` plus one chunk is held)."""
     if size is not None and size > max_bytes:

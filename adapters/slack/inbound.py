@@ -46,11 +46,21 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 class Inbound:
     """Registers kefu's listeners on a bolt ``AsyncApp`` and turns what they receive into ``Message``s."""
 
-    def __init__(self, *, dispatch: Dispatch, bot_user_id: str, command: str, actions: ActionRouter,
-                 responses: ResponseUrls, fetcher: AttachmentFetch, respond: Respond,
-                 on_feedback: FeedbackHook | None, seen: RecentKeys[str],
-                 threads: Mapping[str, ThreadHandler] | None = None,
-                 views: Mapping[str, ViewHandler] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        dispatch: Dispatch,
+        bot_user_id: str,
+        command: str,
+        actions: ActionRouter,
+        responses: ResponseUrls,
+        fetcher: AttachmentFetch,
+        respond: Respond,
+        on_feedback: FeedbackHook | None,
+        seen: RecentKeys[str],
+        threads: Mapping[str, ThreadHandler] | None = None,
+        views: Mapping[str, ViewHandler] | None = None,
+    ) -> None:
         self._dispatch_to_core = dispatch
         self._mention = re.compile(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>")
         self._command = command
@@ -104,9 +114,15 @@ class Inbound:
             return
         place = Place(command["channel_id"], user=command["user_id"])
         self._responses.remember(place.conversation_id, command.get("response_url"))
-        await self._dispatch(Message(conversation=place.ref(), user_id=command["user_id"], text=question,
-                                     message_id=f"cmd:{command.get('trigger_id')}",
-                                     metadata={"command": self._command, "channel": command["channel_id"]}))
+        await self._dispatch(
+            Message(
+                conversation=place.ref(),
+                user_id=command["user_id"],
+                text=question,
+                message_id=f"cmd:{command.get('trigger_id')}",
+                metadata={"command": self._command, "channel": command["channel_id"]},
+            )
+        )
         await ack(text=text("asking", language, question=escape(question)))
 
     async def on_action(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -145,9 +161,14 @@ class Inbound:
     async def _thread_reply(self, event: Mapping[str, Any], body: Mapping[str, Any]) -> None:
         """A person's reply in a thread of a watched channel, to that channel's handler (once per event)."""
         try:
-            reply = ThreadMessage(channel=str(event["channel"]), thread_ts=str(event["thread_ts"]),
-                                  ts=str(event["ts"]), user_id=str(event["user"]),
-                                  text=plain_text(str(event.get("text") or "")), event_id=body.get("event_id"))
+            reply = ThreadMessage(
+                channel=str(event["channel"]),
+                thread_ts=str(event["thread_ts"]),
+                ts=str(event["ts"]),
+                user_id=str(event["user"]),
+                text=plain_text(str(event.get("text") or "")),
+                event_id=body.get("event_id"),
+            )
         except KeyError as error:
             log.warning("slack: a thread reply without %s was dropped", error)
             return
@@ -171,8 +192,13 @@ class Inbound:
         try:
             message = self._message(event, body, said)
         except (KeyError, TypeError, ValueError) as error:
-            log.warning("slack: a malformed %s event %s was acknowledged and dropped (%s: %s)", event.get("type"),
-                        body.get("event_id"), type(error).__name__, error)
+            log.warning(
+                "slack: a malformed %s event %s was acknowledged and dropped (%s: %s)",
+                event.get("type"),
+                body.get("event_id"),
+                type(error).__name__,
+                error,
+            )
             return
         await self._dispatch(message, event_id=body.get("event_id"))
 
@@ -190,10 +216,21 @@ class Inbound:
             answer = _notice("unsupported", language)
         elif not said and not attachments:
             answer = _notice("empty", language)
-        metadata = {"channel_type": event.get("channel_type", "channel"), "event_id": body.get("event_id"),
-                    "team": body.get("team_id")}
-        return Message(conversation=place.ref(), user_id=user, text=said, attachments=attachments, message_id=ts,
-                       timestamp=timestamp, metadata=metadata, answer=answer)
+        metadata = {
+            "channel_type": event.get("channel_type", "channel"),
+            "event_id": body.get("event_id"),
+            "team": body.get("team_id"),
+        }
+        return Message(
+            conversation=place.ref(),
+            user_id=user,
+            text=said,
+            attachments=attachments,
+            message_id=ts,
+            timestamp=timestamp,
+            metadata=metadata,
+            answer=answer,
+        )
 
     def _attachments(self, files: Sequence[Mapping[str, Any]]) -> tuple[tuple[Attachment, ...], list[str]]:
         """Audio, video clips (their sound) and images as lazy attachments; the names of the other files."""
@@ -205,10 +242,17 @@ class Inbound:
                 unreadable.append(name)
                 continue
             duration, size = info.get("duration_ms"), info.get("size")
-            readable.append(Attachment(kind=kind, fetch=self._fetcher(info), mime_type=str(info["mimetype"]),
-                                       size=size if isinstance(size, int) else None, filename=name,
-                                       locator=str(info["id"]),
-                                       duration_s=duration / 1000 if isinstance(duration, int | float) else None))
+            readable.append(
+                Attachment(
+                    kind=kind,
+                    fetch=self._fetcher(info),
+                    mime_type=str(info["mimetype"]),
+                    size=size if isinstance(size, int) else None,
+                    filename=name,
+                    locator=str(info["id"]),
+                    duration_s=duration / 1000 if isinstance(duration, int | float) else None,
+                )
+            )
         return tuple(readable), unreadable
 
     async def _dispatch(self, message: Message, *, event_id: str | None = None) -> None:
@@ -224,14 +268,26 @@ class Inbound:
 
     async def _quick_reply(self, press: Press) -> None:
         action_ts = (press.body.get("actions") or [{}])[0].get("action_ts") or press.trigger_id
-        await self._dispatch(Message(conversation=press.place.ref(), user_id=press.user_id, text=press.label,
-                                     message_id=f"act:{action_ts}", payload=press.value))
+        await self._dispatch(
+            Message(
+                conversation=press.place.ref(),
+                user_id=press.user_id,
+                text=press.label,
+                message_id=f"act:{action_ts}",
+                payload=press.value,
+            )
+        )
 
     async def _feedback(self, press: Press) -> None:
-        feedback = Feedback(press.place.ref(), press.user_id, press.action_id == f"{FEEDBACK}_yes",
-                            press.message_ts, press.message_text)
-        log.info("slack: feedback helpful=%s conversation=%s message=%s", feedback.helpful, feedback.conversation,
-                 feedback.message_id)
+        feedback = Feedback(
+            press.place.ref(), press.user_id, press.action_id == f"{FEEDBACK}_yes", press.message_ts, press.message_text
+        )
+        log.info(
+            "slack: feedback helpful=%s conversation=%s message=%s",
+            feedback.helpful,
+            feedback.conversation,
+            feedback.message_id,
+        )
         if self._on_feedback is not None:
             try:
                 await self._on_feedback(feedback)
@@ -243,6 +299,7 @@ class Inbound:
 
 def plain_text(mrkdwn: str) -> str:
     """What a person typed, from Slack's message text: links as their label (or URL), entities unescaped."""
+
     def shown(match: re.Match[str]) -> str:
         target, label = match.group(1), match.group(2)
         if target.startswith(("@", "#", "!")):

@@ -19,8 +19,9 @@ Call = Callable[..., Awaitable[Mapping[str, Any]]]
 class Operators:
     """``await operators.allow(user_id)``: whether ``user_id`` is an operator, directly or through a group."""
 
-    def __init__(self, ids: Iterable[str], *, call: Call, ttl_s: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, ids: Iterable[str], *, call: Call, ttl_s: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         ids = [i.strip() for i in ids if i.strip()]
         self.users = frozenset(i for i in ids if not i.startswith("S"))
         self.groups = tuple(i for i in ids if i.startswith("S"))

@@ -73,8 +73,9 @@ def _tail(reply: Reply) -> list[dict[str, Any]]:
     if reply.sources:
         links = " · ".join(_source(s) for s in reply.sources[:MAX_SOURCES])
         blocks.append(_context(f"{text('sources', reply.language)}: {links}"))
-    buttons = [_button(q.label, f"{QUICK_REPLY}_{i}", q.payload) for i, q in enumerate(reply.quick_replies)
-               if _fits(q.payload)]
+    buttons = [
+        _button(q.label, f"{QUICK_REPLY}_{i}", q.payload) for i, q in enumerate(reply.quick_replies) if _fits(q.payload)
+    ]
     if not reply.notice:
         offers_human = any(q.payload == HUMAN_PAYLOAD for q in reply.quick_replies)
         if not reply.escalated and not offers_human:
@@ -82,24 +83,37 @@ def _tail(reply: Reply) -> list[dict[str, Any]]:
     if buttons:
         blocks.append({"type": "actions", "block_id": "kefu_buttons", "elements": buttons[:25]})
     if not reply.notice and not reply.escalated:
-        blocks.append({"type": "actions", "block_id": "kefu_feedback", "elements": [
-            _button(text("helpful", reply.language), f"{FEEDBACK}_yes", "1"),
-            _button(text("not_helpful", reply.language), f"{FEEDBACK}_no", "0"),
-        ]})
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "kefu_feedback",
+                "elements": [
+                    _button(text("helpful", reply.language), f"{FEEDBACK}_yes", "1"),
+                    _button(text("not_helpful", reply.language), f"{FEEDBACK}_no", "0"),
+                ],
+            }
+        )
     return blocks
 
 
 def _fits(payload: str) -> bool:
     if len(payload) <= MAX_BUTTON_VALUE:
         return True
-    log.warning("slack: a quick reply's payload of %d characters is over Slack's %d; button left out",
-                len(payload), MAX_BUTTON_VALUE)
+    log.warning(
+        "slack: a quick reply's payload of %d characters is over Slack's %d; button left out",
+        len(payload),
+        MAX_BUTTON_VALUE,
+    )
     return False
 
 
 def _button(label: str, action_id: str, value: str) -> dict[str, Any]:
-    return {"type": "button", "action_id": action_id, "value": value,
-            "text": {"type": "plain_text", "text": _shorten(label, MAX_BUTTON_LABEL), "emoji": True}}
+    return {
+        "type": "button",
+        "action_id": action_id,
+        "value": value,
+        "text": {"type": "plain_text", "text": _shorten(label, MAX_BUTTON_LABEL), "emoji": True},
+    }
 
 
 def _context(mrkdwn: str) -> dict[str, Any]:
@@ -108,8 +122,12 @@ def _context(mrkdwn: str) -> dict[str, Any]:
 
 def _source(source: Source) -> str:
     title = escape(_shorten(source.title or source.id, MAX_TITLE_CHARS)).replace("|", "¦")
-    if source.url and source.url.startswith(("https://", "http://")) and len(source.url) <= 300 \
-            and not any(c in source.url for c in "<>| "):
+    if (
+        source.url
+        and source.url.startswith(("https://", "http://"))
+        and len(source.url) <= 300
+        and not any(c in source.url for c in "<>| ")
+    ):
         return f"<{source.url}|{title}>"
     return title
 

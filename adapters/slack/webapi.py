@@ -34,9 +34,17 @@ class DeliveryFailed(KefuError):
 class WebApi:
     """``call(method, body)``: one Web API method through ``client``, rate limits and retries included."""
 
-    def __init__(self, client: AsyncWebClient, *, max_attempts: int = 5, backoff_s: float = 0.5,
-                 max_backoff_s: float = 30.0, max_wait_s: float = 30.0, sleep: Sleep = asyncio.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        max_attempts: int = 5,
+        backoff_s: float = 0.5,
+        max_backoff_s: float = 30.0,
+        max_wait_s: float = 30.0,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.client = client
@@ -50,8 +58,9 @@ class WebApi:
         self.rate_limited = 0
         """429 answers received so far."""
 
-    async def call(self, method: str, body: Mapping[str, Any] | None = None, *,
-                   query: Mapping[str, str] | None = None) -> dict[str, Any]:
+    async def call(
+        self, method: str, body: Mapping[str, Any] | None = None, *, query: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
         """POST ``body`` as JSON, or GET with ``query``; Slack's answer as a dict."""
         from slack_sdk.errors import SlackApiError
 

@@ -48,13 +48,27 @@ class TelegramAdapter(Adapter):
 
     name = "telegram"
 
-    def __init__(self, *, token: str, api_base: str = DEFAULT_API_BASE, mode: Literal["polling", "webhook"] = "polling",
-                 webhook_secret: str | None = None, webhook_url: str | None = None,
-                 on_feedback: FeedbackHook | None = None, rate_limiter: RateLimiter | None = None,
-                 polling_timeout_s: int = 10, request_timeout_s: float = 30.0, album_window_s: float = 0.6,
-                 max_attempts: int = 5, backoff_s: float = 0.5,
-                 max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES, max_albums: int = 1000,
-                 max_albums_per_chat: int = 3, dedupe_size: int = 10_000, shutdown_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        token: str,
+        api_base: str = DEFAULT_API_BASE,
+        mode: Literal["polling", "webhook"] = "polling",
+        webhook_secret: str | None = None,
+        webhook_url: str | None = None,
+        on_feedback: FeedbackHook | None = None,
+        rate_limiter: RateLimiter | None = None,
+        polling_timeout_s: int = 10,
+        request_timeout_s: float = 30.0,
+        album_window_s: float = 0.6,
+        max_attempts: int = 5,
+        backoff_s: float = 0.5,
+        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        max_albums: int = 1000,
+        max_albums_per_chat: int = 3,
+        dedupe_size: int = 10_000,
+        shutdown_timeout_s: float = 10.0,
+    ) -> None:
         if not _TOKEN.match(token or ""):
             raise ConfigError("KEFU_TELEGRAM__TOKEN must look like '<digits>:<text>' (from @BotFather)")
         if mode not in ("polling", "webhook"):
@@ -98,18 +112,28 @@ class TelegramAdapter(Adapter):
 
         session = AiohttpSession(api=TelegramAPIServer.from_base(self.api_base), timeout=self._request_timeout_s)
         bot = Bot(self.token, session=session)
-        inbound = Inbound(bot=bot, dispatch=dispatch, callbacks=self._callbacks,
-                          on_feedback=self._on_feedback, max_download_bytes=self._max_download_bytes,
-                          album_window_s=self._album_window_s, max_albums=self._max_albums,
-                          max_albums_per_chat=self._max_albums_per_chat, seen=RecentKeys[int](self._dedupe_size))
+        inbound = Inbound(
+            bot=bot,
+            dispatch=dispatch,
+            callbacks=self._callbacks,
+            on_feedback=self._on_feedback,
+            max_download_bytes=self._max_download_bytes,
+            album_window_s=self._album_window_s,
+            max_albums=self._max_albums,
+            max_albums_per_chat=self._max_albums_per_chat,
+            seen=RecentKeys[int](self._dedupe_size),
+        )
         dp = Dispatcher()
         dp.include_router(inbound.router())
         dp.update.outer_middleware(inbound.skip_duplicates)
         try:
             me = await bot.me()
             if self.mode == "webhook":
-                await bot.set_webhook(self.webhook_url or "", secret_token=self._webhook_secret,
-                                      allowed_updates=dp.resolve_used_update_types())
+                await bot.set_webhook(
+                    self.webhook_url or "",
+                    secret_token=self._webhook_secret,
+                    allowed_updates=dp.resolve_used_update_types(),
+                )
             else:
                 await bot.delete_webhook(drop_pending_updates=False)
         except TelegramUnauthorizedError as error:
@@ -120,9 +144,15 @@ class TelegramAdapter(Adapter):
             raise
         self._bot, self._dp, self._inbound = bot, dp, inbound
         if self.mode == "polling":
-            self._polling = asyncio.create_task(dp.start_polling(
-                bot, handle_signals=False, close_bot_session=False, handle_as_tasks=False,
-                polling_timeout=self._polling_timeout_s))
+            self._polling = asyncio.create_task(
+                dp.start_polling(
+                    bot,
+                    handle_signals=False,
+                    close_bot_session=False,
+                    handle_as_tasks=False,
+                    polling_timeout=self._polling_timeout_s,
+                )
+            )
         log.info("telegram: @%s started (%s, %s)", me.username, self.mode, self.api_base)
 
     async def stop(self) -> None:
@@ -145,8 +175,10 @@ class TelegramAdapter(Adapter):
         rendered = render_reply(reply, callbacks=self._callbacks)
         chat_id = _chat_id(conversation)
         last = len(rendered.chunks) - 1
-        calls = [self._message_call(chat_id, chunk, rendered.buttons if i == last else [])
-                 for i, chunk in enumerate(rendered.chunks)]
+        calls = [
+            self._message_call(chat_id, chunk, rendered.buttons if i == last else [])
+            for i, chunk in enumerate(rendered.chunks)
+        ]
         await self.outbox.deliver(chat_id, calls)
 
     async def fetch(self, locator: str) -> bytes:
@@ -203,13 +235,24 @@ class TelegramAdapter(Adapter):
         from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
         bot = self._started()
-        markup = InlineKeyboardMarkup(inline_keyboard=[
-            [InlineKeyboardButton(text=label, callback_data=data) for label, data in row] for row in buttons
-        ]) if buttons else None
+        markup = (
+            InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [InlineKeyboardButton(text=label, callback_data=data) for label, data in row] for row in buttons
+                ]
+            )
+            if buttons
+            else None
+        )
 
         async def call() -> Any:
-            return await bot.send_message(chat_id, html, parse_mode="HTML", reply_markup=markup,
-                                          link_preview_options=LinkPreviewOptions(is_disabled=True))
+            return await bot.send_message(
+                chat_id,
+                html,
+                parse_mode="HTML",
+                reply_markup=markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
 
         return call
 

@@ -34,8 +34,15 @@ class _Album:
 class Albums:
     """Collects album photos; ``send`` gets each album's updates, called with the chat's lock held."""
 
-    def __init__(self, *, window_s: float, max_albums: int, max_per_chat: int,
-                 lock_for: Callable[[int], asyncio.Lock], send: Send) -> None:
+    def __init__(
+        self,
+        *,
+        window_s: float,
+        max_albums: int,
+        max_per_chat: int,
+        lock_for: Callable[[int], asyncio.Lock],
+        send: Send,
+    ) -> None:
         if max_albums < 1 or max_per_chat < 1:
             raise ValueError("max_albums and max_per_chat must be at least 1")
         self._window_s = window_s

@@ -28,8 +28,15 @@ class DeliveryFailed(KefuError):
 class Outbox:
     """Sends calls chat by chat, in order, within the rate limits, retrying what Telegram asks to retry."""
 
-    def __init__(self, *, limiter: RateLimiter, max_attempts: int = 5, backoff_s: float = 0.5,
-                 max_backoff_s: float = 30.0, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        *,
+        limiter: RateLimiter,
+        max_attempts: int = 5,
+        backoff_s: float = 0.5,
+        max_backoff_s: float = 30.0,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self._limiter = limiter
@@ -73,8 +80,9 @@ class Outbox:
         if not job.cancelled():
             job.exception()  # mark as retrieved: every failure was already logged by _with_retries
 
-    async def _run(self, chat_id: int, calls: list[Call], previous: asyncio.Task[Any] | None,
-                   limited: bool) -> list[Any]:
+    async def _run(
+        self, chat_id: int, calls: list[Call], previous: asyncio.Task[Any] | None, limited: bool
+    ) -> list[Any]:
         if previous is not None:
             await asyncio.wait([previous])
         results = []

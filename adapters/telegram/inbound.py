@@ -36,9 +36,19 @@ log = logging.getLogger(__name__)
 class Inbound:
     """Turns aiogram events into ``Message``s for ``dispatch``, with the adapter's answer where it has one."""
 
-    def __init__(self, *, bot: Bot, dispatch: Dispatch, callbacks: CallbackCodec,
-                 on_feedback: FeedbackHook | None, max_download_bytes: int, album_window_s: float,
-                 max_albums: int, max_albums_per_chat: int, seen: RecentKeys[int]) -> None:
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        dispatch: Dispatch,
+        callbacks: CallbackCodec,
+        on_feedback: FeedbackHook | None,
+        max_download_bytes: int,
+        album_window_s: float,
+        max_albums: int,
+        max_albums_per_chat: int,
+        seen: RecentKeys[int],
+    ) -> None:
         self._bot = bot
         self._dispatch_to_core = dispatch
         self._callbacks = callbacks
@@ -46,8 +56,13 @@ class Inbound:
         self._max_download_bytes = max_download_bytes
         self._seen = seen
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
-        self._albums = Albums(window_s=album_window_s, max_albums=max_albums, max_per_chat=max_albums_per_chat,
-                              lock_for=self._lock_for, send=self._send_album)
+        self._albums = Albums(
+            window_s=album_window_s,
+            max_albums=max_albums,
+            max_per_chat=max_albums_per_chat,
+            lock_for=self._lock_for,
+            send=self._send_album,
+        )
 
     def router(self) -> Router:
         router = Router(name="kefu-telegram")
@@ -56,8 +71,12 @@ class Inbound:
         router.callback_query.register(self.on_callback, F.data)
         return router
 
-    async def skip_duplicates(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-                              update: TelegramObject, data: dict[str, Any]) -> Any:
+    async def skip_duplicates(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        update: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
         """Outer update middleware: a redelivered ``update_id`` is ignored (forgotten again if handling fails)."""
         assert isinstance(update, Update)
         if not self._seen.add(update.update_id):
@@ -73,28 +92,37 @@ class Inbound:
         language = _language(message)
         command = (message.text or "").split(maxsplit=1)[0].split("@")[0].lower() if message.text else ""
         if command == "/start":
-            await self._dispatch(self._to_message(message, text=message.text or "",
-                                                  answer=_notice("greeting", language, human=True)))
+            await self._dispatch(
+                self._to_message(message, text=message.text or "", answer=_notice("greeting", language, human=True))
+            )
             return
         if command == "/human":
             await self._dispatch(self._to_message(message, text=message.text or "", payload=HUMAN_PAYLOAD))
             return
         attachments = self._attachments(message)
         if attachments is None:
-            await self._dispatch(self._to_message(message, text=_described(message),
-                                                  answer=_notice("unsupported", language)))
+            await self._dispatch(
+                self._to_message(message, text=_described(message), answer=_notice("unsupported", language))
+            )
             return
         if message.media_group_id:
             await self._albums.add(message)
             return
-        await self._dispatch(self._to_message(message, text=message.text or message.caption or "",
-                                              attachments=attachments))
+        await self._dispatch(
+            self._to_message(message, text=message.text or message.caption or "", attachments=attachments)
+        )
 
     async def on_edited(self, message: TgMessage) -> None:
         """An edit is answered with a request to send the correction anew; an operator sees the new text."""
         edited = message.text or message.caption or _described(message)
-        await self._dispatch(self._to_message(message, text=f"✏️ {edited}", answer=_notice("edited", _language(message)),
-                                              message_id=f"{message.message_id}:edit:{message.edit_date or 0}"))
+        await self._dispatch(
+            self._to_message(
+                message,
+                text=f"✏️ {edited}",
+                answer=_notice("edited", _language(message)),
+                message_id=f"{message.message_id}:edit:{message.edit_date or 0}",
+            )
+        )
 
     async def on_callback(self, query: CallbackQuery) -> None:
         """Feedback is recorded, a quick reply is dispatched; the query is always answered."""
@@ -108,25 +136,43 @@ class Inbound:
         chat_id = source.chat.id if source is not None else query.from_user.id
         conversation = ConversationRef("telegram", str(chat_id))
         if answer is not None:
-            await self._record_feedback(Feedback(conversation, str(query.from_user.id), data == FEEDBACK_YES,
-                                                 str(source.message_id) if source else "",
-                                                 (source.text or source.caption or "") if source else ""))
+            await self._record_feedback(
+                Feedback(
+                    conversation,
+                    str(query.from_user.id),
+                    data == FEEDBACK_YES,
+                    str(source.message_id) if source else "",
+                    (source.text or source.caption or "") if source else "",
+                )
+            )
             return
         payload = self._callbacks.decode(data)
         if payload is None:
             log.warning("telegram: unknown or expired button data %r in chat %s", data, chat_id)
             return
         label = _button_label(source, data)
-        await self._dispatch(Message(conversation=conversation, user_id=str(query.from_user.id), text=label,
-                                     message_id=f"cb:{query.id}", language_hint=language, payload=payload))
+        await self._dispatch(
+            Message(
+                conversation=conversation,
+                user_id=str(query.from_user.id),
+                text=label,
+                message_id=f"cb:{query.id}",
+                language_hint=language,
+                payload=payload,
+            )
+        )
 
     async def flush_albums(self) -> None:
         """Dispatch every album still being collected (at shutdown)."""
         await self._albums.flush_all()
 
     async def _record_feedback(self, feedback: Feedback) -> None:
-        log.info("telegram: feedback helpful=%s conversation=%s message=%s", feedback.helpful,
-                 feedback.conversation, feedback.message_id)
+        log.info(
+            "telegram: feedback helpful=%s conversation=%s message=%s",
+            feedback.helpful,
+            feedback.conversation,
+            feedback.message_id,
+        )
         if self._on_feedback is None:
             return
         try:
@@ -149,12 +195,21 @@ class Inbound:
         messages = sorted(album, key=lambda m: m.message_id)
         attachments = tuple(a for m in messages for a in self._attachments(m) or ())
         caption = next((m.caption for m in messages if m.caption), "")
-        await self._dispatch_to_core(self._to_message(messages[0], text=caption, attachments=attachments,
-                                                      album=len(messages)))
+        await self._dispatch_to_core(
+            self._to_message(messages[0], text=caption, attachments=attachments, album=len(messages))
+        )
 
-    def _to_message(self, message: TgMessage, *, text: str, attachments: tuple[Attachment, ...] = (),
-                    payload: str | None = None, album: int = 0, answer: Reply | None = None,
-                    message_id: str | None = None) -> Message:
+    def _to_message(
+        self,
+        message: TgMessage,
+        *,
+        text: str,
+        attachments: tuple[Attachment, ...] = (),
+        payload: str | None = None,
+        album: int = 0,
+        answer: Reply | None = None,
+        message_id: str | None = None,
+    ) -> Message:
         sender = message.from_user
         metadata: dict[str, Any] = {"chat_type": message.chat.type}
         if sender is not None and sender.username:
@@ -181,12 +236,16 @@ class Inbound:
             return (self._lazy("voice", v.file_id, v.mime_type or "audio/ogg", v.file_size, duration=v.duration),)
         if message.audio:
             a = message.audio
-            return (self._lazy("audio", a.file_id, a.mime_type or "audio/mpeg", a.file_size, name=a.file_name,
-                               duration=a.duration),)
+            return (
+                self._lazy(
+                    "audio", a.file_id, a.mime_type or "audio/mpeg", a.file_size, name=a.file_name, duration=a.duration
+                ),
+            )
         if message.video_note:
             n = message.video_note
-            return (self._lazy("voice", n.file_id, "video/mp4", n.file_size, name="video_note.mp4",
-                               duration=n.duration),)
+            return (
+                self._lazy("voice", n.file_id, "video/mp4", n.file_size, name="video_note.mp4", duration=n.duration),
+            )
         if message.photo:
             largest = max(message.photo, key=lambda s: (s.width * s.height, s.file_size or 0))
             return (self._lazy("photo", largest.file_id, "image/jpeg", largest.file_size),)
@@ -197,11 +256,26 @@ class Inbound:
             return (self._lazy(kind, d.file_id, mime, d.file_size, name=d.file_name),) if kind else None
         return () if message.text else None
 
-    def _lazy(self, kind: Any, file_id: str, mime: str, size: int | None, *, name: str | None = None,
-              duration: float | None = None) -> Attachment:
+    def _lazy(
+        self,
+        kind: Any,
+        file_id: str,
+        mime: str,
+        size: int | None,
+        *,
+        name: str | None = None,
+        duration: float | None = None,
+    ) -> Attachment:
         fetch = functools.partial(download, self._bot, file_id, max_bytes=self._max_download_bytes)
-        return Attachment(kind=kind, fetch=fetch, mime_type=mime, size=size, filename=name,
-                          duration_s=float(duration) if duration is not None else None, locator=file_id)
+        return Attachment(
+            kind=kind,
+            fetch=fetch,
+            mime_type=mime,
+            size=size,
+            filename=name,
+            duration_s=float(duration) if duration is not None else None,
+            locator=file_id,
+        )
 
 
 def _language(message: TgMessage) -> str | None:

@@ -229,8 +229,10 @@ class AdapterContract:
         fail_sends = capability(harness.driver, "fail_sends")
         await fail_sends(True)
         await harness.driver.say("lost in the outage")
-        await eventually(lambda: harness.runtime.deliveries_failed == 1,
-                         what=f"the courier to give up after {DELIVERY_ATTEMPTS} failed sends")
+        await eventually(
+            lambda: harness.runtime.deliveries_failed == 1,
+            what=f"the courier to give up after {DELIVERY_ATTEMPTS} failed sends",
+        )
         assert len(harness.outbound.failures) >= DELIVERY_ATTEMPTS
         await fail_sends(False)
         await harness.driver.say("after the outage")

@@ -79,8 +79,15 @@ def build_runtime(bot: EchoBot) -> tuple[Runtime, WatchedOutbound, Channels]:
     channels = Channels()
     outbound = WatchedOutbound(channels)
     inbox = MemoryInbox()
-    courier = Courier(inbox, outbound, max_attempts=DELIVERY_ATTEMPTS, backoff_s=0.05, max_backoff_s=0.2,
-                      deferral_s=0.05, sweep_s=0.05)
+    courier = Courier(
+        inbox,
+        outbound,
+        max_attempts=DELIVERY_ATTEMPTS,
+        backoff_s=0.05,
+        max_backoff_s=0.2,
+        deferral_s=0.05,
+        sweep_s=0.05,
+    )
     runtime = Runtime(bot.handle, outbound=outbound, inbox=inbox, courier=courier, turn_timeout_s=10.0)
     return runtime, outbound, channels
 

@@ -140,7 +140,9 @@ class WebChatAdapter(Adapter):
     async def _asset_handler(self, request: web.Request) -> web.Response:
         name = request.path.rsplit("/", 1)[-1]
         return web.Response(
-            body=self._assets[name], content_type=_STATIC[name], charset="utf-8",
+            body=self._assets[name],
+            content_type=_STATIC[name],
+            charset="utf-8",
             headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"},
         )
 
@@ -210,10 +212,13 @@ class WebChatAdapter(Adapter):
                 await send_frame(ws, error_frame(_HANDOFFS_SPENT))
                 continue
             if inbound.truncated_from is not None:
-                await send_frame(ws, notice_frame(
-                    f"Your message was {inbound.truncated_from} characters long; only the first "
-                    f"{self._limits.max_text_chars} were kept."
-                ))
+                await send_frame(
+                    ws,
+                    notice_frame(
+                        f"Your message was {inbound.truncated_from} characters long; only the first "
+                        f"{self._limits.max_text_chars} were kept."
+                    ),
+                )
             await self._hand_over(ws, _message(conversation, inbound), dispatch)
 
     async def _decode(self, data: bytes) -> Inbound:

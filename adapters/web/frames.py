@@ -161,7 +161,7 @@ def _too_long(limits: ChatLimits) -> str:
 def _text_frame(frame: dict[str, Any], client_id: str, limits: ChatLimits) -> Inbound:
     raw = frame.get("text")
     if not isinstance(raw, str):
-        raise FrameError("A message frame needs a \"text\" string.")
+        raise FrameError('A message frame needs a "text" string.')
     text = clean_text(raw)
     if not text:
         raise FrameError("Your message is empty; please type a question.")

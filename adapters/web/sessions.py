@@ -105,8 +105,12 @@ class SessionHub:
                 return
             session_id, session = idle_longest.popitem(last=False)
             if session.delivered < session.seq:
-                log.warning("web chat: forgot session %s with %d undelivered replies (over %d sessions)",
-                            session_id, session.seq - session.delivered, self._max_sessions)
+                log.warning(
+                    "web chat: forgot session %s with %d undelivered replies (over %d sessions)",
+                    session_id,
+                    session.seq - session.delivered,
+                    self._max_sessions,
+                )
 
     async def attach(
         self,
@@ -153,8 +157,11 @@ class SessionHub:
                     return True  # offered again (the outbox retries): a socket already took it
                 if kept is None:
                     if len(session.recent) == self._max_pending and session.recent[0]["seq"] > session.delivered:
-                        log.warning("web chat: session %s has over %d undelivered replies; dropped the oldest",
-                                    session_id, self._max_pending)
+                        log.warning(
+                            "web chat: session %s has over %d undelivered replies; dropped the oldest",
+                            session_id,
+                            self._max_pending,
+                        )
                     session.seq += 1
                     kept = {**frame, "seq": session.seq}
                     session.recent.append(kept)

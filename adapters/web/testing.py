@@ -1,10 +1,10 @@
 """Run the web chat on a loopback port and talk to it as a browser's socket would (tests, contract suite).
 
-    async with serve(WebChatAdapter(), answer_with(adapter, respond)) as url:
-        async with aiohttp.ClientSession() as http:
-            chat = await ChatClient.connect(http, url)
-            await chat.say("hello")
-            reply = await chat.next_of("reply")
+async with serve(WebChatAdapter(), answer_with(adapter, respond)) as url:
+    async with aiohttp.ClientSession() as http:
+        chat = await ChatClient.connect(http, url)
+        await chat.say("hello")
+        reply = await chat.next_of("reply")
 """
 
 from __future__ import annotations

@@ -33,16 +33,22 @@ def desk_watcher(settings: Settings, adapters: Sequence[Adapter]) -> WatcherFact
     if not channel:
         return None
     if not _CHANNEL_ID.match(channel):
-        raise ConfigError(f"KEFU_SLACK__HANDOFF_CHANNEL must be a channel id such as C0123ABCD, not {channel!r} "
-                          "(channel details → About → Channel ID)")
+        raise ConfigError(
+            f"KEFU_SLACK__HANDOFF_CHANNEL must be a channel id such as C0123ABCD, not {channel!r} "
+            "(channel details → About → Channel ID)"
+        )
     bad = [o for o in options.operators if not _OPERATOR_ID.match(o)]
     if not options.operators or bad:
-        raise ConfigError("KEFU_SLACK__OPERATORS must list the user ids (U…) or user-group ids (S…) who may take "
-                          f"over tickets, comma-separated; got {options.operators or 'nothing'}")
+        raise ConfigError(
+            "KEFU_SLACK__OPERATORS must list the user ids (U…) or user-group ids (S…) who may take "
+            f"over tickets, comma-separated; got {options.operators or 'nothing'}"
+        )
     slack = next((a for a in adapters if a.name == "slack"), None)
     if slack is None:
-        log.warning("KEFU_SLACK__HANDOFF_CHANNEL is set but the slack channel is not running; tickets stay on "
-                    "the built-in desk (kefu handoff)")
+        log.warning(
+            "KEFU_SLACK__HANDOFF_CHANNEL is set but the slack channel is not running; tickets stay on "
+            "the built-in desk (kefu handoff)"
+        )
         return None
 
     async def build(desk: HandoffDesk, db: Database, pipeline: Pipeline) -> DeskWatcher:
@@ -52,7 +58,8 @@ def desk_watcher(settings: Settings, adapters: Sequence[Adapter]) -> WatcherFact
         assert isinstance(slack, SlackAdapter)
         links = SqliteTicketLinks(db, desk="slack")
         await links.setup()
-        return SlackDeskFront(slack, desk=desk, links=links, channel=channel, operators=options.operators,
-                              suggest=pipeline.suggest)
+        return SlackDeskFront(
+            slack, desk=desk, links=links, channel=channel, operators=options.operators, suggest=pipeline.suggest
+        )
 
     return build

@@ -24,7 +24,6 @@ def demo_store_dir() -> Path:
     return Path(str(files(DEMO_STORE_PACKAGE)))
 
 
-
 @dataclass(frozen=True, slots=True)
 class KbLocation:
     """Where the knowledge base comes from: a built index folder, or sources and the folder caching their index."""

@@ -112,8 +112,9 @@ def open_photo_index(location: KbLocation, labeller: Labeller) -> PhotoIndex | N
     if not pairs:
         return None
     stamp = hashlib.sha256(
-        "\n".join(f"{sku}\t{path.resolve()}\t{path.stat().st_size}\t{path.stat().st_mtime_ns}" for sku, path in pairs)
-        .encode()
+        "\n".join(
+            f"{sku}\t{path.resolve()}\t{path.stat().st_size}\t{path.stat().st_mtime_ns}" for sku, path in pairs
+        ).encode()
     ).hexdigest()
     if (folder / "fingerprint").is_file() and (folder / "fingerprint").read_text(encoding="utf-8") == stamp:
         return PhotoIndex.load(folder)

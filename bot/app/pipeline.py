@@ -59,5 +59,3 @@ def build_actions(backend: OrderBackend, *, catalogue: Catalogue | None = None) 
         StartReturnAction(backend, catalogue=catalogue),
     ]
     return {action.name: action for action in actions}
-
-

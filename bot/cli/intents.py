@@ -97,8 +97,10 @@ def train(
     ] = None,
     backend: Annotated[
         Backend,
-        typer.Option(help="linear (default, CPU, seconds), transformer (fine-tuned), or linear+transformer "
-                          "(both, probabilities mixed)."),
+        typer.Option(
+            help="linear (default, CPU, seconds), transformer (fine-tuned), or linear+transformer "
+            "(both, probabilities mixed)."
+        ),
     ] = Backend.linear,
     encoder: Annotated[str, typer.Option(help="Query encoder (the bot's; linear backend).")] = "use-multilingual",
     minilm: Annotated[
@@ -108,8 +110,10 @@ def train(
     extra: ExtraOption = [],  # noqa: B006 (typer reads the default, never mutates it)
     base: Annotated[
         Path | None,
-        typer.Option(help="Base model to fine-tune (transformer backends): a folder, a .gguf file, minilm (the "
-                          "default) or smollm2."),
+        typer.Option(
+            help="Base model to fine-tune (transformer backends): a folder, a .gguf file, minilm (the "
+            "default) or smollm2."
+        ),
     ] = None,
     epochs: Annotated[float, typer.Option(help="Training epochs (transformer backends).")] = DEFAULT_EPOCHS,
     learning_rate: LearningRateOption = DEFAULT_LEARNING_RATE,

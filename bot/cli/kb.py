@@ -284,8 +284,11 @@ def _photos(sources: tuple[Path, ...], target: Path, settings: Settings) -> int:
     try:
         from vision import Labeller
     except ImportError:
-        typer.secho("the catalogue names photos, but the vision extra is not installed: find by photo is off",
-                    fg="yellow", err=True)
+        typer.secho(
+            "the catalogue names photos, but the vision extra is not installed: find by photo is off",
+            fg="yellow",
+            err=True,
+        )
         return 0
     labeller = Labeller(device=resolve_device(settings, settings.vision.device))
     try:

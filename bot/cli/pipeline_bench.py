@@ -23,8 +23,15 @@ def bench_questions(settings: Settings) -> list[str]:
     return [example for intent in data["intents"].values() for example in intent["examples"]]
 
 
-async def run_load(settings: Settings, components: Components, *, questions: list[str], messages: int,
-                   concurrency: int, batch_size: int | None) -> dict[str, Any]:
+async def run_load(
+    settings: Settings,
+    components: Components,
+    *,
+    questions: list[str],
+    messages: int,
+    concurrency: int,
+    batch_size: int | None,
+) -> dict[str, Any]:
     """Send ``messages`` turns from ``concurrency`` simultaneous conversations; timings per stage."""
     pipeline = build_pipeline(settings, components, batch_size=batch_size)
     texts = itertools.cycle(questions)
@@ -69,10 +76,12 @@ async def bench_pipeline(
 ) -> dict[str, Any]:
     """Both runs on the same loaded engines, batched first, then batch size 1, and their throughput ratio."""
     questions = bench_questions(settings)
-    batched = await run_load(settings, components, questions=questions, messages=messages,
-                             concurrency=concurrency, batch_size=None)
-    unbatched = await run_load(settings, components, questions=questions, messages=messages,
-                               concurrency=concurrency, batch_size=1)
+    batched = await run_load(
+        settings, components, questions=questions, messages=messages, concurrency=concurrency, batch_size=None
+    )
+    unbatched = await run_load(
+        settings, components, questions=questions, messages=messages, concurrency=concurrency, batch_size=1
+    )
     return {
         "batched": batched,
         "unbatched": unbatched,
@@ -88,8 +97,10 @@ def render_pipeline_report(report: dict[str, Any]) -> None:
     console = Console()
     for mode in ("batched", "unbatched"):
         run = report[mode]
-        table = Table(title=f"{mode}: batch size {run['batch_size']}, {run['messages']} messages, "
-                            f"{run['concurrency']} conversations → {run['throughput_msg_s']} msg/s")
+        table = Table(
+            title=f"{mode}: batch size {run['batch_size']}, {run['messages']} messages, "
+            f"{run['concurrency']} conversations → {run['throughput_msg_s']} msg/s"
+        )
         table.add_column("stage")
         for p in PERCENTILES:
             table.add_column(f"p{p} ms", justify="right")

@@ -21,26 +21,32 @@ from bot.cli.kit import JsonOption, print_json
 @bench_app.command("slack")
 def bench_slack(
     events: Annotated[int, typer.Option("--events", min=10, help="Events posted to /slack/events.")] = 400,
-    conversations: Annotated[int, typer.Option("--conversations", min=1, help="DMs the events are spread over.")]
-    = 40,
+    conversations: Annotated[int, typer.Option("--conversations", min=1, help="DMs the events are spread over.")] = 40,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Events in flight at once.")] = 20,
     work_ms: Annotated[float, typer.Option("--work-ms", min=0, help="Time each turn holds the pipeline.")] = 200,
     as_json: JsonOption = False,
 ) -> None:
     """Events/s acknowledged, ack p50/p95/p99 (goal: p99 < 100 ms while busy), event → chat.postMessage p50/p95."""
-    result = asyncio.run(run_bench(events=events, conversations=conversations, concurrency=concurrency,
-                                   work_ms=work_ms))
+    result = asyncio.run(
+        run_bench(events=events, conversations=conversations, concurrency=concurrency, work_ms=work_ms)
+    )
     if as_json:
         print_json(result)
         return
     ack, reply = result["ack_ms"], result["reply_ms"]
-    typer.echo(f"{result['events']} events over {result['conversations']} DMs, {result['concurrency']} in flight, "
-               f"each turn {result['work_ms']:g} ms")
-    typer.echo(f"acknowledged: {result['acks_per_s']:.0f} events/s; ack p50 {ack['p50']:.1f} ms, p95 "
-               f"{ack['p95']:.1f} ms, p99 {ack['p99']:.1f} ms, max {ack['max']:.1f} ms "
-               f"(goal p99 < 100 ms: {'met' if result['goal_met'] else 'MISSED'})")
-    typer.echo(f"answered: {result['answers_per_s']:.0f} events/s; event → chat.postMessage p50 "
-               f"{reply['p50']:.0f} ms, p95 {reply['p95']:.0f} ms")
+    typer.echo(
+        f"{result['events']} events over {result['conversations']} DMs, {result['concurrency']} in flight, "
+        f"each turn {result['work_ms']:g} ms"
+    )
+    typer.echo(
+        f"acknowledged: {result['acks_per_s']:.0f} events/s; ack p50 {ack['p50']:.1f} ms, p95 "
+        f"{ack['p95']:.1f} ms, p99 {ack['p99']:.1f} ms, max {ack['max']:.1f} ms "
+        f"(goal p99 < 100 ms: {'met' if result['goal_met'] else 'MISSED'})"
+    )
+    typer.echo(
+        f"answered: {result['answers_per_s']:.0f} events/s; event → chat.postMessage p50 "
+        f"{reply['p50']:.0f} ms, p95 {reply['p95']:.0f} ms"
+    )
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -72,8 +78,9 @@ async def run_bench(*, events: int, conversations: int, concurrency: int, work_m
         fake.events_url = await fake.serve(app)
         await adapter.start(runtime.dispatch)
         try:
-            acks, sent_at = await _post_events(fake, events=events, conversations=conversations,
-                                               concurrency=concurrency)
+            acks, sent_at = await _post_events(
+                fake, events=events, conversations=conversations, concurrency=concurrency
+            )
             acked = time.monotonic()
             await fake.wait_until(lambda: len(fake.messages) >= events, timeout=60 + events * work_ms / 1000)
             answered = time.monotonic()
@@ -83,13 +90,22 @@ async def run_bench(*, events: int, conversations: int, concurrency: int, work_m
             await adapter.stop()
     first = min(sent_at.values())
     ack = _summary(acks)
-    return {"events": events, "conversations": conversations, "concurrency": concurrency, "work_ms": work_ms,
-            "acks_per_s": events / (acked - first), "answers_per_s": events / (answered - first),
-            "ack_ms": ack, "reply_ms": _summary(replies), "goal_met": ack["p99"] < 100}
+    return {
+        "events": events,
+        "conversations": conversations,
+        "concurrency": concurrency,
+        "work_ms": work_ms,
+        "acks_per_s": events / (acked - first),
+        "answers_per_s": events / (answered - first),
+        "ack_ms": ack,
+        "reply_ms": _summary(replies),
+        "goal_met": ack["p99"] < 100,
+    }
 
 
-async def _post_events(fake: Any, *, events: int, conversations: int,
-                       concurrency: int) -> tuple[list[float], dict[str, float]]:
+async def _post_events(
+    fake: Any, *, events: int, conversations: int, concurrency: int
+) -> tuple[list[float], dict[str, float]]:
     """Post ``events`` DMs, ``concurrency`` at a time; the ack times (ms) and when each text was sent."""
     slots = asyncio.Semaphore(concurrency)
     acks: list[float] = []

@@ -39,15 +39,21 @@ def bench_telegram(
         typer.echo(json.dumps(result, indent=2))
         return
     base = result["baseline"]
-    typer.echo(f"baseline (pipeline called directly): {base['updates_per_s']:.0f} updates/s, "
-               f"p50 {base['p50_ms']:.3f} ms, p95 {base['p95_ms']:.3f} ms")
+    typer.echo(
+        f"baseline (pipeline called directly): {base['updates_per_s']:.0f} updates/s, "
+        f"p50 {base['p50_ms']:.3f} ms, p95 {base['p95_ms']:.3f} ms"
+    )
     for mode, row in result["modes"].items():
-        typer.echo(f"{mode:8s}: {row['updates_per_s']:.0f} updates/s ({row['slowdown']:.0f}x slower than baseline); "
-                   f"end-to-end p50 {row['p50_ms']:.2f} ms, p95 {row['p95_ms']:.2f} ms; added p50 "
-                   f"{row['added_p50_ms']:.2f} ms, p95 {row['added_p95_ms']:.2f} ms")
+        typer.echo(
+            f"{mode:8s}: {row['updates_per_s']:.0f} updates/s ({row['slowdown']:.0f}x slower than baseline); "
+            f"end-to-end p50 {row['p50_ms']:.2f} ms, p95 {row['p95_ms']:.2f} ms; added p50 "
+            f"{row['added_p50_ms']:.2f} ms, p95 {row['added_p95_ms']:.2f} ms"
+        )
     limit = result["rate_limit"]
-    typer.echo(f"rate limit: {limit['replies']} replies burst into one chat arrived over {limit['span_s']:.2f} s, "
-               f"smallest gap {limit['min_gap_s']:.3f} s (limit 1/s: {'held' if limit['held'] else 'BROKEN'})")
+    typer.echo(
+        f"rate limit: {limit['replies']} replies burst into one chat arrived over {limit['span_s']:.2f} s, "
+        f"smallest gap {limit['min_gap_s']:.3f} s (limit 1/s: {'held' if limit['held'] else 'BROKEN'})"
+    )
 
 
 async def _answer(message: Message) -> Reply:
@@ -74,14 +80,18 @@ async def run_bench(*, updates: int, chats: int, samples: int, burst: int) -> di
         direct.append((time.perf_counter() - t0) * 1000)
     base_rate = len(direct) / (time.perf_counter() - started)
     base_p50, base_p95 = _percentiles(direct)
-    modes = {mode: await _bench_mode(mode, updates=updates, chats=chats, samples=samples) for mode in
-             ("polling", "webhook")}
+    modes = {
+        mode: await _bench_mode(mode, updates=updates, chats=chats, samples=samples) for mode in ("polling", "webhook")
+    }
     for row in modes.values():
         row["added_p50_ms"] = row["p50_ms"] - base_p50
         row["added_p95_ms"] = row["p95_ms"] - base_p95
         row["slowdown"] = base_rate / row["updates_per_s"]
-    return {"baseline": {"updates_per_s": base_rate, "p50_ms": base_p50, "p95_ms": base_p95},
-            "modes": modes, "rate_limit": await _bench_rate_limit(burst)}
+    return {
+        "baseline": {"updates_per_s": base_rate, "p50_ms": base_p50, "p95_ms": base_p95},
+        "modes": modes,
+        "rate_limit": await _bench_rate_limit(burst),
+    }
 
 
 async def _bench_mode(mode: str, *, updates: int, chats: int, samples: int) -> dict[str, Any]:
@@ -115,8 +125,7 @@ async def _bench_rate_limit(burst: int) -> dict[str, Any]:
         await asyncio.gather(*(adapter.send(chat, Reply(text=f"burst {i}")) for i in range(burst)))
         times = [m.at for m in fake.sent_to(777)]
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    return {"replies": len(times), "span_s": times[-1] - times[0], "min_gap_s": min(gaps),
-            "held": min(gaps) >= 0.95}
+    return {"replies": len(times), "span_s": times[-1] - times[0], "min_gap_s": min(gaps), "held": min(gaps) >= 0.95}
 
 
 class _Running:
@@ -162,8 +171,14 @@ class _Running:
             sock = socket.socket()
             sock.bind(("127.0.0.1", 0))
             options["webhook_url"] = f"http://127.0.0.1:{sock.getsockname()[1]}{WEBHOOK_PATH}"
-        adapter = TelegramAdapter(token=fake.token, api_base=fake.base_url, mode=self.mode,  # type: ignore[arg-type]
-                                  rate_limiter=self.limiter, polling_timeout_s=1, **options)
+        adapter = TelegramAdapter(
+            token=fake.token,
+            api_base=fake.base_url,
+            mode=self.mode,  # type: ignore[arg-type]
+            rate_limiter=self.limiter,
+            polling_timeout_s=1,
+            **options,
+        )
         if runner is not None:
             runner.app.add_routes(adapter.routes())
             await runner.setup()

@@ -31,16 +31,27 @@ def bench_isolation(
 
     settings = setup(config, log_level="WARNING")
     components = load(settings)
-    report = asyncio.run(measure(settings, components, samples=samples, text_mb=text_mb or [2.0, 10.0, 30.0],
-                                 upload_mb=upload_mb, voice_s=voice_s))
+    report = asyncio.run(
+        measure(
+            settings,
+            components,
+            samples=samples,
+            text_mb=text_mb or [2.0, 10.0, 30.0],
+            upload_mb=upload_mb,
+            voice_s=voice_s,
+        )
+    )
     if json_output:
         typer.echo(json.dumps(report, indent=2))
         return
     for phase in ("idle", "flooded"):
         row = report[phase]
-        typer.echo(f"{phase:8s}: {row['answered']} answered, {row['unanswered']} refused; p50 {row['p50_ms']} ms, "
-                   f"p95 {row['p95_ms']} ms, max {row['max_ms']} ms")
+        typer.echo(
+            f"{phase:8s}: {row['answered']} answered, {row['unanswered']} refused; p50 {row['p50_ms']} ms, "
+            f"p95 {row['p95_ms']} ms, max {row['max_ms']} ms"
+        )
     flood = report["flooder"]
-    typer.echo(f"flooder : sent {flood.get('sent', {})} (voice note {report['voice_s']} s), "
-               f"got {flood.get('answers', {})}")
+    typer.echo(
+        f"flooder : sent {flood.get('sent', {})} (voice note {report['voice_s']} s), got {flood.get('answers', {})}"
+    )
     typer.echo(f"p95 flooded / idle: {report['p95_ratio']}x")

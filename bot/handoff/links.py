@@ -59,7 +59,6 @@ class SqliteTicketLinks:
         )
         return _link(rows[0]) if rows else None
 
-
     async def showing(self, ticket_id: int, key: str) -> ShowState:
         rows = await self.db.fetch(
             "SELECT shown FROM ticket_link_posts WHERE desk = ? AND ticket_id = ? AND key = ?",

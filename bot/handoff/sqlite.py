@@ -114,12 +114,21 @@ class SqliteDesk:
         self, *, conversation: ConversationRef, user_id: str, reason: str, language: str, transcript: Sequence[Turn]
     ) -> Ticket:
         async with self.db.transaction() as c:
-            found = await (await c.execute(
-                "SELECT id FROM tickets WHERE channel = ? AND conversation_id = ? AND state IN (?, ?)",
-                (conversation.channel, conversation.conversation_id, TicketState.OPEN.value, TicketState.TAKEN.value),
-            )).fetchone()
-            ticket_id = int(found["id"]) if found else await self._insert(
-                c, conversation, user_id, reason, language, transcript, now=time.time()
+            found = await (
+                await c.execute(
+                    "SELECT id FROM tickets WHERE channel = ? AND conversation_id = ? AND state IN (?, ?)",
+                    (
+                        conversation.channel,
+                        conversation.conversation_id,
+                        TicketState.OPEN.value,
+                        TicketState.TAKEN.value,
+                    ),
+                )
+            ).fetchone()
+            ticket_id = (
+                int(found["id"])
+                if found
+                else await self._insert(c, conversation, user_id, reason, language, transcript, now=time.time())
             )
         if found:
             log.info("ticket %d is already open for %s: not opening another", ticket_id, conversation)
@@ -141,8 +150,16 @@ class SqliteDesk:
         cursor = await c.execute(
             "INSERT INTO tickets (channel, conversation_id, user_id, state, reason, language, opened_at,"
             " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (conversation.channel, conversation.conversation_id, user_id, TicketState.OPEN.value, reason, language,
-             now, now),
+            (
+                conversation.channel,
+                conversation.conversation_id,
+                user_id,
+                TicketState.OPEN.value,
+                reason,
+                language,
+                now,
+                now,
+            ),
         )
         ticket_id = int(cursor.lastrowid or 0)
         await c.executemany(
@@ -247,10 +264,12 @@ class SqliteDesk:
             return 0
         now = time.time()
         async with self.db.transaction() as c:
-            rows = await (await c.execute(
-                "SELECT * FROM outbox WHERE claimed_at IS NULL OR claimed_at < ? ORDER BY id",
-                (now - self.stale_claim_s,),
-            )).fetchall()
+            rows = await (
+                await c.execute(
+                    "SELECT * FROM outbox WHERE claimed_at IS NULL OR claimed_at < ? ORDER BY id",
+                    (now - self.stale_claim_s,),
+                )
+            ).fetchall()
             claimed = []
             for row in rows:
                 cursor = await c.execute(
@@ -267,8 +286,11 @@ class SqliteDesk:
                 author=row["author"],
             )
             try:
-                await self.deliver(ConversationRef(row["channel"], row["conversation_id"]), reply,
-                                   key=f"ticket-reply:{row['key']}" if row["key"] else f"ticket-outbox:{row['id']}")
+                await self.deliver(
+                    ConversationRef(row["channel"], row["conversation_id"]),
+                    reply,
+                    key=f"ticket-reply:{row['key']}" if row["key"] else f"ticket-outbox:{row['id']}",
+                )
             except Exception:
                 log.exception("could not queue an operator message of ticket %d", row["ticket_id"])
                 continue

@@ -122,5 +122,6 @@ class WatchedDesk:
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("handoff: the desk's watcher failed on ticket %d (%s); the ticket itself is kept",
-                          ticket.id, what)
+            log.exception(
+                "handoff: the desk's watcher failed on ticket %d (%s); the ticket itself is kept", ticket.id, what
+            )

@@ -61,8 +61,10 @@ class MemoryInbox:
     async def retry(self, outgoing_id: int, *, at: float, failed: bool) -> None:
         outgoing, _ = self._outbox[outgoing_id]
         attempts = outgoing.attempts + (1 if failed else 0)
-        self._outbox[outgoing_id] = (Outgoing(outgoing.id, outgoing.conversation, outgoing.reply, attempts,
-                                              outgoing.created_at), at)
+        self._outbox[outgoing_id] = (
+            Outgoing(outgoing.id, outgoing.conversation, outgoing.reply, attempts, outgoing.created_at),
+            at,
+        )
 
     async def give_up(self, outgoing_id: int) -> None:
         self._outbox.pop(outgoing_id, None)

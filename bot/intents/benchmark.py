@@ -52,9 +52,7 @@ def evaluate_linear(
     train_s = time.perf_counter() - started
     if val is not None and dataset.oos_label is not None and dataset.oos_label in val.labels:
         scored = _scored(classifier, val_scored or classifier.score(val.texts))
-        classifier.rule = choose_rule(
-            classifier.rule, val.labels, *scored, max_in_scope_loss=max_in_scope_loss
-        )
+        classifier.rule = choose_rule(classifier.rule, val.labels, *scored, max_in_scope_loss=max_in_scope_loss)
         result["validation"] = out_of_scope_scores(
             val.labels, _decide(classifier, *scored, dataset.oos_label), oos_label=dataset.oos_label
         )

@@ -27,8 +27,14 @@ def kefu_env(settings: Settings) -> dict[str, str]:
 
 def chat(settings: Settings, typed: str, *options: str) -> tuple[str, list[str]]:
     """Run `kefu chat` with ``typed`` as its input; what it printed, and the text of each reply of the bot."""
-    result = subprocess.run([*KEFU, "chat", *options], input=typed.encode(), capture_output=True,
-                            env=kefu_env(settings), timeout=300, check=False)
+    result = subprocess.run(
+        [*KEFU, "chat", *options],
+        input=typed.encode(),
+        capture_output=True,
+        env=kefu_env(settings),
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr.decode()
     printed = result.stdout.decode()
     return printed, re.findall(r"bot> (.*)", printed)
@@ -75,8 +81,13 @@ class ChatProcess:
     """`kefu chat` in a process whose input stays open, its output read as it comes."""
 
     def __init__(self, settings: Settings) -> None:
-        self.process = subprocess.Popen([*KEFU, "chat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.DEVNULL, env=kefu_env(settings))
+        self.process = subprocess.Popen(
+            [*KEFU, "chat"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=kefu_env(settings),
+        )
         self.printed = b""
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -114,8 +125,13 @@ def test_an_operator_reply_is_labelled_and_printed_off_the_prompt(demo_settings,
         chatting.type("/human\n")
         chatting.wait_for("colleague")
         conversation = (demo_settings.data_dir / "last-chat").read_text()
-        listed = subprocess.run([*KEFU, "handoff", "list", "--json"], capture_output=True, env=kefu_env(demo_settings),
-                                timeout=120, check=True)
+        listed = subprocess.run(
+            [*KEFU, "handoff", "list", "--json"],
+            capture_output=True,
+            env=kefu_env(demo_settings),
+            timeout=120,
+            check=True,
+        )
         [ticket] = [t for t in json.loads(listed.stdout) if t["conversation"] == f"console:{conversation}"]
         reply = ["handoff", "reply", str(ticket["id"]), "Hi, Alice here. How can I help?", "--operator", "alice"]
         subprocess.run([*KEFU, *reply], capture_output=True, env=kefu_env(demo_settings), timeout=120, check=True)

@@ -101,15 +101,33 @@ def test_table_names_stay_case_insensitive_for_ordinary_settings(tmp_path: Path)
 
 
 async def test_kefu_run_with_a_token_in_the_file_exits_2_before_calling_telegram(
-        fake_telegram: FakeTelegram, tmp_path: Path) -> None:
+    fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
     """``kefu run`` in a real process, pointed at the fake Telegram: it must never call getMe or setWebhook."""
-    config = write(tmp_path, f'[Telegram]\ntoken = "{fake_telegram.token}"\nmode = "webhook"\n'
-                             f'api_base = "{fake_telegram.base_url}"\nwebhook_url = "https://x/telegram/webhook"\n')
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
-           "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "KEFU_TELEGRAM__WEBHOOK_SECRET": "s3cret"}
+    config = write(
+        tmp_path,
+        f'[Telegram]\ntoken = "{fake_telegram.token}"\nmode = "webhook"\n'
+        f'api_base = "{fake_telegram.base_url}"\nwebhook_url = "https://x/telegram/webhook"\n',
+    )
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        "KEFU_TELEGRAM__WEBHOOK_SECRET": "s3cret",
+    }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", "--config", str(config), cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        "--config",
+        str(config),
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     finally:
@@ -118,5 +136,6 @@ async def test_kefu_run_with_a_token_in_the_file_exits_2_before_calling_telegram
             await process.wait()
     assert process.returncode == 2
     assert stderr.decode().splitlines() == [
-        f"error: {config}: [Telegram] token is a secret; set it in the environment as KEFU_TELEGRAM__TOKEN"]
+        f"error: {config}: [Telegram] token is a secret; set it in the environment as KEFU_TELEGRAM__TOKEN"
+    ]
     assert fake_telegram.calls == []

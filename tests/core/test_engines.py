@@ -111,4 +111,3 @@ async def test_a_timed_out_long_note_stops_and_closing_stops_the_rest() -> None:
         await pending
     await asyncio.to_thread(wait_until, lambda: whisper.running == 0)
     assert whisper.cancelled == ["long 100", "long 110"]
-

@@ -23,10 +23,12 @@ async def _events(request: web.Request) -> web.Response:
 
 
 async def test_any_route_given_json_nested_too_deeply_answers_400_with_one_warning(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.INFO)
-    server = HttpServer(build_http_app([web.post("/slack/events", _events)], metrics=Metrics(), health=_ok),
-                        host="127.0.0.1", port=0)
+    server = HttpServer(
+        build_http_app([web.post("/slack/events", _events)], metrics=Metrics(), health=_ok), host="127.0.0.1", port=0
+    )
     await server.start()
     try:
         async with aiohttp.ClientSession() as http:

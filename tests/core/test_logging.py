@@ -21,29 +21,39 @@ log = logging.getLogger("kefu.test.logs")
 
 @pytest.mark.parametrize(
     ("raw", "escaped"),
-    [("a\nb", "a\\nb"), ("a\r\nb", "a\\r\\nb"), ("\x1b[31mred", "\\x1b[31mred"), ("nul\x00", "nul\\x00"),
-     ("c1\x85\x9b", "c1\\x85\\x9b"), ("ls\u2028ps\u2029", "ls\\u2028ps\\u2029"), ("tab\t", "tab\\t"),
-     ("中文 ok", "中文 ok")],
+    [
+        ("a\nb", "a\\nb"),
+        ("a\r\nb", "a\\r\\nb"),
+        ("\x1b[31mred", "\\x1b[31mred"),
+        ("nul\x00", "nul\\x00"),
+        ("c1\x85\x9b", "c1\\x85\\x9b"),
+        ("ls\u2028ps\u2029", "ls\\u2028ps\\u2029"),
+        ("tab\t", "tab\\t"),
+        ("中文 ok", "中文 ok"),
+    ],
 )
 def test_control_characters_are_written_as_escapes(raw: str, escaped: str) -> None:
     assert escape_controls(raw) == escaped
 
 
-def test_arguments_are_escaped_and_templates_keep_their_newlines(kefu_logging: Callable[[str], object],
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_arguments_are_escaped_and_templates_keep_their_newlines(
+    kefu_logging: Callable[[str], object], capsys: pytest.CaptureFixture[str]
+) -> None:
     kefu_logging("INFO")
     log.warning("telegram: callback %s failed, data %r, count %d", FORGED, "x\x1b[2J", 3)
     log.info("by name %(id)s", {"id": FORGED})
     log.info("kefu's own\ntwo lines")
     lines = capsys.readouterr().err.splitlines()
-    assert lines[0].endswith("callback 42\\nCRITICAL bot.security: FORGED admin login ok failed, "
-                             "data 'x\\x1b[2J', count 3")
+    assert lines[0].endswith(
+        "callback 42\\nCRITICAL bot.security: FORGED admin login ok failed, data 'x\\x1b[2J', count 3"
+    )
     assert lines[1].endswith("by name 42\\nCRITICAL bot.security: FORGED admin login ok")
     assert lines[2].endswith("kefu's own") and lines[3] == "two lines" and len(lines) == 4
 
 
 def test_a_traceback_keeps_its_lines_but_exception_messages_are_escaped(
-        kefu_logging: Callable[[str], object], capsys: pytest.CaptureFixture[str]) -> None:
+    kefu_logging: Callable[[str], object], capsys: pytest.CaptureFixture[str]
+) -> None:
     kefu_logging("INFO")
     try:
         try:
@@ -69,8 +79,11 @@ def test_any_argument_stays_on_its_line(value: str) -> None:
     assert not [ch for ch in line if unicodedata.category(ch) == "Cc" or ch in "\u2028\u2029"]
 
 
-COMMANDS = [["kb", "stats", "--config", "missing.toml"], ["intents", "train", "missing.yaml"],
-            ["doctor", "--config", "missing.toml"]]
+COMMANDS = [
+    ["kb", "stats", "--config", "missing.toml"],
+    ["intents", "train", "missing.yaml"],
+    ["doctor", "--config", "missing.toml"],
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
@@ -84,11 +97,18 @@ def test_every_command_escapes_and_masks_what_it_logs(command: list[str], tmp_pa
         f"logging.getLogger('adapters.web').warning('frame id %s from 138.0013.8000', {FORGED!r})\n"
     )
     root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
-                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        timeout=60,
+    )
     [line] = [line for line in done.stderr.splitlines() if "frame id" in line]
-    assert line.endswith("WARNING adapters.web: frame id 42\\nCRITICAL bot.security: FORGED admin login ok "
-                         "from [phone …8000]")
+    assert line.endswith(
+        "WARNING adapters.web: frame id 42\\nCRITICAL bot.security: FORGED admin login ok from [phone …8000]"
+    )
     assert not [line for line in done.stderr.splitlines() if line.startswith("CRITICAL")]
 
 

@@ -39,8 +39,10 @@ def _luhn_complete(body: str) -> str:
     """``body`` plus the check digit that makes it pass the Luhn check."""
     for check in "0123456789":
         digits = body + check
-        total = sum(int(c) * (2 if i % 2 else 1) - (9 if int(c) * (2 if i % 2 else 1) > 9 else 0)
-                    for i, c in enumerate(reversed(digits)))
+        total = sum(
+            int(c) * (2 if i % 2 else 1) - (9 if int(c) * (2 if i % 2 else 1) > 9 else 0)
+            for i, c in enumerate(reversed(digits))
+        )
         if total % 10 == 0:
             return digits
     raise AssertionError("unreachable")
@@ -59,10 +61,12 @@ words = st.sampled_from(["", "my card ", "卡号", "pay with ", "号码是 "])
 ends = st.sampled_from(["", " thanks", "，谢谢", ".", " ok?"])
 
 
-@given(st.sampled_from("23456"), st.text("0123456789", min_size=14, max_size=14), separators, words, ends,
-       st.booleans())
-def test_any_card_number_is_masked_down_to_its_last_four(first: str, body: str, separator: str, before: str,
-                                                          after: str, full_width: bool) -> None:
+@given(
+    st.sampled_from("23456"), st.text("0123456789", min_size=14, max_size=14), separators, words, ends, st.booleans()
+)
+def test_any_card_number_is_masked_down_to_its_last_four(
+    first: str, body: str, separator: str, before: str, after: str, full_width: bool
+) -> None:
     number = _luhn_complete(first + body)
     written = _grouped(number, [4, 4, 4, 4], separator)
     text = before + (written.translate(FULL_WIDTH) if full_width else written) + after
@@ -72,11 +76,18 @@ def test_any_card_number_is_masked_down_to_its_last_four(first: str, body: str, 
 MOBILE_PREFIXES = ["130", "133", "135", "138", "139", "150", "158", "166", "177", "180", "186", "189", "199"]
 
 
-@given(st.sampled_from(MOBILE_PREFIXES), st.text("0123456789", min_size=8, max_size=8), separators, words, ends,
-       st.sampled_from(["", "+86 ", "+86-"]), st.booleans())
-def test_any_mainland_mobile_number_is_masked_in_any_grouping_or_width(prefix: str, rest: str, separator: str,
-                                                                        before: str, after: str, country: str,
-                                                                        full_width: bool) -> None:
+@given(
+    st.sampled_from(MOBILE_PREFIXES),
+    st.text("0123456789", min_size=8, max_size=8),
+    separators,
+    words,
+    ends,
+    st.sampled_from(["", "+86 ", "+86-"]),
+    st.booleans(),
+)
+def test_any_mainland_mobile_number_is_masked_in_any_grouping_or_width(
+    prefix: str, rest: str, separator: str, before: str, after: str, country: str, full_width: bool
+) -> None:
     number = prefix + rest
     written = country + _grouped(number, [3, 4, 4], separator)
     text = before + (written.translate(FULL_WIDTH) if full_width else written) + after
@@ -100,8 +111,9 @@ class _Order(BaseModel):
     order_id: int
 
 
-def test_a_logged_validation_error_has_its_phone_masked(kefu_logging: Callable[[str], object],
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_logged_validation_error_has_its_phone_masked(
+    kefu_logging: Callable[[str], object], capsys: pytest.CaptureFixture[str]
+) -> None:
     kefu_logging("INFO")
     with pytest.raises(ValidationError) as caught:
         _Order(order_id="138.0013.8000")  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ from bot.app import check_channels
 from bot.config import load_settings
 from bot.errors import ConfigError
 
-PACKAGE = '''
+PACKAGE = """
 from adapters.base import Adapter
 from bot.errors import ConfigError
 
@@ -35,7 +35,7 @@ class LineAdapter(Adapter):
 
     async def stop(self):
         pass
-'''
+"""
 
 
 @pytest.fixture
@@ -81,12 +81,14 @@ def test_a_bad_setting_or_an_unknown_channel_is_named(line_package: Path) -> Non
 
 def test_kefu_run_with_a_misspelt_channel_stops_with_one_line_before_loading_models(tmp_path: Path) -> None:
     env = {**os.environ, "KEFU_DATA_DIR": str(tmp_path), "KEFU_CHANNELS": '["telegarm"]'}
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "run"], capture_output=True, text=True, env=env,
-                            timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert lines == ["error: channel 'telegarm': no adapter named 'telegarm' is installed (entry-point group "
-                     "'kefu.adapters')"], result.stderr
+    assert lines == [
+        "error: channel 'telegarm': no adapter named 'telegarm' is installed (entry-point group 'kefu.adapters')"
+    ], result.stderr
     assert not (tmp_path / "kb").exists(), "no knowledge base was built"
 
 
@@ -101,8 +103,11 @@ def test_kefu_doctor_builds_the_configured_channels(line_package: Path, monkeypa
     refused = CliRunner().invoke(app, ["doctor", "--json"])
     checks = {check["name"]: check for check in json.loads(refused.stdout)}
     assert refused.exit_code == 1
-    assert checks["channels"] == {"name": "channels", "status": "fail",
-                                  "detail": "channel 'line': set KEFU_ADAPTERS__LINE__API_BASE"}
+    assert checks["channels"] == {
+        "name": "channels",
+        "status": "fail",
+        "detail": "channel 'line': set KEFU_ADAPTERS__LINE__API_BASE",
+    }
     assert checks["installed adapters"]["detail"] == "line"
     monkeypatch.setenv("KEFU_ADAPTERS__LINE__API_BASE", "http://127.0.0.1:9/line")
     checks = {check["name"]: check for check in json.loads(CliRunner().invoke(app, ["doctor", "--json"]).stdout)}

@@ -14,8 +14,6 @@ from tests.kb.conftest import cli_json
 runner = CliRunner()
 
 
-
-
 def test_build_search_and_stats(env: Path, small_sources: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
     out = env / "index"
     built = cli_json(["kb", "build", *map(str, small_sources), "--out", str(out), "--json"])

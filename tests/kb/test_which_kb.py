@@ -23,19 +23,43 @@ ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
 TEA_FAQ = [
-    {"id": "tea-shipping", "language": "en", "question": "How long does shipping take?",
-     "answer": "Our teas leave Hangzhou within 24 hours and arrive in 3-5 days."},
-    {"id": "tea-returns", "language": "en", "question": "Who pays the postage for a return?",
-     "answer": "Sealed tins can be returned within 7 days; the buyer pays the return postage. "
-               "Opened tea cannot be returned."},
-    {"id": "tea-brewing", "language": "en", "question": "What water temperature for green tea?",
-     "answer": "Brew green tea at 80 °C for two minutes."},
-    {"id": "tea-shipping-zh", "language": "zh", "question": "多久发货？几天能到？",
-     "answer": "茶叶从杭州发出，24小时内发货，3-5天送达。"},
-    {"id": "tea-returns-zh", "language": "zh", "question": "退货运费谁出？",
-     "answer": "未拆封的茶叶7天内可退，退货运费由买家承担；拆封后不支持退货。"},
-    {"id": "tea-brewing-zh", "language": "zh", "question": "绿茶用多少度的水泡？",
-     "answer": "绿茶用80度的水冲泡两分钟。"},
+    {
+        "id": "tea-shipping",
+        "language": "en",
+        "question": "How long does shipping take?",
+        "answer": "Our teas leave Hangzhou within 24 hours and arrive in 3-5 days.",
+    },
+    {
+        "id": "tea-returns",
+        "language": "en",
+        "question": "Who pays the postage for a return?",
+        "answer": "Sealed tins can be returned within 7 days; the buyer pays the return postage. "
+        "Opened tea cannot be returned.",
+    },
+    {
+        "id": "tea-brewing",
+        "language": "en",
+        "question": "What water temperature for green tea?",
+        "answer": "Brew green tea at 80 °C for two minutes.",
+    },
+    {
+        "id": "tea-shipping-zh",
+        "language": "zh",
+        "question": "多久发货？几天能到？",
+        "answer": "茶叶从杭州发出，24小时内发货，3-5天送达。",
+    },
+    {
+        "id": "tea-returns-zh",
+        "language": "zh",
+        "question": "退货运费谁出？",
+        "answer": "未拆封的茶叶7天内可退，退货运费由买家承担；拆封后不支持退货。",
+    },
+    {
+        "id": "tea-brewing-zh",
+        "language": "zh",
+        "question": "绿茶用多少度的水泡？",
+        "answer": "绿茶用80度的水冲泡两分钟。",
+    },
 ]
 TEA_SOURCES = {"faq.json", "storage.md"}
 
@@ -45,13 +69,10 @@ def tea_docs(folder: Path) -> Path:
     folder.mkdir(parents=True)
     (folder / "faq.json").write_text(json.dumps(TEA_FAQ, ensure_ascii=False), encoding="utf-8")
     (folder / "storage.md").write_text(
-        "# Storing tea\n\nKeep tea airtight, away from light and smell.\n\n"
-        "## 储存\n\n茶叶请密封、避光、防潮保存。\n",
+        "# Storing tea\n\nKeep tea airtight, away from light and smell.\n\n## 储存\n\n茶叶请密封、避光、防潮保存。\n",
         encoding="utf-8",
     )
     return folder
-
-
 
 
 def _sources(found: dict) -> set[str]:
@@ -65,8 +86,15 @@ def test_kefu_kb_build_out_then_search_kb_answers_from_that_index(env: Path) -> 
     child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
     def kefu(*args: str) -> dict:
-        done = subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=env, env=child_env,
-                              capture_output=True, text=True, timeout=300, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args],
+            cwd=env,
+            env=child_env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 

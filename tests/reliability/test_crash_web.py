@@ -43,8 +43,9 @@ async def converse(settings: Settings, folder: Path, *, kills: int, seed: int) -
     rng = random.Random(seed)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    kefu = KefuProcess(settings, folder / "store.sqlite3", folder / "kefu.log", KEFU_HTTP__PORT=str(port),
-                       KEFU_CHANNELS='["web"]')
+    kefu = KefuProcess(
+        settings, folder / "store.sqlite3", folder / "kefu.log", KEFU_HTTP__PORT=str(port), KEFU_CHANNELS='["web"]'
+    )
     async with aiohttp.ClientSession() as http:
         up = False
 
@@ -77,8 +78,12 @@ async def converse(settings: Settings, folder: Path, *, kills: int, seed: int) -
                 up = False
                 await start()
             await writers
-            await wait_for(lambda: all(len(s.replies) >= PER_SESSION for s in shoppers), kefu, timeout=300,
-                           what="every session's answers")
+            await wait_for(
+                lambda: all(len(s.replies) >= PER_SESSION for s in shoppers),
+                kefu,
+                timeout=300,
+                what="every session's answers",
+            )
             await asyncio.sleep(1.5)  # a repeat would arrive now
             assert kefu.terminate() == 0, kefu.output()[-3000:]
         finally:

@@ -22,8 +22,12 @@ async def test_200_updates_from_20_chats_with_the_same_message_ids_get_200_answe
     db = await Database.open(tmp_path / "store.sqlite3")
     inbox = SqliteInbox(db)
     await inbox.setup()
-    adapter = TelegramAdapter(token=fake_telegram.token, api_base=fake_telegram.base_url, polling_timeout_s=1,
-                              rate_limiter=RateLimiter(per_chat_interval_s=0.0, global_per_second=10_000))
+    adapter = TelegramAdapter(
+        token=fake_telegram.token,
+        api_base=fake_telegram.base_url,
+        polling_timeout_s=1,
+        rate_limiter=RateLimiter(per_chat_interval_s=0.0, global_per_second=10_000),
+    )
     chats = range(1001, 1021)
     for chat in chats:
         fake_telegram._message_ids[chat] = 9000  # every chat numbers its messages 9001, 9002, … like Telegram

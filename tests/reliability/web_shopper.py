@@ -50,8 +50,9 @@ class Shopper:
 
     async def say(self, text: str, message_id: str) -> None:
         """Queue the message; it leaves when every earlier one is accepted, and again until it is."""
-        self._pending.append((message_id, json.dumps({"type": "message", "text": text, "id": message_id},
-                                                     ensure_ascii=False)))
+        self._pending.append(
+            (message_id, json.dumps({"type": "message", "text": text, "id": message_id}, ensure_ascii=False))
+        )
         self._pump()
 
     def _pump(self) -> None:
@@ -106,8 +107,9 @@ class Shopper:
             if self._in_flight:
                 self._in_flight = False
                 if "retry_after_s" in frame:
-                    self._retry = asyncio.get_running_loop().call_later(max(0.25, frame["retry_after_s"]),
-                                                                        self._retry_now)
+                    self._retry = asyncio.get_running_loop().call_later(
+                        max(0.25, frame["retry_after_s"]), self._retry_now
+                    )
                 else:
                     self._pending.pop(0)
                     self._pump()

@@ -41,8 +41,11 @@ class EchoBot:
         parts += [f"{a.kind} {len(d)} bytes {a.mime_type}" for a, d in zip(message.attachments, datas, strict=True)]
         if message.payload:
             parts.append(f"payload {message.payload}")
-        return Reply(text="; ".join(parts), quick_replies=(QuickReply("Yes", "yes"),),
-                     sources=(Source("returns", "Returns & refunds", 0.9, "https://shop.example/returns"),))
+        return Reply(
+            text="; ".join(parts),
+            quick_replies=(QuickReply("Yes", "yes"),),
+            sources=(Source("returns", "Returns & refunds", 0.9, "https://shop.example/returns"),),
+        )
 
 
 @dataclass
@@ -73,8 +76,13 @@ async def slack(fake_slack: FakeSlack) -> AsyncIterator[Harness]:
     async def on_feedback(item: Feedback) -> None:
         feedback.append(item)
 
-    adapter = SlackAdapter(bot_token=fake_slack.bot_token, signing_secret=fake_slack.signing_secret,
-                           api_base=fake_slack.base_url, on_feedback=on_feedback, backoff_s=0.01)
+    adapter = SlackAdapter(
+        bot_token=fake_slack.bot_token,
+        signing_secret=fake_slack.signing_secret,
+        api_base=fake_slack.base_url,
+        on_feedback=on_feedback,
+        backoff_s=0.01,
+    )
     bot = EchoBot()
     channels = Channels()
     runtime = Runtime(bot.handle, outbound=channels, turn_timeout_s=30.0)

@@ -37,8 +37,11 @@ class Delivered:
 
 async def suggest(text: str, *, language_hint: str | None = None) -> Reply:
     """A deterministic agent-assist writer (the real one, the pipeline's, runs in the end-to-end test)."""
-    return Reply(text=f"Our returns window is 30 days ({text})", language=language_hint or "en",
-                 sources=(Source("returns", "Returns & refunds", 0.9, "https://shop.example/returns"),))
+    return Reply(
+        text=f"Our returns window is 30 days ({text})",
+        language=language_hint or "en",
+        sources=(Source("returns", "Returns & refunds", 0.9, "https://shop.example/returns"),),
+    )
 
 
 @dataclass
@@ -53,8 +56,11 @@ class Desk:
 
     def card(self, ticket_id: int = 1) -> SentMessage:
         """The ticket's message in the hand-off channel."""
-        return next(m for m in self.fake.messages_in(HANDOFF) if m.thread_ts is None and m.ephemeral_to is None
-                    and f"Ticket #{ticket_id} " in m.text)
+        return next(
+            m
+            for m in self.fake.messages_in(HANDOFF)
+            if m.thread_ts is None and m.ephemeral_to is None and f"Ticket #{ticket_id} " in m.text
+        )
 
     def thread(self, card: SentMessage) -> list[str]:
         return [m.body for m in self.fake.messages_in(HANDOFF, thread_ts=card.ts) if m.ephemeral_to is None]
@@ -66,10 +72,16 @@ class Desk:
         """A ticket for ``SHOPPER``'s conversation, whose session exists (as after the escalating turn)."""
         await self.sqlite.sessions.save(Session(conversation=str(SHOPPER), user_id="4242"))
         ticket = await self.desk.open(
-            conversation=SHOPPER, user_id="4242", reason="escalate: the shopper asked for a person", language="en",
-            transcript=[Turn("user", "where is my parcel 100258?", "order_status"),
-                        Turn("bot", "Your order 100258 is on its way."),
-                        Turn("user", "I want to talk to a person", "human")])
+            conversation=SHOPPER,
+            user_id="4242",
+            reason="escalate: the shopper asked for a person",
+            language="en",
+            transcript=[
+                Turn("user", "where is my parcel 100258?", "order_status"),
+                Turn("bot", "Your order 100258 is on its way."),
+                Turn("user", "I want to talk to a person", "human"),
+            ],
+        )
         return ticket.id
 
 
@@ -86,10 +98,10 @@ async def open_desk(fake: FakeSlack, tmp_path: Path, *, operators: list[str]) ->
     await sqlite.setup()
     links = SqliteTicketLinks(db, desk="slack")
     await links.setup()
-    adapter = SlackAdapter(bot_token=fake.bot_token, signing_secret=fake.signing_secret, api_base=fake.base_url,
-                           backoff_s=0.01)
-    front = SlackDeskFront(adapter, desk=sqlite, links=links, channel=HANDOFF, operators=operators,
-                           suggest=suggest)
+    adapter = SlackAdapter(
+        bot_token=fake.bot_token, signing_secret=fake.signing_secret, api_base=fake.base_url, backoff_s=0.01
+    )
+    front = SlackDeskFront(adapter, desk=sqlite, links=links, channel=HANDOFF, operators=operators, suggest=suggest)
     runner, fake.events_url = await serve(adapter)
     await adapter.start(_dispatch)
     try:

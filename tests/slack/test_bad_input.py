@@ -23,13 +23,17 @@ def _event(event: dict[str, object], event_id: str) -> bytes:
     return json.dumps({"type": "event_callback", "event_id": event_id, "team_id": "T0KEFU", "event": event}).encode()
 
 
-@pytest.mark.parametrize(("body", "content_type"), [
-    (b"not json", JSON),
-    (b"payload=%7Bnot-json", FORM),
-    (b"[" * 5000 + b"]" * 5000, JSON),
-])
-async def test_signed_but_unreadable_bodies_get_400(slack: Harness, body: bytes, content_type: str,
-                                                    caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"not json", JSON),
+        (b"payload=%7Bnot-json", FORM),
+        (b"[" * 5000 + b"]" * 5000, JSON),
+    ],
+)
+async def test_signed_but_unreadable_bodies_get_400(
+    slack: Harness, body: bytes, content_type: str, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING, logger="adapters.slack"):
         delivery = await slack.fake.post("bad", body, content_type)
     assert delivery.status == 400 and delivery.json() == {"ok": False, "error": "malformed request"}
@@ -41,13 +45,17 @@ async def test_unsigned_garbage_is_401_before_it_is_parsed(slack: Harness) -> No
     assert (await slack.fake.post("bad", b"[" * 5000, JSON, secret=None)).status == 401
 
 
-@pytest.mark.parametrize("event", [
-    {"type": "message", "channel_type": "im", "user": "U1", "ts": "1.000001"},
-    {"type": "app_mention", "user": "U1", "text": "<@UKEFUBOT> hi", "ts": "1.000002"},
-    {"type": "message", "channel_type": "im", "user": "U1", "channel": "D1", "ts": "not-a-ts"},
-])
-async def test_malformed_events_are_acknowledged_and_dropped(slack: Harness, event: dict[str, object],
-                                                             caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "message", "channel_type": "im", "user": "U1", "ts": "1.000001"},
+        {"type": "app_mention", "user": "U1", "text": "<@UKEFUBOT> hi", "ts": "1.000002"},
+        {"type": "message", "channel_type": "im", "user": "U1", "channel": "D1", "ts": "not-a-ts"},
+    ],
+)
+async def test_malformed_events_are_acknowledged_and_dropped(
+    slack: Harness, event: dict[str, object], caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING, logger="adapters.slack"):
         delivery = await slack.fake.post("event_callback", _event(event, "Ev0BAD"), JSON)
     assert delivery.status == 200, "a retry would fail the same way"
@@ -81,8 +89,9 @@ async def test_a_failed_dispatch_is_not_acked_and_the_retry_is_answered_once(fak
             raise failures.pop()
         return await runtime.dispatch(message)
 
-    adapter = SlackAdapter(bot_token=fake_slack.bot_token, signing_secret=fake_slack.signing_secret,
-                           api_base=fake_slack.base_url)
+    adapter = SlackAdapter(
+        bot_token=fake_slack.bot_token, signing_secret=fake_slack.signing_secret, api_base=fake_slack.base_url
+    )
     channels.add(adapter)
     runner, fake_slack.events_url = await serve(adapter)
     await adapter.start(flaky)

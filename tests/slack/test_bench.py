@@ -10,8 +10,10 @@ from bot.cli.groups import app
 
 
 def test_bench_slack_json() -> None:
-    result = CliRunner().invoke(app, ["bench", "slack", "--events", "20", "--conversations", "4", "--concurrency",
-                                      "5", "--work-ms", "20", "--json"])
+    result = CliRunner().invoke(
+        app,
+        ["bench", "slack", "--events", "20", "--conversations", "4", "--concurrency", "5", "--work-ms", "20", "--json"],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["events"] == 20 and data["acks_per_s"] > 0 and data["answers_per_s"] > 0

@@ -20,8 +20,12 @@ async def test_mention_is_answered_in_its_thread_with_blocks(slack: Harness) -> 
     assert "&lt;b&gt;" in answer.blocks[0]["text"]["text"], "mrkdwn is escaped"
     assert answer.context == ["Sources: Returns & refunds"]
     assert "<https://shop.example/returns|Returns &amp; refunds>" in str(answer.blocks)
-    assert [b[0] for b in answer.buttons] == ["Yes", text("human", "en"), text("helpful", "en"),
-                                              text("not_helpful", "en")]
+    assert [b[0] for b in answer.buttons] == [
+        "Yes",
+        text("human", "en"),
+        text("helpful", "en"),
+        text("not_helpful", "en"),
+    ]
     [message] = slack.bot.received
     assert message.conversation.conversation_id == f"C0GENERAL:{delivery.ts}"
     assert message.user_id == "U1001" and message.message_id == delivery.ts
@@ -81,8 +85,11 @@ async def test_a_private_answer_after_its_response_url_expired_goes_ephemeral_or
     await slack.fake.wait_until(lambda: len(slack.fake.messages) == 2)
     [dm, ephemeral] = slack.fake.messages
     assert (dm.channel, dm.ephemeral_to, dm.body) == ("U1015", None, "echo: slow first"), "not in the channel"
-    assert (ephemeral.via, ephemeral.ephemeral_to, ephemeral.body) == ("chat.postEphemeral", "U1015",
-                                                                        "echo: slow second")
+    assert (ephemeral.via, ephemeral.ephemeral_to, ephemeral.body) == (
+        "chat.postEphemeral",
+        "U1015",
+        "echo: slow second",
+    )
 
 
 async def test_url_verification_echoes_the_challenge(slack: Harness) -> None:

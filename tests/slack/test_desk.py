@@ -39,9 +39,16 @@ async def test_a_ticket_is_posted_with_what_the_operator_needs(desk: Desk) -> No
     card = desk.card()
     assert card.channel == HANDOFF and card.edits == 0
     assert "🎫 Ticket #1" in json.dumps(card.blocks, ensure_ascii=False)
-    for fact in ("Shopper: 4242", "Channel: telegram (4242)", "Language: en", "Intent: human",
-                 "Reason: escalate: the shopper asked for a person", "Summary: asked “where is my parcel 100258?”",
-                 "kefu: Your order 100258 is on its way.", "Shopper: I want to talk to a person"):
+    for fact in (
+        "Shopper: 4242",
+        "Channel: telegram (4242)",
+        "Language: en",
+        "Intent: human",
+        "Reason: escalate: the shopper asked for a person",
+        "Summary: asked “where is my parcel 100258?”",
+        "kefu: Your order 100258 is on its way.",
+        "Shopper: I want to talk to a person",
+    ):
         assert fact in plain(card.body), fact
     assert plain(card.context) == ["🟡 Waiting for an operator; kefu keeps answering meanwhile"]
     assert [b[0] for b in card.buttons] == ["🙋 Take over", "✅ Resolve"]
@@ -59,8 +66,9 @@ async def test_take_over_reply_and_resolve_follow_the_state_machine(desk: Desk) 
     assert (await desk.sqlite.get(ticket_id)).state is TicketState.TAKEN
     session = await desk.sqlite.sessions.load(str(SHOPPER))
     assert session.handoff is HandoffState.HUMAN and session.ticket_id == ticket_id
-    assert card.edits == 1 and plain(card.context) == [f"🟢 Taken by @{ANA}; kefu is silent, reply in the thread to "
-                                                "answer the shopper"]
+    assert card.edits == 1 and plain(card.context) == [
+        f"🟢 Taken by @{ANA}; kefu is silent, reply in the thread to answer the shopper"
+    ]
     assert [b[0] for b in card.buttons] == ["✅ Resolve"]
     assert desk.delivered.texts() == ["A colleague has joined the conversation."]
 
@@ -96,8 +104,9 @@ async def test_only_operators_may_take_over_resolve_or_reply(desk: Desk) -> None
     await desk.fake.user(ANA).presses(stale, "🙋 Take over")
     assert (await desk.sqlite.get(ticket_id)).operator == BEN, "a taken ticket is not taken from its owner"
     assert f"already taken by <@{BEN}>" in desk.ephemeral(ANA)[-1].text
-    assert [c.params["usergroup"] for c in desk.fake.calls_to("usergroups.users.list")] == ["S0SUPPORT"], \
+    assert [c.params["usergroup"] for c in desk.fake.calls_to("usergroups.users.list")] == ["S0SUPPORT"], (
         "the group's members are read once and kept"
+    )
 
 
 async def test_agent_assist_suggests_and_sends_with_one_click_or_after_an_edit(desk: Desk) -> None:
@@ -135,21 +144,52 @@ async def test_bad_input_gets_a_clear_answer_and_changes_nothing(desk: Desk) -> 
     ticket_id = await desk.open_ticket()
     card = desk.card()
     ana = desk.fake.user(ANA)
-    forged = card.__class__(card.channel, card.ts, card.text, [
-        {"type": "actions", "block_id": "x", "elements": [
-            {"type": "button", "action_id": "kefu_desk_take", "value": "not-a-ticket",
-             "text": {"type": "plain_text", "text": "Take"}},
-            {"type": "button", "action_id": "kefu_desk_resolve", "value": "999",
-             "text": {"type": "plain_text", "text": "Resolve 999"}},
-            {"type": "button", "action_id": "kefu_desk_send", "value": "{\"ticket\": true, \"text\": 5}",
-             "text": {"type": "plain_text", "text": "Send"}},
-            {"type": "button", "action_id": "kefu_desk_bogus", "value": "1",
-             "text": {"type": "plain_text", "text": "Bogus"}}]}])
+    forged = card.__class__(
+        card.channel,
+        card.ts,
+        card.text,
+        [
+            {
+                "type": "actions",
+                "block_id": "x",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "kefu_desk_take",
+                        "value": "not-a-ticket",
+                        "text": {"type": "plain_text", "text": "Take"},
+                    },
+                    {
+                        "type": "button",
+                        "action_id": "kefu_desk_resolve",
+                        "value": "999",
+                        "text": {"type": "plain_text", "text": "Resolve 999"},
+                    },
+                    {
+                        "type": "button",
+                        "action_id": "kefu_desk_send",
+                        "value": '{"ticket": true, "text": 5}',
+                        "text": {"type": "plain_text", "text": "Send"},
+                    },
+                    {
+                        "type": "button",
+                        "action_id": "kefu_desk_bogus",
+                        "value": "1",
+                        "text": {"type": "plain_text", "text": "Bogus"},
+                    },
+                ],
+            }
+        ],
+    )
     for label in ("Take", "Resolve 999", "Send", "Bogus"):
         assert (await ana.presses(forged, label)).status == 200
     notes = [m.text for m in desk.ephemeral(ANA)]
-    assert notes == ["⚠️ 'not-a-ticket' is not a ticket", "⚠️ ticket 999 not found",
-                     "⚠️ that button carries no suggestion", "⚠️ unknown desk button 'kefu_desk_bogus'"]
+    assert notes == [
+        "⚠️ 'not-a-ticket' is not a ticket",
+        "⚠️ ticket 999 not found",
+        "⚠️ that button carries no suggestion",
+        "⚠️ unknown desk button 'kefu_desk_bogus'",
+    ]
     assert (await desk.sqlite.get(ticket_id)).state is TicketState.OPEN and desk.delivered.replies == []
 
     await ana.says_in_channel(HANDOFF, "a reply in a thread that is no ticket", thread_ts="1.000001")
@@ -184,8 +224,9 @@ async def test_a_ticket_opened_while_slack_failed_is_posted_when_the_desk_catche
     await desk.front.resync(desk.sqlite)
     assert desk.card(ticket_id).buttons[0][0] == "🙋 Take over"
     await desk.front.resync(desk.sqlite)
-    assert len(desk.fake.calls_to("chat.postMessage")) == 2 and desk.card(ticket_id).edits == 1, \
+    assert len(desk.fake.calls_to("chat.postMessage")) == 2 and desk.card(ticket_id).edits == 1, (
         "a ticket already shown is updated in place, not posted again"
+    )
 
 
 async def test_a_shopper_message_handled_again_after_a_crash_is_in_the_thread_once(desk: Desk) -> None:
@@ -198,8 +239,9 @@ async def test_a_shopper_message_handled_again_after_a_crash_is_in_the_thread_on
     await desk.links.mark(ticket_id, "m2", "begun")  # the crash came before Slack took it
     await desk.desk.post(ticket_id, "second", key="m2")
     assert plain(desk.thread(card)) == ["🛍️ Shopper: first", "🛍️ Shopper: second"]
-    assert [m.text for m in await desk.sqlite.messages(ticket_id)][-2:] == ["first", "second"], \
+    assert [m.text for m in await desk.sqlite.messages(ticket_id)][-2:] == ["first", "second"], (
         "the ticket keeps each keyed message once"
+    )
     assert len(desk.fake.calls_to("conversations.replies")) == 2, "the thread is read only when in doubt"
 
 

@@ -23,16 +23,30 @@ HANDOFF, ANA, EVE, CHAT = "C0HANDOFF", "U0ANA", "U0EVE", 7001
 
 
 @pytest.fixture
-async def running_bot(demo_settings: Settings, demo_components: Components, fake_slack: FakeSlack,
-                      fake_telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[Kefu]:
+async def running_bot(
+    demo_settings: Settings,
+    demo_components: Components,
+    fake_slack: FakeSlack,
+    fake_telegram: FakeTelegram,
+    tmp_path: Path,
+) -> AsyncIterator[Kefu]:
     """The app `kefu run` starts with Telegram and Slack pointing at the fakes and the desk in #handoff."""
-    slack = SlackSettings(bot_token=SecretStr(fake_slack.bot_token), api_base=fake_slack.base_url,
-                          signing_secret=SecretStr(fake_slack.signing_secret), handoff_channel=HANDOFF,
-                          operators=[ANA])
+    slack = SlackSettings(
+        bot_token=SecretStr(fake_slack.bot_token),
+        api_base=fake_slack.base_url,
+        signing_secret=SecretStr(fake_slack.signing_secret),
+        handoff_channel=HANDOFF,
+        operators=[ANA],
+    )
     telegram = TelegramSettings(token=SecretStr(fake_telegram.token), api_base=fake_telegram.base_url)
-    settings = demo_settings.model_copy(update={
-        "http": demo_settings.http.model_copy(update={"port": 0}), "slack": slack, "telegram": telegram,
-        "store": demo_settings.store.model_copy(update={"url": f"sqlite:///{tmp_path / 'store.sqlite3'}"})})
+    settings = demo_settings.model_copy(
+        update={
+            "http": demo_settings.http.model_copy(update={"port": 0}),
+            "slack": slack,
+            "telegram": telegram,
+            "store": demo_settings.store.model_copy(update={"url": f"sqlite:///{tmp_path / 'store.sqlite3'}"}),
+        }
+    )
     components = dataclasses.replace(demo_components, transcriber=build_transcriber(settings))
     bot = Kefu(settings, components, channels=["telegram", "slack"])
     await bot.start()
@@ -47,8 +61,10 @@ async def running_bot(demo_settings: Settings, demo_components: Components, fake
 @pytest.fixture
 def spoken_question(tmp_path: Path) -> bytes:
     wav = tmp_path / "voice.wav"
-    subprocess.run([require_tool("espeak-ng"), "-v", "en-us", "-s", "150", "-w", str(wav),
-                    "Can I return shoes I wore once?"], check=True)
+    subprocess.run(
+        [require_tool("espeak-ng"), "-v", "en-us", "-s", "150", "-w", str(wav), "Can I return shoes I wore once?"],
+        check=True,
+    )
     return wav.read_bytes()
 
 
@@ -57,9 +73,9 @@ def ticket_card(fake: FakeSlack) -> SentMessage:
     return card
 
 
-async def test_the_full_loop_from_telegram_to_the_slack_desk_and_back(running_bot: Kefu, fake_slack: FakeSlack,
-                                                                      fake_telegram: FakeTelegram,
-                                                                      spoken_question: bytes) -> None:
+async def test_the_full_loop_from_telegram_to_the_slack_desk_and_back(
+    running_bot: Kefu, fake_slack: FakeSlack, fake_telegram: FakeTelegram, spoken_question: bytes
+) -> None:
     shopper = fake_telegram.user(CHAT)
     shopper.says("I want to talk to a human")
     [escalated] = await fake_telegram.wait_for_messages(CHAT, 1, timeout=60)
@@ -90,8 +106,9 @@ async def test_the_full_loop_from_telegram_to_the_slack_desk_and_back(running_bo
     assert "Only kefu's operators" in [m for m in fake_slack.messages if m.ephemeral_to == EVE][-1].text
     assert "Taken" in card.context[-1]
 
-    await fake_slack.wait_until(lambda: any(m.ephemeral_to == ANA and "return" in m.body.lower()
-                                            for m in fake_slack.messages), timeout=120)
+    await fake_slack.wait_until(
+        lambda: any(m.ephemeral_to == ANA and "return" in m.body.lower() for m in fake_slack.messages), timeout=120
+    )
     suggestion = [m for m in fake_slack.messages if m.ephemeral_to == ANA and "return" in m.body.lower()][-1]
     assert suggestion.context[-1].startswith("Sources:"), "grounded in the knowledge base"
     await fake_slack.user(ANA).presses(suggestion, "📤 Send")

@@ -33,8 +33,12 @@ async def started(kefu: KefuProcess, fake_slack: FakeSlack, fake_telegram: FakeT
         found = _RUNNING.findall(kefu.output().rpartition(marker)[2])
         return found[-1] if found else None
 
-    await wait_for(lambda: url() is not None and len(fake_telegram.calls_to("getUpdates")) > polls, kefu,
-                   timeout=180, what="kefu serving")
+    await wait_for(
+        lambda: url() is not None and len(fake_telegram.calls_to("getUpdates")) > polls,
+        kefu,
+        timeout=180,
+        what="kefu serving",
+    )
     fake_slack.events_url = f"{url()}/slack/events"
 
 
@@ -45,20 +49,34 @@ def public(fake: FakeSlack, *, thread_ts: str | None = None) -> list[SentMessage
 @pytest.fixture
 def spoken_question(tmp_path: Path) -> bytes:
     wav = tmp_path / "voice.wav"
-    subprocess.run([require_tool("espeak-ng"), "-v", "en-us", "-s", "150", "-w", str(wav),
-                    "Can I return shoes I wore once?"], check=True)
+    subprocess.run(
+        [require_tool("espeak-ng"), "-v", "en-us", "-s", "150", "-w", str(wav), "Can I return shoes I wore once?"],
+        check=True,
+    )
     return wav.read_bytes()
 
 
 async def test_a_restart_between_take_over_and_the_reply_loses_nothing_and_repeats_nothing(
-    fake_slack: FakeSlack, fake_telegram: FakeTelegram, demo_components: object, demo_settings: Settings,
-    tmp_path: Path, spoken_question: bytes,
+    fake_slack: FakeSlack,
+    fake_telegram: FakeTelegram,
+    demo_components: object,
+    demo_settings: Settings,
+    tmp_path: Path,
+    spoken_question: bytes,
 ) -> None:
-    kefu = KefuProcess(demo_settings, tmp_path / "store.sqlite3", tmp_path / "kefu.log", KEFU_HTTP__PORT="0",
-                       KEFU_TELEGRAM__TOKEN=fake_telegram.token, KEFU_TELEGRAM__API_BASE=fake_telegram.base_url,
-                       KEFU_SLACK__BOT_TOKEN=fake_slack.bot_token, KEFU_SLACK__API_BASE=fake_slack.base_url,
-                       KEFU_SLACK__SIGNING_SECRET=fake_slack.signing_secret, KEFU_SLACK__HANDOFF_CHANNEL=HANDOFF,
-                       KEFU_SLACK__OPERATORS=f"{ANA}, S0NOBODY")
+    kefu = KefuProcess(
+        demo_settings,
+        tmp_path / "store.sqlite3",
+        tmp_path / "kefu.log",
+        KEFU_HTTP__PORT="0",
+        KEFU_TELEGRAM__TOKEN=fake_telegram.token,
+        KEFU_TELEGRAM__API_BASE=fake_telegram.base_url,
+        KEFU_SLACK__BOT_TOKEN=fake_slack.bot_token,
+        KEFU_SLACK__API_BASE=fake_slack.base_url,
+        KEFU_SLACK__SIGNING_SECRET=fake_slack.signing_secret,
+        KEFU_SLACK__HANDOFF_CHANNEL=HANDOFF,
+        KEFU_SLACK__OPERATORS=f"{ANA}, S0NOBODY",
+    )
     fake_slack.usergroups["S0NOBODY"] = []
     shopper = fake_telegram.user(CHAT)
     try:
@@ -75,10 +93,13 @@ async def test_a_restart_between_take_over_and_the_reply_loses_nothing_and_repea
 
         shopper.sends_voice(spoken_question, mime_type="audio/wav", duration=2)  # while kefu is down
         await started(kefu, fake_slack, fake_telegram)
-        await wait_for(lambda: len(public(fake_slack, thread_ts=card.ts)) >= 2, kefu, timeout=240,
-                       what="the voice note in the thread")
-        reply = await fake_slack.user(ANA).says_in_channel(HANDOFF, "Hi, Ana here. Let me check.",
-                                                          thread_ts=card.ts)
+        await wait_for(
+            lambda: len(public(fake_slack, thread_ts=card.ts)) >= 2,
+            kefu,
+            timeout=240,
+            what="the voice note in the thread",
+        )
+        reply = await fake_slack.user(ANA).says_in_channel(HANDOFF, "Hi, Ana here. Let me check.", thread_ts=card.ts)
         await fake_telegram.wait_for_messages(CHAT, 3, timeout=30)
         event = fake_slack.history[-1]
         assert event["ts"] == reply.ts
@@ -86,8 +107,12 @@ async def test_a_restart_between_take_over_and_the_reply_loses_nothing_and_repea
         assert again.status == 200
 
         await fake_slack.user(EVE).presses(card, "✅ Resolve")
-        await wait_for(lambda: any(m.ephemeral_to == ANA and m.buttons for m in fake_slack.messages), kefu,
-                       timeout=120, what="a suggested reply")
+        await wait_for(
+            lambda: any(m.ephemeral_to == ANA and m.buttons for m in fake_slack.messages),
+            kefu,
+            timeout=120,
+            what="a suggested reply",
+        )
         [suggestion] = [m for m in fake_slack.messages if m.ephemeral_to == ANA and m.buttons]
         await fake_slack.user(ANA).presses(suggestion, "📤 Send")
         await fake_slack.user(ANA).presses(card, "✅ Resolve")
@@ -101,8 +126,12 @@ async def test_a_restart_between_take_over_and_the_reply_loses_nothing_and_repea
             kefu.kill()
 
     texts = [m.text for m in fake_telegram.sent_to(CHAT)]
-    assert texts[1:5] == ["A colleague has joined the conversation.", "Hi, Ana here. Let me check.",
-                          texts[3], texts[4]], texts
+    assert texts[1:5] == [
+        "A colleague has joined the conversation.",
+        "Hi, Ana here. Let me check.",
+        texts[3],
+        texts[4],
+    ], texts
     assert texts[3].split() == suggestion.body.split()
     assert texts[4].startswith("Your colleague has closed this conversation.")
     assert len(texts) == 6 and "day" in texts[5].lower(), texts

@@ -46,11 +46,14 @@ def test_a_hand_off_channel_without_the_slack_channel_is_logged_and_ignored(
     assert "built-in desk" in caplog.text
 
 
-@pytest.mark.parametrize(("channel", "operators", "named"), [
-    ("#handoff", "U0ANA", "KEFU_SLACK__HANDOFF_CHANNEL"),
-    ("C0HANDOFF", "", "KEFU_SLACK__OPERATORS"),
-    ("C0HANDOFF", "ana@example.com", "KEFU_SLACK__OPERATORS"),
-])
+@pytest.mark.parametrize(
+    ("channel", "operators", "named"),
+    [
+        ("#handoff", "U0ANA", "KEFU_SLACK__HANDOFF_CHANNEL"),
+        ("C0HANDOFF", "", "KEFU_SLACK__OPERATORS"),
+        ("C0HANDOFF", "ana@example.com", "KEFU_SLACK__OPERATORS"),
+    ],
+)
 def test_bad_desk_settings_are_a_config_error_naming_the_variable(
     slack_env: pytest.MonkeyPatch, channel: str, operators: str, named: str
 ) -> None:

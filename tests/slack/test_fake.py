@@ -53,15 +53,22 @@ async def test_messages_threads_updates_and_views(fake_slack: FakeSlack) -> None
     assert fake_slack.messages[1].edits == 1 and fake_slack.messages[1].thread_ts == root["ts"]
     await web.chat_postEphemeral(channel="C1", user="U9", text="only you")
     assert fake_slack.messages[-1].ephemeral_to == "U9"
-    view = await web.views_open(trigger_id="1.T.trigger", view={"type": "modal", "title": {"type": "plain_text",
-                                                                                          "text": "Edit"}})
+    view = await web.views_open(
+        trigger_id="1.T.trigger", view={"type": "modal", "title": {"type": "plain_text", "text": "Edit"}}
+    )
     assert view["view"]["id"] and fake_slack.views[0]["type"] == "modal"
-    for call, error in [(web.chat_update(channel="C1", ts="1.2", text="x"), "message_not_found"),
-                        (web.chat_postMessage(channel="C1"), "no_text"),
-                        (web.chat_postMessage(channel="C1", text="x" * 40_001), "msg_too_long"),
-                        (web.chat_postMessage(channel="C1", text="x", blocks=[{"type": "section", "text": {
-                            "type": "mrkdwn", "text": "x" * 3001}}]), "invalid_blocks"),
-                        (web.files_info(file="F404"), "file_not_found")]:
+    for call, error in [
+        (web.chat_update(channel="C1", ts="1.2", text="x"), "message_not_found"),
+        (web.chat_postMessage(channel="C1"), "no_text"),
+        (web.chat_postMessage(channel="C1", text="x" * 40_001), "msg_too_long"),
+        (
+            web.chat_postMessage(
+                channel="C1", text="x", blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]
+            ),
+            "invalid_blocks",
+        ),
+        (web.files_info(file="F404"), "file_not_found"),
+    ]:
         with pytest.raises(SlackApiError) as refused:
             await call
         assert refused.value.response["error"] == error
@@ -73,10 +80,16 @@ async def test_private_files_need_the_bot_token(fake_slack: FakeSlack) -> None:
         async with session.get(info["url_private"]) as response:
             assert response.status == 200 and response.content_type == "text/html", "Slack's sign-in page"
         with pytest.raises(BadInput, match="sign-in page"):
-            await download(session, info["url_private"], token="xoxb-wrong", api_base=fake_slack.base_url,
-                           max_bytes=1000)
-        data = await download(session, info["url_private_download"], token=fake_slack.bot_token,
-                              api_base=fake_slack.base_url, max_bytes=1000)
+            await download(
+                session, info["url_private"], token="xoxb-wrong", api_base=fake_slack.base_url, max_bytes=1000
+            )
+        data = await download(
+            session,
+            info["url_private_download"],
+            token=fake_slack.bot_token,
+            api_base=fake_slack.base_url,
+            max_bytes=1000,
+        )
     assert data == b"RIFF" + b"a" * 100
 
 
@@ -86,11 +99,22 @@ async def test_downloads_are_capped(fake_slack: FakeSlack) -> None:
     announced = fake_slack.add_file(big, name="long2.webm", mimetype="audio/webm")
     async with aiohttp.ClientSession() as session:
         with pytest.raises(InputTooLarge, match="stopped reading"):
-            await download(session, quiet["url_private"], token=fake_slack.bot_token, api_base=fake_slack.base_url,
-                           max_bytes=100_000)
+            await download(
+                session,
+                quiet["url_private"],
+                token=fake_slack.bot_token,
+                api_base=fake_slack.base_url,
+                max_bytes=100_000,
+            )
         with pytest.raises(InputTooLarge):
-            await download(session, announced["url_private"], token=fake_slack.bot_token,
-                           api_base=fake_slack.base_url, max_bytes=100_000, size=announced["size"])
+            await download(
+                session,
+                announced["url_private"],
+                token=fake_slack.bot_token,
+                api_base=fake_slack.base_url,
+                max_bytes=100_000,
+                size=announced["size"],
+            )
     assert fake_slack.served[announced["id"]] == 0, "refused before downloading"
     assert fake_slack.served[quiet["id"]] < len(big)
 

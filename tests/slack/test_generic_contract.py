@@ -75,8 +75,12 @@ class TestSlackChannel(AdapterContract):
         self.fake = fake_slack
 
     async def connect(self, dispatch: Dispatch) -> tuple[Adapter, ChannelDriver]:
-        adapter = SlackAdapter(bot_token=self.fake.bot_token, signing_secret=self.fake.signing_secret,
-                               api_base=self.fake.base_url, backoff_s=0.01)
+        adapter = SlackAdapter(
+            bot_token=self.fake.bot_token,
+            signing_secret=self.fake.signing_secret,
+            api_base=self.fake.base_url,
+            backoff_s=0.01,
+        )
         self.fake.events_url = await self.serve(adapter) + "/slack/events"
         await adapter.start(dispatch)
         return adapter, DmDriver(self.fake)

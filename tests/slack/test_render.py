@@ -27,17 +27,23 @@ def test_a_long_answer_is_split_on_sentences_within_slacks_limits() -> None:
 
 
 def test_quote_sources_and_buttons() -> None:
-    reply = Reply(text="Returns take 30 days.", quote="🎤 how long do returns take?",
-                  quick_replies=(QuickReply("Start a return", "return"),),
-                  sources=(Source("r", "Returns | refunds", 0.9, "https://shop.example/returns"),
-                           Source("s", "Shipping", 0.5, "javascript:alert(1)")))
+    reply = Reply(
+        text="Returns take 30 days.",
+        quote="🎤 how long do returns take?",
+        quick_replies=(QuickReply("Start a return", "return"),),
+        sources=(
+            Source("r", "Returns | refunds", 0.9, "https://shop.example/returns"),
+            Source("s", "Shipping", 0.5, "javascript:alert(1)"),
+        ),
+    )
     [message] = render_reply(reply)
     check_blocks(message.blocks)
     kinds = [b["type"] for b in message.blocks]
     assert kinds == ["context", "section", "context", "actions", "actions"]
     assert message.blocks[0]["elements"][0]["text"] == "_🎤 how long do returns take?_"
     assert message.blocks[2]["elements"][0]["text"] == (
-        "Sources: <https://shop.example/returns|Returns ¦ refunds> · Shipping")
+        "Sources: <https://shop.example/returns|Returns ¦ refunds> · Shipping"
+    )
     labels = [e["text"]["text"] for b in message.blocks[3:] for e in b["elements"]]
     assert labels == ["Start a return", text("human", "en"), text("helpful", "en"), text("not_helpful", "en")]
 
@@ -45,8 +51,9 @@ def test_quote_sources_and_buttons() -> None:
 def test_chinese_notices_and_escalations_carry_fewer_buttons() -> None:
     [escalated] = render_reply(Reply(text="正在为您转接人工客服。", language="zh", escalated=True))
     assert [b["type"] for b in escalated.blocks] == ["section"]
-    [notice] = render_reply(Reply(text="抱歉", language="zh", notice=True,
-                                  quick_replies=(QuickReply("转人工", HUMAN_PAYLOAD),)))
+    [notice] = render_reply(
+        Reply(text="抱歉", language="zh", notice=True, quick_replies=(QuickReply("转人工", HUMAN_PAYLOAD),))
+    )
     assert [e["text"]["text"] for b in notice.blocks if b["type"] == "actions" for e in b["elements"]] == ["转人工"]
     [answer] = render_reply(Reply(text="好的", language="zh"))
     assert text("helpful", "zh") in str(answer.blocks) and text("human", "zh") in str(answer.blocks)
@@ -60,18 +67,22 @@ def test_an_oversized_payload_leaves_its_button_out_and_an_empty_reply_is_refuse
         render_reply(Reply(text="  "))
 
 
-@pytest.mark.parametrize(("conversation_id", "place"), [
-    ("D0123", Place("D0123")),
-    ("C0123:1700000000.000100", Place("C0123", thread_ts="1700000000.000100")),
-    ("C0123:@U0456", Place("C0123", user="U0456")),
-])
+@pytest.mark.parametrize(
+    ("conversation_id", "place"),
+    [
+        ("D0123", Place("D0123")),
+        ("C0123:1700000000.000100", Place("C0123", thread_ts="1700000000.000100")),
+        ("C0123:@U0456", Place("C0123", user="U0456")),
+    ],
+)
 def test_conversation_ids_round_trip(conversation_id: str, place: Place) -> None:
     assert Place.parse(ConversationRef("slack", conversation_id)) == place
     assert place.ref() == ConversationRef("slack", conversation_id)
 
 
-@pytest.mark.parametrize("bad", [ConversationRef("telegram", "C1"), ConversationRef("slack", ""),
-                                 ConversationRef("slack", "C1:@")])
+@pytest.mark.parametrize(
+    "bad", [ConversationRef("telegram", "C1"), ConversationRef("slack", ""), ConversationRef("slack", "C1:@")]
+)
 def test_malformed_conversations_are_refused(bad: ConversationRef) -> None:
     with pytest.raises(ValueError):
         Place.parse(bad)

@@ -20,17 +20,20 @@ async def _stuck(_: Message) -> Reply:
     raise AssertionError("unreachable")
 
 
-async def test_an_audio_clip_accepted_before_a_restart_is_answered_after_it(fake_slack: FakeSlack,
-                                                                            tmp_path: Path) -> None:
-    clip = fake_slack.add_file(b"OggS" + bytes(range(256)) * 8, name="audio_message.ogg", mimetype="audio/ogg",
-                               subtype="slack_audio")
+async def test_an_audio_clip_accepted_before_a_restart_is_answered_after_it(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    clip = fake_slack.add_file(
+        b"OggS" + bytes(range(256)) * 8, name="audio_message.ogg", mimetype="audio/ogg", subtype="slack_audio"
+    )
     user = fake_slack.user("U6001")
 
     db = await Database.open(tmp_path / "store.sqlite3")
     inbox = SqliteInbox(db)
     await inbox.setup()
-    adapter = SlackAdapter(bot_token=fake_slack.bot_token, signing_secret=fake_slack.signing_secret,
-                           api_base=fake_slack.base_url)
+    adapter = SlackAdapter(
+        bot_token=fake_slack.bot_token, signing_secret=fake_slack.signing_secret, api_base=fake_slack.base_url
+    )
     channels = Channels()
     channels.add(adapter)
     runtime = Runtime(_stuck, outbound=channels, inbox=inbox)
@@ -46,8 +49,9 @@ async def test_an_audio_clip_accepted_before_a_restart_is_answered_after_it(fake
     db = await Database.open(tmp_path / "store.sqlite3")
     inbox = SqliteInbox(db)
     await inbox.setup()
-    adapter = SlackAdapter(bot_token=fake_slack.bot_token, signing_secret=fake_slack.signing_secret,
-                           api_base=fake_slack.base_url)
+    adapter = SlackAdapter(
+        bot_token=fake_slack.bot_token, signing_secret=fake_slack.signing_secret, api_base=fake_slack.base_url
+    )
     bot, channels = EchoBot(), Channels()
     channels.add(adapter, live=False)
     runtime = Runtime(bot.handle, outbound=channels, inbox=inbox)

@@ -37,18 +37,26 @@ def test_socket_mode_when_an_app_token_is_set(monkeypatch: pytest.MonkeyPatch, t
     assert isinstance(adapter, SlackAdapter) and adapter.mode == "socket" and list(adapter.routes()) == []
 
 
-@pytest.mark.parametrize(("env", "named"), [
-    ({}, "KEFU_SLACK__BOT_TOKEN"),
-    ({"KEFU_SLACK__BOT_TOKEN": "xoxp-user-token", "KEFU_SLACK__SIGNING_SECRET": "s"}, "KEFU_SLACK__BOT_TOKEN"),
-    ({"KEFU_SLACK__BOT_TOKEN": "xoxb-1"}, "KEFU_SLACK__SIGNING_SECRET"),
-    ({"KEFU_SLACK__BOT_TOKEN": "xoxb-1", "KEFU_SLACK__APP_TOKEN": "xoxb-2"}, "KEFU_SLACK__APP_TOKEN"),
-    ({"KEFU_SLACK__BOT_TOKEN": "xoxb-1", "KEFU_SLACK__SIGNING_SECRET": "s", "KEFU_SLACK__API_BASE": "slack.com"},
-     "KEFU_SLACK__API_BASE"),
-    ({"KEFU_SLACK__BOT_TOKEN": "xoxb-1", "KEFU_SLACK__SIGNING_SECRET": "s", "KEFU_SLACK__COMMAND": "kefu"},
-     "KEFU_SLACK__COMMAND"),
-])
-def test_bad_settings_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str],
-                                named: str) -> None:
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({}, "KEFU_SLACK__BOT_TOKEN"),
+        ({"KEFU_SLACK__BOT_TOKEN": "xoxp-user-token", "KEFU_SLACK__SIGNING_SECRET": "s"}, "KEFU_SLACK__BOT_TOKEN"),
+        ({"KEFU_SLACK__BOT_TOKEN": "xoxb-1"}, "KEFU_SLACK__SIGNING_SECRET"),
+        ({"KEFU_SLACK__BOT_TOKEN": "xoxb-1", "KEFU_SLACK__APP_TOKEN": "xoxb-2"}, "KEFU_SLACK__APP_TOKEN"),
+        (
+            {"KEFU_SLACK__BOT_TOKEN": "xoxb-1", "KEFU_SLACK__SIGNING_SECRET": "s", "KEFU_SLACK__API_BASE": "slack.com"},
+            "KEFU_SLACK__API_BASE",
+        ),
+        (
+            {"KEFU_SLACK__BOT_TOKEN": "xoxb-1", "KEFU_SLACK__SIGNING_SECRET": "s", "KEFU_SLACK__COMMAND": "kefu"},
+            "KEFU_SLACK__COMMAND",
+        ),
+    ],
+)
+def test_bad_settings_are_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str], named: str
+) -> None:
     monkeypatch.chdir(tmp_path)
     for key, value in env.items():
         monkeypatch.setenv(key, value)

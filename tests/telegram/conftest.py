@@ -82,9 +82,16 @@ async def tg(fake_telegram: FakeTelegram, mode: str) -> AsyncIterator[Harness]:
     sock = _free_socket() if mode == "webhook" else None
     url = f"http://127.0.0.1:{sock.getsockname()[1]}/telegram/webhook" if sock else None
     adapter = TelegramAdapter(
-        token=fake_telegram.token, api_base=fake_telegram.base_url, mode=mode,  # type: ignore[arg-type]
-        webhook_secret=WEBHOOK_SECRET if sock else None, webhook_url=url, on_feedback=on_feedback,
-        polling_timeout_s=1, request_timeout_s=1.0, album_window_s=0.15, backoff_s=0.02,
+        token=fake_telegram.token,
+        api_base=fake_telegram.base_url,
+        mode=mode,  # type: ignore[arg-type]
+        webhook_secret=WEBHOOK_SECRET if sock else None,
+        webhook_url=url,
+        on_feedback=on_feedback,
+        polling_timeout_s=1,
+        request_timeout_s=1.0,
+        album_window_s=0.15,
+        backoff_s=0.02,
         rate_limiter=RateLimiter(per_chat_interval_s=0.01),
     )
     if sock is not None:

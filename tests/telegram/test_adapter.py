@@ -23,8 +23,10 @@ from bot.messages import Message
         ({"token": "1:a", "mode": "websocket"}, "'polling' or 'webhook'"),
         ({"token": "1:a", "mode": "webhook", "webhook_secret": "s"}, "WEBHOOK_URL"),
         ({"token": "1:a", "mode": "webhook", "webhook_url": "https://x/telegram/webhook"}, "WEBHOOK_SECRET"),
-        ({"token": "1:a", "mode": "webhook", "webhook_url": "https://x", "webhook_secret": "bad secret!"},
-         "WEBHOOK_SECRET"),
+        (
+            {"token": "1:a", "mode": "webhook", "webhook_url": "https://x", "webhook_secret": "bad secret!"},
+            "WEBHOOK_SECRET",
+        ),
         ({"token": "1:a", "api_base": "ftp://local"}, "API_BASE"),
     ],
 )
@@ -45,8 +47,10 @@ async def test_a_token_telegram_refuses_is_a_config_error(fake_telegram: FakeTel
 
 
 def test_importing_the_adapter_and_the_fake_does_not_import_aiogram() -> None:
-    code = ("import sys, adapters.telegram, adapters.testing.telegram, adapters.testing.plugin, bot.cli.telegram; "
-            "assert 'aiogram' not in sys.modules, 'aiogram imported'")
+    code = (
+        "import sys, adapters.telegram, adapters.testing.telegram, adapters.testing.plugin, bot.cli.telegram; "
+        "assert 'aiogram' not in sys.modules, 'aiogram imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -58,7 +62,8 @@ def test_the_download_cap_is_kefus_own_whatever_the_api_base() -> None:
 
 
 async def test_a_300_mb_voice_with_no_size_is_refused_after_reading_little_more_than_the_cap(
-        fake_telegram: FakeTelegram) -> None:
+    fake_telegram: FakeTelegram,
+) -> None:
     """A local Bot API server (here the fake) serves any size; kefu stops reading at its own 20 MB."""
     received: list[Message] = []
 
@@ -86,8 +91,9 @@ async def test_oversized_file_is_refused_before_downloading(fake_telegram: FakeT
     async def dispatch(message: Message) -> None:
         received.append(message)
 
-    adapter = TelegramAdapter(token=fake_telegram.token, api_base=fake_telegram.base_url, polling_timeout_s=1,
-                              max_download_bytes=1000)
+    adapter = TelegramAdapter(
+        token=fake_telegram.token, api_base=fake_telegram.base_url, polling_timeout_s=1, max_download_bytes=1000
+    )
     await adapter.start(dispatch)
     try:
         fake_telegram.user(301).sends_voice(b"v" * 5000)
@@ -116,8 +122,9 @@ async def test_download_stops_streaming_past_the_cap_when_no_size_was_announced(
 
 
 async def test_webhook_before_start_is_503_and_a_forged_secret_is_checked_first() -> None:
-    adapter = TelegramAdapter(token="1:a", mode="webhook", webhook_url="https://x/telegram/webhook",
-                              webhook_secret="right")
+    adapter = TelegramAdapter(
+        token="1:a", mode="webhook", webhook_url="https://x/telegram/webhook", webhook_secret="right"
+    )
     app = web.Application()
     app.add_routes(adapter.routes())
     runner = web.AppRunner(app)

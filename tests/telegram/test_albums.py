@@ -29,8 +29,13 @@ async def start(fake_telegram: FakeTelegram) -> AsyncIterator[Start]:
         async def dispatch(message: Message) -> None:
             received.append(message)
 
-        adapter = TelegramAdapter(token=fake_telegram.token, api_base=fake_telegram.base_url, polling_timeout_s=1,
-                                  album_window_s=60, **options)
+        adapter = TelegramAdapter(
+            token=fake_telegram.token,
+            api_base=fake_telegram.base_url,
+            polling_timeout_s=1,
+            album_window_s=60,
+            **options,
+        )
         await adapter.start(dispatch)
         adapters.append(adapter)
         return received
@@ -49,8 +54,7 @@ def albums(received: list[Message]) -> list[tuple[str, str, int]]:
     return [(m.conversation.conversation_id, m.text, m.metadata["album_size"]) for m in received]
 
 
-async def test_an_album_is_dispatched_as_soon_as_it_holds_ten_photos(fake_telegram: FakeTelegram,
-                                                                     start: Start) -> None:
+async def test_an_album_is_dispatched_as_soon_as_it_holds_ten_photos(fake_telegram: FakeTelegram, start: Start) -> None:
     received = await start()
     photos(fake_telegram.user(701), "g1", 12)  # more than Telegram allows: a forged or broken sender
     await fake_telegram.wait_until(lambda: len(received) == 1)
@@ -58,8 +62,9 @@ async def test_an_album_is_dispatched_as_soon_as_it_holds_ten_photos(fake_telegr
     assert [len(m.attachments) for m in received] == [10]
 
 
-async def test_a_chat_with_too_many_albums_in_assembly_has_its_oldest_dispatched(fake_telegram: FakeTelegram,
-                                                                                start: Start) -> None:
+async def test_a_chat_with_too_many_albums_in_assembly_has_its_oldest_dispatched(
+    fake_telegram: FakeTelegram, start: Start
+) -> None:
     received = await start(max_albums_per_chat=3)
     user = fake_telegram.user(702)
     for group in ("a", "b", "c", "d"):

@@ -10,8 +10,9 @@ from bot.cli.groups import app
 
 
 def test_bench_telegram_json() -> None:
-    result = CliRunner().invoke(app, ["bench", "telegram", "--updates", "10", "--chats", "2", "--samples", "5",
-                                      "--burst", "2", "--json"])
+    result = CliRunner().invoke(
+        app, ["bench", "telegram", "--updates", "10", "--chats", "2", "--samples", "5", "--burst", "2", "--json"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert set(data["modes"]) == {"polling", "webhook"}

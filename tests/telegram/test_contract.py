@@ -64,8 +64,10 @@ async def test_album_is_one_turn_with_every_photo(tg: Harness) -> None:
     tg.fake.user(106).sends_album(photos, caption="which one is the 2024 model?")
     tg.fake.user(106).says("thanks")
     answers = await tg.fake.wait_for_messages(106, 2)
-    assert answers[0].text == ("echo: which one is the 2024 model?; photo 102 bytes image/jpeg; "
-                               "photo 202 bytes image/jpeg; photo 302 bytes image/jpeg")
+    assert answers[0].text == (
+        "echo: which one is the 2024 model?; photo 102 bytes image/jpeg; "
+        "photo 202 bytes image/jpeg; photo 302 bytes image/jpeg"
+    )
     assert answers[1].text == "echo: thanks"
     assert tg.pipeline.fetched[0] == photos
     assert tg.pipeline.received[0].metadata["album_size"] == 3
@@ -183,8 +185,10 @@ async def test_forged_webhook_secret_gets_401(tg: Harness, mode: str) -> None:
         assert list(tg.adapter.routes()) == [] and tg.fake.webhook_url is None
         return
     assert tg.fake.webhook_url == tg.webhook_url and tg.fake.webhook_secret == WEBHOOK_SECRET
-    update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": 115, "type": "private"},
-                                          "text": "forged"}}
+    update = {
+        "update_id": 1,
+        "message": {"message_id": 1, "date": 0, "chat": {"id": 115, "type": "private"}, "text": "forged"},
+    }
     assert await tg.fake.webhook_post(update, secret_token="guess") == 401
     assert await tg.fake.webhook_post(update, secret_token=None) == 401
     assert tg.pipeline.received == []

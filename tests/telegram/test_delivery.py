@@ -43,8 +43,10 @@ async def test_a_refused_message_is_not_retried(tg: Harness) -> None:
 
 async def test_long_reply_arrives_in_order_in_chunks_with_buttons_on_the_last(tg: Harness) -> None:
     body = " ".join(f"Step {i}: unscrew panel <{i}> & lift." for i in range(600))
-    await tg.adapter.send(ConversationRef("telegram", "204"),
-                          Reply(text=body, quote="how do I open it", sources=(Source("m1", "Manual", 0.8),)))
+    await tg.adapter.send(
+        ConversationRef("telegram", "204"),
+        Reply(text=body, quote="how do I open it", sources=(Source("m1", "Manual", 0.8),)),
+    )
     sent = tg.fake.sent_to(204)
     assert len(sent) >= 5
     assert all(m.buttons == [] for m in sent[:-1]) and sent[-1].buttons

@@ -70,7 +70,7 @@ async def test_get_updates_is_refused_while_a_webhook_is_set(fake_telegram: Fake
 async def test_telegram_checks_are_enforced(fake_telegram: FakeTelegram, bot: Bot) -> None:
     with pytest.raises(TelegramBadRequest, match="can't parse entities"):
         await bot.send_message(1, "<b>bold", parse_mode="HTML")
-    with pytest.raises(TelegramBadRequest, match="Unsupported start tag \"script\" at byte offset 0"):
+    with pytest.raises(TelegramBadRequest, match='Unsupported start tag "script" at byte offset 0'):
         await bot.send_message(1, "<script>x</script>", parse_mode="HTML")
     with pytest.raises(TelegramBadRequest, match="too long"):
         await bot.send_message(1, "😀" * 2049)
@@ -85,8 +85,9 @@ async def test_telegram_checks_are_enforced(fake_telegram: FakeTelegram, bot: Bo
 
 
 async def test_multipart_upload_edit_and_plain_json_clients(fake_telegram: FakeTelegram, bot: Bot) -> None:
-    await bot.send_photo(5, BufferedInputFile(b"\xff\xd8JPEG", filename="p.jpg"), caption="<i>new</i>",
-                         parse_mode="HTML")
+    await bot.send_photo(
+        5, BufferedInputFile(b"\xff\xd8JPEG", filename="p.jpg"), caption="<i>new</i>", parse_mode="HTML"
+    )
     sent = await bot.send_message(5, "draft")
     await bot.edit_message_text("final", chat_id=5, message_id=sent.message_id)
     photo, text = fake_telegram.sent_to(5)
@@ -123,8 +124,11 @@ async def test_webhook_delivery_retries_then_drops_and_records(fake_telegram: Fa
         delivered = fake_telegram.user(9).says("two")
         await fake_telegram.wait_until(lambda: len(fake_telegram.webhook_deliveries) >= 4)
         assert [(d.update_id, d.status) for d in fake_telegram.webhook_deliveries] == [
-            (dropped["update_id"], 500), (dropped["update_id"], 500), (dropped["update_id"], 500),
-            (delivered["update_id"], 200)]
+            (dropped["update_id"], 500),
+            (dropped["update_id"], 500),
+            (dropped["update_id"], 500),
+            (delivered["update_id"], 200),
+        ]
         assert {secret for secret, _ in seen} == {"abc"}
     finally:
         await runner.cleanup()

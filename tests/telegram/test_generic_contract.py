@@ -76,10 +76,16 @@ class TestTelegramChannel(AdapterContract):
         self.fake = fake_telegram
 
     async def connect(self, dispatch: Dispatch) -> tuple[Adapter, ChatDriver]:
-        adapter = TelegramAdapter(token=self.fake.token, api_base=self.fake.base_url, mode="webhook",
-                                  webhook_url="http://127.0.0.1/telegram/webhook", webhook_secret=WEBHOOK_SECRET,
-                                  request_timeout_s=1.0, backoff_s=0.02,
-                                  rate_limiter=RateLimiter(per_chat_interval_s=0.01))
+        adapter = TelegramAdapter(
+            token=self.fake.token,
+            api_base=self.fake.base_url,
+            mode="webhook",
+            webhook_url="http://127.0.0.1/telegram/webhook",
+            webhook_secret=WEBHOOK_SECRET,
+            request_timeout_s=1.0,
+            backoff_s=0.02,
+            rate_limiter=RateLimiter(per_chat_interval_s=0.01),
+        )
         adapter.webhook_url = await self.serve(adapter) + "/telegram/webhook"  # the port is known once served
         await adapter.start(dispatch)
         return adapter, ChatDriver(self.fake, 4001)

@@ -54,12 +54,16 @@ def test_reply_shows_quote_above_and_sources_below_all_escaped() -> None:
     reply = Reply(
         text="Returns are free within 30 days.",
         quote="🎤 can I return <this>?",
-        sources=(Source("p1", "Returns & refunds", 0.9, url="https://shop.example/returns?a=1&b=2"),
-                 Source("p2", "Shipping", 0.5, url="javascript:alert(1)")),
+        sources=(
+            Source("p1", "Returns & refunds", 0.9, url="https://shop.example/returns?a=1&b=2"),
+            Source("p2", "Shipping", 0.5, url="javascript:alert(1)"),
+        ),
     )
     [chunk] = render_reply(reply, callbacks=CallbackCodec()).chunks
-    assert chunk == ("<i>🎤 can I return &lt;this&gt;?</i>\n\nReturns are free within 30 days.\n\n"
-                     'Sources: <a href="https://shop.example/returns?a=1&amp;b=2">Returns &amp; refunds</a> · Shipping')
+    assert chunk == (
+        "<i>🎤 can I return &lt;this&gt;?</i>\n\nReturns are free within 30 days.\n\n"
+        'Sources: <a href="https://shop.example/returns?a=1&amp;b=2">Returns &amp; refunds</a> · Shipping'
+    )
 
 
 def test_long_reply_keeps_quote_on_the_first_chunk_and_sources_on_the_last() -> None:
@@ -72,12 +76,18 @@ def test_long_reply_keeps_quote_on_the_first_chunk_and_sources_on_the_last() -> 
 
 def test_buttons_quick_replies_human_and_feedback() -> None:
     codec = CallbackCodec()
-    reply = Reply(text="Which size?", language="zh",
-                  quick_replies=(QuickReply("S", "size:s"), QuickReply("M", "size:m"), QuickReply("L", "size:l")))
+    reply = Reply(
+        text="Which size?",
+        language="zh",
+        quick_replies=(QuickReply("S", "size:s"), QuickReply("M", "size:m"), QuickReply("L", "size:l")),
+    )
     rows = render_reply(reply, callbacks=codec).buttons
-    assert rows == [[("S", "q:size:s"), ("M", "q:size:m")], [("L", "q:size:l")],
-                    [("🙋 转人工客服", f"q:{HUMAN_PAYLOAD}")],
-                    [("👍 有帮助", FEEDBACK_YES), ("👎 没帮助", FEEDBACK_NO)]]
+    assert rows == [
+        [("S", "q:size:s"), ("M", "q:size:m")],
+        [("L", "q:size:l")],
+        [("🙋 转人工客服", f"q:{HUMAN_PAYLOAD}")],
+        [("👍 有帮助", FEEDBACK_YES), ("👎 没帮助", FEEDBACK_NO)],
+    ]
     assert render_reply(Reply(text="A colleague will answer.", escalated=True), callbacks=codec).buttons == []
     offers = Reply(text="?", quick_replies=(QuickReply("Agent", HUMAN_PAYLOAD),))
     assert sum(d == f"q:{HUMAN_PAYLOAD}" for row in render_reply(offers, callbacks=codec).buttons for _, d in row) == 1

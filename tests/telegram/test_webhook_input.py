@@ -26,8 +26,9 @@ def _no_traceback(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.levelno == logging.WARNING]
 
 
-async def test_a_body_nested_100_000_deep_is_a_400_with_one_warning(tg: Harness,
-                                                                      caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_body_nested_100_000_deep_is_a_400_with_one_warning(
+    tg: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     assert tg.webhook_url is not None
     caplog.set_level(logging.INFO)
     depth = 100_000
@@ -40,12 +41,16 @@ async def test_a_body_nested_100_000_deep_is_a_400_with_one_warning(tg: Harness,
     assert answer.text == "echo: still here?"
 
 
-async def test_a_malformed_update_is_one_warning_line_without_its_values(tg: Harness,
-                                                                          caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_malformed_update_is_one_warning_line_without_its_values(
+    tg: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     assert tg.webhook_url is not None
     caplog.set_level(logging.INFO)
-    status, _ = await _post(tg.webhook_url, '{"update_id": 7, "message": {"message_id": "x", "text": "138.0013.8000",'
-                                            ' "chat": {"id": 1, "type": "private"}}}')
+    status, _ = await _post(
+        tg.webhook_url,
+        '{"update_id": 7, "message": {"message_id": "x", "text": "138.0013.8000",'
+        ' "chat": {"id": 1, "type": "private"}}}',
+    )
     assert status == 400
     [warning] = _no_traceback(caplog)
     assert "malformed update 7" in warning.getMessage() and "message.date" in warning.getMessage()
@@ -55,15 +60,18 @@ async def test_a_malformed_update_is_one_warning_line_without_its_values(tg: Har
 FORGED = "cb1\nCRITICAL bot.security: FORGED admin login ok\r\x1b[2K"
 
 
-async def test_a_forged_callback_id_cannot_write_a_log_line(tg: Harness, kefu_logging: Callable[[str], object],
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+async def test_a_forged_callback_id_cannot_write_a_log_line(
+    tg: Harness, kefu_logging: Callable[[str], object], capsys: pytest.CaptureFixture[str]
+) -> None:
     kefu_logging("INFO")
     user = tg.fake.user(602)
     user.says("hi")
     [answer] = await tg.fake.wait_for_messages(602, 1)
     tg.fake.fail_next("answerCallbackQuery", status=500)
-    update = tg.fake.inject_update("callback_query", {"id": FORGED, "from": user.user, "chat_instance": "602",
-                                                      "message": answer.obj, "data": "yes"})
+    update = tg.fake.inject_update(
+        "callback_query",
+        {"id": FORGED, "from": user.user, "chat_instance": "602", "message": answer.obj, "data": "yes"},
+    )
     await tg.fake.wait_until(lambda: any(d.update_id == update["update_id"] for d in tg.fake.webhook_deliveries))
     logged = capsys.readouterr().err
     assert "answerCallbackQuery failed for cb1\\nCRITICAL bot.security: FORGED admin login ok\\r\\x1b[2K" in logged

@@ -55,8 +55,9 @@ async def test_kefu_serves_the_installed_channel_on_its_own_server(
         monkeypatch.setenv("KEFU_ADAPTERS__LINE__CHANNEL_SECRET", fake.channel_secret)
         monkeypatch.setenv("KEFU_ADAPTERS__LINE__CHANNEL_TOKEN", fake.channel_token)
         config = tmp_path / "kefu.toml"
-        config.write_text(f'channels = ["line"]\n[http]\nport = 0\n[adapters.line]\napi_base = "{fake.base_url}"\n',
-                          encoding="utf-8")
+        config.write_text(
+            f'channels = ["line"]\n[http]\nport = 0\n[adapters.line]\napi_base = "{fake.base_url}"\n', encoding="utf-8"
+        )
         bot = Kefu(load_settings(config, data_dir=tmp_path / "data"), demo_components)
         assert [type(adapter).__name__ for adapter in bot.adapters] == ["LineAdapter"]
         await bot.start()
@@ -85,9 +86,24 @@ def test_the_contract_passes_in_a_plain_project_under_strict_asyncio_mode(tmp_pa
     shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns("__pycache__"))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "asyncio_mode=strict", "-rs",
-         "test_line_contract.py"],
-        cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "asyncio_mode=strict",
+            "-rs",
+            "test_line_contract.py",
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     checks = [name for name in dir(AdapterContract) if name.startswith("test_")]
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]

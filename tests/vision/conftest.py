@@ -18,6 +18,7 @@ from vision.testing import CJK_FONT
 if TYPE_CHECKING:
     from vision import PhotoDescriber
 
+
 def require_cjk_font() -> None:
     """Skip where the CJK font is missing, but fail in CI (which installs it)."""
     if not CJK_FONT.is_file():

@@ -40,12 +40,28 @@ def tiny_captioner(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     torch.manual_seed(0)
     encoder = ViTModel(
-        ViTConfig(image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                  intermediate_size=64)
+        ViTConfig(
+            image_size=32,
+            patch_size=8,
+            hidden_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=64,
+        )
     )
     decoder = GPT2LMHeadModel(
-        GPT2Config(vocab_size=len(vocab), n_positions=64, n_embd=32, n_layer=1, n_head=2, add_cross_attention=True,
-                   is_decoder=True, bos_token_id=1, eos_token_id=2, pad_token_id=0)
+        GPT2Config(
+            vocab_size=len(vocab),
+            n_positions=64,
+            n_embd=32,
+            n_layer=1,
+            n_head=2,
+            add_cross_attention=True,
+            is_decoder=True,
+            bos_token_id=1,
+            eos_token_id=2,
+            pad_token_id=0,
+        )
     )
     model = VisionEncoderDecoderModel(encoder=encoder, decoder=decoder)
     model.config.decoder_start_token_id = 1

@@ -37,9 +37,7 @@ def on_free_port(settings: Settings, **sections: Any) -> Settings:
 async def web_bot(
     demo_settings: Settings, demo_components: Components, describer: PhotoDescriber
 ) -> AsyncIterator[Kefu]:
-    bot = Kefu(
-        on_free_port(demo_settings), dataclasses.replace(demo_components, describer=describer), channels=["web"]
-    )
+    bot = Kefu(on_free_port(demo_settings), dataclasses.replace(demo_components, describer=describer), channels=["web"])
     await bot.start()
     try:
         yield bot

@@ -76,6 +76,6 @@ def test_vision_settings_come_from_the_file_and_the_key_only_from_the_environmen
     config.write_text('[vision]\napi_key = "sk-in-a-file"\n')
     with pytest.raises(ConfigError, match="KEFU_VISION__API_KEY"):
         load_settings(config)
-    config.write_text('[vision]\nmax_side = 100\n')
+    config.write_text("[vision]\nmax_side = 100\n")
     with pytest.raises(ConfigError, match=r"vision\.max_side"):
         load_settings(config)

@@ -25,9 +25,26 @@ from vision.testing import AUGMENTATIONS, augment
 pytestmark = pytest.mark.slow
 
 SKIMAGE_PHOTOS = (
-    "astronaut.png", "brick.png", "camera.png", "chelsea.png", "coffee.png", "coins.png", "grass.png", "gravel.png",
-    "hubble_deep_field.jpg", "ihc.png", "moon.png", "motorcycle_left.png", "page.png", "retina.jpg", "rocket.jpg",
-    "text.png", "cell.png", "clock_motion.png", "microaneurysms.png", "color.png",
+    "astronaut.png",
+    "brick.png",
+    "camera.png",
+    "chelsea.png",
+    "coffee.png",
+    "coins.png",
+    "grass.png",
+    "gravel.png",
+    "hubble_deep_field.jpg",
+    "ihc.png",
+    "moon.png",
+    "motorcycle_left.png",
+    "page.png",
+    "retina.jpg",
+    "rocket.jpg",
+    "text.png",
+    "cell.png",
+    "clock_motion.png",
+    "microaneurysms.png",
+    "color.png",
 )
 SKLEARN_PHOTOS = ("china.jpg", "flower.jpg")
 COPIES = 3
@@ -91,13 +108,26 @@ def photo_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
     items = catalogue()
     products = []
     for n, (photo, name) in enumerate(
-        [("coffee", "Crema Espresso Cup"), ("chelsea", "Tabby Cat Poster"), ("rocket", "Launch Day Print"),
-         ("motorcycle_left", "Moto Model Kit")]
+        [
+            ("coffee", "Crema Espresso Cup"),
+            ("chelsea", "Tabby Cat Poster"),
+            ("rocket", "Launch Day Print"),
+            ("motorcycle_left", "Moto Model Kit"),
+        ]
     ):
         (folder / f"{photo}.png").write_bytes(items[photo])
-        products.append({"sku": f"PB-HM-{n:03d}", "category": "home", "price": 80.0 + n, "currency": "CNY",
-                         "stock": 5 + n, "colours": ["white"], "images": [f"{photo}.png"],
-                         "en": {"name": name, "description": f"{name}, printed in house."}})
+        products.append(
+            {
+                "sku": f"PB-HM-{n:03d}",
+                "category": "home",
+                "price": 80.0 + n,
+                "currency": "CNY",
+                "stock": 5 + n,
+                "colours": ["white"],
+                "images": [f"{photo}.png"],
+                "en": {"name": name, "description": f"{name}, printed in house."},
+            }
+        )
     (folder / "products.json").write_text(json.dumps(products), encoding="utf-8")
     return folder
 
@@ -108,8 +138,22 @@ def test_kb_build_indexes_the_catalogue_photos_and_a_shoppers_photo_gets_the_pro
     out = tmp_path / "index"
     env = {**os.environ, "KEFU_DATA_DIR": str(demo_settings.data_dir)}
     done = subprocess.run(
-        [sys.executable, "-c", "from bot.cli import main; main()", "kb", "build", str(photo_catalogue), "--out",
-         str(out), "--json"], capture_output=True, text=True, env=env, timeout=600, check=False,
+        [
+            sys.executable,
+            "-c",
+            "from bot.cli import main; main()",
+            "kb",
+            "build",
+            str(photo_catalogue),
+            "--out",
+            str(out),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["photos"] == 4

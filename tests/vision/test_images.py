@@ -31,6 +31,7 @@ def noise(width: int, height: int, *, seed: int = 0) -> Image.Image:
 
 def png_of_zeros(width: int, height: int) -> bytes:
     """A valid greyscale PNG of ``width`` x ``height`` black pixels, written row by row (never held in memory)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 

@@ -133,8 +133,15 @@ async def test_uploads_become_attachments(web_chat_server, chat_client) -> None:
     clip, image = bytes(range(256)) * 3, b"\x89PNG\r\n\x1a\n" + b"\x00" * 992
     await client.send({"type": "voice", "data": base64.b64encode(clip).decode(), "mime": "audio/webm;codecs=opus"})
     assert (await client.next_of("reply"))["text"] == "got a voice of 768 bytes"
-    await client.send({"type": "photo", "data": base64.b64encode(image).decode(), "mime": "image/png",
-                       "name": "shoe\x00.png", "text": "in stock?"})
+    await client.send(
+        {
+            "type": "photo",
+            "data": base64.b64encode(image).decode(),
+            "mime": "image/png",
+            "name": "shoe\x00.png",
+            "text": "in stock?",
+        }
+    )
     reply = await client.next_of("reply")
     assert reply["text"] == "got a photo of 1000 bytes" and reply["quote"] == "what you said"
     voice, photo = (message.attachments[0] for message in server.received)

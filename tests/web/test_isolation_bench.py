@@ -21,8 +21,10 @@ async def test_a_small_isolation_bench(demo_settings: Settings, demo_components:
     report = await bench_isolation(
         demo_settings, components, samples=8, text_mb=[2.0, 10.0], upload_mb=4.0, voice_s=8.0, pause_s=0.5
     )
-    print(f"\nisolation: idle p95 {report['idle']['p95_ms']} ms, flooded p95 {report['flooded']['p95_ms']} ms, "
-          f"ratio {report['p95_ratio']} (acceptance: <= 3; not asserted, 2 shared cores are too noisy)")
+    print(
+        f"\nisolation: idle p95 {report['idle']['p95_ms']} ms, flooded p95 {report['flooded']['p95_ms']} ms, "
+        f"ratio {report['p95_ratio']} (acceptance: <= 3; not asserted, 2 shared cores are too noisy)"
+    )
     assert set(report) == {"idle", "flooded", "flooder", "p95_ratio", "voice_s"}
     for phase in ("idle", "flooded"):
         assert set(report[phase]) == PHASE_KEYS

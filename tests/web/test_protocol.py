@@ -11,7 +11,17 @@ from bot.errors import DeliveryDeferred
 from bot.messages import ConversationRef, QuickReply, Reply, Source
 
 REPLY_KEYS = {
-    "type", "id", "text", "language", "sources", "quick_replies", "escalated", "quote", "intent", "confidence", "seq"
+    "type",
+    "id",
+    "text",
+    "language",
+    "sources",
+    "quick_replies",
+    "escalated",
+    "quote",
+    "intent",
+    "confidence",
+    "seq",
 }
 
 
@@ -46,7 +56,8 @@ async def test_text_becomes_a_message_and_the_reply_comes_back(web_chat_server, 
     await client.send({"type": "message", "text": "  where is my parcel?  ", "id": "c-1"})
     frames = [await client.next_frame() for _ in range(2)]  # the answer may begin before the acceptance is sent
     assert sorted(frames, key=lambda frame: frame["type"]) == [
-        {"type": "accepted", "id": "c-1", "duplicate": False}, {"type": "typing"}
+        {"type": "accepted", "id": "c-1", "duplicate": False},
+        {"type": "typing"},
     ]
     reply = await client.next_frame()
     assert set(reply) == REPLY_KEYS
@@ -81,8 +92,10 @@ async def test_reply_for_a_gone_socket_waits_for_the_session_to_return(web_chat_
     first = await chat_client(server.url)
     conversation = ConversationRef("web", first.session)
     await first.close()
-    for reply in (Reply(text="one", sources=(Source("s", "S", 0.5),), id="r1"),
-                  Reply(text="two", quick_replies=(QuickReply("ok", "ok"),), id="r2")):
+    for reply in (
+        Reply(text="one", sources=(Source("s", "S", 0.5),), id="r1"),
+        Reply(text="two", quick_replies=(QuickReply("ok", "ok"),), id="r2"),
+    ):
         with pytest.raises(DeliveryDeferred):  # the runtime's outbox offers it again later
             await server.adapter.send(conversation, reply)
     with pytest.raises(DeliveryDeferred):

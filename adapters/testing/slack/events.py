@@ -51,24 +51,43 @@ class EventsMixin:
         self.response_urls: dict[str, dict[str, Any]] = {}
         """Every ``response_url`` handed out: the channel and user it answers, and how often it was used."""
 
-    async def post_event(self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None,
-                         secret: Any = OWN_SECRET, timestamp: float | None = None) -> Delivery:
+    async def post_event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        secret: Any = OWN_SECRET,
+        timestamp: float | None = None,
+    ) -> Delivery:
         """POST ``event`` wrapped in an ``event_callback``; ``retry_num`` adds Slack's retry headers (as after a
         timeout), ``secret=None`` leaves the signature out, another secret forges it, ``timestamp`` dates it."""
         envelope = self.event_envelope(event, event_id=event_id)
         headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"} if retry_num else {}
-        return await self.post("event_callback", json.dumps(envelope).encode(), "application/json",
-                               extra=headers, secret=secret, timestamp=timestamp, event_id=envelope["event_id"],
-                               ts=event.get("ts"))
+        return await self.post(
+            "event_callback",
+            json.dumps(envelope).encode(),
+            "application/json",
+            extra=headers,
+            secret=secret,
+            timestamp=timestamp,
+            event_id=envelope["event_id"],
+            ts=event.get("ts"),
+        )
 
     def event_envelope(self, event: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
         """``event`` as Slack wraps it for the Events API (and for a Socket Mode ``events_api`` envelope)."""
         return {
-            "token": "unused-verification-token", "team_id": self.team_id, "api_app_id": self.api_app_id,
-            "event": event, "type": "event_callback", "event_id": event_id or f"Ev{next(self._event_ids):08d}",
+            "token": "unused-verification-token",
+            "team_id": self.team_id,
+            "api_app_id": self.api_app_id,
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self._event_ids):08d}",
             "event_time": int(time.time()),
-            "authorizations": [{"team_id": self.team_id, "user_id": self.bot_user_id, "is_bot": True,
-                                "is_enterprise_install": False}],
+            "authorizations": [
+                {"team_id": self.team_id, "user_id": self.bot_user_id, "is_bot": True, "is_enterprise_install": False}
+            ],
             "is_ext_shared_channel": False,
         }
 
@@ -77,23 +96,35 @@ class EventsMixin:
         body = {"token": "unused-verification-token", "challenge": challenge, "type": "url_verification"}
         return await self.post("url_verification", json.dumps(body).encode(), "application/json", secret=secret)
 
-    async def slash_command(self, user_id: str, text: str, *, channel: str, command: str = "/kefu",
-                            secret: Any = OWN_SECRET) -> Delivery:
+    async def slash_command(
+        self, user_id: str, text: str, *, channel: str, command: str = "/kefu", secret: Any = OWN_SECRET
+    ) -> Delivery:
         """A slash command as a form post, with a fresh ``response_url`` and ``trigger_id``."""
         form = {
-            "token": "unused-verification-token", "team_id": self.team_id, "team_domain": "kefu-test",
-            "channel_id": channel, "channel_name": channel.lower(), "user_id": user_id, "user_name": user_id.lower(),
-            "command": command, "text": text, "api_app_id": self.api_app_id, "is_enterprise_install": "false",
-            "response_url": self.new_response_url(channel, user_id), "trigger_id": self.new_trigger_id(),
+            "token": "unused-verification-token",
+            "team_id": self.team_id,
+            "team_domain": "kefu-test",
+            "channel_id": channel,
+            "channel_name": channel.lower(),
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": self.api_app_id,
+            "is_enterprise_install": "false",
+            "response_url": self.new_response_url(channel, user_id),
+            "trigger_id": self.new_trigger_id(),
         }
-        return await self.post("slash_command", urlencode(form).encode(), "application/x-www-form-urlencoded",
-                               secret=secret)
+        return await self.post(
+            "slash_command", urlencode(form).encode(), "application/x-www-form-urlencoded", secret=secret
+        )
 
     async def block_action(self, payload: dict[str, Any], *, secret: Any = OWN_SECRET) -> Delivery:
         """An interactivity payload (``block_actions``, ``view_submission``) in the form field ``payload``."""
         body = urlencode({"payload": json.dumps(payload)}).encode()
-        return await self.post(payload.get("type", "interaction"), body, "application/x-www-form-urlencoded",
-                               secret=secret)
+        return await self.post(
+            payload.get("type", "interaction"), body, "application/x-www-form-urlencoded", secret=secret
+        )
 
     def new_response_url(self, channel: str, user_id: str) -> str:
         key = f"R{len(self.response_urls) + 1:08d}"
@@ -103,17 +134,27 @@ class EventsMixin:
     def new_trigger_id(self) -> str:
         return f"{next(self._triggers)}.{self.team_id}.trigger"
 
-    async def post(self, kind: str, body: bytes, content_type: str, *, extra: dict[str, str] | None = None,
-                   secret: Any = OWN_SECRET, timestamp: float | None = None, event_id: str | None = None,
-                   ts: str | None = None) -> Delivery:
+    async def post(
+        self,
+        kind: str,
+        body: bytes,
+        content_type: str,
+        *,
+        extra: dict[str, str] | None = None,
+        secret: Any = OWN_SECRET,
+        timestamp: float | None = None,
+        event_id: str | None = None,
+        ts: str | None = None,
+    ) -> Delivery:
         """POST ``body`` to ``events_url``, signed (see ``post_event``); returns and records the answer."""
         if self.events_url is None or self._client is None:
             raise RuntimeError("set fake.events_url to the app's /slack/events URL first (and start the fake)")
         used = self.signing_secret if secret is OWN_SECRET else secret
         headers = {"Content-Type": content_type, **signed_headers(used, body, timestamp=timestamp), **(extra or {})}
         started = time.monotonic()
-        async with self._client.post(self.events_url, data=body, headers=headers,
-                                     timeout=aiohttp.ClientTimeout(total=30)) as response:
+        async with self._client.post(
+            self.events_url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=30)
+        ) as response:
             text = await response.text()
         delivery = Delivery(kind, response.status, text, time.monotonic() - started, event_id, ts, headers)
         self.deliveries.append(delivery)

@@ -46,9 +46,13 @@ class MethodsMixin:
         """User groups (``S…``) and their members, for ``usergroups.users.list``."""
         self._clock = itertools.count(1)
         self.handlers: dict[str, Handler] = {
-            "auth.test": self._auth_test, "chat.postMessage": self._post_message, "chat.update": self._update,
-            "chat.postEphemeral": self._post_ephemeral, "conversations.replies": self._replies,
-            "files.info": self._files_info, "views.open": self._views_open,
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._post_message,
+            "chat.update": self._update,
+            "chat.postEphemeral": self._post_ephemeral,
+            "conversations.replies": self._replies,
+            "files.info": self._files_info,
+            "views.open": self._views_open,
             "usergroups.users.list": self._usergroup_users,
             "apps.connections.open": self._connections_open,
         }
@@ -58,16 +62,22 @@ class MethodsMixin:
         n = next(self._clock)
         return f"{int(time.time()) + n}.{n:06d}"
 
-    def add_file(self, data: bytes, *, name: str, mimetype: str, subtype: str | None = None,
-                 announce_size: bool = True) -> dict[str, Any]:
+    def add_file(
+        self, data: bytes, *, name: str, mimetype: str, subtype: str | None = None, announce_size: bool = True
+    ) -> dict[str, Any]:
         """Store ``data`` as a Slack file and return its object (for ``files=[...]`` on a user's message);
         ``subtype="slack_audio"`` makes it an audio clip recorded in Slack."""
         file_id = f"F{len(self.files) + 1:08d}"
         url = f"{self.root_url}files-pri/{self.team_id}-{file_id}/{name}"
         info: dict[str, Any] = {
-            "id": file_id, "name": name, "title": name, "mimetype": mimetype,
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
             "filetype": name.rsplit(".", 1)[-1] if "." in name else "binary",
-            "url_private": url, "url_private_download": f"{url}?download=1", "mode": "hosted",
+            "url_private": url,
+            "url_private_download": f"{url}?download=1",
+            "mode": "hosted",
         }
         if announce_size:
             info["size"] = len(data)
@@ -80,14 +90,24 @@ class MethodsMixin:
 
     def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
         """The root message and its replies, oldest first."""
-        return [m for m in self.history if m["channel"] == channel
-                and (m["ts"] == thread_ts or m.get("thread_ts") == thread_ts)]
+        return [
+            m
+            for m in self.history
+            if m["channel"] == channel and (m["ts"] == thread_ts or m.get("thread_ts") == thread_ts)
+        ]
 
     def record_message(self, sent: SentMessage, *, metadata: dict[str, Any] | None = None) -> None:
         self.messages.append(sent)
         if sent.ephemeral_to is None:
-            stored: dict[str, Any] = {"type": "message", "channel": sent.channel, "ts": sent.ts, "text": sent.text,
-                      "blocks": sent.blocks, "user": self.bot_user_id, "bot_id": self.bot_id}
+            stored: dict[str, Any] = {
+                "type": "message",
+                "channel": sent.channel,
+                "ts": sent.ts,
+                "text": sent.text,
+                "blocks": sent.blocks,
+                "user": self.bot_user_id,
+                "bot_id": self.bot_id,
+            }
             if metadata:
                 stored["metadata"] = metadata
             if sent.thread_ts:
@@ -107,8 +127,15 @@ class MethodsMixin:
         return text, blocks
 
     async def _auth_test(self, _: dict[str, Any]) -> dict[str, Any]:
-        return {"url": self.root_url, "team": "Kefu Test", "user": "kefu", "team_id": self.team_id,
-                "user_id": self.bot_user_id, "bot_id": self.bot_id, "is_enterprise_install": False}
+        return {
+            "url": self.root_url,
+            "team": "Kefu Test",
+            "user": "kefu",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
 
     async def _post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = _required(params, "channel")
@@ -117,15 +144,28 @@ class MethodsMixin:
         sent = SentMessage(channel, self.next_ts(), text, blocks, thread_ts=thread_ts)
         metadata = params.get("metadata")
         self.record_message(sent, metadata=metadata if isinstance(metadata, dict) else None)
-        message = {"type": "message", "text": text, "blocks": blocks, "user": self.bot_user_id,
-                   "bot_id": self.bot_id, "ts": sent.ts} | ({"thread_ts": thread_ts} if thread_ts else {})
+        message = {
+            "type": "message",
+            "text": text,
+            "blocks": blocks,
+            "user": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "ts": sent.ts,
+        } | ({"thread_ts": thread_ts} if thread_ts else {})
         return {"channel": channel, "ts": sent.ts, "message": message}
 
     async def _post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         channel, user = _required(params, "channel"), _required(params, "user")
         text, blocks = self._content(params)
-        sent = SentMessage(channel, self.next_ts(), text, blocks, thread_ts=params.get("thread_ts") or None,
-                           ephemeral_to=user, via="chat.postEphemeral")
+        sent = SentMessage(
+            channel,
+            self.next_ts(),
+            text,
+            blocks,
+            thread_ts=params.get("thread_ts") or None,
+            ephemeral_to=user,
+            via="chat.postEphemeral",
+        )
         self.record_message(sent)
         return {"message_ts": sent.ts}
 

@@ -58,15 +58,22 @@ class SentMessage:
         """The visible text of each context block (e.g. the sources line), in order."""
         from adapters.testing.slack.blocks import visible_text
 
-        return [" ".join(visible_text(e.get("text", "")) for e in b.get("elements", []))
-                for b in self.blocks if b.get("type") == "context"]
+        return [
+            " ".join(visible_text(e.get("text", "")) for e in b.get("elements", []))
+            for b in self.blocks
+            if b.get("type") == "context"
+        ]
 
     @property
     def buttons(self) -> list[tuple[str, str, str]]:
         """Every button as ``(label, action_id, value)``, in order."""
-        return [(e["text"]["text"], e["action_id"], e.get("value", ""))
-                for b in self.blocks if b.get("type") == "actions" for e in b.get("elements", [])
-                if e.get("type") == "button"]
+        return [
+            (e["text"]["text"], e["action_id"], e.get("value", ""))
+            for b in self.blocks
+            if b.get("type") == "actions"
+            for e in b.get("elements", [])
+            if e.get("type") == "button"
+        ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,16 +27,24 @@ _LOGIN_PAGE = "<!DOCTYPE html><html><body>Sign in to Kefu Test</body></html>"
 class FakeSlack(MethodsMixin, EventsMixin):
     """A fake Slack for tests: the Web API the bot calls and the Events API requests Slack makes to the bot.
 
-        async with FakeSlack() as fake:
-            client = AsyncWebClient(token=fake.bot_token, base_url=fake.base_url)
-            fake.events_url = "http://127.0.0.1:8080/slack/events"
-            await fake.user("U1001").mentions("C0GENERAL", "hello")
-            [answer] = await fake.wait_for_messages("C0GENERAL", 1)
+    async with FakeSlack() as fake:
+        client = AsyncWebClient(token=fake.bot_token, base_url=fake.base_url)
+        fake.events_url = "http://127.0.0.1:8080/slack/events"
+        await fake.user("U1001").mentions("C0GENERAL", "hello")
+        [answer] = await fake.wait_for_messages("C0GENERAL", 1)
     """
 
-    def __init__(self, *, bot_token: str = "xoxb-0000-fake-bot-token", signing_secret: str = "fake-signing-secret",
-                 app_token: str = "xapp-1-fake-app-token", team_id: str = "T0KEFU", bot_user_id: str = "UKEFUBOT",
-                 bot_id: str = "BKEFUBOT", api_app_id: str = "AKEFU") -> None:
+    def __init__(
+        self,
+        *,
+        bot_token: str = "xoxb-0000-fake-bot-token",
+        signing_secret: str = "fake-signing-secret",
+        app_token: str = "xapp-1-fake-app-token",
+        team_id: str = "T0KEFU",
+        bot_user_id: str = "UKEFUBOT",
+        bot_id: str = "BKEFUBOT",
+        api_app_id: str = "AKEFU",
+    ) -> None:
         self.bot_token, self.signing_secret, self.app_token = bot_token, signing_secret, app_token
         self.team_id, self.bot_user_id, self.bot_id, self.api_app_id = team_id, bot_user_id, bot_id, api_app_id
         self.base_url = self.root_url = ""
@@ -112,8 +120,9 @@ class FakeSlack(MethodsMixin, EventsMixin):
         host, port = runner.addresses[0][:2]
         return f"http://{host}:{port}{path}"
 
-    def fail_next(self, method: str, *, status: int = 429, retry_after: int = 1, error: str | None = None,
-                  times: int = 1) -> None:
+    def fail_next(
+        self, method: str, *, status: int = 429, retry_after: int = 1, error: str | None = None, times: int = 1
+    ) -> None:
         """Fail the next ``times`` calls of ``method``: HTTP 429 with ``Retry-After`` (the default), another HTTP
         status, or ``ok: false`` with Slack's ``error`` code (``status=200, error="channel_not_found"``)."""
         for _ in range(times):
@@ -140,12 +149,12 @@ class FakeSlack(MethodsMixin, EventsMixin):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.02))
 
-    async def wait_for_messages(self, channel: str, count: int, *, thread_ts: str | None = None,
-                                timeout: float = 5.0) -> list[SentMessage]:
+    async def wait_for_messages(
+        self, channel: str, count: int, *, thread_ts: str | None = None, timeout: float = 5.0
+    ) -> list[SentMessage]:
         """Wait until the bot posted at least ``count`` messages in ``channel`` (``thread_ts``); return them all."""
         try:
-            await self.wait_until(lambda: len(self.messages_in(channel, thread_ts=thread_ts)) >= count,
-                                  timeout=timeout)
+            await self.wait_until(lambda: len(self.messages_in(channel, thread_ts=thread_ts)) >= count, timeout=timeout)
         except TimeoutError:
             got = [m.body for m in self.messages_in(channel, thread_ts=thread_ts)]
             raise TimeoutError(f"expected {count} messages in {channel} within {timeout} s, got {got}") from None
@@ -167,8 +176,14 @@ class FakeSlack(MethodsMixin, EventsMixin):
         if not self._sockets:
             raise RuntimeError("no Socket Mode connection is open")
         envelope_id = f"env-{len(self.socket_acks) + len(self.deliveries) + time.monotonic_ns()}"
-        envelope = {"envelope_id": envelope_id, "type": "events_api", "accepts_response_payload": False,
-                    "retry_attempt": 0, "retry_reason": "", "payload": self.event_envelope(event, event_id=event_id)}
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": "events_api",
+            "accepts_response_payload": False,
+            "retry_attempt": 0,
+            "retry_reason": "",
+            "payload": self.event_envelope(event, event_id=event_id),
+        }
         await self._sockets[-1].send_json(envelope)
         return envelope_id
 
@@ -189,8 +204,12 @@ class FakeSlack(MethodsMixin, EventsMixin):
         elif offered != wanted:
             response, error = _error("invalid_auth"), "invalid_auth"
         elif fault is not None and fault.status == 429:
-            response, error = web.json_response({"ok": False, "error": "ratelimited"}, status=429,
-                                                headers={"Retry-After": str(fault.retry_after)}), "ratelimited"
+            response, error = (
+                web.json_response(
+                    {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(fault.retry_after)}
+                ),
+                "ratelimited",
+            )
         elif fault is not None and fault.error is None:
             response, error = web.json_response({"ok": False, "error": "fatal_error"}, status=fault.status), None
         elif fault is not None:
@@ -240,9 +259,17 @@ class FakeSlack(MethodsMixin, EventsMixin):
         if not text and not blocks:
             return web.Response(status=400, text="no_text")
         ephemeral = body.get("response_type", "ephemeral") != "in_channel"
-        self.record_message(SentMessage(target["channel"], self.next_ts(), text, blocks,
-                                        thread_ts=body.get("thread_ts"), via="response_url",
-                                        ephemeral_to=target["user"] if ephemeral else None))
+        self.record_message(
+            SentMessage(
+                target["channel"],
+                self.next_ts(),
+                text,
+                blocks,
+                thread_ts=body.get("thread_ts"),
+                via="response_url",
+                ephemeral_to=target["user"] if ephemeral else None,
+            )
+        )
         self.calls.append(ApiCall("response_url", body, time.monotonic()))
         self._pulse()
         return web.Response(text="ok")
@@ -251,8 +278,9 @@ class FakeSlack(MethodsMixin, EventsMixin):
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._sockets.append(ws)
-        await ws.send_json({"type": "hello", "num_connections": len(self._sockets),
-                            "connection_info": {"app_id": self.api_app_id}})
+        await ws.send_json(
+            {"type": "hello", "num_connections": len(self._sockets), "connection_info": {"app_id": self.api_app_id}}
+        )
         try:
             async for frame in ws:
                 if frame.type == aiohttp.WSMsgType.TEXT:

@@ -25,5 +25,17 @@ from adapters.testing.telegram.server import FakeTelegram
 from adapters.testing.telegram.users import FakeUser
 from adapters.testing.telegram.waiting import NotImplementedByFake
 
-__all__ = ["IMPLEMENTED_METHODS", "ApiCall", "CallbackAnswer", "Entity", "FakeTelegram", "FakeUser", "InlineAnswer",
-           "Media", "NotImplementedByFake", "PreCheckoutAnswer", "SentMessage", "WebhookDelivery"]
+__all__ = [
+    "IMPLEMENTED_METHODS",
+    "ApiCall",
+    "CallbackAnswer",
+    "Entity",
+    "FakeTelegram",
+    "FakeUser",
+    "InlineAnswer",
+    "Media",
+    "NotImplementedByFake",
+    "PreCheckoutAnswer",
+    "SentMessage",
+    "WebhookDelivery",
+]

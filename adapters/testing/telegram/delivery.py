@@ -42,8 +42,9 @@ class Delivery:
     async def _wait_change(self, timeout: float) -> bool:
         raise NotImplementedError
 
-    async def _call(self, method: str, params: dict[str, Any], files: dict[str, p.Upload], *,
-                    via: str = "http") -> web.Response:
+    async def _call(
+        self, method: str, params: dict[str, Any], files: dict[str, p.Upload], *, via: str = "http"
+    ) -> web.Response:
         raise NotImplementedError
 
     async def webhook_post(self, update: dict[str, Any], *, secret_token: str | None) -> int:
@@ -75,8 +76,9 @@ class Delivery:
             self.webhook_deliveries.append(WebhookDelivery(update["update_id"], status))
             if 200 <= status < 300 or failures + 1 >= self._webhook_attempts:
                 if not 200 <= status < 300:
-                    log.warning("fake Telegram dropped update %s after %d failed deliveries", update["update_id"],
-                                failures + 1)
+                    log.warning(
+                        "fake Telegram dropped update %s after %d failed deliveries", update["update_id"], failures + 1
+                    )
                 self._take(1)
                 self._updates = [u for u in self._updates if u is not update]
                 failures = 0
@@ -89,8 +91,9 @@ class Delivery:
         assert self._client is not None and self.webhook_url is not None
         headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret} if self.webhook_secret else {}
         try:
-            async with self._client.post(self.webhook_url, json=update, headers=headers,
-                                         timeout=aiohttp.ClientTimeout(total=10)) as response:
+            async with self._client.post(
+                self.webhook_url, json=update, headers=headers, timeout=aiohttp.ClientTimeout(total=10)
+            ) as response:
                 if 200 <= response.status < 300:
                     await self._run_body_reply(response)
                 return response.status
@@ -112,8 +115,7 @@ class Delivery:
                     continue
                 data = await part.read(decode=True)
                 if part.filename is not None:
-                    files[part.name] = p.Upload(bytes(data), part.filename,
-                                                part.headers.get(aiohttp.hdrs.CONTENT_TYPE))
+                    files[part.name] = p.Upload(bytes(data), part.filename, part.headers.get(aiohttp.hdrs.CONTENT_TYPE))
                 else:
                     params[part.name] = bytes(data).decode()
         method = params.pop("method", None)

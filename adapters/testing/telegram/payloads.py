@@ -10,9 +10,26 @@ from typing import Any
 from aiohttp import web
 
 _JSON_FIELDS = frozenset(
-    {"reply_markup", "entities", "caption_entities", "allowed_updates", "reply_parameters", "media", "commands",
-     "scope", "menu_button", "results", "prices", "button", "shipping_options", "link_preview_options",
-     "suggested_tip_amounts", "options", "reaction", "message_ids"}
+    {
+        "reply_markup",
+        "entities",
+        "caption_entities",
+        "allowed_updates",
+        "reply_parameters",
+        "media",
+        "commands",
+        "scope",
+        "menu_button",
+        "results",
+        "prices",
+        "button",
+        "shipping_options",
+        "link_preview_options",
+        "suggested_tip_amounts",
+        "options",
+        "reaction",
+        "message_ids",
+    }
 )
 
 
@@ -46,8 +63,14 @@ class Upload:
     content_type: str | None = None
 
 
-def user(user_id: int, *, first_name: str = "Shopper", last_name: str | None = None, username: str | None = None,
-         language_code: str | None = "en") -> dict[str, Any]:
+def user(
+    user_id: int,
+    *,
+    first_name: str = "Shopper",
+    last_name: str | None = None,
+    username: str | None = None,
+    language_code: str | None = "en",
+) -> dict[str, Any]:
     out: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
     for key, value in (("last_name", last_name), ("username", username), ("language_code", language_code)):
         if value:
@@ -155,8 +178,21 @@ def check_markup(markup: Any) -> None:
             data = button.get("callback_data")
             if data is not None and not 1 <= len(str(data).encode()) <= 64:
                 raise BadRequest("BUTTON_DATA_INVALID")
-            if not any(k in button for k in ("callback_data", "url", "switch_inline_query", "web_app", "pay",
-                                              "switch_inline_query_current_chat", "login_url", "copy_text",
-                                              "callback_game", "switch_inline_query_chosen_chat")):
-                raise BadRequest("can't parse inline keyboard button: Text buttons are unallowed in the inline "
-                                 "keyboard")
+            if not any(
+                k in button
+                for k in (
+                    "callback_data",
+                    "url",
+                    "switch_inline_query",
+                    "web_app",
+                    "pay",
+                    "switch_inline_query_current_chat",
+                    "login_url",
+                    "copy_text",
+                    "callback_game",
+                    "switch_inline_query_chosen_chat",
+                )
+            ):
+                raise BadRequest(
+                    "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+                )

@@ -94,9 +94,17 @@ class SentMessage:
     def entities(self) -> list[Entity]:
         raw = self.obj.get("entities", self.obj.get("caption_entities", []))
         units = self.text.encode("utf-16-le")
-        return [Entity(e["type"], e["offset"], e["length"],
-                       units[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le"),
-                       e.get("url"), e.get("language")) for e in raw]
+        return [
+            Entity(
+                e["type"],
+                e["offset"],
+                e["length"],
+                units[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le"),
+                e.get("url"),
+                e.get("language"),
+            )
+            for e in raw
+        ]
 
     def formatted(self, kind: str) -> list[str]:
         """The pieces of text shown with entity ``kind`` (``bold``, ``italic``, ``code``, ``text_link``…)."""
@@ -110,8 +118,9 @@ class SentMessage:
     @property
     def buttons(self) -> list[list[tuple[str, str]]]:
         """Inline keyboard rows of ``(label, callback_data or url)``."""
-        return [[(b["text"], str(b.get("callback_data", b.get("url", "")))) for b in row]
-                for row in self.inline_keyboard]
+        return [
+            [(b["text"], str(b.get("callback_data", b.get("url", "")))) for b in row] for row in self.inline_keyboard
+        ]
 
     @property
     def reply_to(self) -> int | None:
@@ -124,8 +133,9 @@ class SentMessage:
         for kind in MEDIA_KINDS:
             if kind in self.obj:
                 info = self.obj[kind][-1] if kind == "photo" else self.obj[kind]
-                return Media(kind, self.data or b"", info["file_id"], info.get("file_name"), info.get("mime_type"),
-                             self.url)
+                return Media(
+                    kind, self.data or b"", info["file_id"], info.get("file_name"), info.get("mime_type"), self.url
+                )
         return None
 
     @property

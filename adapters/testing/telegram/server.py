@@ -35,14 +35,21 @@ _CATALOG = frozenset(name.lower() for name in BOT_API_METHODS)
 class FakeTelegram(BotState, Waiting, Delivery):
     """A fake Telegram Bot API for tests: serves ``/bot<token>/<method>`` and ``/file/bot<token>/<path>``.
 
-        async with FakeTelegram() as fake:
-            bot = fake.aiogram_bot()
-            fake.user(42).says("hello")
-            [answer] = await fake.expect_reply(42)
+    async with FakeTelegram() as fake:
+        bot = fake.aiogram_bot()
+        fake.user(42).says("hello")
+        [answer] = await fake.expect_reply(42)
     """
 
-    def __init__(self, *, token: str = "123456:TEST-fake-token", username: str = "kefu_test_bot",
-                 first_name: str = "Kefu Test", webhook_attempts: int = 3, strict_chats: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        token: str = "123456:TEST-fake-token",
+        username: str = "kefu_test_bot",
+        first_name: str = "Kefu Test",
+        webhook_attempts: int = 3,
+        strict_chats: bool = False,
+    ) -> None:
         bot_id, _, secret = token.partition(":")
         if not bot_id.isdigit() or not secret:
             raise ValueError(f"a bot token looks like '<digits>:<text>', got {token!r}")
@@ -107,8 +114,9 @@ class FakeTelegram(BotState, Waiting, Delivery):
             raise ValueError(f"bot {token!r} is already on this fake")
         if not self.base_url:
             raise RuntimeError("start the fake before adding bots to it")
-        other = FakeTelegram(token=token, username=username, first_name=first_name,
-                             webhook_attempts=self._webhook_attempts)
+        other = FakeTelegram(
+            token=token, username=username, first_name=first_name, webhook_attempts=self._webhook_attempts
+        )
         other.bots, other.base_url, other._client = self.bots, self.base_url, self._client
         self.bots[token] = other
         return other
@@ -129,8 +137,16 @@ class FakeTelegram(BotState, Waiting, Delivery):
 
     # control plane -------------------------------------------------------------------------------
 
-    def user(self, chat_id: int, *, user_id: int | None = None, language_code: str | None = "en",
-             first_name: str = "Shopper", last_name: str | None = None, username: str | None = None) -> FakeUser:
+    def user(
+        self,
+        chat_id: int,
+        *,
+        user_id: int | None = None,
+        language_code: str | None = "en",
+        first_name: str = "Shopper",
+        last_name: str | None = None,
+        username: str | None = None,
+    ) -> FakeUser:
         """A user who writes in ``chat_id`` (a group when negative; then give ``user_id``). A private chat
         takes its user's name; later calls without a name get the same user."""
         known = self._chats.get(chat_id)
@@ -140,10 +156,18 @@ class FakeTelegram(BotState, Waiting, Delivery):
         if chat_id < 0:
             self._groups.add(chat_id)
         else:
-            self._chats[chat_id] = p.chat(chat_id, first_name=first_name) | (
-                {"last_name": last_name} if last_name else {}) | ({"username": username} if username else {})
-        user = p.user(user_id or abs(chat_id), first_name=first_name, last_name=last_name, username=username,
-                      language_code=language_code)
+            self._chats[chat_id] = (
+                p.chat(chat_id, first_name=first_name)
+                | ({"last_name": last_name} if last_name else {})
+                | ({"username": username} if username else {})
+            )
+        user = p.user(
+            user_id or abs(chat_id),
+            first_name=first_name,
+            last_name=last_name,
+            username=username,
+            language_code=language_code,
+        )
         self.users[user["id"]] = user
         return FakeUser(self, chat_id, user=user)
 
@@ -169,8 +193,15 @@ class FakeTelegram(BotState, Waiting, Delivery):
         self._forced.append(self._delivered[update_id])
         self._pulse()
 
-    def fail_next(self, method: str, *, status: int = 500, times: int = 1, retry_after: int | None = None,
-                  hang_s: float | None = None) -> None:
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int = 500,
+        times: int = 1,
+        retry_after: int | None = None,
+        hang_s: float | None = None,
+    ) -> None:
         """Fail the next ``times`` calls of ``method``: 429 (``retry_after``), 5xx, 403 (bot blocked) or a hang.
 
         A hang holds the request ``hang_s`` seconds (the client times out), then answers 504 without doing it.
@@ -248,24 +279,27 @@ class FakeTelegram(BotState, Waiting, Delivery):
             return p.error(400, f"Bad Request: {exc}")
         return await bot._call(request.match_info["method"], params, files)
 
-    async def _call(self, method: str, params: dict[str, Any], files: dict[str, p.Upload], *,
-                    via: str = "http") -> web.Response:
+    async def _call(
+        self, method: str, params: dict[str, Any], files: dict[str, p.Upload], *, via: str = "http"
+    ) -> web.Response:
         fault = self._faults[method.lower()].popleft() if self._faults[method.lower()] else None
         response = await self._answer(method, params, files, fault)
         self.calls.append(ApiCall(method, params, time.monotonic(), response.status, via))
         self._pulse()
         return response
 
-    async def _answer(self, method: str, params: dict[str, Any], files: dict[str, p.Upload],
-                      fault: Fault | None) -> web.Response:
+    async def _answer(
+        self, method: str, params: dict[str, Any], files: dict[str, p.Upload], fault: Fault | None
+    ) -> web.Response:
         if fault is not None:
             if fault.hang_s:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._closing.wait(), fault.hang_s)
                 return p.error(504, "Gateway Timeout")
             if fault.status == 429:
-                return p.error(429, f"Too Many Requests: retry after {fault.retry_after}",
-                               retry_after=fault.retry_after)
+                return p.error(
+                    429, f"Too Many Requests: retry after {fault.retry_after}", retry_after=fault.retry_after
+                )
             blocked = "Forbidden: bot was blocked by the user"
             return p.error(fault.status, blocked if fault.status == 403 else HTTPStatus(fault.status).phrase)
         handler = HANDLERS.get(method.lower())
@@ -292,4 +326,3 @@ class FakeTelegram(BotState, Waiting, Delivery):
         if data is None:
             return p.error(404, "Not Found")
         return web.Response(body=data, content_type="application/octet-stream")
-

@@ -158,8 +158,15 @@ class BotState:
         self._messages[(chat_id, obj["message_id"])] = obj
         return obj
 
-    def record(self, params: dict[str, Any], raw: str, fields: dict[str, Any], *, data: bytes | None = None,
-               url: str | None = None) -> dict[str, Any]:
+    def record(
+        self,
+        params: dict[str, Any],
+        raw: str,
+        fields: dict[str, Any],
+        *,
+        data: bytes | None = None,
+        url: str | None = None,
+    ) -> dict[str, Any]:
         """Check and store one message from the bot; returns the Message object Telegram would return."""
         chat_id = p.integer(params, "chat_id")
         self.check_reachable(chat_id)
@@ -171,8 +178,9 @@ class BotState:
             obj["reply_markup"] = markup
         shown = self._show_keyboard(chat_id, markup)
         self.sent.setdefault(chat_id, []).append(
-            SentMessage(chat_id, obj["message_id"], raw, params.get("parse_mode"), time.monotonic(), obj, data, url,
-                        shown)
+            SentMessage(
+                chat_id, obj["message_id"], raw, params.get("parse_mode"), time.monotonic(), obj, data, url, shown
+            )
         )
         return obj
 

@@ -55,12 +55,17 @@ class FakeUser:
         return self.says(label)
 
     def sends_video(self, data: bytes, *, duration: int = 1, caption: str | None = None) -> dict[str, Any]:
-        video = self.fake.add_file(data, suffix="mp4") | {"duration": duration, "width": 640, "height": 360,
-                                                          "mime_type": "video/mp4"}
+        video = self.fake.add_file(data, suffix="mp4") | {
+            "duration": duration,
+            "width": 640,
+            "height": 360,
+            "mime_type": "video/mp4",
+        }
         return self._send(video=video, **_caption(caption))
 
-    def sends_voice(self, data: bytes, *, duration: int = 1, mime_type: str = "audio/ogg",
-                    caption: str | None = None) -> dict[str, Any]:
+    def sends_voice(
+        self, data: bytes, *, duration: int = 1, mime_type: str = "audio/ogg", caption: str | None = None
+    ) -> dict[str, Any]:
         voice = self.fake.add_file(data, suffix="oga") | {"duration": duration, "mime_type": mime_type}
         return self._send(voice=voice, **_caption(caption))
 
@@ -69,18 +74,29 @@ class FakeUser:
         voice = self.fake.add_streamed_file(size, suffix="oga") | {"duration": duration, "mime_type": "audio/ogg"}
         return self._send(voice=voice)
 
-    def sends_audio(self, data: bytes, *, file_name: str = "audio.mp3", mime_type: str = "audio/mpeg",
-                    duration: int = 1) -> dict[str, Any]:
-        audio = self.fake.add_file(data, suffix="mp3") | {"duration": duration, "mime_type": mime_type,
-                                                          "file_name": file_name}
+    def sends_audio(
+        self, data: bytes, *, file_name: str = "audio.mp3", mime_type: str = "audio/mpeg", duration: int = 1
+    ) -> dict[str, Any]:
+        audio = self.fake.add_file(data, suffix="mp3") | {
+            "duration": duration,
+            "mime_type": mime_type,
+            "file_name": file_name,
+        }
         return self._send(audio=audio)
 
     def sends_video_note(self, data: bytes, *, duration: int = 1, length: int = 240) -> dict[str, Any]:
         note = self.fake.add_file(data, suffix="mp4") | {"duration": duration, "length": length}
         return self._send(video_note=note)
 
-    def sends_photo(self, data: bytes, *, caption: str | None = None, width: int = 1280, height: int = 960,
-                    media_group_id: str | None = None) -> dict[str, Any]:
+    def sends_photo(
+        self,
+        data: bytes,
+        *,
+        caption: str | None = None,
+        width: int = 1280,
+        height: int = 960,
+        media_group_id: str | None = None,
+    ) -> dict[str, Any]:
         sizes = [
             self.fake.add_file(data[: max(1, len(data) // 8)], suffix="jpg") | {"width": 90, "height": 68},
             self.fake.add_file(data, suffix="jpg") | {"width": width, "height": height},
@@ -91,17 +107,25 @@ class FakeUser:
     def sends_album(self, photos: list[bytes], *, caption: str | None = None) -> list[dict[str, Any]]:
         """Several photos sent together: one update per photo sharing a ``media_group_id``."""
         group = f"album{next(_album_ids)}"
-        return [self.sends_photo(data, caption=caption if i == 0 else None, media_group_id=group)
-                for i, data in enumerate(photos)]
+        return [
+            self.sends_photo(data, caption=caption if i == 0 else None, media_group_id=group)
+            for i, data in enumerate(photos)
+        ]
 
-    def sends_document(self, data: bytes, *, file_name: str, mime_type: str,
-                       caption: str | None = None) -> dict[str, Any]:
+    def sends_document(
+        self, data: bytes, *, file_name: str, mime_type: str, caption: str | None = None
+    ) -> dict[str, Any]:
         document = self.fake.add_file(data, suffix="bin") | {"file_name": file_name, "mime_type": mime_type}
         return self._send(document=document, **_caption(caption))
 
     def sends_sticker(self) -> dict[str, Any]:
         sticker = self.fake.add_file(b"RIFF-webp", suffix="webp") | {
-            "width": 512, "height": 512, "is_animated": False, "is_video": False, "type": "regular"}
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "type": "regular",
+        }
         return self._send(sticker=sticker)
 
     def sends_location(self, *, latitude: float = 31.23, longitude: float = 121.47) -> dict[str, Any]:
@@ -124,8 +148,12 @@ class FakeUser:
                     if "callback_data" not in button:
                         continue
                     if (label is not None and button["text"] == label) or button["callback_data"] == data:
-                        query = {"id": f"cb{next(_query_ids)}", "from": self.user,
-                                 "chat_instance": str(self.chat_id), "data": button["callback_data"]}
+                        query = {
+                            "id": f"cb{next(_query_ids)}",
+                            "from": self.user,
+                            "chat_instance": str(self.chat_id),
+                            "data": button["callback_data"],
+                        }
                         if message.message_id:
                             query["message"] = dict(message.obj)
                         else:
@@ -154,22 +182,32 @@ class FakeUser:
     def leaves(self) -> dict[str, Any]:
         return self._member_update("chat_member", self.user, "member", "left", by=self.user)
 
-    def _member_update(self, kind: str, member: dict[str, Any], old: str, new: str,
-                       by: dict[str, Any]) -> dict[str, Any]:
+    def _member_update(
+        self, kind: str, member: dict[str, Any], old: str, new: str, by: dict[str, Any]
+    ) -> dict[str, Any]:
         def status(value: str) -> dict[str, Any]:
             return {"status": value, "user": member} | ({"until_date": 0} if value == "kicked" else {})
 
         if kind == "chat_member":
             self.fake.set_member(self.chat_id, member["id"], new)
-        update = {"chat": self.fake.chat(self.chat_id), "from": by, "date": int(time.time()),
-                  "old_chat_member": status(old), "new_chat_member": status(new)}
+        update = {
+            "chat": self.fake.chat(self.chat_id),
+            "from": by,
+            "date": int(time.time()),
+            "old_chat_member": status(old),
+            "new_chat_member": status(new),
+        }
         return self.fake.inject_update(kind, update)
 
     def requests_to_join(self) -> dict[str, Any]:
         """Ask to join this group through an invite link that needs approval: a ``chat_join_request``."""
         self.fake.join_requests.add((self.chat_id, self.user["id"]))
-        request = {"chat": self.fake.chat(self.chat_id), "from": self.user, "user_chat_id": self.user["id"],
-                   "date": int(time.time())}
+        request = {
+            "chat": self.fake.chat(self.chat_id),
+            "from": self.user,
+            "user_chat_id": self.user["id"],
+            "date": int(time.time()),
+        }
         return self.fake.inject_update("chat_join_request", request)
 
     def votes(self, poll: SentMessage, *options: int) -> dict[str, Any]:
@@ -179,14 +217,23 @@ class FakeUser:
             raise LookupError("the bot is told of votes only in its non-anonymous polls")
         if any(not 0 <= i < len(details["options"]) for i in options):
             raise IndexError(f"the poll has {len(details['options'])} options")
-        answer = {"poll_id": details["id"], "user": self.user, "option_ids": list(options),
-                  "option_persistent_ids": [details["options"][i]["persistent_id"] for i in options]}
+        answer = {
+            "poll_id": details["id"],
+            "user": self.user,
+            "option_ids": list(options),
+            "option_persistent_ids": [details["options"][i]["persistent_id"] for i in options],
+        }
         return self.fake.inject_update("poll_answer", answer)
 
     def asks_inline(self, query: str, *, offset: str = "") -> dict[str, Any]:
         """Type ``@bot query`` in any chat: an ``inline_query``; the bot's answer lands in ``fake.inline_answers``."""
-        inline = {"id": f"iq{next(_query_ids)}", "from": self.user, "query": query, "offset": offset,
-                  "chat_type": "sender"}
+        inline = {
+            "id": f"iq{next(_query_ids)}",
+            "from": self.user,
+            "query": query,
+            "offset": offset,
+            "chat_type": "sender",
+        }
         return self.fake.inject_update("inline_query", inline)
 
     def chooses_inline_result(self, result_id: str) -> dict[str, Any]:
@@ -203,8 +250,9 @@ class FakeUser:
         obj: dict[str, Any] = {"text": text} | ({"entities": found} if found else {})
         if result.get("reply_markup"):
             obj["reply_markup"] = result["reply_markup"]
-        self.fake.inline_messages[inline_id] = SentMessage(self.chat_id, 0, raw, content.get("parse_mode"),
-                                                           time.monotonic(), obj)
+        self.fake.inline_messages[inline_id] = SentMessage(
+            self.chat_id, 0, raw, content.get("parse_mode"), time.monotonic(), obj
+        )
         chosen = {"result_id": result_id, "from": self.user, "query": "", "inline_message_id": inline_id}
         return self.fake.inject_update("chosen_inline_result", chosen)
 
@@ -216,9 +264,13 @@ class FakeUser:
         if chosen is None:
             raise LookupError(f"the bot sent no invoice to chat {self.chat_id}")
         details = chosen.obj["invoice"]
-        query = {"id": f"pcq{next(_query_ids)}", "from": self.user, "currency": details["currency"],
-                 "total_amount": details["total_amount"],
-                 "invoice_payload": self.fake.invoice_payloads[(self.chat_id, chosen.message_id)]}
+        query = {
+            "id": f"pcq{next(_query_ids)}",
+            "from": self.user,
+            "currency": details["currency"],
+            "total_amount": details["total_amount"],
+            "invoice_payload": self.fake.invoice_payloads[(self.chat_id, chosen.message_id)],
+        }
         self.fake.pre_checkouts[query["id"]] = query
         return self.fake.inject_update("pre_checkout_query", query)
 

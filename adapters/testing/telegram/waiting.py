@@ -62,8 +62,9 @@ class Waiting:
             await self.wait_until(lambda: len(self.sent.get(chat_id, [])) - mark >= count, timeout=timeout)
         except TimeoutError:
             got = [m.text for m in self.sent.get(chat_id, [])[mark:]]
-            raise TimeoutError(f"expected {count} replies in chat {chat_id} within {timeout} s after the user's "
-                               f"last action, got {got}") from None
+            raise TimeoutError(
+                f"expected {count} replies in chat {chat_id} within {timeout} s after the user's last action, got {got}"
+            ) from None
         return self.sent[chat_id][mark:]
 
     async def idle(self, quiet_s: float = 0.2, *, timeout: float = 10.0) -> None:
@@ -71,8 +72,10 @@ class Waiting:
         try:
             await self.wait_until(lambda: self.pending_updates == 0 and not self._in_flight, timeout=timeout)
         except TimeoutError:
-            raise TimeoutError(f"the bot did not take {self.pending_updates} update(s) within {timeout} s: is it "
-                               "polling, or is its webhook set?") from None
+            raise TimeoutError(
+                f"the bot did not take {self.pending_updates} update(s) within {timeout} s: is it "
+                "polling, or is its webhook set?"
+            ) from None
         deadline = time.monotonic() + timeout
         while True:
             last = max([c.at for c in self.calls if c.method.lower() != "getupdates"] + [self._taken_at])

@@ -12,52 +12,98 @@ from adapters.testing.telegram import FakeTelegram
 
 
 async def _post(fake: FakeTelegram, method: str, body: dict[str, Any]) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as http, http.post(f"{fake.base_url}/bot{fake.token}/{method}",
-                                                          json=body) as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{fake.base_url}/bot{fake.token}/{method}", json=body) as response,
+    ):
         answer = await response.json()
         return response.status, str(answer.get("description", ""))
 
 
-@pytest.mark.parametrize(("method", "body", "description"), [
-    ("sendMessage", {"chat_id": "abc", "text": "x"}, "chat_id must be an integer"),
-    ("sendMessage", {"chat_id": 1, "text": "   "}, "message text is empty"),
-    ("sendMessage", {"chat_id": 1, "text": "x", "parse_mode": "BBCode"}, "unsupported parse_mode"),
-    ("sendMessage", {"chat_id": 1, "text": "abc", "entities": [{"type": "bold", "offset": 2, "length": 5}]},
-     "entity is out of the text"),
-    ("sendMessage", {"chat_id": 1, "text": "x", "reply_markup": {"inline_keyboard": [[{"text": "no action"}]]}},
-     "Text buttons are unallowed in the inline keyboard"),
-    ("sendMessage", {"chat_id": 1, "text": "x", "reply_markup": {"inline_keyboard": "nope"}},
-     "an array of arrays is expected"),
-    ("sendPhoto", {"chat_id": 1}, "there is no photo in the request"),
-    ("sendPhoto", {"chat_id": 1, "photo": "attach://missing"}, "file attach://missing not found in the request"),
-    ("sendDocument", {"chat_id": 1, "document": "https://x.example/a.pdf", "caption": "c" * 1025},
-     "message caption is too long"),
-    ("sendMediaGroup", {"chat_id": 1, "media": "not json"}, "can't parse media JSON object"),
-    ("sendMediaGroup", {"chat_id": 1, "media": [{"type": "poll", "media": "x"}, {"type": "poll", "media": "y"}]},
-     "unsupported media type"),
-    ("sendLocation", {"chat_id": 1, "latitude": "north"}, "wrong latitude or longitude"),
-    ("sendChatAction", {"chat_id": 1, "action": "dancing"}, "wrong parameter action in request"),
-    ("editMessageText", {"inline_message_id": "abc", "text": "x"}, "MESSAGE_ID_INVALID"),
-    ("setMyCommands", {"commands": [{"command": "ok", "description": ""}]}, "BOT_COMMAND_DESCRIPTION_INVALID"),
-    ("setMyCommands", {"commands": [{"command": "ok", "description": "d"}], "scope": 5},
-     "can't parse BotCommandScope JSON object"),
-    ("setChatMenuButton", {"menu_button": {"type": "app"}}, "can't parse menu button JSON object"),
-    ("setChatMenuButton", {"menu_button": {"type": "web_app"}}, "web app menu button needs text and web_app"),
-    ("sendInvoice", {"chat_id": 1, "title": "T", "description": "D", "payload": "p", "currency": "XTR",
-                     "prices": []}, "can't parse prices JSON object"),
-    ("sendInvoice", {"chat_id": 1, "title": "T" * 33, "description": "D", "payload": "p", "currency": "XTR",
-                     "prices": [{"label": "x", "amount": 1}]}, "INVOICE_TITLE_INVALID"),
-    ("sendInvoice", {"chat_id": 1, "title": "T", "description": "D", "payload": "p", "currency": "EUR",
-                     "prices": [{"label": "x", "amount": 0}]}, "CURRENCY_TOTAL_AMOUNT_INVALID"),
-    ("answerPreCheckoutQuery", {"pre_checkout_query_id": "never", "ok": True}, "query is too old"),
-    ("answerCallbackQuery", {"callback_query_id": "never"}, "query is too old"),
-    ("refundStarPayment", {"user_id": 1, "telegram_payment_charge_id": "x"}, "CHARGE_NOT_FOUND"),
-    ("getFile", {"file_id": "nope"}, "invalid file_id"),
-    ("getUpdates", {"allowed_updates": 5}, "can't parse allowed_updates JSON array"),
-])
-async def test_bad_requests_are_refused_with_telegrams_words(fake_telegram: FakeTelegram, method: str,
-                                                            body: dict[str, Any], description: str,
-                                                            caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize(
+    ("method", "body", "description"),
+    [
+        ("sendMessage", {"chat_id": "abc", "text": "x"}, "chat_id must be an integer"),
+        ("sendMessage", {"chat_id": 1, "text": "   "}, "message text is empty"),
+        ("sendMessage", {"chat_id": 1, "text": "x", "parse_mode": "BBCode"}, "unsupported parse_mode"),
+        (
+            "sendMessage",
+            {"chat_id": 1, "text": "abc", "entities": [{"type": "bold", "offset": 2, "length": 5}]},
+            "entity is out of the text",
+        ),
+        (
+            "sendMessage",
+            {"chat_id": 1, "text": "x", "reply_markup": {"inline_keyboard": [[{"text": "no action"}]]}},
+            "Text buttons are unallowed in the inline keyboard",
+        ),
+        (
+            "sendMessage",
+            {"chat_id": 1, "text": "x", "reply_markup": {"inline_keyboard": "nope"}},
+            "an array of arrays is expected",
+        ),
+        ("sendPhoto", {"chat_id": 1}, "there is no photo in the request"),
+        ("sendPhoto", {"chat_id": 1, "photo": "attach://missing"}, "file attach://missing not found in the request"),
+        (
+            "sendDocument",
+            {"chat_id": 1, "document": "https://x.example/a.pdf", "caption": "c" * 1025},
+            "message caption is too long",
+        ),
+        ("sendMediaGroup", {"chat_id": 1, "media": "not json"}, "can't parse media JSON object"),
+        (
+            "sendMediaGroup",
+            {"chat_id": 1, "media": [{"type": "poll", "media": "x"}, {"type": "poll", "media": "y"}]},
+            "unsupported media type",
+        ),
+        ("sendLocation", {"chat_id": 1, "latitude": "north"}, "wrong latitude or longitude"),
+        ("sendChatAction", {"chat_id": 1, "action": "dancing"}, "wrong parameter action in request"),
+        ("editMessageText", {"inline_message_id": "abc", "text": "x"}, "MESSAGE_ID_INVALID"),
+        ("setMyCommands", {"commands": [{"command": "ok", "description": ""}]}, "BOT_COMMAND_DESCRIPTION_INVALID"),
+        (
+            "setMyCommands",
+            {"commands": [{"command": "ok", "description": "d"}], "scope": 5},
+            "can't parse BotCommandScope JSON object",
+        ),
+        ("setChatMenuButton", {"menu_button": {"type": "app"}}, "can't parse menu button JSON object"),
+        ("setChatMenuButton", {"menu_button": {"type": "web_app"}}, "web app menu button needs text and web_app"),
+        (
+            "sendInvoice",
+            {"chat_id": 1, "title": "T", "description": "D", "payload": "p", "currency": "XTR", "prices": []},
+            "can't parse prices JSON object",
+        ),
+        (
+            "sendInvoice",
+            {
+                "chat_id": 1,
+                "title": "T" * 33,
+                "description": "D",
+                "payload": "p",
+                "currency": "XTR",
+                "prices": [{"label": "x", "amount": 1}],
+            },
+            "INVOICE_TITLE_INVALID",
+        ),
+        (
+            "sendInvoice",
+            {
+                "chat_id": 1,
+                "title": "T",
+                "description": "D",
+                "payload": "p",
+                "currency": "EUR",
+                "prices": [{"label": "x", "amount": 0}],
+            },
+            "CURRENCY_TOTAL_AMOUNT_INVALID",
+        ),
+        ("answerPreCheckoutQuery", {"pre_checkout_query_id": "never", "ok": True}, "query is too old"),
+        ("answerCallbackQuery", {"callback_query_id": "never"}, "query is too old"),
+        ("refundStarPayment", {"user_id": 1, "telegram_payment_charge_id": "x"}, "CHARGE_NOT_FOUND"),
+        ("getFile", {"file_id": "nope"}, "invalid file_id"),
+        ("getUpdates", {"allowed_updates": 5}, "can't parse allowed_updates JSON array"),
+    ],
+)
+async def test_bad_requests_are_refused_with_telegrams_words(
+    fake_telegram: FakeTelegram, method: str, body: dict[str, Any], description: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="adapters.testing.telegram")
     status, said = await _post(fake_telegram, method, body)
     assert status == 400 and said.startswith("Bad Request: ") and description in said
@@ -70,11 +116,15 @@ async def test_too_many_inline_results_and_duplicate_ids(fake_telegram: FakeTele
     article = {"type": "article", "title": "t", "input_message_content": {"message_text": "m"}}
     many = [article | {"id": str(i)} for i in range(51)]
     assert await _post(fake_telegram, "answerInlineQuery", {"inline_query_id": query, "results": many}) == (
-        400, "Bad Request: RESULTS_TOO_MUCH")
+        400,
+        "Bad Request: RESULTS_TOO_MUCH",
+    )
     assert fake_telegram.inline_answers == []
 
 
 async def test_only_the_bots_own_messages_can_be_edited(fake_telegram: FakeTelegram) -> None:
     mine = fake_telegram.user(2).says("user text")["message"]["message_id"]
     assert await _post(fake_telegram, "editMessageText", {"chat_id": 2, "message_id": mine, "text": "x"}) == (
-        400, "Bad Request: message can't be edited")
+        400,
+        "Bad Request: message can't be edited",
+    )

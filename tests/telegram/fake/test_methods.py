@@ -25,11 +25,37 @@ from aiogram.types import (
 from adapters.testing.telegram import IMPLEMENTED_METHODS, FakeTelegram
 
 COMMONLY_USED = [
-    "getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo", "sendMessage", "sendPhoto",
-    "sendChatAction", "editMessageText", "answerCallbackQuery", "getFile", "close", "logOut", "sendDocument",
-    "sendVoice", "sendAudio", "sendVideo", "sendSticker", "sendLocation", "sendMediaGroup", "forwardMessage",
-    "copyMessage", "deleteMessage", "editMessageReplyMarkup", "editMessageCaption", "setMyCommands",
-    "setChatMenuButton", "answerInlineQuery", "sendInvoice", "answerPreCheckoutQuery", "refundStarPayment",
+    "getMe",
+    "getUpdates",
+    "setWebhook",
+    "deleteWebhook",
+    "getWebhookInfo",
+    "sendMessage",
+    "sendPhoto",
+    "sendChatAction",
+    "editMessageText",
+    "answerCallbackQuery",
+    "getFile",
+    "close",
+    "logOut",
+    "sendDocument",
+    "sendVoice",
+    "sendAudio",
+    "sendVideo",
+    "sendSticker",
+    "sendLocation",
+    "sendMediaGroup",
+    "forwardMessage",
+    "copyMessage",
+    "deleteMessage",
+    "editMessageReplyMarkup",
+    "editMessageCaption",
+    "setMyCommands",
+    "setChatMenuButton",
+    "answerInlineQuery",
+    "sendInvoice",
+    "answerPreCheckoutQuery",
+    "refundStarPayment",
 ]
 
 
@@ -45,18 +71,22 @@ async def _download(bot: Bot, file_id: str) -> bytes:
     return data.read()
 
 
-@pytest.mark.parametrize(("method", "field", "filename", "kind"), [
-    ("send_document", "document", "invoice.pdf", "document"),
-    ("send_voice", "voice", "note.ogg", "voice"),
-    ("send_audio", "audio", "song.mp3", "audio"),
-    ("send_video", "video", "clip.mp4", "video"),
-    ("send_sticker", "sticker", "s.webp", "sticker"),
-    ("send_animation", "animation", "a.gif", "animation"),
-    ("send_video_note", "video_note", "round.mp4", "video_note"),
-    ("send_photo", "photo", "p.jpg", "photo"),
-])
+@pytest.mark.parametrize(
+    ("method", "field", "filename", "kind"),
+    [
+        ("send_document", "document", "invoice.pdf", "document"),
+        ("send_voice", "voice", "note.ogg", "voice"),
+        ("send_audio", "audio", "song.mp3", "audio"),
+        ("send_video", "video", "clip.mp4", "video"),
+        ("send_sticker", "sticker", "s.webp", "sticker"),
+        ("send_animation", "animation", "a.gif", "animation"),
+        ("send_video_note", "video_note", "round.mp4", "video_note"),
+        ("send_photo", "photo", "p.jpg", "photo"),
+    ],
+)
 async def test_every_media_kind_uploads_and_comes_back_through_get_file(
-        fake_telegram: FakeTelegram, bot: Bot, method: str, field: str, filename: str, kind: str) -> None:
+    fake_telegram: FakeTelegram, bot: Bot, method: str, field: str, filename: str, kind: str
+) -> None:
     payload = f"{kind} bytes".encode()
     sent = await getattr(bot, method)(7, BufferedInputFile(payload, filename=filename))
     obj = getattr(sent, field)
@@ -67,8 +97,10 @@ async def test_every_media_kind_uploads_and_comes_back_through_get_file(
     if kind == "document":
         assert (sent.document.file_name, sent.document.mime_type) == ("invoice.pdf", "application/pdf")
     again = await getattr(bot, method)(8, file_id)  # resent by file_id: the same file
-    assert await _download(bot, (getattr(again, field)[-1] if kind == "photo" else getattr(again, field)).file_id) \
+    assert (
+        await _download(bot, (getattr(again, field)[-1] if kind == "photo" else getattr(again, field)).file_id)
         == payload
+    )
 
 
 async def test_a_url_is_kept_and_a_bad_file_id_is_refused(fake_telegram: FakeTelegram, bot: Bot) -> None:
@@ -81,9 +113,10 @@ async def test_a_url_is_kept_and_a_bad_file_id_is_refused(fake_telegram: FakeTel
 
 
 async def test_media_group_sends_one_message_per_item_sharing_a_group(fake_telegram: FakeTelegram, bot: Bot) -> None:
-    media = [InputMediaPhoto(media=BufferedInputFile(b"one", "1.jpg"), caption="<b>two</b> photos",
-                             parse_mode="HTML"),
-             InputMediaPhoto(media=BufferedInputFile(b"two", "2.jpg"))]
+    media = [
+        InputMediaPhoto(media=BufferedInputFile(b"one", "1.jpg"), caption="<b>two</b> photos", parse_mode="HTML"),
+        InputMediaPhoto(media=BufferedInputFile(b"two", "2.jpg")),
+    ]
     messages = await bot.send_media_group(3, media)
     assert len({m.media_group_id for m in messages}) == 1 and messages[0].media_group_id
     assert messages[0].caption == "two photos" and messages[0].caption_entities[0].type == "bold"
@@ -134,8 +167,9 @@ async def test_forward_copy_and_delete(fake_telegram: FakeTelegram, bot: Bot) ->
 async def test_edits_of_keyboard_and_caption(fake_telegram: FakeTelegram, bot: Bot) -> None:
     keyboard = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="Buy", callback_data="buy")]])
     photo = await bot.send_photo(9, BufferedInputFile(b"img", "i.jpg"), caption="a hat", reply_markup=keyboard)
-    edited = await bot.edit_message_caption(chat_id=9, message_id=photo.message_id, caption="a *red* hat",
-                                            parse_mode="MarkdownV2", reply_markup=keyboard)
+    edited = await bot.edit_message_caption(
+        chat_id=9, message_id=photo.message_id, caption="a *red* hat", parse_mode="MarkdownV2", reply_markup=keyboard
+    )
     assert not isinstance(edited, bool) and edited.caption == "a red hat"
     [seen] = fake_telegram.sent_to(9)
     assert seen.formatted("bold") == ["red"] and seen.buttons == [[("Buy", "buy")]]
@@ -154,8 +188,9 @@ async def test_edits_of_keyboard_and_caption(fake_telegram: FakeTelegram, bot: B
 
 async def test_replies_carry_reply_to_message(fake_telegram: FakeTelegram, bot: Bot) -> None:
     question = fake_telegram.user(11).says("where is my parcel?")["message"]
-    answer = await bot.send_message(11, "on its way", reply_parameters=ReplyParameters(
-        message_id=question["message_id"]))
+    answer = await bot.send_message(
+        11, "on its way", reply_parameters=ReplyParameters(message_id=question["message_id"])
+    )
     assert answer.reply_to_message is not None and answer.reply_to_message.text == "where is my parcel?"
     assert fake_telegram.sent_to(11)[0].reply_to == question["message_id"]
     with pytest.raises(TelegramBadRequest, match="message to be replied not found"):
@@ -166,8 +201,9 @@ async def test_commands_and_menu_button(fake_telegram: FakeTelegram, bot: Bot) -
     commands = [BotCommand(command="start", description="Start"), BotCommand(command="help", description="Help")]
     assert await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(), language_code="en")
     assert fake_telegram.commands[("all_private_chats", "en")][1] == {"command": "help", "description": "Help"}
-    assert [c.command for c in await bot.get_my_commands(scope=BotCommandScopeAllPrivateChats(),
-                                                          language_code="en")] == ["start", "help"]
+    assert [
+        c.command for c in await bot.get_my_commands(scope=BotCommandScopeAllPrivateChats(), language_code="en")
+    ] == ["start", "help"]
     with pytest.raises(TelegramBadRequest, match="BOT_COMMAND_INVALID"):
         await bot.set_my_commands([BotCommand(command="Bad Command", description="x")])
     button = MenuButtonWebApp(text="Shop", web_app=WebAppInfo(url="https://shop.example"))
@@ -178,9 +214,12 @@ async def test_commands_and_menu_button(fake_telegram: FakeTelegram, bot: Bot) -
 
 async def test_inline_query_answers(fake_telegram: FakeTelegram, bot: Bot) -> None:
     query = fake_telegram.user(12).asks_inline("hats")["inline_query"]
-    results = [InlineQueryResultArticle(id=str(i), title=f"Hat {i}",
-                                        input_message_content=InputTextMessageContent(message_text=f"hat {i}"))
-               for i in range(2)]
+    results = [
+        InlineQueryResultArticle(
+            id=str(i), title=f"Hat {i}", input_message_content=InputTextMessageContent(message_text=f"hat {i}")
+        )
+        for i in range(2)
+    ]
     assert await bot.answer_inline_query(query["id"], results, cache_time=1)
     assert fake_telegram.inline_answers[0].titles == ["Hat 0", "Hat 1"]
     with pytest.raises(TelegramBadRequest, match="query is too old"):
@@ -191,11 +230,24 @@ async def test_inline_query_answers(fake_telegram: FakeTelegram, bot: Bot) -> No
 
 
 async def test_stars_invoice_payment_and_refund(fake_telegram: FakeTelegram, bot: Bot) -> None:
-    await bot.send_invoice(13, title="Gift card", description="A 10-star gift card", payload="card-10",
-                           currency="XTR", prices=[LabeledPrice(label="Card", amount=10)])
+    await bot.send_invoice(
+        13,
+        title="Gift card",
+        description="A 10-star gift card",
+        payload="card-10",
+        currency="XTR",
+        prices=[LabeledPrice(label="Card", amount=10)],
+    )
     with pytest.raises(TelegramBadRequest, match="provider_token"):
-        await bot.send_invoice(13, title="t", description="d", payload="p", currency="XTR", provider_token="tok",
-                               prices=[LabeledPrice(label="x", amount=1)])
+        await bot.send_invoice(
+            13,
+            title="t",
+            description="d",
+            payload="p",
+            currency="XTR",
+            provider_token="tok",
+            prices=[LabeledPrice(label="x", amount=1)],
+        )
     query = fake_telegram.user(13).pays()["pre_checkout_query"]
     assert (query["total_amount"], query["invoice_payload"]) == (10, "card-10")
     with pytest.raises(TelegramBadRequest, match="ERROR_MESSAGE_EMPTY"):
@@ -272,18 +324,24 @@ async def test_edit_message_media_replaces_the_file(fake_telegram: FakeTelegram,
     from aiogram.types import InputMediaDocument
 
     sent = await bot.send_photo(24, BufferedInputFile(b"old", "old.jpg"), caption="v1")
-    edited = await bot.edit_message_media(InputMediaDocument(media=BufferedInputFile(b"new", "menu.pdf"),
-                                                             caption="<b>v2</b>", parse_mode="HTML"),
-                                          chat_id=24, message_id=sent.message_id)
+    edited = await bot.edit_message_media(
+        InputMediaDocument(media=BufferedInputFile(b"new", "menu.pdf"), caption="<b>v2</b>", parse_mode="HTML"),
+        chat_id=24,
+        message_id=sent.message_id,
+    )
     assert not isinstance(edited, bool) and edited.document is not None and edited.photo is None
     [seen] = fake_telegram.sent_to(24)
     assert seen.media is not None and (seen.media.kind, seen.media.data, seen.media.file_name) == (
-        "document", b"new", "menu.pdf")
+        "document",
+        b"new",
+        "menu.pdf",
+    )
     assert seen.text == "v2" and seen.formatted("bold") == ["v2"] and seen.edits == 1
     text = await bot.send_message(24, "plain")
     with pytest.raises(TelegramBadRequest, match="there is no media in the message to edit"):
-        await bot.edit_message_media(InputMediaDocument(media=BufferedInputFile(b"x", "x.pdf")), chat_id=24,
-                                     message_id=text.message_id)
+        await bot.edit_message_media(
+            InputMediaDocument(media=BufferedInputFile(b"x", "x.pdf")), chat_id=24, message_id=text.message_id
+        )
 
 
 async def test_join_requests_and_poll_votes(fake_telegram: FakeTelegram, bot: Bot) -> None:

@@ -17,8 +17,9 @@ from adapters.testing.telegram.payloads import BadRequest
 
 
 def _keyboard(*labels: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=x, callback_data=x.lower())
-                                                  for x in labels]])
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=x, callback_data=x.lower()) for x in labels]]
+    )
 
 
 async def test_markdown_v2_is_parsed_into_text_and_entities(fake_telegram: FakeTelegram, bot: Bot) -> None:
@@ -36,7 +37,8 @@ async def test_default_parse_mode_html_with_links_and_code(fake_telegram: FakeTe
     bot = fake_telegram.aiogram_bot(default=DefaultBotProperties(parse_mode="HTML"))
     try:
         sent = await bot.send_message(
-            2, 'Track <a href="https://t.example/1">here</a>: <code>A&amp;1</code> 😀 <b>ok</b>')
+            2, 'Track <a href="https://t.example/1">here</a>: <code>A&amp;1</code> 😀 <b>ok</b>'
+        )
     finally:
         await bot.session.close()
     assert sent.text == "Track here: A&1 😀 ok"
@@ -45,33 +47,47 @@ async def test_default_parse_mode_html_with_links_and_code(fake_telegram: FakeTe
     assert seen.formatted("code") == ["A&1"] and seen.formatted("bold") == ["ok"]  # offsets count UTF-16 units
 
 
-@pytest.mark.parametrize(("text", "mode", "visible", "kinds"), [
-    ("*b* _i_ __u__ ~s~ ||sp|| `c`", "MarkdownV2", "b i u s sp c",
-     ["bold", "italic", "underline", "strikethrough", "spoiler", "code"]),
-    ("[site](https://a.example/x\\)y) \\*not bold\\*", "MarkdownV2", "site *not bold*", ["text_link"]),
-    ("```python\nprint(1)\n```", "MarkdownV2", "print(1)\n", ["pre"]),
-    (">quoted\n>lines\nplain", "MarkdownV2", "quoted\nlines\nplain", ["blockquote"]),
-    ("*bold* _it_ `code` [l](http://x.y)", "Markdown", "bold it code l", ["bold", "italic", "code", "text_link"]),
-    ("<b>b <i>bi</i></b> <s>s</s> <tg-spoiler>x</tg-spoiler> <pre><code class=\"language-py\">y</code></pre>",
-     "HTML", "b bi s x y", ["bold", "italic", "strikethrough", "spoiler", "pre"]),
-])
+@pytest.mark.parametrize(
+    ("text", "mode", "visible", "kinds"),
+    [
+        (
+            "*b* _i_ __u__ ~s~ ||sp|| `c`",
+            "MarkdownV2",
+            "b i u s sp c",
+            ["bold", "italic", "underline", "strikethrough", "spoiler", "code"],
+        ),
+        ("[site](https://a.example/x\\)y) \\*not bold\\*", "MarkdownV2", "site *not bold*", ["text_link"]),
+        ("```python\nprint(1)\n```", "MarkdownV2", "print(1)\n", ["pre"]),
+        (">quoted\n>lines\nplain", "MarkdownV2", "quoted\nlines\nplain", ["blockquote"]),
+        ("*bold* _it_ `code` [l](http://x.y)", "Markdown", "bold it code l", ["bold", "italic", "code", "text_link"]),
+        (
+            '<b>b <i>bi</i></b> <s>s</s> <tg-spoiler>x</tg-spoiler> <pre><code class="language-py">y</code></pre>',
+            "HTML",
+            "b bi s x y",
+            ["bold", "italic", "strikethrough", "spoiler", "pre"],
+        ),
+    ],
+)
 def test_entity_parsing(text: str, mode: str, visible: str, kinds: list[str]) -> None:
     got, entities = parse(text, mode)
     assert got == visible
     assert sorted(e["type"] for e in entities) == sorted(kinds)
 
 
-@pytest.mark.parametrize(("text", "mode", "error"), [
-    ("a.b", "MarkdownV2", "Character '.' is reserved"),
-    ("*open", "MarkdownV2", "Can't find end of Bold entity at byte offset 0"),
-    ("_x *y_ z*", "MarkdownV2", "Can't find end of"),
-    ("*open", "Markdown", "Can't find end of the entity starting at byte offset 0"),
-    ("<b>x</i>", "HTML", "Unmatched end tag at byte offset 4, expected \"</b>\", found \"</i>\""),
-    ("x</b>", "HTML", "Unexpected end tag at byte offset 1"),
-    ("<b>x", "HTML", "Can't find end tag corresponding to start tag \"b\""),
-    ("😀<script>", "HTML", "Unsupported start tag \"script\" at byte offset 4"),
-    ("1 < 2", "HTML", "Unsupported start tag \"\" at byte offset 2"),
-])
+@pytest.mark.parametrize(
+    ("text", "mode", "error"),
+    [
+        ("a.b", "MarkdownV2", "Character '.' is reserved"),
+        ("*open", "MarkdownV2", "Can't find end of Bold entity at byte offset 0"),
+        ("_x *y_ z*", "MarkdownV2", "Can't find end of"),
+        ("*open", "Markdown", "Can't find end of the entity starting at byte offset 0"),
+        ("<b>x</i>", "HTML", 'Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
+        ("x</b>", "HTML", "Unexpected end tag at byte offset 1"),
+        ("<b>x", "HTML", 'Can\'t find end tag corresponding to start tag "b"'),
+        ("😀<script>", "HTML", 'Unsupported start tag "script" at byte offset 4'),
+        ("1 < 2", "HTML", 'Unsupported start tag "" at byte offset 2'),
+    ],
+)
 def test_unparseable_markup_is_refused_like_telegram(text: str, mode: str, error: str) -> None:
     with pytest.raises(BadRequest, match="can't parse entities") as caught:
         parse(text, mode)
@@ -79,10 +95,10 @@ def test_unparseable_markup_is_refused_like_telegram(text: str, mode: str, error
 
 
 async def test_an_edit_replaces_the_keyboard_and_only_visible_buttons_can_be_pressed(
-        fake_telegram: FakeTelegram, bot: Bot) -> None:
+    fake_telegram: FakeTelegram, bot: Bot
+) -> None:
     sent = await bot.send_message(3, "Pick a size", reply_markup=_keyboard("S", "M"))
-    await bot.edit_message_text("Pick a colour", chat_id=3, message_id=sent.message_id,
-                                reply_markup=_keyboard("Red"))
+    await bot.edit_message_text("Pick a colour", chat_id=3, message_id=sent.message_id, reply_markup=_keyboard("Red"))
     [seen] = fake_telegram.sent_to(3)
     assert seen.buttons == [[("Red", "red")]] and seen.text == "Pick a colour"
     with pytest.raises(LookupError, match="no button 'S' visible"):
@@ -161,14 +177,17 @@ async def test_an_unimplemented_method_answers_501_and_fails_the_wait_at_once(fa
     fake_telegram.unimplemented.clear()  # the fixture would fail this test at teardown otherwise
 
 
-async def test_unimplemented_methods_raise_a_server_error_and_misspelt_ones_404(fake_telegram: FakeTelegram,
-                                                                               bot: Bot) -> None:
+async def test_unimplemented_methods_raise_a_server_error_and_misspelt_ones_404(
+    fake_telegram: FakeTelegram, bot: Bot
+) -> None:
     with pytest.raises(TelegramServerError, match="method exportChatInviteLink is not implemented"):
         await bot.export_chat_invite_link(1)
     with pytest.raises(NotImplementedByFake):
         fake_telegram.check()
-    async with aiohttp.ClientSession() as http, http.post(
-            f"{fake_telegram.base_url}/bot{fake_telegram.token}/sendMesage", json={}) as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{fake_telegram.base_url}/bot{fake_telegram.token}/sendMesage", json={}) as response,
+    ):
         assert (response.status, (await response.json())["description"]) == (404, "Not Found")
     assert fake_telegram.unimplemented == ["exportChatInviteLink"]
     fake_telegram.unimplemented.clear()
@@ -215,24 +234,32 @@ async def test_callback_answers_need_a_live_query(fake_telegram: FakeTelegram, b
         await bot.answer_callback_query(fake_telegram.callback_answers[0].callback_query_id)
 
 
-@pytest.mark.parametrize(("text", "found"), [
-    ("/start now", [("bot_command", "/start")]),
-    ("ask @kefu_support or mail help@shop.example.com", [("mention", "@kefu_support"),
-                                                       ("email", "help@shop.example.com")]),
-    ("see https://shop.example/a?b=1. #sale2026 #2026", [("url", "https://shop.example/a?b=1"),
-                                                        ("hashtag", "#sale2026")]),
-    ("🎉 www.example.com!", [("url", "www.example.com")]),
-    ("nothing to see 3/4 a@b", []),
-])
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("/start now", [("bot_command", "/start")]),
+        (
+            "ask @kefu_support or mail help@shop.example.com",
+            [("mention", "@kefu_support"), ("email", "help@shop.example.com")],
+        ),
+        (
+            "see https://shop.example/a?b=1. #sale2026 #2026",
+            [("url", "https://shop.example/a?b=1"), ("hashtag", "#sale2026")],
+        ),
+        ("🎉 www.example.com!", [("url", "www.example.com")]),
+        ("nothing to see 3/4 a@b", []),
+    ],
+)
 def test_telegram_detects_commands_mentions_links_by_itself(text: str, found: list[tuple[str, str]]) -> None:
     visible, entities = parse(text, None)
     units = visible.encode("utf-16-le")
-    assert [(e["type"], units[2 * e["offset"]: 2 * (e["offset"] + e["length"])].decode("utf-16-le"))
-            for e in entities] == found
+    assert [
+        (e["type"], units[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")) for e in entities
+    ] == found
 
 
 def test_detection_skips_code_and_links() -> None:
-    _, entities = parse("<code>/start</code> <a href=\"https://a.example\">https://b.example</a> /help", "HTML")
+    _, entities = parse('<code>/start</code> <a href="https://a.example">https://b.example</a> /help', "HTML")
     assert [(e["type"], e["offset"]) for e in entities] == [("code", 0), ("text_link", 7), ("bot_command", 25)]
 
 

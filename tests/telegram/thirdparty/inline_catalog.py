@@ -13,10 +13,14 @@ async def search(query: InlineQuery) -> None:
     found = [p for p in PRODUCTS if query.query.lower() in p]
     start = int(query.offset or 0)
     page = found[start : start + PAGE]
-    results = [InlineQueryResultArticle(id=str(start + i), title=name.title(),
-                                        input_message_content=InputTextMessageContent(
-                                            message_text=f"<b>{name}</b> is in stock", parse_mode="HTML"))
-               for i, name in enumerate(page)]
+    results = [
+        InlineQueryResultArticle(
+            id=str(start + i),
+            title=name.title(),
+            input_message_content=InputTextMessageContent(message_text=f"<b>{name}</b> is in stock", parse_mode="HTML"),
+        )
+        for i, name in enumerate(page)
+    ]
     next_offset = str(start + PAGE) if start + PAGE < len(found) else ""
     await query.answer(results, cache_time=1, is_personal=True, next_offset=next_offset)
 

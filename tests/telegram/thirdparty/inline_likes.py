@@ -29,9 +29,12 @@ class Likes:
 
     async def offer(self, query: InlineQuery) -> None:
         text = query.query.strip() or "Like this"
-        card = InlineQueryResultArticle(id="card", title=f"Card: {text}", reply_markup=_button(0),
-                                        input_message_content=InputTextMessageContent(
-                                            message_text=f"<b>{text}</b>", parse_mode="HTML"))
+        card = InlineQueryResultArticle(
+            id="card",
+            title=f"Card: {text}",
+            reply_markup=_button(0),
+            input_message_content=InputTextMessageContent(message_text=f"<b>{text}</b>", parse_mode="HTML"),
+        )
         await query.answer([card], cache_time=0, is_personal=True)
 
     async def sent(self, chosen: ChosenInlineResult) -> None:
@@ -42,8 +45,9 @@ class Likes:
             await query.answer("Only cards can be liked")
             return
         self.likes[query.inline_message_id] += 1
-        await bot.edit_message_reply_markup(inline_message_id=query.inline_message_id,
-                                            reply_markup=_button(self.likes[query.inline_message_id]))
+        await bot.edit_message_reply_markup(
+            inline_message_id=query.inline_message_id, reply_markup=_button(self.likes[query.inline_message_id])
+        )
         await query.answer("Liked!")
 
     def dispatcher(self) -> Dispatcher:

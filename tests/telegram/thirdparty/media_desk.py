@@ -18,17 +18,20 @@ async def photo(message: Message, bot: Bot) -> None:
     data = await bot.download(message.photo[-1])
     assert data is not None
     await bot.send_chat_action(message.chat.id, ChatAction.UPLOAD_DOCUMENT)
-    await message.reply_document(BufferedInputFile(data.read(), filename="scan.jpg"),
-                                 caption=f"Scanned <b>{message.photo[-1].width}×{message.photo[-1].height}</b>",
-                                 parse_mode="HTML")
+    await message.reply_document(
+        BufferedInputFile(data.read(), filename="scan.jpg"),
+        caption=f"Scanned <b>{message.photo[-1].width}×{message.photo[-1].height}</b>",
+        parse_mode="HTML",
+    )
 
 
 async def voice(message: Message, bot: Bot) -> None:
     assert message.voice is not None
     data = await bot.download(message.voice)
     assert data is not None
-    await message.answer_audio(BufferedInputFile(data.read(), filename="voice-copy.mp3"), title="Your message",
-                               performer="Desk")
+    await message.answer_audio(
+        BufferedInputFile(data.read(), filename="voice-copy.mp3"), title="Your message", performer="Desk"
+    )
 
 
 async def document(message: Message, bot: Bot) -> None:
@@ -69,8 +72,7 @@ async def operator_answer(message: Message, bot: Bot) -> None:
     replied = message.reply_to_message
     if replied is None or replied.forward_origin is None or not hasattr(replied.forward_origin, "sender_user"):
         return
-    await bot.copy_message(replied.forward_origin.sender_user.id, from_chat_id=OPERATORS,
-                           message_id=message.message_id)
+    await bot.copy_message(replied.forward_origin.sender_user.id, from_chat_id=OPERATORS, message_id=message.message_id)
 
 
 def dispatcher() -> Dispatcher:

@@ -31,10 +31,13 @@ def size_keyboard(chosen: str | None = None) -> InlineKeyboardBuilder:
 
 async def start(message: Message, state: FSMContext) -> None:
     await state.set_state(Order.product)
-    menu = ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text="T-shirt"), KeyboardButton(text="Hoodie")]],
-                               resize_keyboard=True)
-    await message.answer(f"Hi, {message.from_user.first_name if message.from_user else 'there'}! What would you "
-                         "like to order?", reply_markup=menu)
+    menu = ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text="T-shirt"), KeyboardButton(text="Hoodie")]], resize_keyboard=True
+    )
+    await message.answer(
+        f"Hi, {message.from_user.first_name if message.from_user else 'there'}! What would you like to order?",
+        reply_markup=menu,
+    )
 
 
 async def cancel(message: Message, state: FSMContext) -> None:
@@ -70,7 +73,8 @@ async def size(query: CallbackQuery, state: FSMContext) -> None:
     await query.bot.send_message(  # type: ignore[union-attr]
         query.from_user.id,
         f"*Your order*\n{product_name}, size `{data['size']}`\\.\nReply _yes_ to confirm\\.",
-        parse_mode="MarkdownV2")
+        parse_mode="MarkdownV2",
+    )
 
 
 async def confirm(message: Message, state: FSMContext) -> None:

@@ -20,8 +20,13 @@ class Shop:
         if item not in self.stock:
             await message.answer(f"Unknown item. We sell: {', '.join(sorted(self.stock))}")
             return
-        await message.answer_invoice(title=item.title(), description=f"One {item}", payload=f"item:{item}",
-                                     currency="XTR", prices=[LabeledPrice(label=item, amount=5)])
+        await message.answer_invoice(
+            title=item.title(),
+            description=f"One {item}",
+            payload=f"item:{item}",
+            currency="XTR",
+            prices=[LabeledPrice(label=item, amount=5)],
+        )
 
     async def pre_checkout(self, query: PreCheckoutQuery) -> None:
         item = query.invoice_payload.removeprefix("item:")

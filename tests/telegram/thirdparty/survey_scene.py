@@ -34,8 +34,9 @@ class Survey(Scene, state="survey"):
     async def next_question(self, query: CallbackQuery, state: FSMContext) -> None:
         step = (await state.get_data())["step"]
         if isinstance(query.message, Message):
-            await query.message.edit_text(f"{step + 1}/{len(QUESTIONS)} {QUESTIONS[step][0]}",
-                                          reply_markup=_keyboard(step))
+            await query.message.edit_text(
+                f"{step + 1}/{len(QUESTIONS)} {QUESTIONS[step][0]}", reply_markup=_keyboard(step)
+            )
 
     @on.callback_query(F.data.startswith("answer:"))
     async def answer(self, query: CallbackQuery, state: FSMContext) -> None:

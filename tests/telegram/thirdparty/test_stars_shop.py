@@ -13,8 +13,13 @@ async def test_buy_pay_refund_and_sold_out(fake_telegram: FakeTelegram) -> None:
     async with polling(shop.dispatcher(), fake_telegram.aiogram_bot()):
         buyer.says("/buy sticker pack")
         [invoice] = await buyer.expect_reply()
-        assert invoice.obj["invoice"] == {"title": "Sticker Pack", "description": "One sticker pack",
-                                          "start_parameter": "", "currency": "XTR", "total_amount": 5}
+        assert invoice.obj["invoice"] == {
+            "title": "Sticker Pack",
+            "description": "One sticker pack",
+            "start_parameter": "",
+            "currency": "XTR",
+            "total_amount": 5,
+        }
         late.says("/buy sticker pack")
         [late_invoice] = await late.expect_reply()
         buyer.pays(invoice)

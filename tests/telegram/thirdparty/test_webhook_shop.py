@@ -42,7 +42,9 @@ async def test_replies_in_the_response_body_reach_the_user(fake_telegram: FakeTe
 
 
 async def test_a_forged_secret_is_refused_by_the_bot(fake_telegram: FakeTelegram, webhook_url: str) -> None:
-    update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"},
-                                          "text": "hi"}}
+    update = {
+        "update_id": 1,
+        "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}, "text": "hi"},
+    }
     assert await fake_telegram.webhook_post(update, secret_token="forged") == 401
     assert fake_telegram.sent_to(1) == []

@@ -21,8 +21,9 @@ async def start(message: Message) -> TelegramMethod[Any]:
 
 
 async def price_list(message: Message) -> TelegramMethod[Any]:
-    return message.answer_photo(BufferedInputFile(b"\xff\xd8price-list", filename="prices.jpg"),
-                                caption="Today's prices")
+    return message.answer_photo(
+        BufferedInputFile(b"\xff\xd8price-list", filename="prices.jpg"), caption="Today's prices"
+    )
 
 
 async def echo(message: Message) -> TelegramMethod[Any]:

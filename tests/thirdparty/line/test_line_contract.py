@@ -48,8 +48,13 @@ class LineDriver:
 class TestLineChannel(AdapterContract):
     async def connect(self, dispatch: Dispatch) -> tuple[LineAdapter, LineDriver]:
         fake = await self.use(FakeLine())
-        adapter = factory(settings={"channel_secret": fake.channel_secret, "channel_token": fake.channel_token,
-                                    "api_base": fake.base_url})
+        adapter = factory(
+            settings={
+                "channel_secret": fake.channel_secret,
+                "channel_token": fake.channel_token,
+                "api_base": fake.base_url,
+            }
+        )
         fake.webhook_url = await self.serve(adapter) + adapter.webhook_path
         await adapter.start(dispatch)
         return adapter, LineDriver(fake, "U1000")

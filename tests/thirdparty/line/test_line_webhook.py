@@ -31,8 +31,9 @@ class Line:
 
 @pytest_asyncio.fixture
 async def line(fake_line: FakeLine) -> AsyncIterator[Line]:
-    adapter = LineAdapter(channel_secret=fake_line.channel_secret, channel_token=fake_line.channel_token,
-                          api_base=fake_line.base_url)
+    adapter = LineAdapter(
+        channel_secret=fake_line.channel_secret, channel_token=fake_line.channel_token, api_base=fake_line.base_url
+    )
     served = Line(fake_line, adapter)
     async with serve_routes(adapter) as url:
         fake_line.webhook_url = url + adapter.webhook_path
@@ -42,8 +43,12 @@ async def line(fake_line: FakeLine) -> AsyncIterator[Line]:
 
 
 def event(**fields: object) -> dict[str, object]:
-    base: dict[str, object] = {"type": "message", "webhookEventId": "E1", "source": {"type": "user", "userId": "U1"},
-                               "message": {"type": "text", "id": "1", "text": "hello"}}
+    base: dict[str, object] = {
+        "type": "message",
+        "webhookEventId": "E1",
+        "source": {"type": "user", "userId": "U1"},
+        "message": {"type": "text", "id": "1", "text": "hello"},
+    }
     return {**base, **fields}
 
 
@@ -59,10 +64,16 @@ async def test_an_unsigned_or_forged_request_is_refused(line: Line) -> None:
 @pytest.mark.asyncio
 async def test_odd_events_are_skipped_and_the_rest_of_the_body_is_read(line: Line) -> None:
     odd = [
-        7, "event", {"type": "follow", "webhookEventId": "E2", "source": {"type": "user", "userId": "U1"}},
-        event(source=None), event(source={"type": "user", "userId": 12}), event(webhookEventId=["E"]),
-        event(message={"type": "text", "text": "no id"}), event(message="hello"),
-        event(type="postback", postback={"data": {"nested": True}}), event(type="postback"),
+        7,
+        "event",
+        {"type": "follow", "webhookEventId": "E2", "source": {"type": "user", "userId": "U1"}},
+        event(source=None),
+        event(source={"type": "user", "userId": 12}),
+        event(webhookEventId=["E"]),
+        event(message={"type": "text", "text": "no id"}),
+        event(message="hello"),
+        event(type="postback", postback={"data": {"nested": True}}),
+        event(type="postback"),
         event(source={"type": "group", "userId": "U1"}),
     ]
     status = await line.fake.deliver(*odd, event(message={"type": "text", "id": "9", "text": "still read"}))
@@ -72,21 +83,26 @@ async def test_odd_events_are_skipped_and_the_rest_of_the_body_is_read(line: Lin
 
 @pytest.mark.asyncio
 async def test_what_the_bot_cannot_read_gets_a_clear_answer(line: Line) -> None:
-    await line.fake.deliver(event(message={"type": "sticker", "id": "1", "packageId": "446"}),
-                            event(message={"type": "text", "id": "2", "text": "x" * 6000}),
-                            event(message={"type": "text", "id": "3", "text": 42}))
+    await line.fake.deliver(
+        event(message={"type": "sticker", "id": "1", "packageId": "446"}),
+        event(message={"type": "text", "id": "2", "text": "x" * 6000}),
+        event(message={"type": "text", "id": "3", "text": 42}),
+    )
     answers = [m.answer.text if m.answer else None for m in line.received]
-    assert answers == ["Sorry, I can read only text messages here.",
-                       "That message is too long; please send at most 5000 characters.",
-                       "Sorry, I can read only text messages here."]
+    assert answers == [
+        "Sorry, I can read only text messages here.",
+        "That message is too long; please send at most 5000 characters.",
+        "Sorry, I can read only text messages here.",
+    ]
     assert [m.message_id for m in line.received] == ["1", "2", "3"]
 
 
 @pytest.mark.asyncio
 async def test_a_group_is_one_conversation_and_a_press_carries_the_event_id(line: Line) -> None:
     group = {"type": "group", "groupId": "G7", "userId": "U1"}
-    await line.fake.deliver(event(source=group), event(type="postback", webhookEventId="E5", source=group,
-                                                       postback={"data": "order:track"}))
+    await line.fake.deliver(
+        event(source=group), event(type="postback", webhookEventId="E5", source=group, postback={"data": "order:track"})
+    )
     said, pressed = line.received
     assert said.conversation.conversation_id == pressed.conversation.conversation_id == "G7"
     assert (said.user_id, said.message_id) == ("U1", "1")
@@ -108,8 +124,12 @@ async def test_replies_keep_the_platform_limits(line: Line) -> None:
 
 @pytest.mark.asyncio
 async def test_a_reply_sent_again_is_shown_once_and_an_operator_is_named(line: Line) -> None:
-    reply = Reply(text="30 days.", author="alice", id="r2",
-                  sources=(Source("returns", "Returns & refunds", 0.9, "https://shop.example/returns"),))
+    reply = Reply(
+        text="30 days.",
+        author="alice",
+        id="r2",
+        sources=(Source("returns", "Returns & refunds", 0.9, "https://shop.example/returns"),),
+    )
     await line.adapter.send(CHAT, reply)
     await line.adapter.send(CHAT, reply)  # the courier's retry after a lost acknowledgement
     [shown] = line.fake.shown["U9"]
@@ -118,8 +138,11 @@ async def test_a_reply_sent_again_is_shown_once_and_an_operator_is_named(line: L
 
 
 def test_the_factory_names_what_is_missing_or_misspelt() -> None:
-    with pytest.raises(ConfigError, match=r"set KEFU_ADAPTERS__LINE__CHANNEL_SECRET and set KEFU_ADAPTERS__LINE__"
-                                          r"CHANNEL_TOKEN"):
+    with pytest.raises(
+        ConfigError,
+        match=r"set KEFU_ADAPTERS__LINE__CHANNEL_SECRET and set KEFU_ADAPTERS__LINE__"
+        r"CHANNEL_TOKEN",
+    ):
         factory(settings={})
     with pytest.raises(ConfigError, match=r"unknown setting api_bsae"):
         factory(settings={"channel_secret": "s", "channel_token": "t", "api_bsae": "http://x"})

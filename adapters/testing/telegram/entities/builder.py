@@ -44,8 +44,9 @@ class Builder:
     def close(self) -> Open:
         entity = self.stack.pop()
         if self.size > entity.start:
-            self.done.append({"type": entity.type, "offset": entity.start, "length": self.size - entity.start,
-                              **entity.extra})
+            self.done.append(
+                {"type": entity.type, "offset": entity.start, "length": self.size - entity.start, **entity.extra}
+            )
         return entity
 
     def in_code(self) -> bool:
@@ -54,7 +55,9 @@ class Builder:
     def finish(self, name_of: dict[str, str]) -> tuple[str, list[dict[str, Any]]]:
         if self.stack:
             entity = self.stack[-1]
-            raise BadRequest(f"can't parse entities: Can't find end of {name_of.get(entity.type, entity.type)} "
-                             f"entity at byte offset {entity.byte_offset}")
+            raise BadRequest(
+                f"can't parse entities: Can't find end of {name_of.get(entity.type, entity.type)} "
+                f"entity at byte offset {entity.byte_offset}"
+            )
         self.done.sort(key=lambda e: (e["offset"], -e["length"]))
         return "".join(self.parts), self.done

@@ -9,15 +9,21 @@ from adapters.testing.telegram.entities.builder import utf16_len
 
 _PATTERNS = (
     ("email", re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")),
-    ("url", re.compile(r"(?<![\w@/.])(?:https?://[^\s<>\"]+|(?:www\.)?(?:[A-Za-z0-9-]+\.)+"
-                       r"(?:com|org|net|io|dev|app|me|co|ru|cn|uk|de|info|shop|store)\b(?:/[^\s<>\"]*)?)")),
+    (
+        "url",
+        re.compile(
+            r"(?<![\w@/.])(?:https?://[^\s<>\"]+|(?:www\.)?(?:[A-Za-z0-9-]+\.)+"
+            r"(?:com|org|net|io|dev|app|me|co|ru|cn|uk|de|info|shop|store)\b(?:/[^\s<>\"]*)?)"
+        ),
+    ),
     ("bot_command", re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{5,32})?(?![\w/])")),
     ("mention", re.compile(r"(?<![\w@])@[A-Za-z0-9_]{5,32}(?!\w)")),
     ("hashtag", re.compile(r"(?<![\w#])#\w*[^\W\d]\w*")),
 )
 _TRAILING = ".,;:!?)]'\""
-_BLOCKING = frozenset({"code", "pre", "text_link", "text_mention", "url", "email", "mention", "hashtag",
-                       "bot_command", "custom_emoji"})
+_BLOCKING = frozenset(
+    {"code", "pre", "text_link", "text_mention", "url", "email", "mention", "hashtag", "bot_command", "custom_emoji"}
+)
 
 
 def detect(text: str, given: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -9,9 +9,20 @@ from typing import Any
 from adapters.testing.telegram.entities.builder import Builder
 from adapters.testing.telegram.payloads import BadRequest
 
-_SIMPLE = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
-           "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "tg-spoiler": "spoiler",
-           "code": "code", "pre": "pre"}
+_SIMPLE = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "code": "code",
+    "pre": "pre",
+}
 
 _BARE_LT = re.compile(r"<(?![A-Za-z/])")
 
@@ -19,14 +30,16 @@ _BARE_LT = re.compile(r"<(?![A-Za-z/])")
 def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
     bare = _BARE_LT.search(text)
     if bare is not None:  # "All <, > and & that are not part of a tag or an entity must be escaped"
-        raise BadRequest(f"can't parse entities: Unsupported start tag \"\" at byte offset "
-                         f"{len(text[: bare.start()].encode())}")
+        raise BadRequest(
+            f'can\'t parse entities: Unsupported start tag "" at byte offset {len(text[: bare.start()].encode())}'
+        )
     parser = _Parser(text)
     parser.feed(text)
     parser.close()
     if parser.out.stack:
-        raise BadRequest(f"can't parse entities: Can't find end tag corresponding to start tag "
-                         f"\"{parser.out.stack[-1].tag}\"")
+        raise BadRequest(
+            f"can't parse entities: Can't find end tag corresponding to start tag \"{parser.out.stack[-1].tag}\""
+        )
     return parser.out.finish({})
 
 
@@ -56,8 +69,12 @@ class _Parser(HTMLParser):
         elif tag == "a":
             href = values.get("href", "")
             if href.startswith("tg://user?id="):
-                self.out.open("text_mention", offset, tag=tag, user={"id": int(href.split("=", 1)[1] or 0),
-                                                                    "is_bot": False, "first_name": ""})
+                self.out.open(
+                    "text_mention",
+                    offset,
+                    tag=tag,
+                    user={"id": int(href.split("=", 1)[1] or 0), "is_bot": False, "first_name": ""},
+                )
             else:
                 self.out.open("text_link", offset, tag=tag, url=href)
         elif tag == "blockquote":
@@ -66,15 +83,17 @@ class _Parser(HTMLParser):
         elif tag == "tg-emoji":
             self.out.open("custom_emoji", offset, tag=tag, custom_emoji_id=values.get("emoji-id", ""))
         else:
-            raise BadRequest(f"can't parse entities: Unsupported start tag \"{tag}\" at byte offset {offset}")
+            raise BadRequest(f'can\'t parse entities: Unsupported start tag "{tag}" at byte offset {offset}')
 
     def handle_endtag(self, tag: str) -> None:
         offset = self._byte_offset()
         if not self.out.stack:
             raise BadRequest(f"can't parse entities: Unexpected end tag at byte offset {offset}")
         if self.out.stack[-1].tag != tag:
-            raise BadRequest(f"can't parse entities: Unmatched end tag at byte offset {offset}, expected "
-                             f"\"</{self.out.stack[-1].tag}>\", found \"</{tag}>\"")
+            raise BadRequest(
+                f"can't parse entities: Unmatched end tag at byte offset {offset}, expected "
+                f'"</{self.out.stack[-1].tag}>", found "</{tag}>"'
+            )
         if tag == "code" and len(self.out.stack) > 1 and self.out.stack[-2].type == "pre":
             self.out.stack.pop()  # <pre><code class="language-x"> is one pre entity with a language
             return

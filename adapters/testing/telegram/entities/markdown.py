@@ -9,8 +9,16 @@ from adapters.testing.telegram.entities.builder import Builder
 from adapters.testing.telegram.payloads import BadRequest
 
 _RESERVED = set("_*[]()~`>#+-=|{}.!")
-_NAMES = {"bold": "Bold", "italic": "Italic", "underline": "Underline", "strikethrough": "Strikethrough",
-          "spoiler": "Spoiler", "text_link": "TextUrl", "code": "Code", "pre": "Pre"}
+_NAMES = {
+    "bold": "Bold",
+    "italic": "Italic",
+    "underline": "Underline",
+    "strikethrough": "Strikethrough",
+    "spoiler": "Spoiler",
+    "text_link": "TextUrl",
+    "code": "Code",
+    "pre": "Pre",
+}
 _TOGGLES: dict[str, str] = {"__": "underline", "||": "spoiler", "*": "bold", "_": "italic", "~": "strikethrough"}
 
 
@@ -40,8 +48,9 @@ def parse_markdown_v2(text: str) -> tuple[str, list[dict[str, Any]]]:
         elif c == ">" and (i == 0 or text[i - 1] == "\n"):
             i = _blockquote(text, i, out)
         elif c in _RESERVED:
-            raise BadRequest(f"can't parse entities: Character '{c}' is reserved and must be escaped with the "
-                             f"preceding '\\'")
+            raise BadRequest(
+                f"can't parse entities: Character '{c}' is reserved and must be escaped with the preceding '\\'"
+            )
         else:
             out.add(c)
             i += 1
@@ -96,8 +105,9 @@ def _toggle(out: Builder, kind: str, at: int) -> None:
         out.close()
     elif any(e.type == kind for e in out.stack):
         inner = out.stack[-1]
-        raise BadRequest(f"can't parse entities: Can't find end of {_NAMES[inner.type]} entity at byte offset "
-                         f"{inner.byte_offset}")
+        raise BadRequest(
+            f"can't parse entities: Can't find end of {_NAMES[inner.type]} entity at byte offset {inner.byte_offset}"
+        )
     else:
         out.open(kind, at)
 

@@ -14,5 +14,15 @@ from adapters.testing.telegram.methods import (
 )
 from adapters.testing.telegram.methods.registry import HANDLERS, Handler
 
-__all__ = ["HANDLERS", "Handler", "bot_settings", "chats", "content", "editing", "inline_payments", "media",
-           "messages", "updates"]
+__all__ = [
+    "HANDLERS",
+    "Handler",
+    "bot_settings",
+    "chats",
+    "content",
+    "editing",
+    "inline_payments",
+    "media",
+    "messages",
+    "updates",
+]

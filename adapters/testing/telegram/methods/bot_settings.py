@@ -37,8 +37,9 @@ async def set_my_commands(fake: FakeTelegram, params: dict[str, Any], files: dic
 
 
 @method("getMyCommands")
-async def get_my_commands(fake: FakeTelegram, params: dict[str, Any],
-                          files: dict[str, p.Upload]) -> list[dict[str, str]]:
+async def get_my_commands(
+    fake: FakeTelegram, params: dict[str, Any], files: dict[str, p.Upload]
+) -> list[dict[str, str]]:
     return fake.commands.get(_key(params), [])
 
 
@@ -61,7 +62,8 @@ async def set_chat_menu_button(fake: FakeTelegram, params: dict[str, Any], files
 
 
 @method("getChatMenuButton")
-async def get_chat_menu_button(fake: FakeTelegram, params: dict[str, Any],
-                               files: dict[str, p.Upload]) -> dict[str, Any]:
+async def get_chat_menu_button(
+    fake: FakeTelegram, params: dict[str, Any], files: dict[str, p.Upload]
+) -> dict[str, Any]:
     chat_id = p.integer(params, "chat_id") if params.get("chat_id") is not None else None
     return fake.menu_buttons.get(chat_id) or fake.menu_buttons.get(None) or {"type": "commands"}

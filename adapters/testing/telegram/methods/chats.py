@@ -24,14 +24,14 @@ def member_status(fake: FakeTelegram, chat_id: int, user_id: int) -> str:
 @method("getChat")
 async def get_chat(fake: FakeTelegram, params: dict[str, Any], files: dict[str, p.Upload]) -> dict[str, Any]:
     chat_id = p.integer(params, "chat_id")
-    gifts = dict.fromkeys(("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription",
-                           "gifts_from_channels"), False)
+    gifts = dict.fromkeys(
+        ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription", "gifts_from_channels"), False
+    )
     return fake.chat(chat_id) | {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
 
 
 @method("getChatMember")
-async def get_chat_member(fake: FakeTelegram, params: dict[str, Any],
-                          files: dict[str, p.Upload]) -> dict[str, Any]:
+async def get_chat_member(fake: FakeTelegram, params: dict[str, Any], files: dict[str, p.Upload]) -> dict[str, Any]:
     chat_id, user_id = p.integer(params, "chat_id"), p.integer(params, "user_id")
     status = member_status(fake, chat_id, user_id)
     user = fake.bot_user if user_id == fake.bot_user["id"] else fake.users.get(user_id, p.user(user_id))
@@ -39,11 +39,21 @@ async def get_chat_member(fake: FakeTelegram, params: dict[str, Any],
     if status == "kicked":
         member["until_date"] = 0
     if status == "administrator":
-        member |= {"can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
-                   "can_delete_messages": True, "can_manage_video_chats": True, "can_restrict_members": True,
-                   "can_promote_members": False, "can_change_info": True, "can_invite_users": True,
-                   "can_post_stories": False, "can_edit_stories": False, "can_delete_stories": False,
-                   "can_send_welcome_messages": False}
+        member |= {
+            "can_be_edited": False,
+            "is_anonymous": False,
+            "can_manage_chat": True,
+            "can_delete_messages": True,
+            "can_manage_video_chats": True,
+            "can_restrict_members": True,
+            "can_promote_members": False,
+            "can_change_info": True,
+            "can_invite_users": True,
+            "can_post_stories": False,
+            "can_edit_stories": False,
+            "can_delete_stories": False,
+            "can_send_welcome_messages": False,
+        }
     if status == "creator":
         member["is_anonymous"] = False
     if status == "restricted":

@@ -20,7 +20,8 @@ async def send_contact(fake: FakeTelegram, params: dict[str, Any], files: dict[s
     if not phone or not first_name:
         raise p.BadRequest("phone number and first name must be non-empty")
     contact = {"phone_number": phone, "first_name": first_name} | {
-        k: params[k] for k in ("last_name", "vcard") if params.get(k)}
+        k: params[k] for k in ("last_name", "vcard") if params.get(k)
+    }
     return fake.record(params, "", {"contact": contact})
 
 
@@ -53,10 +54,16 @@ async def send_poll(fake: FakeTelegram, params: dict[str, Any], files: dict[str,
     if not isinstance(options, list) or not 2 <= len(options) <= 12:
         raise p.BadRequest("poll must have 2-12 options")
     texts = [str(o.get("text", "")) if isinstance(o, dict) else str(o) for o in options]
-    poll = {"id": f"poll{len(fake.sent) + len(fake.calls)}", "question": question,
-            "options": [{"persistent_id": str(i), "text": t, "voter_count": 0} for i, t in enumerate(texts)],
-            "total_voter_count": 0, "allows_revoting": p.flag(params, "allows_revoting"), "members_only": False,
-            "is_closed": False, "is_anonymous": params.get("is_anonymous", True) not in (False, "false"),
-            "type": str(params.get("type") or "regular"), "allows_multiple_answers": p.flag(
-                params, "allows_multiple_answers")}
+    poll = {
+        "id": f"poll{len(fake.sent) + len(fake.calls)}",
+        "question": question,
+        "options": [{"persistent_id": str(i), "text": t, "voter_count": 0} for i, t in enumerate(texts)],
+        "total_voter_count": 0,
+        "allows_revoting": p.flag(params, "allows_revoting"),
+        "members_only": False,
+        "is_closed": False,
+        "is_anonymous": params.get("is_anonymous", True) not in (False, "false"),
+        "type": str(params.get("type") or "regular"),
+        "allows_multiple_answers": p.flag(params, "allows_multiple_answers"),
+    }
     return fake.record(params, question, {"poll": poll})

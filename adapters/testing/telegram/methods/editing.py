@@ -15,8 +15,10 @@ from adapters.testing.telegram.records import MEDIA_KINDS, SentMessage
 if TYPE_CHECKING:
     from adapters.testing.telegram.server import FakeTelegram
 
-NOT_MODIFIED = ("message is not modified: specified new message content and reply markup are exactly the same as "
-                "a current content and reply markup of the message")
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly the same as "
+    "a current content and reply markup of the message"
+)
 
 
 @method("editMessageText")
@@ -74,13 +76,15 @@ def _target(fake: FakeTelegram, params: dict[str, Any]) -> SentMessage:
         return found
     chat_id, message_id = p.integer(params, "chat_id"), p.integer(params, "message_id")
     if (chat_id, message_id) in fake._messages and not any(
-            m.message_id == message_id for m in fake.sent.get(chat_id, [])):
+        m.message_id == message_id for m in fake.sent.get(chat_id, [])
+    ):
         raise p.BadRequest("message can't be edited")
     return fake.sent_message(chat_id, message_id, "message to edit not found")
 
 
-def _apply(message: SentMessage, params: dict[str, Any], raw: str, fields: dict[str, Any],
-           replaced: tuple[str, ...]) -> dict[str, Any] | bool:
+def _apply(
+    message: SentMessage, params: dict[str, Any], raw: str, fields: dict[str, Any], replaced: tuple[str, ...]
+) -> dict[str, Any] | bool:
     """Replace ``replaced`` content fields and the inline keyboard (absent: removed), as Telegram does; an
     inline message's edit returns True, a chat message's the edited Message."""
     markup = params.get("reply_markup")

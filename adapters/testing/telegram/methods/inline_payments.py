@@ -45,25 +45,31 @@ async def send_invoice(fake: FakeTelegram, params: dict[str, Any], files: dict[s
         raise p.BadRequest("INVOICE_DESCRIPTION_INVALID" if description else "description is empty")
     if not 1 <= len(payload.encode()) <= 128:
         raise p.BadRequest("INVOICE_PAYLOAD_INVALID" if payload else "payload is empty")
-    if not isinstance(prices, list) or not prices or not all(
-            isinstance(x, dict) and x.get("label") and isinstance(x.get("amount"), int) for x in prices):
+    if (
+        not isinstance(prices, list)
+        or not prices
+        or not all(isinstance(x, dict) and x.get("label") and isinstance(x.get("amount"), int) for x in prices)
+    ):
         raise p.BadRequest("can't parse prices JSON object")
     if currency == "XTR" and (params.get("provider_token") or len(prices) != 1):
         raise p.BadRequest("a Telegram Stars invoice needs an empty provider_token and exactly one price")
     total = sum(x["amount"] for x in prices)
     if len(currency) != 3 or total <= 0:
         raise p.BadRequest("CURRENCY_TOTAL_AMOUNT_INVALID")
-    invoice = {"title": title, "description": description, "start_parameter": str(params.get("start_parameter")
-                                                                                   or ""),
-               "currency": currency, "total_amount": total}
+    invoice = {
+        "title": title,
+        "description": description,
+        "start_parameter": str(params.get("start_parameter") or ""),
+        "currency": currency,
+        "total_amount": total,
+    }
     obj = fake.record(params, description, {"invoice": invoice})
     fake.invoice_payloads[(obj["chat"]["id"], obj["message_id"])] = payload
     return obj
 
 
 @method("answerPreCheckoutQuery")
-async def answer_pre_checkout_query(fake: FakeTelegram, params: dict[str, Any],
-                                    files: dict[str, p.Upload]) -> bool:
+async def answer_pre_checkout_query(fake: FakeTelegram, params: dict[str, Any], files: dict[str, p.Upload]) -> bool:
     query_id = str(params.get("pre_checkout_query_id"))
     query = fake.pre_checkouts.pop(query_id, None)
     if query is None:
@@ -94,10 +100,17 @@ async def refund_star_payment(fake: FakeTelegram, params: dict[str, Any], files:
 def complete_payment(fake: FakeTelegram, query: dict[str, Any]) -> dict[str, Any]:
     """After an approved pre-checkout: the user's message with ``successful_payment``, as Telegram sends it."""
     charge = f"charge{len(fake.charges) + 1}"
-    fake.charges[charge] = {"user_id": query["from"]["id"], "currency": query["currency"],
-                            "total_amount": query["total_amount"]}
-    payment = {"currency": query["currency"], "total_amount": query["total_amount"],
-               "invoice_payload": query["invoice_payload"], "telegram_payment_charge_id": charge,
-               "provider_payment_charge_id": "" if query["currency"] == "XTR" else f"provider-{charge}"}
+    fake.charges[charge] = {
+        "user_id": query["from"]["id"],
+        "currency": query["currency"],
+        "total_amount": query["total_amount"],
+    }
+    payment = {
+        "currency": query["currency"],
+        "total_amount": query["total_amount"],
+        "invoice_payload": query["invoice_payload"],
+        "telegram_payment_charge_id": charge,
+        "provider_payment_charge_id": "" if query["currency"] == "XTR" else f"provider-{charge}",
+    }
     message = fake.new_message(int(query["from"]["id"]), query["from"], successful_payment=payment)
     return fake.inject_update("message", message)

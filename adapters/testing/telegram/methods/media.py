@@ -29,8 +29,9 @@ _PASSED = ("duration", "width", "height", "performer", "title", "length")
 _ALBUM_GROUPS = {"photo": "visual", "video": "visual", "audio": "audio", "document": "document"}
 
 
-def store(fake: FakeTelegram, kind: str, item: p.Upload | str,
-          params: dict[str, Any]) -> tuple[dict[str, Any], bytes | None, str | None]:
+def store(
+    fake: FakeTelegram, kind: str, item: p.Upload | str, params: dict[str, Any]
+) -> tuple[dict[str, Any], bytes | None, str | None]:
     """The file object for a sent ``item`` (stored for getFile), its bytes, and the URL if one was sent."""
     suffix, extra = MEDIA_DEFAULTS[kind]
     extra = dict(extra)
@@ -41,8 +42,11 @@ def store(fake: FakeTelegram, kind: str, item: p.Upload | str,
         info = fake.add_file(item.data, suffix=suffix) | extra
         if kind in _NAMED:
             name = item.filename or f"{kind}.{suffix}"
-            mime = (item.content_type if item.content_type not in (None, "application/octet-stream")
-                    else mimetypes.guess_type(name)[0]) or "application/octet-stream"
+            mime = (
+                item.content_type
+                if item.content_type not in (None, "application/octet-stream")
+                else mimetypes.guess_type(name)[0]
+            ) or "application/octet-stream"
             info |= {"file_name": name, "mime_type": mime}
         return info, item.data, None
     known = fake._files.get(item)
@@ -57,8 +61,9 @@ def store(fake: FakeTelegram, kind: str, item: p.Upload | str,
     raise p.BadRequest("wrong remote file identifier specified: Wrong string length")
 
 
-async def _send(fake: FakeTelegram, kind: str, params: dict[str, Any], files: dict[str, p.Upload],
-                **group: Any) -> dict[str, Any]:
+async def _send(
+    fake: FakeTelegram, kind: str, params: dict[str, Any], files: dict[str, p.Upload], **group: Any
+) -> dict[str, Any]:
     info, data, url = store(fake, kind, p.upload(params, files, kind), params)
     raw, fields = formatted(params, "caption", "caption_entities")
     if entities.utf16_len(fields.get("caption", "")) > 1024:
@@ -80,8 +85,9 @@ for _kind in MEDIA_DEFAULTS:
 
 
 @method("sendMediaGroup")
-async def send_media_group(fake: FakeTelegram, params: dict[str, Any],
-                           files: dict[str, p.Upload]) -> list[dict[str, Any]]:
+async def send_media_group(
+    fake: FakeTelegram, params: dict[str, Any], files: dict[str, p.Upload]
+) -> list[dict[str, Any]]:
     media = params.get("media")
     if not isinstance(media, list) or not all(isinstance(item, dict) for item in media):
         raise p.BadRequest("can't parse media JSON object")
@@ -96,7 +102,8 @@ async def send_media_group(fake: FakeTelegram, params: dict[str, Any],
     sent = []
     for item, kind in zip(media, kinds, strict=True):
         item_params = {k: v for k, v in params.items() if k != "media"} | {
-            k: v for k, v in item.items() if k not in ("type",)}
+            k: v for k, v in item.items() if k not in ("type",)
+        }
         item_params[kind] = item_params.pop("media", None)
         sent.append(await _send(fake, kind, item_params, files, **group))
     return sent

@@ -13,9 +13,21 @@ if TYPE_CHECKING:
     from adapters.testing.telegram.server import FakeTelegram
 
 _CONTENT = (*MEDIA_KINDS, "text", "entities", "caption", "caption_entities", "location", "contact", "poll")
-CHAT_ACTIONS = frozenset({"typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-                          "upload_document", "choose_sticker", "find_location", "record_video_note",
-                          "upload_video_note"})
+CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
 
 
 def formatted(params: dict[str, Any], field: str, entities_field: str) -> tuple[str, dict[str, Any]]:
@@ -74,8 +86,12 @@ async def forward_message(fake: FakeTelegram, params: dict[str, Any], files: dic
     source = _source(fake, params, "message to forward not found")
     origin = {"type": "user", "sender_user": source["from"], "date": source["date"]}
     content = {k: v for k, v in source.items() if k in _CONTENT}
-    return fake.record({k: v for k, v in params.items() if k != "reply_markup"}, source.get("text", ""),
-                       content | {"forward_origin": origin}, data=_data_of(fake, content))
+    return fake.record(
+        {k: v for k, v in params.items() if k != "reply_markup"},
+        source.get("text", ""),
+        content | {"forward_origin": origin},
+        data=_data_of(fake, content),
+    )
 
 
 @method("copyMessage")

@@ -12,13 +12,33 @@ from adapters.testing.telegram.methods.registry import method
 if TYPE_CHECKING:
     from adapters.testing.telegram.server import FakeTelegram
 
-UPDATE_KINDS = frozenset({
-    "message", "edited_message", "channel_post", "edited_channel_post", "business_connection", "business_message",
-    "edited_business_message", "deleted_business_messages", "message_reaction", "message_reaction_count",
-    "inline_query", "chosen_inline_result", "callback_query", "shipping_query", "pre_checkout_query",
-    "purchased_paid_media", "poll", "poll_answer", "my_chat_member", "chat_member", "chat_join_request",
-    "chat_boost", "removed_chat_boost",
-})
+UPDATE_KINDS = frozenset(
+    {
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "business_connection",
+        "business_message",
+        "edited_business_message",
+        "deleted_business_messages",
+        "message_reaction",
+        "message_reaction_count",
+        "inline_query",
+        "chosen_inline_result",
+        "callback_query",
+        "shipping_query",
+        "pre_checkout_query",
+        "purchased_paid_media",
+        "poll",
+        "poll_answer",
+        "my_chat_member",
+        "chat_member",
+        "chat_join_request",
+        "chat_boost",
+        "removed_chat_boost",
+    }
+)
 NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 """Update types Telegram sends only when ``allowed_updates`` names them."""
 
@@ -44,11 +64,11 @@ async def noop(fake: FakeTelegram, params: dict[str, Any], files: dict[str, p.Up
 
 
 @method("getUpdates")
-async def get_updates(fake: FakeTelegram, params: dict[str, Any],
-                      files: dict[str, p.Upload]) -> list[dict[str, Any]]:
+async def get_updates(fake: FakeTelegram, params: dict[str, Any], files: dict[str, p.Upload]) -> list[dict[str, Any]]:
     if fake.webhook_url is not None:
-        raise p.Conflict("can't use getUpdates method while webhook is active; use deleteWebhook to delete "
-                         "the webhook first")
+        raise p.Conflict(
+            "can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+        )
     set_allowed(fake, params)
     offset, limit = p.integer(params, "offset", 0), max(1, min(p.integer(params, "limit", 100), 100))
     if offset > 0:
@@ -59,8 +79,7 @@ async def get_updates(fake: FakeTelegram, params: dict[str, Any],
     deadline = time.monotonic() + p.integer(params, "timeout", 0)
     while not fake._closing.is_set():
         if fake._poll_generation != generation:
-            raise p.Conflict("terminated by other getUpdates request; make sure that only one bot instance "
-                             "is running")
+            raise p.Conflict("terminated by other getUpdates request; make sure that only one bot instance is running")
         if fake._forced or fake.queued() or not await fake._wait_change(deadline - time.monotonic()):
             break
     return fake._take(limit)
@@ -88,8 +107,11 @@ async def delete_webhook(fake: FakeTelegram, params: dict[str, Any], files: dict
 
 @method("getWebhookInfo")
 async def get_webhook_info(fake: FakeTelegram, params: dict[str, Any], files: dict[str, p.Upload]) -> dict[str, Any]:
-    info: dict[str, Any] = {"url": fake.webhook_url or "", "has_custom_certificate": False,
-                            "pending_update_count": fake.pending_updates}
+    info: dict[str, Any] = {
+        "url": fake.webhook_url or "",
+        "has_custom_certificate": False,
+        "pending_update_count": fake.pending_updates,
+    }
     if fake.allowed_updates is not None:
         info["allowed_updates"] = sorted(fake.allowed_updates)
     return info

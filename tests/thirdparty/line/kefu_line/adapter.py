@@ -34,8 +34,14 @@ class LineAdapter(Adapter):
 
     name = "line"
 
-    def __init__(self, *, channel_secret: str, channel_token: str, api_base: str = "https://api.line.me",
-                 webhook_path: str = "/line/webhook") -> None:
+    def __init__(
+        self,
+        *,
+        channel_secret: str,
+        channel_token: str,
+        api_base: str = "https://api.line.me",
+        webhook_path: str = "/line/webhook",
+    ) -> None:
         self.channel_secret = channel_secret
         self.channel_token = channel_token
         self.api_base = api_base.rstrip("/")
@@ -63,7 +69,7 @@ class LineAdapter(Adapter):
         key = reply.id or uuid.uuid4().hex
         for start in range(0, len(messages), MESSAGES_PER_PUSH):
             retry_key = str(uuid.uuid5(RETRY_KEYS, f"{key}:{start}"))
-            payload = {"to": conversation.conversation_id, "messages": messages[start:start + MESSAGES_PER_PUSH]}
+            payload = {"to": conversation.conversation_id, "messages": messages[start : start + MESSAGES_PER_PUSH]}
             await self._call("/v2/bot/message/push", payload, retry_key=retry_key)
 
     async def working(self, conversation: ConversationRef) -> None:
@@ -121,18 +127,28 @@ def _render(reply: Reply) -> list[dict[str, Any]]:
     """The reply as text messages within the platform's limits; the buttons under the last one."""
     text = reply.text
     if reply.sources:
-        text += "\n\n" + "\n".join(f"[{n}] {s.title}" + (f" {s.url}" if s.url else "")
-                                   for n, s in enumerate(reply.sources, 1))
+        text += "\n\n" + "\n".join(
+            f"[{n}] {s.title}" + (f" {s.url}" if s.url else "") for n, s in enumerate(reply.sources, 1)
+        )
     messages: list[dict[str, Any]] = [{"type": "text", "text": part} for part in _split(text, TEXT_LIMIT)]
     if reply.author:
         for message in messages:
             message["sender"] = {"name": reply.author[:20]}
     if reply.quick_replies:
-        messages[-1]["quickReply"] = {"items": [
-            {"type": "action", "action": {"type": "postback", "label": button.label[:20], "data": button.payload,
-                                          "displayText": button.label}}
-            for button in reply.quick_replies[:MAX_BUTTONS]
-        ]}
+        messages[-1]["quickReply"] = {
+            "items": [
+                {
+                    "type": "action",
+                    "action": {
+                        "type": "postback",
+                        "label": button.label[:20],
+                        "data": button.payload,
+                        "displayText": button.label,
+                    },
+                }
+                for button in reply.quick_replies[:MAX_BUTTONS]
+            ]
+        }
     return messages
 
 

@@ -83,7 +83,6 @@ def _text_message(body: Any, conversation: ConversationRef, user: str) -> Messag
         return Message(conversation, user_id=user, message_id=message_id, answer=refusal)
     if len(text) > MAX_TEXT_CHARS:
         log.warning("line: a message of %d characters in %s refused", len(text), conversation)
-        refusal = Reply(text=f"That message is too long; please send at most {MAX_TEXT_CHARS} characters.",
-                        notice=True)
+        refusal = Reply(text=f"That message is too long; please send at most {MAX_TEXT_CHARS} characters.", notice=True)
         return Message(conversation, user_id=user, message_id=message_id, answer=refusal)
     return Message(conversation, user_id=user, text=text, message_id=message_id)

@@ -43,8 +43,9 @@ class FakeLine:
 
     async def __aenter__(self) -> Self:
         app = web.Application()
-        app.add_routes([web.post("/v2/bot/message/push", self._push), web.post("/v2/bot/chat/loading/start",
-                                                                                self._loading)])
+        app.add_routes(
+            [web.post("/v2/bot/message/push", self._push), web.post("/v2/bot/chat/loading/start", self._loading)]
+        )
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
@@ -133,8 +134,13 @@ class FakeLineUser:
 
     async def _send(self, kind: str, **fields: Any) -> int:
         self.last_event = {
-            "type": kind, "mode": "active", "timestamp": 0, "webhookEventId": uuid.uuid4().hex,
-            "deliveryContext": {"isRedelivery": False}, "source": {"type": "user", "userId": self.user_id},
-            "replyToken": uuid.uuid4().hex, **fields,
+            "type": kind,
+            "mode": "active",
+            "timestamp": 0,
+            "webhookEventId": uuid.uuid4().hex,
+            "deliveryContext": {"isRedelivery": False},
+            "source": {"type": "user", "userId": self.user_id},
+            "replyToken": uuid.uuid4().hex,
+            **fields,
         }
         return await self.fake.deliver(self.last_event)
