@@ -1,0 +1,176 @@
+"""The figures of one period and channel, read from the rollups (plus the latest unanswered questions and the
+open tickets): the one summary ``/ops``, ``kefu report`` and ``--json`` share."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.insights.grouping import group_questions
+from bot.insights.rollup import bucket_ms, hour_of
+from bot.protocols import Encoder
+from bot.sessions.sqlite import Database
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$")
+_UNIT_S = {"h": 3600, "d": 86400, "w": 7 * 86400}
+UNANSWERED_SAMPLE = 2000
+"""The latest unanswered questions of the period that are grouped (bounds the work of one summary)."""
+
+
+def parse_period(text: str) -> float:
+    """Seconds in a period written ``24h``, ``7d`` or ``2w``; ``ValueError`` with the reason otherwise."""
+    found = _DURATION.match(text or "")
+    if not found or float(found.group(1)) <= 0:
+        raise ValueError(f"period {text!r} is not a number of hours, days or weeks (24h, 7d, 2w)")
+    return float(found.group(1)) * _UNIT_S[found.group(2)]
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """From ``since`` to ``until`` (Unix seconds, counted by whole hours), one channel or all (None)."""
+
+    since: float
+    until: float
+    channel: str | None = None
+
+    @classmethod
+    def last(cls, seconds: float, *, channel: str | None = None, now: float | None = None) -> Period:
+        end = time.time() if now is None else now
+        return cls(end - seconds, end, channel or None)
+
+    @property
+    def step_hours(self) -> int:
+        """The width of one point of the time series: an hour up to two days, a day up to 62 days, else a week."""
+        hours = (self.until - self.since) / 3600
+        return 1 if hours <= 48 else 24 if hours <= 62 * 24 else 168
+
+    def where(self, *, column: str = "hour") -> tuple[str, list[Any]]:
+        sql = f"{column} >= ? AND {column} <= ?"
+        values: list[Any] = (
+            [hour_of(self.since), hour_of(self.until)] if column == "hour" else [self.since, self.until]
+        )
+        if self.channel:
+            sql += " AND channel = ?"
+            values.append(self.channel)
+        return sql, values
+
+
+def percentile(counts: dict[int, int], share: float) -> float | None:
+    """The upper edge (ms) of the latency bucket holding the ``share`` quantile of ``counts`` (bucket → turns)."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    rank, seen = share * total, 0
+    for bucket in sorted(counts):
+        seen += counts[bucket]
+        if seen >= rank:
+            return round(bucket_ms(bucket), 1)
+    return round(bucket_ms(max(counts)), 1)
+
+
+async def summarize(
+    db: Database, period: Period, *, encoder: Encoder | None = None, now: float | None = None
+) -> dict[str, Any]:
+    """Every figure of the dashboard for ``period`` (a JSON-able dict; no user ids, questions masked)."""
+    where, values = period.where()
+    step = period.step_hours
+    timeline = await db.fetch(
+        f"SELECT (hour / {step}) * {step} AS b, SUM(turns) AS turns, SUM(conversations) AS conversations"
+        f" FROM insight_hours WHERE {where} GROUP BY b ORDER BY b",
+        values,
+    )
+    mix = await db.fetch(
+        "SELECT intent, move, why, SUM(turns) AS turns, SUM(conversations) AS conversations, SUM(voice) AS voice,"
+        f" SUM(photo) AS photo, SUM(up) AS up, SUM(down) AS down FROM insight_hours WHERE {where}"
+        " GROUP BY intent, move, why",
+        values,
+    )
+    latency = await db.fetch(
+        f"SELECT stage, bucket, SUM(n) AS n FROM insight_latency WHERE {where} GROUP BY stage, bucket", values
+    )
+    channels = await db.fetch("SELECT DISTINCT channel FROM insight_hours ORDER BY channel")
+    at_where, at_values = period.where(column="at")
+    asked = await db.fetch(
+        f"SELECT question FROM turn_facts WHERE unanswered = 1 AND {at_where} ORDER BY id DESC LIMIT ?",
+        [*at_values, UNANSWERED_SAMPLE],
+    )
+    questions = [row["question"] for row in asked]
+    groups = await asyncio.to_thread(group_questions, questions, encoder=encoder)
+    summary = _figures(mix)
+    summary.update(
+        period={"since": period.since, "until": period.until, "channel": period.channel, "step_hours": step},
+        channels=[row["channel"] for row in channels],
+        timeline=[
+            {"at": row["b"] * 3600, "turns": row["turns"], "conversations": row["conversations"]} for row in timeline
+        ],
+        latency_ms=_latency(latency),
+        unanswered={"sampled": len(questions), "grouping": "encoder" if encoder else "lexical",
+                    "groups": [group.to_json() for group in groups]},
+        tickets=await _tickets(db, period.channel, time.time() if now is None else now),
+    )
+    return summary
+
+
+def _figures(rows: Sequence[Any]) -> dict[str, Any]:
+    """Totals, intent mix, moves and their reasons, 👍/👎 per intent, voice and photo share."""
+    totals = dict.fromkeys(("turns", "conversations", "voice", "photo", "up", "down"), 0)
+    intents: dict[str, dict[str, int]] = defaultdict(lambda: {"turns": 0, "up": 0, "down": 0})
+    moves: dict[str, dict[str, Any]] = defaultdict(lambda: {"turns": 0, "why": defaultdict(int)})
+    for row in rows:
+        for key in totals:
+            totals[key] += row[key]
+        intent = intents[row["intent"] or "none"]
+        for key in ("turns", "up", "down"):
+            intent[key] += row[key]
+        moves[row["move"]]["turns"] += row["turns"]
+        moves[row["move"]]["why"][row["why"]] += row["turns"]
+    turns = totals["turns"]
+    return {
+        "totals": totals,
+        "intents": [
+            {"intent": name, "turns": c["turns"], "share": _share(c["turns"], turns), "up": c["up"], "down": c["down"],
+             "helpful": _share(c["up"], c["up"] + c["down"])}
+            for name, c in sorted(intents.items(), key=lambda item: -item[1]["turns"])
+        ],
+        "moves": [
+            {"move": name, "turns": m["turns"], "share": _share(m["turns"], turns),
+             "why": [{"why": w, "turns": n} for w, n in sorted(m["why"].items(), key=lambda item: -item[1])]}
+            for name, m in sorted(moves.items(), key=lambda item: -item[1]["turns"])
+        ],
+        "media": {"voice_share": _share(totals["voice"], turns), "photo_share": _share(totals["photo"], turns)},
+    }
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _latency(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    stages: dict[str, dict[int, int]] = defaultdict(dict)
+    for row in rows:
+        stages[row["stage"]][row["bucket"]] = row["n"]
+    return [
+        {"stage": stage, "turns": sum(counts.values()), "p50": percentile(counts, 0.5), "p95": percentile(counts, 0.95)}
+        for stage, counts in sorted(stages.items())
+    ]
+
+
+async def _tickets(db: Database, channel: str | None, now: float) -> dict[str, Any]:
+    """Open and taken hand-off tickets (whatever their age) and how long they have waited, in minutes."""
+    exists = await db.fetch("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tickets'")
+    if not exists:
+        return {"open": 0, "taken": 0, "waiting_min": {"mean": None, "max": None}}
+    sql = "SELECT state, opened_at FROM tickets WHERE state IN ('open', 'taken')"
+    rows = await db.fetch(sql + (" AND channel = ?" if channel else ""), [channel] if channel else [])
+    waits = [(now - row["opened_at"]) / 60 for row in rows if row["state"] == "open"]
+    return {
+        "open": len(waits),
+        "taken": sum(1 for row in rows if row["state"] == "taken"),
+        "waiting_min": {"mean": round(sum(waits) / len(waits), 1) if waits else None,
+                        "max": round(max(waits), 1) if waits else None},
+    }
