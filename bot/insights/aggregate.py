@@ -4,6 +4,7 @@ open tickets): the one summary ``/ops``, ``kefu report`` and ``--json`` share.""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from collections import defaultdict
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.insights.grouping import group_questions
-from bot.insights.rollup import bucket_ms, hour_of
+from bot.insights.rollup import bucket_ms, day_of, hour_of
 from bot.protocols import Encoder
 from bot.sessions.sqlite import Database
 
@@ -50,10 +51,10 @@ class Period:
         return 1 if hours <= 48 else 24 if hours <= 62 * 24 else 168
 
     def where(self, *, column: str = "hour") -> tuple[str, list[Any]]:
+        """The SQL condition (and its values) selecting the period's rows by ``hour``, ``day`` or ``at``."""
         sql = f"{column} >= ? AND {column} <= ?"
-        values: list[Any] = (
-            [hour_of(self.since), hour_of(self.until)] if column == "hour" else [self.since, self.until]
-        )
+        edges = {"hour": hour_of, "day": day_of}.get(column)
+        values: list[Any] = [edges(self.since), edges(self.until)] if edges else [self.since, self.until]
         if self.channel:
             sql += " AND channel = ?"
             values.append(self.channel)
@@ -78,30 +79,28 @@ async def summarize(
 ) -> dict[str, Any]:
     """Every figure of the dashboard for ``period`` (a JSON-able dict; no user ids, questions masked)."""
     where, values = period.where()
+    days, day_values = period.where(column="day")
     step = period.step_hours
     timeline = await db.fetch(
-        f"SELECT (hour / {step}) * {step} AS b, SUM(turns) AS turns, SUM(conversations) AS conversations"
-        f" FROM insight_hours WHERE {where} GROUP BY b ORDER BY b",
+        f"SELECT (hour / {step}) * {step} AS b, SUM(turns) AS turns, SUM(conversations) AS conversations,"
+        f" SUM(voice) AS voice, SUM(photo) AS photo FROM insight_hours WHERE {where} GROUP BY b ORDER BY b",
         values,
     )
     mix = await db.fetch(
-        "SELECT intent, move, why, SUM(turns) AS turns, SUM(conversations) AS conversations, SUM(voice) AS voice,"
-        f" SUM(photo) AS photo, SUM(up) AS up, SUM(down) AS down FROM insight_hours WHERE {where}"
-        " GROUP BY intent, move, why",
-        values,
+        "SELECT intent, move, why, SUM(turns) AS turns, SUM(up) AS up, SUM(down) AS down FROM insight_mix"
+        f" WHERE {days} GROUP BY intent, move, why",
+        day_values,
     )
-    latency = await db.fetch(
-        f"SELECT stage, bucket, SUM(n) AS n FROM insight_latency WHERE {where} GROUP BY stage, bucket", values
-    )
+    latency = await db.fetch(f"SELECT stage, counts FROM insight_latency WHERE {days}", day_values)
     channels = await db.fetch("SELECT DISTINCT channel FROM insight_hours ORDER BY channel")
     at_where, at_values = period.where(column="at")
     asked = await db.fetch(
-        f"SELECT question FROM turn_facts WHERE unanswered = 1 AND {at_where} ORDER BY id DESC LIMIT ?",
+        f"SELECT question FROM turn_facts WHERE unanswered = 1 AND {at_where} ORDER BY at DESC LIMIT ?",
         [*at_values, UNANSWERED_SAMPLE],
     )
     questions = [row["question"] for row in asked]
     groups = await asyncio.to_thread(group_questions, questions, encoder=encoder)
-    summary = _figures(mix)
+    summary = _figures(mix, timeline)
     summary.update(
         period={"since": period.since, "until": period.until, "channel": period.channel, "step_hours": step},
         channels=[row["channel"] for row in channels],
@@ -116,14 +115,14 @@ async def summarize(
     return summary
 
 
-def _figures(rows: Sequence[Any]) -> dict[str, Any]:
+def _figures(rows: Sequence[Any], timeline: Sequence[Any]) -> dict[str, Any]:
     """Totals, intent mix, moves and their reasons, 👍/👎 per intent, voice and photo share."""
-    totals = dict.fromkeys(("turns", "conversations", "voice", "photo", "up", "down"), 0)
+    totals = {key: sum(point[key] for point in timeline) for key in ("turns", "conversations", "voice", "photo")}
+    totals.update(up=sum(row["up"] for row in rows), down=sum(row["down"] for row in rows))
+    mixed = sum(row["turns"] for row in rows)
     intents: dict[str, dict[str, int]] = defaultdict(lambda: {"turns": 0, "up": 0, "down": 0})
     moves: dict[str, dict[str, Any]] = defaultdict(lambda: {"turns": 0, "why": defaultdict(int)})
     for row in rows:
-        for key in totals:
-            totals[key] += row[key]
         intent = intents[row["intent"] or "none"]
         for key in ("turns", "up", "down"):
             intent[key] += row[key]
@@ -131,14 +130,15 @@ def _figures(rows: Sequence[Any]) -> dict[str, Any]:
         moves[row["move"]]["why"][row["why"]] += row["turns"]
     turns = totals["turns"]
     return {
+        "mix_turns": mixed,
         "totals": totals,
         "intents": [
-            {"intent": name, "turns": c["turns"], "share": _share(c["turns"], turns), "up": c["up"], "down": c["down"],
+            {"intent": name, "turns": c["turns"], "share": _share(c["turns"], mixed), "up": c["up"], "down": c["down"],
              "helpful": _share(c["up"], c["up"] + c["down"])}
             for name, c in sorted(intents.items(), key=lambda item: -item[1]["turns"])
         ],
         "moves": [
-            {"move": name, "turns": m["turns"], "share": _share(m["turns"], turns),
+            {"move": name, "turns": m["turns"], "share": _share(m["turns"], mixed),
              "why": [{"why": w, "turns": n} for w, n in sorted(m["why"].items(), key=lambda item: -item[1])]}
             for name, m in sorted(moves.items(), key=lambda item: -item[1]["turns"])
         ],
@@ -151,9 +151,11 @@ def _share(part: int, whole: int) -> float | None:
 
 
 def _latency(rows: Sequence[Any]) -> list[dict[str, Any]]:
-    stages: dict[str, dict[int, int]] = defaultdict(dict)
+    stages: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:
-        stages[row["stage"]][row["bucket"]] = row["n"]
+        counts = stages[row["stage"]]
+        for bucket, n in json.loads(row["counts"]).items():
+            counts[int(bucket[1:])] += n
     return [
         {"stage": stage, "turns": sum(counts.values()), "p50": percentile(counts, 0.5), "p95": percentile(counts, 0.95)}
         for stage, counts in sorted(stages.items())

@@ -1,12 +1,14 @@
 """The insights tables in the store's SQLite file: ``turn_facts`` (one row per turn) and the hourly rollups
-(``insight_hours``: per hour × channel × intent × move × why; ``insight_latency``: per hour × channel × stage ×
-latency bucket), kept up to date in the transaction that writes each turn, so reading a period sums rollup rows
-instead of scanning turns."""
+(``insight_hours``: turns, conversations, voice and photo per hour × channel; ``insight_mix``: turns and 👍/👎 per
+day × channel × intent × move × why; ``insight_latency``: a histogram per day × channel × stage), kept up to date in
+the transaction that writes each turn, so reading a period sums a few thousand rollup rows instead of scanning
+turns. Their size grows with time and variety, not with traffic."""
 
 from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -40,24 +42,29 @@ CREATE INDEX IF NOT EXISTS turn_facts_unanswered ON turn_facts (unanswered, at);
 CREATE TABLE IF NOT EXISTS insight_hours (
     hour INTEGER NOT NULL,
     channel TEXT NOT NULL,
-    intent TEXT NOT NULL,
-    move TEXT NOT NULL,
-    why TEXT NOT NULL,
     turns INTEGER NOT NULL DEFAULT 0,
     conversations INTEGER NOT NULL DEFAULT 0,
     voice INTEGER NOT NULL DEFAULT 0,
     photo INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (hour, channel)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS insight_mix (
+    day INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    intent TEXT NOT NULL,
+    move TEXT NOT NULL,
+    why TEXT NOT NULL,
+    turns INTEGER NOT NULL DEFAULT 0,
     up INTEGER NOT NULL DEFAULT 0,
     down INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (hour, channel, intent, move, why)
+    PRIMARY KEY (day, channel, intent, move, why)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS insight_latency (
-    hour INTEGER NOT NULL,
+    day INTEGER NOT NULL,
     channel TEXT NOT NULL,
     stage TEXT NOT NULL,
-    bucket INTEGER NOT NULL,
-    n INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (hour, channel, stage, bucket)
+    counts TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (day, channel, stage)
 ) WITHOUT ROWID;
 """
 
@@ -83,19 +90,29 @@ def hour_of(at: float) -> int:
     return int(at // 3600)
 
 
+def day_of(at: float) -> int:
+    """The UTC day number of ``at`` (days since 1970-01-01)."""
+    return int(at // 86400)
+
+
 _FACT_SQL = (
     "INSERT INTO turn_facts (at, channel, conversation, intent, move, why, reason, language, voice, photo, opens,"
     " unanswered, question, reply_digest, timings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _HOURS_SQL = (
-    "INSERT INTO insight_hours (hour, channel, intent, move, why, turns, conversations, voice, photo)"
-    " VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (hour, channel, intent, move, why) DO UPDATE SET"
-    " turns = turns + 1, conversations = conversations + excluded.conversations,"
-    " voice = voice + excluded.voice, photo = photo + excluded.photo"
+    "INSERT INTO insight_hours (hour, channel, turns, conversations, voice, photo) VALUES (?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (hour, channel) DO UPDATE SET turns = turns + excluded.turns,"
+    " conversations = conversations + excluded.conversations, voice = voice + excluded.voice,"
+    " photo = photo + excluded.photo"
+)
+_MIX_SQL = (
+    "INSERT INTO insight_mix (day, channel, intent, move, why, turns) VALUES (?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (day, channel, intent, move, why) DO UPDATE SET turns = turns + excluded.turns"
 )
 _LATENCY_SQL = (
-    "INSERT INTO insight_latency (hour, channel, stage, bucket, n) VALUES (?, ?, ?, ?, 1)"
-    " ON CONFLICT (hour, channel, stage, bucket) DO UPDATE SET n = n + 1"
+    "INSERT INTO insight_latency (day, channel, stage, counts) VALUES (?1, ?2, ?3, json_object(?4, ?5))"
+    " ON CONFLICT (day, channel, stage) DO UPDATE SET"
+    " counts = json_set(counts, '$.' || ?4, coalesce(json_extract(counts, '$.' || ?4), 0) + ?5)"
 )
 
 
@@ -104,16 +121,39 @@ async def setup(connection: aiosqlite.Connection) -> None:
     await connection.executescript(SCHEMA)
 
 
-def fact_rows(fact: TurnFact, *, opens: bool) -> tuple[tuple[Any, ...], tuple[Any, ...], list[tuple[Any, ...]]]:
-    """The ``turn_facts`` row, the ``insight_hours`` row and the ``insight_latency`` rows of one fact."""
-    hour = hour_of(fact.at)
-    question = mask_pii(fact.question)
-    row = (fact.at, fact.channel, fact.conversation, fact.intent, fact.move, fact.why, mask_pii(fact.reason),
-           fact.language, int(fact.voice), int(fact.photo), int(opens), int(fact.unanswered), question,
-           fact.reply_digest, json.dumps({k: round(v, 2) for k, v in fact.timings_ms.items()}))
-    hours = (hour, fact.channel, fact.intent, fact.move, fact.why, int(opens), int(fact.voice), int(fact.photo))
-    latency = [(hour, fact.channel, stage, bucket_of(ms)) for stage, ms in fact.timings_ms.items()]
-    return row, hours, latency
+class _Tally:
+    """The rollup increments of some facts, summed before they are written (one upsert per key)."""
+
+    def __init__(self) -> None:
+        self.facts: list[tuple[Any, ...]] = []
+        self.hours: Counter[tuple[Any, ...]] = Counter()
+        self.mix: Counter[tuple[Any, ...]] = Counter()
+        self.latency: Counter[tuple[Any, ...]] = Counter()
+
+    def add(self, fact: TurnFact, *, opens: bool) -> None:
+        self.facts.append((
+            fact.at, fact.channel, fact.conversation, fact.intent, fact.move, fact.why, mask_pii(fact.reason),
+            fact.language, int(fact.voice), int(fact.photo), int(opens), int(fact.unanswered),
+            mask_pii(fact.question), fact.reply_digest,
+            json.dumps({k: round(v, 2) for k, v in fact.timings_ms.items()}),
+        ))
+        hour, day = hour_of(fact.at), day_of(fact.at)
+        for field, value in (("turns", 1), ("conversations", opens), ("voice", fact.voice), ("photo", fact.photo)):
+            self.hours[(hour, fact.channel, field)] += int(value)
+        self.mix[(day, fact.channel, fact.intent, fact.move, fact.why)] += 1
+        for stage, ms in fact.timings_ms.items():
+            self.latency[(day, fact.channel, stage, f"b{bucket_of(ms)}")] += 1
+
+    async def write(self, connection: aiosqlite.Connection) -> None:
+        await connection.executemany(_FACT_SQL, self.facts)
+        hours: dict[tuple[Any, ...], dict[str, int]] = {}
+        for (hour, channel, field), value in self.hours.items():
+            hours.setdefault((hour, channel), {})[field] = value
+        await connection.executemany(_HOURS_SQL, [
+            (*key, v["turns"], v["conversations"], v["voice"], v["photo"]) for key, v in hours.items()
+        ])
+        await connection.executemany(_MIX_SQL, [(*key, n) for key, n in self.mix.items()])
+        await connection.executemany(_LATENCY_SQL, [(*key, n) for key, n in self.latency.items()])
 
 
 async def write(connection: aiosqlite.Connection, fact: TurnFact) -> None:
@@ -122,24 +162,17 @@ async def write(connection: aiosqlite.Connection, fact: TurnFact) -> None:
         "SELECT MAX(at) FROM turn_facts WHERE conversation = ? AND at <= ?", (fact.conversation, fact.at)
     )
     last = (await cursor.fetchone() or (None,))[0]
-    opens = last is None or fact.at - last > CONVERSATION_GAP_S
-    row, hours, latency = fact_rows(fact, opens=opens)
-    await connection.execute(_FACT_SQL, row)
-    await connection.execute(_HOURS_SQL, hours)
-    await connection.executemany(_LATENCY_SQL, latency)
+    tally = _Tally()
+    tally.add(fact, opens=last is None or fact.at - last > CONVERSATION_GAP_S)
+    await tally.write(connection)
 
 
 async def write_many(connection: aiosqlite.Connection, rows: Iterable[tuple[TurnFact, bool]]) -> None:
     """Write many facts at once (``kefu bench insights``): each with whether it opens a conversation."""
-    facts, hours, latency = [], [], []
+    tally = _Tally()
     for fact, opens in rows:
-        row, hour, stages = fact_rows(fact, opens=opens)
-        facts.append(row)
-        hours.append(hour)
-        latency.extend(stages)
-    await connection.executemany(_FACT_SQL, facts)
-    await connection.executemany(_HOURS_SQL, hours)
-    await connection.executemany(_LATENCY_SQL, latency)
+        tally.add(fact, opens=opens)
+    await tally.write(connection)
 
 
 async def rate(connection: aiosqlite.Connection, conversation: str, reply_digest: str, helpful: bool) -> bool:
@@ -154,13 +187,13 @@ async def rate(connection: aiosqlite.Connection, conversation: str, reply_digest
     if found is None:
         return False
     vote = 1 if helpful else -1
-    key = (hour_of(found["at"]), found["channel"], found["intent"], found["move"], found["why"])
+    key = (day_of(found["at"]), found["channel"], found["intent"], found["move"], found["why"])
     if found["rating"] == vote:
         return True
     undo = {1: "up = up - 1", -1: "down = down - 1"}.get(found["rating"])
     do = "up = up + 1" if helpful else "down = down + 1"
-    where = " WHERE hour = ? AND channel = ? AND intent = ? AND move = ? AND why = ?"
-    await connection.execute(f"UPDATE insight_hours SET {do}{', ' + undo if undo else ''}{where}", key)
+    where = " WHERE day = ? AND channel = ? AND intent = ? AND move = ? AND why = ?"
+    await connection.execute(f"UPDATE insight_mix SET {do}{', ' + undo if undo else ''}{where}", key)
     await connection.execute("UPDATE turn_facts SET rating = ? WHERE id = ?", (vote, found["id"]))
     return True
 
