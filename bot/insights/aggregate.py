@@ -163,16 +163,16 @@ def _latency(rows: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 async def _tickets(db: Database, channel: str | None, now: float) -> dict[str, Any]:
-    """Open and taken hand-off tickets (whatever their age) and how long they have waited, in minutes."""
+    """Open and taken hand-off tickets (whatever their age) and how long the open ones have waited, in seconds."""
     exists = await db.fetch("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tickets'")
     if not exists:
-        return {"open": 0, "taken": 0, "waiting_min": {"mean": None, "max": None}}
+        return {"open": 0, "taken": 0, "waiting_s": {"mean": None, "max": None}}
     sql = "SELECT state, opened_at FROM tickets WHERE state IN ('open', 'taken')"
     rows = await db.fetch(sql + (" AND channel = ?" if channel else ""), [channel] if channel else [])
-    waits = [(now - row["opened_at"]) / 60 for row in rows if row["state"] == "open"]
+    waits = [now - row["opened_at"] for row in rows if row["state"] == "open"]
     return {
         "open": len(waits),
         "taken": sum(1 for row in rows if row["state"] == "taken"),
-        "waiting_min": {"mean": round(sum(waits) / len(waits), 1) if waits else None,
-                        "max": round(max(waits), 1) if waits else None},
+        "waiting_s": {"mean": round(sum(waits) / len(waits), 1) if waits else None,
+                      "max": round(max(waits), 1) if waits else None},
     }

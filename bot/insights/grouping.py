@@ -13,6 +13,12 @@ import numpy as np
 from bot.protocols import Encoder
 
 _WORD = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]+")
+_MASKED = re.compile(r"\[[^\]]*\]|\S+@\S+")
+"""What ``bot.pii`` left in place of personal data (``[phone …8000]``, ``l***@example.com``): not the question."""
+_STOP = frozenset(
+    "a an the i me my you your we our us it is are am do does did can could will would to of on in at for with and or"
+    " be have has please hi hello there this that what how when where why which".split()
+)
 LEXICAL_THRESHOLD = 0.5
 ENCODER_THRESHOLD = 0.75
 
@@ -32,7 +38,9 @@ class QuestionGroup:
 def _features(text: str) -> frozenset[str]:
     """Lower-cased words, and overlapping character pairs of Chinese runs (which have no spaces)."""
     features: set[str] = set()
-    for token in _WORD.findall(text.lower()):
+    for token in _WORD.findall(_MASKED.sub(" ", text.lower())):
+        if token in _STOP:
+            continue
         if token[0] >= "\u3400":
             features.update(token[i : i + 2] for i in range(max(1, len(token) - 1)))
         else:

@@ -92,7 +92,7 @@ def render_html(summary: Mapping[str, Any]) -> str:
                    ("voice share", _pct(summary["media"]["voice_share"])),
                    ("photo share", _pct(summary["media"]["photo_share"])),
                    ("open tickets", summary["tickets"]["open"]),
-                   ("longest wait (min)", summary["tickets"]["waiting_min"]["max"])],
+                   ("longest wait (min)", _minutes(summary["tickets"]["waiting_s"]["max"]))],
         "Intents": [(i["intent"], f"{i['turns']} · {_pct(i['share'])} · 👍 {i['up']} 👎 {i['down']}")
                     for i in summary["intents"]],
         "Moves": [(m["move"], f"{m['turns']} · {_pct(m['share'])} · "
@@ -117,3 +117,7 @@ def render_html(summary: Mapping[str, Any]) -> str:
 
 def _pct(share: float | None) -> str:
     return "–" if share is None else f"{100 * share:.1f} %"
+
+
+def _minutes(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds / 60:.1f}"

@@ -26,6 +26,7 @@
     });
   }
 
+  const minutes = (s) => (s === null || s === undefined ? null : (s / 60).toFixed(1));
   const pct = (x) => (x === null || x === undefined ? "–" : (100 * x).toFixed(1) + " %");
 
   function chart(id, opts, data) {
@@ -41,7 +42,7 @@
     cards.replaceChildren();
     [["conversations", t.conversations], ["messages", t.turns], ["👍", t.up], ["👎", t.down],
      ["voice", pct(s.media.voice_share)], ["photo", pct(s.media.photo_share)],
-     ["open tickets", s.tickets.open], ["longest wait (min)", s.tickets.waiting_min.max]].forEach(([label, value]) => {
+     ["open tickets", s.tickets.open], ["longest wait (min)", minutes(s.tickets.waiting_s.max)]].forEach(([label, value]) => {
       const div = document.createElement("div");
       div.className = "card";
       const b = document.createElement("b");
@@ -72,7 +73,8 @@
     table("latency", ["stage", "turns", "p50", "p95"],
       s.latency_ms.map((l) => [l.stage, [l.turns, "n"], [l.p50, "n"], [l.p95, "n"]]));
     table("tickets", ["open", "taken", "mean wait (min)", "longest wait (min)"],
-      [[[s.tickets.open, "n"], [s.tickets.taken, "n"], [s.tickets.waiting_min.mean, "n"], [s.tickets.waiting_min.max, "n"]]]);
+      [[[s.tickets.open, "n"], [s.tickets.taken, "n"], [minutes(s.tickets.waiting_s.mean), "n"],
+        [minutes(s.tickets.waiting_s.max), "n"]]]);
   }
 
   function channels(list, chosen) {
