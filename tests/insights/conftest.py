@@ -46,7 +46,8 @@ class Written:
 
 
 MOVES = [("answer", "passage relevance # >= #"), ("act", "order status asked"), ("clarify", "low confidence"),
-         ("escalate", "no passage good enough for an in-scope question"), ("escalate", "the shopper asked for a person"),
+         ("escalate", "no passage good enough for an in-scope question"),
+         ("escalate", "the shopper asked for a person"),
          ("decline", "out of scope"), ("greet", "intent greeting")]
 QUESTIONS = ["do you ship to Canada?", "Do you ship to canada", "can I pay with PayPal?", "你们支持货到付款吗？",
              "do you do gift wrapping?"]

@@ -148,7 +148,8 @@ async def test_a_store_written_before_insights_gains_the_tables_and_keeps_its_tu
             "CREATE TABLE turns (id INTEGER PRIMARY KEY AUTOINCREMENT, conversation TEXT NOT NULL, role TEXT NOT NULL,"
             " text TEXT NOT NULL, intent TEXT, at REAL NOT NULL);"
             "INSERT INTO sessions (conversation, updated_at) VALUES ('web:old', 1.0);"
-            "INSERT INTO turns (conversation, role, text, intent, at) VALUES ('web:old', 'user', 'hi', 'greeting', 1.0);"
+            "INSERT INTO turns (conversation, role, text, intent, at)"
+            " VALUES ('web:old', 'user', 'hi', 'greeting', 1.0);"
         )
     store = await SqliteSessionStore.open(path)
     try:
