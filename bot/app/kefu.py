@@ -12,7 +12,6 @@ from bot.app.pipeline import build_pipeline
 from bot.app.stores import Dialogue, open_dialogue, open_inbox
 from bot.config import Settings
 from bot.delivery import Courier
-from bot.errors import ConfigError
 from bot.insights.grouping import RememberingEncoder
 from bot.insights.ops import OpsPage
 from bot.metrics import Metrics
@@ -24,8 +23,6 @@ from bot.server import HttpServer, build_http_app
 from bot.sessions.sqlite import SqliteSessionStore
 
 log = logging.getLogger(__name__)
-
-MIN_OPS_TOKEN = 12
 
 
 class Kefu:
@@ -62,11 +59,8 @@ class Kefu:
             self.channels.add(adapter, live=False)
         routes = [route for adapter in self.adapters for route in adapter.routes()]
         if settings.ops.token is not None:
-            token = settings.ops.token.get_secret_value()
-            if len(token) < MIN_OPS_TOKEN:
-                raise ConfigError(f"KEFU_OPS__TOKEN must be at least {MIN_OPS_TOKEN} characters")
             routes += OpsPage(
-                token=token,
+                token=settings.ops.token.get_secret_value(),
                 database=lambda: self.dialogue.db if self.dialogue is not None else None,
                 encoder=RememberingEncoder(components.encoder),
                 default_period=settings.ops.default_period,

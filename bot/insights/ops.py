@@ -16,6 +16,7 @@ from importlib import resources
 
 from aiohttp import web
 
+from bot.errors import ConfigError
 from bot.insights.aggregate import Period, parse_period, summarize
 from bot.insights.export import todo_csv
 from bot.protocols import Encoder
@@ -24,6 +25,7 @@ from bot.sessions.sqlite import Database
 log = logging.getLogger(__name__)
 
 COOKIE = "kefu_ops"
+MIN_TOKEN = 12
 _ASSETS = {
     "ops.js": "application/javascript",
     "ops.css": "text/css",
@@ -45,8 +47,8 @@ class OpsPage:
         self, *, token: str, database: Callable[[], Database | None], encoder: Encoder | None = None,
         default_period: str = "7d",
     ) -> None:
-        if not token:
-            raise ValueError("the /ops page needs a token")
+        if len(token) < MIN_TOKEN:
+            raise ConfigError(f"KEFU_OPS__TOKEN must be at least {MIN_TOKEN} characters")
         self._token = token.encode("utf-8")
         self._cookie = hmac.new(self._token, b"kefu-ops-cookie", hashlib.sha256).hexdigest()
         self._database = database
@@ -79,7 +81,7 @@ class OpsPage:
             if not hmac.compare_digest(given.encode("utf-8"), self._token):
                 return self._refuse(request)
             query = {k: v for k, v in request.query.items() if k != "token"}
-            response = web.HTTPSeeOther(request.rel_url.with_query(query))
+            response = web.Response(status=303, headers={"Location": str(request.rel_url.with_query(query))})
             response.set_cookie(COOKIE, self._cookie, httponly=True, samesite="Strict", path="/ops")
             return response
         if not self._allowed(request):

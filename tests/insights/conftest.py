@@ -53,11 +53,13 @@ QUESTIONS = ["do you ship to Canada?", "Do you ship to canada", "can I pay with 
              "do you do gift wrapping?"]
 
 
-async def write_facts(store: Store, *, count: int, seed: int, days: float = 10.0) -> list[Written]:
-    """``count`` facts in random conversations over the ``days`` before NOW, saved through the session store in
+async def write_facts(
+    store: Store, *, count: int, seed: int, days: float = 10.0, now: float = NOW
+) -> list[Written]:
+    """``count`` facts in random conversations over the ``days`` before ``now``, saved through the session store in
     time order (as turns are), each with its session."""
     rng = random.Random(seed)
-    times = sorted(NOW - rng.random() * days * DAY for _ in range(count))
+    times = sorted(now - rng.random() * days * DAY for _ in range(count))
     written = []
     for n, at in enumerate(times):
         conversation = f"{rng.choice(['web', 'telegram'])}:c{rng.randrange(count // 4 + 1)}"
