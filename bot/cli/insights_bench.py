@@ -83,7 +83,10 @@ async def run_bench(sizes: Sequence[int], *, seed: int = 7) -> list[dict[str, An
                 write_s = time.perf_counter() - started
                 summary_ms = await _best(lambda: summarize(db, period, now=now))
                 scan_ms = await _best(lambda: _scan(db, period))
-                count = (await db.fetch("SELECT COUNT(*) AS n FROM insight_hours"))[0]["n"]
+                count = (await db.fetch(
+                    "SELECT (SELECT COUNT(*) FROM insight_hours) + (SELECT COUNT(*) FROM insight_mix)"
+                    " + (SELECT COUNT(*) FROM insight_latency) AS n"
+                ))[0]["n"]
                 results.append({"turns": size, "summary_ms": round(summary_ms, 1), "scan_ms": round(scan_ms, 1),
                                 "rollup_rows": count, "write_s": round(write_s, 1)})
         finally:
