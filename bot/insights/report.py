@@ -57,6 +57,10 @@ def render_figure(summary: Mapping[str, Any], *, fmt: str) -> bytes:
     ax.barh(names, [i["up"] for i in rated], color="#2e9d5b", label="helpful")
     ax.barh(names, [-i["down"] for i in rated], color="#c8463c", label="unhelpful")
     ax.set_title("feedback per intent (helpful right, unhelpful left)")
+    if not rated:
+        ax.text(0.5, 0.5, "no feedback in this period", ha="center", va="center", transform=ax.transAxes)
+        ax.set_xticks([])
+        ax.set_yticks([])
     latency = summary["latency_ms"]
     ax = axes[1][1]
     stages = [stage["stage"] for stage in latency]

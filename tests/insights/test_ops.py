@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import aiohttp
@@ -95,9 +95,9 @@ async def test_the_query_token_becomes_an_httponly_cookie_and_leaves_the_url(ops
 async def test_before_the_store_is_open_the_data_is_503(tmp_path: Path) -> None:
     server = await serve_ops(lambda: None)
     try:
-        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {TOKEN}"}) as client:
-            async with client.get(server.url + "/ops/data") as data:
-                assert data.status == 503
+        bearer = {"Authorization": f"Bearer {TOKEN}"}
+        async with aiohttp.ClientSession(headers=bearer) as client, client.get(server.url + "/ops/data") as data:
+            assert data.status == 503
     finally:
         await server.stop()
 
