@@ -40,7 +40,7 @@
     const t = s.totals;
     const cards = $("cards");
     cards.replaceChildren();
-    [["conversations", t.conversations], ["messages", t.turns], ["👍", t.up], ["👎", t.down],
+    [["conversations", t.conversations], ["messages", t.turns], ["helpful", t.up], ["not helpful", t.down],
      ["voice", pct(s.media.voice_share)], ["photo", pct(s.media.photo_share)],
      ["open tickets", s.tickets.open], ["longest wait (min)", minutes(s.tickets.waiting_s.max)]].forEach(([label, value]) => {
       const div = document.createElement("div");
@@ -56,12 +56,13 @@
     }, [xs, s.timeline.map((p) => p.turns), s.timeline.map((p) => p.conversations)]);
     const names = s.intents.map((i) => i.intent);
     chart("intents", {
-      scales: { x: { time: false } },
-      axes: [{ values: (u, ticks) => ticks.map((i) => names[i] || "") }, {}],
+      scales: { x: { time: false, range: () => [-0.5, Math.max(names.length, 1) - 0.5] },
+                y: { range: (u, min, max) => [0, Math.max(1, max) * 1.1] } },
+      axes: [{ splits: () => names.map((_, i) => i), values: (u, ticks) => ticks.map((i) => names[i] || "") }, {}],
       series: [{}, { label: "messages", fill: "#3b82f680", stroke: "#3b82f6",
                      paths: uPlot.paths.bars({ size: [0.6, 60] }), points: { show: false } }],
     }, [names.map((_, i) => i), s.intents.map((i) => i.turns)]);
-    table("intent-table", ["intent", "messages", "share", "👍", "👎", "helpful"],
+    table("intent-table", ["intent", "messages", "share", "helpful", "not helpful", "helpful share"],
       s.intents.map((i) => [i.intent, [i.turns, "n"], [pct(i.share), "n"], [i.up, "n"], [i.down, "n"], [pct(i.helpful), "n"]]));
     table("moves", ["move", "messages", "share", "why"],
       s.moves.map((m) => [m.move, [m.turns, "n"], [pct(m.share), "n"],
