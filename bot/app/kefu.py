@@ -12,6 +12,7 @@ from bot.app.pipeline import build_pipeline
 from bot.app.stores import Dialogue, open_dialogue, open_inbox
 from bot.config import Settings
 from bot.delivery import Courier
+from bot.insights.aggregate import SqliteInsights
 from bot.insights.grouping import RememberingEncoder
 from bot.insights.ops import OpsPage
 from bot.metrics import Metrics
@@ -59,10 +60,10 @@ class Kefu:
             self.channels.add(adapter, live=False)
         routes = [route for adapter in self.adapters for route in adapter.routes()]
         if settings.ops.token is not None:
+            encoder = RememberingEncoder(components.encoder)
             routes += OpsPage(
                 token=settings.ops.token.get_secret_value(),
-                database=lambda: self.dialogue.db if self.dialogue is not None else None,
-                encoder=RememberingEncoder(components.encoder),
+                insights=lambda: SqliteInsights(self.dialogue.db, encoder=encoder) if self.dialogue else None,
                 default_period=settings.ops.default_period,
             ).routes()
         self.http: HttpServer | None = None

@@ -10,7 +10,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from bot.insights.grouping import group_questions
 from bot.insights.rollup import bucket_ms, day_of, hour_of
@@ -72,6 +72,25 @@ def percentile(counts: dict[int, int], share: float) -> float | None:
         if seen >= rank:
             return round(bucket_ms(bucket), 1)
     return round(bucket_ms(max(counts)), 1)
+
+
+class Insights(Protocol):
+    """Where the dashboard's figures come from (the SQLite store now; another store implements the same)."""
+
+    async def summary(self, period: Period) -> dict[str, Any]:
+        """Every figure of ``period`` (the JSON of docs/insights.md)."""
+        ...
+
+
+class SqliteInsights:
+    """``Insights`` over the store's SQLite ``Database``; unanswered questions grouped by ``encoder`` when given."""
+
+    def __init__(self, db: Database, *, encoder: Encoder | None = None) -> None:
+        self.db = db
+        self.encoder = encoder
+
+    async def summary(self, period: Period) -> dict[str, Any]:
+        return await summarize(self.db, period, encoder=self.encoder)
 
 
 async def summarize(

@@ -13,14 +13,13 @@ import hmac
 import logging
 from collections.abc import Callable
 from importlib import resources
+from typing import Any
 
 from aiohttp import web
 
 from bot.errors import ConfigError
-from bot.insights.aggregate import Period, parse_period, summarize
+from bot.insights.aggregate import Insights, Period, parse_period
 from bot.insights.export import todo_csv
-from bot.protocols import Encoder
-from bot.sessions.sqlite import Database
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +40,15 @@ def _asset(name: str) -> bytes:
 
 
 class OpsPage:
-    """The dashboard's routes; ``database()`` gives the store once the bot has opened it (None before: 503)."""
+    """The dashboard's routes; ``insights()`` gives the figures' source once the bot has opened its store (None
+    before: 503)."""
 
-    def __init__(
-        self, *, token: str, database: Callable[[], Database | None], encoder: Encoder | None = None,
-        default_period: str = "7d",
-    ) -> None:
+    def __init__(self, *, token: str, insights: Callable[[], Insights | None], default_period: str = "7d") -> None:
         if len(token) < MIN_TOKEN:
             raise ConfigError(f"KEFU_OPS__TOKEN must be at least {MIN_TOKEN} characters")
         self._token = token.encode("utf-8")
         self._cookie = hmac.new(self._token, b"kefu-ops-cookie", hashlib.sha256).hexdigest()
-        self._database = database
-        self._encoder = encoder
+        self._insights = insights
         self._default_period = default_period
 
     def routes(self) -> list[web.RouteDef]:
@@ -104,22 +100,22 @@ class OpsPage:
             raise web.HTTPBadRequest(text=str(error)) from error
         return Period.last(seconds, channel=request.query.get("channel") or None)
 
-    def _store(self) -> Database:
-        database = self._database()
-        if database is None:
+    async def _summary(self, request: web.Request) -> dict[str, Any]:
+        period = self._period(request)
+        insights = self._insights()
+        if insights is None:
             raise web.HTTPServiceUnavailable(text="the bot is starting")
-        return database
+        return await insights.summary(period)
 
     async def _data(self, request: web.Request) -> web.StreamResponse:
         if not self._allowed(request):
             return self._refuse(request)
-        summary = await summarize(self._store(), self._period(request), encoder=self._encoder)
-        return web.json_response(summary, headers=_NO_STORE)
+        return web.json_response(await self._summary(request), headers=_NO_STORE)
 
     async def _todo(self, request: web.Request) -> web.StreamResponse:
         if not self._allowed(request):
             return self._refuse(request)
-        summary = await summarize(self._store(), self._period(request), encoder=self._encoder)
+        summary = await self._summary(request)
         return web.Response(text=todo_csv(summary["unanswered"]["groups"]), content_type="text/csv",
                             headers={**_NO_STORE, "Content-Disposition": 'attachment; filename="todo.csv"'})
 

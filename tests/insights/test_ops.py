@@ -11,10 +11,10 @@ import pytest
 
 from bot.config import load_settings
 from bot.errors import ConfigError
+from bot.insights.aggregate import SqliteInsights
 from bot.insights.ops import COOKIE, OpsPage
 from bot.metrics import Metrics
 from bot.server import HttpServer, build_http_app
-from bot.sessions.sqlite import Database
 from tests.insights.conftest import Store, write_facts
 
 TOKEN = "s3cret-ops-token-for-tests"
@@ -24,8 +24,8 @@ async def _health() -> dict[str, object]:
     return {"ok": True}
 
 
-async def serve_ops(database: Callable[[], Database | None]) -> HttpServer:
-    page = OpsPage(token=TOKEN, database=database, default_period="90d")
+async def serve_ops(insights: Callable[[], SqliteInsights | None]) -> HttpServer:
+    page = OpsPage(token=TOKEN, insights=insights, default_period="90d")
     server = HttpServer(build_http_app(page.routes(), metrics=Metrics(), health=_health), host="127.0.0.1", port=0)
     await server.start()
     return server
@@ -34,7 +34,7 @@ async def serve_ops(database: Callable[[], Database | None]) -> HttpServer:
 @pytest.fixture
 async def ops(store: Store) -> AsyncIterator[str]:
     await write_facts(store, count=80, seed=4, days=30, now=time.time())
-    server = await serve_ops(lambda: store.db)
+    server = await serve_ops(lambda: SqliteInsights(store.db))
     yield server.url
     await server.stop()
 
@@ -105,7 +105,7 @@ async def test_before_the_store_is_open_the_data_is_503(tmp_path: Path) -> None:
 @pytest.mark.parametrize("token", ["", "short"])
 def test_a_short_token_is_a_configuration_error(token: str) -> None:
     with pytest.raises(ConfigError, match="at least 12 characters"):
-        OpsPage(token=token, database=lambda: None)
+        OpsPage(token=token, insights=lambda: None)
 
 
 def test_the_token_is_refused_in_the_config_file(tmp_path: Path) -> None:
