@@ -31,6 +31,7 @@ _SECRET_FIELDS = {
     "slack": ("bot_token", "signing_secret", "app_token"),
     "generation": ("api_key",),
     "vision": ("api_key",),
+    "ops": ("token",),
 }
 _PLAIN_ENV_ALIASES = {
     "TELEGRAM_BOT_TOKEN": ("telegram", "token"),
@@ -101,6 +102,14 @@ class StoreSettings(_Section):
     """How often the running bot delivers operator replies queued by ``kefu handoff reply``."""
     dedupe_window_s: float = 2 * 86400
     """How long an answered message's platform identity is kept, to recognise a redelivery after a restart."""
+
+
+class OpsSettings(_Section):
+    token: SecretStr | None = None
+    """Turns on the operators' dashboard ``/ops`` (a secret: environment only, ``KEFU_OPS__TOKEN``); unset, no
+    ``/ops``."""
+    default_period: str = "7d"
+    """The period ``/ops`` shows first (``24h``, ``7d``, ``30d``…)."""
 
 
 class KbSettings(_Section):
@@ -215,6 +224,7 @@ class Settings(BaseSettings):
     intents: IntentSettings = Field(default_factory=IntentSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     shop: ShopSettings = Field(default_factory=ShopSettings)
+    ops: OpsSettings = Field(default_factory=OpsSettings)
     adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """One table per third-party channel (``[adapters.line]``, ``KEFU_ADAPTERS__LINE__API_BASE``), given as is to
     the adapter's factory; keys that name secrets (token, secret, password, key) only from the environment."""

@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from bot.generation.templates import kind_name, say
 from bot.handoff.base import HandoffDesk, HandoffError
+from bot.insights.facts import fact_of
 from bot.messages import Message, Reply
 from bot.pipeline import Pipeline
 from bot.sessions.base import HandoffState, Session, SessionStore, Turn
@@ -58,7 +59,8 @@ class Conversations:
             said = await self._relayed(message, session.language or "en")
             await self.desk.post(session.ticket_id, said, key=_key(message, "user"))
             session.last_reply = None
-            await self.store.save(session, turns=[Turn("user", said)])
+            fact = fact_of(message, None, None, said=said)
+            await self.store.save(session, turns=[Turn("user", said)], fact=fact)
             log.info(
                 "turn %s: relayed to ticket %d (an operator owns the conversation)",
                 message.conversation,
@@ -76,7 +78,10 @@ class Conversations:
         session.language = reply.language
         saving = time.perf_counter()
         session.last_reply = reply
-        await self.store.save(session, turns=[user_turn, Turn("bot", reply.text, reply.intent)])
+        loading = {"session": (loaded - started) * 1000}
+        fact = fact_of(message, replace(reply, timings_ms={**reply.timings_ms, **loading}), outcome.decision,
+                       said=user_turn.text)
+        await self.store.save(session, turns=[user_turn, Turn("bot", reply.text, reply.intent)], fact=fact)
         ms = ((loaded - started) + (time.perf_counter() - saving)) * 1000
         return replace(reply, timings_ms={**reply.timings_ms, "session": ms})
 

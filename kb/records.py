@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ from typing import Any
 from kb.chunks import Chunk, detect_language, stable_id
 from kb.colours import colour_name, price_text
 from kb.errors import BadSourceFormat, EmptySource, UnsupportedSource
+
+log = logging.getLogger(__name__)
 
 Record = Mapping[str, Any]
 
@@ -96,7 +99,10 @@ def load_records(path: Path, text: str) -> list[Chunk]:
     records = parse_records(path, text)
     kind = record_kind(records)
     if kind == "faq":
-        return [_faq_chunk(path, n, record) for n, record in enumerate(records, start=1)]
+        numbered = list(enumerate(records, start=1))
+        if path.suffix.lower() == ".csv":
+            numbered = _answered(path, numbered)
+        return [_faq_chunk(path, n, record) for n, record in numbered]
     if kind == "product":
         return [chunk for n, record in enumerate(records, start=1) for chunk in _product_chunks(path, n, record)]
     raise UnsupportedSource(
@@ -104,6 +110,18 @@ def load_records(path: Path, text: str) -> list[Chunk]:
         "and product (sku, name) records",
         path=path,
     )
+
+
+def _answered(path: Path, numbered: list[tuple[int, Record]]) -> list[tuple[int, Record]]:
+    """The CSV rows that have an answer: a to-do list (``kefu report --unanswered``) is filled in over time, and its
+    rows still without an answer wait for one (logged), unless none has any (an error)."""
+    kept = [(n, record) for n, record in numbered if str(record.get("answer") or "").strip()]
+    if not kept:
+        raise EmptySource(f"{path}: no row has an answer yet (fill in the answer column)", path=path)
+    if len(kept) < len(numbered):
+        log.warning("%s: %d of %d rows have no answer yet and are left out", path, len(numbered) - len(kept),
+                    len(numbered))
+    return kept
 
 
 def _tags(value: Any) -> tuple[str, ...]:

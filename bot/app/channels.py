@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from adapters.base import Adapter, load_adapter_factory
+from adapters.feedback import FeedbackHook
 from bot.app.desk import desk_watcher
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -29,13 +30,16 @@ def build_adapters(
     speech: bool = False,
     vision: bool = False,
     metrics: Metrics | None = None,
+    on_feedback: FeedbackHook | None = None,
 ) -> list[Adapter]:
     """The channels ``names``, built and their settings checked (nothing connects yet); a channel that cannot be
-    built is a ``ConfigError`` naming it. ``speech``/``vision``: the engines that take voice notes and photos."""
+    built is a ``ConfigError`` naming it. ``speech``/``vision``: the engines that take voice notes and photos;
+    ``on_feedback``: where 👍/👎 go (default: ``metrics.record_feedback``)."""
+    hook = on_feedback or (metrics.record_feedback if metrics else None)
     adapters: list[Adapter] = []
     for name in names:
         try:
-            adapters.append(_build_adapter(settings, name, speech=speech, vision=vision, metrics=metrics))
+            adapters.append(_build_adapter(settings, name, speech=speech, vision=vision, on_feedback=hook))
         except (ConfigError, LookupError, TypeError, ValueError) as error:
             raise ConfigError(f"channel {name!r}: {getattr(error, 'user_message', None) or error}") from error
     return adapters
@@ -50,7 +54,7 @@ def check_channels(settings: Settings) -> list[str]:
 
 
 def _build_adapter(
-    settings: Settings, name: str, *, speech: bool, vision: bool, metrics: Metrics | None
+    settings: Settings, name: str, *, speech: bool, vision: bool, on_feedback: FeedbackHook | None
 ) -> Adapter:
     if name == "web":
         from adapters.web import WebChatAdapter
@@ -74,7 +78,7 @@ def _build_adapter(
             mode=options.mode,
             webhook_secret=options.webhook_secret.get_secret_value() if options.webhook_secret else None,
             webhook_url=options.webhook_url,
-            on_feedback=metrics.record_feedback if metrics else None,
+            on_feedback=on_feedback,
             max_download_bytes=max(settings.speech.max_bytes, settings.vision.max_bytes),
         )
     if name == "slack":
@@ -89,7 +93,7 @@ def _build_adapter(
             app_token=slack.app_token.get_secret_value() if slack.app_token else None,
             api_base=slack.api_base,
             command=slack.command,
-            on_feedback=metrics.record_feedback if metrics else None,
+            on_feedback=on_feedback,
             max_download_bytes=max(settings.speech.max_bytes, settings.vision.max_bytes),
         )
     if name == "console":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from adapters.feedback import Feedback
 from bot.app.channels import build_adapters, configured_channels
 from bot.app.components import Components
 from bot.app.desk import desk_watcher
@@ -12,12 +13,16 @@ from bot.app.pipeline import build_pipeline
 from bot.app.stores import Dialogue, open_dialogue, open_inbox
 from bot.config import Settings
 from bot.delivery import Courier
+from bot.insights.aggregate import SqliteInsights
+from bot.insights.grouping import RememberingEncoder
+from bot.insights.ops import OpsPage
 from bot.metrics import Metrics
 from bot.middleware import CountTurns, ShowTyping
 from bot.outbound import Channels
 from bot.pipeline import Pipeline
 from bot.runtime import Runtime
 from bot.server import HttpServer, build_http_app
+from bot.sessions.sqlite import SqliteSessionStore
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +54,20 @@ class Kefu:
             speech=components.transcriber is not None,
             vision=components.describer is not None,
             metrics=self.metrics,
+            on_feedback=self.record_feedback,
         )
         self._desk_watcher = desk_watcher(settings, self.adapters)
         self.channels = Channels()
         for adapter in self.adapters:
             self.channels.add(adapter, live=False)
         routes = [route for adapter in self.adapters for route in adapter.routes()]
+        if settings.ops.token is not None:
+            encoder = RememberingEncoder(components.encoder)
+            routes += OpsPage(
+                token=settings.ops.token.get_secret_value(),
+                insights=lambda: SqliteInsights(self.dialogue.db, encoder=encoder) if self.dialogue else None,
+                default_period=settings.ops.default_period,
+            ).routes()
         self.http: HttpServer | None = None
         if serve_http:
             self.http = HttpServer(
@@ -76,6 +89,15 @@ class Kefu:
         if self.dialogue is None:
             raise RuntimeError("the bot is not started")
         return self.dialogue.pipeline
+
+    async def record_feedback(self, feedback: Feedback) -> None:
+        """Count a shopper's 👍/👎 (metrics) and keep it with the turn it rates (insights)."""
+        await self.metrics.record_feedback(feedback)
+        if self.dialogue is not None and isinstance(self.dialogue.store, SqliteSessionStore):
+            kept = await self.dialogue.store.rate(str(feedback.conversation), feedback.reply_text,
+                                                  helpful=feedback.helpful)
+            if not kept:
+                log.info("feedback in %s: no turn on record to rate", feedback.conversation)
 
     async def health(self) -> dict[str, object]:
         runtime = self._runtime

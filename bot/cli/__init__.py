@@ -6,6 +6,7 @@ from bot.cli import (  # noqa: F401  (imported for the commands they register)
     answers,  # eval answers
     core,  # run, chat, ask, doctor, bench pipeline
     dialogue,  # handoff list/show/take/reply/resolve, sessions forget/purge/stats
+    insights,  # report, bench insights
     intents,  # intents train, eval intents
     kb,  # kb build/search/stats, eval retrieval, bench kb
     slack,  # bench slack

@@ -6,9 +6,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from bot.messages import Reply
+
+if TYPE_CHECKING:
+    from bot.insights.facts import TurnFact
 
 
 class HandoffState(StrEnum):
@@ -68,8 +71,9 @@ class SessionStore(Protocol):
         """The session of ``conversation``, or a fresh one when there is none."""
         ...
 
-    async def save(self, session: Session, *, turns: Sequence[Turn] = ()) -> None:
-        """Store ``session``'s state and append ``turns`` to its history."""
+    async def save(self, session: Session, *, turns: Sequence[Turn] = (), fact: TurnFact | None = None) -> None:
+        """Store ``session``'s state, append ``turns`` to its history and keep the turn's ``fact`` (for insights),
+        in one transaction."""
         ...
 
     async def forget_user(self, user_id: str) -> int:

@@ -14,6 +14,8 @@ import aiosqlite
 
 from bot.errors import ConfigError
 from bot.inbox.codec import dump_reply, load_reply
+from bot.insights import rollup
+from bot.insights.facts import TurnFact, digest
 from bot.messages import Reply
 from bot.pii import mask_pii
 from bot.sessions.base import HandoffState, Session, Turn
@@ -126,6 +128,7 @@ class SqliteSessionStore:
     """``SessionStore`` over a ``Database``: history (last ``history_turns`` exchanges), state, slots, counters.
 
     Text is masked with ``bot.pii.mask_pii`` before it is written, slots included; the last reply is kept as sent.
+    A turn's ``TurnFact`` (for the dashboard) is written, and counted in the rollups, in the turn's transaction.
     """
 
     def __init__(self, db: Database, *, history_turns: int = 10) -> None:
@@ -144,6 +147,8 @@ class SqliteSessionStore:
         for column in ("last_message", "last_reply"):  # stores written before these columns existed
             if column not in columns:
                 await self.db.script(f"ALTER TABLE sessions ADD COLUMN {column} TEXT")
+        async with self.db.transaction() as c:
+            await rollup.setup(c)
 
     async def load(self, conversation: str) -> Session:
         rows = await self.db.fetch("SELECT * FROM sessions WHERE conversation = ?", (conversation,))
@@ -168,7 +173,7 @@ class SqliteSessionStore:
             last_reply=load_reply(row["last_reply"]) if row["last_reply"] else None,
         )
 
-    async def save(self, session: Session, *, turns: Sequence[Turn] = ()) -> None:
+    async def save(self, session: Session, *, turns: Sequence[Turn] = (), fact: TurnFact | None = None) -> None:
         session.updated_at = time.time()
         slots = {key: mask_pii(value) for key, value in session.slots.items()}
         kept = [Turn(t.role, mask_pii(t.text), t.intent, t.at) for t in turns]
@@ -202,7 +207,15 @@ class SqliteSessionStore:
                 " (SELECT id FROM turns WHERE conversation = ? ORDER BY id DESC LIMIT ?)",
                 (session.conversation, session.conversation, self.history_lines),
             )
+            if fact is not None:
+                await rollup.write(c, fact)
         session.history = [*session.history, *kept][-self.history_lines :]
+
+    async def rate(self, conversation: str, reply_text: str, *, helpful: bool) -> bool:
+        """Keep a 👍/👎 with the turn whose reply it was under (else the conversation's latest turn); False when the
+        conversation has no turn on record."""
+        async with self.db.transaction() as c:
+            return await rollup.rate(c, digest(conversation), digest(reply_text), helpful)
 
     async def set_handoff(self, conversation: str, state: HandoffState, ticket_id: int | None) -> None:
         """Change only the hand-off state (what the desk does when an operator acts from another process)."""
@@ -213,12 +226,18 @@ class SqliteSessionStore:
             )
 
     async def forget_user(self, user_id: str) -> int:
-        """Delete the sessions (history included) of ``user_id``; how many."""
-        return await self.db.change("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+        """Delete the sessions (history and turn facts included) of ``user_id``; how many."""
+        async with self.db.transaction() as c:
+            rows = await c.execute_fetchall("SELECT conversation FROM sessions WHERE user_id = ?", (user_id,))
+            await rollup.forget(c, [digest(row["conversation"]) for row in rows])
+            cursor = await c.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+            return cursor.rowcount
 
     async def purge(self, *, older_than_days: float) -> int:
-        """Delete sessions idle for more than ``older_than_days``; how many."""
-        return await self.db.change("DELETE FROM sessions WHERE updated_at < ?", (days_ago(older_than_days),))
+        """Delete sessions idle for more than ``older_than_days``, and turn facts older than that; how many sessions."""
+        cutoff = days_ago(older_than_days)
+        await self.db.change("DELETE FROM turn_facts WHERE at < ?", (cutoff,))
+        return await self.db.change("DELETE FROM sessions WHERE updated_at < ?", (cutoff,))
 
     async def stats(self) -> dict[str, Any]:
         """Counts of sessions by hand-off state and of kept turns (for ``kefu sessions stats``)."""
