@@ -210,6 +210,11 @@ class Settings(BaseSettings):
         return self.store.url or f"sqlite:///{self.data_dir / 'kefu.sqlite3'}"
 
 
+def is_redis_url(url: str) -> bool:
+    """Whether a store URL names a Redis server (``redis://``, ``rediss://``, ``unix://``) rather than SQLite."""
+    return url.startswith(("redis://", "rediss://", "unix://"))
+
+
 def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
     """Settings from ``config_file`` (default ``./kefu.toml`` when present), then the environment, then overrides.
 

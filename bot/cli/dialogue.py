@@ -1,6 +1,6 @@
 """Operator and privacy commands: ``kefu handoff list|show|take|reply|resolve``, ``kefu sessions forget|purge|stats``.
 
-They open the same SQLite store as the running bot (``KEFU_STORE__URL``). Operator messages written here are
+They open the same store as the running bot (``KEFU_STORE__URL``: the SQLite file or the Redis server). Operator messages written here are
 queued in the store's outbox; the running bot delivers them within ``store.outbox_poll_s`` seconds.
 """
 
@@ -35,6 +35,7 @@ OperatorOption = Annotated[
 def _with_store(config: Any, work: Callable[[Any, Any], Awaitable[T]]) -> T:
     """Run ``work(store, desk)`` on the configured store; operator mistakes end the command with their message."""
     from bot.app import open_store
+    from bot.errors import ConfigError, StoreUnavailable
     from bot.handoff.base import HandoffError
 
     settings = setup(config, log_level="WARNING")
@@ -49,6 +50,10 @@ def _with_store(config: Any, work: Callable[[Any, Any], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except HandoffError as error:
+        fail(error)
+    except ConfigError as error:
+        fail_usage(error)
+    except StoreUnavailable as error:
         fail(error)
 
 

@@ -12,13 +12,14 @@ from bot.config import Settings
 from bot.handoff.base import HandoffError, TicketState
 from bot.messages import HUMAN_PAYLOAD, ConversationRef, Reply
 from bot.sessions.base import HandoffState
-from tests.dialogue.conftest import Delivered, Shopper
+from tests.dialogue.conftest import STORES, Delivered, Shopper
 
 
 async def state(shopper: Shopper) -> HandoffState:
     return (await shopper.dialogue.store.load(str(shopper.ref))).handoff
 
 
+@STORES
 async def test_the_full_handoff_cycle(dialogue: Dialogue, shopper: Shopper, delivered: Delivered) -> None:
     outbound = delivered
     escalated = await shopper.say(payload=HUMAN_PAYLOAD)
@@ -53,6 +54,7 @@ async def test_the_full_handoff_cycle(dialogue: Dialogue, shopper: Shopper, deli
         await dialogue.desk.take(ticket_id, operator="bob")
 
 
+@STORES
 async def test_a_reply_from_another_process_is_queued_and_delivered_by_the_running_bot(
     dialogue: Dialogue, shopper: Shopper, settings: Settings, delivered: Delivered
 ) -> None:
@@ -80,6 +82,7 @@ async def test_a_reply_from_another_process_is_queued_and_delivered_by_the_runni
     assert await dialogue.desk.deliver_pending() == 0, "each queued reply is delivered once"
 
 
+@STORES
 async def test_operator_errors_are_clear(dialogue: Dialogue) -> None:
     with pytest.raises(HandoffError, match="ticket 99 not found"):
         await dialogue.desk.reply(99, "hello", operator="alice")
@@ -87,6 +90,7 @@ async def test_operator_errors_are_clear(dialogue: Dialogue) -> None:
         await dialogue.desk.reply(1, "  ", operator="alice")
 
 
+@STORES
 async def test_a_channels_own_answer_is_sent_by_the_bot_and_relayed_while_an_operator_owns_the_chat(
     dialogue: Dialogue, shopper: Shopper
 ) -> None:

@@ -1,9 +1,9 @@
-"""The durable inbox and outbox contract, for the SQLite store and the in-memory one alike."""
+"""The durable inbox and outbox contract, for the SQLite store, the Redis store and the in-memory one alike."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,8 +11,10 @@ import pytest
 
 from bot.errors import BadInput
 from bot.inbox import Inbox, MemoryInbox
+from bot.inbox.redis import RedisInbox
 from bot.inbox.sqlite import SqliteInbox
 from bot.messages import Attachment, ConversationRef, Message, QuickReply, Reply, Source
+from bot.sessions.redis import RedisConnection
 from bot.sessions.sqlite import Database
 
 A = ConversationRef("telegram", "1")
@@ -27,16 +29,39 @@ async def no_refetch(channel: str, locator: str) -> bytes:
     raise AssertionError("nothing should be fetched again")
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+OpenDurable = Callable[..., Awaitable[SqliteInbox | RedisInbox]]
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def open_durable(request: pytest.FixtureRequest, tmp_path: Path) -> OpenDurable:
+    """``await open_durable(remember_s=…)``: a durable inbox on this test's store, as a new process opens it;
+    ``restarted=True`` restarts the Redis server first (what its append-only file kept comes back)."""
+
+    async def open_durable(*, restarted: bool = False, **options: float) -> SqliteInbox | RedisInbox:
+        if request.param == "redis":
+            url = request.getfixturevalue("redis_url")
+            if restarted:
+                request.getfixturevalue("redis_server").restart()
+            return RedisInbox(await RedisConnection.open(url), **options)
+        durable = SqliteInbox(await Database.open(tmp_path / "store.sqlite3"), **options)
+        await durable.setup()
+        return durable
+
+    return open_durable
+
+
+@pytest.fixture(params=["sqlite", "redis", "memory"])
 async def inbox(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Inbox]:
     if request.param == "memory":
         yield MemoryInbox()
         return
-    db = await Database.open(tmp_path / "store.sqlite3")
-    durable = SqliteInbox(db)
-    await durable.setup()
+    if request.param == "redis":
+        durable: Inbox = RedisInbox(await RedisConnection.open(request.getfixturevalue("redis_url")))
+    else:
+        durable = SqliteInbox(await Database.open(tmp_path / "store.sqlite3"))
+        await durable.setup()  # type: ignore[attr-defined]
     yield durable
-    await db.close()
+    await durable.close()
 
 
 async def test_the_same_message_id_in_two_conversations_is_two_messages(inbox: Inbox) -> None:
@@ -85,11 +110,8 @@ async def test_a_reply_keeps_every_field_through_the_outbox(inbox: Inbox) -> Non
     assert queued.reply == replace(reply, id=queued.reply.id)
 
 
-async def test_pending_messages_and_their_attachments_survive_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite3"
-    db = await Database.open(path)
-    first = SqliteInbox(db)
-    await first.setup()
+async def test_pending_messages_and_their_attachments_survive_a_restart(open_durable: OpenDurable) -> None:
+    first = await open_durable()
     photo = Attachment.from_bytes("photo", b"\xff\xd8jpeg-bytes", mime_type="image/jpeg", filename="a.jpg")
     voice = Attachment(kind="voice", fetch=no_refetch_fetch, mime_type="audio/ogg", size=5, duration_s=3.0,
                        locator="file-42")
@@ -98,11 +120,9 @@ async def test_pending_messages_and_their_attachments_survive_a_restart(tmp_path
                    payload="kefu:human", metadata={"chat_type": "private", "album_size": 2},
                    answer=Reply(text="hello", notice=True))
     assert await first.accept(sent) is not None
-    await db.close()  # the process dies; a new one opens the same file
+    await first.close()  # the process dies; a new one opens the same store
 
-    db = await Database.open(path)
-    second = SqliteInbox(db)
-    await second.setup()
+    second = await open_durable(restarted=True)
     fetched: list[tuple[str, str]] = []
 
     async def refetch(channel: str, locator: str) -> bytes:
@@ -111,7 +131,7 @@ async def test_pending_messages_and_their_attachments_survive_a_restart(tmp_path
 
     [(_, restored)] = await second.pending(refetch=refetch)
     assert await second.accept(sent) is None, "the redelivered platform message is recognised after the restart"
-    await db.close()
+    await second.close()
     assert (restored.conversation, restored.text, restored.message_id) == (A, "这个有红色吗", "7")
     assert restored.language_hint == "zh-hans" and restored.payload == "kefu:human"
     assert restored.metadata == {"chat_type": "private", "album_size": 2} and restored.answer == sent.answer
@@ -128,16 +148,27 @@ async def no_refetch_fetch() -> bytes:
     raise AssertionError("the original fetch is not used after a restart")
 
 
-async def test_answered_identities_are_forgotten_after_the_window(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "store.sqlite3")
-    inbox = SqliteInbox(db, remember_s=60)
-    await inbox.setup()
-    seq = await inbox.accept(message(A, "1"))
+async def test_answered_identities_are_forgotten_after_the_window(open_durable: OpenDurable) -> None:
+    inbox = await open_durable(remember_s=60)
+    seq = await inbox.accept(message(A, "1", "my secret text"))
     assert seq is not None
     await inbox.complete(seq, A, Reply(text="one"))
     assert await inbox.prune(now=time.time()) == 0
-    rows = await db.fetch("SELECT record FROM inbox")
-    assert rows[0]["record"] is None, "an answered message's text is not kept"
+    assert "my secret text" not in await everything_kept(inbox), "an answered message's text is not kept"
+    assert await inbox.accept(message(A, "1")) is None
     assert await inbox.prune(now=time.time() + 61) == 1
     assert await inbox.accept(message(A, "1")) is not None
-    await db.close()
+    await inbox.close()
+
+
+async def everything_kept(inbox: SqliteInbox | RedisInbox) -> str:
+    """Every value the inbox's store holds, as text."""
+    if isinstance(inbox, SqliteInbox):
+        return str([tuple(row) for row in await inbox.db.fetch("SELECT * FROM inbox")])
+    client = inbox.redis
+    values = []
+    async for key in client.scan_iter():
+        kind = (await client.type(key)).decode()
+        values.append(await {"hash": client.hgetall, "string": client.get, "zset": lambda k: client.zrange(k, 0, -1),
+                             "set": client.smembers, "list": lambda k: client.lrange(k, 0, -1)}[kind](key))
+    return repr(values)
