@@ -23,7 +23,7 @@ from bot.app.components import (
 from bot.app.kefu import Kefu
 from bot.app.knowledge import KbLocation, demo_store_dir, intents_file, load_intent_classifier, locate_knowledge_base
 from bot.app.pipeline import build_actions, build_pipeline
-from bot.app.stores import Dialogue, open_dialogue, open_inbox, open_orders, open_store
+from bot.app.stores import Dialogue, open_dialogue, open_inbox, open_orders, open_store, probe_store
 
 __all__ = [
     "BUILTIN_CHANNELS",
@@ -48,5 +48,6 @@ __all__ = [
     "open_inbox",
     "open_orders",
     "open_store",
+    "probe_store",
     "resolve_device",
 ]

@@ -1,7 +1,8 @@
 """Operator and privacy commands: ``kefu handoff list|show|take|reply|resolve``, ``kefu sessions forget|purge|stats``.
 
-They open the same store as the running bot (``KEFU_STORE__URL``: the SQLite file or the Redis server). Operator messages written here are
-queued in the store's outbox; the running bot delivers them within ``store.outbox_poll_s`` seconds.
+They open the same store as the running bot (``KEFU_STORE__URL``: the SQLite file or the Redis server). Operator
+messages written here are queued in the store's outbox; the running bot delivers them within ``store.outbox_poll_s``
+seconds.
 """
 
 from __future__ import annotations

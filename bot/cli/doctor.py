@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
 import shutil
@@ -31,7 +32,7 @@ _PACKAGES = (
     ("transformers", "captioner, fine-tuned classifier, local LM", False),
     ("aiogram", "Telegram channel (telegram extra)", False),
     ("slack_bolt", "Slack channel (slack extra)", False),
-    ("redis", "Redis session store (redis extra)", False),
+    ("redis", "Redis store for several workers (redis extra)", False),
 )
 
 
@@ -53,6 +54,7 @@ def run_checks(settings: Settings) -> list[Check]:
         status: Status = "ok" if found else ("fail" if required else "warn")
         checks.append(Check(module, status, purpose if found else f"missing: {purpose}"))
     checks.append(_data_dir(settings))
+    checks.append(_store(settings))
     checks.append(_gpu())
     checks.append(_channels(settings))
     installed = sorted(installed_adapters())
@@ -69,6 +71,17 @@ def _channels(settings: Settings) -> Check:
         return Check("channels", "ok", ", ".join(check_channels(settings)))
     except ConfigError as error:
         return Check("channels", "fail", str(error))
+
+
+def _store(settings: Settings) -> Check:
+    """The configured store opens: the SQLite file, or the Redis server answers PING (nothing is written)."""
+    from bot.app import probe_store
+    from bot.errors import ConfigError, StoreUnavailable
+
+    try:
+        return Check("store", "ok", asyncio.run(probe_store(settings)))
+    except (ConfigError, StoreUnavailable) as error:
+        return Check("store", "fail", str(error))
 
 
 def _data_dir(settings: Settings) -> Check:
