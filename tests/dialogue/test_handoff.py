@@ -138,3 +138,34 @@ async def test_a_store_from_before_reply_authors_gets_the_column_and_keeps_its_q
         assert reply.author is None
     finally:
         await db.close()
+
+
+@STORES
+async def test_two_bots_never_hand_over_the_same_operator_reply_and_a_dead_ones_claim_is_taken_again(
+    dialogue: Dialogue, shopper: Shopper, settings: Settings, delivered: Delivered
+) -> None:
+    await shopper.say("我要找人工")
+    ticket_id = (await dialogue.store.load(str(shopper.ref))).ticket_id
+    assert ticket_id is not None
+    other = Delivered()
+    cli, _, cli_desk = await open_store(settings)
+    second, _, second_desk = await open_store(settings, deliver=other)
+    try:
+        await cli_desk.reply(ticket_id, "您好，我是客服小王。", operator="wang")  # queued: the notice and the words
+        counts = await asyncio.gather(dialogue.desk.deliver_pending(), second_desk.deliver_pending())  # type: ignore[attr-defined]
+        assert sum(counts) == 2 and len(delivered.sent) + len(other.sent) == 2, "each reply handed over once"
+
+        async def dies(conversation: ConversationRef, reply: Reply, *, key: str | None = None) -> None:
+            raise ConnectionError("the process died while handing it over")
+
+        dying, _, dying_desk = await open_store(settings, deliver=dies)
+        await cli_desk.reply(ticket_id, "还在吗？", operator="wang")
+        assert await dying_desk.deliver_pending() == 1  # type: ignore[attr-defined]
+        await dying.close()
+        assert await second_desk.deliver_pending() == 0, "a fresh claim is not taken"  # type: ignore[attr-defined]
+        second_desk.stale_claim_s = 0  # type: ignore[attr-defined]
+        assert await second_desk.deliver_pending() == 1  # type: ignore[attr-defined]
+        assert other.sent[-1][1].text == "还在吗？" and await second_desk.deliver_pending() == 0  # type: ignore[attr-defined]
+    finally:
+        await cli.close()
+        await second.close()

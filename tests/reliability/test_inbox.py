@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from bot.inbox.sqlite import SqliteInbox
 from bot.messages import Attachment, ConversationRef, Message, QuickReply, Reply, Source
 from bot.sessions.redis import RedisConnection
 from bot.sessions.sqlite import Database
+from tests.reliability.conftest import OpenDurable
 
 A = ConversationRef("telegram", "1")
 B = ConversationRef("telegram", "2")
@@ -27,27 +28,6 @@ def message(conversation: ConversationRef, message_id: str, text: str = "hi", **
 
 async def no_refetch(channel: str, locator: str) -> bytes:
     raise AssertionError("nothing should be fetched again")
-
-
-OpenDurable = Callable[..., Awaitable[SqliteInbox | RedisInbox]]
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def open_durable(request: pytest.FixtureRequest, tmp_path: Path) -> OpenDurable:
-    """``await open_durable(remember_s=…)``: a durable inbox on this test's store, as a new process opens it;
-    ``restarted=True`` restarts the Redis server first (what its append-only file kept comes back)."""
-
-    async def open_durable(*, restarted: bool = False, **options: float) -> SqliteInbox | RedisInbox:
-        if request.param == "redis":
-            url = request.getfixturevalue("redis_url")
-            if restarted:
-                request.getfixturevalue("redis_server").restart()
-            return RedisInbox(await RedisConnection.open(url), **options)
-        durable = SqliteInbox(await Database.open(tmp_path / "store.sqlite3"), **options)
-        await durable.setup()
-        return durable
-
-    return open_durable
 
 
 @pytest.fixture(params=["sqlite", "redis", "memory"])

@@ -14,6 +14,7 @@ from bot.outbound import Channels, Outbound
 from bot.runtime import Runtime
 from bot.sessions.sqlite import Database
 from tests.core.test_runtime import RecordingSink, outbound_to
+from tests.reliability.conftest import OpenDurable
 
 
 def message(conversation: str, message_id: str, text: str = "hi") -> Message:
@@ -30,9 +31,9 @@ async def open_inbox(path: Path) -> SqliteInbox:
     return inbox
 
 
-async def test_colliding_message_ids_across_conversations_are_all_answered(tmp_path: Path) -> None:
+async def test_colliding_message_ids_across_conversations_are_all_answered(open_durable: OpenDurable) -> None:
     """Telegram numbers messages per chat: 20 chats × ids 9001-9010 are 200 messages, not 10."""
-    inbox = await open_inbox(tmp_path / "store.sqlite3")
+    inbox = await open_durable()
     sink = RecordingSink()
     runtime = Runtime(echo, outbound=outbound_to(sink), inbox=inbox)
     for n in range(9001, 9011):
@@ -40,30 +41,31 @@ async def test_colliding_message_ids_across_conversations_are_all_answered(tmp_p
             assert await runtime.dispatch(message(f"chat{chat}", str(n), f"{chat}/{n}"))
     await runtime.join()
     await runtime.stop()
-    await inbox.db.close()
+    await inbox.close()
     assert sum(len(texts) for texts in sink.sent.values()) == 200
     for chat in range(20):
         assert sink.sent[f"chat{chat}"] == [f"re {chat}/{n}" for n in range(9001, 9011)]
 
 
-async def test_a_message_accepted_before_a_crash_is_answered_after_the_restart_and_only_once(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite3"
+async def test_a_message_accepted_before_a_crash_is_answered_after_the_restart_and_only_once(
+    open_durable: OpenDurable,
+) -> None:
     stuck = asyncio.Event()
 
     async def hangs(msg: Message) -> Reply:
         await stuck.wait()
         raise AssertionError("never answered in the first run")
 
-    first = await open_inbox(path)
+    first = await open_durable()
     crashed = Runtime(hangs, outbound=outbound_to(RecordingSink()), inbox=first)
     for n in range(3):
         assert await crashed.dispatch(message("a", str(n), f"m{n}"))
     assert await crashed.dispatch(message("b", "0", "other"))
-    await first.db.close()  # the process dies here: nothing answered, the database is all that is left
+    await first.close()  # the process dies here: nothing answered, the store is all that is left
     for task in asyncio.all_tasks() - {asyncio.current_task()}:
         task.cancel()
 
-    second = await open_inbox(path)
+    second = await open_durable(restarted=True)
     sink = RecordingSink()
     runtime = Runtime(echo, outbound=outbound_to(sink), inbox=second)
     assert await runtime.resume() == 4
@@ -71,20 +73,19 @@ async def test_a_message_accepted_before_a_crash_is_answered_after_the_restart_a
     assert await runtime.dispatch(message("a", "3", "m3"))
     await runtime.join()
     await runtime.stop()
-    await second.db.close()
+    await second.close()
     assert sink.sent == {"a": ["re m0", "re m1", "re m2", "re m3"], "b": ["re other"]}
 
 
-async def test_a_reply_queued_before_a_crash_is_delivered_after_the_restart(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite3"
-    first = await open_inbox(path)
+async def test_a_reply_queued_before_a_crash_is_delivered_after_the_restart(open_durable: OpenDurable) -> None:
+    first = await open_durable()
     runtime = quick_runtime(Channels(), inbox=first)  # no channel: the reply waits in the outbox
     assert await runtime.dispatch(message("a", "1", "m1"))
     await runtime.join()
     await runtime.stop(drain_timeout_s=0.1)
-    await first.db.close()
+    await first.close()
 
-    second = await open_inbox(path)
+    second = await open_durable(restarted=True)
     sink = RecordingSink()
     channels = Channels()
     channels.add(sink, name="test", live=False)
@@ -94,7 +95,7 @@ async def test_a_reply_queued_before_a_crash_is_delivered_after_the_restart(tmp_
     async with asyncio.timeout(5):
         await sink.wait_for(lambda: "a" in sink.sent)
     await restarted.stop()
-    await second.db.close()
+    await second.close()
     assert sink.sent == {"a": ["re m1"]}
 
 
@@ -139,7 +140,7 @@ class FlakyChannel(RecordingSink):
         await super().send(conversation, reply)
 
 
-def quick_runtime(outbound: Outbound, *, inbox: SqliteInbox | None = None, max_attempts: int = 6) -> Runtime:
+def quick_runtime(outbound: Outbound, *, inbox: Inbox | None = None, max_attempts: int = 6) -> Runtime:
     """A runtime whose courier retries within milliseconds."""
 
     kept: Inbox = inbox or MemoryInbox()
