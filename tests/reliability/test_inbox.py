@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from redis.exceptions import RedisError
 
 from bot.errors import BadInput
 from bot.inbox import Inbox, MemoryInbox
@@ -16,6 +17,7 @@ from bot.inbox.sqlite import SqliteInbox
 from bot.messages import Attachment, ConversationRef, Message, QuickReply, Reply, Source
 from bot.sessions.redis import RedisConnection
 from bot.sessions.sqlite import Database
+from tests.redis_server import RedisServer
 from tests.reliability.conftest import OpenDurable
 
 A = ConversationRef("telegram", "1")
@@ -152,3 +154,30 @@ async def everything_kept(inbox: SqliteInbox | RedisInbox) -> str:
         values.append(await {"hash": client.hgetall, "string": client.get, "zset": lambda k: client.zrange(k, 0, -1),
                              "set": client.smembers, "list": lambda k: client.lrange(k, 0, -1)}[kind](key))
     return repr(values)
+
+
+async def test_a_restarted_redis_is_reconnected_and_keeps_what_was_acknowledged(
+    redis_url: str, redis_server: RedisServer
+) -> None:
+    """Redis restarted under a running inbox (AOF on): the next call reconnects and reloads the scripts, and every
+    accepted message and queued reply is still there."""
+    inbox = RedisInbox(await RedisConnection.open(redis_url))
+    try:
+        first = await inbox.accept(message(A, "1", "before"))
+        answered = await inbox.accept(message(B, "1", "answered"))
+        assert first is not None and answered is not None
+        await inbox.complete(answered, B, Reply(text="queued before"))
+        redis_server.restart()
+        assert await inbox.accept(message(A, "1", "before")) is None, "the identity survived the restart"
+        second = await inbox.accept(message(A, "2", "after"))
+        assert second is not None and second > answered
+        assert [m.text for _, m in await inbox.pending(refetch=no_refetch)] == ["before", "after"]
+        head = await inbox.next_due(B, now=1e12)
+        assert head is not None and head.reply.text == "queued before"
+        redis_server.stop()
+        with pytest.raises(RedisError):
+            await inbox.accept(message(A, "3", "while down"))  # the channel does not acknowledge: redelivered
+        redis_server.start()
+        assert await inbox.accept(message(A, "3", "while down")) is not None
+    finally:
+        await inbox.close()
