@@ -1,5 +1,5 @@
-"""The stateful parts of a bot from ``Settings``: the store (SQLite, or Redis for several workers) and its desk,
-the durable inbox, the orders.
+"""The stateful parts of a bot from ``Settings``: the store (an SQLite file, or a Redis server: nothing on the bot's
+own disk) and its desk, the durable inbox, the orders.
 
     inbox = await open_inbox(settings)
     courier = Courier(inbox, channels)
