@@ -11,6 +11,7 @@ import pytest
 
 from bot.app import Dialogue
 from bot.config import Settings
+from bot.handoff.base import TicketState
 from bot.pii import PiiFilter, install_log_filter, mask_pii
 from bot.sessions.sqlite import Database
 from tests.dialogue.conftest import STORES, Shopper
@@ -139,3 +140,17 @@ async def age_every_session(dialogue: Dialogue, *, days: float) -> None:
     for conversation in await client.zrange(key, 0, -1):
         await client.zadd(key, {conversation: then})
         await client.hset(dialogue.db.key("session", conversation.decode()), "updated_at", repr(then))
+
+
+@STORES
+async def test_purge_deletes_resolved_tickets_only_with_their_messages(dialogue: Dialogue) -> None:
+    alice, bob = Shopper(dialogue, user="alice", conversation="a"), Shopper(dialogue, user="bob", conversation="b")
+    await alice.say("我要找人工")
+    await bob.say("I want a human")
+    resolved, kept = [t.id for t in await dialogue.desk.tickets()]
+    await dialogue.desk.resolve(resolved, operator="ana")
+    assert await dialogue.desk.purge(older_than_days=1) == 0, "resolved just now: kept"
+    assert await dialogue.desk.purge(older_than_days=-1) == 1, "only the resolved ticket goes"
+    assert [t.id for t in await dialogue.desk.tickets(states=tuple(TicketState))] == [kept]
+    assert await dialogue.desk.messages(resolved) == []
+    assert await dialogue.desk.forget_user("alice") == 0 and await dialogue.desk.forget_user("bob") == 1
