@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 from bot.delivery import Courier
@@ -11,9 +12,10 @@ from bot.inbox import Inbox, MemoryInbox
 from bot.inbox.sqlite import SqliteInbox
 from bot.messages import ConversationRef, Message, Reply
 from bot.outbound import Channels, Outbound
-from bot.runtime import Runtime
+from bot.runtime import Handler, Runtime
 from bot.sessions.sqlite import Database
 from tests.core.test_runtime import RecordingSink, outbound_to
+from tests.redis_server import RedisServer
 from tests.reliability.conftest import OpenDurable
 
 
@@ -140,12 +142,14 @@ class FlakyChannel(RecordingSink):
         await super().send(conversation, reply)
 
 
-def quick_runtime(outbound: Outbound, *, inbox: Inbox | None = None, max_attempts: int = 6) -> Runtime:
+def quick_runtime(
+    outbound: Outbound, *, inbox: Inbox | None = None, max_attempts: int = 6, handler: Handler = echo
+) -> Runtime:
     """A runtime whose courier retries within milliseconds."""
 
     kept: Inbox = inbox or MemoryInbox()
     courier = Courier(kept, outbound, backoff_s=0.01, deferral_s=0.01, sweep_s=0.01, max_attempts=max_attempts)
-    return Runtime(echo, outbound=outbound, inbox=kept, courier=courier)
+    return Runtime(handler, outbound=outbound, inbox=kept, courier=courier)
 
 
 async def test_deferred_and_failed_deliveries_are_retried_in_order() -> None:
@@ -194,3 +198,41 @@ async def test_two_web_sessions_using_the_same_client_id_both_get_answers(tmp_pa
     finally:
         await runtime.stop()
         await inbox.db.close()
+
+
+async def test_a_redis_restart_during_a_turn_does_not_lose_its_answer(
+    redis_url: str, redis_server: RedisServer
+) -> None:
+    """Redis goes away while a turn runs and comes back a moment later: the answer is recorded and delivered by the
+    running bot (no restart), once."""
+    from bot.inbox.redis import RedisInbox
+    from bot.sessions.redis import RedisConnection
+
+    inbox = RedisInbox(await RedisConnection.open(redis_url))
+    back = threading.Timer(0.5, redis_server.start)
+
+    async def outage(msg: Message) -> Reply:
+        if msg.text == "m1":
+            redis_server.stop()
+            back.start()
+        return Reply(text=f"re {msg.text}")
+
+    sink = RecordingSink()
+    runtime = quick_runtime(outbound_to(sink), inbox=inbox, handler=outage)
+    try:
+        assert await runtime.dispatch(message("a", "1", "m1"))
+        async with asyncio.timeout(60):
+            await sink.wait_for(lambda: "a" in sink.sent)
+        assert await runtime.dispatch(message("a", "2", "m2"))
+        async with asyncio.timeout(30):
+            await sink.wait_for(lambda: len(sink.sent["a"]) == 2)
+        assert await inbox.pending(refetch=no_refetch) == []
+    finally:
+        back.join()
+        await runtime.stop()
+        await inbox.close()
+    assert sink.sent == {"a": ["re m1", "re m2"]}
+
+
+async def no_refetch(channel: str, locator: str) -> bytes:
+    raise AssertionError("nothing is fetched again")
