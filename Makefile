@@ -25,11 +25,12 @@ run: $(STAMP)
 lint: $(STAMP)
 	status=0; \
 	$(VENV)/bin/ruff check . || status=1; \
+	$(VENV)/bin/ruff format --check . || status=1; \
 	$(VENV)/bin/mypy || status=1; \
 	$(VENV)/bin/lint-imports || status=1; \
 	exit $$status
 
-# the formatter ([tool.ruff.format]); the one-time reformat of the whole tree is still to be done
+# the formatter ([tool.ruff.format]); `make lint` checks that the tree is formatted
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
 

@@ -249,6 +249,11 @@ class Settings(BaseSettings):
         return self.store.url or f"sqlite:///{self.data_dir / 'kefu.sqlite3'}"
 
 
+def is_redis_url(url: str) -> bool:
+    """Whether a store URL names a Redis server (``redis://``, ``rediss://``, ``unix://``) rather than SQLite."""
+    return url.startswith(("redis://", "rediss://", "unix://"))
+
+
 def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
     """Settings from ``config_file`` (default ``./kefu.toml`` when present), then the environment, then overrides.
 
@@ -297,8 +302,9 @@ def _refuse_secrets_in_file(path: Path) -> None:
             section, _, key = table.partition("__")
             found.append((section, key))
         if table.lower() == "adapters" and isinstance(entries, dict):
-            found += [(f"{table}.{name}", key) for name, keys in entries.items() if isinstance(keys, dict)
-                      for key in keys]
+            found += [
+                (f"{table}.{name}", key) for name, keys in entries.items() if isinstance(keys, dict) for key in keys
+            ]
         for section, key in found:
             if (section.lower(), key.lower()) in secrets or (section.lower().startswith("adapters.") and _secret(key)):
                 env = f"KEFU_{section.upper().replace('.', '__')}__{key.upper()}"

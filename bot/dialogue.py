@@ -43,13 +43,17 @@ class Conversations:
         session = await self.store.load(str(message.conversation))
         await self._follow_ticket(session)
         return session.handoff is HandoffState.HUMAN
+
     async def handle(self, message: Message) -> Reply | None:
         log.debug("message in %s from %s: %r", message.conversation, message.user_id, message.text)
         started = time.perf_counter()
         session = await self.store.load(str(message.conversation))
         if message.message_id and message.message_id == session.last_message_id:
-            log.info("turn %s: message %s was handled before a restart; its answer is sent again",
-                     message.conversation, message.message_id)
+            log.info(
+                "turn %s: message %s was handled before a restart; its answer is sent again",
+                message.conversation,
+                message.message_id,
+            )
             return session.last_reply
         session.user_id = message.user_id or session.user_id
         session.last_message_id = message.message_id or None
@@ -79,8 +83,9 @@ class Conversations:
         saving = time.perf_counter()
         session.last_reply = reply
         loading = {"session": (loaded - started) * 1000}
-        fact = fact_of(message, replace(reply, timings_ms={**reply.timings_ms, **loading}), outcome.decision,
-                       said=user_turn.text)
+        fact = fact_of(
+            message, replace(reply, timings_ms={**reply.timings_ms, **loading}), outcome.decision, said=user_turn.text
+        )
         await self.store.save(session, turns=[user_turn, Turn("bot", reply.text, reply.intent)], fact=fact)
         ms = ((loaded - started) + (time.perf_counter() - saving)) * 1000
         return replace(reply, timings_ms={**reply.timings_ms, "session": ms})

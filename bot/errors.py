@@ -11,6 +11,10 @@ class ConfigError(KefuError):
     """The configuration is invalid or names something that cannot be loaded."""
 
 
+class StoreUnavailable(KefuError):
+    """The configured store (a Redis server) does not answer; the command or the start fails with this message."""
+
+
 class BadInput(KefuError):
     """The user's input cannot be processed; ``str(error)`` is safe to show to the user."""
 

@@ -26,6 +26,9 @@ from bot.messages import ConversationRef, Message, Reply
 from bot.middleware import Middleware, chain
 from bot.outbound import Outbound
 
+COMPLETE_RETRIES_S = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+"""Pauses between tries to record a turn's answer when the store fails (about a minute in all)."""
+
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Message], Awaitable[Reply | None]]
@@ -184,14 +187,26 @@ class Runtime:
         return reply
 
     async def _complete(self, seq: int, message: Message, reply: Reply | None) -> None:
-        try:
-            await self.inbox.complete(seq, message.conversation, reply)
-        except Exception:
-            log.exception(
-                "could not record the answer to a message in %s; it is answered again at the next start",
-                message.conversation,
-            )
-            return
+        """Record the answer; a store that fails (a Redis server restarting) is tried again for about a minute
+        (``complete`` is idempotent per message), then the message waits for the next start."""
+        for pause in (*COMPLETE_RETRIES_S, None):
+            try:
+                await self.inbox.complete(seq, message.conversation, reply)
+                break
+            except Exception:
+                if pause is None:
+                    log.exception(
+                        "could not record the answer to a message in %s; it is answered again at the next start",
+                        message.conversation,
+                    )
+                    return
+                log.warning(
+                    "could not record the answer to a message in %s; trying again in %g s",
+                    message.conversation,
+                    pause,
+                    exc_info=True,
+                )
+                await asyncio.sleep(pause)
         if reply is not None:
             self.courier.kick(message.conversation)
 

@@ -119,8 +119,9 @@ def _answered(path: Path, numbered: list[tuple[int, Record]]) -> list[tuple[int,
     if not kept:
         raise EmptySource(f"{path}: no row has an answer yet (fill in the answer column)", path=path)
     if len(kept) < len(numbered):
-        log.warning("%s: %d of %d rows have no answer yet and are left out", path, len(numbered) - len(kept),
-                    len(numbered))
+        log.warning(
+            "%s: %d of %d rows have no answer yet and are left out", path, len(numbered) - len(kept), len(numbered)
+        )
     return kept
 
 

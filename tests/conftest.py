@@ -1,4 +1,4 @@
-"""Fixtures shared across the suite: the demo store's engines, loaded once per session."""
+"""Fixtures shared across the suite: the demo store's engines, loaded once per session; a private Redis server."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from bot.app import Components, load_components
 from bot.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from tests.redis_server import RedisServer
 
 
 def require_tool(name: str) -> str:
@@ -33,6 +37,28 @@ def wait_until(condition: Callable[[], bool], *, timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"still waiting after {timeout:g} s")
         time.sleep(0.01)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A private ``redis-server`` (Debian's package) on a free port, AOF on, for the whole session; skipped where it
+    is not installed, failed in CI (``.ci/run`` installs it)."""
+    binary = require_tool("redis-server")
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(binary, tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The private server's URL, emptied for this test (``redis://127.0.0.1:<port>/0``)."""
+    if redis_server.process is None:  # a test stopped it and failed before starting it again
+        redis_server.start()
+    redis_server.flush()
+    return redis_server.url
 
 
 @pytest.fixture(scope="session")

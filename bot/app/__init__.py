@@ -25,7 +25,7 @@ from bot.app.kefu import Kefu
 from bot.app.knowledge import KbLocation, demo_store_dir, intents_file, load_intent_classifier, locate_knowledge_base
 from bot.app.photos import PHOTO_INDEX, build_describer, catalogue_photos, load_describer, open_photo_index
 from bot.app.pipeline import build_actions, build_pipeline
-from bot.app.stores import Dialogue, open_dialogue, open_inbox, open_orders, open_store
+from bot.app.stores import Dialogue, open_dialogue, open_inbox, open_orders, open_store, probe_store
 
 __all__ = [
     "BUILTIN_CHANNELS",
@@ -56,5 +56,6 @@ __all__ = [
     "open_orders",
     "open_photo_index",
     "open_store",
+    "probe_store",
     "resolve_device",
 ]

@@ -22,7 +22,7 @@ from bot.outbound import Channels
 from bot.pipeline import Pipeline
 from bot.runtime import Runtime
 from bot.server import HttpServer, build_http_app
-from bot.sessions.sqlite import SqliteSessionStore
+from bot.sessions.sqlite import Database, SqliteSessionStore
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,11 @@ class Kefu:
             encoder = RememberingEncoder(components.encoder)
             routes += OpsPage(
                 token=settings.ops.token.get_secret_value(),
-                insights=lambda: SqliteInsights(self.dialogue.db, encoder=encoder) if self.dialogue else None,
+                insights=lambda: (
+                    SqliteInsights(self.dialogue.db, encoder=encoder)
+                    if self.dialogue and isinstance(self.dialogue.db, Database)
+                    else None
+                ),
                 default_period=settings.ops.default_period,
             ).routes()
         self.http: HttpServer | None = None
@@ -94,8 +98,9 @@ class Kefu:
         """Count a shopper's 👍/👎 (metrics) and keep it with the turn it rates (insights)."""
         await self.metrics.record_feedback(feedback)
         if self.dialogue is not None and isinstance(self.dialogue.store, SqliteSessionStore):
-            kept = await self.dialogue.store.rate(str(feedback.conversation), feedback.reply_text,
-                                                  helpful=feedback.helpful)
+            kept = await self.dialogue.store.rate(
+                str(feedback.conversation), feedback.reply_text, helpful=feedback.helpful
+            )
             if not kept:
                 log.info("feedback in %s: no turn on record to rate", feedback.conversation)
 

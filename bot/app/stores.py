@@ -1,4 +1,5 @@
-"""The stateful parts of a bot from ``Settings``: the SQLite store and its desk, the durable inbox, the orders.
+"""The stateful parts of a bot from ``Settings``: the store (an SQLite file, or a Redis server: nothing on the bot's
+own disk) and its desk, the durable inbox, the orders.
 
     inbox = await open_inbox(settings)
     courier = Courier(inbox, channels)
@@ -13,24 +14,40 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import importlib.util
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Union
 
 from bot.actions.backends import HttpOrderBackend, SqliteOrderBackend, demo_orders_file
 from bot.actions.base import OrderBackend
 from bot.app.desk import WatcherFactory
-from bot.config import Settings
+from bot.config import Settings, is_redis_url
 from bot.dialogue import Conversations
 from bot.errors import ConfigError
 from bot.handoff.base import Deliver, HandoffDesk
 from bot.handoff.sqlite import SqliteDesk
 from bot.handoff.watched import WatchedDesk
+from bot.inbox.base import Inbox
 from bot.inbox.sqlite import SqliteInbox
 from bot.pipeline import Pipeline
 from bot.sessions.base import SessionStore
 from bot.sessions.sqlite import Database, SqliteSessionStore
+
+if TYPE_CHECKING:
+    from bot.inbox.redis import RedisInbox
+    from bot.sessions.redis import RedisConnection
+
+Connection = Union[Database, "RedisConnection"]
+"""What a store runs on: an SQLite file or a Redis server; ``close`` releases it."""
+
+
+log = logging.getLogger(__name__)
+
+OUTBOX_STOP_S = 5.0
+"""How long closing waits for the desk's outbox loop to stop."""
 
 
 @dataclass
@@ -41,7 +58,7 @@ class Dialogue:
     store: SessionStore
     desk: HandoffDesk
     orders: OrderBackend
-    db: Database
+    db: Connection
     _outbox: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @property
@@ -56,8 +73,11 @@ class Dialogue:
     async def aclose(self) -> None:
         if self._outbox is not None:
             self._outbox.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._outbox
+            done, _ = await asyncio.wait({self._outbox}, timeout=OUTBOX_STOP_S)
+            if not done:
+                log.warning("the desk's outbox loop did not stop within %g s; leaving it", OUTBOX_STOP_S)
+            elif not self._outbox.cancelled() and self._outbox.exception() is not None:
+                log.warning("the desk's outbox loop ended with %r", self._outbox.exception())
         if isinstance(self.desk, WatchedDesk):
             await self.desk.aclose()
         await self.orders.close()
@@ -66,10 +86,20 @@ class Dialogue:
 
 async def open_store(
     settings: Settings, *, deliver: Deliver | None = None
-) -> tuple[Database, SqliteSessionStore, SqliteDesk]:
-    """The store's database (``settings.store_url``), its session store and the built-in desk, tables created;
-    the desk hands operator replies to ``deliver`` (None: it only queues them, as ``kefu handoff reply`` does)."""
-    db = await Database.open(settings.store_url)
+) -> tuple[Connection, SessionStore, HandoffDesk]:
+    """The store's connection (``settings.store_url``: SQLite or Redis), its session store and the built-in desk,
+    ready; the desk hands operator replies to ``deliver`` (None: it only queues them, as ``kefu handoff reply``
+    does). An unreachable Redis raises ``StoreUnavailable``, a malformed URL ``ConfigError``."""
+    url = settings.store_url
+    if is_redis_url(url):
+        _need_redis()
+        from bot.handoff.redis import RedisDesk
+        from bot.sessions.redis import RedisConnection, RedisSessionStore
+
+        connection = await RedisConnection.open(url)
+        shared = RedisSessionStore(connection, history_turns=settings.store.history_turns)
+        return connection, shared, RedisDesk(connection, shared, deliver=deliver, poll_s=settings.store.outbox_poll_s)
+    db = await Database.open(url)
     store = SqliteSessionStore(db, history_turns=settings.store.history_turns)
     await store.setup()
     desk = SqliteDesk(db, store, deliver=deliver, poll_s=settings.store.outbox_poll_s)
@@ -77,17 +107,52 @@ async def open_store(
     return db, store, desk
 
 
-async def open_inbox(settings: Settings) -> SqliteInbox:
-    """The runtime's durable inbox and reply outbox: the store's file on its own connection (a delivered reply is
+async def open_inbox(settings: Settings) -> Inbox:
+    """The runtime's durable inbox and reply outbox, on its own connection to the store (a delivered reply is
     recorded without queueing behind the sessions' reads, which keeps the window for a repeat short)."""
-    inbox = SqliteInbox(await Database.open(settings.store_url), remember_s=settings.store.dedupe_window_s)
+    url = settings.store_url
+    inbox: RedisInbox | SqliteInbox
+    if is_redis_url(url):
+        _need_redis()
+        from bot.inbox.redis import RedisInbox
+        from bot.sessions.redis import RedisConnection
+
+        inbox = RedisInbox(await RedisConnection.open(url), remember_s=settings.store.dedupe_window_s)
+    else:
+        inbox = SqliteInbox(await Database.open(url), remember_s=settings.store.dedupe_window_s)
     try:
-        await inbox.setup()
+        if isinstance(inbox, SqliteInbox):
+            await inbox.setup()
         await inbox.prune(now=time.time())
     except BaseException:
         await inbox.close()
         raise
     return inbox
+
+
+async def probe_store(settings: Settings) -> str:
+    """Check that the configured store can be opened (before any model loads); what it is, for a log line.
+    ``StoreUnavailable`` when a Redis server does not answer, ``ConfigError`` for a bad URL or path."""
+    url = settings.store_url
+    if is_redis_url(url):
+        _need_redis()
+        from bot.sessions.redis import RedisConnection
+
+        connection = await RedisConnection.open(url)
+        try:
+            info = await connection.client.info("server")
+        finally:
+            await connection.close()
+        return f"Redis {info.get('redis_version', '?')} at {connection.safe_url}"
+    db = await Database.open(url)
+    await db.close()
+    return f"SQLite {db.path}"
+
+
+def _need_redis() -> None:
+    """A Redis store URL needs redis-py: a clear configuration error where the extra is not installed."""
+    if importlib.util.find_spec("redis") is None:
+        raise ConfigError("KEFU_STORE__URL is a Redis URL but redis-py is not installed: pip install 'kefu[redis]'")
 
 
 DEMO_ORDERS_DB = "demo-orders.sqlite3"
@@ -134,6 +199,11 @@ async def open_dialogue(
     shown: HandoffDesk = desk
     if watcher is not None:
         try:
+            if not isinstance(db, Database):
+                raise ConfigError(
+                    "the Slack hand-off desk keeps its ticket links in the SQLite store; it does not run"
+                    " on a Redis store yet (unset KEFU_SLACK__HANDOFF_CHANNEL or use sqlite:///…)"
+                )
             shown = WatchedDesk(desk, watcher=await watcher(desk, db, built))
         except BaseException:
             await orders.close()

@@ -11,7 +11,18 @@ import typer
 
 from bot import __version__
 from bot.cli.groups import app, bench_app
-from bot.cli.kit import ConfigOption, ExitCode, JsonOption, check, fail_usage, load, print_json, set_verbose, setup
+from bot.cli.kit import (
+    ConfigOption,
+    ExitCode,
+    JsonOption,
+    check,
+    check_store,
+    fail_usage,
+    load,
+    print_json,
+    set_verbose,
+    setup,
+)
 
 if TYPE_CHECKING:  # imported lazily at run time: `kefu --help` must stay quick
     from bot.messages import Reply
@@ -47,6 +58,7 @@ def run(config: ConfigOption = None) -> None:
 
     settings = setup(config)
     check(settings)
+    check_store(settings)
     components = load(settings)
 
     async def serve() -> None:
@@ -142,7 +154,7 @@ def ask(
 
 @app.command()
 def doctor(json_output: JsonOption = False, config: ConfigOption = None) -> None:
-    """Check the installation: configuration, packages, packaged model weights, data dir, GPU."""
+    """Check the installation: configuration, packages, the store (SQLite or Redis), data dir, GPU."""
     from bot.cli.doctor import run_checks
 
     settings = setup(config, log_level="WARNING")

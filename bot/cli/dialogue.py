@@ -1,7 +1,8 @@
 """Operator and privacy commands: ``kefu handoff list|show|take|reply|resolve``, ``kefu sessions forget|purge|stats``.
 
-They open the same SQLite store as the running bot (``KEFU_STORE__URL``). Operator messages written here are
-queued in the store's outbox; the running bot delivers them within ``store.outbox_poll_s`` seconds.
+They open the same store as the running bot (``KEFU_STORE__URL``: the SQLite file or the Redis server). Operator
+messages written here are queued in the store's outbox; the running bot delivers them within ``store.outbox_poll_s``
+seconds.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ OperatorOption = Annotated[
 def _with_store(config: Any, work: Callable[[Any, Any], Awaitable[T]]) -> T:
     """Run ``work(store, desk)`` on the configured store; operator mistakes end the command with their message."""
     from bot.app import open_store
+    from bot.errors import ConfigError, StoreUnavailable
     from bot.handoff.base import HandoffError
 
     settings = setup(config, log_level="WARNING")
@@ -49,6 +51,10 @@ def _with_store(config: Any, work: Callable[[Any, Any], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except HandoffError as error:
+        fail(error)
+    except ConfigError as error:
+        fail_usage(error)
+    except StoreUnavailable as error:
         fail(error)
 
 
@@ -206,8 +212,12 @@ def bench_dialogue(
     components = load(settings, speech=False)
 
     async def run() -> dict[str, Any]:
-        return await measure(settings, lambda orders: build_pipeline(settings, components, orders=orders),
-                             conversations=conversations, rounds=rounds)
+        return await measure(
+            settings,
+            lambda orders: build_pipeline(settings, components, orders=orders),
+            conversations=conversations,
+            rounds=rounds,
+        )
 
     report = asyncio.run(run())
     lines = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
 import shutil
@@ -31,7 +32,7 @@ _PACKAGES = (
     ("transformers", "captioner, fine-tuned classifier, local LM", False),
     ("aiogram", "Telegram channel (telegram extra)", False),
     ("slack_bolt", "Slack channel (slack extra)", False),
-    ("redis", "Redis session store (redis extra)", False),
+    ("redis", "Redis store for several workers (redis extra)", False),
 )
 
 
@@ -54,6 +55,7 @@ def run_checks(settings: Settings) -> list[Check]:
         checks.append(Check(module, status, purpose if found else f"missing: {purpose}"))
     checks.append(_describers(settings))
     checks.append(_data_dir(settings))
+    checks.append(_store(settings))
     checks.append(_gpu())
     checks.append(_channels(settings))
     installed = sorted(installed_adapters())
@@ -96,6 +98,17 @@ def _describers(settings: Settings) -> Check:
     if backend == "server" and not settings.vision.base_url:
         return Check("describers", "fail", f"{detail}; the server backend needs KEFU_VISION__BASE_URL")
     return Check("describers", "ok" if all(part in usable for part in wanted) else "warn", detail)
+
+
+def _store(settings: Settings) -> Check:
+    """The configured store opens: the SQLite file, or the Redis server answers PING (nothing is written)."""
+    from bot.app import probe_store
+    from bot.errors import ConfigError, StoreUnavailable
+
+    try:
+        return Check("store", "ok", asyncio.run(probe_store(settings)))
+    except (ConfigError, StoreUnavailable) as error:
+        return Check("store", "fail", str(error))
 
 
 def _data_dir(settings: Settings) -> Check:

@@ -21,12 +21,23 @@ _FORMATS = (".html", ".png", ".pdf", ".json", ".csv")
 def report(
     since: Annotated[str, typer.Option(help="The period up to now: 24h, 7d, 30d, 2w…")] = "7d",
     channel: Annotated[str | None, typer.Option(help="One channel (web, telegram, slack…); default all.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Write report.html, report.png, report.pdf, report.json or "
-                                                  "(with --unanswered) todo.csv.")] = None,
-    unanswered: Annotated[bool, typer.Option("--unanswered", help="Only the grouped unanswered questions, as CSV "
-                                                                  "(question, answer, count, examples).")] = False,
-    by_meaning: Annotated[bool, typer.Option("--by-meaning", help="Group unanswered questions with the sentence "
-                                                                  "encoder (loads it) instead of by wording.")] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write report.html, report.png, report.pdf, report.json or (with --unanswered) todo.csv."),
+    ] = None,
+    unanswered: Annotated[
+        bool,
+        typer.Option(
+            "--unanswered", help="Only the grouped unanswered questions, as CSV (question, answer, count, examples)."
+        ),
+    ] = False,
+    by_meaning: Annotated[
+        bool,
+        typer.Option(
+            "--by-meaning",
+            help="Group unanswered questions with the sentence encoder (loads it) instead of by wording.",
+        ),
+    ] = False,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -110,8 +121,10 @@ def _write(summary: dict[str, Any], *, out: Path | None, unanswered: bool, as_js
 
 def _print_text(summary: dict[str, Any]) -> None:
     t = summary["totals"]
-    typer.echo(f"{t['conversations']} conversations, {t['turns']} messages, 👍 {t['up']} 👎 {t['down']}, "
-               f"{summary['tickets']['open']} open tickets")
+    typer.echo(
+        f"{t['conversations']} conversations, {t['turns']} messages, 👍 {t['up']} 👎 {t['down']}, "
+        f"{summary['tickets']['open']} open tickets"
+    )
     for move in summary["moves"]:
         typer.echo(f"  {move['move']:<9} {move['turns']:>7}  {100 * (move['share'] or 0):5.1f} %")
     for stage in summary["latency_ms"]:
@@ -139,5 +152,7 @@ def bench_insights(
         print_json(results)
         return
     for row in results:
-        typer.echo(f"{row['turns']:>9} turns: summary {row['summary_ms']:8.1f} ms   "
-                   f"scan of the turns {row['scan_ms']:8.1f} ms   (rollup rows {row['rollup_rows']})")
+        typer.echo(
+            f"{row['turns']:>9} turns: summary {row['summary_ms']:8.1f} ms   "
+            f"scan of the turns {row['scan_ms']:8.1f} ms   (rollup rows {row['rollup_rows']})"
+        )

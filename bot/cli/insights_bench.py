@@ -19,11 +19,27 @@ from bot.sessions.sqlite import Database
 SPAN_S = 90 * 86400
 _CHANNELS = ("web", "telegram", "slack")
 _INTENTS = ("order_status", "shipping", "return_refund", "payment", "product", "greeting", "complaint", "other", "")
-_MOVES = (("answer", "passage relevance # >= #"), ("act", "order status asked"), ("clarify", "low confidence"),
-          ("escalate", "no passage good enough for an in-scope question"), ("greet", "intent greeting"),
-          ("decline", "out of scope"), ("escalate", "the shopper asked for a person"))
-_TOPICS = ("gift wrapping", "international shipping", "a size chart", "store pickup", "a student discount",
-           "pre-orders", "the warranty", "cash on delivery", "bulk orders", "a price match")
+_MOVES = (
+    ("answer", "passage relevance # >= #"),
+    ("act", "order status asked"),
+    ("clarify", "low confidence"),
+    ("escalate", "no passage good enough for an in-scope question"),
+    ("greet", "intent greeting"),
+    ("decline", "out of scope"),
+    ("escalate", "the shopper asked for a person"),
+)
+_TOPICS = (
+    "gift wrapping",
+    "international shipping",
+    "a size chart",
+    "store pickup",
+    "a student discount",
+    "pre-orders",
+    "the warranty",
+    "cash on delivery",
+    "bulk orders",
+    "a price match",
+)
 _STAGES = ("understand", "embed", "intent", "retrieve", "decide", "generate", "total")
 
 
@@ -34,11 +50,18 @@ def synthetic_facts(count: int, *, seed: int, now: float) -> list[tuple[TurnFact
     for _ in range(count):
         move, why = rng.choice(_MOVES)
         fact = TurnFact(
-            channel=rng.choice(_CHANNELS), conversation=digest(str(rng.randrange(count // 5 + 1))), move=move,
-            why=why, reason=why, intent=rng.choice(_INTENTS), language=rng.choice(("en", "zh")),
-            voice=rng.random() < 0.1, photo=rng.random() < 0.05,
+            channel=rng.choice(_CHANNELS),
+            conversation=digest(str(rng.randrange(count // 5 + 1))),
+            move=move,
+            why=why,
+            reason=why,
+            intent=rng.choice(_INTENTS),
+            language=rng.choice(("en", "zh")),
+            voice=rng.random() < 0.1,
+            photo=rng.random() < 0.05,
             question=f"do you offer {rng.choice(_TOPICS)}?" if unanswered(move, why) else "",
-            timings_ms={stage: rng.lognormvariate(3, 1) for stage in _STAGES}, at=now - rng.random() * SPAN_S,
+            timings_ms={stage: rng.lognormvariate(3, 1) for stage in _STAGES},
+            at=now - rng.random() * SPAN_S,
         )
         rows.append((fact, rng.random() < 0.2))
     return rows
@@ -57,7 +80,8 @@ async def _scan(db: Database, period: Period) -> None:
     """The baseline: the mix and the latency read from every fact of the period."""
     await db.fetch(
         "SELECT intent, move, why, COUNT(*), SUM(opens), SUM(voice), SUM(photo) FROM turn_facts"
-        " WHERE at >= ? AND at <= ? GROUP BY intent, move, why", (period.since, period.until)
+        " WHERE at >= ? AND at <= ? GROUP BY intent, move, why",
+        (period.since, period.until),
     )
     await db.fetch("SELECT timings FROM turn_facts WHERE at >= ? AND at <= ?", (period.since, period.until))
 
@@ -83,12 +107,21 @@ async def run_bench(sizes: Sequence[int], *, seed: int = 7) -> list[dict[str, An
                 write_s = time.perf_counter() - started
                 summary_ms = await _best(lambda: summarize(db, period, now=now))
                 scan_ms = await _best(lambda: _scan(db, period))
-                count = (await db.fetch(
-                    "SELECT (SELECT COUNT(*) FROM insight_hours) + (SELECT COUNT(*) FROM insight_mix)"
-                    " + (SELECT COUNT(*) FROM insight_latency) AS n"
-                ))[0]["n"]
-                results.append({"turns": size, "summary_ms": round(summary_ms, 1), "scan_ms": round(scan_ms, 1),
-                                "rollup_rows": count, "write_s": round(write_s, 1)})
+                count = (
+                    await db.fetch(
+                        "SELECT (SELECT COUNT(*) FROM insight_hours) + (SELECT COUNT(*) FROM insight_mix)"
+                        " + (SELECT COUNT(*) FROM insight_latency) AS n"
+                    )
+                )[0]["n"]
+                results.append(
+                    {
+                        "turns": size,
+                        "summary_ms": round(summary_ms, 1),
+                        "scan_ms": round(scan_ms, 1),
+                        "rollup_rows": count,
+                        "write_s": round(write_s, 1),
+                    }
+                )
         finally:
             await db.close()
     return results

@@ -10,6 +10,7 @@ Exit codes (the same for every command):
 from __future__ import annotations
 
 import json
+import logging
 from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -27,9 +28,7 @@ class ExitCode(IntEnum):
     USAGE = 2
 
 
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="A kefu.toml (default: ./kefu.toml when present).")
-]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="A kefu.toml (default: ./kefu.toml when present).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 _verbose = False
@@ -91,6 +90,22 @@ def check(settings: Settings) -> None:
         check_channels(settings)
     except ConfigError as error:
         fail_usage(error)
+
+
+def check_store(settings: Settings) -> None:
+    """Open the configured store once before any model loads: a bad URL ends the command with code 2, a Redis server
+    that does not answer with code 1 (one ``error:`` line, no traceback)."""
+    import asyncio
+
+    from bot.app import probe_store
+    from bot.errors import ConfigError, StoreUnavailable
+
+    try:
+        logging.getLogger("bot.app").info("store: %s", asyncio.run(probe_store(settings)))
+    except ConfigError as error:
+        fail_usage(error)
+    except StoreUnavailable as error:
+        fail(error)
 
 
 def load(settings: Settings, *, speech: bool = True) -> Components:

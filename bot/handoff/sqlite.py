@@ -304,6 +304,9 @@ class SqliteDesk:
             try:
                 await self.deliver_pending()
             except Exception:  # a locked or busy database must not stop the loop
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # a cancel turned into an error on the way: the loop is being stopped
                 log.exception("outbox delivery failed")
             await asyncio.sleep(self.poll_s)
 

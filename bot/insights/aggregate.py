@@ -127,8 +127,11 @@ async def summarize(
             {"at": row["b"] * 3600, "turns": row["turns"], "conversations": row["conversations"]} for row in timeline
         ],
         latency_ms=_latency(latency),
-        unanswered={"sampled": len(questions), "grouping": "encoder" if encoder else "lexical",
-                    "groups": [group.to_json() for group in groups]},
+        unanswered={
+            "sampled": len(questions),
+            "grouping": "encoder" if encoder else "lexical",
+            "groups": [group.to_json() for group in groups],
+        },
         tickets=await _tickets(db, period.channel, time.time() if now is None else now),
     )
     return summary
@@ -152,13 +155,23 @@ def _figures(rows: Sequence[Any], timeline: Sequence[Any]) -> dict[str, Any]:
         "mix_turns": mixed,
         "totals": totals,
         "intents": [
-            {"intent": name, "turns": c["turns"], "share": _share(c["turns"], mixed), "up": c["up"], "down": c["down"],
-             "helpful": _share(c["up"], c["up"] + c["down"])}
+            {
+                "intent": name,
+                "turns": c["turns"],
+                "share": _share(c["turns"], mixed),
+                "up": c["up"],
+                "down": c["down"],
+                "helpful": _share(c["up"], c["up"] + c["down"]),
+            }
             for name, c in sorted(intents.items(), key=lambda item: -item[1]["turns"])
         ],
         "moves": [
-            {"move": name, "turns": m["turns"], "share": _share(m["turns"], mixed),
-             "why": [{"why": w, "turns": n} for w, n in sorted(m["why"].items(), key=lambda item: -item[1])]}
+            {
+                "move": name,
+                "turns": m["turns"],
+                "share": _share(m["turns"], mixed),
+                "why": [{"why": w, "turns": n} for w, n in sorted(m["why"].items(), key=lambda item: -item[1])],
+            }
             for name, m in sorted(moves.items(), key=lambda item: -item[1]["turns"])
         ],
         "media": {"voice_share": _share(totals["voice"], turns), "photo_share": _share(totals["photo"], turns)},
@@ -192,6 +205,8 @@ async def _tickets(db: Database, channel: str | None, now: float) -> dict[str, A
     return {
         "open": len(waits),
         "taken": sum(1 for row in rows if row["state"] == "taken"),
-        "waiting_s": {"mean": round(sum(waits) / len(waits), 1) if waits else None,
-                      "max": round(max(waits), 1) if waits else None},
+        "waiting_s": {
+            "mean": round(sum(waits) / len(waits), 1) if waits else None,
+            "max": round(max(waits), 1) if waits else None,
+        },
     }

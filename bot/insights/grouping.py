@@ -15,11 +15,13 @@ from bot.protocols import Encoder
 _WORD = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]+")
 _MASKED = re.compile(r"\[[^\]]*\]|\S+@\S+")
 """What ``bot.pii`` left in place of personal data (``[phone …8000]``, ``l***@example.com``): not the question."""
-_STOP = frozenset(re.findall(
-    r"\w+",
-    "a an the i me my you your we our us it is are am do does did can could will would to of on in at for with and or"
-    " be have has please hi hello there this that what how when where why which",
-))
+_STOP = frozenset(
+    re.findall(
+        r"\w+",
+        "a an the i me my you your we our us it is are am do does did can could will would to of on in at for with"
+        " and or be have has please hi hello there this that what how when where why which",
+    )
+)
 LEXICAL_THRESHOLD = 0.5
 ENCODER_THRESHOLD = 0.75
 

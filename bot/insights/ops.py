@@ -68,8 +68,11 @@ class OpsPage:
 
     def _refuse(self, request: web.Request) -> web.Response:
         log.warning("ops: %s %s from %s refused: no valid token", request.method, request.path, request.remote)
-        return web.json_response({"ok": False, "error": "a valid ops token is needed"}, status=401,
-                                  headers={"WWW-Authenticate": 'Bearer realm="kefu ops"'})
+        return web.json_response(
+            {"ok": False, "error": "a valid ops token is needed"},
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="kefu ops"'},
+        )
 
     async def _page(self, request: web.Request) -> web.StreamResponse:
         given = request.query.get("token")
@@ -116,8 +119,11 @@ class OpsPage:
         if not self._allowed(request):
             return self._refuse(request)
         summary = await self._summary(request)
-        return web.Response(text=todo_csv(summary["unanswered"]["groups"]), content_type="text/csv",
-                            headers={**_NO_STORE, "Content-Disposition": 'attachment; filename="todo.csv"'})
+        return web.Response(
+            text=todo_csv(summary["unanswered"]["groups"]),
+            content_type="text/csv",
+            headers={**_NO_STORE, "Content-Disposition": 'attachment; filename="todo.csv"'},
+        )
 
 
 _NO_STORE = {"Cache-Control": "no-store"}

@@ -92,15 +92,27 @@ def render_html(summary: Mapping[str, Any]) -> str:
     picture = base64.b64encode(render_figure(summary, fmt="png")).decode("ascii")
     t = summary["totals"]
     rows = {
-        "Totals": [("conversations", t["conversations"]), ("messages", t["turns"]), ("👍", t["up"]), ("👎", t["down"]),
-                   ("voice share", _pct(summary["media"]["voice_share"])),
-                   ("photo share", _pct(summary["media"]["photo_share"])),
-                   ("open tickets", summary["tickets"]["open"]),
-                   ("longest wait (min)", _minutes(summary["tickets"]["waiting_s"]["max"]))],
-        "Intents": [(i["intent"], f"{i['turns']} · {_pct(i['share'])} · 👍 {i['up']} 👎 {i['down']}")
-                    for i in summary["intents"]],
-        "Moves": [(m["move"], f"{m['turns']} · {_pct(m['share'])} · "
-                   + "; ".join(f"{w['why']} ({w['turns']})" for w in m["why"][:4])) for m in summary["moves"]],
+        "Totals": [
+            ("conversations", t["conversations"]),
+            ("messages", t["turns"]),
+            ("👍", t["up"]),
+            ("👎", t["down"]),
+            ("voice share", _pct(summary["media"]["voice_share"])),
+            ("photo share", _pct(summary["media"]["photo_share"])),
+            ("open tickets", summary["tickets"]["open"]),
+            ("longest wait (min)", _minutes(summary["tickets"]["waiting_s"]["max"])),
+        ],
+        "Intents": [
+            (i["intent"], f"{i['turns']} · {_pct(i['share'])} · 👍 {i['up']} 👎 {i['down']}")
+            for i in summary["intents"]
+        ],
+        "Moves": [
+            (
+                m["move"],
+                f"{m['turns']} · {_pct(m['share'])} · " + "; ".join(f"{w['why']} ({w['turns']})" for w in m["why"][:4]),
+            )
+            for m in summary["moves"]
+        ],
         "Latency (ms)": [(s["stage"], f"p50 {s['p50']} · p95 {s['p95']}") for s in summary["latency_ms"]],
         "Unanswered questions": [(g["question"], g["count"]) for g in summary["unanswered"]["groups"][:50]],
     }

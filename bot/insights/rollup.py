@@ -131,12 +131,25 @@ class _Tally:
         self.latency: Counter[tuple[Any, ...]] = Counter()
 
     def add(self, fact: TurnFact, *, opens: bool) -> None:
-        self.facts.append((
-            fact.at, fact.channel, fact.conversation, fact.intent, fact.move, fact.why, mask_pii(fact.reason),
-            fact.language, int(fact.voice), int(fact.photo), int(opens), int(fact.unanswered),
-            mask_pii(fact.question), fact.reply_digest,
-            json.dumps({k: round(v, 2) for k, v in fact.timings_ms.items()}),
-        ))
+        self.facts.append(
+            (
+                fact.at,
+                fact.channel,
+                fact.conversation,
+                fact.intent,
+                fact.move,
+                fact.why,
+                mask_pii(fact.reason),
+                fact.language,
+                int(fact.voice),
+                int(fact.photo),
+                int(opens),
+                int(fact.unanswered),
+                mask_pii(fact.question),
+                fact.reply_digest,
+                json.dumps({k: round(v, 2) for k, v in fact.timings_ms.items()}),
+            )
+        )
         hour, day = hour_of(fact.at), day_of(fact.at)
         for field, value in (("turns", 1), ("conversations", opens), ("voice", fact.voice), ("photo", fact.photo)):
             self.hours[(hour, fact.channel, field)] += int(value)
@@ -149,9 +162,9 @@ class _Tally:
         hours: dict[tuple[Any, ...], dict[str, int]] = {}
         for (hour, channel, field), value in self.hours.items():
             hours.setdefault((hour, channel), {})[field] = value
-        await connection.executemany(_HOURS_SQL, [
-            (*key, v["turns"], v["conversations"], v["voice"], v["photo"]) for key, v in hours.items()
-        ])
+        await connection.executemany(
+            _HOURS_SQL, [(*key, v["turns"], v["conversations"], v["voice"], v["photo"]) for key, v in hours.items()]
+        )
         await connection.executemany(_MIX_SQL, [(*key, n) for key, n in self.mix.items()])
         await connection.executemany(_LATENCY_SQL, [(*key, n) for key, n in self.latency.items()])
 

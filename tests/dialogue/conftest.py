@@ -1,4 +1,5 @@
-"""Dialogue fixtures: the demo store's real engines (once per session) and a fresh SQLite store per test."""
+"""Dialogue fixtures: the demo store's real engines (once per session) and a fresh store per test (SQLite; Redis
+where a test parametrises ``settings`` with ``STORES``)."""
 
 from __future__ import annotations
 
@@ -71,8 +72,15 @@ def make_pipeline(
     )
 
 
+STORES = pytest.mark.parametrize("settings", ["sqlite", "redis"], indirect=True)
+"""Run a test on both stores: the embedded SQLite file and a private Redis server (the shared store)."""
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings over a fresh data dir; the store is SQLite there, or the private Redis server (``STORES``)."""
+    if getattr(request, "param", "sqlite") == "redis":
+        return load_settings(data_dir=tmp_path, store={"url": request.getfixturevalue("redis_url")})
     return load_settings(data_dir=tmp_path)
 
 

@@ -16,11 +16,14 @@ from bot.messages import ConversationRef
 from bot.sessions.base import HandoffState, Session, Turn
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A store with one escalated conversation (ticket 1) whose history holds a phone number."""
+@pytest.fixture(params=["sqlite", "redis"])
+def data_dir(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A store (SQLite, or the private Redis server) with one escalated conversation (ticket 1) whose history holds
+    a phone number."""
     monkeypatch.setenv("KEFU_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("KEFU_STORE__URL", raising=False)
+    if request.param == "redis":
+        monkeypatch.setenv("KEFU_STORE__URL", request.getfixturevalue("redis_url"))
 
     async def seed() -> None:
         db, store, desk = await open_store(load_settings())
@@ -78,3 +81,45 @@ def test_forget_and_purge(data_dir: Path) -> None:
     assert json.loads(out) == {"sessions": {}, "turns": 0}
     code, out = kefu("sessions", "purge", "--days", "-1")
     assert code == 2 and "--days" in out
+
+
+def test_an_unreachable_redis_store_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.redis_server import free_port
+
+    monkeypatch.setenv("KEFU_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("KEFU_STORE__URL", f"redis://:hunter2@127.0.0.1:{free_port()}/0")
+    code, out = kefu("handoff", "list")
+    assert code == 1 and out.startswith("error: cannot reach the Redis store at redis://127.0.0.1:")
+    assert "hunter2" not in out and "Traceback" not in out
+    monkeypatch.setenv("KEFU_STORE__URL", "redis://127.0.0.1:notaport/0")
+    code, out = kefu("sessions", "stats")
+    assert code == 2 and out.startswith("error: store URL") and "KEFU_STORE__URL" in out
+
+
+def test_kefu_run_with_redis_down_says_so_before_loading_any_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.redis_server import free_port
+
+    monkeypatch.setenv("KEFU_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("KEFU_STORE__URL", f"redis://127.0.0.1:{free_port()}/0")
+    code, out = kefu("run")
+    assert code == 1 and out.startswith("error: cannot reach the Redis store") and "Traceback" not in out
+    assert not (tmp_path / "kb").exists(), "no model or index was loaded"
+
+
+def test_kefu_doctor_checks_the_store(redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.redis_server import free_port
+
+    monkeypatch.setenv("KEFU_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("KEFU_STORE__URL", redis_url)
+    checks = {c["name"]: c for c in json.loads(CliRunner().invoke(app, ["doctor", "--json"]).stdout)}
+    assert checks["store"]["status"] == "ok" and checks["store"]["detail"].startswith("Redis 7")
+    monkeypatch.setenv("KEFU_STORE__URL", f"redis://127.0.0.1:{free_port()}/0")
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+    checks = {c["name"]: c for c in json.loads(result.stdout)}
+    assert result.exit_code == 1 and checks["store"]["status"] == "fail"
+    assert "cannot reach the Redis store" in checks["store"]["detail"]
+    monkeypatch.delenv("KEFU_STORE__URL")
+    checks = {c["name"]: c for c in json.loads(CliRunner().invoke(app, ["doctor", "--json"]).stdout)}
+    assert checks["store"] == {"name": "store", "status": "ok", "detail": f"SQLite {tmp_path / 'kefu.sqlite3'}"}

@@ -12,13 +12,14 @@ from bot.config import Settings
 from bot.handoff.base import HandoffError, TicketState
 from bot.messages import HUMAN_PAYLOAD, ConversationRef, Reply
 from bot.sessions.base import HandoffState
-from tests.dialogue.conftest import Delivered, Shopper
+from tests.dialogue.conftest import STORES, Delivered, Shopper
 
 
 async def state(shopper: Shopper) -> HandoffState:
     return (await shopper.dialogue.store.load(str(shopper.ref))).handoff
 
 
+@STORES
 async def test_the_full_handoff_cycle(dialogue: Dialogue, shopper: Shopper, delivered: Delivered) -> None:
     outbound = delivered
     escalated = await shopper.say(payload=HUMAN_PAYLOAD)
@@ -53,6 +54,7 @@ async def test_the_full_handoff_cycle(dialogue: Dialogue, shopper: Shopper, deli
         await dialogue.desk.take(ticket_id, operator="bob")
 
 
+@STORES
 async def test_a_reply_from_another_process_is_queued_and_delivered_by_the_running_bot(
     dialogue: Dialogue, shopper: Shopper, settings: Settings, delivered: Delivered
 ) -> None:
@@ -80,6 +82,7 @@ async def test_a_reply_from_another_process_is_queued_and_delivered_by_the_runni
     assert await dialogue.desk.deliver_pending() == 0, "each queued reply is delivered once"
 
 
+@STORES
 async def test_operator_errors_are_clear(dialogue: Dialogue) -> None:
     with pytest.raises(HandoffError, match="ticket 99 not found"):
         await dialogue.desk.reply(99, "hello", operator="alice")
@@ -87,6 +90,7 @@ async def test_operator_errors_are_clear(dialogue: Dialogue) -> None:
         await dialogue.desk.reply(1, "  ", operator="alice")
 
 
+@STORES
 async def test_a_channels_own_answer_is_sent_by_the_bot_and_relayed_while_an_operator_owns_the_chat(
     dialogue: Dialogue, shopper: Shopper
 ) -> None:
@@ -136,6 +140,7 @@ async def test_a_store_from_before_reply_authors_gets_the_column_and_keeps_its_q
         await db.close()
 
 
+@STORES
 async def test_a_turn_run_again_after_a_crash_never_opens_a_second_ticket(dialogue: Dialogue, shopper: Shopper) -> None:
     """A crash after the ticket opened but before the session was saved runs the escalating turn again."""
     from bot.messages import Message
@@ -150,3 +155,34 @@ async def test_a_turn_run_again_after_a_crash_never_opens_a_second_ticket(dialog
     assert first is not None and again is not None and again.escalated
     assert len(await dialogue.desk.tickets()) == 1
     assert (await dialogue.store.load(str(shopper.ref))).ticket_id == (await dialogue.desk.tickets())[0].id
+
+
+@STORES
+async def test_two_bots_never_hand_over_the_same_operator_reply_and_a_dead_ones_claim_is_taken_again(
+    dialogue: Dialogue, shopper: Shopper, settings: Settings, delivered: Delivered
+) -> None:
+    await shopper.say("我要找人工")
+    ticket_id = (await dialogue.store.load(str(shopper.ref))).ticket_id
+    assert ticket_id is not None
+    other = Delivered()
+    cli, _, cli_desk = await open_store(settings)
+    second, _, second_desk = await open_store(settings, deliver=other)
+    try:
+        await cli_desk.reply(ticket_id, "您好，我是客服小王。", operator="wang")  # queued: the notice and the words
+        counts = await asyncio.gather(dialogue.desk.deliver_pending(), second_desk.deliver_pending())  # type: ignore[attr-defined]
+        assert sum(counts) == 2 and len(delivered.sent) + len(other.sent) == 2, "each reply handed over once"
+
+        async def dies(conversation: ConversationRef, reply: Reply, *, key: str | None = None) -> None:
+            raise ConnectionError("the process died while handing it over")
+
+        dying, _, dying_desk = await open_store(settings, deliver=dies)
+        await cli_desk.reply(ticket_id, "还在吗？", operator="wang")
+        assert await dying_desk.deliver_pending() == 1  # type: ignore[attr-defined]
+        await dying.close()
+        assert await second_desk.deliver_pending() == 0, "a fresh claim is not taken"  # type: ignore[attr-defined]
+        second_desk.stale_claim_s = 0  # type: ignore[attr-defined]
+        assert await second_desk.deliver_pending() == 1  # type: ignore[attr-defined]
+        assert other.sent[-1][1].text == "还在吗？" and await second_desk.deliver_pending() == 0  # type: ignore[attr-defined]
+    finally:
+        await cli.close()
+        await second.close()

@@ -1,4 +1,4 @@
-"""Personal data: masked in logs, traces and everything the SQLite store writes; deletable on request."""
+"""Personal data: masked in logs, traces and everything the store writes (SQLite and Redis); deletable on request."""
 
 from __future__ import annotations
 
@@ -10,12 +10,48 @@ from pathlib import Path
 import pytest
 
 from bot.app import Dialogue
+from bot.config import Settings
+from bot.handoff.base import TicketState
 from bot.pii import PiiFilter, install_log_filter, mask_pii
-from tests.dialogue.conftest import Shopper
+from bot.sessions.sqlite import Database
+from tests.dialogue.conftest import STORES, Shopper
 
 PHONE = "+86 139 1122 3344"
 CARD = "4111 1111 1111 1111"
 RAW = ("1122 3344", "11223344", "4111 1111 1111 1111", "4111111111111111", "13912345678", "wangfang@example.com")
+
+
+async def everything_stored(settings: Settings, dialogue: Dialogue) -> str:
+    """Every byte the store holds: the SQLite files and cells, or every Redis value and the server's append-only
+    files (what a backup or a disk image would show)."""
+    if isinstance(dialogue.db, Database):
+        return every_byte_of(settings.data_dir)
+    client = dialogue.db.client
+    values = []
+    async for key in client.scan_iter():
+        kind = (await client.type(key)).decode()
+        read = {
+            "hash": client.hgetall,
+            "string": client.get,
+            "set": client.smembers,
+            "zset": lambda k: client.zrange(k, 0, -1),
+            "list": lambda k: client.lrange(k, 0, -1),
+        }[kind]
+        values.extend(flat(await read(key)))
+    folder = Path((await client.config_get("dir"))["dir"])
+    files = [path.read_bytes().decode("utf-8", "replace") for path in folder.rglob("*.aof*") if path.is_file()]
+    return "\n".join([*values, *files])
+
+
+def flat(value: object) -> list[str]:
+    """The texts inside a Redis answer (bytes, or containers of bytes)."""
+    if isinstance(value, bytes):
+        return [value.decode("utf-8", "replace")]
+    if isinstance(value, dict):
+        return [text for pair in value.items() for item in pair for text in flat(item)]
+    if isinstance(value, list | set | tuple):
+        return [text for item in value for text in flat(item)]
+    return [str(value)]
 
 
 def every_byte_of(folder: Path) -> str:
@@ -44,6 +80,7 @@ def test_mask_pii(text: str, masked: str) -> None:
     assert mask_pii(text) == masked
 
 
+@STORES
 async def test_no_unmasked_phone_or_card_in_logs_or_the_store_after_a_conversation(
     dialogue: Dialogue,
     shopper: Shopper,
@@ -66,7 +103,7 @@ async def test_no_unmasked_phone_or_card_in_logs_or_the_store_after_a_conversati
             handler.removeFilter(pii)
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "[phone …3344]" in logged and "[card …1111]" in logged, "the raw messages were logged, masked"
-    stored = every_byte_of(settings.data_dir)
+    stored = await everything_stored(settings, dialogue)
     assert "[phone …3344]" in stored and "[phone …5678]" in stored and "w***@example.com" in stored
     for secret in RAW:
         assert secret not in logged
@@ -81,6 +118,7 @@ def test_the_log_filter_masks_arguments_and_keeps_malformed_records() -> None:
     assert PiiFilter().filter(broken)
 
 
+@STORES
 async def test_a_shopper_is_forgotten_on_request_and_old_sessions_are_purged(dialogue: Dialogue) -> None:
     alice, bob = Shopper(dialogue, user="alice", conversation="a"), Shopper(dialogue, user="bob", conversation="b")
     await alice.say("我要找人工")
@@ -91,7 +129,33 @@ async def test_a_shopper_is_forgotten_on_request_and_old_sessions_are_purged(dia
     assert await dialogue.desk.tickets() == []
     assert len((await dialogue.store.load(str(bob.ref))).history) == 2
     assert await dialogue.store.purge(older_than_days=1) == 0
-    async with dialogue.db.transaction() as c:
-        await c.execute("UPDATE sessions SET updated_at = ?", (time.time() - 3 * 86400,))
+    await age_every_session(dialogue, days=3)
     assert await dialogue.store.purge(older_than_days=2) == 1
     assert (await dialogue.store.load(str(bob.ref))).history == []
+
+
+async def age_every_session(dialogue: Dialogue, *, days: float) -> None:
+    """Make every session look idle for ``days`` (written straight into the store, as time passing would)."""
+    then = time.time() - days * 86400
+    if isinstance(dialogue.db, Database):
+        async with dialogue.db.transaction() as c:
+            await c.execute("UPDATE sessions SET updated_at = ?", (then,))
+        return
+    client, key = dialogue.db.client, dialogue.db.key("sessions")
+    for conversation in await client.zrange(key, 0, -1):
+        await client.zadd(key, {conversation: then})
+        await client.hset(dialogue.db.key("session", conversation.decode()), "updated_at", repr(then))
+
+
+@STORES
+async def test_purge_deletes_resolved_tickets_only_with_their_messages(dialogue: Dialogue) -> None:
+    alice, bob = Shopper(dialogue, user="alice", conversation="a"), Shopper(dialogue, user="bob", conversation="b")
+    await alice.say("我要找人工")
+    await bob.say("I want a human")
+    resolved, kept = [t.id for t in await dialogue.desk.tickets()]
+    await dialogue.desk.resolve(resolved, operator="ana")
+    assert await dialogue.desk.purge(older_than_days=1) == 0, "resolved just now: kept"
+    assert await dialogue.desk.purge(older_than_days=-1) == 1, "only the resolved ticket goes"
+    assert [t.id for t in await dialogue.desk.tickets(states=tuple(TicketState))] == [kept]
+    assert await dialogue.desk.messages(resolved) == []
+    assert await dialogue.desk.forget_user("alice") == 0 and await dialogue.desk.forget_user("bob") == 1

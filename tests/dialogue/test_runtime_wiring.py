@@ -11,7 +11,7 @@ from bot.messages import ConversationRef, Message, Reply
 from bot.middleware import ShowTyping
 from bot.outbound import Channels
 from bot.runtime import Runtime
-from tests.dialogue.conftest import RealEngines, make_pipeline
+from tests.dialogue.conftest import STORES, RealEngines, make_pipeline
 
 
 class Channel:
@@ -28,6 +28,7 @@ class Channel:
         self.typing[conversation.conversation_id] = self.typing.get(conversation.conversation_id, 0) + 1
 
 
+@STORES
 async def test_conversations_behind_the_runtime(real_engines: RealEngines, settings: Settings) -> None:
     """Wired as the composition root wires it: the desk delivers through the courier the runtime sends with."""
     channel = Channel()
@@ -39,8 +40,14 @@ async def test_conversations_behind_the_runtime(real_engines: RealEngines, setti
         settings, pipeline=lambda orders: make_pipeline(real_engines, orders=orders), deliver=courier.deliver
     )
     typing = ShowTyping(channels, quiet=dialogue.conversations.operator_owns)
-    runtime = Runtime(dialogue.conversations.handle, outbound=channels, inbox=inbox, courier=courier,
-                      middlewares=[typing], concurrency=8)
+    runtime = Runtime(
+        dialogue.conversations.handle,
+        outbound=channels,
+        inbox=inbox,
+        courier=courier,
+        middlewares=[typing],
+        concurrency=8,
+    )
     await runtime.resume()
     dialogue.start()
     n = 0

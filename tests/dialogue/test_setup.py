@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ from bot.generation.grounded import GroundedGenerator
 from bot.generation.local import TransformersGenerator
 from bot.generation.openai_compat import OpenAICompatibleGenerator
 from bot.messages import Reply
-from bot.sessions.base import Turn
+from bot.sessions.base import Session, SessionStore, Turn
+from bot.sessions.redis import RedisConnection, RedisSessionStore
 from bot.sessions.sqlite import Database, SqliteSessionStore, sqlite_path
 
 
@@ -76,32 +78,61 @@ async def test_an_unusable_store_path_is_a_clear_error(tmp_path: Path) -> None:
         await Database.open(blocker / "kefu.sqlite3")
 
 
-async def test_the_store_uses_wal_and_survives_a_reopen(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'kefu.sqlite3'}"
-    store = await SqliteSessionStore.open(url, history_turns=2)
+async def test_the_store_uses_wal(tmp_path: Path) -> None:
+    store = await SqliteSessionStore.open(f"sqlite:///{tmp_path / 'kefu.sqlite3'}")
     async with store.db.transaction() as c:
         mode = await (await c.execute("PRAGMA journal_mode")).fetchone()
+    await store.close()
     assert mode is not None and mode[0] == "wal"
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def open_sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Awaitable[SessionStore]]:
+    """``await open_sessions(history_turns=…)``: the session store of this test's store, as a new process opens it
+    (for Redis, ``restarted=True`` restarts the server first: what its append-only file kept comes back)."""
+
+    async def open_sessions(*, restarted: bool = False, history_turns: int = 10) -> SessionStore:
+        if request.param == "sqlite":
+            return await SqliteSessionStore.open(f"sqlite:///{tmp_path / 'kefu.sqlite3'}", history_turns=history_turns)
+        url = request.getfixturevalue("redis_url")
+        if restarted:
+            request.getfixturevalue("redis_server").restart()
+        return RedisSessionStore(await RedisConnection.open(url), history_turns=history_turns)
+
+    return open_sessions
+
+
+async def test_the_store_survives_a_reopen(open_sessions: Callable[..., Awaitable[SessionStore]]) -> None:
+    store = await open_sessions(history_turns=2)
     session = await store.load("web:1")
     session.slots["pending"] = "order_status"
     session.counters["unsure"] = 1
+    session.language, session.ticket_id, session.user_id = "zh", 7, "u1"
     await store.save(session, turns=[Turn("user", f"q{n}") for n in range(6)])
     await store.close()
-    reopened = await SqliteSessionStore.open(url, history_turns=2)
+    reopened = await open_sessions(history_turns=2, restarted=True)
     again = await reopened.load("web:1")
+    fresh = await reopened.load("web:2")
     await reopened.close()
     assert again.slots == {"pending": "order_status"} and again.counters == {"unsure": 1}
+    assert (again.language, again.ticket_id, again.user_id) == ("zh", 7, "u1")
     assert [t.text for t in again.history] == ["q2", "q3", "q4", "q5"]
+    assert again.updated_at == session.updated_at and again.history == session.history
+    assert fresh == Session(conversation="web:2")
 
 
-async def test_the_last_reply_is_kept_as_sent_for_a_replay_after_a_crash(tmp_path: Path) -> None:
+async def test_the_last_reply_is_kept_as_sent_for_a_replay_after_a_crash(
+    open_sessions: Callable[..., Awaitable[SessionStore]],
+) -> None:
     """The turn log is masked, but the reply a crash makes the bot send again must be the same words."""
-    store = await SqliteSessionStore.open(f"sqlite:///{tmp_path / 'kefu.sqlite3'}")
+    store = await open_sessions()
     session = await store.load("web:1")
     hotline = "Call our hotline 400-820-8820 or 138 0013 8000; sizes XXL 100-104/82-86."
     session.last_message_id, session.last_reply = "m1", Reply(text=hotline, language="en")
+    session.slots["phone"] = "13912345678"
     await store.save(session, turns=[Turn("assistant", hotline)])
     again = await store.load("web:1")
     await store.close()
-    assert again.last_reply is not None and again.last_reply.text == hotline
+    assert again.last_reply is not None and again.last_reply.text == hotline and again.last_message_id == "m1"
     assert "[phone …8000]" in again.history[-1].text
+    assert again.slots["phone"] == "[phone …5678]", "slots are masked too"

@@ -45,17 +45,25 @@ class Written:
     reply: str
 
 
-MOVES = [("answer", "passage relevance # >= #"), ("act", "order status asked"), ("clarify", "low confidence"),
-         ("escalate", "no passage good enough for an in-scope question"),
-         ("escalate", "the shopper asked for a person"),
-         ("decline", "out of scope"), ("greet", "intent greeting")]
-QUESTIONS = ["do you ship to Canada?", "Do you ship to canada", "can I pay with PayPal?", "你们支持货到付款吗？",
-             "do you do gift wrapping?"]
+MOVES = [
+    ("answer", "passage relevance # >= #"),
+    ("act", "order status asked"),
+    ("clarify", "low confidence"),
+    ("escalate", "no passage good enough for an in-scope question"),
+    ("escalate", "the shopper asked for a person"),
+    ("decline", "out of scope"),
+    ("greet", "intent greeting"),
+]
+QUESTIONS = [
+    "do you ship to Canada?",
+    "Do you ship to canada",
+    "can I pay with PayPal?",
+    "你们支持货到付款吗？",
+    "do you do gift wrapping?",
+]
 
 
-async def write_facts(
-    store: Store, *, count: int, seed: int, days: float = 10.0, now: float = NOW
-) -> list[Written]:
+async def write_facts(store: Store, *, count: int, seed: int, days: float = 10.0, now: float = NOW) -> list[Written]:
     """``count`` facts in random conversations over the ``days`` before ``now``, saved through the session store in
     time order (as turns are), each with its session."""
     rng = random.Random(seed)
@@ -66,11 +74,19 @@ async def write_facts(
         move, why = rng.choice(MOVES)
         reply = f"reply {n}"
         fact = TurnFact(
-            channel=conversation.split(":")[0], conversation=digest(conversation), move=move, why=why, reason=why,
-            intent=rng.choice(["order_status", "shipping", "payment", ""]), language="en",
-            voice=rng.random() < 0.2, photo=rng.random() < 0.1,
-            question=rng.choice(QUESTIONS) + " call me on 13912345678", reply_digest=digest(reply),
-            timings_ms={"embed": rng.lognormvariate(2, 1), "total": rng.lognormvariate(4, 0.5)}, at=at,
+            channel=conversation.split(":")[0],
+            conversation=digest(conversation),
+            move=move,
+            why=why,
+            reason=why,
+            intent=rng.choice(["order_status", "shipping", "payment", ""]),
+            language="en",
+            voice=rng.random() < 0.2,
+            photo=rng.random() < 0.1,
+            question=rng.choice(QUESTIONS) + " call me on 13912345678",
+            reply_digest=digest(reply),
+            timings_ms={"embed": rng.lognormvariate(2, 1), "total": rng.lognormvariate(4, 0.5)},
+            at=at,
         )
         await store.sessions.save(Session(conversation=conversation, user_id=f"user-{conversation}"), fact=fact)
         written.append(Written(fact, conversation, reply))

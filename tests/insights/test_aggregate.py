@@ -100,8 +100,13 @@ async def test_channel_filter_and_a_short_period(store: Store) -> None:
 async def test_open_tickets_and_their_waiting_time(store: Store) -> None:
     started = time.time()
     for n in range(3):
-        await store.desk.open(conversation=ConversationRef("web", f"t{n}"), user_id=f"u{n}", reason="escalate: x",
-                              language="en", transcript=[Turn("user", "help")])
+        await store.desk.open(
+            conversation=ConversationRef("web", f"t{n}"),
+            user_id=f"u{n}",
+            reason="escalate: x",
+            language="en",
+            transcript=[Turn("user", "help")],
+        )
     await store.desk.take(2, operator="ana")
     summary = await summarize(store.db, Period.last(7 * DAY))
     tickets = summary["tickets"]
@@ -114,8 +119,9 @@ async def test_feedback_finds_the_rated_turn_or_the_latest_and_nothing_without_t
     written = await write_facts(store, count=40, seed=1)
     w = written[-1]
     assert await store.sessions.rate(w.conversation, "a reply text never stored", helpful=False)
-    rows = await store.db.fetch("SELECT rating FROM turn_facts WHERE conversation = ? ORDER BY id DESC LIMIT 1",
-                                (digest(w.conversation),))
+    rows = await store.db.fetch(
+        "SELECT rating FROM turn_facts WHERE conversation = ? ORDER BY id DESC LIMIT 1", (digest(w.conversation),)
+    )
     assert rows[0]["rating"] == -1
     assert not await store.sessions.rate("web:nobody", "hello", helpful=True)
 
@@ -124,8 +130,9 @@ async def test_forget_removes_a_shoppers_facts_and_purge_old_ones(store: Store) 
     written = await write_facts(store, count=50, seed=2, days=200)
     target = written[0]
     await store.sessions.forget_user(f"user-{target.conversation}")
-    left = await store.db.fetch("SELECT COUNT(*) AS n FROM turn_facts WHERE conversation = ?",
-                                (digest(target.conversation),))
+    left = await store.db.fetch(
+        "SELECT COUNT(*) AS n FROM turn_facts WHERE conversation = ?", (digest(target.conversation),)
+    )
     assert left[0]["n"] == 0
     await store.sessions.purge(older_than_days=10_000)  # relative to the real clock: NOW is in 2024
     rows = await store.db.fetch("SELECT COUNT(*) AS n FROM turn_facts")

@@ -42,11 +42,13 @@ SPAN_DAYS = 10
 
 
 def _settings(demo_settings: Settings, tmp_path: Path, *, token: str | None) -> Settings:
-    return demo_settings.model_copy(update={
-        "http": demo_settings.http.model_copy(update={"port": 0}),
-        "store": demo_settings.store.model_copy(update={"url": f"sqlite:///{tmp_path / 'kefu.sqlite3'}"}),
-        "ops": demo_settings.ops.model_copy(update={"token": SecretStr(token) if token else None}),
-    })
+    return demo_settings.model_copy(
+        update={
+            "http": demo_settings.http.model_copy(update={"port": 0}),
+            "store": demo_settings.store.model_copy(update={"url": f"sqlite:///{tmp_path / 'kefu.sqlite3'}"}),
+            "ops": demo_settings.ops.model_copy(update={"token": SecretStr(token) if token else None}),
+        }
+    )
 
 
 @pytest.fixture

@@ -39,14 +39,24 @@ async def ops(store: Store) -> AsyncIterator[str]:
     await server.stop()
 
 
-@pytest.mark.parametrize("path", ["/ops", "/ops/data", "/ops/todo.csv", "/ops/static/ops.js",
-                                  "/ops/static/uPlot.iife.min.js"])
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong-token-of-length"},
-                                     {"Authorization": TOKEN}, {"Cookie": f"{COOKIE}={TOKEN}"},
-                                     {"Cookie": f"{COOKIE}=forged"}])
+@pytest.mark.parametrize(
+    "path", ["/ops", "/ops/data", "/ops/todo.csv", "/ops/static/ops.js", "/ops/static/uPlot.iife.min.js"]
+)
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong-token-of-length"},
+        {"Authorization": TOKEN},
+        {"Cookie": f"{COOKIE}={TOKEN}"},
+        {"Cookie": f"{COOKIE}=forged"},
+    ],
+)
 async def test_refused_without_the_token(ops: str, path: str, headers: dict[str, str], caplog) -> None:
-    async with aiohttp.ClientSession() as client, client.get(ops + path, headers=headers,
-                                                             allow_redirects=False) as response:
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(ops + path, headers=headers, allow_redirects=False) as response,
+    ):
         assert response.status == 401
         assert TOKEN not in await response.text()
     assert "refused: no valid token" in caplog.text

@@ -106,8 +106,13 @@ def test_the_unanswered_loop_exports_a_todo_list_that_kb_reads_back(seeded: list
 
 @pytest.mark.parametrize(
     "args",
-    [["--since", "soon"], ["--since", "0d"], ["--out", "r.txt"], ["--unanswered", "--out", "r.png"],
-     ["--out", "todo.csv"]],
+    [
+        ["--since", "soon"],
+        ["--since", "0d"],
+        ["--out", "r.txt"],
+        ["--unanswered", "--out", "r.png"],
+        ["--out", "todo.csv"],
+    ],
 )
 def test_bad_options_exit_2_with_a_reason(seeded: list[Written], args: list[str]) -> None:
     code, out = kefu("report", *args)

@@ -45,11 +45,12 @@ def script(chat: int, count: int) -> list[str]:
 class KefuProcess:
     """``kefu run`` in a child process with ``env`` over the settings' data dir; its output goes to ``log``."""
 
-    def __init__(self, settings: Settings, store: Path, log: Path, **env: str) -> None:
+    def __init__(self, settings: Settings, store: Path | str, log: Path, **env: str) -> None:
+        """``store``: an SQLite file, or a store URL (``redis://…``)."""
         self.env = {
             **os.environ,
             "KEFU_DATA_DIR": str(settings.data_dir),
-            "KEFU_STORE__URL": f"sqlite:///{store}",
+            "KEFU_STORE__URL": store if isinstance(store, str) else f"sqlite:///{store}",
             "KEFU_PIPELINE__BATCH_MAX_SIZE": "1",  # the same message gets the same answer in every run
             **env,
         }
@@ -64,7 +65,10 @@ class KefuProcess:
             out.write(f"\n===== start {self.starts} =====\n".encode())
             self.process = subprocess.Popen(
                 [sys.executable, "-c", "from bot.cli import main; main()", "run"],
-                env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def kill(self) -> None:

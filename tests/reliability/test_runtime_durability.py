@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 from bot.delivery import Courier
@@ -11,9 +12,11 @@ from bot.inbox import Inbox, MemoryInbox
 from bot.inbox.sqlite import SqliteInbox
 from bot.messages import ConversationRef, Message, Reply
 from bot.outbound import Channels, Outbound
-from bot.runtime import Runtime
+from bot.runtime import Handler, Runtime
 from bot.sessions.sqlite import Database
 from tests.core.test_runtime import RecordingSink, outbound_to
+from tests.redis_server import RedisServer
+from tests.reliability.conftest import OpenDurable
 
 
 def message(conversation: str, message_id: str, text: str = "hi") -> Message:
@@ -30,9 +33,9 @@ async def open_inbox(path: Path) -> SqliteInbox:
     return inbox
 
 
-async def test_colliding_message_ids_across_conversations_are_all_answered(tmp_path: Path) -> None:
+async def test_colliding_message_ids_across_conversations_are_all_answered(open_durable: OpenDurable) -> None:
     """Telegram numbers messages per chat: 20 chats × ids 9001-9010 are 200 messages, not 10."""
-    inbox = await open_inbox(tmp_path / "store.sqlite3")
+    inbox = await open_durable()
     sink = RecordingSink()
     runtime = Runtime(echo, outbound=outbound_to(sink), inbox=inbox)
     for n in range(9001, 9011):
@@ -40,30 +43,31 @@ async def test_colliding_message_ids_across_conversations_are_all_answered(tmp_p
             assert await runtime.dispatch(message(f"chat{chat}", str(n), f"{chat}/{n}"))
     await runtime.join()
     await runtime.stop()
-    await inbox.db.close()
+    await inbox.close()
     assert sum(len(texts) for texts in sink.sent.values()) == 200
     for chat in range(20):
         assert sink.sent[f"chat{chat}"] == [f"re {chat}/{n}" for n in range(9001, 9011)]
 
 
-async def test_a_message_accepted_before_a_crash_is_answered_after_the_restart_and_only_once(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite3"
+async def test_a_message_accepted_before_a_crash_is_answered_after_the_restart_and_only_once(
+    open_durable: OpenDurable,
+) -> None:
     stuck = asyncio.Event()
 
     async def hangs(msg: Message) -> Reply:
         await stuck.wait()
         raise AssertionError("never answered in the first run")
 
-    first = await open_inbox(path)
+    first = await open_durable()
     crashed = Runtime(hangs, outbound=outbound_to(RecordingSink()), inbox=first)
     for n in range(3):
         assert await crashed.dispatch(message("a", str(n), f"m{n}"))
     assert await crashed.dispatch(message("b", "0", "other"))
-    await first.db.close()  # the process dies here: nothing answered, the database is all that is left
+    await first.close()  # the process dies here: nothing answered, the store is all that is left
     for task in asyncio.all_tasks() - {asyncio.current_task()}:
         task.cancel()
 
-    second = await open_inbox(path)
+    second = await open_durable(restarted=True)
     sink = RecordingSink()
     runtime = Runtime(echo, outbound=outbound_to(sink), inbox=second)
     assert await runtime.resume() == 4
@@ -71,20 +75,19 @@ async def test_a_message_accepted_before_a_crash_is_answered_after_the_restart_a
     assert await runtime.dispatch(message("a", "3", "m3"))
     await runtime.join()
     await runtime.stop()
-    await second.db.close()
+    await second.close()
     assert sink.sent == {"a": ["re m0", "re m1", "re m2", "re m3"], "b": ["re other"]}
 
 
-async def test_a_reply_queued_before_a_crash_is_delivered_after_the_restart(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite3"
-    first = await open_inbox(path)
+async def test_a_reply_queued_before_a_crash_is_delivered_after_the_restart(open_durable: OpenDurable) -> None:
+    first = await open_durable()
     runtime = quick_runtime(Channels(), inbox=first)  # no channel: the reply waits in the outbox
     assert await runtime.dispatch(message("a", "1", "m1"))
     await runtime.join()
     await runtime.stop(drain_timeout_s=0.1)
-    await first.db.close()
+    await first.close()
 
-    second = await open_inbox(path)
+    second = await open_durable(restarted=True)
     sink = RecordingSink()
     channels = Channels()
     channels.add(sink, name="test", live=False)
@@ -94,7 +97,7 @@ async def test_a_reply_queued_before_a_crash_is_delivered_after_the_restart(tmp_
     async with asyncio.timeout(5):
         await sink.wait_for(lambda: "a" in sink.sent)
     await restarted.stop()
-    await second.db.close()
+    await second.close()
     assert sink.sent == {"a": ["re m1"]}
 
 
@@ -139,12 +142,14 @@ class FlakyChannel(RecordingSink):
         await super().send(conversation, reply)
 
 
-def quick_runtime(outbound: Outbound, *, inbox: SqliteInbox | None = None, max_attempts: int = 6) -> Runtime:
+def quick_runtime(
+    outbound: Outbound, *, inbox: Inbox | None = None, max_attempts: int = 6, handler: Handler = echo
+) -> Runtime:
     """A runtime whose courier retries within milliseconds."""
 
     kept: Inbox = inbox or MemoryInbox()
     courier = Courier(kept, outbound, backoff_s=0.01, deferral_s=0.01, sweep_s=0.01, max_attempts=max_attempts)
-    return Runtime(echo, outbound=outbound, inbox=kept, courier=courier)
+    return Runtime(handler, outbound=outbound, inbox=kept, courier=courier)
 
 
 async def test_deferred_and_failed_deliveries_are_retried_in_order() -> None:
@@ -193,3 +198,41 @@ async def test_two_web_sessions_using_the_same_client_id_both_get_answers(tmp_pa
     finally:
         await runtime.stop()
         await inbox.db.close()
+
+
+async def test_a_redis_restart_during_a_turn_does_not_lose_its_answer(
+    redis_url: str, redis_server: RedisServer
+) -> None:
+    """Redis goes away while a turn runs and comes back a moment later: the answer is recorded and delivered by the
+    running bot (no restart), once."""
+    from bot.inbox.redis import RedisInbox
+    from bot.sessions.redis import RedisConnection
+
+    inbox = RedisInbox(await RedisConnection.open(redis_url))
+    back = threading.Timer(0.5, redis_server.start)
+
+    async def outage(msg: Message) -> Reply:
+        if msg.text == "m1":
+            redis_server.stop()
+            back.start()
+        return Reply(text=f"re {msg.text}")
+
+    sink = RecordingSink()
+    runtime = quick_runtime(outbound_to(sink), inbox=inbox, handler=outage)
+    try:
+        assert await runtime.dispatch(message("a", "1", "m1"))
+        async with asyncio.timeout(60):
+            await sink.wait_for(lambda: "a" in sink.sent)
+        assert await runtime.dispatch(message("a", "2", "m2"))
+        async with asyncio.timeout(30):
+            await sink.wait_for(lambda: len(sink.sent["a"]) == 2)
+        assert await inbox.pending(refetch=no_refetch) == []
+    finally:
+        back.join()
+        await runtime.stop()
+        await inbox.close()
+    assert sink.sent == {"a": ["re m1", "re m2"]}
+
+
+async def no_refetch(channel: str, locator: str) -> bytes:
+    raise AssertionError("nothing is fetched again")
