@@ -7,7 +7,6 @@ bot's ``run_outbox`` loop picks them up (every ``store.outbox_poll_s`` seconds).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Sequence
@@ -15,8 +14,8 @@ from typing import Any
 
 import aiosqlite
 
-from bot.generation.templates import say
 from bot.handoff.base import Deliver, HandoffError, Ticket, TicketMessage, TicketState
+from bot.handoff.moves import OperatorMoves
 from bot.messages import ConversationRef, Reply
 from bot.pii import mask_pii
 from bot.sessions.base import Turn
@@ -75,7 +74,7 @@ def _ticket(row: Any) -> Ticket:
     )
 
 
-class SqliteDesk:
+class SqliteDesk(OperatorMoves):
     """``HandoffDesk`` over the store's ``Database``; keeps the sessions' hand-off state in step with its tickets."""
 
     def __init__(
@@ -196,30 +195,6 @@ class SqliteDesk:
                 (ticket_id, author, mask_pii(text), time.time(), key),
             )
 
-    async def take(self, ticket_id: int, *, operator: str) -> Ticket:
-        ticket = await self._move(ticket_id, TicketState.TAKEN, operator)
-        await self._queue(ticket, say("operator_joined", ticket.language))
-        return ticket
-
-    async def reply(self, ticket_id: int, text: str, *, operator: str, key: str | None = None) -> Ticket:
-        """Relay ``text`` to the shopper; an open ticket is taken by ``operator`` first. The shopper gets a reply
-        with a ``key`` once, however often it is relayed (within the inbox's dedupe window)."""
-        if not text.strip():
-            raise HandoffError("the reply is empty")
-        ticket = await self.get(ticket_id)
-        if ticket.state is TicketState.OPEN:
-            ticket = await self.take(ticket_id, operator=operator)
-        elif ticket.state is TicketState.RESOLVED:
-            raise HandoffError(f"ticket {ticket_id} is resolved; the shopper is talking to the bot again")
-        await self.post(ticket_id, text, author="operator", key=f"reply:{key}" if key else None)
-        await self._queue(ticket, text, author=operator, key=key)
-        return ticket
-
-    async def resolve(self, ticket_id: int, *, operator: str) -> Ticket:
-        ticket = await self._move(ticket_id, TicketState.RESOLVED, operator)
-        await self._queue(ticket, say("operator_left", ticket.language))
-        return ticket
-
     async def _move(self, ticket_id: int, state: TicketState, operator: str) -> Ticket:
         ticket = await self.get(ticket_id)
         if ticket.state is TicketState.RESOLVED:
@@ -297,18 +272,6 @@ class SqliteDesk:
             async with self.db.transaction() as c:
                 await c.execute("DELETE FROM outbox WHERE id = ?", (row["id"],))
         return len(claimed)
-
-    async def run_outbox(self) -> None:
-        """Deliver queued operator messages every ``poll_s`` forever (a task the app starts and cancels)."""
-        while True:
-            try:
-                await self.deliver_pending()
-            except Exception:  # a locked or busy database must not stop the loop
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise  # a cancel turned into an error on the way: the loop is being stopped
-                log.exception("outbox delivery failed")
-            await asyncio.sleep(self.poll_s)
 
     async def forget_user(self, user_id: str) -> int:
         """Delete the tickets (messages and outbox included) of ``user_id``; how many."""
