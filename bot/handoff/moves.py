@@ -61,12 +61,13 @@ class OperatorMoves(ABC):
 
     async def run_outbox(self) -> None:
         """Deliver queued operator messages every ``poll_s`` forever (a task the app starts and cancels)."""
+        task = asyncio.current_task()
         while True:
             try:
                 await self.deliver_pending()
             except Exception:  # a busy database or a restarting Redis must not stop the loop
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise  # a cancel turned into an error on the way: the loop is being stopped
-                log.exception("outbox delivery failed")
+                if task is None or not task.cancelling():
+                    log.exception("outbox delivery failed")
+            if task is not None and task.cancelling():  # a client library swallowed the cancel: stop all the same
+                raise asyncio.CancelledError
             await asyncio.sleep(self.poll_s)
