@@ -100,7 +100,10 @@ class Courier:
         lanes = list(self._lanes.values())
         for lane in lanes:
             lane.cancel()
-        await asyncio.gather(*lanes, return_exceptions=True)
+        if lanes:
+            _, stuck = await asyncio.wait(lanes, timeout=timeout_s)
+            if stuck:  # a channel client that swallowed the cancel: stopping must not hang on it
+                log.warning("%d delivery lanes did not stop within %g s", len(stuck), timeout_s)
 
     def _lane_done(self, conversation: ConversationRef) -> None:
         self._lanes.pop(conversation, None)

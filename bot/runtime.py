@@ -133,7 +133,10 @@ class Runtime:
         workers = [lane.worker for lane in self._lanes.values() if lane.worker is not None]
         for worker in workers:
             worker.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+        if workers:
+            _, stuck = await asyncio.wait(workers, timeout=drain_timeout_s)
+            if stuck:  # a library that swallowed the cancel: stopping must not hang on it
+                log.warning("%d conversation workers did not stop within %g s", len(stuck), drain_timeout_s)
         await self.courier.stop(timeout_s=drain_timeout_s)
 
     async def _enqueue(self, seq: int, message: Message) -> None:
