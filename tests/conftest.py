@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +28,12 @@ def require_tool(name: str) -> str:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+    return path
+
+
+def spoken_wav(text: str, path: Path) -> Path:
+    """``text`` read aloud in English by espeak-ng, written to ``path`` as WAV (real speech for Whisper)."""
+    subprocess.run([require_tool("espeak-ng"), "-v", "en-us", "-s", "150", "-w", str(path), text], check=True)
     return path
 
 

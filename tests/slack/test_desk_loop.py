@@ -4,7 +4,6 @@ shopper asks for a person, an operator works the ticket in Slack, and the bot an
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from adapters.testing.slack import FakeSlack, SentMessage
 from adapters.testing.telegram import FakeTelegram
 from bot.app import Components, Kefu, build_transcriber
 from bot.config import Settings, SlackSettings, TelegramSettings
-from tests.conftest import require_tool
+from tests.conftest import spoken_wav
 
 pytestmark = pytest.mark.slow
 
@@ -60,12 +59,7 @@ async def running_bot(
 
 @pytest.fixture
 def spoken_question(tmp_path: Path) -> bytes:
-    wav = tmp_path / "voice.wav"
-    subprocess.run(
-        [require_tool("espeak-ng"), "-v", "en-us", "-s", "150", "-w", str(wav), "Can I return shoes I wore once?"],
-        check=True,
-    )
-    return wav.read_bytes()
+    return spoken_wav("Can I return shoes I wore once?", tmp_path / "voice.wav").read_bytes()
 
 
 def ticket_card(fake: FakeSlack) -> SentMessage:

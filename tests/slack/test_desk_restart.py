@@ -5,7 +5,6 @@ message is still updated in place, thread replies still find their ticket), noth
 from __future__ import annotations
 
 import re
-import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 from adapters.testing.slack import FakeSlack, SentMessage
 from adapters.testing.telegram import FakeTelegram
 from bot.config import Settings
-from tests.conftest import require_tool
+from tests.conftest import spoken_wav
 from tests.reliability.processes import KefuProcess, wait_for
 
 pytestmark = pytest.mark.slow
@@ -48,12 +47,7 @@ def public(fake: FakeSlack, *, thread_ts: str | None = None) -> list[SentMessage
 
 @pytest.fixture
 def spoken_question(tmp_path: Path) -> bytes:
-    wav = tmp_path / "voice.wav"
-    subprocess.run(
-        [require_tool("espeak-ng"), "-v", "en-us", "-s", "150", "-w", str(wav), "Can I return shoes I wore once?"],
-        check=True,
-    )
-    return wav.read_bytes()
+    return spoken_wav("Can I return shoes I wore once?", tmp_path / "voice.wav").read_bytes()
 
 
 async def test_a_restart_between_take_over_and_the_reply_loses_nothing_and_repeats_nothing(

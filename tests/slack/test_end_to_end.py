@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from pydantic import SecretStr
 from adapters.testing.slack import FakeSlack
 from bot.app import Components, Kefu, build_transcriber
 from bot.config import Settings, SlackSettings
-from tests.conftest import require_tool
+from tests.conftest import spoken_wav
 
 pytestmark = pytest.mark.slow
 
@@ -45,12 +44,7 @@ async def running_bot(
 @pytest.fixture
 def spoken_question(tmp_path: Path) -> bytes:
     """A WAV of a colleague asking about returns, as a Slack audio clip would carry it."""
-    wav = tmp_path / "question.wav"
-    subprocess.run(
-        [require_tool("espeak-ng"), "-v", "en-us", "-s", "150", "-w", str(wav), "How long do I have to return shoes?"],
-        check=True,
-    )
-    return wav.read_bytes()
+    return spoken_wav("How long do I have to return shoes?", tmp_path / "question.wav").read_bytes()
 
 
 async def test_mention_and_audio_clip_get_the_returns_policy(

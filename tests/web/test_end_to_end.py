@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from playwright.async_api import Locator, Page, Playwright, expect
 
 from bot.app import Components, Kefu, build_transcriber
 from bot.config import Settings
-from tests.conftest import require_tool
+from tests.conftest import spoken_wav
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.slow
@@ -37,9 +36,7 @@ async def running_bot(demo_settings: Settings, demo_components: Components) -> A
 @pytest.fixture
 def spoken_question(tmp_path: Path) -> Path:
     """A WAV of a shopper asking about returns, for chromium's fake microphone."""
-    wav = tmp_path / "question.wav"
-    subprocess.run([require_tool("espeak-ng"), "-v", "en-us", "-s", "150", "-w", str(wav), SPOKEN_QUESTION], check=True)
-    return wav
+    return spoken_wav(SPOKEN_QUESTION, tmp_path / "question.wav")
 
 
 async def launch_page(playwright: Playwright, *extra_args: str) -> Page:
