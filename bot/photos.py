@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from bot.engines import Engines
+from bot.generation.templates import phrase
 from bot.protocols import Description, Hit
 
 MIN_LABEL_SCORE = 0.15
@@ -86,8 +87,7 @@ class ProductMatch:
 
 
 def _say(key: str, language: str, **values: Any) -> str:
-    variants = _WORDS[key]
-    return variants.get(language, variants["en"]).format(**values)
+    return phrase(_WORDS, key, language, **values)
 
 
 def seen_quote(descriptions: Sequence[Description], language: str) -> str:
