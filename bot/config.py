@@ -199,6 +199,9 @@ class ShopSettings(_Section):
     """The hours as Chinese replies tell them (empty: ``hours`` in every language)."""
     handoff_after_unsure: int = 2
     """Unsure turns in a row after which the bot hands the conversation to a person."""
+    tickets_per_client: int = 5
+    """Conversations from one web chat client address that may open a hand-off ticket within ``ticket_window_s``."""
+    ticket_window_s: float = 600.0
 
 
 class Settings(BaseSettings):

@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from bot.generation.templates import kind_name, say
 from bot.handoff.base import HandoffDesk, HandoffError
+from bot.handoff.budget import TicketBudget
 from bot.insights.facts import fact_of
 from bot.messages import Message, Reply
 from bot.pipeline import Pipeline
@@ -33,10 +34,19 @@ class Conversations:
     once an operator takes it the bot is silent (``handle`` returns None) and only relays the shopper.
     """
 
-    def __init__(self, *, pipeline: Pipeline, store: SessionStore, desk: HandoffDesk | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        pipeline: Pipeline,
+        store: SessionStore,
+        desk: HandoffDesk | None = None,
+        ticket_budget: TicketBudget | None = None,
+    ) -> None:
         self.pipeline = pipeline
         self.store = store
         self.desk = desk
+        self.ticket_budget = ticket_budget
+        """Tickets per client (``Message.client``); None: not counted."""
 
     async def operator_owns(self, message: Message) -> bool:
         """Whether an operator owns ``message``'s conversation now (so the bot stays silent: no "typing…")."""
@@ -124,6 +134,16 @@ class Conversations:
         if self.desk is None:
             log.warning("escalation in %s but no handoff desk is configured", message.conversation)
             return reply
+        budget = self.ticket_budget
+        if message.client and budget is not None and not budget.allow(message.client, str(message.conversation)):
+            log.warning(
+                "turn %s: no ticket opened: too many conversations from %s asked for a person lately",
+                message.conversation,
+                message.client,
+            )
+            text = say("tickets_spent", reply.language)
+            reason = f"{reply.reason}; no ticket: client over its budget"
+            return replace(reply, text=text, escalated=False, reason=reason)
         ticket = await self.desk.open(
             conversation=message.conversation,
             user_id=message.user_id,

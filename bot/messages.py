@@ -89,6 +89,9 @@ class Message:
     """A quick-reply payload when the user pressed a button rather than typed."""
     timestamp: float = field(default_factory=time.time)
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    client: str | None = None
+    """Where an unverified sender connects from (the web chat's client address): per-client limits, such as
+    the tickets a client may open, count by it. None where the platform vouches for its users (Telegram, Slack)."""
     answer: Reply | None = None
     """The channel's own answer (a /start greeting, a polite refusal of a sticker): sent as is, in turn
     order, without understanding the message; while an operator owns the conversation the message goes

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from adapters.base import Adapter, Dispatch
-from adapters.web.clients import DEFAULT_CLIENT_LIMITS, ClientLimits, HandoffBudget, SocketCounter, client_address
+from adapters.web.clients import DEFAULT_CLIENT_LIMITS, ClientLimits, SocketCounter, client_address
 from adapters.web.flood import DEFAULT_FLOOD_LIMIT, FloodGuard, FloodLimit, Verdict
 from adapters.web.frames import (
     ChatLimits,
@@ -43,10 +43,6 @@ _NOT_TAKEN = "Sorry, your message could not be taken just now; please try again.
 _BUSY = "We are very busy right now; your message will be sent again in a moment."
 _BUSY_RETRY_S = 5.0
 _BINARY = "Binary frames are not accepted; send JSON text frames (see the chat protocol)."
-_HANDOFFS_SPENT = (
-    "Several conversations from your network have asked for a person in the last few minutes; our operators "
-    "are answering those first. Please write your question here, or ask for a person again a little later."
-)
 _TRY_AGAIN_LATER = 1013
 """WebSocket close code "try again later": a socket refused over a ``ClientLimits`` bound."""
 
@@ -86,7 +82,6 @@ class WebChatAdapter(Adapter):
         self._heartbeat_s = heartbeat_s
         self._hub = SessionHub(max_pending=max_pending)
         self._sockets = SocketCounter(client_limits)
-        self._handoffs = HandoffBudget(client_limits)
         self._large_decodes = asyncio.Semaphore(large_decodes)
         """Uploads decoded in worker threads at once (each holds its frame and decoded bytes in memory)."""
         self._dispatch: Dispatch | None = None
@@ -207,10 +202,6 @@ class WebChatAdapter(Adapter):
             except FrameError as error:
                 await send_frame(ws, error_frame(str(error)))
                 continue
-            if inbound.payload == HUMAN_PAYLOAD and not self._handoffs.allow(address, conversation.conversation_id):
-                log.warning("web chat %s: refused a request for a human from %s (over budget)", conversation, address)
-                await send_frame(ws, error_frame(_HANDOFFS_SPENT))
-                continue
             if inbound.truncated_from is not None:
                 await send_frame(
                     ws,
@@ -219,7 +210,7 @@ class WebChatAdapter(Adapter):
                         f"{self._limits.max_text_chars} were kept."
                     ),
                 )
-            await self._hand_over(ws, _message(conversation, inbound), dispatch)
+            await self._hand_over(ws, _message(conversation, inbound, client=address), dispatch)
 
     async def _decode(self, data: bytes) -> Inbound:
         """A client frame; one over the text frame size (an upload) is decoded in a worker thread, a few at once."""
@@ -244,7 +235,7 @@ class WebChatAdapter(Adapter):
         await send_frame(ws, accepted_frame(message.message_id, duplicate=accepted is False))
 
 
-def _message(conversation: ConversationRef, inbound: Inbound) -> Message:
+def _message(conversation: ConversationRef, inbound: Inbound, *, client: str) -> Message:
     metadata: dict[str, Any] = {}
     if inbound.truncated_from is not None:
         metadata["truncated_from"] = inbound.truncated_from
@@ -256,6 +247,7 @@ def _message(conversation: ConversationRef, inbound: Inbound) -> Message:
         message_id=inbound.client_id or uuid.uuid4().hex,
         payload=inbound.payload,
         metadata=metadata,
+        client=client,
     )
 
 

@@ -1,6 +1,8 @@
-"""Bounds per client: open sockets (overall, per address, per session) and requests for a human per address.
+"""Bounds per client: open sockets (overall, per address, per session).
 
 A client is its network address: an IPv4 address, or the /64 network of an IPv6 one (one subscriber's share).
+Messages carry it as ``Message.client``, so the core also counts requests for a human per client
+(``bot.handoff.budget``).
 Behind a reverse proxy every shopper has the proxy's address; set ``request.remote`` from the proxy's
 forwarded header there (aiohttp's ``request.clone(remote=...)`` in a middleware), or raise these limits.
 """
@@ -8,10 +10,7 @@ forwarded header there (aiohttp's ``request.clone(remote=...)`` in a middleware)
 from __future__ import annotations
 
 import ipaddress
-import math
-import time
-from collections import Counter, OrderedDict
-from collections.abc import Callable
+from collections import Counter
 from dataclasses import dataclass
 
 
@@ -25,11 +24,6 @@ class ClientLimits:
     """Open sockets from one client address."""
     max_sockets_per_session: int = 10
     """Open sockets (tabs) of one session."""
-    handoffs_per_address: int = 5
-    """Sessions from one address that may ask for a human (``kefu:human``) within ``handoff_window_s``."""
-    handoff_window_s: float = 600.0
-    max_addresses: int = 10_000
-    """Addresses whose requests for a human are remembered; past it the one that asked longest ago is dropped."""
 
 
 DEFAULT_CLIENT_LIMITS = ClientLimits()
@@ -81,44 +75,3 @@ class SocketCounter:
 
     def __len__(self) -> int:
         return self._total
-
-
-class HandoffBudget:
-    """How many sessions of one address may ask for a human within a window (each may open a ticket).
-
-    A session already counted may ask again (the desk answers "already waiting"); others past the budget are
-    refused until the oldest request leaves the window.
-    """
-
-    def __init__(self, limits: ClientLimits, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self._limits = limits
-        self._clock = clock
-        self._asked: OrderedDict[str, dict[str, float]] = OrderedDict()
-        """Per address, when each of its sessions asked; addresses in the order they last asked."""
-
-    def allow(self, address: str, session_id: str) -> bool:
-        """Whether this session's request for a human may go through (and count it)."""
-        now = self._clock()
-        window = self._limits.handoff_window_s
-        while self._asked:  # forget addresses whose last request left the window: O(forgotten)
-            oldest = next(iter(self._asked.values()))
-            if now - max(oldest.values(), default=-math.inf) <= window:
-                break
-            self._asked.popitem(last=False)
-        asked = self._asked.setdefault(address, {})
-        for session, when in list(asked.items()):  # at most handoffs_per_address entries
-            if now - when > window:
-                del asked[session]
-        if session_id in asked:
-            return True
-        if len(asked) >= self._limits.handoffs_per_address:
-            return False
-        asked[session_id] = now
-        self._asked.move_to_end(address)
-        while len(self._asked) > self._limits.max_addresses:
-            self._asked.popitem(last=False)
-        return True
-
-    def __len__(self) -> int:
-        """Addresses remembered."""
-        return len(self._asked)

@@ -28,6 +28,7 @@ from bot.config import Settings, is_redis_url
 from bot.dialogue import Conversations
 from bot.errors import ConfigError
 from bot.handoff.base import Deliver, HandoffDesk
+from bot.handoff.budget import TicketBudget, TicketLimits
 from bot.handoff.sqlite import SqliteDesk
 from bot.handoff.watched import WatchedDesk
 from bot.inbox.base import Inbox
@@ -209,5 +210,7 @@ async def open_dialogue(
             await orders.close()
             await db.close()
             raise
-    conversations = Conversations(pipeline=built, store=store, desk=shown)
+    shop = settings.shop
+    budget = TicketBudget(TicketLimits(per_client=shop.tickets_per_client, window_s=shop.ticket_window_s))
+    conversations = Conversations(pipeline=built, store=store, desk=shown, ticket_budget=budget)
     return Dialogue(conversations, store, shown, orders, db)

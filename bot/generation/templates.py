@@ -43,6 +43,13 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "Meanwhile I'm happy to help with anything else.",
         "zh": "已经为您转接人工客服，同事会在这里回复您。服务时间：{hours}。在此期间有其他问题也可以问我。",
     },
+    "tickets_spent": {
+        "en": "Several conversations from your network have asked for a person in the last few minutes, and our "
+        "colleagues are answering those first. Please write your question here, or ask for a person again a little "
+        "later.",
+        "zh": "您所在网络的多个会话刚刚都申请了人工客服，同事正在依次处理。"
+        "请先在这里描述您的问题，或稍后再申请人工客服。",
+    },
     "operator_joined": {
         "en": "A colleague has joined the conversation.",
         "zh": "人工客服已接入，正在为您服务。",

@@ -98,6 +98,7 @@ def dump_message(message: Message) -> tuple[str, list[bytes]]:
         "payload": message.payload,
         "timestamp": message.timestamp,
         "metadata": _plain(message.metadata),
+        "client": message.client,
         "answer": dump_reply(message.answer) if message.answer is not None else None,
     }
     return json.dumps(record, ensure_ascii=False), blobs
@@ -119,6 +120,7 @@ def load_message(text: str, blobs: list[bytes], *, refetch: Refetch) -> Message:
         payload=data["payload"],
         timestamp=data["timestamp"],
         metadata=data["metadata"],
+        client=data.get("client"),  # absent in records kept before clients were counted
         answer=load_reply(data["answer"]) if data["answer"] is not None else None,
     )
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
 
-from bot.app import Dialogue, open_store
-from bot.config import Settings
+from bot.app import Dialogue, open_dialogue, open_store
+from bot.config import Settings, load_settings
 from bot.handoff.base import HandoffError, TicketState
-from bot.messages import HUMAN_PAYLOAD, ConversationRef, Reply
+from bot.messages import HUMAN_PAYLOAD, ConversationRef, Message, Reply
 from bot.sessions.base import HandoffState
-from tests.dialogue.conftest import STORES, Delivered, Shopper
+from tests.dialogue.conftest import STORES, Delivered, RealEngines, Shopper, make_pipeline
 
 
 async def state(shopper: Shopper) -> HandoffState:
@@ -186,3 +187,46 @@ async def test_two_bots_never_hand_over_the_same_operator_reply_and_a_dead_ones_
     finally:
         await cli.close()
         await second.close()
+
+
+async def test_tickets_are_counted_per_web_client_whether_the_shopper_pressed_or_typed(
+    real_engines: RealEngines, tmp_path: Path, delivered: Delivered, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = load_settings(data_dir=tmp_path, shop={"tickets_per_client": 3, "ticket_window_s": 600})
+    opened = await open_dialogue(
+        settings, pipeline=lambda orders: make_pipeline(real_engines, orders=orders), deliver=delivered
+    )
+    try:
+
+        async def ask(
+            conversation: str, *, client: str | None, typed: bool, channel: str = "web", text: str = ""
+        ) -> Reply:
+            message = Message(
+                ConversationRef(channel, conversation),
+                conversation,
+                text=(text or "I want to talk to a real person") if typed else "",
+                payload=None if typed else HUMAN_PAYLOAD,
+                message_id=f"{conversation}-{time.monotonic_ns()}",
+                client=client,
+            )
+            reply = await opened.conversations.handle(message)
+            assert reply is not None
+            return reply
+
+        first = [await ask(f"s{n}", client="203.0.113.9", typed=n % 2 == 0) for n in range(3)]
+        assert all(reply.escalated and "opened" in (reply.reason or "") for reply in first)
+        refused = [await ask(f"s{n}", client="203.0.113.9", typed=n % 2 == 0) for n in range(3, 5)]
+        for reply in refused:
+            assert not reply.escalated and "ask for a person again a little later" in reply.text
+            assert "over its budget" in (reply.reason or "")
+        assert len(await opened.desk.tickets()) == 3
+        again = await ask("s0", client="203.0.113.9", typed=True)  # a counted conversation may ask again
+        assert "already open" in (again.reason or "")
+        assert (await ask("other", client="198.51.100.4", typed=True)).escalated  # another client has its own count
+        assert (await ask("42", client=None, typed=True, channel="telegram")).escalated  # a vouched-for user
+        assert len(await opened.desk.tickets()) == 5
+        assert "no ticket opened: too many conversations from 203.0.113.9" in caplog.text
+        zh = await ask("s5", client="203.0.113.9", typed=True, text="我要找人工客服")
+        assert not zh.escalated and "稍后再申请人工客服" in zh.text
+    finally:
+        await opened.aclose()

@@ -117,6 +117,7 @@ async def test_pending_messages_and_their_attachments_survive_a_restart(open_dur
         language_hint="zh-hans",
         payload="kefu:human",
         metadata={"chat_type": "private", "album_size": 2},
+        client="203.0.113.9",
         answer=Reply(text="hello", notice=True),
     )
     assert await first.accept(sent) is not None
@@ -133,7 +134,7 @@ async def test_pending_messages_and_their_attachments_survive_a_restart(open_dur
     assert await second.accept(sent) is None, "the redelivered platform message is recognised after the restart"
     await second.close()
     assert (restored.conversation, restored.text, restored.message_id) == (A, "这个有红色吗", "7")
-    assert restored.language_hint == "zh-hans" and restored.payload == "kefu:human"
+    assert restored.language_hint == "zh-hans" and restored.payload == "kefu:human" and restored.client == "203.0.113.9"
     assert restored.metadata == {"chat_type": "private", "album_size": 2} and restored.answer == sent.answer
     assert restored.timestamp == sent.timestamp
     kept_photo, kept_voice, kept_lost = restored.attachments

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.web.clients import ClientLimits, HandoffBudget, SocketCounter, client_address
+from adapters.web.clients import ClientLimits, SocketCounter, client_address
 from adapters.web.flood import FloodGuard, FloodLimit, Verdict
 from adapters.web.frames import ChatLimits, FrameError, Inbound, clean_text, decode_frame
 from adapters.web.sessions import SessionHub
@@ -204,27 +204,6 @@ def test_socket_counter_forgets_addresses_and_sessions_with_no_socket() -> None:
     for address, session in (("a", "s1"), ("a", "s2"), ("b", "s3")):
         counter.close(address, session)
     assert len(counter) == 0 and not counter._by_address and not counter._by_session
-
-
-def test_handoff_budget_counts_sessions_per_address_within_the_window() -> None:
-    now = [0.0]
-    budget = HandoffBudget(ClientLimits(handoffs_per_address=2, handoff_window_s=60.0), clock=lambda: now[0])
-    assert [budget.allow("a", s) for s in ("s1", "s2", "s3")] == [True, True, False]
-    assert budget.allow("a", "s1") and budget.allow("b", "s3")
-    now[0] = 30.0
-    assert not budget.allow("a", "s4")
-    now[0] = 61.0
-    assert budget.allow("a", "s4") and budget.allow("a", "s5") and not budget.allow("a", "s6")
-    now[0] = 200.0
-    budget.allow("c", "s1")
-    assert len(budget) == 1  # addresses whose requests left the window are forgotten
-
-
-def test_handoff_budget_remembers_at_most_max_addresses() -> None:
-    budget = HandoffBudget(ClientLimits(handoffs_per_address=1, max_addresses=100))
-    for number in range(1000):
-        assert budget.allow(f"10.0.{number // 256}.{number % 256}", "s")
-    assert len(budget) == 100
 
 
 async def test_hub_makes_a_new_session_without_walking_the_others() -> None:
