@@ -99,6 +99,7 @@ def dump_message(message: Message) -> tuple[str, list[bytes]]:
         "timestamp": message.timestamp,
         "metadata": _plain(message.metadata),
         "answer": dump_reply(message.answer) if message.answer is not None else None,
+        "knowledge_base": message.knowledge_base,
     }
     return json.dumps(record, ensure_ascii=False), blobs
 
@@ -120,6 +121,7 @@ def load_message(text: str, blobs: list[bytes], *, refetch: Refetch) -> Message:
         timestamp=data["timestamp"],
         metadata=data["metadata"],
         answer=load_reply(data["answer"]) if data["answer"] is not None else None,
+        knowledge_base=data.get("knowledge_base"),
     )
 
 
