@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from adapters.base import Adapter, load_adapter_factory
 from adapters.feedback import FeedbackHook
 from bot.app.desk import desk_watcher
+from bot.app.knowledge import channel_knowledge_bases
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.metrics import Metrics
@@ -95,6 +96,7 @@ def _build_adapter(
             command=slack.command,
             on_feedback=on_feedback,
             max_download_bytes=max(settings.speech.max_bytes, settings.vision.max_bytes),
+            knowledge_bases=channel_knowledge_bases(settings),
         )
     if name == "console":
         from adapters.console import ConsoleAdapter
