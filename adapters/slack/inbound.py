@@ -1,5 +1,6 @@
-"""Slack's requests as ``bot.messages.Message``s: the slack-bolt listeners for DMs, @mentions, the slash command
-and button presses. Imported only when the adapter starts (it imports slack-bolt).
+"""Slack's requests as ``bot.messages.Message``s: the slack-bolt listeners for DMs, @mentions, follow-ups in the
+threads the bot takes part in, the slash command and button presses (each tagged with its channel's knowledge
+base, when the channel has one). Imported only when the adapter starts (it imports slack-bolt).
 
 Every listener returns once ``dispatch`` has kept the message (the app runs with ``process_before_response``),
 so Slack is acknowledged only then and a crash before it makes Slack retry. A retried delivery of an
