@@ -14,7 +14,7 @@ import pytest
 
 from adapters.slack import SlackAdapter
 from adapters.testing.slack import FakeSlack
-from bot.app import build_adapters
+from bot.app import build_adapters, check_channels
 from bot.app.knowledge import channel_knowledge_bases, locate_named_knowledge_bases
 from bot.config import load_settings
 from bot.engines import Engines
@@ -51,10 +51,14 @@ def test_a_knowledge_base_that_is_neither_index_nor_sources_names_the_channel(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KEFU_SLACK__BOT_TOKEN", "xoxb-1-abc")
+    monkeypatch.setenv("KEFU_SLACK__SIGNING_SECRET", "shh")
     (tmp_path / "notes.exe").write_bytes(b"MZ")
     (tmp_path / "kefu.toml").write_text('[slack.channels.C0STAFF]\nknowledge_base = "notes.exe"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"\[slack.channels.C0STAFF\] knowledge_base: .*notes.exe"):
         locate_named_knowledge_bases(load_settings())
+    with pytest.raises(ConfigError, match=r"\[slack.channels.C0STAFF\]"):
+        check_channels(load_settings())  # what `kefu run` and `kefu doctor` check before any model loads
 
 
 def test_channels_sharing_a_knowledge_base_open_it_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
