@@ -3,10 +3,14 @@ against the fake Slack; other threads' chatter is left alone."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
+from adapters.slack.threads import JoinedThreads
 from adapters.testing.slack import SentMessage
 from tests.slack.conftest import Harness
 
@@ -108,3 +112,22 @@ async def test_edits_and_bot_replies_in_a_joined_thread_are_ignored(slack: Harne
         assert (await slack.fake.post_event(event)).status == 200
     await slack.fake.wait_quiet(0.1)
     assert [m.text for m in slack.bot.received] == ["question"]
+
+
+async def test_a_slow_look_up_gives_up_in_time_and_is_tried_again(caplog: pytest.LogCaptureFixture) -> None:
+    """The look-up runs before the ack: one Slack does not answer in time leaves the message unanswered."""
+    calls: list[Mapping[str, str]] = []
+    release = asyncio.Event()
+
+    async def replies(query: Mapping[str, str]) -> dict[str, Any]:
+        calls.append(query)
+        if len(calls) == 1:
+            await release.wait()
+        return {"messages": [{"user": "UBOT", "text": "an answer", "ts": "2.0"}]}
+
+    joined = JoinedThreads(bot_user_id="UBOT", bot_id="BBOT", replies=replies, timeout_s=0.05)
+    with caplog.at_level(logging.WARNING, logger="adapters.slack.threads"):
+        assert await joined.includes_bot("C1", "1.0") is False
+    assert "could not read thread 1.0" in caplog.text
+    assert await joined.includes_bot("C1", "1.0") is True, "not remembered as foreign: asked again"
+    assert await joined.includes_bot("C1", "1.0") is True and len(calls) == 2
