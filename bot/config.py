@@ -11,6 +11,7 @@ safely. A key that is not a setting is an error too, never silently ignored.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -66,6 +67,17 @@ class TelegramSettings(_Section):
     """Public URL Telegram posts to (``https://host/telegram/webhook``); needed in webhook mode."""
 
 
+_SLACK_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+
+
+class SlackChannelSettings(_Section):
+    """One Slack channel's own settings (``[slack.channels.C0123]``)."""
+
+    knowledge_base: Path | None = None
+    """A built index folder or sources (like ``KEFU_KB__PATH``) that this channel's conversations retrieve from
+    (staff-only policies, say) instead of the default knowledge base."""
+
+
 class SlackSettings(_Section):
     bot_token: SecretStr | None = None
     signing_secret: SecretStr | None = None
@@ -78,6 +90,20 @@ class SlackSettings(_Section):
     """The channel id (``C…``/``G…``) where escalated conversations become tickets; unset: the built-in desk."""
     operators: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Who may take over and resolve tickets: user ids (``U…``) and user-group ids (``S…``), comma-separated."""
+    channels: dict[str, SlackChannelSettings] = Field(default_factory=dict)
+    """Settings of single channels by id (``[slack.channels.C0STAFF] knowledge_base = "staff/"``)."""
+
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _channel_ids(cls, value: Any) -> Any:
+        """Channel ids as Slack writes them (upper case: the environment's names arrive lower-cased)."""
+        if not isinstance(value, dict):
+            return value
+        ids = {str(key).upper(): table for key, table in value.items()}
+        bad = [key for key in ids if not _SLACK_CHANNEL_ID.match(key)]
+        if bad:
+            raise ValueError(f"{', '.join(bad)} is not a Slack channel id (C…, G… or D…; channel details → About)")
+        return ids
 
     @field_validator("operators", mode="before")
     @classmethod

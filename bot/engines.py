@@ -7,6 +7,8 @@ lanes cancel their work when its caller gives up or the engines close (``MicroBa
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,6 +27,8 @@ from bot.protocols import (
     Transcriber,
     Transcript,
 )
+
+log = logging.getLogger(__name__)
 
 RetrievalQuery = tuple[str, np.ndarray, Mapping[str, Any] | None]
 IntentQuery = tuple[str, np.ndarray]
@@ -57,9 +61,12 @@ class Engines:
         long_note_s: float = LONG_NOTE_S,
         long_note_workers: int = 1,
         k: int = 5,
+        retrievers: Mapping[str, Retriever] | None = None,
     ) -> None:
         self.encoder = encoder
         self.retriever = retriever
+        self.retrievers = dict(retrievers or {})
+        """Further knowledge bases by name (a Slack channel's own), chosen per message by ``Message.knowledge_base``."""
         self.intent_classifier = intents
         self.transcriber = transcriber
         self.describer = describer
@@ -71,8 +78,14 @@ class Engines:
             self._intent_batch, name="intent", max_batch_size=max_batch_size
         )
         self._retrieve: MicroBatcher[RetrievalQuery, Sequence[Hit]] = MicroBatcher(
-            self._retrieve_batch, name="retrieve", max_batch_size=max_batch_size
+            functools.partial(self._retrieve_batch, retriever), name="retrieve", max_batch_size=max_batch_size
         )
+        self._retrieve_named: dict[str, MicroBatcher[RetrievalQuery, Sequence[Hit]]] = {
+            name: MicroBatcher(
+                functools.partial(self._retrieve_batch, named), name=f"retrieve-{name}", max_batch_size=max_batch_size
+            )
+            for name, named in self.retrievers.items()
+        }
         self.long_note_s = long_note_s
         self._decode_audio: MicroBatcher[bytes, AudioClip] | None = None
         self._transcribe: MicroBatcher[AudioClip, Transcript] | None = None
@@ -106,7 +119,7 @@ class Engines:
     @property
     def batchers(self) -> list[MicroBatcher[Any, Any]]:
         every = (self._encode, self._intents, self._retrieve, self._decode_audio, self._transcribe)
-        return [b for b in (*every, self._transcribe_long, self._describe) if b]
+        return [b for b in (*every, self._transcribe_long, self._describe, *self._retrieve_named.values()) if b]
 
     async def encode(self, text: str) -> np.ndarray:
         return await self._encode.submit(text)
@@ -114,8 +127,19 @@ class Engines:
     async def intent(self, text: str, vector: np.ndarray) -> IntentPrediction:
         return await self._intents.submit((text, vector))
 
-    async def retrieve(self, text: str, vector: np.ndarray, filters: Mapping[str, Any] | None) -> list[Hit]:
-        return list(await self._retrieve.submit((text, vector, filters)))
+    async def retrieve(
+        self, text: str, vector: np.ndarray, filters: Mapping[str, Any] | None, *, knowledge_base: str | None = None
+    ) -> list[Hit]:
+        """Passages from the knowledge base named ``knowledge_base`` (None: the default one); a name not configured
+        (a message kept over a restart whose configuration changed) is logged and answered from the default."""
+        batcher = self._retrieve
+        if knowledge_base is not None:
+            named = self._retrieve_named.get(knowledge_base)
+            if named is None:
+                log.warning("no knowledge base is named %r; answering from the default one", knowledge_base)
+            else:
+                batcher = named
+        return list(await batcher.submit((text, vector, filters)))
 
     async def transcribe(self, clip: bytes) -> Transcript:
         """Decode ``clip``, then transcribe it in the lane its length calls for; an over-long note fails decoding."""
@@ -142,7 +166,7 @@ class Engines:
         vectors = np.stack([vector for _, vector in queries])
         return self.intent_classifier.predict(texts, vectors)
 
-    def _retrieve_batch(self, queries: list[RetrievalQuery]) -> Sequence[Sequence[Hit]]:
+    def _retrieve_batch(self, retriever: Retriever, queries: list[RetrievalQuery]) -> Sequence[Sequence[Hit]]:
         texts = [text for text, _, _ in queries]
         vectors = np.stack([vector for _, vector, _ in queries])
-        return self.retriever.search(texts, vectors, k=self.k, filters=[f for _, _, f in queries])
+        return retriever.search(texts, vectors, k=self.k, filters=[f for _, _, f in queries])

@@ -96,6 +96,9 @@ class Message:
     """The channel's own answer (a /start greeting, a polite refusal of a sticker): sent as is, in turn
     order, without understanding the message; while an operator owns the conversation the message goes
     to the operator instead, like any other."""
+    knowledge_base: str | None = None
+    """The name of the knowledge base to answer from, when the channel chose one (a Slack channel's staff-only
+    policies); None: the default one."""
 
 
 @dataclass(frozen=True, slots=True)

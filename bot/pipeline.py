@@ -161,7 +161,7 @@ class Pipeline:
                 matches = await match_products(seen.photos, seen.language, self.engines, query=query, vector=vector)
         prediction, hits = await asyncio.gather(
             trace.timed("intent", timeout, self.engines.intent(query, vector)),
-            trace.timed("retrieve", timeout, self._retrieve(query, vector, seen.language)),
+            trace.timed("retrieve", timeout, self._retrieve(query, vector, seen.language, message.knowledge_base)),
         )
         pending = session.slots.get(PENDING)
         facts = TurnFacts(
@@ -189,7 +189,7 @@ class Pipeline:
             if _answers_photo(seen, decision, matches):
                 text, sources, note = self._photo_answer(seen, matches)
             else:
-                text, sources, note = await self._compose(decision, facts, session)
+                text, sources, note = await self._compose(decision, facts, session, message.knowledge_base)
         if note:
             reason += f"; {note}"
         log.info("turn %s: %s", message.conversation, reason)
@@ -270,23 +270,27 @@ class Pipeline:
             text=generation.text, language=language, sources=sources, reason=f"suggested by {generation.backend}"
         )
 
-    async def _retrieve(self, query: str, vector: object, language: str) -> list[Hit]:
-        """Passages in the shopper's language first; any language when none match."""
-        hits = await self.engines.retrieve(query, vector, {"language": language})  # type: ignore[arg-type]
+    async def _retrieve(
+        self, query: str, vector: object, language: str, knowledge_base: str | None = None
+    ) -> list[Hit]:
+        """Passages in the shopper's language first; any language when none match; from the knowledge base the
+        message's channel chose (``knowledge_base``), else the default one."""
+        kb = knowledge_base
+        hits = await self.engines.retrieve(query, vector, {"language": language}, knowledge_base=kb)  # type: ignore[arg-type]
         if not hits:
-            hits = await self.engines.retrieve(query, vector, None)  # type: ignore[arg-type]
+            hits = await self.engines.retrieve(query, vector, None, knowledge_base=kb)  # type: ignore[arg-type]
         return hits
 
     async def _compose(
-        self, decision: Decision, facts: TurnFacts, session: Session
+        self, decision: Decision, facts: TurnFacts, session: Session, knowledge_base: str | None = None
     ) -> tuple[str, tuple[Source, ...], str | None]:
         """The reply's text, its sources and a note for the trace (the generator used, an action's outcome)."""
         language = facts.language
         if decision.action is Move.ACT and decision.task is not None:
-            return await self._act(decision.task, facts, session)
+            return await self._act(decision.task, facts, session, knowledge_base)
         session.slots.pop(PENDING, None)
         if decision.action is Move.ANSWER:
-            return await self._generate(facts, session)
+            return await self._generate(facts, session, knowledge_base)
         if decision.action is Move.ESCALATE and decision.order_id:
             text = say("escalated_order", language, order=decision.order_id, hours=self.shop.hours_in(language))
             return text, (), None
@@ -303,19 +307,23 @@ class Pipeline:
         }[decision.action]
         return say(key, language, shop=self.shop.name, hours=self.shop.hours_in(language)), (), None
 
-    async def _parts(self, text: str, language: str) -> list[list[Hit]]:
+    async def _parts(self, text: str, language: str, knowledge_base: str | None) -> list[list[Hit]]:
         """Each question's own good-enough passages when ``text`` asks several things (none for one question)."""
         questions = split_question(text)
         if len(questions) < 2:
             return []
         vectors = await asyncio.gather(*(self.engines.encode(q) for q in questions))
-        found = await asyncio.gather(*(self._retrieve(q, v, language) for q, v in zip(questions, vectors, strict=True)))
+        found = await asyncio.gather(
+            *(self._retrieve(q, v, language, knowledge_base) for q, v in zip(questions, vectors, strict=True))
+        )
         return [hits for hits in found if self.policy.is_relevant(hits[:1])]
 
-    async def _generate(self, facts: TurnFacts, session: Session) -> tuple[str, tuple[Source, ...], str]:
+    async def _generate(
+        self, facts: TurnFacts, session: Session, knowledge_base: str | None
+    ) -> tuple[str, tuple[Source, ...], str]:
         """A grounded answer from the turn's passages (and each question's, when the message asks several), with
         the sources it cites."""
-        parts = await self._parts(facts.text, facts.language)
+        parts = await self._parts(facts.text, facts.language, knowledge_base)
         passages = list(facts.hits)
         seen = {hit.id for hit in passages}
         for hit in (hit for hits in parts for hit in hits):
@@ -339,7 +347,9 @@ class Pipeline:
         )
         return generation.text, sources, f"generated by {generation.backend}"
 
-    async def _act(self, name: str, facts: TurnFacts, session: Session) -> tuple[str, tuple[Source, ...], str]:
+    async def _act(
+        self, name: str, facts: TurnFacts, session: Session, knowledge_base: str | None
+    ) -> tuple[str, tuple[Source, ...], str]:
         """Run action ``name`` (slot filling: ``bot.actions.slots``); the first time it asks for a value, the shop's
         policy on it comes first when it has one."""
         action = self.actions[name]
@@ -354,7 +364,7 @@ class Pipeline:
         note = f"action {name} asks for {result.missing}"
         if first_ask and action.explains_policy and self.policy.is_relevant(facts.hits):
             # "I want to return this": the policy that applies, then the question that starts the return.
-            text, sources, generated = await self._generate(facts, session)
+            text, sources, generated = await self._generate(facts, session, knowledge_base)
             if passage_rules_out(facts.text, text):
                 session.slots.pop(PENDING, None)  # the passage says no: offering to start it would contradict it
                 return text, sources, f"action {name} not offered: the passage rules it out; {generated}"

@@ -26,6 +26,7 @@ from adapters.slack.actions import ActionHandler, ActionRouter, ResponseUrls, Th
 from adapters.slack.conversations import CHANNEL, Place
 from adapters.slack.files import DEFAULT_MAX_DOWNLOAD_BYTES, download
 from adapters.slack.render import SlackMessage, render_reply
+from adapters.slack.threads import JoinedThreads
 from adapters.slack.webapi import DeliveryFailed, WebApi
 from bot.errors import BadInput, ConfigError
 from bot.messages import ConversationRef, Reply
@@ -62,6 +63,7 @@ class SlackAdapter(Adapter):
         max_rate_wait_s: float = 30.0,
         request_timeout_s: int = 30,
         dedupe_size: int = 10_000,
+        knowledge_bases: Mapping[str, str] | None = None,
     ) -> None:
         if not (bot_token or "").startswith("xoxb-"):
             raise ConfigError("KEFU_SLACK__BOT_TOKEN must be a bot token ('xoxb-…', OAuth & Permissions page)")
@@ -84,6 +86,8 @@ class SlackAdapter(Adapter):
         self._max_attempts, self._backoff_s, self._max_rate_wait_s = max_attempts, backoff_s, max_rate_wait_s
         self._request_timeout_s = request_timeout_s
         self._dedupe_size = dedupe_size
+        self._knowledge_bases = dict(knowledge_bases or {})
+        self._joined: JoinedThreads | None = None
         self.actions = ActionRouter()
         self._threads: dict[str, ThreadHandler] = {}
         self._views: dict[str, ViewHandler] = {}
@@ -122,6 +126,7 @@ class SlackAdapter(Adapter):
     async def start(self, dispatch: Dispatch) -> None:
         """``auth.test`` (a refused token is a ``ConfigError``), then listen (HTTP route or Socket Mode)."""
         from slack_bolt.async_app import AsyncApp
+        from slack_bolt.authorization import AuthorizeResult
         from slack_sdk.errors import SlackApiError
         from slack_sdk.web.async_client import AsyncWebClient
 
@@ -141,14 +146,27 @@ class SlackAdapter(Adapter):
             await session.close()
             raise
         self._session, self.bot_user_id = session, str(auth["user_id"])
-        self.web = WebApi(
+        web_api = self.web = WebApi(
             client, max_attempts=self._max_attempts, backoff_s=self._backoff_s, max_wait_s=self._max_rate_wait_s
         )
+        self._joined = JoinedThreads(
+            bot_user_id=self.bot_user_id,
+            bot_id=auth.get("bot_id"),
+            replies=lambda query: web_api.call("conversations.replies", query=query),
+        )
+        known = AuthorizeResult.from_auth_test_response(auth_test_response=auth, bot_token=self._bot_token)
+
+        async def authorize(**_: Any) -> AuthorizeResult:
+            return known
+
+        # bolt's own auth.test on first use (once per request in flight until one returns) and its second signature
+        # check are work kefu did already: start-up asked auth.test, handle_events checks every signature
         app = AsyncApp(
-            client=client,
+            client=AsyncWebClient(base_url=self.api_base, session=session, timeout=self._request_timeout_s),
+            authorize=authorize,
             signing_secret=self._signing_secret or "",
             process_before_response=True,
-            request_verification_enabled=self.mode == "http",
+            request_verification_enabled=False,
             logger=logging.getLogger("slack_bolt"),
         )
         Inbound(
@@ -161,6 +179,8 @@ class SlackAdapter(Adapter):
             respond=self._respond,
             on_feedback=self._on_feedback,
             seen=RecentKeys[str](self._dedupe_size),
+            joined=self._joined,
+            knowledge_bases=self._knowledge_bases,
             threads=self._threads,
             views=self._views,
         ).register(app)
@@ -259,6 +279,8 @@ class SlackAdapter(Adapter):
             await self._web().call("chat.postMessage", {"channel": place.user, **content})
             return
         thread = {"thread_ts": place.thread_ts} if place.thread_ts else {}
+        if place.thread_ts and self._joined is not None:
+            self._joined.joined(place.channel, place.thread_ts)
         await self._web().call(
             "chat.postMessage",
             {"channel": place.channel, "unfurl_links": False, "unfurl_media": False, **thread, **content},

@@ -82,6 +82,8 @@ class SlackDeskFront:
             raise ValueError("the hand-off desk needs at least one operator (KEFU_SLACK__OPERATORS)")
         self.suggest = suggest
         self._assisting: set[asyncio.Task[None]] = set()
+        self._shown: dict[int, tuple[TicketState, str | None]] = {}
+        """What each followed ticket's message shows (state, operator): ``resync`` updates only those that differ."""
         adapter.on_action(DESK, self.on_press)
         adapter.on_thread_message(channel, self.on_thread_reply)
         adapter.on_view(EDIT_VIEW, self.on_edit)
@@ -126,15 +128,34 @@ class SlackDeskFront:
         await self.adapter.call(
             "chat.update", {"channel": link.place, "ts": link.ref, "text": content.text, "blocks": content.blocks}
         )
+        self._shown[ticket.id] = _face(ticket)
 
     async def resync(self, desk: HandoffDesk) -> None:
-        """Post the open tickets that have no message yet (opened while Slack was unreachable) and bring the
-        others' messages up to date (tickets moved with ``kefu handoff``)."""
-        for ticket in await desk.tickets():
+        """Post the open tickets that have no message yet (opened while Slack was unreachable) and update the
+        messages of tickets whose state or owner changed since they were shown (moved with ``kefu handoff`` from a
+        terminal, or while kefu was down); the others are left alone. A resolved ticket is followed no further."""
+        current = {ticket.id: ticket for ticket in await desk.tickets()}
+        for ticket_id in [i for i in self._shown if i not in current]:  # resolved (or deleted) since
             try:
-                await self.changed(ticket)
-            except (DeliveryFailed, DeliveryDeferred) as error:
-                log.warning("slack desk: ticket %d could not be brought up to date (%s)", ticket.id, error)
+                current[ticket_id] = await desk.get(ticket_id)
+            except HandoffError:
+                self._shown.pop(ticket_id, None)
+        for ticket in current.values():
+            shown = self._shown.get(ticket.id)
+            if shown != _face(ticket):
+                try:
+                    await self.changed(ticket)
+                except (DeliveryFailed, DeliveryDeferred) as error:
+                    log.warning("slack desk: ticket %d could not be brought up to date (%s)", ticket.id, error)
+                    continue
+                if shown is not None:
+                    log.info(
+                        "slack desk: ticket %d was moved outside Slack (%s); its message is updated",
+                        ticket.id,
+                        ticket.state.value,
+                    )
+            if ticket.state is TicketState.RESOLVED:
+                self._shown.pop(ticket.id, None)
 
     async def aclose(self) -> None:
         """Cancel the suggestions still being written."""
@@ -311,6 +332,7 @@ class SlackDeskFront:
             ticket.id, str(answer.get("channel") or self.channel), str(answer["ts"]), intent, len(transcript)
         )
         await self.links.add(link)
+        self._shown[ticket.id] = _face(ticket)
         log.info("slack desk: ticket %d posted in %s (ts %s)", ticket.id, link.place, link.ref)
         return link
 
@@ -353,6 +375,11 @@ class SlackDeskFront:
             await self.adapter.call("chat.postEphemeral", body)
         except (DeliveryFailed, DeliveryDeferred) as error:
             log.warning("slack desk: could not tell %s %r (%s)", user_id, text, error)
+
+
+def _face(ticket: Ticket) -> tuple[TicketState, str | None]:
+    """What a ticket's message shows that can change: its state and its owner."""
+    return ticket.state, ticket.operator
 
 
 def _ticket_id(value: str) -> int:

@@ -1,5 +1,6 @@
-"""Slack's requests as ``bot.messages.Message``s: the slack-bolt listeners for DMs, @mentions, the slash command
-and button presses. Imported only when the adapter starts (it imports slack-bolt).
+"""Slack's requests as ``bot.messages.Message``s: the slack-bolt listeners for DMs, @mentions, follow-ups in the
+threads the bot takes part in, the slash command and button presses (each tagged with its channel's knowledge
+base, when the channel has one). Imported only when the adapter starts (it imports slack-bolt).
 
 Every listener returns once ``dispatch`` has kept the message (the app runs with ``process_before_response``),
 so Slack is acknowledged only then and a crash before it makes Slack retry. A retried delivery of an
@@ -31,6 +32,7 @@ from adapters.slack.actions import (
 from adapters.slack.conversations import Place
 from adapters.slack.render import FEEDBACK, QUICK_REPLY, escape
 from adapters.slack.texts import text
+from adapters.slack.threads import JoinedThreads
 from bot.messages import Attachment, AttachmentKind, Message, Reply
 from bot.recent import RecentKeys
 
@@ -58,6 +60,8 @@ class Inbound:
         respond: Respond,
         on_feedback: FeedbackHook | None,
         seen: RecentKeys[str],
+        joined: JoinedThreads,
+        knowledge_bases: Mapping[str, str] | None = None,
         threads: Mapping[str, ThreadHandler] | None = None,
         views: Mapping[str, ViewHandler] | None = None,
     ) -> None:
@@ -70,6 +74,8 @@ class Inbound:
         self._respond = respond
         self._on_feedback = on_feedback
         self._seen = seen
+        self._joined = joined
+        self._knowledge_bases = knowledge_bases or {}
         self._threads = threads or {}
         self._views = views or {}
         actions.add(QUICK_REPLY, self._quick_reply)
@@ -84,15 +90,20 @@ class Inbound:
         app.event(re.compile(".+"))(self.on_other_event)
 
     async def on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
-        """DMs are answered; channel messages reach kefu as ``app_mention`` instead; bots are ignored."""
+        """DMs are answered, and follow-ups in channel threads the bot takes part in; a message that mentions the
+        bot reaches kefu as ``app_mention`` instead; other channel messages and bots are ignored."""
         if event.get("bot_id") or event.get("subtype") not in _ANSWERED_SUBTYPES or not event.get("user"):
             log.debug("slack: ignoring a %s message", event.get("subtype") or "bot")
             return
+        said = str(event.get("text") or "")
         if event.get("channel_type") != "im":
-            if event.get("channel") in self._threads and event.get("thread_ts"):
+            channel, thread_ts = event.get("channel"), event.get("thread_ts")
+            if channel in self._threads and thread_ts:
                 await self._thread_reply(event, body)
+            elif not self._mention.search(said) and await self._is_follow_up(event):
+                await self._from_event(event, body, plain_text(said))
             return
-        await self._from_event(event, body, plain_text(str(event.get("text") or "")))
+        await self._from_event(event, body, plain_text(said))
 
     async def on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         """``@kefu question`` in a channel, answered in the message's thread."""
@@ -100,6 +111,9 @@ class Inbound:
             log.debug("slack: ignoring a mention by a bot")
             return
         await self._from_event(event, body, plain_text(self._mention.sub("", str(event.get("text") or ""))))
+        channel, ts = event.get("channel"), event.get("thread_ts") or event.get("ts")
+        if isinstance(channel, str) and isinstance(ts, str):
+            self._joined.joined(channel, ts)
 
     async def on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         """``/kefu question``: acknowledged with the question, answered privately to the asker."""
@@ -121,6 +135,7 @@ class Inbound:
                 text=question,
                 message_id=f"cmd:{command.get('trigger_id')}",
                 metadata={"command": self._command, "channel": command["channel_id"]},
+                knowledge_base=self._knowledge_bases.get(place.channel),
             )
         )
         await ack(text=text("asking", language, question=escape(question)))
@@ -184,6 +199,16 @@ class Inbound:
                 self._seen.discard(reply.event_id)
             raise
 
+    async def _is_follow_up(self, event: Mapping[str, Any]) -> bool:
+        """A reply in a channel thread the bot takes part in (mentioned or answered there)."""
+        channel, thread_ts, ts = event.get("channel"), event.get("thread_ts"), event.get("ts")
+        if not (isinstance(channel, str) and isinstance(thread_ts, str)) or thread_ts == ts:
+            return False
+        if await self._joined.includes_bot(channel, thread_ts):
+            return True
+        log.debug("slack: ignoring a message in thread %s of %s, which the bot is not part of", thread_ts, channel)
+        return False
+
     async def on_other_event(self, event: dict[str, Any]) -> None:
         """Events kefu does not answer are acknowledged (so Slack does not retry them) and logged."""
         log.debug("slack: ignoring a %s event", event.get("type"))
@@ -230,6 +255,7 @@ class Inbound:
             timestamp=timestamp,
             metadata=metadata,
             answer=answer,
+            knowledge_base=self._knowledge_bases.get(channel),
         )
 
     def _attachments(self, files: Sequence[Mapping[str, Any]]) -> tuple[tuple[Attachment, ...], list[str]]:
@@ -275,6 +301,7 @@ class Inbound:
                 text=press.label,
                 message_id=f"act:{action_ts}",
                 payload=press.value,
+                knowledge_base=self._knowledge_bases.get(press.place.channel),
             )
         )
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from adapters.base import Adapter, load_adapter_factory
 from adapters.feedback import FeedbackHook
 from bot.app.desk import desk_watcher
+from bot.app.knowledge import channel_knowledge_bases, locate_named_knowledge_bases
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.metrics import Metrics
@@ -46,10 +47,11 @@ def build_adapters(
 
 
 def check_channels(settings: Settings) -> list[str]:
-    """The configured channels' names, once each was built with its settings and the Slack desk's settings were
-    checked (before any model loads)."""
+    """The configured channels' names, once each was built with its settings and the Slack desk's settings and
+    channels' knowledge bases were checked (before any model loads)."""
     adapters = build_adapters(settings, configured_channels(settings))
     desk_watcher(settings, adapters)
+    locate_named_knowledge_bases(settings)
     return [adapter.name for adapter in adapters]
 
 
@@ -95,6 +97,7 @@ def _build_adapter(
             command=slack.command,
             on_feedback=on_feedback,
             max_download_bytes=max(settings.speech.max_bytes, settings.vision.max_bytes),
+            knowledge_bases=channel_knowledge_bases(settings),
         )
     if name == "console":
         from adapters.console import ConsoleAdapter

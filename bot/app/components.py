@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.app.device import resolve_device
-from bot.app.knowledge import load_intent_classifier, locate_knowledge_base
+from bot.app.knowledge import load_intent_classifier, locate_knowledge_base, locate_named_knowledge_bases
 from bot.app.photos import build_describer
 from bot.catalogue import Catalogue
 from bot.config import Settings
@@ -68,6 +68,8 @@ class Components:
     describer: Describer | None = None
     catalogue: Catalogue = field(default_factory=Catalogue)
     """Product names and categories, from the knowledge base's product passages (empty for a KB without any)."""
+    knowledge_bases: dict[str, Retriever] = field(default_factory=dict)
+    """Further knowledge bases by name, that some channels answer from (``[slack.channels.C…] knowledge_base``)."""
 
 
 def load_components(
@@ -81,6 +83,10 @@ def load_components(
     encoder = load_encoder(settings.kb.encoder, device=device)
     location = locate_knowledge_base(settings)
     knowledge_base = location.open(encoder=encoder, device=device, progress=progress)
+    named: dict[str, Retriever] = {
+        name: where.open(encoder=encoder, device=device, progress=progress)
+        for name, where in locate_named_knowledge_bases(settings).items()
+    }
     intents = load_intent_classifier(settings, encoder, device=device)
     min_relevance = settings.kb.min_score or knowledge_base.recommended_min_relevance
     catalogue = catalogue_of(knowledge_base)
@@ -93,6 +99,7 @@ def load_components(
         transcriber=build_transcriber(settings) if speech else None,
         describer=build_describer(settings, location) if vision else None,
         catalogue=catalogue,
+        knowledge_bases=named,
     )
 
 

@@ -1,25 +1,29 @@
-"""Which hand-off desk: the built-in SQLite desk (``kefu handoff``), shown in a Slack channel when
-``KEFU_SLACK__HANDOFF_CHANNEL`` is set and the Slack channel runs."""
+"""Which hand-off desk: the built-in desk (``kefu handoff``) on the SQLite or Redis store, shown in a Slack channel
+when ``KEFU_SLACK__HANDOFF_CHANNEL`` is set and the Slack channel runs."""
 
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
 from adapters.base import Adapter
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.handoff.base import HandoffDesk
+from bot.handoff.base import HandoffDesk, TicketLinks
 from bot.handoff.links import SqliteTicketLinks
 from bot.handoff.watched import DeskWatcher
 from bot.pipeline import Pipeline
 from bot.sessions.sqlite import Database
 
+if TYPE_CHECKING:
+    from bot.sessions.redis import RedisConnection
+
 log = logging.getLogger(__name__)
 
-WatcherFactory = Callable[[HandoffDesk, Database, Pipeline], Awaitable[DeskWatcher]]
-"""Builds the watcher of the desk of record, over the store's database and with the pipeline (agent assist)."""
+WatcherFactory = Callable[[HandoffDesk, "Database | RedisConnection", Pipeline], Awaitable[DeskWatcher]]
+"""Builds the watcher of the desk of record, over the store's connection and with the pipeline (agent assist)."""
 
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _OPERATOR_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
@@ -51,15 +55,25 @@ def desk_watcher(settings: Settings, adapters: Sequence[Adapter]) -> WatcherFact
         )
         return None
 
-    async def build(desk: HandoffDesk, db: Database, pipeline: Pipeline) -> DeskWatcher:
+    async def build(desk: HandoffDesk, connection: Database | RedisConnection, pipeline: Pipeline) -> DeskWatcher:
         from adapters.slack import SlackAdapter
         from adapters.slack.desk import SlackDeskFront
 
         assert isinstance(slack, SlackAdapter)
-        links = SqliteTicketLinks(db, desk="slack")
-        await links.setup()
+        links = await ticket_links(connection, desk="slack")
         return SlackDeskFront(
             slack, desk=desk, links=links, channel=channel, operators=options.operators, suggest=pipeline.suggest
         )
 
     return build
+
+
+async def ticket_links(connection: Database | RedisConnection, *, desk: str) -> TicketLinks:
+    """Where ``desk`` shows its tickets, kept in the store beside them: SQLite tables or Redis keys."""
+    if isinstance(connection, Database):
+        links = SqliteTicketLinks(connection, desk=desk)
+        await links.setup()
+        return links
+    from bot.handoff.redis_links import RedisTicketLinks
+
+    return RedisTicketLinks(connection, desk=desk)

@@ -77,6 +77,29 @@ def locate_knowledge_base(settings: Settings, *, paths: Sequence[Path] = ()) -> 
     return KbLocation(index=settings.data_dir / "kb" / folder, sources=tuple(sources))
 
 
+def channel_knowledge_bases(settings: Settings) -> dict[str, str]:
+    """The Slack channels that answer from their own knowledge base, and its name (its configured path)."""
+    return {
+        channel: str(table.knowledge_base)
+        for channel, table in settings.slack.channels.items()
+        if table.knowledge_base is not None
+    }
+
+
+def locate_named_knowledge_bases(settings: Settings) -> dict[str, KbLocation]:
+    """Each knowledge base a channel names, once however many channels share it (``ConfigError`` as for
+    ``locate_knowledge_base``, naming the channel's setting)."""
+    located: dict[str, KbLocation] = {}
+    for channel, name in channel_knowledge_bases(settings).items():
+        if name in located:
+            continue
+        try:
+            located[name] = locate_knowledge_base(settings, paths=[Path(name)])
+        except ConfigError as error:
+            raise ConfigError(f"[slack.channels.{channel}] knowledge_base: {error}") from None
+    return located
+
+
 def intents_file(settings: Settings) -> Path:
     return settings.intents.model or demo_store_dir() / "intents.yaml"
 

@@ -200,12 +200,7 @@ async def open_dialogue(
     shown: HandoffDesk = desk
     if watcher is not None:
         try:
-            if not isinstance(db, Database):
-                raise ConfigError(
-                    "the Slack hand-off desk keeps its ticket links in the SQLite store; it does not run"
-                    " on a Redis store yet (unset KEFU_SLACK__HANDOFF_CHANNEL or use sqlite:///…)"
-                )
-            shown = WatchedDesk(desk, watcher=await watcher(desk, db, built))
+            shown = WatchedDesk(desk, watcher=await watcher(desk, db, built), follow_s=settings.store.outbox_poll_s)
         except BaseException:
             await orders.close()
             await db.close()

@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.handoff.base import Deliver, HandoffError, Ticket, TicketMessage, TicketState
 from bot.handoff.moves import OperatorMoves
+from bot.handoff.redis_links import delete_links
 from bot.messages import ConversationRef, Reply
 from bot.pii import mask_pii
 from bot.sessions.base import Turn
@@ -222,6 +223,7 @@ class RedisDesk(OperatorMoves):
                     pipe.zrem(self._key("tickets", state.value), str(ticket_id))
             answers = await pipe.execute()
         existed = sum(answers[0 :: 2 + len(TicketState)])
+        await delete_links(self.connection, ids)
         doomed = {str(ticket_id) for ticket_id in ids}
         rows = [int(member) for member in await self.redis.zrange(self._key("desk", "outbox"), 0, -1)]
         async with self.redis.pipeline(transaction=False) as pipe:

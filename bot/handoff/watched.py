@@ -5,8 +5,9 @@ and tells a ``DeskWatcher`` (the Slack hand-off channel) about every ticket open
     Conversations(pipeline=pipeline, store=store, desk=desk)
 
 The desk of record stays the truth (state machine, outbox, crash safety); a watcher that fails is logged and never
-fails the shopper's turn. ``run_outbox`` first lets the watcher catch up (``resync``: tickets opened while it was
-down), then runs the inner desk's outbox.
+fails the shopper's turn. ``run_outbox`` runs the inner desk's outbox and, beside it, lets the watcher catch up
+every ``follow_s`` (``resync``: tickets opened while it was down, tickets moved by another process such as
+``kefu handoff take`` from a terminal).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ class DeskWatcher(Protocol):
         ...
 
     async def resync(self, desk: HandoffDesk) -> None:
-        """Catch up with ``desk`` (tickets opened or moved while the watcher was down)."""
+        """Catch up with ``desk`` (tickets opened or moved while the watcher was down, or by another process);
+        called at start and then every ``follow_s``, so it should touch only what changed."""
         ...
 
     async def aclose(self) -> None:
@@ -53,9 +55,11 @@ class DeskWatcher(Protocol):
 class WatchedDesk:
     """``HandoffDesk`` that delegates to ``inner`` and tells ``watcher`` what changed."""
 
-    def __init__(self, inner: HandoffDesk, *, watcher: DeskWatcher) -> None:
+    def __init__(self, inner: HandoffDesk, *, watcher: DeskWatcher, follow_s: float = 2.0) -> None:
         self.inner = inner
         self.watcher = watcher
+        self.follow_s = follow_s
+        """How often the watcher looks for changes made elsewhere (``kefu handoff`` in a terminal)."""
 
     async def open(
         self, *, conversation: ConversationRef, user_id: str, reason: str, language: str, transcript: Sequence[Turn]
@@ -100,12 +104,23 @@ class WatchedDesk:
         return await self.inner.messages(ticket_id)
 
     async def run_outbox(self) -> None:
-        """Let the watcher catch up, then deliver queued operator replies until cancelled."""
-        try:
-            await self.watcher.resync(self.inner)
-        except Exception:
-            log.exception("handoff: the desk's watcher could not catch up; it shows new changes only")
-        await self.inner.run_outbox()
+        """Deliver queued operator replies until cancelled; beside that, let the watcher catch up now and then every
+        ``follow_s``."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._follow())
+            group.create_task(self.inner.run_outbox())
+
+    async def _follow(self) -> None:
+        task = asyncio.current_task()
+        while True:
+            try:
+                await self.watcher.resync(self.inner)
+            except Exception:  # a busy store or an unreachable platform must not stop the loop
+                if task is None or not task.cancelling():
+                    log.exception("handoff: the desk's watcher could not catch up; it tries again")
+            if task is not None and task.cancelling():  # a client library swallowed the cancel: stop all the same
+                raise asyncio.CancelledError
+            await asyncio.sleep(self.follow_s)
 
     async def forget_user(self, user_id: str) -> int:
         return await self.inner.forget_user(user_id)

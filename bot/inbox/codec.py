@@ -100,6 +100,7 @@ def dump_message(message: Message) -> tuple[str, list[bytes]]:
         "metadata": _plain(message.metadata),
         "client": message.client,
         "answer": dump_reply(message.answer) if message.answer is not None else None,
+        "knowledge_base": message.knowledge_base,
     }
     return json.dumps(record, ensure_ascii=False), blobs
 
@@ -122,6 +123,7 @@ def load_message(text: str, blobs: list[bytes], *, refetch: Refetch) -> Message:
         metadata=data["metadata"],
         client=data.get("client"),  # absent in records kept before clients were counted
         answer=load_reply(data["answer"]) if data["answer"] is not None else None,
+        knowledge_base=data.get("knowledge_base"),
     )
 
 

@@ -4,8 +4,10 @@ with a deterministic echo bot."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -69,8 +71,9 @@ async def serve(adapter: SlackAdapter) -> tuple[web.AppRunner, str]:
     return runner, f"http://{host}:{port}/slack/events"
 
 
-@pytest.fixture
-async def slack(fake_slack: FakeSlack) -> AsyncIterator[Harness]:
+@contextlib.asynccontextmanager
+async def running(fake_slack: FakeSlack, **options: Any) -> AsyncIterator[Harness]:
+    """A real ``SlackAdapter`` (``options`` added to its settings) served against the fake, on the real runtime."""
     feedback: list[Feedback] = []
 
     async def on_feedback(item: Feedback) -> None:
@@ -82,6 +85,7 @@ async def slack(fake_slack: FakeSlack) -> AsyncIterator[Harness]:
         api_base=fake_slack.base_url,
         on_feedback=on_feedback,
         backoff_s=0.01,
+        **options,
     )
     bot = EchoBot()
     channels = Channels()
@@ -96,3 +100,9 @@ async def slack(fake_slack: FakeSlack) -> AsyncIterator[Harness]:
         await runtime.stop(drain_timeout_s=2.0)
         await adapter.stop()
         await runner.cleanup()
+
+
+@pytest.fixture
+async def slack(fake_slack: FakeSlack) -> AsyncIterator[Harness]:
+    async with running(fake_slack) as harness:
+        yield harness

@@ -1,5 +1,5 @@
 """Harness for the Slack desk: the real SlackAdapter served on a loopback port against the fake Slack, the real
-SQLite desk and its links, and a recorder of what reaches shoppers."""
+desk of record and its links on SQLite or Redis, and a recorder of what reaches shoppers."""
 
 from __future__ import annotations
 
@@ -10,11 +10,15 @@ from pathlib import Path
 from adapters.slack import SlackAdapter
 from adapters.slack.desk import SlackDeskFront
 from adapters.testing.slack import FakeSlack, SentMessage
+from bot.handoff.base import TicketLinks
 from bot.handoff.links import SqliteTicketLinks
+from bot.handoff.redis import RedisDesk
+from bot.handoff.redis_links import RedisTicketLinks
 from bot.handoff.sqlite import SqliteDesk
 from bot.handoff.watched import WatchedDesk
 from bot.messages import ConversationRef, Message, Reply, Source
 from bot.sessions.base import Session, Turn
+from bot.sessions.redis import RedisConnection, RedisSessionStore
 from bot.sessions.sqlite import Database, SqliteSessionStore
 from tests.slack.conftest import serve
 
@@ -48,11 +52,12 @@ async def suggest(text: str, *, language_hint: str | None = None) -> Reply:
 class Desk:
     fake: FakeSlack
     adapter: SlackAdapter
-    sqlite: SqliteDesk
+    record: SqliteDesk | RedisDesk
+    """The desk of record."""
     desk: WatchedDesk
     front: SlackDeskFront
     delivered: Delivered
-    links: SqliteTicketLinks
+    links: TicketLinks
 
     def card(self, ticket_id: int = 1) -> SentMessage:
         """The ticket's message in the hand-off channel."""
@@ -70,7 +75,7 @@ class Desk:
 
     async def open_ticket(self) -> int:
         """A ticket for ``SHOPPER``'s conversation, whose session exists (as after the escalating turn)."""
-        await self.sqlite.sessions.save(Session(conversation=str(SHOPPER), user_id="4242"))
+        await self.record.sessions.save(Session(conversation=str(SHOPPER), user_id="4242"))
         ticket = await self.desk.open(
             conversation=SHOPPER,
             user_id="4242",
@@ -89,25 +94,36 @@ async def _dispatch(_: Message) -> bool:
     return True
 
 
-async def open_desk(fake: FakeSlack, tmp_path: Path, *, operators: list[str]) -> AsyncIterator[Desk]:
-    db = await Database.open(tmp_path / "store.sqlite3")
-    store = SqliteSessionStore(db)
-    await store.setup()
+async def open_desk(
+    fake: FakeSlack, tmp_path: Path, *, operators: list[str], redis_url: str | None = None
+) -> AsyncIterator[Desk]:
+    """The desk on the SQLite store in ``tmp_path``, or on the Redis server at ``redis_url``."""
     delivered = Delivered()
-    sqlite = SqliteDesk(db, store, deliver=delivered)
-    await sqlite.setup()
-    links = SqliteTicketLinks(db, desk="slack")
+    connection: Database | RedisConnection
+    record: SqliteDesk | RedisDesk
+    links: SqliteTicketLinks | RedisTicketLinks
+    if redis_url is None:
+        connection = db = await Database.open(tmp_path / "store.sqlite3")
+        store = SqliteSessionStore(db)
+        await store.setup()
+        record = sqlite = SqliteDesk(db, store, deliver=delivered)
+        await sqlite.setup()
+        links = SqliteTicketLinks(db, desk="slack")
+    else:
+        connection = await RedisConnection.open(redis_url)
+        record = RedisDesk(connection, RedisSessionStore(connection), deliver=delivered)
+        links = RedisTicketLinks(connection, desk="slack")
     await links.setup()
     adapter = SlackAdapter(
         bot_token=fake.bot_token, signing_secret=fake.signing_secret, api_base=fake.base_url, backoff_s=0.01
     )
-    front = SlackDeskFront(adapter, desk=sqlite, links=links, channel=HANDOFF, operators=operators, suggest=suggest)
+    front = SlackDeskFront(adapter, desk=record, links=links, channel=HANDOFF, operators=operators, suggest=suggest)
     runner, fake.events_url = await serve(adapter)
     await adapter.start(_dispatch)
     try:
-        yield Desk(fake, adapter, sqlite, WatchedDesk(sqlite, watcher=front), front, delivered, links)
+        yield Desk(fake, adapter, record, WatchedDesk(record, watcher=front, follow_s=0.05), front, delivered, links)
     finally:
         await front.aclose()
         await adapter.stop()
         await runner.cleanup()
-        await db.close()
+        await connection.close()

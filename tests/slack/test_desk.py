@@ -1,8 +1,11 @@
-"""The hand-off desk in Slack, with the real adapter against the fake Slack and the real SQLite desk: the ticket
-message and its updates, the state machine, who may act, thread relays, agent assist, and bad input."""
+"""The hand-off desk in Slack, with the real adapter against the fake Slack and the real desk on SQLite and on
+Redis: the ticket message and its updates, the state machine, who may act, thread relays, agent assist,
+and bad input."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
 import json
 from collections.abc import AsyncIterator
@@ -27,10 +30,12 @@ def plain(shown: str | list[str]) -> Any:
     return shown.replace("`", "").replace("*", "")
 
 
-@pytest.fixture
-async def desk(fake_slack: FakeSlack, tmp_path: Path) -> AsyncIterator[Desk]:
+@pytest.fixture(params=["sqlite", "redis"])
+async def desk(request: pytest.FixtureRequest, fake_slack: FakeSlack, tmp_path: Path) -> AsyncIterator[Desk]:
+    """The desk on either store (its tickets and their Slack links beside them)."""
     fake_slack.usergroups["S0SUPPORT"] = [BEN]
-    async for opened in open_desk(fake_slack, tmp_path, operators=[ANA, "S0SUPPORT"]):
+    redis_url = request.getfixturevalue("redis_url") if request.param == "redis" else None
+    async for opened in open_desk(fake_slack, tmp_path, operators=[ANA, "S0SUPPORT"], redis_url=redis_url):
         yield opened
 
 
@@ -63,8 +68,8 @@ async def test_take_over_reply_and_resolve_follow_the_state_machine(desk: Desk) 
     assert not [m for m in desk.fake.messages if m.ephemeral_to], "no suggestion while nobody owns the ticket"
 
     assert (await desk.fake.user(ANA).presses(card, "🙋 Take over")).status == 200
-    assert (await desk.sqlite.get(ticket_id)).state is TicketState.TAKEN
-    session = await desk.sqlite.sessions.load(str(SHOPPER))
+    assert (await desk.record.get(ticket_id)).state is TicketState.TAKEN
+    session = await desk.record.sessions.load(str(SHOPPER))
     assert session.handoff is HandoffState.HUMAN and session.ticket_id == ticket_id
     assert card.edits == 1 and plain(card.context) == [
         f"🟢 Taken by @{ANA}; kefu is silent, reply in the thread to answer the shopper"
@@ -79,7 +84,7 @@ async def test_take_over_reply_and_resolve_follow_the_state_machine(desk: Desk) 
     assert key == f"ticket-reply:slack:{HANDOFF}:{reply.ts}", "a redelivery after a restart is sent once"
 
     await desk.fake.user(ANA).presses(card, "✅ Resolve")
-    assert (await desk.sqlite.get(ticket_id)).state is TicketState.RESOLVED
+    assert (await desk.record.get(ticket_id)).state is TicketState.RESOLVED
     assert card.edits == 2 and card.buttons == []
     assert plain(card.context) == [f"✅ Resolved by @{ANA}; kefu answers the shopper again"]
     assert desk.delivered.texts()[-1].startswith("Your colleague has closed this conversation.")
@@ -90,7 +95,7 @@ async def test_only_operators_may_take_over_resolve_or_reply(desk: Desk) -> None
     card = desk.card()
     await desk.fake.user(EVE).presses(card, "🙋 Take over")
     await desk.fake.user(EVE).presses(card, "✅ Resolve")
-    assert (await desk.sqlite.get(ticket_id)).state is TicketState.OPEN and card.edits == 0
+    assert (await desk.record.get(ticket_id)).state is TicketState.OPEN and card.edits == 0
     refusals = desk.ephemeral(EVE)
     assert len(refusals) == 2 and all("Only kefu's operators" in m.text for m in refusals)
 
@@ -100,9 +105,9 @@ async def test_only_operators_may_take_over_resolve_or_reply(desk: Desk) -> None
 
     stale = copy.deepcopy(card)  # as another operator's client still shows it
     await desk.fake.user(BEN).presses(card, "🙋 Take over")  # an operator through the user group
-    assert (await desk.sqlite.get(ticket_id)).operator == BEN
+    assert (await desk.record.get(ticket_id)).operator == BEN
     await desk.fake.user(ANA).presses(stale, "🙋 Take over")
-    assert (await desk.sqlite.get(ticket_id)).operator == BEN, "a taken ticket is not taken from its owner"
+    assert (await desk.record.get(ticket_id)).operator == BEN, "a taken ticket is not taken from its owner"
     assert f"already taken by <@{BEN}>" in desk.ephemeral(ANA)[-1].text
     assert [c.params["usergroup"] for c in desk.fake.calls_to("usergroups.users.list")] == ["S0SUPPORT"], (
         "the group's members are read once and kept"
@@ -190,7 +195,7 @@ async def test_bad_input_gets_a_clear_answer_and_changes_nothing(desk: Desk) -> 
         "⚠️ that button carries no suggestion",
         "⚠️ unknown desk button 'kefu_desk_bogus'",
     ]
-    assert (await desk.sqlite.get(ticket_id)).state is TicketState.OPEN and desk.delivered.replies == []
+    assert (await desk.record.get(ticket_id)).state is TicketState.OPEN and desk.delivered.replies == []
 
     await ana.says_in_channel(HANDOFF, "a reply in a thread that is no ticket", thread_ts="1.000001")
     await ana.says_in_channel(HANDOFF, "a message outside any thread")
@@ -221,11 +226,11 @@ async def test_a_ticket_opened_while_slack_failed_is_posted_when_the_desk_catche
     desk.fake.fail_next("chat.postMessage", status=200, error="channel_not_found")
     ticket_id = await desk.open_ticket()
     assert not [m for m in desk.fake.messages_in(HANDOFF)], "the ticket is kept; Slack did not take its message"
-    await desk.front.resync(desk.sqlite)
+    await desk.front.resync(desk.record)
     assert desk.card(ticket_id).buttons[0][0] == "🙋 Take over"
-    await desk.front.resync(desk.sqlite)
-    assert len(desk.fake.calls_to("chat.postMessage")) == 2 and desk.card(ticket_id).edits == 1, (
-        "a ticket already shown is updated in place, not posted again"
+    await desk.front.resync(desk.record)
+    assert len(desk.fake.calls_to("chat.postMessage")) == 2 and desk.card(ticket_id).edits == 0, (
+        "a ticket already shown is not posted again, nor updated while nothing changed"
     )
 
 
@@ -239,7 +244,7 @@ async def test_a_shopper_message_handled_again_after_a_crash_is_in_the_thread_on
     await desk.links.mark(ticket_id, "m2", "begun")  # the crash came before Slack took it
     await desk.desk.post(ticket_id, "second", key="m2")
     assert plain(desk.thread(card)) == ["🛍️ Shopper: first", "🛍️ Shopper: second"]
-    assert [m.text for m in await desk.sqlite.messages(ticket_id)][-2:] == ["first", "second"], (
+    assert [m.text for m in await desk.record.messages(ticket_id)][-2:] == ["first", "second"], (
         "the ticket keeps each keyed message once"
     )
     assert len(desk.fake.calls_to("conversations.replies")) == 2, "the thread is read only when in doubt"
@@ -250,9 +255,9 @@ async def test_a_move_stands_when_slack_refuses_to_show_it(desk: Desk) -> None:
     card = desk.card()
     desk.fake.fail_next("chat.update", status=500, times=5)
     assert (await desk.fake.user(ANA).presses(card, "🙋 Take over")).status == 200
-    assert (await desk.sqlite.get(ticket_id)).state is TicketState.TAKEN and card.edits == 0
+    assert (await desk.record.get(ticket_id)).state is TicketState.TAKEN and card.edits == 0
     assert desk.delivered.texts() == ["A colleague has joined the conversation."]
-    await desk.front.resync(desk.sqlite)
+    await desk.front.resync(desk.record)
     assert card.edits == 1 and "Taken" in card.context[-1], "the message catches up"
 
     await desk.desk.post(ticket_id, "can I return shoes?")
@@ -270,3 +275,44 @@ async def test_forgetting_a_shopper_deletes_their_tickets_links(desk: Desk) -> N
     assert await desk.links.of_ticket(ticket_id) is None and await desk.links.at(HANDOFF, card.ts) is None
     await desk.fake.user(ANA).says_in_channel(HANDOFF, "still there?", thread_ts=card.ts)
     assert desk.delivered.replies == [], "a thread of a forgotten ticket relays nothing"
+
+
+async def test_moves_made_from_a_terminal_while_kefu_runs_show_in_slack(desk: Desk) -> None:
+    """`kefu handoff take/resolve` works on the desk of record from another process; the running desk notices."""
+    ticket_id = await desk.open_ticket()
+    card = desk.card()
+    following = asyncio.create_task(desk.desk.run_outbox())
+    try:
+        await desk.record.take(ticket_id, operator="ana@terminal")
+        await desk.fake.wait_until(lambda: card.edits == 1)
+        assert "Taken" in card.context[-1] and "ana@terminal" in card.context[-1]
+        assert [b[0] for b in card.buttons] == ["✅ Resolve"]
+        await asyncio.sleep(0.3)  # several rounds of looking: nothing changed, nothing updated
+        assert card.edits == 1 and len(desk.fake.calls_to("chat.update")) == 1
+
+        await desk.record.resolve(ticket_id, operator="ana@terminal")
+        await desk.fake.wait_until(lambda: card.edits == 2)
+        assert "Resolved" in card.context[-1] and card.buttons == []
+        await asyncio.sleep(0.3)
+        assert card.edits == 2, "a resolved ticket is followed no further"
+    finally:
+        following.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await following
+    assert following.cancelled()
+
+
+async def test_following_survives_a_store_or_slack_failure(desk: Desk, caplog: pytest.LogCaptureFixture) -> None:
+    ticket_id = await desk.open_ticket()
+    card = desk.card()
+    desk.fake.fail_next("chat.update", status=500, times=5)
+    await desk.record.take(ticket_id, operator=ANA)
+    following = asyncio.create_task(desk.desk.run_outbox())
+    try:
+        await desk.fake.wait_until(lambda: card.edits == 1, timeout=10)
+        assert "Taken" in card.context[-1]
+    finally:
+        following.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await following
+    assert "could not be brought up to date" in caplog.text

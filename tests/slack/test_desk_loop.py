@@ -21,15 +21,20 @@ pytestmark = pytest.mark.slow
 HANDOFF, ANA, EVE, CHAT = "C0HANDOFF", "U0ANA", "U0EVE", 7001
 
 
-@pytest.fixture
+@pytest.fixture(params=["sqlite", "redis"])
 async def running_bot(
+    request: pytest.FixtureRequest,
     demo_settings: Settings,
     demo_components: Components,
     fake_slack: FakeSlack,
     fake_telegram: FakeTelegram,
     tmp_path: Path,
 ) -> AsyncIterator[Kefu]:
-    """The app `kefu run` starts with Telegram and Slack pointing at the fakes and the desk in #handoff."""
+    """The app `kefu run` starts with Telegram and Slack pointing at the fakes and the desk in #handoff, on an
+    SQLite or a Redis store."""
+    url = (
+        request.getfixturevalue("redis_url") if request.param == "redis" else f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    )
     slack = SlackSettings(
         bot_token=SecretStr(fake_slack.bot_token),
         api_base=fake_slack.base_url,
@@ -43,7 +48,7 @@ async def running_bot(
             "http": demo_settings.http.model_copy(update={"port": 0}),
             "slack": slack,
             "telegram": telegram,
-            "store": demo_settings.store.model_copy(update={"url": f"sqlite:///{tmp_path / 'store.sqlite3'}"}),
+            "store": demo_settings.store.model_copy(update={"url": url}),
         }
     )
     components = dataclasses.replace(demo_components, transcriber=build_transcriber(settings))
