@@ -8,7 +8,7 @@ import hmac
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -45,6 +45,8 @@ class EventsMixin:
     events_url: str | None
     _client: aiohttp.ClientSession | None
 
+    _sockets: list[Any]
+    socket_request: Callable[[str, bytes, str], Awaitable[Delivery]]
     next_ts: Callable[[], str]
     record_message: Callable[[SentMessage], None]
 
@@ -181,7 +183,10 @@ class EventsMixin:
         event_id: str | None = None,
         ts: str | None = None,
     ) -> Delivery:
-        """POST ``body`` to ``events_url``, signed (see ``post_event``); returns and records the answer."""
+        """POST ``body`` to ``events_url``, signed (see ``post_event``); returns and records the answer. Without an
+        ``events_url``, an app connected over Socket Mode gets it as an envelope instead."""
+        if self.events_url is None and self._sockets:
+            return await self.socket_request(kind, body, content_type)
         if self.events_url is None or self._client is None:
             raise RuntimeError("set fake.events_url to the app's /slack/events URL first (and start the fake)")
         used = self.signing_secret if secret is OWN_SECRET else secret

@@ -69,6 +69,25 @@ class InteractionsMixin:
             fake.apply_view_answer(self.user_id, current["id"], delivery.body)
         return delivery
 
+    async def searches(self, view: Mapping[str, Any], action_id: str, typed: str = "", **options: Any) -> Delivery:
+        """Type ``typed`` into the external select ``action_id`` of the open ``view``: the ``block_suggestion``
+        request Slack makes for its options (they come back in the ack: ``Delivery.json()``)."""
+        current = self._current(view)
+        block_id = next(
+            (b["block_id"] for b in current["blocks"] if (b.get("element") or {}).get("action_id") == action_id), None
+        )
+        if block_id is None:
+            raise LookupError(f"the view has no select {action_id!r}")
+        payload = self._payload("block_suggestion") | {
+            "container": {"type": "view", "view_id": current["id"]},
+            "action_id": action_id,
+            "block_id": block_id,
+            "value": typed,
+            "view": current,
+        }
+        payload.pop("trigger_id")
+        return await self.fake.block_action(payload, **options)
+
     async def closes(self, view: Mapping[str, Any], **options: Any) -> Delivery | None:
         """Close the modal ``view`` (Cancel); the app hears of it (``view_closed``) only if it set
         ``notify_on_close``."""

@@ -21,6 +21,7 @@ from adapters.testing.slack.events import EventsMixin
 from adapters.testing.slack.methods import MethodsMixin, SlackError
 from adapters.testing.slack.records import ApiCall, Fault, SentMessage
 from adapters.testing.slack.responses import ResponsesMixin
+from adapters.testing.slack.socket_mode import SocketModeMixin
 from adapters.testing.slack.users import FakeSlackUser
 from adapters.testing.slack.views import ViewsMixin
 
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 _LOGIN_PAGE = "<!DOCTYPE html><html><body>Sign in to Kefu Test</body></html>"
 
 
-class FakeSlack(MethodsMixin, ViewsMixin, DirectoryMixin, ResponsesMixin, EventsMixin):
+class FakeSlack(MethodsMixin, ViewsMixin, DirectoryMixin, ResponsesMixin, SocketModeMixin, EventsMixin):
     """A fake Slack for tests: the Web API the bot calls and the Events API requests Slack makes to the bot.
 
     async with FakeSlack() as fake:
@@ -58,13 +59,11 @@ class FakeSlack(MethodsMixin, ViewsMixin, DirectoryMixin, ResponsesMixin, Events
         ViewsMixin.__init__(self)
         DirectoryMixin.__init__(self)
         EventsMixin.__init__(self)
+        SocketModeMixin.__init__(self)
         self.calls: list[ApiCall] = []
         self.unimplemented: list[str] = []
         """Methods the app called that the fake does not implement (Slack would answer them; ``check()`` fails)."""
-        self.socket_acks: dict[str, dict[str, Any]] = {}
-        """Socket Mode acks received, by envelope id (with any response payload)."""
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
-        self._sockets: list[web.WebSocketResponse] = []
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._apps: list[web.AppRunner] = []
@@ -82,7 +81,7 @@ class FakeSlack(MethodsMixin, ViewsMixin, DirectoryMixin, ResponsesMixin, Events
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/files-pri/{key}/{name}", self._download)
         app.router.add_post("/response/{key}", self.response_url_post)
-        app.router.add_get("/socket", self._socket)
+        app.router.add_get("/socket", self.socket_connection)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
@@ -94,8 +93,7 @@ class FakeSlack(MethodsMixin, ViewsMixin, DirectoryMixin, ResponsesMixin, Events
 
     async def stop(self) -> None:
         """Close Socket Mode connections, the client session and the server."""
-        for ws in list(self._sockets):
-            await ws.close()
+        await self.close_sockets()
         for runner in self._apps:
             await runner.cleanup()
         self._apps.clear()
@@ -187,23 +185,6 @@ class FakeSlack(MethodsMixin, ViewsMixin, DirectoryMixin, ResponsesMixin, Events
             await asyncio.sleep(quiet_s - idle)
         raise TimeoutError(f"the bot kept calling the API for {timeout} s")
 
-    async def socket_event(self, event: dict[str, Any], *, event_id: str | None = None) -> str:
-        """Send ``event`` over every open Socket Mode connection as an ``events_api`` envelope; its envelope id
-        (``socket_acks`` gets it once the app acknowledged)."""
-        if not self._sockets:
-            raise RuntimeError("no Socket Mode connection is open")
-        envelope_id = f"env-{len(self.socket_acks) + len(self.deliveries) + time.monotonic_ns()}"
-        envelope = {
-            "envelope_id": envelope_id,
-            "type": "events_api",
-            "accepts_response_payload": False,
-            "retry_attempt": 0,
-            "retry_reason": "",
-            "payload": self.event_envelope(event, event_id=event_id),
-        }
-        await self._sockets[-1].send_json(envelope)
-        return envelope_id
-
     # machinery ----------------------------------------------------------------------------------
 
     def _pulse(self) -> None:
@@ -264,24 +245,6 @@ class FakeSlack(MethodsMixin, ViewsMixin, DirectoryMixin, ResponsesMixin, Events
         except ConnectionError:  # the client stopped reading
             pass
         return response
-
-    async def _socket(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        self._sockets.append(ws)
-        await ws.send_json(
-            {"type": "hello", "num_connections": len(self._sockets), "connection_info": {"app_id": self.api_app_id}}
-        )
-        try:
-            async for frame in ws:
-                if frame.type == aiohttp.WSMsgType.TEXT:
-                    ack = json.loads(frame.data)
-                    if isinstance(ack, dict) and "envelope_id" in ack:
-                        self.socket_acks[ack["envelope_id"]] = ack
-                        self._pulse()
-        finally:
-            self._sockets.remove(ws)
-        return ws
 
 
 async def _params(request: web.Request) -> dict[str, Any]:
