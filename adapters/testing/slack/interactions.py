@@ -38,7 +38,7 @@ class InteractionsMixin:
             view = self._current(target)
             blocks = view["blocks"]
             container = {"type": "view", "view_id": view["id"]}
-            extra = {"view": view}
+            extra = {"view": view | {"state": {"values": _state(view, {})}}}
         matching = [b for b in buttons_of(blocks) if b[0] == label]
         if not matching:
             raise LookupError(f"no button {label!r}; there are {[b[0] for b in buttons_of(blocks)]}")
@@ -210,7 +210,8 @@ class InteractionsMixin:
 
 
 def _state(view: Mapping[str, Any], values: Mapping[str, str | Sequence[str]]) -> dict[str, dict[str, Any]]:
-    """``view.state.values`` as Slack fills it: every input block, with what the user typed or chose."""
+    """``view.state.values`` as Slack fills it: every input block, with what the user typed or chose, or else
+    what the view put there (``initial_value``, ``initial_option(s)``)."""
     state: dict[str, dict[str, Any]] = {}
     known: set[str] = set()
     for block in view.get("blocks", []):
@@ -222,11 +223,13 @@ def _state(view: Mapping[str, Any], values: Mapping[str, str | Sequence[str]]) -
         given = values.get(action_id)
         entry: dict[str, Any] = {"type": kind}
         if kind in _CHOICE_ELEMENTS:
-            entry["selected_option"] = _option(element, str(given)) if given is not None else None
+            chosen = _option(element, str(given)) if given is not None else element.get("initial_option")
+            entry["selected_option"] = chosen
         elif kind in _MULTI_ELEMENTS:
-            entry["selected_options"] = [_option(element, str(v)) for v in (given or [])]
+            chosen_many = [_option(element, str(v)) for v in given or []] if given is not None else None
+            entry["selected_options"] = chosen_many if chosen_many is not None else element.get("initial_options", [])
         else:
-            entry["value"] = given
+            entry["value"] = given if given is not None else element.get("initial_value")
         state[block["block_id"]] = {action_id: entry}
     missing = set(values) - known
     if missing:

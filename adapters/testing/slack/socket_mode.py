@@ -34,6 +34,11 @@ class SocketModeMixin:
         """Socket Mode acks received, by envelope id (with any response payload)."""
         self._sockets: list[web.WebSocketResponse] = []
 
+    @property
+    def socket_connections(self) -> int:
+        """How many Socket Mode connections are open now."""
+        return len(self._sockets)
+
     async def socket_event(self, event: dict[str, Any], *, event_id: str | None = None) -> str:
         """Send ``event`` over the newest Socket Mode connection as an ``events_api`` envelope; its envelope id
         (``socket_acks`` gets it once the app acknowledged)."""
