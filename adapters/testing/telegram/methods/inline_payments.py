@@ -20,10 +20,12 @@ async def answer_inline_query(fake: FakeTelegram, params: dict[str, Any], files:
     if query_id not in fake.open_queries:
         raise p.BadRequest(QUERY_EXPIRED)
     results = params.get("results")
-    if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
-        raise p.BadRequest("can't parse inline query results JSON object")
+    if not isinstance(results, list):
+        raise p.BadRequest("expected an Array of inline query results")
     if len(results) > 50:
-        raise p.BadRequest("RESULTS_TOO_MUCH")
+        raise p.BadRequest("too many inline query results specified")
+    if not all(isinstance(r, dict) for r in results):
+        raise p.BadRequest("can't parse inline query result: Inline query result must be an object")
     ids = [str(r.get("id", "")) for r in results]
     if any(not r.get("type") or not 1 <= len(i.encode()) <= 64 for r, i in zip(results, ids, strict=True)):
         raise p.BadRequest("RESULT_ID_INVALID")
