@@ -88,7 +88,37 @@ async def _post(fake: FakeTelegram, method: str, body: dict[str, Any]) -> tuple[
         (
             "sendInvoice",
             {"chat_id": 1, "title": "T", "description": "D", "payload": "p", "currency": "XTR", "prices": []},
-            "can't parse prices JSON object",
+            "there must be at least one price",
+        ),
+        (
+            "sendInvoice",
+            {"chat_id": 1, "title": "T", "description": "D", "payload": "p"},
+            'parameter "currency" is required',
+        ),
+        (
+            "sendInvoice",
+            {
+                "chat_id": 1,
+                "title": "T",
+                "description": "D",
+                "payload": "p",
+                "currency": "XTR",
+                "provider_token": "284685063:TEST:abc",
+                "prices": [{"label": "x", "amount": 1}],
+            },
+            "STARS_INVOICE_INVALID",
+        ),
+        (
+            "sendInvoice",
+            {
+                "chat_id": 1,
+                "title": "T",
+                "description": "D",
+                "payload": "p",
+                "currency": "TXR",
+                "prices": [{"label": "x", "amount": 1}],
+            },
+            "PAYMENT_PROVIDER_INVALID",
         ),
         (
             "sendInvoice",
@@ -110,6 +140,7 @@ async def _post(fake: FakeTelegram, method: str, body: dict[str, Any]) -> tuple[
                 "description": "D",
                 "payload": "p",
                 "currency": "EUR",
+                "provider_token": "284685063:TEST:abc",
                 "prices": [{"label": "x", "amount": 0}],
             },
             "CURRENCY_TOTAL_AMOUNT_INVALID",

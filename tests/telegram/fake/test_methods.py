@@ -238,7 +238,7 @@ async def test_stars_invoice_payment_and_refund(fake_telegram: FakeTelegram, bot
         currency="XTR",
         prices=[LabeledPrice(label="Card", amount=10)],
     )
-    with pytest.raises(TelegramBadRequest, match="provider_token"):
+    with pytest.raises(TelegramBadRequest, match="STARS_INVOICE_INVALID"):
         await bot.send_invoice(
             13,
             title="t",
