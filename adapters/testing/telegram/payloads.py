@@ -12,6 +12,7 @@ from aiohttp import web
 _JSON_FIELDS = frozenset(
     {
         "reply_markup",
+        "permissions",
         "entities",
         "caption_entities",
         "allowed_updates",
