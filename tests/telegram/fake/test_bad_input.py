@@ -53,6 +53,13 @@ async def _post(fake: FakeTelegram, method: str, body: dict[str, Any]) -> tuple[
         ),
         ("sendMessage", {"chat_id": 1}, "message text is empty"),
         ("sendMessage", {"text": "hi"}, "chat_id is empty"),
+        ("sendMessage", {"chat_id": -5, "text": "x", "message_thread_id": 7}, "message thread not found"),
+        ("createForumTopic", {"chat_id": -5, "name": "Ana"}, "the chat is not a forum"),
+        (
+            "restrictChatMember",
+            {"chat_id": 1, "user_id": 2, "permissions": {}},
+            "method is available only for supergroups",
+        ),
         ("forwardMessage", {"chat_id": 1, "from_chat_id": 2}, 'parameter "message_id" is required'),
         ("sendPhoto", {"chat_id": 1}, "there is no photo in the request"),
         ("sendPhoto", {"chat_id": 1, "photo": "attach://missing"}, "file attach://missing not found in the request"),
