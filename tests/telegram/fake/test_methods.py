@@ -56,6 +56,16 @@ COMMONLY_USED = [
     "sendInvoice",
     "answerPreCheckoutQuery",
     "refundStarPayment",
+    # used by the open-source bots studied (tests/telegram/thirdparty/README.md)
+    "createForumTopic",
+    "closeForumTopic",
+    "deleteForumTopic",
+    "restrictChatMember",
+    "banChatMember",
+    "pinChatMessage",
+    "unpinChatMessage",
+    "editMessageMedia",
+    "getChatMember",
 ]
 
 
