@@ -47,7 +47,8 @@ class Waiting:
         self.check()
 
     async def wait_for_messages(self, chat_id: int, count: int, *, timeout: float = 5.0) -> list[SentMessage]:
-        """Wait until the bot has sent at least ``count`` messages to ``chat_id`` in all; return them all."""
+        """Wait until the bot has sent at least ``count`` messages to ``chat_id`` in all; return them all (a
+        running total: ``expect_reply`` counts from the user's last action instead)."""
         try:
             await self.wait_until(lambda: len(self.sent.get(chat_id, [])) >= count, timeout=timeout)
         except TimeoutError:
