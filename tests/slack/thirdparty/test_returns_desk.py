@@ -34,7 +34,7 @@ async def test_a_return_from_form_to_approval(fake_slack: FakeSlack, transport: 
         await ana.submits(form, {"order_input": "10002", "reason_select": "size"})
         [card] = await fake_slack.wait_for_messages(RETURNS_CHANNEL, 1)
         assert fake_slack.modals(ANA) == [] and form["id"] not in fake_slack.view_errors
-        assert card.body == "@U1001 wants to return Rain jacket (10002): Wrong size"
+        assert card.body == "@U1001 wants to return *Rain jacket* (10002): Wrong size"
         assert [label for label, _, _ in card.buttons] == ["Approve", "Reject"]
         [receipt] = await fake_slack.wait_for_messages(ANA, 1)
         assert receipt.body == "We got your return request for 10002."

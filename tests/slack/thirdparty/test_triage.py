@@ -21,7 +21,7 @@ async def test_an_incident_is_noted_in_its_thread_and_resolved_by_a_reaction(
         await ana.says_in_channel(OPS, "checkout is down again")
         report = fake_slack.history[-1]
         [note] = await fake_slack.wait_for_messages(OPS, 1, thread_ts=report["ts"])
-        assert note.body == "Incident noted: checkout is down again"
+        assert note.body == "Incident noted: _checkout is down again_"
         await fake_slack.wait_until(lambda: bool(fake_slack.reactions))
         assert fake_slack.reactions == {(OPS, report["ts"]): ["rotating_light"]}
 
