@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import Any
+
 import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
@@ -11,9 +14,9 @@ from adapters.testing.slack import FakeSlack, SentMessage
 MODAL = {"type": "modal", "title": {"type": "plain_text", "text": "Step"}, "blocks": []}
 
 
-async def _error(call: object) -> str:
+async def _error(call: Awaitable[Any]) -> str:
     with pytest.raises(SlackApiError) as raised:
-        await call  # type: ignore[misc]
+        await call
     return str(raised.value.response["error"])
 
 
