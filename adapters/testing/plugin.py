@@ -31,8 +31,10 @@ if find_spec("pytest_asyncio") is not None:
     @pytest_asyncio.fixture
     async def fake_slack() -> AsyncIterator[FakeSlack]:
         """A fake Slack on 127.0.0.1 (``.base_url`` for the Web API, ``.bot_token``, ``.signing_secret``; set
-        ``.events_url`` to the app's ``/slack/events``), stopped after the test."""
+        ``.events_url`` to the app's ``/slack/events``), stopped after the test, which fails if the app called a
+        method the fake does not implement."""
         from adapters.testing.slack import FakeSlack
 
         async with FakeSlack() as fake:
             yield fake
+            fake.check()

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from adapters.slack.texts import text
+from adapters.testing.slack import SentMessage
 from bot.messages import HUMAN_PAYLOAD
 from tests.slack.conftest import Harness
 
@@ -67,7 +68,8 @@ async def test_channel_messages_without_a_mention_and_bot_messages_are_ignored(s
 async def test_slash_command_is_acked_and_answered_privately(slack: Harness) -> None:
     delivery = await slack.fake.user("U1005").slash("how long does shipping take?", channel="C0STAFF")
     assert delivery.status == 200 and "how long does shipping take?" in delivery.body
-    [answer] = await slack.fake.wait_for_messages("C0STAFF", 1)
+    shown, answer = await slack.fake.wait_for_messages("C0STAFF", 2)
+    assert shown.via == "ack" and shown.ephemeral_to == "U1005" and "how long does shipping take?" in shown.body
     assert answer.via == "response_url" and answer.ephemeral_to == "U1005"
     assert answer.body == "echo: how long does shipping take?"
     empty = await slack.fake.user("U1005").slash("  ", channel="C0STAFF")
@@ -82,8 +84,12 @@ async def test_a_private_answer_after_its_response_url_expired_goes_ephemeral_or
     for url in slack.fake.response_urls.values():
         url["uses"] = 5  # Slack honours a response_url 5 times within 30 minutes
     slack.bot.hold.set()
-    await slack.fake.wait_until(lambda: len(slack.fake.messages) == 2)
-    [dm, ephemeral] = slack.fake.messages
+
+    def answers() -> list[SentMessage]:  # the acks echo the questions to the user alone
+        return [m for m in slack.fake.messages if m.via != "ack"]
+
+    await slack.fake.wait_until(lambda: len(answers()) == 2)
+    [dm, ephemeral] = answers()
     assert (dm.channel, dm.ephemeral_to, dm.body) == ("U1015", None, "echo: slow first"), "not in the channel"
     assert (ephemeral.via, ephemeral.ephemeral_to, ephemeral.body) == (
         "chat.postEphemeral",

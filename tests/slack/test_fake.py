@@ -54,7 +54,8 @@ async def test_messages_threads_updates_and_views(fake_slack: FakeSlack) -> None
     await web.chat_postEphemeral(channel="C1", user="U9", text="only you")
     assert fake_slack.messages[-1].ephemeral_to == "U9"
     view = await web.views_open(
-        trigger_id="1.T.trigger", view={"type": "modal", "title": {"type": "plain_text", "text": "Edit"}}
+        trigger_id=fake_slack.new_trigger_id("U1"),
+        view={"type": "modal", "title": {"type": "plain_text", "text": "Edit"}},
     )
     assert view["view"]["id"] and fake_slack.views[0]["type"] == "modal"
     for call, error in [

@@ -23,7 +23,8 @@ class InvalidBlocks(ValueError):
 
 
 def visible_text(mrkdwn: str) -> str:
-    """``mrkdwn`` as a reader sees it: ``<url|label>`` as the label, ``<url>`` as the url, entities unescaped."""
+    """``mrkdwn`` as a reader sees it: ``<url|label>`` as the label, ``<url>`` as the url, entities unescaped
+    (``*bold*`` keeps its stars, so tests can check the emphasis)."""
     shown = _LINK.sub(lambda m: m.group(2) if m.group(2) is not None else m.group(1), mrkdwn)
     return shown.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 

@@ -8,12 +8,13 @@ import hmac
 import itertools
 import json
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 
-from adapters.testing.slack.records import Delivery
+from adapters.testing.slack.records import Delivery, SentMessage
 
 OWN_SECRET = object()
 """Sign with the fake's own signing secret (the default)."""
@@ -44,12 +45,20 @@ class EventsMixin:
     events_url: str | None
     _client: aiohttp.ClientSession | None
 
+    _sockets: list[Any]
+    socket_request: Callable[[str, bytes, str], Awaitable[Delivery]]
+    next_ts: Callable[[], str]
+    record_message: Callable[[SentMessage], None]
+
     def __init__(self) -> None:
         self.deliveries: list[Delivery] = []
         self._event_ids = itertools.count(1)
-        self._triggers = itertools.count(1)
+        self._trigger_numbers = itertools.count(1)
+        self.triggers: dict[str, tuple[str | None, float]] = {}
+        """Every ``trigger_id`` handed out: the user it opens views for and when (``time.monotonic()``)."""
         self.response_urls: dict[str, dict[str, Any]] = {}
-        """Every ``response_url`` handed out: the channel and user it answers, and how often it was used."""
+        """Every ``response_url`` handed out: the channel and user it answers, the message it came from (``ts``,
+        for ``replace_original``), and how often it was used."""
 
     async def post_event(
         self,
@@ -99,7 +108,9 @@ class EventsMixin:
     async def slash_command(
         self, user_id: str, text: str, *, channel: str, command: str = "/kefu", secret: Any = OWN_SECRET
     ) -> Delivery:
-        """A slash command as a form post, with a fresh ``response_url`` and ``trigger_id``."""
+        """A slash command as a form post, with a fresh ``response_url`` and ``trigger_id``; a message in the app's
+        ack (``ack("text")``, ``ack(blocks=…, response_type="in_channel")``) is shown as Slack shows it: to the user
+        alone unless ``in_channel`` (``via="ack"``)."""
         form = {
             "token": "unused-verification-token",
             "team_id": self.team_id,
@@ -113,11 +124,33 @@ class EventsMixin:
             "api_app_id": self.api_app_id,
             "is_enterprise_install": "false",
             "response_url": self.new_response_url(channel, user_id),
-            "trigger_id": self.new_trigger_id(),
+            "trigger_id": self.new_trigger_id(user_id),
         }
-        return await self.post(
+        delivery = await self.post(
             "slash_command", urlencode(form).encode(), "application/x-www-form-urlencoded", secret=secret
         )
+        if delivery.status == 200 and delivery.body.strip():
+            self._show_ack(delivery.body, channel=channel, user_id=user_id)
+        return delivery
+
+    def _show_ack(self, body: str, *, channel: str, user_id: str) -> None:
+        """The message in a slash command's ack: JSON with ``text``/``blocks``, or plain text as it is."""
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            answer = {"text": body}
+        if not isinstance(answer, dict) or not (answer.get("text") or answer.get("blocks")):
+            return
+        public = answer.get("response_type") == "in_channel"
+        sent = SentMessage(
+            channel,
+            self.next_ts(),
+            str(answer.get("text") or ""),
+            list(answer.get("blocks") or []),
+            via="ack",
+            ephemeral_to=None if public else user_id,
+        )
+        self.record_message(sent)
 
     async def block_action(self, payload: dict[str, Any], *, secret: Any = OWN_SECRET) -> Delivery:
         """An interactivity payload (``block_actions``, ``view_submission``) in the form field ``payload``."""
@@ -126,13 +159,17 @@ class EventsMixin:
             payload.get("type", "interaction"), body, "application/x-www-form-urlencoded", secret=secret
         )
 
-    def new_response_url(self, channel: str, user_id: str) -> str:
+    def new_response_url(self, channel: str, user_id: str, *, message_ts: str | None = None) -> str:
+        """A ``response_url`` answering ``user_id`` in ``channel`` (about the message ``message_ts``, if any)."""
         key = f"R{len(self.response_urls) + 1:08d}"
-        self.response_urls[key] = {"channel": channel, "user": user_id, "uses": 0}
+        self.response_urls[key] = {"channel": channel, "user": user_id, "uses": 0, "message_ts": message_ts}
         return f"{self.root_url}response/{key}"
 
-    def new_trigger_id(self) -> str:
-        return f"{next(self._triggers)}.{self.team_id}.trigger"
+    def new_trigger_id(self, user_id: str | None = None) -> str:
+        """A ``trigger_id`` that can open one view for ``user_id`` within ``trigger_ttl_s``."""
+        trigger = f"{next(self._trigger_numbers)}.{self.team_id}.trigger"
+        self.triggers[trigger] = (user_id, time.monotonic())
+        return trigger
 
     async def post(
         self,
@@ -146,7 +183,10 @@ class EventsMixin:
         event_id: str | None = None,
         ts: str | None = None,
     ) -> Delivery:
-        """POST ``body`` to ``events_url``, signed (see ``post_event``); returns and records the answer."""
+        """POST ``body`` to ``events_url``, signed (see ``post_event``); returns and records the answer. Without an
+        ``events_url``, an app connected over Socket Mode gets it as an envelope instead."""
+        if self.events_url is None and self._sockets:
+            return await self.socket_request(kind, body, content_type)
         if self.events_url is None or self._client is None:
             raise RuntimeError("set fake.events_url to the app's /slack/events URL first (and start the fake)")
         used = self.signing_secret if secret is OWN_SECRET else secret

@@ -22,8 +22,8 @@ class SlackError(Exception):
 
 
 class MethodsMixin:
-    """auth.test, chat.postMessage/update/postEphemeral, conversations.replies, files.info, views.open,
-    usergroups.users.list and apps.connections.open (the Socket Mode URL)."""
+    """auth.test, chat.postMessage/update/postEphemeral, conversations.replies, files.info, usergroups.users.list
+    and apps.connections.open (the Socket Mode URL)."""
 
     base_url: str
     root_url: str
@@ -40,8 +40,6 @@ class MethodsMixin:
         self.file_bytes: dict[str, bytes] = {}
         self.served: dict[str, int] = {}
         """Bytes of each file actually sent, by file id (a client that stops early gets fewer)."""
-        self.views: list[dict[str, Any]] = []
-        """Views the bot opened (``views.open``), as sent plus the ``id`` and ``team_id`` Slack gives them."""
         self.usergroups: dict[str, list[str]] = {}
         """User groups (``S…``) and their members, for ``usergroups.users.list``."""
         self._clock = itertools.count(1)
@@ -52,7 +50,6 @@ class MethodsMixin:
             "chat.postEphemeral": self._post_ephemeral,
             "conversations.replies": self._replies,
             "files.info": self._files_info,
-            "views.open": self._views_open,
             "usergroups.users.list": self._usergroup_users,
             "apps.connections.open": self._connections_open,
         }
@@ -195,15 +192,6 @@ class MethodsMixin:
         if info is None:
             raise SlackError("file_not_found")
         return {"file": info}
-
-    async def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
-        _required(params, "trigger_id")
-        view = params.get("view")
-        if not isinstance(view, dict) or view.get("type") not in ("modal", "home"):
-            raise SlackError("invalid_arguments")
-        opened = view | {"id": f"V{len(self.views) + 1:08d}", "team_id": self.team_id}
-        self.views.append(opened)
-        return {"view": opened}
 
     async def _usergroup_users(self, params: dict[str, Any]) -> dict[str, Any]:
         members = self.usergroups.get(_required(params, "usergroup"))

@@ -66,14 +66,23 @@ class SentMessage:
 
     @property
     def buttons(self) -> list[tuple[str, str, str]]:
-        """Every button as ``(label, action_id, value)``, in order."""
-        return [
-            (e["text"]["text"], e["action_id"], e.get("value", ""))
-            for b in self.blocks
-            if b.get("type") == "actions"
-            for e in b.get("elements", [])
-            if e.get("type") == "button"
-        ]
+        """Every button (in actions blocks and as section accessories) as ``(label, action_id, value)``, in order."""
+        return [(label, action_id, value) for label, action_id, value, _ in buttons_of(self.blocks)]
+
+
+def buttons_of(blocks: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
+    """Every button in ``blocks`` as ``(label, action_id, value, block_id)``: actions blocks and accessories."""
+    found = []
+    for block in blocks:
+        elements = list(block.get("elements", [])) if block.get("type") == "actions" else []
+        if isinstance(block.get("accessory"), dict):
+            elements.append(block["accessory"])
+        for element in elements:
+            if element.get("type") == "button":
+                found.append(
+                    (element["text"]["text"], element["action_id"], element.get("value", ""), block.get("block_id", ""))
+                )
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -15,16 +16,20 @@ from urllib.parse import parse_qsl
 import aiohttp
 from aiohttp import web
 
+from adapters.testing.slack.directory import DirectoryMixin
 from adapters.testing.slack.events import EventsMixin
 from adapters.testing.slack.methods import MethodsMixin, SlackError
 from adapters.testing.slack.records import ApiCall, Fault, SentMessage
+from adapters.testing.slack.responses import ResponsesMixin
+from adapters.testing.slack.socket_mode import SocketModeMixin
 from adapters.testing.slack.users import FakeSlackUser
+from adapters.testing.slack.views import ViewsMixin
 
-MAX_RESPONSE_URL_USES = 5
+log = logging.getLogger(__name__)
 _LOGIN_PAGE = "<!DOCTYPE html><html><body>Sign in to Kefu Test</body></html>"
 
 
-class FakeSlack(MethodsMixin, EventsMixin):
+class FakeSlack(MethodsMixin, ViewsMixin, DirectoryMixin, ResponsesMixin, SocketModeMixin, EventsMixin):
     """A fake Slack for tests: the Web API the bot calls and the Events API requests Slack makes to the bot.
 
     async with FakeSlack() as fake:
@@ -51,12 +56,14 @@ class FakeSlack(MethodsMixin, EventsMixin):
         self.events_url: str | None = None
         """Where events, slash commands and button presses are posted (the app's ``/slack/events``)."""
         MethodsMixin.__init__(self)
+        ViewsMixin.__init__(self)
+        DirectoryMixin.__init__(self)
         EventsMixin.__init__(self)
+        SocketModeMixin.__init__(self)
         self.calls: list[ApiCall] = []
-        self.socket_acks: dict[str, dict[str, Any]] = {}
-        """Socket Mode acks received, by envelope id (with any response payload)."""
+        self.unimplemented: list[str] = []
+        """Methods the app called that the fake does not implement (Slack would answer them; ``check()`` fails)."""
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
-        self._sockets: list[web.WebSocketResponse] = []
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._apps: list[web.AppRunner] = []
@@ -73,8 +80,8 @@ class FakeSlack(MethodsMixin, EventsMixin):
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/files-pri/{key}/{name}", self._download)
-        app.router.add_post("/response/{key}", self._response_url)
-        app.router.add_get("/socket", self._socket)
+        app.router.add_post("/response/{key}", self.response_url_post)
+        app.router.add_get("/socket", self.socket_connection)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
@@ -86,8 +93,7 @@ class FakeSlack(MethodsMixin, EventsMixin):
 
     async def stop(self) -> None:
         """Close Socket Mode connections, the client session and the server."""
-        for ws in list(self._sockets):
-            await ws.close()
+        await self.close_sockets()
         for runner in self._apps:
             await runner.cleanup()
         self._apps.clear()
@@ -100,9 +106,18 @@ class FakeSlack(MethodsMixin, EventsMixin):
 
     # control plane -------------------------------------------------------------------------------
 
-    def user(self, user_id: str) -> FakeSlackUser:
-        """A workspace member (``U…``) who can DM, mention, use ``/kefu`` and press buttons."""
+    def user(self, user_id: str, *, real_name: str | None = None, name: str | None = None) -> FakeSlackUser:
+        """A workspace member (``U…``, added to ``members`` for ``users.info`` the first time) who can DM, mention,
+        use slash commands and shortcuts, press buttons, fill in modals and react."""
+        self.add_member(user_id, name=name, real_name=real_name)
         return FakeSlackUser(self, user_id)
+
+    def check(self) -> None:
+        """Fail (AssertionError) if the app called a method the fake does not implement: Slack would have
+        answered it, so what the test saw is not what users would see."""
+        if self.unimplemented:
+            missing = ", ".join(sorted(set(self.unimplemented)))
+            raise AssertionError(f"fake Slack: method(s) {missing} not implemented (the app got unknown_method)")
 
     def web_client(self, **options: Any) -> Any:
         """A slack_sdk ``AsyncWebClient`` with the bot token whose requests go to this fake (imports slack_sdk)."""
@@ -170,23 +185,6 @@ class FakeSlack(MethodsMixin, EventsMixin):
             await asyncio.sleep(quiet_s - idle)
         raise TimeoutError(f"the bot kept calling the API for {timeout} s")
 
-    async def socket_event(self, event: dict[str, Any], *, event_id: str | None = None) -> str:
-        """Send ``event`` over every open Socket Mode connection as an ``events_api`` envelope; its envelope id
-        (``socket_acks`` gets it once the app acknowledged)."""
-        if not self._sockets:
-            raise RuntimeError("no Socket Mode connection is open")
-        envelope_id = f"env-{len(self.socket_acks) + len(self.deliveries) + time.monotonic_ns()}"
-        envelope = {
-            "envelope_id": envelope_id,
-            "type": "events_api",
-            "accepts_response_payload": False,
-            "retry_attempt": 0,
-            "retry_reason": "",
-            "payload": self.event_envelope(event, event_id=event_id),
-        }
-        await self._sockets[-1].send_json(envelope)
-        return envelope_id
-
     # machinery ----------------------------------------------------------------------------------
 
     def _pulse(self) -> None:
@@ -216,6 +214,8 @@ class FakeSlack(MethodsMixin, EventsMixin):
             response, error = _error(fault.error or "fatal_error"), fault.error
         elif method not in self.handlers:
             response, error = _error("unknown_method"), "unknown_method"
+            self.unimplemented.append(method)
+            log.warning("fake Slack: method %s is not implemented; answered unknown_method", method)
         else:
             try:
                 response, error = web.json_response({"ok": True} | await self.handlers[method](params)), None
@@ -245,52 +245,6 @@ class FakeSlack(MethodsMixin, EventsMixin):
         except ConnectionError:  # the client stopped reading
             pass
         return response
-
-    async def _response_url(self, request: web.Request) -> web.StreamResponse:
-        target = self.response_urls.get(request.match_info["key"])
-        if target is None or target["uses"] >= MAX_RESPONSE_URL_USES:
-            return web.Response(status=404, text="expired_url" if target else "no_such_url")
-        target["uses"] += 1
-        try:
-            body = await request.json()
-        except ValueError:
-            return web.Response(status=400, text="invalid_payload")
-        text, blocks = body.get("text") or "", body.get("blocks") or []
-        if not text and not blocks:
-            return web.Response(status=400, text="no_text")
-        ephemeral = body.get("response_type", "ephemeral") != "in_channel"
-        self.record_message(
-            SentMessage(
-                target["channel"],
-                self.next_ts(),
-                text,
-                blocks,
-                thread_ts=body.get("thread_ts"),
-                via="response_url",
-                ephemeral_to=target["user"] if ephemeral else None,
-            )
-        )
-        self.calls.append(ApiCall("response_url", body, time.monotonic()))
-        self._pulse()
-        return web.Response(text="ok")
-
-    async def _socket(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        self._sockets.append(ws)
-        await ws.send_json(
-            {"type": "hello", "num_connections": len(self._sockets), "connection_info": {"app_id": self.api_app_id}}
-        )
-        try:
-            async for frame in ws:
-                if frame.type == aiohttp.WSMsgType.TEXT:
-                    ack = json.loads(frame.data)
-                    if isinstance(ack, dict) and "envelope_id" in ack:
-                        self.socket_acks[ack["envelope_id"]] = ack
-                        self._pulse()
-        finally:
-            self._sockets.remove(ws)
-        return ws
 
 
 async def _params(request: web.Request) -> dict[str, Any]:

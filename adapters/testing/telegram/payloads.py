@@ -12,6 +12,7 @@ from aiohttp import web
 _JSON_FIELDS = frozenset(
     {
         "reply_markup",
+        "permissions",
         "entities",
         "caption_entities",
         "allowed_updates",
@@ -124,6 +125,8 @@ def decode_fields(params: dict[str, Any]) -> dict[str, Any]:
             try:
                 params[key] = json.loads(params[key])
             except json.JSONDecodeError as exc:
+                if key == "allowed_updates":  # Telegram ignores it (see set_allowed)
+                    continue
                 raise BadRequest(f"can't parse {key} JSON object") from exc
     return params
 
@@ -148,7 +151,7 @@ def upload(params: dict[str, Any], files: dict[str, Upload], field: str) -> Uplo
 def integer(params: dict[str, Any], key: str, default: int | None = None) -> int:
     value = params.get(key, default)
     if value is None:
-        raise BadRequest(f"{key} is required")
+        raise BadRequest("chat_id is empty" if key == "chat_id" else f'parameter "{key}" is required')
     try:
         return int(value)
     except (TypeError, ValueError) as exc:
@@ -166,13 +169,22 @@ def check_markup(markup: Any) -> None:
         return
     if not isinstance(markup, dict):
         raise BadRequest("can't parse reply keyboard markup JSON object")
-    rows = markup.get("inline_keyboard", markup.get("keyboard")) or []
-    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise BadRequest("can't parse keyboard rows: an array of arrays is expected")
+    inline = "inline_keyboard" in markup
+    field = "inline_keyboard" if inline else "keyboard"
+    rows = markup.get(field) or []
+    if not isinstance(rows, list):
+        raise BadRequest(f'field "{field}" must be of type Array')
+    if not all(isinstance(row, list) for row in rows):
+        raise BadRequest(
+            'field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays'
+            if inline
+            else 'field "keyboard" must be an Array of Arrays'
+        )
     for row in rows:
         for button in row:
             if not isinstance(button, dict | str) or (isinstance(button, dict) and not button.get("text")):
-                raise BadRequest("text buttons are unallowed in the inline keyboard")
+                kind = "inline keyboard button" if inline else "keyboard button"
+                raise BadRequest(f"can't parse {kind}: Can't find field \"text\"")
             if "inline_keyboard" not in markup or not isinstance(button, dict):
                 continue
             data = button.get("callback_data")

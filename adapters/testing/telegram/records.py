@@ -86,6 +86,11 @@ class SentMessage:
     deleted: bool = False
 
     @property
+    def thread_id(self) -> int | None:
+        """The forum topic the message is in (``message_thread_id``), None outside topics."""
+        return self.obj.get("message_thread_id") if self.obj.get("is_topic_message") else None
+
+    @property
     def text(self) -> str:
         """The text (or caption, or poll question) as the user sees it: markup parsed away."""
         return str(self.obj.get("text", self.obj.get("caption", self.obj.get("poll", {}).get("question", ""))))

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.testing.telegram import payloads as p
+from adapters.testing.telegram.methods import forum
 from adapters.testing.telegram.records import CallbackAnswer, InlineAnswer, PreCheckoutAnswer, SentMessage
 
 
@@ -43,6 +44,10 @@ class BotState:
         """Pending ``(chat_id, user_id)`` join requests (``requests_to_join``)."""
         self.reactions: dict[tuple[int, int], list[str]] = {}
         """The bot's reactions (emoji) by ``(chat_id, message_id)``."""
+        self.permissions: dict[tuple[int, int], dict[str, bool]] = {}
+        """restrictChatMember's permissions by ``(chat_id, user_id)``."""
+        self.forums: dict[int, dict[int, dict[str, Any]]] = {}
+        """Forum supergroups (``make_forum``) and their topics by ``message_thread_id``: name, icon, closed."""
         self.blocked: set[int] = set()
         """Private chats whose user blocked the bot: sending there answers 403."""
         self.strict_chats = False
@@ -118,6 +123,14 @@ class BotState:
         """The Chat object of ``chat_id``: the name its user was created with (``fake.user(..., first_name=)``)."""
         return dict(self._chats.get(chat_id) or p.chat(chat_id))
 
+    def make_forum(self, chat_id: int, *, title: str = "Support") -> None:
+        """Make ``chat_id`` (negative) a forum supergroup named ``title``, where the bot can create topics."""
+        if chat_id >= 0:
+            raise ValueError("a forum is a supergroup: give a negative chat id")
+        self._groups.add(chat_id)
+        self._chats[chat_id] = {"id": chat_id, "type": "supergroup", "title": title, "is_forum": True}
+        self.forums.setdefault(chat_id, {})
+
     def set_member(self, chat_id: int, user_id: int, status: str) -> None:
         """Set what getChatMember answers (``creator``, ``administrator``, ``member``, ``left``, ``kicked``)."""
         self.members.setdefault(chat_id, {})[user_id] = status
@@ -173,7 +186,10 @@ class BotState:
         markup = params.get("reply_markup")
         p.check_markup(markup)
         reply = self._reply_to(chat_id, params)
-        obj = self.new_message(chat_id, self.bot_user, **fields, **({"reply_to_message": reply} if reply else {}))
+        topic = forum.topic_fields(self.forums, chat_id, params)
+        obj = self.new_message(
+            chat_id, self.bot_user, **fields, **topic, **({"reply_to_message": reply} if reply else {})
+        )
         if isinstance(markup, dict) and "inline_keyboard" in markup:
             obj["reply_markup"] = markup
         shown = self._show_keyboard(chat_id, markup)

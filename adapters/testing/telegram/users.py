@@ -24,12 +24,21 @@ class FakeUser:
     prefix of them, so a bot that downloads the wrong size sees truncated bytes.
     """
 
-    def __init__(self, fake: FakeTelegram, chat_id: int, *, user: dict[str, Any]) -> None:
+    def __init__(self, fake: FakeTelegram, chat_id: int, *, user: dict[str, Any], thread_id: int | None = None) -> None:
         self.fake = fake
         self.chat_id = chat_id
         self.user = user
+        self.thread_id = thread_id
+
+    def in_topic(self, thread_id: int) -> FakeUser:
+        """The same user writing in the forum topic ``thread_id`` of this (forum) group."""
+        if thread_id not in self.fake.forums.get(self.chat_id, {}):
+            raise LookupError(f"chat {self.chat_id} has no topic {thread_id}; the bot creates them (createForumTopic)")
+        return FakeUser(self.fake, self.chat_id, user=self.user, thread_id=thread_id)
 
     def _message(self, **fields: Any) -> dict[str, Any]:
+        if self.thread_id is not None:
+            fields |= {"message_thread_id": self.thread_id, "is_topic_message": True}
         return self.fake.new_message(self.chat_id, self.user, **fields)
 
     def _send(self, **fields: Any) -> dict[str, Any]:

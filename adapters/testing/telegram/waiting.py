@@ -47,7 +47,8 @@ class Waiting:
         self.check()
 
     async def wait_for_messages(self, chat_id: int, count: int, *, timeout: float = 5.0) -> list[SentMessage]:
-        """Wait until the bot has sent at least ``count`` messages to ``chat_id`` in all; return them all."""
+        """Wait until the bot has sent at least ``count`` messages to ``chat_id`` in all; return them all (a
+        running total: ``expect_reply`` counts from the user's last action instead)."""
         try:
             await self.wait_until(lambda: len(self.sent.get(chat_id, [])) >= count, timeout=timeout)
         except TimeoutError:
@@ -56,7 +57,9 @@ class Waiting:
         return list(self.sent[chat_id])
 
     async def expect_reply(self, chat_id: int, count: int = 1, *, timeout: float = 5.0) -> list[SentMessage]:
-        """Wait for ``count`` messages sent to ``chat_id`` since the user's last action there; return those."""
+        """Wait for ``count`` messages sent to ``chat_id`` since the user's last action there, or since the
+        messages an earlier ``expect_reply`` returned (so an answer caused from another chat, as an operator's
+        reply in a group reaching a customer, is the next one); return those."""
         mark = self._marks.get(chat_id, 0)
         try:
             await self.wait_until(lambda: len(self.sent.get(chat_id, [])) - mark >= count, timeout=timeout)
@@ -65,7 +68,9 @@ class Waiting:
             raise TimeoutError(
                 f"expected {count} replies in chat {chat_id} within {timeout} s after the user's last action, got {got}"
             ) from None
-        return self.sent[chat_id][mark:]
+        replies = self.sent[chat_id][mark:]
+        self._marks[chat_id] = mark + len(replies)
+        return replies
 
     async def idle(self, quiet_s: float = 0.2, *, timeout: float = 10.0) -> None:
         """Wait until the bot has taken every queued update *and* then made no API call for ``quiet_s`` seconds."""

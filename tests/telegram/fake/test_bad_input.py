@@ -39,8 +39,28 @@ async def _post(fake: FakeTelegram, method: str, body: dict[str, Any]) -> tuple[
         (
             "sendMessage",
             {"chat_id": 1, "text": "x", "reply_markup": {"inline_keyboard": "nope"}},
-            "an array of arrays is expected",
+            'field "inline_keyboard" must be of type Array',
         ),
+        (
+            "sendMessage",
+            {"chat_id": 1, "text": "x", "reply_markup": {"inline_keyboard": ["row"]}},
+            'field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays',
+        ),
+        (
+            "sendMessage",
+            {"chat_id": 1, "text": "x", "reply_markup": {"keyboard": [[{"request_contact": True}]]}},
+            "can't parse keyboard button: Can't find field \"text\"",
+        ),
+        ("sendMessage", {"chat_id": 1}, "message text is empty"),
+        ("sendMessage", {"text": "hi"}, "chat_id is empty"),
+        ("sendMessage", {"chat_id": -5, "text": "x", "message_thread_id": 7}, "message thread not found"),
+        ("createForumTopic", {"chat_id": -5, "name": "Ana"}, "the chat is not a forum"),
+        (
+            "restrictChatMember",
+            {"chat_id": 1, "user_id": 2, "permissions": {}},
+            "method is available only for supergroups",
+        ),
+        ("forwardMessage", {"chat_id": 1, "from_chat_id": 2}, 'parameter "message_id" is required'),
         ("sendPhoto", {"chat_id": 1}, "there is no photo in the request"),
         ("sendPhoto", {"chat_id": 1, "photo": "attach://missing"}, "file attach://missing not found in the request"),
         (
@@ -52,8 +72,15 @@ async def _post(fake: FakeTelegram, method: str, body: dict[str, Any]) -> tuple[
         (
             "sendMediaGroup",
             {"chat_id": 1, "media": [{"type": "poll", "media": "x"}, {"type": "poll", "media": "y"}]},
-            "unsupported media type",
+            "can't parse InputMedia: type \"poll\" can't be used in sendMediaGroup",
         ),
+        ("sendMediaGroup", {"chat_id": 1, "media": []}, "there are no messages to send"),
+        (
+            "sendMediaGroup",
+            {"chat_id": 1, "media": [{"type": "photo", "media": "https://x.example/p.jpg"}] * 11},
+            "too many messages to send as an album",
+        ),
+        ("setMyCommands", {"commands": {"start": "Start"}}, "can't parse commands JSON object"),
         ("sendLocation", {"chat_id": 1, "latitude": "north"}, "wrong latitude or longitude"),
         ("sendChatAction", {"chat_id": 1, "action": "dancing"}, "wrong parameter action in request"),
         ("editMessageText", {"inline_message_id": "abc", "text": "x"}, "MESSAGE_ID_INVALID"),
@@ -68,7 +95,37 @@ async def _post(fake: FakeTelegram, method: str, body: dict[str, Any]) -> tuple[
         (
             "sendInvoice",
             {"chat_id": 1, "title": "T", "description": "D", "payload": "p", "currency": "XTR", "prices": []},
-            "can't parse prices JSON object",
+            "there must be at least one price",
+        ),
+        (
+            "sendInvoice",
+            {"chat_id": 1, "title": "T", "description": "D", "payload": "p"},
+            'parameter "currency" is required',
+        ),
+        (
+            "sendInvoice",
+            {
+                "chat_id": 1,
+                "title": "T",
+                "description": "D",
+                "payload": "p",
+                "currency": "XTR",
+                "provider_token": "284685063:TEST:abc",
+                "prices": [{"label": "x", "amount": 1}],
+            },
+            "STARS_INVOICE_INVALID",
+        ),
+        (
+            "sendInvoice",
+            {
+                "chat_id": 1,
+                "title": "T",
+                "description": "D",
+                "payload": "p",
+                "currency": "TXR",
+                "prices": [{"label": "x", "amount": 1}],
+            },
+            "PAYMENT_PROVIDER_INVALID",
         ),
         (
             "sendInvoice",
@@ -90,6 +147,7 @@ async def _post(fake: FakeTelegram, method: str, body: dict[str, Any]) -> tuple[
                 "description": "D",
                 "payload": "p",
                 "currency": "EUR",
+                "provider_token": "284685063:TEST:abc",
                 "prices": [{"label": "x", "amount": 0}],
             },
             "CURRENCY_TOTAL_AMOUNT_INVALID",
@@ -98,7 +156,6 @@ async def _post(fake: FakeTelegram, method: str, body: dict[str, Any]) -> tuple[
         ("answerCallbackQuery", {"callback_query_id": "never"}, "query is too old"),
         ("refundStarPayment", {"user_id": 1, "telegram_payment_charge_id": "x"}, "CHARGE_NOT_FOUND"),
         ("getFile", {"file_id": "nope"}, "invalid file_id"),
-        ("getUpdates", {"allowed_updates": 5}, "can't parse allowed_updates JSON array"),
     ],
 )
 async def test_bad_requests_are_refused_with_telegrams_words(
@@ -117,7 +174,7 @@ async def test_too_many_inline_results_and_duplicate_ids(fake_telegram: FakeTele
     many = [article | {"id": str(i)} for i in range(51)]
     assert await _post(fake_telegram, "answerInlineQuery", {"inline_query_id": query, "results": many}) == (
         400,
-        "Bad Request: RESULTS_TOO_MUCH",
+        "Bad Request: too many inline query results specified",
     )
     assert fake_telegram.inline_answers == []
 

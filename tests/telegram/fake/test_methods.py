@@ -56,6 +56,16 @@ COMMONLY_USED = [
     "sendInvoice",
     "answerPreCheckoutQuery",
     "refundStarPayment",
+    # used by the open-source bots studied (tests/telegram/thirdparty/README.md)
+    "createForumTopic",
+    "closeForumTopic",
+    "deleteForumTopic",
+    "restrictChatMember",
+    "banChatMember",
+    "pinChatMessage",
+    "unpinChatMessage",
+    "editMessageMedia",
+    "getChatMember",
 ]
 
 
@@ -121,10 +131,10 @@ async def test_media_group_sends_one_message_per_item_sharing_a_group(fake_teleg
     assert len({m.media_group_id for m in messages}) == 1 and messages[0].media_group_id
     assert messages[0].caption == "two photos" and messages[0].caption_entities[0].type == "bold"
     assert [m.photo and await _download(bot, m.photo[-1].file_id) for m in messages] == [b"one", b"two"]
-    with pytest.raises(TelegramBadRequest, match="2-10 items"):
-        await bot.send_media_group(3, media[:1])
+    [alone] = await bot.send_media_group(3, media[:1])  # Telegram sends a one-item album too
+    assert alone.media_group_id and alone.photo
     mixed = [media[0], InputMediaDocument(media=BufferedInputFile(b"d", "d.txt"))]
-    with pytest.raises(TelegramBadRequest, match="can't be mixed"):
+    with pytest.raises(TelegramBadRequest, match="document can't be mixed with other media types"):
         await bot.send_media_group(3, mixed)
 
 
@@ -238,7 +248,7 @@ async def test_stars_invoice_payment_and_refund(fake_telegram: FakeTelegram, bot
         currency="XTR",
         prices=[LabeledPrice(label="Card", amount=10)],
     )
-    with pytest.raises(TelegramBadRequest, match="provider_token"):
+    with pytest.raises(TelegramBadRequest, match="STARS_INVOICE_INVALID"):
         await bot.send_invoice(
             13,
             title="t",

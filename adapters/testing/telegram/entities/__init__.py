@@ -23,7 +23,7 @@ def parse(text: str, parse_mode: str | None, entities: Any = None) -> tuple[str,
     if mode and mode not in parsers:
         from adapters.testing.telegram.payloads import BadRequest
 
-        raise BadRequest(f"unsupported parse_mode {parse_mode!r}")
+        raise BadRequest("unsupported parse_mode")
     visible, found = parsers[mode](text) if mode else (text, [])
     return visible, detect(visible, found)
 

@@ -26,7 +26,7 @@ def _key(params: dict[str, Any]) -> tuple[str, str]:
 async def set_my_commands(fake: FakeTelegram, params: dict[str, Any], files: dict[str, p.Upload]) -> bool:
     commands = params.get("commands")
     if not isinstance(commands, list) or len(commands) > 100:
-        raise p.BadRequest("can't parse commands JSON array")
+        raise p.BadRequest("can't parse commands JSON object")
     for command in commands:
         if not isinstance(command, dict) or not _COMMAND.fullmatch(str(command.get("command", ""))):
             raise p.BadRequest("BOT_COMMAND_INVALID")

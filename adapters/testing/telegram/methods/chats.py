@@ -1,4 +1,4 @@
-"""Chats and their members: getChat, getChatMember, ban/unban, pins and reactions."""
+"""Chats and their members: getChat, getChatMember, ban/unban, restrict, pins and reactions."""
 
 from __future__ import annotations
 
@@ -11,6 +11,25 @@ if TYPE_CHECKING:
     from adapters.testing.telegram.server import FakeTelegram
 
 _STATUSES = frozenset({"creator", "administrator", "member", "restricted", "left", "kicked"})
+PERMISSIONS = (
+    "can_send_messages",
+    "can_send_audios",
+    "can_send_documents",
+    "can_send_photos",
+    "can_send_videos",
+    "can_send_video_notes",
+    "can_send_voice_notes",
+    "can_send_polls",
+    "can_send_other_messages",
+    "can_add_web_page_previews",
+    "can_react_to_messages",
+    "can_edit_tag",
+    "can_change_info",
+    "can_invite_users",
+    "can_pin_messages",
+    "can_manage_topics",
+)
+"""ChatPermissions' fields; a restricted member's getChatMember lists each."""
 
 
 def member_status(fake: FakeTelegram, chat_id: int, user_id: int) -> str:
@@ -57,8 +76,26 @@ async def get_chat_member(fake: FakeTelegram, params: dict[str, Any], files: dic
     if status == "creator":
         member["is_anonymous"] = False
     if status == "restricted":
-        raise p.BadRequest("restricted members are not modelled by the fake")
+        allowed = fake.permissions.get((chat_id, user_id), {})
+        member |= {"is_member": True, "until_date": 0} | {name: bool(allowed.get(name)) for name in PERMISSIONS}
     return member
+
+
+@method("restrictChatMember")
+async def restrict_chat_member(fake: FakeTelegram, params: dict[str, Any], files: dict[str, p.Upload]) -> bool:
+    """Set a member's permissions: all ``can_send_*`` granted makes them a plain member again, as in Telegram."""
+    chat_id, user_id = p.integer(params, "chat_id"), p.integer(params, "user_id")
+    if chat_id > 0:
+        raise p.BadRequest("method is available only for supergroups")
+    permissions = params.get("permissions")
+    if not isinstance(permissions, dict):
+        raise p.BadRequest("can't parse permissions JSON object")
+    granted = {name: bool(permissions.get(name)) for name in PERMISSIONS}
+    fake.permissions[(chat_id, user_id)] = granted
+    everything = all(granted[name] for name in PERMISSIONS if name.startswith("can_send"))
+    if member_status(fake, chat_id, user_id) not in ("creator", "administrator", "left", "kicked"):
+        fake.set_member(chat_id, user_id, "member" if everything else "restricted")
+    return True
 
 
 @method("banChatMember")

@@ -56,7 +56,7 @@ async def edit_message_media(fake: FakeTelegram, params: dict[str, Any], files: 
     message = _target(fake, params)
     media = params.get("media")
     if not isinstance(media, dict) or media.get("type") not in MEDIA_DEFAULTS:
-        raise p.BadRequest("can't parse InputMedia JSON object")
+        raise p.BadRequest("can't parse input media JSON object")
     if message.media is None:
         raise p.BadRequest("there is no media in the message to edit")
     kind = str(media["type"])

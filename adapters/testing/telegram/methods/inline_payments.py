@@ -20,10 +20,12 @@ async def answer_inline_query(fake: FakeTelegram, params: dict[str, Any], files:
     if query_id not in fake.open_queries:
         raise p.BadRequest(QUERY_EXPIRED)
     results = params.get("results")
-    if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
-        raise p.BadRequest("can't parse inline query results JSON object")
+    if not isinstance(results, list):
+        raise p.BadRequest("expected an Array of inline query results")
     if len(results) > 50:
-        raise p.BadRequest("RESULTS_TOO_MUCH")
+        raise p.BadRequest("too many inline query results specified")
+    if not all(isinstance(r, dict) for r in results):
+        raise p.BadRequest("can't parse inline query result: Inline query result must be an object")
     ids = [str(r.get("id", "")) for r in results]
     if any(not r.get("type") or not 1 <= len(i.encode()) <= 64 for r, i in zip(results, ids, strict=True)):
         raise p.BadRequest("RESULT_ID_INVALID")
@@ -39,20 +41,25 @@ async def send_invoice(fake: FakeTelegram, params: dict[str, Any], files: dict[s
     title, description = str(params.get("title") or ""), str(params.get("description") or "")
     payload, currency = str(params.get("payload") or ""), str(params.get("currency") or "")
     prices = params.get("prices")
-    if not 1 <= len(title) <= 32:
-        raise p.BadRequest("INVOICE_TITLE_INVALID" if title else "title is empty")
-    if not 1 <= len(description) <= 255:
-        raise p.BadRequest("INVOICE_DESCRIPTION_INVALID" if description else "description is empty")
-    if not 1 <= len(payload.encode()) <= 128:
-        raise p.BadRequest("INVOICE_PAYLOAD_INVALID" if payload else "payload is empty")
-    if (
-        not isinstance(prices, list)
-        or not prices
-        or not all(isinstance(x, dict) and x.get("label") and isinstance(x.get("amount"), int) for x in prices)
-    ):
-        raise p.BadRequest("can't parse prices JSON object")
-    if currency == "XTR" and (params.get("provider_token") or len(prices) != 1):
-        raise p.BadRequest("a Telegram Stars invoice needs an empty provider_token and exactly one price")
+    for name, given in (("title", title), ("description", description), ("payload", payload), ("currency", currency)):
+        if not given:
+            raise p.BadRequest(f'parameter "{name}" is required')
+    if len(title) > 32:
+        raise p.BadRequest("INVOICE_TITLE_INVALID")
+    if len(description) > 255:
+        raise p.BadRequest("INVOICE_DESCRIPTION_INVALID")
+    if len(payload.encode()) > 128:
+        raise p.BadRequest("INVOICE_PAYLOAD_INVALID")
+    if not isinstance(prices, list):
+        raise p.BadRequest("expected an Array of labeled prices")
+    if not prices:
+        raise p.BadRequest("there must be at least one price")
+    if not all(isinstance(x, dict) and x.get("label") and isinstance(x.get("amount"), int) for x in prices):
+        raise p.BadRequest("can't parse labeled price: LabeledPrice label must be non-empty")
+    if currency == "XTR" and (params.get("provider_token") or len(prices) != 1 or params.get("max_tip_amount")):
+        raise p.BadRequest("STARS_INVOICE_INVALID")
+    if currency != "XTR" and not params.get("provider_token"):
+        raise p.BadRequest("PAYMENT_PROVIDER_INVALID")
     total = sum(x["amount"] for x in prices)
     if len(currency) != 3 or total <= 0:
         raise p.BadRequest("CURRENCY_TOTAL_AMOUNT_INVALID")

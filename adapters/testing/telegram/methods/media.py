@@ -26,7 +26,7 @@ MEDIA_DEFAULTS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 _NAMED = frozenset({"document", "audio", "video", "animation"})
 _PASSED = ("duration", "width", "height", "performer", "title", "length")
-_ALBUM_GROUPS = {"photo": "visual", "video": "visual", "audio": "audio", "document": "document"}
+_ALBUM_KINDS = frozenset({"photo", "video", "audio", "document"})
 
 
 def store(
@@ -91,13 +91,17 @@ async def send_media_group(
     media = params.get("media")
     if not isinstance(media, list) or not all(isinstance(item, dict) for item in media):
         raise p.BadRequest("can't parse media JSON object")
-    if not 2 <= len(media) <= 10:
-        raise p.BadRequest("wrong number of media items: a media group has 2-10 items")
+    if not media:
+        raise p.BadRequest("there are no messages to send")
+    if len(media) > 10:
+        raise p.BadRequest("too many messages to send as an album")
     kinds = [str(item.get("type")) for item in media]
-    if any(kind not in _ALBUM_GROUPS for kind in kinds):
-        raise p.BadRequest(f"unsupported media type in a media group: {kinds}")
-    if len({_ALBUM_GROUPS[kind] for kind in kinds}) > 1:
-        raise p.BadRequest("documents and audio can't be mixed with other media types in a media group")
+    for kind in kinds:
+        if kind not in _ALBUM_KINDS:
+            raise p.BadRequest(f"can't parse InputMedia: type \"{kind}\" can't be used in sendMediaGroup")
+    for alone in ("document", "audio"):
+        if alone in kinds and len(set(kinds)) > 1:
+            raise p.BadRequest(f"{alone} can't be mixed with other media types")
     group = {"media_group_id": uuid.uuid4().hex[:16]}
     sent = []
     for item, kind in zip(media, kinds, strict=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ from adapters.testing.telegram.methods.registry import method
 if TYPE_CHECKING:
     from adapters.testing.telegram.server import FakeTelegram
 
+log = logging.getLogger(__name__)
 UPDATE_KINDS = frozenset(
     {
         "message",
@@ -44,12 +46,17 @@ NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction
 
 
 def set_allowed(fake: FakeTelegram, params: dict[str, Any]) -> None:
-    """Remember ``allowed_updates`` when given (an empty list means the default set), as Telegram does."""
+    """Remember ``allowed_updates`` when given (an empty list, or only unknown names: the default set), as Telegram
+    does; Telegram ignores a value that is not a JSON array of strings (the setting stays), so does the fake, with a
+    warning in the log."""
     allowed = params.get("allowed_updates")
     if allowed is None:
         return
     if not isinstance(allowed, list) or not all(isinstance(kind, str) for kind in allowed):
-        raise p.BadRequest("can't parse allowed_updates JSON array")
+        log.warning(
+            "fake Telegram: allowed_updates %r is not a JSON array of strings; ignored, as Telegram does", allowed
+        )
+        return
     fake.allowed_updates = frozenset(allowed) & UPDATE_KINDS or UPDATE_KINDS - NOT_BY_DEFAULT
 
 
