@@ -50,7 +50,9 @@ class Description:
     def as_json(self) -> dict[str, object]:
         return {
             "caption": self.caption,
-            "labels": [{"label": label.label, "score": round(label.score, 4)} for label in self.labels],
+            "labels": [
+                {"label": label.label, "zh": label.name("zh"), "score": round(label.score, 4)} for label in self.labels
+            ],
             "text": list(self.text),
             **({"similar": [{"id": i, "score": round(s, 4)} for i, s in self.similar]} if self.similar else {}),
             "timings_ms": {name: round(ms, 1) for name, ms in self.timings_ms.items()},
@@ -142,6 +144,8 @@ class PhotoDescriber:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.reader is not None:
+            self.reader.close()
 
     def _limit_kwargs(self) -> dict[str, int]:
         limits = self.limits
