@@ -26,15 +26,33 @@ from importlib.resources import files
 from pathlib import Path
 
 CORRECTED = {
+    33: "海龟",  # the five turtles: the nearest covered hypernym is "diapsid reptile", 缺弓爬行动物
+    34: "海龟",
+    35: "龟",
+    36: "龟",
+    37: "龟",
+    51: "三角龙",  # the hypernym's 初龙 (archosaur) is a term of art
+    81: "雷鸟",  # ptarmigan and the grouse: the hypernym's 准许捕捉的鸟 ("game bird") reads as a definition
+    82: "松鸡",
+    83: "松鸡",
+    86: "山鹑",
+    101: "象",  # tusker: the nearest covered hypernym is "animal"
     282: "虎斑猫",  # "tiger cat": COW's first name, 山猫, is a wildcat
     605: "音乐播放器",  # iPod: the nearest covered hypernym is a sound system
     747: "沙袋",  # punching bag: the nearest covered hypernym is a ball
+    693: "桨",  # paddle: the hypernym's 工具 is "tool"
     748: "手提包",  # purse: the hypernym's 包 is too vague for a shop
     770: "运动鞋",  # sneaker: the hypernym's 鞋 drops what kind
     782: "显示器",  # CRT monitor: the hypernym's 指示器 is an indicator
+    807: "太阳能集热器",  # the hypernym's 装置 is "device"
+    836: "太阳镜",  # sunglasses: the hypernym's 会聚透镜 is a converging lens
     841: "运动衫",  # sweatshirt: the hypernym's 毛衣 is a sweater
+    862: "火炬",  # COW's 薪火 is a figure of speech
     902: "哨子",  # whistle: the hypernym's 音响设备 is audio equipment
     968: "茶杯",  # WordNet's sense of class 968 is a drink ("cup", punch); ImageNet's photos are tea cups
+    973: "珊瑚礁",  # the landforms: the nearest covered hypernym is "object", 客体
+    975: "湖岸",
+    976: "海角",
 }
 """Classes whose derived name misleads, written by hand after reading the table (``"source": "corrected"``)."""
 
