@@ -50,9 +50,7 @@ class Description:
     def as_json(self) -> dict[str, object]:
         return {
             "caption": self.caption,
-            "labels": [
-                {"label": label.label, "zh": label.name("zh"), "score": round(label.score, 4)} for label in self.labels
-            ],
+            "labels": [{"label": label.label, "score": round(label.score, 4)} for label in self.labels],
             "text": list(self.text),
             **({"similar": [{"id": i, "score": round(s, 4)} for i, s in self.similar]} if self.similar else {}),
             "timings_ms": {name: round(ms, 1) for name, ms in self.timings_ms.items()},

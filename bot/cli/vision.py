@@ -69,7 +69,8 @@ def bench_vision(
     json_output: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
-    """Images/s batched vs one at a time; a 12-megapixel photo vs RapidOCR on the full image; a photo turn's latency."""
+    """Images/s batched vs one at a time; a 12-megapixel photo (labels and OCR side by side, then one after the other)
+    vs RapidOCR on the full image; a photo turn's latency."""
     from rich.console import Console
 
     import vision
