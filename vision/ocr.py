@@ -38,7 +38,7 @@ class TextReader:
 
     ``min_score``: recognised lines below this confidence are dropped; ``threads``: onnxruntime's intra-op
     threads per model (None: onnxruntime's default, every core); ``lanes``: groups of boxes recognised side by
-    side (None: one per core).
+    side (None: as many as the cores hold at ``threads`` each, so one when onnxruntime takes every core).
     """
 
     def __init__(
@@ -52,7 +52,8 @@ class TextReader:
         self.det_side = det_side
         self.min_score = min_score
         self.threads = threads
-        self.lanes = max(1, lanes if lanes is not None else os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+        self.lanes = max(1, lanes if lanes is not None else cores // (threads or cores))
         self._engine: Any = None
         self._direct: Any = None
         self._loading = threading.Lock()
