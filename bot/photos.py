@@ -95,8 +95,9 @@ def seen_quote(descriptions: Sequence[Description], language: str) -> str:
     lines = []
     for description in descriptions:
         parts = [description.caption] if description.caption else []
-        labels = [label.label for label in description.labels if label.score >= MIN_LABEL_SCORE][:MAX_LABELS]
-        parts += [", ".join(labels)] if labels else []
+        shown = [label for label in description.labels if label.score >= MIN_LABEL_SCORE][:MAX_LABELS]
+        labels = list(dict.fromkeys(label.name(language) for label in shown))  # two classes may share a Chinese name
+        parts += [("、" if language == "zh" else ", ").join(labels)] if labels else []
         if description.text:
             parts.append(_say("text", language, text=" / ".join(description.text)))
         what = ("；" if language == "zh" else "; ").join(parts) or _say("nothing", language)

@@ -62,6 +62,9 @@ class Label(Protocol):
     def label(self) -> str: ...
     @property
     def score(self) -> float: ...
+    def name(self, language: str) -> str:
+        """The label in the shopper's ``language`` where the describer has it, else in English."""
+        ...
 
 
 class Description(Protocol):

@@ -42,6 +42,8 @@ async def understand(
     """Words and language of ``message``; unusable attachments become notices for the shopper, not errors.
 
     ``language_hint`` (the conversation's language so far) decides when the text alone cannot (an order number).
+    A photo sent without words opening a conversation is answered in the language of the text on it (a Chinese
+    order screenshot gets Chinese).
     """
     typed = clean_text(message.text)
     notices: list[str] = []
@@ -67,6 +69,8 @@ async def understand(
         else:
             photos.append(heard)
             parts.append(photo_words(heard))
+    if photos and not said and not message.language and not (language_hint or message.language_hint):
+        language = detect_language(" ".join(photo_words(photo) for photo in photos), default=language)
     if photos:
         quotes.append(seen_quote(photos, language))
     text = " ".join(part for part in parts if part).strip()

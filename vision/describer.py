@@ -77,12 +77,16 @@ class PhotoDescriber:
         limits: ImageLimits | None = None,
         batching_pays: bool = False,
         catalogue: PhotoIndex | None = None,
+        side_by_side: bool = True,
     ) -> None:
         self.batching_pays = batching_pays
         """Whether a batch of photos is cheaper than the same photos one at a time (a GPU); on a CPU it is not,
         and every photo of a batch would wait for the whole batch (``kefu bench vision``)."""
         self.catalogue = catalogue
         """Catalogue photos to find look-alikes among (built by ``kefu kb build``); needs the labeller."""
+        self.side_by_side = side_by_side
+        """Labels, text and caption in threads of their own at once (else one after the other in the caller's thread;
+        ``kefu bench vision`` times both)."""
         self.labeller = labeller
         self.reader = reader
         self.captioner = captioner
@@ -142,6 +146,8 @@ class PhotoDescriber:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.reader is not None:
+            self.reader.close()
 
     def _limit_kwargs(self) -> dict[str, int]:
         limits = self.limits
@@ -158,6 +164,9 @@ class PhotoDescriber:
             began = time.perf_counter()
             return work(frames), (time.perf_counter() - began) * 1000
 
+        if not self.side_by_side:
+            done = timed()
+            return lambda: done
         future = self._pool.submit(timed)
 
         def result() -> tuple[list[T] | None, float | None]:

@@ -78,7 +78,7 @@ def open_image(
     except (ValueError, SyntaxError, EOFError) as error:  # Pillow's decoders raise these for damaged data
         raise CorruptImage(f"{image.format} cannot be decoded: {error}") from None
     rgb = _upright_rgb(image, orientation)
-    rgb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    rgb.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=3.0)
     rgb.info.clear()
     size = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
     return Picture(image=rgb, format=str(image.format), size=size, frames=frames)

@@ -21,10 +21,15 @@ MEAN, STD = 127.0, 128.0
 
 @dataclass(frozen=True, slots=True)
 class Label:
-    """One ImageNet class the classifier saw, with its softmax probability."""
+    """One ImageNet class the classifier saw, with its softmax probability and its Chinese name."""
 
     label: str
     score: float
+    zh: str = ""
+
+    def name(self, language: str) -> str:
+        """The class's name in ``language`` (Chinese or English; English for any other)."""
+        return self.zh if language == "zh" and self.zh else self.label
 
 
 def class_names() -> list[str]:
@@ -34,6 +39,15 @@ def class_names() -> list[str]:
     if len(names) != 1000:
         raise RuntimeError(f"expected 1000 ImageNet class names, found {len(names)}")
     return [str(name) for name in names]
+
+
+def chinese_names() -> list[str]:
+    """A Chinese name for each of the 1000 classes, in index order (``vision/imagenet_zh.json``, built from the
+    Chinese Open Wordnet by ``scripts/imagenet_zh.py``)."""
+    rows = json.loads((files("vision") / "imagenet_zh.json").read_text(encoding="utf-8"))
+    if [row["id"] for row in rows] != list(range(1000)):
+        raise RuntimeError("vision/imagenet_zh.json must name the 1000 ImageNet classes in order")
+    return [str(row["zh"]) for row in rows]
 
 
 def preprocess(images: Sequence[Image.Image]) -> np.ndarray:
@@ -67,6 +81,7 @@ class Labeller:
         self.threads = threads
         self._model: Any = None
         self._names: list[str] = []
+        self._names_zh: list[str] = []
         self._loading = threading.Lock()
 
     def label_batch(self, images: Sequence[Image.Image]) -> list[list[Label]]:
@@ -82,7 +97,8 @@ class Labeller:
             for i in np.argsort(-row):
                 if row[i] < self.min_score or len(seen) == self.top_k:
                     break
-                seen.setdefault(self._names[i], Label(self._names[i], float(row[i])))  # two classes may share a name
+                name = self._names[i]  # two classes may share a name: reported once
+                seen.setdefault(name, Label(name, float(row[i]), zh=self._names_zh[i]))
             results.append(list(seen.values()))
         return results, features
 
@@ -110,6 +126,7 @@ class Labeller:
         with self._loading:
             if self._model is None:
                 self._names = class_names()
+                self._names_zh = chinese_names()
                 self._model = load_efficientnet_lite0(self.device)
         return self._model
 

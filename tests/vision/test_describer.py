@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from tests.vision.conftest import encode, render_label, sample_photo
-from vision import Description, ImageTooSmall, PhotoDescriber, UnsupportedImage
+from vision import Description, ImageTooSmall, PhotoDescriber, TextReader, UnsupportedImage, open_image
 
 pytestmark = pytest.mark.slow
 
@@ -81,3 +81,37 @@ def test_a_batch_gives_what_one_at_a_time_gives_and_a_bad_image_fails_alone(desc
         assert [label.label for label in together.labels] == [label.label for label in single.labels]
         for a, b in zip(together.labels, single.labels, strict=True):
             assert a.score == pytest.approx(b.score, abs=1e-4)
+
+
+def test_one_after_the_other_describes_what_side_by_side_does(describer: PhotoDescriber) -> None:
+    label = render_label(["Cloudstep Leather Sneaker", "SKU LL-SH-001", "云步真皮休闲鞋 ¥499"], angle=4, seed=6)
+    together = described(describer, label)
+    describer.side_by_side = False
+    try:
+        apart = described(describer, label)
+    finally:
+        describer.side_by_side = True
+    assert apart.text == together.text and len(apart.text) == 3
+    assert [label.label for label in apart.labels] == [label.label for label in together.labels]
+
+
+def test_recognising_boxes_in_groups_side_by_side_reads_what_one_group_reads() -> None:
+    lines = ["Harbour Chelsea Boot", "SKU LL-SH-003", "Suede / Lug sole", "Size 42 EU", "港湾切尔西靴", "颜色：棕色"]
+    image = open_image(render_label(lines, size=(1000, 900), font_size=36, seed=8)).image
+    one, three = TextReader(lanes=1), TextReader(lanes=3)
+    try:
+        grouped, single = three.read_batch([image, image]), one.read_batch([image, image])
+        assert [[line.text for line in found] for found in grouped] == [
+            [line.text for line in found] for found in single
+        ]
+        for a, b in zip(grouped[0], single[0], strict=True):
+            assert a.score == pytest.approx(b.score, abs=0.05)  # less padding in a group of similar widths
+        assert squashed(tuple(line.text for line in grouped[0])) == squashed(tuple(lines)).replace(" ", "")
+    finally:
+        one.close()
+        three.close()
+
+
+def test_a_small_image_is_scaled_up_for_the_detector_and_its_small_print_read(describer: PhotoDescriber) -> None:
+    photo = render_label(["SKU LL-SH-005", "Made in Portugal"], size=(420, 260), font_size=16, seed=5)
+    assert "ll-sh-005" in squashed(described(describer, photo).text)

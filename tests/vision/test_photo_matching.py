@@ -63,11 +63,20 @@ def test_the_offer_states_price_colours_and_stock_and_answers_the_colour_asked()
 def test_the_seen_line_names_confident_labels_and_the_text_in_the_shoppers_language() -> None:
     description = Description(
         caption=None,
-        labels=(Label("running shoe", 0.62), Label("sandal", 0.2), Label("clog", 0.05)),
+        labels=(
+            Label("running shoe", 0.62, zh="跑鞋"),
+            Label("sandal", 0.2, zh="凉鞋"),
+            Label("clog", 0.05, zh="木屐"),
+        ),
         text=("LL-SH-004", "漂流针织跑鞋"),
     )
     assert seen_quote([description], "en") == "📷 I can see: running shoe, sandal; text “LL-SH-004 / 漂流针织跑鞋”"
-    assert seen_quote([description], "zh").startswith("📷 我看到：running shoe, sandal；文字“")
+    assert seen_quote([description], "zh") == "📷 我看到：跑鞋、凉鞋；文字“LL-SH-004 / 漂流针织跑鞋”"
+    kelpie, collie = Label("Kelpie", 0.5, zh="牧羊犬"), Label("Collie", 0.3, zh="牧羊犬")
+    breeds = Description(caption=None, labels=(kelpie, collie), text=())
+    assert seen_quote([breeds], "zh") == "📷 我看到：牧羊犬"  # two classes, one Chinese name: said once
+    untranslated = Description(caption=None, labels=(Label("sandal", 0.5),), text=())
+    assert seen_quote([untranslated], "zh") == "📷 我看到：sandal"
     blank = Description(caption=None, labels=(Label("clog", 0.05),), text=())
     assert seen_quote([blank], "en") == "📷 I can see: nothing I can name"
     captioned = Description(caption="a shoe on a table", labels=(), text=())

@@ -129,3 +129,43 @@ async def test_the_hand_off_desk_shows_what_was_seen_in_the_photo(
     finally:
         await dialogue.aclose()
         await dialogue.pipeline.engines.aclose()
+
+
+async def test_a_chinese_screenshot_sent_without_words_is_answered_in_chinese(pipeline: Pipeline) -> None:
+    reply = await send(pipeline, render_label(["订单号 100234", "已发货 顺丰速运"]))
+    assert reply.language == "zh"
+    assert reply.quote is not None and reply.quote.startswith("📷 我看到：") and "100234" in reply.quote
+    settled = await send(pipeline, render_label(["订单号 100234"]), language_hint="en")
+    assert settled.language == "en"  # a conversation (or client) already in English stays in English
+
+
+async def test_a_screenshot_of_an_order_number_looks_the_order_up(
+    demo_settings: Settings, demo_components: Components, describer: PhotoDescriber, tmp_path: Path
+) -> None:
+    settings = demo_settings.model_copy(update={"data_dir": tmp_path})
+    components = dataclasses.replace(demo_components, describer=describer)
+    dialogue = await open_dialogue(
+        settings, pipeline=lambda orders: build_pipeline(settings, components, orders=orders)
+    )
+    try:
+        screenshot = render_label(["订单号 100234", "已发货 顺丰速运", "¥499.00"])
+        attachment = Attachment.from_bytes("photo", screenshot, mime_type="image/png")
+        where = ConversationRef("test", "order-shot")
+        reply = await dialogue.conversations.handle(Message(where, user_id="u", attachments=(attachment,)))
+        assert reply.language == "zh" and "订单 #100234" in reply.text and "SF1234567890" in reply.text
+        assert "order_status" in (reply.reason or "")
+        english = Attachment.from_bytes("photo", render_label(["Order #100235", "Delivered"]), mime_type="image/png")
+        elsewhere = ConversationRef("test", "order-shot-en")
+        asked = Message(elsewhere, user_id="u", text="where is it?", attachments=(english,))
+        answer = await dialogue.conversations.handle(asked)
+        assert "Order #100235" in answer.text and "delivered" in answer.text.lower()
+    finally:
+        await dialogue.aclose()
+        await dialogue.pipeline.engines.aclose()
+
+
+async def test_a_chinese_shopper_hears_what_was_seen_in_chinese_and_no_product_is_claimed(pipeline: Pipeline) -> None:
+    reply = await send(pipeline, sample_photo("coffee.png"), "这个有红色的吗")
+    assert reply.language == "zh" and reply.quote is not None
+    assert reply.quote.startswith("📷 我看到：") and "咖啡" in reply.quote and "espresso" not in reply.quote
+    assert "没能在商品目录中找到" in reply.text and not reply.sources and "LL-" not in reply.text
