@@ -43,7 +43,7 @@ def class_names() -> list[str]:
 
 def chinese_names() -> list[str]:
     """A Chinese name for each of the 1000 classes, in index order (``vision/imagenet_zh.json``, built from the
-    Chinese Open Wordnet by ``scripts/imagenet_zh.py``)."""
+    Chinese Open Wordnet by ``vision/imagenet_zh.py``)."""
     rows = json.loads((files("vision") / "imagenet_zh.json").read_text(encoding="utf-8"))
     if [row["id"] for row in rows] != list(range(1000)):
         raise RuntimeError("vision/imagenet_zh.json must name the 1000 ImageNet classes in order")

@@ -1,6 +1,6 @@
 """Build ``vision/imagenet_zh.json``: a Chinese name for each ImageNet-1k class, from the Chinese Open Wordnet.
 
-    python scripts/imagenet_zh.py COW_TAB WORDNET_DATA_NOUN [WIKTIONARY_TAB] > vision/imagenet_zh.json
+    python -m vision.imagenet_zh COW_TAB WORDNET_DATA_NOUN [WIKTIONARY_TAB] > vision/imagenet_zh.json
 
 - ``COW_TAB``: ``wns/cow/wn-data-cmn.tab`` of the Open Multilingual Wordnet's data (github.com/omwn/omw-data),
   the Chinese Open Wordnet (Wang and Bond, 2013; a WordNet-style licence, its notice in
