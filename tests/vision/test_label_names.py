@@ -3,7 +3,6 @@ builds it picks names and falls back to hypernyms as its docstring says."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from importlib.resources import files
@@ -15,7 +14,6 @@ import pytest
 from vision.labels import Label, chinese_names, class_names
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
-SCRIPT = Path(__file__).parents[2] / "scripts" / "imagenet_zh.py"
 
 
 def table() -> list[dict[str, object]]:
@@ -42,11 +40,9 @@ def test_a_label_is_named_in_chinese_only_for_chinese_and_only_when_it_has_a_nam
 
 
 def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("imagenet_zh", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    import vision.imagenet_zh
+
+    return vision.imagenet_zh
 
 
 def test_the_builder_prefers_the_name_wiktionary_agrees_with_and_falls_back_to_the_nearest_hypernym(
