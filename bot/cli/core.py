@@ -79,7 +79,6 @@ def run(
         fail_usage(f"--role takes all or front, not {role!r}")
     settings = setup(config)
     check(settings)
-    check_store(settings)
     if role == "front":
         from bot.app.roles import KefuFront
         from bot.errors import ConfigError
@@ -88,8 +87,10 @@ def run(
             front = KefuFront(settings)
         except ConfigError as error:
             fail_usage(error)
+        check_store(settings)
         serve_until_signal(front)
         return
+    check_store(settings)
     components = load(settings)
     serve_until_signal(Kefu(settings, components))
 

@@ -26,11 +26,11 @@ def worker(
     settings = setup(config)
     if name is not None:
         settings.workers.name = name
-    check_store(settings)
     try:
         KefuWorker.check(settings)
     except ConfigError as error:
         fail_usage(error)
+    check_store(settings)
     serve_until_signal(KefuWorker(settings, load(settings)))
 
 
