@@ -17,6 +17,7 @@ import pytest
 
 from adapters.testing.telegram import FakeTelegram
 from bot.config import Settings
+from tests.redis_server import RedisServer
 from tests.reliability.processes import KefuProcess
 
 pytestmark = pytest.mark.slow
@@ -139,3 +140,41 @@ async def test_a_thousand_messages_through_three_workers_with_two_sigkills_each_
     outputs = [worker.output() for worker in cluster.workers]
     assert all("stopped after" in output for output in outputs), "every worker stopped cleanly at the end"
     assert any("claimed" in output for output in outputs), "a killed worker's entries were claimed"
+
+
+async def test_redis_restarted_mid_run_loses_nothing_acknowledged_and_the_workers_carry_on(
+    fake_telegram: FakeTelegram,
+    demo_components: object,
+    demo_settings: Settings,
+    redis_server: RedisServer,
+    redis_url: str,
+    tmp_path: Path,
+) -> None:
+    """The server restarts with its append-only file while 20 chats write: the front's polling, the workers' loops
+    and the replies channel reconnect, and every message is still answered once, in order."""
+    chats, per_chat = CHATS[:20], 10
+    for chat in chats:
+        fake_telegram._message_ids[chat] = 9000
+    users = {chat: fake_telegram.user(chat, language_code=None) for chat in chats}
+    cluster = Cluster(fake_telegram, demo_settings, redis_url, tmp_path)
+    cluster.workers = cluster.workers[:2]
+    try:
+        cluster.start()
+        await cluster.wait(lambda: bool(fake_telegram.calls_to("getUpdates")), timeout=120, what="the front polling")
+        for n in range(per_chat):
+            for chat in chats:
+                users[chat].says(question(chat, n))
+        await cluster.wait(lambda: replies(fake_telegram) >= 60, timeout=240, what="60 replies")
+        redis_server.restart()
+        print(f"redis restarted at {replies(fake_telegram)} replies")
+        await cluster.wait(
+            lambda: all(len(fake_telegram.sent.get(chat, [])) >= per_chat for chat in chats),
+            timeout=240,
+            what="every chat's answers",
+        )
+        await fake_telegram.wait_quiet(3.0, timeout=60)
+        assert cluster.stop() == [0, 0, 0], cluster.logs()
+    finally:
+        cluster.kill_all()
+    for chat in chats:
+        assert answered(fake_telegram, chat) == [order_number(chat, n) for n in range(per_chat)], chat
