@@ -100,7 +100,8 @@ class KefuFront:
     async def start(self) -> None:
         stream = await open_stream(self.settings)
         courier = Courier(stream, self.channels)
-        self.front = Front(stream, courier, max_attachment_bytes=self.settings.speech.max_bytes)
+        largest = max(self.settings.speech.max_bytes, self.settings.vision.max_bytes)
+        self.front = Front(stream, courier, max_attachment_bytes=largest)
         db, _, desk = await open_store(self.settings, deliver=courier.deliver)
         self._desk = (db, asyncio.create_task(desk.run_outbox()))
         await self.front.start()
