@@ -73,17 +73,18 @@ return 0
 )
 
 # KEYS: stream. ARGV: group, record prefix, then entry id and seq pairs. Acknowledges and deletes the entries whose
-# message is answered already (a trigger read twice, a hand-back); returns how many.
+# message is answered already (a trigger read twice, a hand-back); returns the ids of those still unanswered.
 _FORGET_ANSWERED = """
-local gone = 0
+local open = {}
 for i = 3, #ARGV, 2 do
   if redis.call('EXISTS', ARGV[2] .. ARGV[i + 1]) == 0 then
     redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
     redis.call('XDEL', KEYS[1], ARGV[i])
-    gone = gone + 1
+  else
+    table.insert(open, ARGV[i])
   end
 end
-return gone
+return open
 """
 
 
@@ -215,14 +216,14 @@ class StreamInbox(RedisInbox):
                 break
         return claimed
 
-    async def forget_answered(self, entries: list[Entry]) -> int:
-        """Acknowledge and delete the entries whose message is answered already; how many."""
+    async def unanswered(self, entries: list[Entry]) -> list[Entry]:
+        """The entries whose message is still unanswered; the others are acknowledged and deleted."""
         if not entries:
-            return 0
+            return []
         pairs = [part for entry in entries for part in (entry.id, entry.seq)]
-        return int(
-            await self._scripts["forget"](keys=[self.stream], args=[GROUP, self._key("inbox", "msg", ""), *pairs])
-        )
+        still = await self._scripts["forget"](keys=[self.stream], args=[GROUP, self._key("inbox", "msg", ""), *pairs])
+        kept = {text(entry_id) for entry_id in still}
+        return [entry for entry in entries if entry.id in kept]
 
     async def head(self, member: str) -> tuple[int, Message] | None:
         """Conversation ``member``'s oldest unanswered message, or None when it has none."""

@@ -39,7 +39,8 @@ class WorkerStats:
 
     turns: int = 0
     claimed: int = 0
-    lost_leases: int = 0
+    dropped: int = 0
+    """Turns whose answer was not recorded (the lease was lost, or the store failed for a minute): answered again."""
     handed_back: int = 0
 
 
@@ -158,7 +159,7 @@ class Worker:
                 entries = await self.stream.read(
                     self.name, count=max(1, self.lanes - len(self._lanes)), block_ms=self.block_ms
                 )
-                entries = await self._fresh(entries)
+                entries = await self.stream.unanswered(entries)
             except Exception as error:  # noqa: BLE001 - Redis restarting: wait and read again
                 failures = await self._pause("reading the stream", error, failures)
                 continue
@@ -171,8 +172,10 @@ class Worker:
         while not self._stopping:
             await asyncio.sleep(every_s)
             try:
-                claimed = await self.stream.claim(self.name, idle_ms=self.claim_after_ms)
-                fresh = await self._fresh(claimed)
+                room = max(10, self.lanes - len(self._lanes))
+                fresh = await self.stream.unanswered(
+                    await self.stream.claim(self.name, idle_ms=self.claim_after_ms, count=room)
+                )
                 if self.metrics is not None:
                     stats = await self.stream.stats()
                     self.metrics.stream_lag.set(stats.lag)
@@ -203,12 +206,6 @@ class Worker:
                     self._lost.add(member)
                     log.warning("worker %s lost the lease of %s", self.name, member)
 
-    async def _fresh(self, entries: list[Entry]) -> list[Entry]:
-        """The entries whose message is still unanswered (the others are acknowledged and deleted)."""
-        if entries:
-            await self.stream.forget_answered(entries)
-        return entries
-
     async def _lane(self, member: str) -> None:
         while not self._stopping:
             try:
@@ -220,46 +217,47 @@ class Worker:
                 return  # another worker answers it; our entry is acknowledged by its complete
             self._held[member] = fence
             try:
-                busy = await self._answer_queue(member, fence)
+                await self._answer_queue(member, fence)
             except Exception:  # the lease runs out and the entries are claimed again
                 log.warning("worker %s stopped answering %s", self.name, member, exc_info=True)
                 return
             finally:
                 self._held.pop(member, None)
                 self._lost.discard(member)
-            if not busy and member not in self._again:
+            if member not in self._again:  # a trigger that came while the lane finished: look at the queue again
                 return
             self._again.discard(member)
 
-    async def _answer_queue(self, member: str, fence: Fence) -> bool:
-        """Answer ``member``'s queue under ``fence`` until it is empty; True when the lane should look again."""
+    async def _answer_queue(self, member: str, fence: Fence) -> None:
+        """Answer ``member``'s queue under ``fence`` until it is empty (the lease is released then), the lease is
+        lost, or the worker stops."""
         queue = self.stream.queue_key(member)
         token = FENCE.set(fence)
         try:
             while True:
                 if self._stopping:
                     await self.leases.release(fence)
-                    return False
+                    return
                 if member in self._lost:
-                    return False
+                    return
                 head = await self.stream.head(member)
                 if head is None:
                     released = await self.leases.release(fence, unless_queued=queue)
                     if released is Released.BUSY:
                         continue
-                    return False
+                    return
                 seq, message = head
                 try:
                     async with self._slots:
                         reply = await self.turns.answer(message)
                 except LeaseLost as lost:
                     log.warning("worker %s: %s", self.name, lost)
-                    self.stats.lost_leases += 1
-                    return False
+                    self.stats.dropped += 1
+                    return
                 if not await self.turns.record(seq, message, reply):
-                    self.stats.lost_leases += 1
+                    self.stats.dropped += 1
                     await self.leases.release(fence)
-                    return False
+                    return
                 self.stats.turns += 1
                 if self.metrics is not None:
                     self.metrics.worker_turns.labels(worker=self.name).inc()
