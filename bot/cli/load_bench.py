@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
 from bot.errors import ConfigError, KefuError
+from bot.inbox.stream import StreamInbox
 from bot.sessions.redis import RedisConnection
 
 if TYPE_CHECKING:
@@ -121,13 +122,12 @@ async def _until(condition: Any, bench: Round, *, timeout: float, what: str) -> 
 
 
 async def _consumers(settings: Settings) -> int:
-    connection = await RedisConnection.open(settings.store_url)
+    """How many workers have joined the stream's group."""
+    stream = StreamInbox(await RedisConnection.open(settings.store_url))
     try:
-        return len(await connection.client.xinfo_consumers(connection.key("stream", "in"), "workers"))
-    except Exception:  # noqa: BLE001 - no stream or group yet
-        return 0
+        return len(await stream.consumers())
     finally:
-        await connection.close()
+        await stream.close()
 
 
 async def _converse(fake: FakeTelegram, chats: Sequence[int], per_chat: int, bench: Round) -> list[float]:

@@ -184,13 +184,24 @@ class StreamInbox(RedisInbox):
                 raise LeaseLost(f"the lease of {conversation} moved to another worker") from None
             raise
 
-    async def join_group(self) -> None:
-        """Create the stream and the workers' group when they do not exist (at every worker start and reconnect)."""
+    async def join_group(self, consumer: str | None = None) -> None:
+        """Create the stream and the workers' group when they do not exist (at every start and reconnect), and list
+        ``consumer`` in it (Redis adds a consumer only at its first entry otherwise, so an idle worker is seen)."""
         try:
             await self.redis.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
         except ResponseError as error:
             if "BUSYGROUP" not in str(error):
                 raise
+        if consumer is not None:
+            await self.redis.xgroup_createconsumer(self.stream, GROUP, consumer)
+
+    async def consumers(self) -> list[str]:
+        """The names of the workers in the group."""
+        try:
+            listed = await self.redis.xinfo_consumers(self.stream, GROUP)
+        except ResponseError:  # no stream or group yet
+            return []
+        return [text(item["name"]) or "" for item in listed]
 
     async def read(self, consumer: str, *, count: int, block_ms: int) -> list[Entry]:
         """Up to ``count`` entries no worker has read yet, waiting at most ``block_ms`` for one."""
@@ -199,7 +210,7 @@ class StreamInbox(RedisInbox):
         except ResponseError as error:
             if "NOGROUP" not in str(error):
                 raise
-            await self.join_group()  # the stream was emptied (a Redis server that lost its data): join again
+            await self.join_group(consumer)  # the stream was emptied (a Redis server that lost its data): join again
             return []
         return [_entry(entry_id, fields) for _, entries in answer or [] for entry_id, fields in entries]
 

@@ -83,7 +83,7 @@ class Worker:
 
     async def run(self) -> None:
         """Join the group, then read, claim and renew leases until ``stop``."""
-        await self._retrying("joining the workers' group", self.stream.join_group)
+        await self._retrying("joining the workers' group", partial(self.stream.join_group, self.name))
         self.ready.set()
         self._loops = [
             asyncio.create_task(self._read_forever()),
