@@ -61,9 +61,10 @@ class Front:
         """Refuse new messages; stop listening; give running deliveries ``drain_timeout_s``."""
         self._closing = True
         if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+            self._listener.cancel()  # redis-py can swallow a cancel while it connects: the loop also checks _closing
+            done, _ = await asyncio.wait({self._listener}, timeout=drain_timeout_s)
+            if not done:
+                log.warning("front: the replies listener did not stop within %g s; leaving it", drain_timeout_s)
         await self.courier.stop(timeout_s=drain_timeout_s)
 
     async def _with_bytes(self, message: Message) -> Message:
@@ -91,12 +92,14 @@ class Front:
     async def _listen(self) -> None:
         """Kick the courier for each conversation a worker announces; reconnect after Redis restarts."""
         pause = 0.2
-        while True:
+        while not self._closing:
             pubsub = self.stream.redis.pubsub()
             try:
                 await pubsub.subscribe(self.stream.replies)
                 pause = 0.2
                 async for notice in pubsub.listen():
+                    if self._closing:
+                        return
                     if notice.get("type") != "message":
                         continue
                     channel, _, conversation = notice["data"].decode("utf-8").partition(SEP)

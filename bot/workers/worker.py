@@ -77,6 +77,7 @@ class Worker:
         self._room = asyncio.Event()
         self._room.set()
         self._stopping = False
+        self._renewing = True
         self._loops: list[asyncio.Task[None]] = []
         self.ready = asyncio.Event()
         """Set once the worker has joined the group (it reads from then on)."""
@@ -112,9 +113,13 @@ class Worker:
                 log.warning(
                     "worker %s: %d turns cut short at stop (their messages are handed back)", self.name, len(stuck)
                 )
+        self._renewing = False
         for loop in self._loops[2:]:
             loop.cancel()
-        await asyncio.gather(*self._loops, return_exceptions=True)
+        if self._loops:  # redis-py can swallow a cancel while it connects: the loops also check their flags
+            _, stuck = await asyncio.wait(self._loops, timeout=drain_timeout_s)
+            if stuck:
+                log.warning("worker %s: %d loops did not stop within %g s", self.name, len(stuck), drain_timeout_s)
         for fence in list(self._held.values()):
             with contextlib.suppress(Exception):
                 await self.leases.release(fence)
@@ -193,7 +198,7 @@ class Worker:
 
     async def _renew_forever(self) -> None:
         every_s = self.leases.lease_ms / 3000
-        while True:
+        while self._renewing:
             await asyncio.sleep(every_s)
             try:
                 lost = await self.leases.renew(list(self._held.values()))

@@ -11,14 +11,15 @@ import asyncio
 import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
 from bot.delivery import Courier
+from bot.errors import BadInput
 from bot.fencing import FENCE, Fence, LeaseLost
 from bot.inbox.stream import StreamInbox
-from bot.messages import ConversationRef, Message, Reply
+from bot.messages import Attachment, ConversationRef, Message, Reply
 from bot.metrics import Metrics
 from bot.sessions.base import Session
 from bot.sessions.redis import RedisConnection, RedisSessionStore
@@ -240,3 +241,24 @@ async def test_workers_reconnect_after_a_redis_restart_and_lose_nothing_acknowle
         redis_server.restart()
         await running.wait_for_replies(80, timeout=90)
     assert_each_answered_once_in_order(running.sink, range(8), 10)
+
+
+async def test_the_front_keeps_attachment_bytes_so_a_worker_reads_them_without_a_channel(redis_url: str) -> None:
+    async def voice() -> bytes:
+        return b"OggS voice bytes"
+
+    async def gone() -> bytes:
+        raise ConnectionError("the platform's file server is down")
+
+    async with cluster(redis_url) as running:
+        front = await running.open_front()
+        note = Attachment(kind="voice", fetch=voice, mime_type="audio/ogg", locator="file-1")
+        lost = Attachment(kind="photo", fetch=gone, mime_type="image/jpeg", locator="file-2")
+        sent = message(1, 0)
+        assert await front.dispatch(replace(sent, attachments=(note, lost)))
+        head = await front.stream.head("test\x1fchat1")
+    assert head is not None
+    kept, unreadable = head[1].attachments
+    assert await kept.read(max_bytes=1024) == b"OggS voice bytes"
+    with pytest.raises(BadInput, match="was not kept when it arrived"):
+        await unreadable.read(max_bytes=1024)
