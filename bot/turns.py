@@ -40,26 +40,31 @@ class Turns:
         middlewares: Sequence[Middleware] = (),
         timeout_s: float = 60.0,
         retries_s: Sequence[float] = COMPLETE_RETRIES_S,
+        store_errors: tuple[type[Exception], ...] = (),
     ) -> None:
         self.inbox = inbox
         self.outbound = outbound
         self._turn = chain(lambda message, data: handler(message), middlewares)
         self.timeout_s = timeout_s
         self.retries_s = tuple(retries_s)
+        self.store_errors = store_errors
+        """Errors that mean the store is away for a moment (a Redis server restarting): ``answer`` lets them through,
+        so the caller tries the message again instead of sending an apology."""
         self.done = 0
         self.failed = 0
 
     async def answer(self, message: Message) -> Reply | None:
-        """The handler's reply; an apology when the turn fails or times out (logged and counted)."""
+        """The handler's reply; an apology when the turn fails or times out (logged and counted). ``LeaseLost`` and
+        the ``store_errors`` are raised instead."""
         try:
             reply = await asyncio.wait_for(self._turn(message, {"outbound": self.outbound}), self.timeout_s)
-        except LeaseLost:
-            raise
         except (TimeoutError, StageTimeout) as error:
             log.error("turn in %s timed out: %s", message.conversation, error or "turn timeout")
             self.failed += 1
             return self.apology(message)
-        except Exception:
+        except Exception as error:
+            if isinstance(error, (LeaseLost, self.store_errors)):
+                raise
             log.exception("turn in %s failed", message.conversation)
             self.failed += 1
             return self.apology(message)

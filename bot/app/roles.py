@@ -16,6 +16,9 @@ import os
 import socket
 import time
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 from bot.app.channels import build_adapters, configured_channels
 from bot.app.components import Components
 from bot.app.pipeline import build_pipeline
@@ -33,6 +36,9 @@ from bot.turns import Turns
 from bot.workers import Front, Leases, Worker
 
 log = logging.getLogger(__name__)
+
+STORE_AWAY = (RedisConnectionError, RedisTimeoutError)
+"""A turn that meets these (Redis restarting) is tried again by its worker, not answered with an apology."""
 
 
 def need_redis(settings: Settings, role: str) -> None:
@@ -190,6 +196,7 @@ class KefuWorker:
             outbound=Channels(),  # a worker sends nothing itself: the front delivers
             middlewares=[CountTurns(self.metrics)],
             timeout_s=options.turn_timeout_s,
+            store_errors=STORE_AWAY,
         )
         self.worker = Worker(
             stream,

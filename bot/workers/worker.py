@@ -237,6 +237,7 @@ class Worker:
         """Answer ``member``'s queue under ``fence`` until it is empty (the lease is released then), the lease is
         lost, or the worker stops."""
         queue = self.stream.queue_key(member)
+        failures = 0
         token = FENCE.set(fence)
         try:
             while True:
@@ -259,6 +260,10 @@ class Worker:
                     log.warning("worker %s: %s", self.name, lost)
                     self.stats.dropped += 1
                     return
+                except Exception as error:  # noqa: BLE001 - the store is away (Turns lets only that through)
+                    failures = await self._pause(f"a turn in {member} (the store)", error, failures)
+                    continue  # the message is still first in the queue; the fenced writes guard the lease
+                failures = 0
                 if not await self.turns.record(seq, message, reply):
                     self.stats.dropped += 1
                     await self.leases.release(fence)

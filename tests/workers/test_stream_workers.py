@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 
+from bot.app.roles import STORE_AWAY
 from bot.delivery import Courier
 from bot.errors import BadInput
 from bot.fencing import FENCE, Fence, LeaseLost
@@ -67,7 +68,7 @@ class Cluster:
     ) -> Worker:
         connection = await RedisConnection.open(self.url)
         stream = StreamInbox(connection)
-        turns = Turns(handler, inbox=stream, outbound=outbound_to(RecordingSink()))  # type: ignore[arg-type]
+        turns = Turns(handler, inbox=stream, outbound=outbound_to(RecordingSink()), store_errors=STORE_AWAY)  # type: ignore[arg-type]
         worker = Worker(
             stream,
             turns,
