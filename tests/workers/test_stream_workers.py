@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.app.roles import STORE_AWAY
 from bot.delivery import Courier
@@ -263,3 +264,21 @@ async def test_the_front_keeps_attachment_bytes_so_a_worker_reads_them_without_a
     assert await kept.read(max_bytes=1024) == b"OggS voice bytes"
     with pytest.raises(BadInput, match="was not kept when it arrived"):
         await unreadable.read(max_bytes=1024)
+
+
+async def test_a_turn_that_meets_redis_restarting_runs_again_instead_of_apologising(redis_url: str) -> None:
+    tries: list[str] = []
+
+    async def flaky(msg: Message) -> Reply:
+        tries.append(msg.text)
+        if len(tries) == 1:
+            raise RedisConnectionError("Error 111 connecting to 127.0.0.1")
+        return Reply(text=f"re {msg.text}")
+
+    async with cluster(redis_url) as running:
+        front = await running.open_front()
+        worker = await running.add_worker("w1", handler=flaky)
+        await front.dispatch(message(1, 0))
+        await running.wait_for_replies(1)
+    assert running.sink.sent["chat1"] == ["re 1/0"], "the answer, not an apology"
+    assert tries == ["1/0", "1/0"] and worker.turns.failed == 0
