@@ -147,6 +147,7 @@ async def test_two_workers_answer_every_conversation_once_in_its_order(redis_url
     assert running.metrics.worker_turns.labels(worker="w1")._value.get() == turns["w1"]
 
 
+@pytest.mark.slow  # waits out a lease and a claim pass (about 2 s)
 async def test_a_dead_workers_conversations_are_claimed_and_answered_once(redis_url: str) -> None:
     entered = asyncio.Event()
     hang = asyncio.Event()
@@ -171,6 +172,7 @@ async def test_a_dead_workers_conversations_are_claimed_and_answered_once(redis_
     assert running.metrics.stream_claims._value.get() == survivor.stats.claimed
 
 
+@pytest.mark.slow  # waits out a lease and a claim pass (about 2 s)
 async def test_a_stopping_worker_finishes_its_turn_and_hands_the_rest_back_at_once(redis_url: str) -> None:
     started = asyncio.Event()
     release = asyncio.Event()
