@@ -130,6 +130,21 @@ class StoreSettings(_Section):
     """How long an answered message's platform identity is kept, to recognise a redelivery after a restart."""
 
 
+class WorkerSettings(_Section):
+    """Worker mode (``kefu run --role front`` and ``kefu worker`` on a Redis store; docs/scale.md)."""
+
+    name: str | None = None
+    """This worker's consumer name in the stream's group (default: host name and process id); unique per worker."""
+    lease_s: float = Field(default=15.0, gt=0)
+    """How long a conversation's lease lasts without renewal (a dead worker's conversations wait this long)."""
+    claim_after_s: float = Field(default=30.0, gt=0)
+    """How long a stream entry stays idle before another worker claims it (XAUTOCLAIM)."""
+    lanes: int = Field(default=16, ge=1)
+    """Conversations one worker answers at once (it reads no new entries beyond this)."""
+    drain_timeout_s: float = Field(default=20.0, ge=0)
+    """At SIGTERM, how long running turns may finish before their messages are handed back."""
+
+
 class OpsSettings(_Section):
     token: SecretStr | None = None
     """Turns on the operators' dashboard ``/ops`` (a secret: environment only, ``KEFU_OPS__TOKEN``); unset, no
@@ -254,6 +269,7 @@ class Settings(BaseSettings):
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     shop: ShopSettings = Field(default_factory=ShopSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
+    workers: WorkerSettings = Field(default_factory=WorkerSettings)
     adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """One table per third-party channel (``[adapters.line]``, ``KEFU_ADAPTERS__LINE__API_BASE``), given as is to
     the adapter's factory; keys that name secrets (token, secret, password, key) only from the environment."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,21 @@ class Metrics:
         )
         self.feedback = Counter(
             "kefu_feedback", 'Shoppers\' answers to "was this helpful?".', ["channel", "vote"], registry=self.registry
+        )
+        # worker mode (docs/scale.md): the inbound stream as a worker sees it, and what each worker did
+        self.stream_lag = Gauge(
+            "kefu_stream_lag", "Inbound stream entries no worker has read yet.", registry=self.registry
+        )
+        self.stream_pending = Gauge(
+            "kefu_stream_pending",
+            "Inbound stream entries read by a worker and not yet answered.",
+            registry=self.registry,
+        )
+        self.stream_claims = Counter(
+            "kefu_stream_claims", "Idle stream entries this worker took over (XAUTOCLAIM).", registry=self.registry
+        )
+        self.worker_turns = Counter(
+            "kefu_worker_turns", "Turns answered and recorded, per worker.", ["worker"], registry=self.registry
         )
 
     async def record_feedback(self, feedback: Any) -> None:

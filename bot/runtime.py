@@ -14,25 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.delivery import Courier
-from bot.errors import StageTimeout
-from bot.generation.templates import say
 from bot.inbox import Inbox, MemoryInbox
-from bot.language import detect_language
 from bot.messages import ConversationRef, Message, Reply
-from bot.middleware import Middleware, chain
+from bot.middleware import Middleware
 from bot.outbound import Outbound
-
-COMPLETE_RETRIES_S = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
-"""Pauses between tries to record a turn's answer when the store fails (about a minute in all)."""
+from bot.turns import Handler, Turns
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[Message], Awaitable[Reply | None]]
-"""Answers a message; None means no bot reply (a human operator owns the conversation)."""
 
 __all__ = ["Handler", "Runtime"]
 
@@ -61,7 +53,9 @@ class Runtime:
     ) -> None:
         self.outbound = outbound
         self.inbox: Inbox = inbox or MemoryInbox()
-        self._turn = chain(lambda message, data: handler(message), middlewares)
+        self.turns = Turns(
+            handler, inbox=self.inbox, outbound=outbound, middlewares=middlewares, timeout_s=turn_timeout_s
+        )
         self.queue_size = queue_size
         self.turn_timeout_s = turn_timeout_s
         self.idle_lane_s = idle_lane_s
@@ -73,8 +67,14 @@ class Runtime:
         self._pending = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self.turns_done = 0
-        self.turns_failed = 0
+
+    @property
+    def turns_done(self) -> int:
+        return self.turns.done
+
+    @property
+    def turns_failed(self) -> int:
+        return self.turns.failed
 
     @property
     def deliveries_failed(self) -> int:
@@ -164,7 +164,7 @@ class Runtime:
                 return
             try:
                 async with self._slots:
-                    reply = await self._answer(message)
+                    reply = await self.turns.answer(message)
                 await self._complete(seq, message, reply)
             finally:
                 lane.queue.task_done()
@@ -175,45 +175,6 @@ class Runtime:
         if self._pending == 0:
             self._idle.set()
 
-    async def _answer(self, message: Message) -> Reply | None:
-        try:
-            reply = await asyncio.wait_for(self._turn(message, {"outbound": self.outbound}), self.turn_timeout_s)
-        except (TimeoutError, StageTimeout) as error:
-            log.error("turn in %s timed out: %s", message.conversation, error or "turn timeout")
-            self.turns_failed += 1
-            return self._apology(message)
-        except Exception:
-            log.exception("turn in %s failed", message.conversation)
-            self.turns_failed += 1
-            return self._apology(message)
-        self.turns_done += 1
-        return reply
-
     async def _complete(self, seq: int, message: Message, reply: Reply | None) -> None:
-        """Record the answer; a store that fails (a Redis server restarting) is tried again for about a minute
-        (``complete`` is idempotent per message), then the message waits for the next start."""
-        for pause in (*COMPLETE_RETRIES_S, None):
-            try:
-                await self.inbox.complete(seq, message.conversation, reply)
-                break
-            except Exception:
-                if pause is None:
-                    log.exception(
-                        "could not record the answer to a message in %s; it is answered again at the next start",
-                        message.conversation,
-                    )
-                    return
-                log.warning(
-                    "could not record the answer to a message in %s; trying again in %g s",
-                    message.conversation,
-                    pause,
-                    exc_info=True,
-                )
-                await asyncio.sleep(pause)
-        if reply is not None:
+        if await self.turns.record(seq, message, reply) and reply is not None:
             self.courier.kick(message.conversation)
-
-    @staticmethod
-    def _apology(message: Message) -> Reply:
-        language = detect_language(message.text, hint=message.language_hint)
-        return Reply(text=say("internal_error", language), language=language, reason="internal error")

@@ -14,6 +14,7 @@ from bot.cli import (  # noqa: F401  (imported for the commands they register)
     telegram,  # bench telegram
     vision,  # describe
     web,  # bench isolation
+    workers,  # worker, bench load
 )
 from bot.cli.groups import app
 

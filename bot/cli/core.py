@@ -1,11 +1,12 @@
-"""Core commands: ``kefu run``, ``kefu chat``, ``kefu ask``, ``kefu doctor``, ``kefu bench pipeline``."""
+"""Core commands: ``kefu run`` (``--role front`` too), ``kefu chat``, ``kefu ask``, ``kefu doctor``, ``kefu bench
+pipeline``."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import typer
 
@@ -26,6 +27,14 @@ from bot.cli.kit import (
 
 if TYPE_CHECKING:  # imported lazily at run time: `kefu --help` must stay quick
     from bot.messages import Reply
+
+
+class Served(Protocol):
+    """A bot ``kefu run`` or ``kefu worker`` serves: started, then stopped at a signal."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 def _version(value: bool) -> None:
@@ -52,20 +61,48 @@ def _root(
 
 
 @app.command()
-def run(config: ConfigOption = None) -> None:
+def run(
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role",
+            help="all: one process answers everything (SQLite or Redis). front: only accept onto the Redis stream and"
+            " deliver replies; `kefu worker` processes answer (docs/scale.md).",
+        ),
+    ] = "all",
+    config: ConfigOption = None,
+) -> None:
     """Start every configured channel on one HTTP server (default: the web chat on the demo store)."""
     from bot.app import Kefu
 
+    if role not in ("all", "front"):
+        fail_usage(f"--role takes all or front, not {role!r}")
     settings = setup(config)
     check(settings)
+    if role == "front":
+        from bot.app.roles import KefuFront
+        from bot.errors import ConfigError
+
+        try:
+            front = KefuFront(settings)
+        except ConfigError as error:
+            fail_usage(error)
+        check_store(settings)
+        serve_until_signal(front)
+        return
     check_store(settings)
     components = load(settings)
+    serve_until_signal(Kefu(settings, components))
+
+
+def serve_until_signal(bot: Served) -> None:
+    """Start ``bot``, serve until SIGINT or SIGTERM, then stop it cleanly."""
 
     async def serve() -> None:
-        bot = Kefu(settings, components)
         await bot.start()
-        if bot.http is not None:
-            typer.secho(f"kefu {__version__} is running: {bot.http.url}  (Ctrl+C stops)", fg="green", err=True)
+        http = getattr(bot, "http", None)
+        if http is not None:
+            typer.secho(f"kefu {__version__} is running: {http.url}  (Ctrl+C stops)", fg="green", err=True)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 
 from bot.config import is_redis_url
 from bot.errors import ConfigError, StoreUnavailable
+from bot.fencing import CHECK_FENCE, LeaseLost, fence_args, refused
 from bot.inbox.codec import dump_reply, load_reply
 from bot.insights.facts import TurnFact
 from bot.pii import mask_pii
@@ -85,11 +86,32 @@ return 0
 """
 
 
+# KEYS: session hash, turns list, sessions index, user's set ('' for none), fence ('' for none).
+# ARGV: token, history lines, updated at, conversation, turn count, turns…, state fields and values…
+_SAVE = (
+    CHECK_FENCE
+    + """
+local refused = check_fence(KEYS[5], ARGV[1])
+if refused then return refused end
+local n = tonumber(ARGV[5])
+redis.call('HSET', KEYS[1], unpack(ARGV, 6 + n, #ARGV))
+if n > 0 then
+  redis.call('RPUSH', KEYS[2], unpack(ARGV, 6, 5 + n))
+  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
+end
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+if KEYS[4] ~= '' then redis.call('SADD', KEYS[4], ARGV[4]) end
+return 0
+"""
+)
+
+
 class RedisSessionStore:
     """``SessionStore`` on Redis, shared by every worker: history (last ``history_turns`` exchanges), state, slots.
 
     Text is masked with ``bot.pii.mask_pii`` before it is written, slots included; the last reply is kept as sent
-    (the same rules as ``SqliteSessionStore``). A save is one ``MULTI``: the state and the new turns together.
+    (the same rules as ``SqliteSessionStore``). A save is one script: the state and the new turns together, refused
+    (``LeaseLost``) when a worker's turn runs under a conversation lease it no longer holds (``bot.fencing``).
     """
 
     def __init__(self, connection: RedisConnection, *, history_turns: int = 10) -> None:
@@ -97,6 +119,7 @@ class RedisSessionStore:
         self.redis: Any = connection.client  # redis-py's async stubs type every answer as a union
         self.history_lines = max(1, history_turns) * 2
         self._set_handoff = self.redis.register_script(_SET_HANDOFF)
+        self._save = self.redis.register_script(_SAVE)
 
     def _session(self, conversation: str) -> str:
         return self.connection.key("session", conversation)
@@ -132,7 +155,7 @@ class RedisSessionStore:
         )
 
     async def save(self, session: Session, *, turns: Sequence[Turn] = (), fact: TurnFact | None = None) -> None:
-        """Store the session and its new turns in one ``MULTI``. ``fact`` (the insights' record of the turn) is not
+        """Store the session and its new turns in one script. ``fact`` (the insights' record of the turn) is not
         kept: ``/ops`` and ``kefu report`` read the SQLite store only, for now (docs/scale.md)."""
         session.updated_at = time.time()
         slots = {key: mask_pii(value) for key, value in session.slots.items()}
@@ -149,15 +172,31 @@ class RedisSessionStore:
             "last_message": session.last_message_id or "",
             "last_reply": dump_reply(session.last_reply) if session.last_reply else "",  # as sent, for a replay
         }
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self._session(conversation), mapping=state)
-            if kept:
-                pipe.rpush(self._turns(conversation), *(_dump_turn(t) for t in kept))
-                pipe.ltrim(self._turns(conversation), -self.history_lines, -1)
-            pipe.zadd(self.connection.key("sessions"), {conversation: session.updated_at})
-            if session.user_id:
-                pipe.sadd(self._user(session.user_id), conversation)
-            await pipe.execute()
+        fence, token = fence_args()
+        lines = [_dump_turn(t) for t in kept]
+        try:
+            await self._save(
+                keys=[
+                    self._session(conversation),
+                    self._turns(conversation),
+                    self.connection.key("sessions"),
+                    self._user(session.user_id) if session.user_id else "",
+                    fence,
+                ],
+                args=[
+                    token,
+                    self.history_lines,
+                    repr(session.updated_at),
+                    conversation,
+                    len(lines),
+                    *lines,
+                    *(item for pair in state.items() for item in pair),
+                ],
+            )
+        except RedisError as error:
+            if refused(error):
+                raise LeaseLost(f"the lease of {conversation} moved to another worker; this save is refused") from None
+            raise
         session.history = [*session.history, *kept][-self.history_lines :]
 
     async def set_handoff(self, conversation: str, state: HandoffState, ticket_id: int | None) -> None:

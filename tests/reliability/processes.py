@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.config import Settings
@@ -43,10 +43,14 @@ def script(chat: int, count: int) -> list[str]:
 
 
 class KefuProcess:
-    """``kefu run`` in a child process with ``env`` over the settings' data dir; its output goes to ``log``."""
+    """``kefu run`` (or ``command``: ``worker``, ``run --role front``) in a child process with ``env`` over the
+    settings' data dir; its output goes to ``log``."""
 
-    def __init__(self, settings: Settings, store: Path | str, log: Path, **env: str) -> None:
+    def __init__(
+        self, settings: Settings, store: Path | str, log: Path, *, command: Sequence[str] = ("run",), **env: str
+    ) -> None:
         """``store``: an SQLite file, or a store URL (``redis://…``)."""
+        self.command = list(command)
         self.env = {
             **os.environ,
             "KEFU_DATA_DIR": str(settings.data_dir),
@@ -64,7 +68,7 @@ class KefuProcess:
         with self.log.open("ab") as out:
             out.write(f"\n===== start {self.starts} =====\n".encode())
             self.process = subprocess.Popen(
-                [sys.executable, "-c", "from bot.cli import main; main()", "run"],
+                [sys.executable, "-c", "from bot.cli import main; main()", *self.command],
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -1,0 +1,58 @@
+"""``kefu worker`` and ``kefu run --role front`` refuse what they cannot run on, in one ``error:`` line, before any
+model loads; ``kefu bench load`` refuses a database that is not empty."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.dialogue.test_cli import kefu
+from tests.redis_server import free_port
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("KEFU_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_a_worker_with_redis_down_says_so_and_loads_nothing(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KEFU_STORE__URL", f"redis://127.0.0.1:{free_port()}/0")
+    for command in (["worker"], ["run", "--role", "front"]):
+        code, out = kefu(*command)
+        assert code == 1 and out.startswith("error: cannot reach the Redis store") and "Traceback" not in out
+    assert not (data_dir / "kb").exists(), "no model or index was loaded"
+
+
+def test_worker_mode_on_the_sqlite_store_is_a_configuration_error(data_dir: Path) -> None:
+    code, out = kefu("worker")
+    assert code == 2 and out.startswith("error: kefu worker needs a Redis store") and "KEFU_STORE__URL" in out
+    code, out = kefu("run", "--role", "front")
+    assert code == 2 and out.startswith("error: kefu run --role front needs a Redis store")
+    assert not (data_dir / "kb").exists()
+
+
+def test_an_unknown_role_is_a_usage_error(data_dir: Path) -> None:
+    code, out = kefu("run", "--role", "worker")
+    assert code == 2 and "--role takes all or front" in out
+
+
+def test_bench_load_refuses_a_database_in_use_and_bad_counts(
+    redis_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KEFU_STORE__URL", redis_url)
+    code, out = kefu("bench", "load", "--workers", "1,x")
+    assert code == 2 and "--workers takes counts" in out
+    code, out = kefu("bench", "load", "--workers", "0")
+    assert code == 2 and "positive" in out
+    redis.Redis.from_url(redis_url).set("someone-else", "1")
+    from bot.cli.load_bench import check_empty
+    from bot.config import load_settings
+    from bot.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="is not empty"):
+        import asyncio
+
+        asyncio.run(check_empty(load_settings()))
