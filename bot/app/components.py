@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.app.device import resolve_device
-from bot.app.knowledge import load_intent_classifier, locate_knowledge_base
+from bot.app.knowledge import load_intent_classifier, load_rerank_encoder, locate_knowledge_base
 from bot.app.photos import build_describer
 from bot.catalogue import Catalogue
 from bot.config import Settings
@@ -80,7 +80,8 @@ def load_components(
     device = resolve_device(settings)
     encoder = load_encoder(settings.kb.encoder, device=device)
     location = locate_knowledge_base(settings)
-    knowledge_base = location.open(encoder=encoder, device=device, progress=progress)
+    rerank = load_rerank_encoder(settings.kb.rerank, device=device)
+    knowledge_base = location.open(encoder=encoder, device=device, progress=progress, rerank=rerank)
     intents = load_intent_classifier(settings, encoder, device=device)
     min_relevance = settings.kb.min_score or knowledge_base.recommended_min_relevance
     catalogue = catalogue_of(knowledge_base)
