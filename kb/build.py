@@ -33,8 +33,8 @@ from kb.errors import (
 )
 from kb.lexical import LexicalIndex
 from kb.multivector import MultiVectorDense
-from kb.rerank import Reranker
 from kb.progress import encode_with_progress
+from kb.rerank import Reranker
 from kb.search import KnowledgeBase, title_rows
 from kb.sources import load_source
 from kb.textio import DEFAULT_MAX_BYTES, read_text
