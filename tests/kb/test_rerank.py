@@ -55,7 +55,7 @@ def test_the_second_encoders_favourite_rises_by_rank_fusion() -> None:
 
 def test_only_the_first_depth_candidates_move_and_unknown_ids_rank_last_among_them() -> None:
     encoder = WordEncoder(["alpha", "beta"])
-    vectors = dict(zip(["a", "b"], encoder.encode_documents(["alpha", "beta"])))
+    vectors = dict(zip(["a", "b"], encoder.encode_documents(["alpha", "beta"]), strict=True))
     reranker = Reranker(encoder, vectors, depth=3)
 
     [order] = reranker.rerank(["beta"], [_hits("a", "unknown", "b", "c", "d")])
