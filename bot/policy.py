@@ -53,6 +53,14 @@ _ASKS_WHETHER_ALLOWED = re.compile(
     re.IGNORECASE,
 )
 
+_CONTACT_DETAILS = re.compile(
+    r"\b(?:phone|telephone|hotline|number to call|e-?mail address|opening hours|business hours|what time"
+    r"|when (?:are|do) (?:you|they) (?:open|close|start|work))\b|电话|热线|号码|邮箱|几点|营业时间|上班时间|工作时间",
+    re.IGNORECASE,
+)
+"""Asking how or when to reach the shop's people ("what's the hotline?", "人工客服几点上班？"): a question the
+knowledge base answers, not a request for a person now."""
+
 _WANTS = re.compile(r"\b(?:want|like|need|wish) to\b|我要|我想|想要|帮我|申请", re.IGNORECASE)
 """A request made outright ("I want to return it, can I?"): the action stays."""
 
@@ -224,7 +232,7 @@ class Policy:
         said = f"intent {facts.intent} ({facts.confidence:.2f})"
         if facts.payload == HUMAN_PAYLOAD:
             return Decision(Move.ESCALATE, "the shopper pressed the talk-to-a-human button")
-        if intent == "human_agent":
+        if intent == "human_agent" and not (_CONTACT_DETAILS.search(facts.text) and best >= self.min_relevance):
             return Decision(Move.ESCALATE, f"the shopper asked for a person: {said}")
         if money_dispute(facts.text):
             order = facts.slots.get(ORDER_ID) or extract_order_number(facts.text, bare=True)

@@ -203,3 +203,18 @@ def test_an_allowed_question_keeps_the_action_with_an_order_number_or_without_a_
         facts("can i still cancel it?", "order_status", 0.9, hits=(GOOD,), pending=ORDER_STATUS, slots={})
     )
     assert pending.action is Move.ACT
+
+
+@pytest.mark.parametrize(
+    ("text", "answered"),
+    [
+        ("人工客服几点上班？电话多少？", True),
+        ("what's your customer service phone number", True),
+        ("I want to talk to a real person", False),
+        ("转人工", False),
+    ],
+)
+def test_asking_how_to_reach_a_person_is_answered_asking_for_one_escalates(text: str, answered: bool) -> None:
+    decision = POLICY.decide(facts(text, "human_agent", 0.95, hits=(GOOD,)))
+    assert (decision.action is Move.ANSWER) is answered, decision.reason
+    assert POLICY.decide(facts(text, "human_agent", 0.95)).action is Move.ESCALATE  # no passage: a person
