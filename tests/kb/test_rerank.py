@@ -35,8 +35,8 @@ class WordEncoder:
         return self.encode(texts)
 
 
-def _hits(*ids: str) -> list[Hit]:
-    return [Hit(id=i, title=i, text=i, score=1.0 - n / 10, metadata={}) for n, i in enumerate(ids)]
+def _hits(*ids: str, gap: float = 0.001) -> list[Hit]:
+    return [Hit(id=i, title=i, text=i, score=1.0 - n * gap, metadata={}) for n, i in enumerate(ids)]
 
 
 def test_the_second_encoders_favourite_rises_by_rank_fusion() -> None:
@@ -65,6 +65,17 @@ def test_only_the_first_depth_candidates_move_and_unknown_ids_rank_last_among_th
     assert reranker.rerank(["x", "y"], [[], _hits("a")]) == [[], _hits("a")]  # nothing to reorder: no encode
 
 
+def test_a_clear_first_stage_winner_is_left_alone() -> None:
+    encoder = WordEncoder(["express", "domestic"])
+    ids = ["domestic", "express"]
+    reranker = Reranker(encoder, dict(zip(ids, encoder.encode_documents(ids), strict=True)), margin=0.02)
+
+    [clear, close] = reranker.rerank(["express", "express"], [_hits(*ids, gap=0.05), _hits(*ids, gap=0.01)])
+
+    assert [hit.id for hit in clear] == ids and "rerank_score" not in clear[0].metadata
+    assert "rerank_score" in close[0].metadata
+
+
 def test_build_stores_the_passage_vectors_and_load_attaches_the_second_stage(
     small_sources: list[Path], use_encoder: UseEncoder, tmp_path: Path
 ) -> None:
@@ -79,6 +90,7 @@ def test_build_stores_the_passage_vectors_and_load_attaches_the_second_stage(
     assert loaded.reranker is not None
     for chunk in loaded.chunks:
         assert np.allclose(loaded.reranker.vectors[chunk.id], built.reranker.vectors[chunk.id])
+    loaded.reranker.margin = 1.0  # reorder whatever the first stage's margin
     hits = loaded.search_text("is the rain boot waterproof", k=3, filters={"language": "en"})
     assert hits[0].metadata["rerank_encoder"] == "words"
     assert "waterproof" in hits[0].text.lower()
