@@ -19,10 +19,6 @@ from bot.config import Settings, load_settings
 if TYPE_CHECKING:
     from tests.redis_server import RedisServer
 
-os.environ.setdefault("KEFU_KB__RERANK", "none")
-"""The suite builds the demo store's index in many fresh data dirs: without the second stage (kb.rerank), whose
-passage encoding takes seconds per build; tests/kb/test_rerank.py and the slow answer tests turn it on."""
-
 
 def require_tool(name: str) -> str:
     """The path of a system tool the test needs; skip where it is missing, but fail in CI (which installs it)."""
