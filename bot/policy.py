@@ -46,6 +46,24 @@ _RETURN_REQUEST = re.compile(
     re.IGNORECASE,
 )
 
+_ASKS_WHETHER_ALLOWED = re.compile(
+    r"\b(?:can|could|may) (?:i|we) (?:still |even )?(?:cancel|return|send|change|exchange|swap|get|use|ask)\b"
+    r"|\bis it (?:still )?(?:possible|too late|ok|okay)\b|\b(?:am i|are we) (?:still )?(?:able|allowed)\b"
+    r"|还能|能不能|可不可以|(?:可以|能)(?!帮)(?!查)[^。？！?]{0,10}[吗么嘛]",
+    re.IGNORECASE,
+)
+
+_CONTACT_DETAILS = re.compile(
+    r"\b(?:phone|telephone|hotline|number to call|e-?mail address|opening hours|business hours|what time"
+    r"|when (?:are|do) (?:you|they) (?:open|close|start|work))\b|电话|热线|号码|邮箱|几点|营业时间|上班时间|工作时间",
+    re.IGNORECASE,
+)
+"""Asking how or when to reach the shop's people ("what's the hotline?", "人工客服几点上班？"): a question the
+knowledge base answers, not a request for a person now."""
+
+_WANTS = re.compile(r"\b(?:want|like|need|wish) to\b|我要|我想|想要|帮我|申请", re.IGNORECASE)
+"""A request made outright ("I want to return it, can I?"): the action stays."""
+
 _MONEY_DISPUTE = re.compile(
     r"\b(?:(?:charged|billed|debited|took (?:my )?money|paid)\s+(?:me\s+)?(?:twice|two times|2 times|double)"
     r"|double[- ]?(?:charged|charge|billed|payment)|duplicate (?:charge|payment)"
@@ -106,6 +124,12 @@ def passage_rules_out(question: str, passage: str) -> bool:
     refuses returns shares a content word with the question ("clearance", "耳钉", "清仓")."""
     asked = _words(question)
     return any(asked & _words(sentence.group(0)) for sentence in _RULED_OUT.finditer(passage))
+
+
+def asks_whether_allowed(text: str) -> bool:
+    """True when the shopper asks whether something is allowed ("can I still cancel it?", "还能退吗"): a question
+    about the policy, which the knowledge base answers, rather than a request to do it now."""
+    return bool(_ASKS_WHETHER_ALLOWED.search(text))
 
 
 def money_dispute(text: str) -> bool:
@@ -208,7 +232,7 @@ class Policy:
         said = f"intent {facts.intent} ({facts.confidence:.2f})"
         if facts.payload == HUMAN_PAYLOAD:
             return Decision(Move.ESCALATE, "the shopper pressed the talk-to-a-human button")
-        if intent == "human_agent":
+        if intent == "human_agent" and not (_CONTACT_DETAILS.search(facts.text) and best >= self.min_relevance):
             return Decision(Move.ESCALATE, f"the shopper asked for a person: {said}")
         if money_dispute(facts.text):
             order = facts.slots.get(ORDER_ID) or extract_order_number(facts.text, bare=True)
@@ -217,7 +241,7 @@ class Policy:
         if facts.intent == "complaint" and strongly_negative(facts.text):
             return Decision(Move.ESCALATE, f"complaint with strong negative wording: {said}")
         acted = self._act(facts, intent, said)
-        if acted is not None and acted.task in tasks:
+        if acted is not None and acted.task in tasks and not self._policy_question(facts, acted, best):
             return acted
         if facts.photo_product:
             return Decision(Move.ANSWER, f"the photo names a catalogue product; {said}")
@@ -245,6 +269,19 @@ class Policy:
                 Move.ESCALATE, f"low confidence {facts.low_confidence_streak + 1} turns in a row: {said}", unsure=True
             )
         return Decision(Move.CLARIFY, f"low confidence: {said}, relevance {best:.2f}", unsure=True)
+
+    def _policy_question(self, facts: TurnFacts, acted: Decision, best: float) -> bool:
+        """Whether an action the intent asked for yields to the knowledge base: the shopper asks whether something
+        is allowed ("my order shipped, can I still cancel it?"), gives no order number and a passage answers it."""
+        return (
+            not facts.pending
+            and ORDER_ID not in facts.slots
+            and extract_order_number(facts.text, bare=True) is None
+            and asks_whether_allowed(facts.text)
+            and not _WANTS.search(facts.text)
+            and best >= self.min_relevance
+            and acted.task in (ORDER_STATUS, START_RETURN)
+        )
 
     def _act(self, facts: TurnFacts, intent: str | None, said: str) -> Decision | None:
         """An order action when the shopper asks for one, or answers the question a pending action asked."""

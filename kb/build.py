@@ -2,7 +2,8 @@
 
 Layout of ``out``: ``CURRENT`` names the live version folder (``v-<id>/``) holding ``manifest.json``,
 ``chunks.jsonl``, ``vectors.npy`` and ``dense.faiss`` (full text), ``title_vectors.npy`` and ``titles.faiss``
-(one row per chunk with a title, kb.multivector) and ``bm25/``. A build writes a new version folder and
+(one row per chunk with a title, kb.multivector), ``bm25/`` and, when the index has a second stage (kb.rerank),
+``rerank_vectors.npy`` (one row per chunk, by the second stage's encoder). A build writes a new version folder and
 then replaces ``CURRENT`` atomically, so a failed build leaves the previous index in place and readable.
 """
 
@@ -33,6 +34,7 @@ from kb.errors import (
 from kb.lexical import LexicalIndex
 from kb.multivector import MultiVectorDense
 from kb.progress import encode_with_progress
+from kb.rerank import Reranker
 from kb.search import KnowledgeBase, title_rows
 from kb.sources import load_source
 from kb.textio import DEFAULT_MAX_BYTES, read_text
@@ -59,9 +61,11 @@ def build_index(
     kind: Kind = "auto",
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: bool = True,
+    rerank_encoder: Encoder | None = None,
 ) -> KnowledgeBase:
     """Load ``sources``, encode what is new, index it and publish it at ``out``; returns the knowledge base.
 
+    With ``rerank_encoder`` the passages are also encoded by it, for the second stage (kb.rerank).
     Chunks whose text is unchanged since the index at ``out`` (same encoder) reuse their stored vectors.
     Raises a ``SourceError`` naming the file at fault; ``out`` then still serves the previous index.
     """
@@ -80,6 +84,10 @@ def build_index(
     encoded = _vectors(texts, encoder, _previous_vectors(out, encoder), progress=progress)
     vectors, title_vectors = encoded[: len(chunks)], encoded[len(chunks) :]
     knowledge = KnowledgeBase.from_chunks(chunks, encoder, vectors=vectors, title_vectors=title_vectors, kind=kind)
+    if rerank_encoder is not None:
+        previous = _previous_vectors(out, rerank_encoder, field="rerank", files=("rerank_vectors.npy",))
+        second = _vectors([chunk.search_text for chunk in chunks], rerank_encoder, previous, progress=progress)
+        knowledge.reranker = Reranker(rerank_encoder, dict(zip((chunk.id for chunk in chunks), second, strict=True)))
     manifest = {
         "format": FORMAT,
         "encoder": encoder.name,
@@ -87,6 +95,7 @@ def build_index(
         "index": knowledge.dense.kind,
         "tokenizer": tokenizer_fingerprint(),
         "chunks": len(chunks),
+        "rerank": rerank_encoder.name if rerank_encoder is not None else None,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "documents": [{"path": path, "sha256": digest} for path, digest in hashes.items()],
     }
@@ -98,15 +107,25 @@ def _text_hash(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()
 
 
-def _previous_vectors(out: Path, encoder: Encoder) -> dict[str, np.ndarray]:
-    """Stored vectors (full texts and titles) of the live index at ``out`` by text hash (same encoder only)."""
+def _previous_vectors(
+    out: Path,
+    encoder: Encoder,
+    *,
+    field: str = "encoder",
+    files: tuple[str, ...] = ("vectors.npy", "title_vectors.npy"),
+) -> dict[str, np.ndarray]:
+    """Stored vectors (full texts, then titles when ``files`` names them) of the live index at ``out`` by text
+    hash, when its manifest's ``field`` names ``encoder``."""
     try:
         folder = _live_folder(out)
         manifest = _read_manifest(folder)
-        if manifest.get("encoder") != encoder.name or manifest.get("dim") != encoder.dim:
+        if (
+            manifest.get(field) != encoder.name
+            or int(np.load(folder / files[0], mmap_mode="r").shape[1]) != encoder.dim
+        ):
             return {}
-        vectors = np.load(folder / "vectors.npy", mmap_mode="r")
-        title_vectors = np.load(folder / "title_vectors.npy", mmap_mode="r")
+        vectors = np.load(folder / files[0], mmap_mode="r")
+        title_vectors = np.load(folder / files[1], mmap_mode="r") if len(files) > 1 else np.zeros((0, encoder.dim))
         chunks = _read_chunks(folder)
     except (IndexNotFound, CorruptIndex, OSError, ValueError):
         return {}
@@ -148,6 +167,9 @@ def _publish(out: Path, knowledge: KnowledgeBase, manifest: dict[str, Any]) -> N
         np.save(folder / "title_vectors.npy", knowledge.titles.vectors)
         knowledge.titles.save(folder / "titles.faiss")
         knowledge.lexical.save(folder / "bm25")
+        if knowledge.reranker is not None:
+            by_id = knowledge.reranker.vectors
+            np.save(folder / "rerank_vectors.npy", np.stack([by_id[chunk.id] for chunk in knowledge.chunks]))
         (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         pointer = out / f".CURRENT.{os.getpid()}"
         pointer.write_text(folder.name, encoding="utf-8")
@@ -204,8 +226,11 @@ def read_manifest(path: Path) -> dict[str, Any]:
     return _read_manifest(_live_folder(Path(path)))
 
 
-def load_index(path: Path, *, encoder: Encoder | None, device: str = "auto") -> KnowledgeBase:
-    """The knowledge base saved at ``path``; refuses one built with an encoder other than ``encoder``.
+def load_index(
+    path: Path, *, encoder: Encoder | None, device: str = "auto", rerank_encoder: Encoder | None = None
+) -> KnowledgeBase:
+    """The knowledge base saved at ``path``; refuses one built with an encoder other than ``encoder``, or without
+    the passage vectors ``rerank_encoder`` (a second stage) needs.
 
     ``encoder=None`` skips the check (statistics only; ``search_text`` then cannot encode).
     """
@@ -222,6 +247,12 @@ def load_index(path: Path, *, encoder: Encoder | None, device: str = "auto") -> 
         raise StaleIndex(
             f"knowledge-base index {path} was built by another version of kb's tokeniser; "
             "rebuild it with `kefu kb build`",
+            path=path,
+        )
+    if rerank_encoder is not None and manifest.get("rerank") != rerank_encoder.name:
+        raise EncoderMismatch(
+            f"knowledge-base index {path} has no passage vectors for the second stage {rerank_encoder.name!r} "
+            f"(it has {manifest.get('rerank')!r}); rebuild it with `kefu kb build`, or set KEFU_KB__RERANK=none",
             path=path,
         )
     missing = [name for name in _FILES if not (folder / name).exists()]
@@ -246,7 +277,27 @@ def load_index(path: Path, *, encoder: Encoder | None, device: str = "auto") -> 
             f"knowledge-base index {folder} is inconsistent: chunk and vector counts differ", path=folder
         )
     multivector = MultiVectorDense(dense, titles, rows)
-    return KnowledgeBase(chunks, multivector, lexical, encoder_name=manifest["encoder"], encoder=encoder)
+    reranker = _load_reranker(folder, chunks, rerank_encoder) if rerank_encoder is not None else None
+    return KnowledgeBase(
+        chunks, multivector, lexical, encoder_name=manifest["encoder"], encoder=encoder, reranker=reranker
+    )
+
+
+def _load_reranker(folder: Path, chunks: Sequence[Chunk], encoder: Encoder) -> Reranker:
+    """The second stage from the index's stored passage vectors."""
+    try:
+        vectors = np.load(folder / "rerank_vectors.npy")
+    except (OSError, ValueError) as error:
+        raise CorruptIndex(
+            f"knowledge-base index {folder} cannot read its rerank vectors: {error}", path=folder
+        ) from error
+    if vectors.shape != (len(chunks), encoder.dim):
+        raise CorruptIndex(
+            f"knowledge-base index {folder} has rerank vectors of shape {vectors.shape}, "
+            f"expected ({len(chunks)}, {encoder.dim})",
+            path=folder,
+        )
+    return Reranker(encoder, dict(zip((chunk.id for chunk in chunks), vectors, strict=True)))
 
 
 def open_or_build(
@@ -256,16 +307,26 @@ def open_or_build(
     encoder: Encoder,
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: bool = False,
+    rerank_encoder: Encoder | None = None,
 ) -> KnowledgeBase:
-    """The index of ``sources`` cached in ``cache_dir``: loaded when sources and encoder are unchanged, else rebuilt."""
+    """The index of ``sources`` cached in ``cache_dir``: loaded when sources and encoders are unchanged, else
+    rebuilt."""
     cache_dir = Path(cache_dir)
     manifest = _current_manifest(sources, cache_dir, max_bytes=max_bytes)
-    if manifest is not None and manifest.get("encoder") == encoder.name and manifest.get("dim") == encoder.dim:
+    rerank = rerank_encoder.name if rerank_encoder is not None else None
+    if (
+        manifest is not None
+        and manifest.get("encoder") == encoder.name
+        and manifest.get("dim") == encoder.dim
+        and manifest.get("rerank") == rerank
+    ):
         try:
-            return load_index(cache_dir, encoder=encoder)
+            return load_index(cache_dir, encoder=encoder, rerank_encoder=rerank_encoder)
         except CorruptIndex:
             pass
-    return build_index(sources, out=cache_dir, encoder=encoder, max_bytes=max_bytes, progress=progress)
+    return build_index(
+        sources, out=cache_dir, encoder=encoder, max_bytes=max_bytes, progress=progress, rerank_encoder=rerank_encoder
+    )
 
 
 def index_is_current(sources: Sequence[Path], cache_dir: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bool:

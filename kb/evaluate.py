@@ -41,7 +41,8 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
 def evaluate(
     knowledge: KnowledgeBase, questions: Sequence[dict[str, Any]], *, language_filter: bool = True
 ) -> dict[str, Any]:
-    """recall@1/5/10 and MRR of dense-only, BM25-only and hybrid search over the in-scope questions.
+    """recall@1/5/10 and MRR of dense-only, BM25-only and hybrid search over the in-scope questions, and of hybrid
+    search with the second stage (``rerank``) when the knowledge base has one.
 
     recall@k is the share of questions with at least one answering chunk in the top k (several chunks
     may answer one question, e.g. a FAQ entry and a policy section); MRR uses the first answering chunk.
@@ -60,7 +61,8 @@ def evaluate(
     vectors = knowledge.encoder.encode(texts)
     filters = [{"language": q["language"]} if language_filter and q.get("language") else None for q in questions]
     report: dict[str, Any] = {"questions": len(in_scope), "out_of_scope": len(questions) - len(in_scope), "modes": {}}
-    for mode in MODES:
+    modes = (*MODES, "rerank") if knowledge.reranker is not None else MODES
+    for mode in modes:
         results = knowledge.retrieve(texts, vectors, k=max(KS), filters=filters, mode=mode)
         scored = [(q, [hit.id for hit in hits]) for q, hits in zip(questions, results, strict=True) if q["relevant"]]
         row = {f"recall@{k}": _mean([_recall(q["relevant"], ids[:k]) for q, ids in scored]) for k in KS}

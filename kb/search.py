@@ -12,8 +12,10 @@ from kb.dense import DenseIndex, Kind
 from kb.encoders import Encoder
 from kb.lexical import LexicalIndex, top_k
 from kb.multivector import MultiVectorDense
+from kb.rerank import Reranker
 
-Mode = Literal["hybrid", "dense", "bm25"]
+Mode = Literal["hybrid", "dense", "bm25", "rerank"]
+"""``rerank``: hybrid, then the second stage (kb.rerank) when one is attached."""
 Fusion = Literal["convex", "rrf"]
 FUSION: Fusion = "convex"
 """How hybrid search fuses the two retrievers. Chosen on the dev split (tests/data/retrieval_dev.jsonl),
@@ -53,8 +55,10 @@ class KnowledgeBase:
         *,
         encoder_name: str,
         encoder: Encoder | None = None,
+        reranker: Reranker | None = None,
     ) -> None:
         self.chunks = list(chunks)
+        self.reranker = reranker
         self.multivector = dense
         self.dense = dense.full
         self.titles = dense.titles
@@ -113,15 +117,16 @@ class KnowledgeBase:
         k: int = 5,
         filters: Sequence[Mapping[str, Any] | None] | None = None,
     ) -> list[list[Hit]]:
-        """Hybrid search (dense + BM25, fused by ``FUSION``), one list of up to ``k`` hits per query.
+        """Hybrid search (dense + BM25, fused by ``FUSION``, then the second stage when one is attached), one list
+        of up to ``k`` hits per query.
 
         ``vectors`` are the queries' encodings by the encoder the index was built with; ``filters`` has
         one mapping (or None) per query, e.g. ``{"language": "zh"}``, ``{"tags": ["returns"]}``.
         """
-        return self.retrieve(texts, vectors, k=k, filters=filters, mode="hybrid")
+        return self.retrieve(texts, vectors, k=k, filters=filters, mode="rerank")
 
     def search_text(
-        self, query: str, *, k: int = 5, filters: Mapping[str, Any] | None = None, mode: Mode = "hybrid"
+        self, query: str, *, k: int = 5, filters: Mapping[str, Any] | None = None, mode: Mode = "rerank"
     ) -> list[Hit]:
         """Search one query, encoding it with this knowledge base's encoder."""
         if self.encoder is None:
@@ -137,7 +142,15 @@ class KnowledgeBase:
         filters: Sequence[Mapping[str, Any] | None] | None = None,
         mode: Mode = "hybrid",
     ) -> list[list[Hit]]:
-        """``search`` with a choice of retriever: ``hybrid``, ``dense`` only or ``bm25`` only (for evaluation)."""
+        """``search`` with a choice of retriever: ``rerank`` (hybrid and the second stage, when attached), ``hybrid``,
+        ``dense`` only or ``bm25`` only (for evaluation)."""
+        if mode == "rerank":
+            reranker = self.reranker
+            if reranker is None:
+                return self.retrieve(texts, vectors, k=k, filters=filters, mode="hybrid")
+            found = self.retrieve(texts, vectors, k=max(k, reranker.depth), filters=filters, mode="hybrid")
+            reordered = reranker.rerank(texts, found, min_relevance=self.recommended_min_relevance)
+            return [hits[:k] for hits in reordered]
         vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1) if len(texts) else vectors
         if len(texts) and vectors.shape[1] != self.dim:
             raise ValueError(f"query vectors have {vectors.shape[1]} dimensions, the index {self.dim}")

@@ -9,7 +9,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.app.device import resolve_device
-from bot.app.knowledge import load_intent_classifier, locate_knowledge_base, locate_named_knowledge_bases
+from bot.app.knowledge import (
+    load_intent_classifier,
+    load_rerank_encoder,
+    locate_knowledge_base,
+    locate_named_knowledge_bases,
+)
 from bot.app.photos import build_describer
 from bot.catalogue import Catalogue
 from bot.config import Settings
@@ -82,9 +87,10 @@ def load_components(
     device = resolve_device(settings)
     encoder = load_encoder(settings.kb.encoder, device=device)
     location = locate_knowledge_base(settings)
-    knowledge_base = location.open(encoder=encoder, device=device, progress=progress)
+    rerank = load_rerank_encoder(settings.kb.rerank, device=device)
+    knowledge_base = location.open(encoder=encoder, device=device, progress=progress, rerank=rerank)
     named: dict[str, Retriever] = {
-        name: where.open(encoder=encoder, device=device, progress=progress)
+        name: where.open(encoder=encoder, device=device, progress=progress, rerank=rerank)
         for name, where in locate_named_knowledge_bases(settings).items()
     }
     intents = load_intent_classifier(settings, encoder, device=device)

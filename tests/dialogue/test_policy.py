@@ -171,3 +171,50 @@ def test_a_passage_rules_out_a_return_only_for_what_it_refuses() -> None:
     assert not passage_rules_out("I want to return my shoes", final_sale)
     assert passage_rules_out("我要退耳钉", "耳钉出于卫生原因不支持退货。")
     assert not passage_rules_out("I want to return my shoes", "Shoes can be returned within 30 days if unworn.")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "allowed"),
+    [
+        ("my order already shipped, can i still cancel it?", "order_status", True),
+        ("已经发货了还能取消订单吗", "order_status", True),
+        ("is it too late to send it back?", "return_refund", True),
+        ("where is my order", "order_status", False),
+        ("能帮我查一下订单吗", "order_status", False),
+        ("I want to return it, can I?", "return_refund", False),
+    ],
+)
+def test_a_question_whether_something_is_allowed_is_answered_from_the_policy(
+    text: str, intent: str, allowed: bool
+) -> None:
+    """ "Can I still cancel it?" asks what the policy allows: a good passage answers it instead of the action."""
+    decision = POLICY.decide(facts(text, intent, 0.9, hits=(GOOD,)))
+    assert (decision.action is Move.ANSWER) is allowed, decision.reason
+
+
+def test_an_allowed_question_keeps_the_action_with_an_order_number_or_without_a_good_passage() -> None:
+    with_number = POLICY.decide(
+        facts("order 100234 shipped, can i still cancel it?", "order_status", 0.9, hits=(GOOD,))
+    )
+    assert with_number.action is Move.ACT and with_number.task == ORDER_STATUS
+    no_passage = POLICY.decide(facts("my order already shipped, can i still cancel it?", "order_status", 0.9))
+    assert no_passage.action is Move.ACT
+    pending = POLICY.decide(
+        facts("can i still cancel it?", "order_status", 0.9, hits=(GOOD,), pending=ORDER_STATUS, slots={})
+    )
+    assert pending.action is Move.ACT
+
+
+@pytest.mark.parametrize(
+    ("text", "answered"),
+    [
+        ("人工客服几点上班？电话多少？", True),
+        ("what's your customer service phone number", True),
+        ("I want to talk to a real person", False),
+        ("转人工", False),
+    ],
+)
+def test_asking_how_to_reach_a_person_is_answered_asking_for_one_escalates(text: str, answered: bool) -> None:
+    decision = POLICY.decide(facts(text, "human_agent", 0.95, hits=(GOOD,)))
+    assert (decision.action is Move.ANSWER) is answered, decision.reason
+    assert POLICY.decide(facts(text, "human_agent", 0.95)).action is Move.ESCALATE  # no passage: a person
