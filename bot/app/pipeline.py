@@ -33,6 +33,7 @@ def build_pipeline(
         max_batch_size=batch_size or options.batch_max_size,
         transcriber_batch_size=1 if batch_size == 1 else None,
         k=settings.kb.k,
+        observer=metrics.observe_stage if metrics else None,
     )
     return Pipeline(
         engines=engines,

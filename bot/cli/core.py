@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -53,27 +52,18 @@ def _root(
 
 @app.command()
 def run(config: ConfigOption = None) -> None:
-    """Start every configured channel on one HTTP server (default: the web chat on the demo store)."""
-    from bot.app import Kefu
+    """Start every configured channel on one HTTP server (default: the web chat on the demo store).
+
+    Until the bot is up, /healthz is 200 and /readyz 503; a Redis store that does not answer is tried again until it
+    does. SIGTERM (or Ctrl+C) answers what is queued, then stops."""
+    from bot.cli.serve import serve
+    from bot.config import is_redis_url
 
     settings = setup(config)
     check(settings)
-    check_store(settings)
-    components = load(settings)
-
-    async def serve() -> None:
-        bot = Kefu(settings, components)
-        await bot.start()
-        if bot.http is not None:
-            typer.secho(f"kefu {__version__} is running: {bot.http.url}  (Ctrl+C stops)", fg="green", err=True)
-        stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stopping.set)
-        await stopping.wait()
-        await bot.stop()
-
-    asyncio.run(serve())
+    if not is_redis_url(settings.store_url):
+        check_store(settings)
+    asyncio.run(serve(settings, load=load))
 
 
 LAST_CHAT = "last-chat"
