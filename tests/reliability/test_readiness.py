@@ -1,0 +1,101 @@
+"""``kefu run`` with its Redis store down at start: alive (``/healthz`` 200) and not ready (``/readyz`` 503, saying
+why), trying the store again until it answers; then ready, answering, and stopped cleanly by SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from adapters.testing.telegram import FakeTelegram
+from bot.config import Settings
+from tests.conftest import require_tool
+from tests.redis_server import RedisServer, free_port
+from tests.reliability.processes import KefuProcess, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+Probe = tuple[int, dict[str, object]]
+
+
+async def probe(http: aiohttp.ClientSession, url: str) -> Probe | None:
+    """The status and JSON body of ``url``; None while nothing listens there."""
+    try:
+        async with http.get(url) as response:
+            return response.status, await response.json()
+    except aiohttp.ClientConnectionError:
+        return None
+
+
+async def probe_until(
+    http: aiohttp.ClientSession, url: str, kefu: KefuProcess, *, status: int | None = None, timeout: float = 180
+) -> Probe:
+    """Poll ``url`` until it answers (with ``status`` when given); fails with the log if kefu dies or time runs out."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        got = await probe(http, url)
+        if got is not None and (status is None or got[0] == status):
+            return got
+        assert kefu.alive(), f"kefu exited:\n{kefu.output()[-4000:]}"
+        assert asyncio.get_running_loop().time() < deadline, f"{url} still {got}:\n{kefu.output()[-4000:]}"
+        await asyncio.sleep(0.1)
+
+
+async def test_redis_down_at_start_is_a_clear_error_and_a_non_ready_process_not_a_crash_loop(
+    fake_telegram: FakeTelegram, demo_components: object, demo_settings: Settings, tmp_path: Path
+) -> None:
+    redis = RedisServer(require_tool("redis-server"), tmp_path / "redis")
+    port = free_port()
+    kefu = KefuProcess(
+        demo_settings,
+        redis.url,
+        tmp_path / "kefu.log",
+        KEFU_TELEGRAM__TOKEN=fake_telegram.token,
+        KEFU_TELEGRAM__API_BASE=fake_telegram.base_url,
+        KEFU_HTTP__PORT=str(port),
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        kefu.start()
+        async with aiohttp.ClientSession() as http:
+            await probe_until(http, base + "/readyz", kefu)
+            await asyncio.sleep(2.5)  # a few tries of the store: the process must still be alive and not ready
+            assert await probe_until(http, base + "/healthz", kefu) == (200, {"ok": True, "starting": True})
+            status, body = await probe_until(http, base + "/readyz", kefu)
+            assert status == 503 and body["ready"] is False and body["models"] == "not loaded"
+            assert str(body["store"]).startswith(f"cannot reach the Redis store at {redis.url}")
+            output = kefu.output()
+            assert output.count("error: cannot reach the Redis store") == 1, output
+            assert "trying again in" in output and "Traceback" not in output
+
+            redis.start()
+            ready = await probe_until(http, base + "/readyz", kefu, status=200)
+            assert ready == (200, {"ready": True, "models": "loaded", "store": "answering"})
+            fake_telegram.user(7001, language_code=None).says("How long does shipping take?")
+            await wait_for(lambda: bool(fake_telegram.sent.get(7001)), kefu, timeout=120, what="the answer")
+            assert "Traceback" not in kefu.output()
+        assert kefu.terminate() == 0, kefu.output()[-3000:]
+        assert [m.text for m in fake_telegram.sent[7001]] and len(fake_telegram.sent[7001]) == 1
+    finally:
+        if kefu.alive():
+            kefu.kill()
+        redis.stop()
+
+
+async def test_sigterm_while_waiting_for_the_store_stops_cleanly(demo_settings: Settings, tmp_path: Path) -> None:
+    port = free_port()
+    kefu = KefuProcess(
+        demo_settings, f"redis://127.0.0.1:{free_port()}/0", tmp_path / "kefu.log", KEFU_HTTP__PORT=str(port)
+    )
+    kefu.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            assert (await probe_until(http, f"http://127.0.0.1:{port}/readyz", kefu))[0] == 503
+        assert kefu.terminate(timeout_s=30) == 0, kefu.output()
+        assert "Traceback" not in kefu.output()
+    finally:
+        if kefu.alive():
+            kefu.kill()
