@@ -14,6 +14,7 @@ from bot.policy import (
     TurnFacts,
     asks_if_sold,
     asks_to_return,
+    escalation_kind,
     money_dispute,
     passage_rules_out,
     strongly_negative,
@@ -171,3 +172,21 @@ def test_a_passage_rules_out_a_return_only_for_what_it_refuses() -> None:
     assert not passage_rules_out("I want to return my shoes", final_sale)
     assert passage_rules_out("我要退耳钉", "耳钉出于卫生原因不支持退货。")
     assert not passage_rules_out("I want to return my shoes", "Shoes can be returned within 30 days if unworn.")
+
+
+def test_every_escalation_has_its_own_metrics_kind() -> None:
+    """``kefu_escalations_total{reason}`` needs a short, bounded label: each escalating rule maps to its own kind."""
+    escalations = {
+        "button": facts(payload=HUMAN_PAYLOAD, hits=(GOOD,)),
+        "asked_for_person": facts("a person please", "human_agent", 0.8, hits=(GOOD,)),
+        "money_dispute": facts("I was charged twice for order 100258", "payment", 0.9, hits=(GOOD,)),
+        "complaint": facts("this is unacceptable, worst shop ever", "complaint", 0.9, hits=(GOOD,)),
+        "no_answer": facts("how long is the warranty on laptops", "product_info", 0.9),
+        "unsure": facts("hmm", "greeting", 0.3, low_confidence_streak=1),
+    }
+    for kind, turn in escalations.items():
+        decision = POLICY.decide(turn)
+        assert decision.action is Move.ESCALATE, (kind, decision)
+        assert escalation_kind(f"escalate: {decision.reason}; follow-up: query rewritten") == kind
+    assert escalation_kind("escalate: a rule added later") == "other"
+    assert escalation_kind("") == "other"
