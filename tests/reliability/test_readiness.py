@@ -13,35 +13,9 @@ from adapters.testing.telegram import FakeTelegram
 from bot.config import Settings
 from tests.conftest import require_tool
 from tests.redis_server import RedisServer, free_port
-from tests.reliability.processes import KefuProcess, wait_for
+from tests.reliability.processes import KefuProcess, probe_until, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-Probe = tuple[int, dict[str, object]]
-
-
-async def probe(http: aiohttp.ClientSession, url: str) -> Probe | None:
-    """The status and JSON body of ``url``; None while nothing listens there."""
-    try:
-        async with http.get(url) as response:
-            return response.status, await response.json()
-    except aiohttp.ClientConnectionError:
-        return None
-
-
-async def probe_until(
-    http: aiohttp.ClientSession, url: str, kefu: KefuProcess, *, status: int | None = None, timeout: float = 180
-) -> Probe:
-    """Poll ``url`` until it answers (with ``status`` when given); fails with the log if kefu dies or time runs out."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        got = await probe(http, url)
-        if got is not None and (status is None or got[0] == status):
-            return got
-        assert kefu.alive(), f"kefu exited:\n{kefu.output()[-4000:]}"
-        assert asyncio.get_running_loop().time() < deadline, f"{url} still {got}:\n{kefu.output()[-4000:]}"
-        await asyncio.sleep(0.1)
 
 
 async def test_redis_down_at_start_is_a_clear_error_and_a_non_ready_process_not_a_crash_loop(
