@@ -8,6 +8,7 @@ does not answer is tried again with growing pauses until it does; a malformed UR
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Callable, Sequence
@@ -107,9 +108,11 @@ async def serve(settings: Settings, *, load: Callable[[Settings], Components]) -
     bot = Kefu(settings, components)
     try:
         await bot.start()
-    except StoreUnavailable as error:
-        await bot.stop()
-        fail(error)
+    except Exception as error:  # a channel or store that fails to start: one clear line, no traceback
+        log.debug("kefu could not start", exc_info=True)
+        with contextlib.suppress(Exception):
+            await bot.stop()
+        fail(error if isinstance(error, StoreUnavailable) else f"kefu could not start: {type(error).__name__} {error}")
     if bot.http is not None:
         typer.secho(f"kefu {__version__} is running: {bot.http.url}  (Ctrl+C stops)", fg="green", err=True)
     await stopping.wait()
