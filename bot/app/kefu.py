@@ -48,6 +48,8 @@ class Kefu:
         self.metrics = Metrics()
         self.dialogue: Dialogue | None = None
         self._runtime: Runtime | None = None
+        self._serving = False
+        """Every channel started: ``/readyz`` may say ready (the server starts before the channels)."""
         self._stopping = False
         self.adapters = build_adapters(
             settings,
@@ -119,8 +121,8 @@ class Kefu:
         """``/readyz``: ready once started (models loaded, channels live) while the store answers, until ``stop``."""
         if self._stopping:
             return {"ready": False, "models": "loaded", "store": "closing", "reason": "stopping"}
-        if self._runtime is None or self.dialogue is None:
-            return {"ready": False, "models": "loaded", "store": "not opened", "reason": "starting"}
+        if not self._serving or self.dialogue is None:
+            return {"ready": False, "models": "loaded", "store": "opened", "reason": "starting the channels"}
         problem = await self.dialogue.store_problem()
         status: dict[str, object] = {"ready": problem is None, "models": "loaded", "store": problem or "answering"}
         if problem is not None:
@@ -165,6 +167,7 @@ class Kefu:
         for adapter in self.adapters:
             await adapter.start(self._runtime.dispatch)
             self.channels.go_live(adapter.name)
+        self._serving = True
         where = f" on {self.http.url}" if self.http else ""
         log.info("kefu is serving %s%s", ", ".join(a.name for a in self.adapters), where)
 

@@ -161,8 +161,8 @@ async def test_a_thousand_malformed_inputs_crash_nothing_and_every_valid_sender_
     kefu.start()
     try:
         async with aiohttp.ClientSession() as http:
-            await probe_until(http, base + "/readyz", kefu, status=200, timeout=300)  # every channel started
-            assert fake_telegram.webhook_url is not None
+            ready = await probe_until(http, base + "/readyz", kefu, status=200, timeout=300)  # every channel started
+            assert fake_telegram.webhook_url == f"{base}/telegram/webhook", (ready, kefu.output()[-3000:])
             front = Front(http, base)
             senders = {chat: fake_telegram.user(chat, language_code="en") for chat in range(870_001, 870_021)}
             for n, user in enumerate(senders.values()):
