@@ -65,8 +65,10 @@ async def fuzz_telegram(front: Front, rng: random.Random) -> None:
     for n in range(250):
         update = fuzz.telegram_update(rng, 900_000 + n, 880_000 + n % 40)
         bodies.append((dumps(fuzz.mutate(rng, update, mutations=rng.randint(1, 4))), headers))
-    for _ in range(50):
+    for _ in range(45):
         bodies.append((rng.randbytes(rng.randint(0, 4000)), headers))
+    for depth in (1_000, 5_000, 20_000, 100_000, 400_000):  # nested deeper than json.loads can follow
+        bodies.append((b'{"update_id": 1, "message": ' + b"[" * depth + b"]" * depth + b"}", headers))
     for n in range(20):
         forged = {"X-Telegram-Bot-Api-Secret-Token": fuzz.random_text(rng, longest=8) + "x"}
         bodies.append((dumps(fuzz.telegram_update(rng, 950_000 + n, 881_000)), forged | {"Content-Type": "x/y"}))
@@ -82,11 +84,11 @@ async def fuzz_slack(front: Front, slack: FakeSlack, rng: random.Random) -> None
     """Correctly signed random JSON, mutated event envelopes and random bytes at ``/slack/events``."""
     for _ in range(120):
         body = dumps(fuzz.random_json(rng))
-        front.note((await slack.post("event_callback", body, "application/json")).status, body[:200].decode())
+        front.note((await slack.post("event_callback", body, "application/json")).status, repr(body[:200]))
     for n in range(180):
         envelope = fuzz.slack_envelope(rng, team=slack.team_id, user=f"U{7000 + n % 30}", n=n)
         body = dumps(fuzz.mutate(rng, envelope, mutations=rng.randint(1, 4)))
-        front.note((await slack.post("event_callback", body, "application/json")).status, body[:200].decode())
+        front.note((await slack.post("event_callback", body, "application/json")).status, repr(body[:200]))
     for _ in range(50):
         body = rng.randbytes(rng.randint(0, 3000))
         kind = rng.choice(["application/json", "application/x-www-form-urlencoded"])

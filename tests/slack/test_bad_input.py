@@ -41,6 +41,19 @@ async def test_signed_but_unreadable_bodies_get_400(
     assert "was not readable" in line
 
 
+@pytest.mark.parametrize("event", [["a", "list"], "a string", 7])
+async def test_a_signed_event_that_is_not_an_object_gets_400_without_a_traceback(
+    slack: Harness, event: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by the fuzz suite: bolt's own middleware read ``event`` as an object and logged a traceback."""
+    body = json.dumps({"type": "event_callback", "event_id": "Ev0SHAPE", "team_id": "T0KEFU", "event": event})
+    with caplog.at_level(logging.WARNING):
+        delivery = await slack.fake.post("event_callback", body.encode(), JSON)
+    assert delivery.status == 400 and delivery.json() == {"ok": False, "error": "malformed request"}
+    assert not [r for r in caplog.records if r.exc_info], "no traceback"
+    assert any("event that is not an object" in r.getMessage() for r in caplog.records)
+
+
 async def test_unsigned_garbage_is_401_before_it_is_parsed(slack: Harness) -> None:
     assert (await slack.fake.post("bad", b"[" * 5000, JSON, secret=None)).status == 401
 
