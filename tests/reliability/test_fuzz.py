@@ -117,7 +117,8 @@ async def fuzz_web(front: Front, rng: random.Random, *, sessions: int = 8, frame
                         if roll < 0.15:
                             await ws.send_bytes(local.randbytes(local.randint(0, 2000)))
                         elif roll < 0.35:
-                            await ws.send_str(fuzz.random_text(local, longest=200))
+                            text = fuzz.random_text(local, longest=200).encode("utf-8", "surrogatepass")
+                            await ws.send_frame(text, aiohttp.WSMsgType.TEXT)  # not always valid UTF-8
                         elif roll < 0.55:
                             await ws.send_str(json.dumps(fuzz.random_json(local)))
                         else:
