@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import random
+import string
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,7 @@ async def fuzz_telegram(front: Front, rng: random.Random) -> None:
     for depth in (1_000, 5_000, 20_000, 100_000, 400_000):  # nested deeper than json.loads can follow
         bodies.append((b'{"update_id": 1, "message": ' + b"[" * depth + b"]" * depth + b"}", headers))
     for n in range(20):
-        forged = {"X-Telegram-Bot-Api-Secret-Token": fuzz.random_text(rng, longest=8) + "x"}
+        forged = {"X-Telegram-Bot-Api-Secret-Token": "".join(rng.choices(string.ascii_letters, k=rng.randint(1, 40)))}
         bodies.append((dumps(fuzz.telegram_update(rng, 950_000 + n, 881_000)), forged | {"Content-Type": "x/y"}))
     for n in range(10):
         update = fuzz.telegram_update(rng, 960_000 + n, 882_000 + n)
