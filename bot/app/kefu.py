@@ -122,7 +122,8 @@ class Kefu:
         if self._stopping:
             return {"ready": False, "models": "loaded", "store": "closing", "reason": "stopping"}
         if not self._serving or self.dialogue is None:
-            return {"ready": False, "models": "loaded", "store": "opened", "reason": "starting the channels"}
+            store = "opened" if self.dialogue is not None else "not opened"
+            return {"ready": False, "models": "loaded", "store": store, "reason": "starting the channels"}
         problem = await self.dialogue.store_problem()
         status: dict[str, object] = {"ready": problem is None, "models": "loaded", "store": problem or "answering"}
         if problem is not None:

@@ -81,6 +81,19 @@ async def test_metrics_count_real_turns_stages_deliveries_and_escalations_by_rea
     assert value(got, "kefu_stage_seconds_count", stage="speech") == 0  # no voice note, no speech time
 
 
+async def test_not_ready_before_the_channels_start(
+    demo_settings: Settings, demo_components: Components, fake_telegram: FakeTelegram
+) -> None:
+    """Found by the fuzz suite: the server starts before the channels, and /readyz said ready in between."""
+    kefu = Kefu(telegram_settings(demo_settings, fake_telegram), demo_components, channels=["telegram"])
+    assert await kefu.ready() == {
+        "ready": False,
+        "models": "loaded",
+        "store": "not opened",
+        "reason": "starting the channels",
+    }
+
+
 async def test_readyz_while_serving_and_stopping(bot: Kefu) -> None:
     status, text = await read(bot, "/readyz")
     assert (status, text) == (200, '{"ready": true, "models": "loaded", "store": "answering"}')
