@@ -54,8 +54,9 @@ def _root(
 def run(config: ConfigOption = None) -> None:
     """Start every configured channel on one HTTP server (default: the web chat on the demo store).
 
-    Until the bot is up, /healthz is 200 and /readyz 503; a Redis store that does not answer is tried again until it
-    does. SIGTERM (or Ctrl+C) answers what is queued, then stops."""
+    Until it is up, /healthz is 200 and /readyz 503 (a Redis store that does not answer is tried again).
+
+    SIGTERM or Ctrl+C answers what is queued, then stops."""
     from bot.cli.serve import serve
     from bot.config import is_redis_url
 
