@@ -73,3 +73,41 @@ async def test_sigterm_while_waiting_for_the_store_stops_cleanly(demo_settings: 
     finally:
         if kefu.alive():
             kefu.kill()
+
+
+async def test_sigterm_mid_stream_answers_what_it_holds_and_the_restart_answers_the_rest_once(
+    fake_telegram: FakeTelegram, demo_components: object, demo_settings: Settings, tmp_path: Path
+) -> None:
+    """Graceful stop: SIGTERM while 30 chats are waiting exits 0, with every message either answered before the stop
+    or kept and answered after the next start, and none answered twice."""
+    chats = range(7101, 7131)
+    kefu = KefuProcess(
+        demo_settings,
+        tmp_path / "store.sqlite3",
+        tmp_path / "kefu.log",
+        KEFU_TELEGRAM__TOKEN=fake_telegram.token,
+        KEFU_TELEGRAM__API_BASE=fake_telegram.base_url,
+        KEFU_HTTP__PORT="0",
+    )
+
+    def answered() -> int:
+        return sum(1 for chat in chats if fake_telegram.sent.get(chat))
+
+    try:
+        kefu.start()
+        for chat in chats:
+            fake_telegram.user(chat, language_code=None).says("How long does shipping take?")
+        await wait_for(lambda: answered() >= 1, kefu, timeout=240, what="a first answer")
+        assert kefu.terminate() == 0, kefu.output()[-3000:]
+        before = answered()
+        assert "stopping: answering what is queued" in kefu.output()
+        kefu.start()
+        await wait_for(lambda: answered() == len(chats), kefu, timeout=240, what="every answer")
+        await fake_telegram.wait_quiet(1.0, timeout=60)
+        assert kefu.terminate() == 0, kefu.output()[-3000:]
+    finally:
+        if kefu.alive():
+            kefu.kill()
+    assert all(len(fake_telegram.sent[chat]) == 1 for chat in chats), {c: len(fake_telegram.sent[c]) for c in chats}
+    print(f"SIGTERM: {before} of {len(chats)} chats answered before the stop, the rest after the restart")
+    assert "Traceback" not in kefu.output()
