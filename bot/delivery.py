@@ -38,6 +38,7 @@ class Courier:
         sweep_s: float = 1.0,
         concurrency: int = 256,
         clock: Callable[[], float] = time.time,
+        observer: Callable[[str, float], None] | None = None,
     ) -> None:
         self._inbox = inbox
         self._outbound = outbound
@@ -48,6 +49,8 @@ class Courier:
         self._keep_deferred_s = keep_deferred_s
         self._sweep_s = sweep_s
         self._clock = clock
+        self._observer = observer
+        """Told the seconds of each successful send, as stage ``delivery`` (the metrics' latency histogram)."""
         self._sending = asyncio.Semaphore(concurrency)
         self._lanes: dict[ConversationRef, asyncio.Task[None]] = {}
         self._again: set[ConversationRef] = set()
@@ -138,7 +141,10 @@ class Courier:
         """Try one reply; True when the lane may go on to the next one."""
         try:
             async with self._sending:
+                started = time.perf_counter()
                 await self._outbound.send(outgoing.conversation, outgoing.reply)
+                if self._observer is not None:
+                    self._observer("delivery", time.perf_counter() - started)
         except DeliveryDeferred as why:
             return await self._defer(outgoing, str(why))
         except Exception as error:  # noqa: BLE001 - any channel error: logged and retried by _failed

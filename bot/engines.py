@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -29,6 +30,10 @@ from bot.protocols import (
 )
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+StageObserver = Callable[[str, float], None]
+"""Told each stage's name and seconds (the metrics' latency histograms)."""
 
 RetrievalQuery = tuple[str, np.ndarray, Mapping[str, Any] | None]
 IntentQuery = tuple[str, np.ndarray]
@@ -62,6 +67,7 @@ class Engines:
         long_note_workers: int = 1,
         k: int = 5,
         retrievers: Mapping[str, Retriever] | None = None,
+        observer: StageObserver | None = None,
     ) -> None:
         self.encoder = encoder
         self.retriever = retriever
@@ -71,6 +77,8 @@ class Engines:
         self.transcriber = transcriber
         self.describer = describer
         self.k = k
+        self.observer = observer
+        """Told the seconds of each voice note (``speech``: decoding and transcription) and photo (``vision``)."""
         self._encode: MicroBatcher[str, np.ndarray] = MicroBatcher(
             self._encode_batch, name="encode", max_batch_size=max_batch_size
         )
@@ -145,18 +153,31 @@ class Engines:
         """Decode ``clip``, then transcribe it in the lane its length calls for; an over-long note fails decoding."""
         if self._decode_audio is None or self._transcribe is None or self._transcribe_long is None:
             raise LookupError("no transcriber is configured")
-        audio = await self._decode_audio.submit(clip)
-        lane = self._transcribe_long if audio.duration_s > self.long_note_s else self._transcribe
-        return await lane.submit(audio)
+        decode, short, long = self._decode_audio, self._transcribe, self._transcribe_long
+
+        async def hear() -> Transcript:
+            audio = await decode.submit(clip)
+            return await (long if audio.duration_s > self.long_note_s else short).submit(audio)
+
+        return await self._observed("speech", hear())
 
     async def describe(self, image: bytes) -> Description:
         if self._describe is None:
             raise LookupError("no describer is configured")
-        return await self._describe.submit(image)
+        return await self._observed("vision", self._describe.submit(image))
 
     async def aclose(self) -> None:
         for batcher in self.batchers:
             await batcher.aclose()
+
+    async def _observed(self, stage: str, work: Awaitable[T]) -> T:
+        """Await ``work`` and tell the observer how long it took (failed work too: it cost the time)."""
+        started = time.perf_counter()
+        try:
+            return await work
+        finally:
+            if self.observer is not None:
+                self.observer(stage, time.perf_counter() - started)
 
     def _encode_batch(self, texts: list[str]) -> Sequence[np.ndarray]:
         return list(self.encoder.encode(texts))

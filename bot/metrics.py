@@ -32,6 +32,19 @@ class Metrics:
         self.replies = Counter(
             "kefu_replies", "Replies sent, by policy action.", ["channel", "action"], registry=self.registry
         )
+        self.escalations = Counter(
+            "kefu_escalations",
+            "Turns handed to a person, by the policy's reason (bot.policy.ESCALATION_KINDS).",
+            ["channel", "reason"],
+            registry=self.registry,
+        )
+        self.turn_seconds = Histogram(
+            "kefu_turn_seconds",
+            "Time from a turn's start to its reply (every stage and the store), by channel.",
+            ["channel"],
+            registry=self.registry,
+            buckets=STAGE_BUCKETS,
+        )
         self.feedback = Counter(
             "kefu_feedback", 'Shoppers\' answers to "was this helpful?".', ["channel", "vote"], registry=self.registry
         )
@@ -58,6 +71,8 @@ class Metrics:
         log.info("feedback in %s: %s", feedback.conversation, vote)
 
     def observe_stage(self, stage: str, seconds: float) -> None:
+        """One stage's time: the pipeline's (understand, embed, intent, retrieve, decide, …), ``speech``, ``vision``
+        (inside understand) and the courier's ``delivery``."""
         self.stage_seconds.labels(stage=stage).observe(seconds)
 
     def render(self) -> bytes:

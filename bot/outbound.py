@@ -71,6 +71,10 @@ class Channels:
     def names(self) -> list[str]:
         return list(self._sinks)
 
+    def is_live(self, name: str) -> bool:
+        """Whether the channel's adapter has started (its replies go out)."""
+        return name in self._live
+
     async def send(self, conversation: ConversationRef, reply: Reply) -> None:
         await self._sink(conversation.channel).send(conversation, reply)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -20,7 +20,7 @@ from bot.actions.base import Action as Task
 from bot.actions.base import ActionError
 from bot.actions.slots import PENDING, heard, run_action
 from bot.catalogue import Catalogue
-from bot.engines import Engines
+from bot.engines import Engines, StageObserver
 from bot.errors import StageTimeout
 from bot.generation.base import GenerationRequest, Generator
 from bot.generation.templates import say
@@ -36,7 +36,6 @@ from bot.understanding import Understanding, understand
 
 log = logging.getLogger(__name__)
 
-StageObserver = Callable[[str, float], None]
 T = TypeVar("T")
 UNSURE = "unsure"
 """Session counter: unsure turns in a row."""

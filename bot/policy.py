@@ -194,6 +194,23 @@ def best_relevance(hits: Sequence[Hit]) -> float:
     return max((passage_relevance(hit) for hit in hits), default=0.0)
 
 
+ESCALATION_KINDS = (
+    ("the shopper pressed the talk-to-a-human button", "button"),
+    ("the shopper asked for a person", "asked_for_person"),
+    ("money dispute", "money_dispute"),
+    ("complaint with strong negative wording", "complaint"),
+    ("no passage good enough", "no_answer"),
+    ("low confidence", "unsure"),
+)
+"""The opening words of each escalation reason ``Policy.decide`` gives, and its short kind (a metrics label)."""
+
+
+def escalation_kind(reason: str) -> str:
+    """The short kind of an escalation from its reason (``escalate: …`` as a reply carries it); ``other`` if none."""
+    said = reason.removeprefix(f"{Move.ESCALATE.value}: ")
+    return next((kind for opening, kind in ESCALATION_KINDS if said.startswith(opening)), "other")
+
+
 class Policy:
     """Rules in order: hand-over requests, complaints, actions, small talk, a good passage, out of scope, unsure.
 

@@ -104,14 +104,16 @@ class Runtime:
         """Keep ``message`` and queue it behind earlier ones of its conversation; False for a redelivery.
 
         Returns once the message is durably accepted (waits while its conversation's queue is full): the
-        adapter may acknowledge it to the platform then.
+        adapter may acknowledge it to the platform then. While stopping, a message is kept in the inbox but not
+        queued: the next start answers it (a channel still polling when SIGTERM came loses nothing).
         """
-        if self._closing:
-            raise RuntimeError("the runtime is stopping")
         seq = await self.inbox.accept(message)
         if seq is None:
             log.info("dropped duplicate message %s in %s", message.message_id, message.conversation)
             return False
+        if self._closing:
+            log.info("kept a message in %s for the next start (stopping)", message.conversation)
+            return True
         await self._enqueue(seq, message)
         return True
 

@@ -1,5 +1,5 @@
 """The one aiohttp server: every adapter's routes (web chat ``/``, ``/telegram/webhook``, ``/slack/events``)
-beside ``/healthz`` and ``/metrics``."""
+beside ``/healthz`` (liveness), ``/readyz`` (readiness) and ``/metrics``."""
 
 from __future__ import annotations
 
@@ -33,21 +33,35 @@ async def refuse_deep_nesting(request: web.Request, handler: Handler) -> web.Str
 
 
 def build_http_app(
-    routes: Iterable[web.RouteDef], *, metrics: Metrics, health: HealthCheck, client_max_size: int = 32 * 1024**2
+    routes: Iterable[web.RouteDef],
+    *,
+    metrics: Metrics,
+    health: HealthCheck,
+    ready: HealthCheck | None = None,
+    client_max_size: int = 32 * 1024**2,
 ) -> web.Application:
-    """An application with the given routes plus the health and metrics endpoints; deep nesting is a 400."""
+    """An application with the given routes plus the health, readiness and metrics endpoints; deep nesting is a 400.
+
+    ``/healthz`` is 200 while ``health()`` says ``ok``; ``/readyz`` is 200 while ``ready()`` (default: ``health``)
+    says ``ready``, else 503 with the same JSON saying what is not ready."""
     app = web.Application(client_max_size=client_max_size, middlewares=[refuse_deep_nesting])
+    readiness = ready or health
 
     async def healthz(_: web.Request) -> web.Response:
         status = await health()
         return web.json_response(status, status=200 if status.get("ok") else 503)
+
+    async def readyz(_: web.Request) -> web.Response:
+        status = await readiness()
+        return web.json_response(status, status=200 if status.get("ready", status.get("ok")) else 503)
 
     async def metrics_endpoint(_: web.Request) -> web.Response:
         response = web.Response(body=metrics.render())
         response.headers["Content-Type"] = metrics.content_type
         return response
 
-    app.router.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_endpoint), *routes])
+    own = [web.get("/healthz", healthz), web.get("/readyz", readyz), web.get("/metrics", metrics_endpoint)]
+    app.router.add_routes([*own, *routes])
     return app
 
 

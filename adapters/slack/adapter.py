@@ -235,6 +235,10 @@ class SlackAdapter(Adapter):
         except (ValueError, RecursionError, AttributeError, TypeError) as error:  # bolt reads JSON as an object
             log.warning("slack: a signed request from %s was not readable (%s)", request.remote, type(error).__name__)
             return web.json_response({"ok": False, "error": "malformed request"}, status=400)
+        event = bolt_request.body.get("event", {})
+        if not isinstance(event, dict) or not isinstance(event.get("type", ""), str):  # bolt's own matchers read them
+            log.warning("slack: a signed request from %s carried an event that is not an object", request.remote)
+            return web.json_response({"ok": False, "error": "malformed request"}, status=400)
         return await to_aiohttp_response(await self._app.async_dispatch(bolt_request))
 
     async def send(self, conversation: ConversationRef, reply: Reply) -> None:

@@ -215,6 +215,8 @@ class Inbound:
 
     async def _from_event(self, event: Mapping[str, Any], body: Mapping[str, Any], said: str) -> None:
         try:
+            if not isinstance(body.get("event_id", ""), str):
+                raise TypeError("event_id is not a string")
             message = self._message(event, body, said)
         except (KeyError, TypeError, ValueError) as error:
             log.warning(

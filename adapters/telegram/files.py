@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.errors import InputTooLarge
+from bot.errors import BadInput, InputTooLarge
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -23,7 +23,12 @@ async def download(bot: Bot, file_id: str, *, max_bytes: int, timeout_s: int = 6
     An announced size over the cap is refused before the download starts; otherwise reading stops at the
     first chunk past the cap, so at most ``max_bytes`` plus one chunk (64 KiB) is ever held.
     """
-    info = await bot.get_file(file_id)
+    from aiogram.exceptions import TelegramBadRequest
+
+    try:
+        info = await bot.get_file(file_id)
+    except TelegramBadRequest as error:  # an id Telegram does not know (a forged or expired update): the sender's
+        raise BadInput(f"Telegram could not give this file ({error.message})") from None
     if info.file_size is not None and info.file_size > max_bytes:
         raise InputTooLarge(f"the file is {info.file_size} bytes, over the {max_bytes}-byte download limit")
     if not info.file_path:

@@ -48,6 +48,9 @@ class Kefu:
         self.metrics = Metrics()
         self.dialogue: Dialogue | None = None
         self._runtime: Runtime | None = None
+        self._serving = False
+        """Every channel started: ``/readyz`` may say ready (the server starts before the channels)."""
+        self._stopping = False
         self.adapters = build_adapters(
             settings,
             channels or configured_channels(settings),
@@ -75,7 +78,7 @@ class Kefu:
         self.http: HttpServer | None = None
         if serve_http:
             self.http = HttpServer(
-                build_http_app(routes, metrics=self.metrics, health=self.health),
+                build_http_app(routes, metrics=self.metrics, health=self.health, ready=self.ready),
                 host=settings.http.host,
                 port=settings.http.port,
             )
@@ -114,11 +117,24 @@ class Kefu:
             "failed_deliveries": runtime.deliveries_failed if runtime else 0,
         }
 
+    async def ready(self) -> dict[str, object]:
+        """``/readyz``: ready once started (models loaded, channels live) while the store answers, until ``stop``."""
+        if self._stopping:
+            return {"ready": False, "models": "loaded", "store": "closing", "reason": "stopping"}
+        if not self._serving or self.dialogue is None:
+            store = "opened" if self.dialogue is not None else "not opened"
+            return {"ready": False, "models": "loaded", "store": store, "reason": "starting the channels"}
+        problem = await self.dialogue.store_problem()
+        status: dict[str, object] = {"ready": problem is None, "models": "loaded", "store": problem or "answering"}
+        if problem is not None:
+            status["reason"] = problem
+        return status
+
     async def start(self) -> None:
         """Open the inbox, store, desk and order backend, take up what the last run left unanswered, then the server
         and every channel."""
         inbox = await open_inbox(self.settings)
-        courier = Courier(inbox, self.channels)
+        courier = Courier(inbox, self.channels, observer=self.metrics.observe_stage)
         try:
             dialogue = self.dialogue = await open_dialogue(
                 self.settings,
@@ -152,12 +168,14 @@ class Kefu:
         for adapter in self.adapters:
             await adapter.start(self._runtime.dispatch)
             self.channels.go_live(adapter.name)
+        self._serving = True
         where = f" on {self.http.url}" if self.http else ""
         log.info("kefu is serving %s%s", ", ".join(a.name for a in self.adapters), where)
 
     async def stop(self) -> None:
         """Answer what is queued, then close the channels, the stores, the engines' threads and the server."""
         runtime, dialogue = self._runtime, self.dialogue
+        self._stopping = True
         if runtime is not None:
             await runtime.stop()
         for adapter in self.adapters:

@@ -34,6 +34,7 @@ def build_pipeline(
         transcriber_batch_size=1 if batch_size == 1 else None,
         k=settings.kb.k,
         retrievers=components.knowledge_bases,
+        observer=metrics.observe_stage if metrics else None,
     )
     return Pipeline(
         engines=engines,

@@ -5,7 +5,8 @@
 
 Both need a Redis store (docs/scale.md). The front keeps each message on the stream before its platform is
 acknowledged and delivers the replies the workers queue; it also hands the desk's operator replies (queued by
-``kefu handoff reply``) to the courier. A worker serves ``/healthz`` and ``/metrics`` on ``KEFU_HTTP__PORT``.
+``kefu handoff reply``) to the courier. A front and a worker serve ``/healthz``, ``/readyz`` and ``/metrics`` on
+``KEFU_HTTP__PORT``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from bot.app.channels import build_adapters, configured_channels
 from bot.app.components import Components
 from bot.app.pipeline import build_pipeline
-from bot.app.stores import Connection, Dialogue, open_dialogue, open_store
+from bot.app.stores import Connection, Dialogue, open_dialogue, open_store, ping
 from bot.config import Settings, is_redis_url
 from bot.delivery import Courier
 from bot.errors import ConfigError
@@ -85,7 +86,7 @@ class KefuFront:
         self._desk: tuple[Connection, asyncio.Task[None]] | None = None
         self.http = (
             HttpServer(
-                build_http_app(routes, metrics=self.metrics, health=self.health),
+                build_http_app(routes, metrics=self.metrics, health=self.health, ready=self.ready),
                 host=settings.http.host,
                 port=settings.http.port,
             )
@@ -102,6 +103,13 @@ class KefuFront:
             "accepted": front.accepted if front else 0,
             "failed_deliveries": front.courier.failed if front else 0,
         }
+
+    async def ready(self) -> dict[str, object]:
+        """``/readyz``: ready once every channel is live while the Redis store answers."""
+        if self._desk is None or not all(self.channels.is_live(a.name) for a in self.adapters):
+            return {"ready": False, "role": "front", "reason": "starting the channels"}
+        problem = await ping(self._desk[0])
+        return {"ready": problem is None, "role": "front", "store": problem or "answering"}
 
     async def start(self) -> None:
         stream = await open_stream(self.settings)
@@ -157,7 +165,7 @@ class KefuWorker:
         self._task: asyncio.Task[None] | None = None
         self.http = (
             HttpServer(
-                build_http_app([], metrics=self.metrics, health=self.health),
+                build_http_app([], metrics=self.metrics, health=self.health, ready=self.ready),
                 host=settings.http.host,
                 port=settings.http.port,
             )
@@ -176,6 +184,13 @@ class KefuWorker:
             "failed_turns": worker.turns.failed if worker else 0,
             "claimed": worker.stats.claimed if worker else 0,
         }
+
+    async def ready(self) -> dict[str, object]:
+        """``/readyz``: ready while the worker's loop runs (models loaded) and the Redis store answers."""
+        if self._task is None or self._task.done() or self.dialogue is None:
+            return {"ready": False, "role": "worker", "reason": "not consuming the stream"}
+        problem = await self.dialogue.store_problem()
+        return {"ready": problem is None, "role": "worker", "store": problem or "answering"}
 
     async def start(self) -> None:
         stream = self._stream = await open_stream(self.settings)

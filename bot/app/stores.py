@@ -66,6 +66,10 @@ class Dialogue:
     def pipeline(self) -> Pipeline:
         return self.conversations.pipeline
 
+    async def store_problem(self, *, timeout_s: float = 2.0) -> str | None:
+        """None when the store answers a trivial query within ``timeout_s``, else what went wrong (for ``/readyz``)."""
+        return await ping(self.db, timeout_s=timeout_s)
+
     def start(self) -> None:
         """Deliver, from now on, the operator replies queued elsewhere (``kefu handoff reply``, a crash)."""
         if self._outbox is None:
@@ -148,6 +152,21 @@ async def probe_store(settings: Settings) -> str:
     db = await Database.open(url)
     await db.close()
     return f"SQLite {db.path}"
+
+
+async def ping(db: Connection, *, timeout_s: float = 2.0) -> str | None:
+    """None when ``db`` (SQLite or Redis) answers a trivial query within ``timeout_s``, else the problem in words."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            if isinstance(db, Database):
+                await db.fetch("SELECT 1")
+            else:
+                await db.client.ping()
+    except TimeoutError:
+        return f"the store did not answer within {timeout_s:g} s"
+    except Exception as error:  # noqa: BLE001 - any client error means "not answering"; the words go to /readyz
+        return f"the store does not answer: {error}"
+    return None
 
 
 def _need_redis() -> None:

@@ -72,8 +72,13 @@ def run(
     ] = "all",
     config: ConfigOption = None,
 ) -> None:
-    """Start every configured channel on one HTTP server (default: the web chat on the demo store)."""
-    from bot.app import Kefu
+    """Start every configured channel on one HTTP server (default: the web chat on the demo store).
+
+    Until it is up, /healthz is 200 and /readyz 503 (a Redis store that does not answer is tried again).
+
+    SIGTERM or Ctrl+C answers what is queued, then stops."""
+    from bot.cli.serve import serve
+    from bot.config import is_redis_url
 
     if role not in ("all", "front"):
         fail_usage(f"--role takes all or front, not {role!r}")
@@ -90,15 +95,15 @@ def run(
         check_store(settings)
         serve_until_signal(front)
         return
-    check_store(settings)
-    components = load(settings)
-    serve_until_signal(Kefu(settings, components))
+    if not is_redis_url(settings.store_url):
+        check_store(settings)
+    asyncio.run(serve(settings, load=load))
 
 
 def serve_until_signal(bot: Served) -> None:
     """Start ``bot``, serve until SIGINT or SIGTERM, then stop it cleanly."""
 
-    async def serve() -> None:
+    async def main() -> None:
         await bot.start()
         http = getattr(bot, "http", None)
         if http is not None:
@@ -110,7 +115,7 @@ def serve_until_signal(bot: Served) -> None:
         await stopping.wait()
         await bot.stop()
 
-    asyncio.run(serve())
+    asyncio.run(main())
 
 
 LAST_CHAT = "last-chat"

@@ -111,3 +111,36 @@ async def test_a_timed_out_long_note_stops_and_closing_stops_the_rest() -> None:
         await pending
     await asyncio.to_thread(wait_until, lambda: whisper.running == 0)
     assert whisper.cancelled == ["long 100", "long 110"]
+
+
+class LabelReader:
+    """A describer that names the bytes it is shown; ``b"bad"`` is not an image."""
+
+    def describe_batch(self, images: Sequence[bytes]) -> list[str]:
+        if b"bad" in images:
+            raise ValueError("not an image")
+        return [image.decode() for image in images]
+
+
+async def test_speech_and_vision_times_go_to_the_observer_failed_work_included() -> None:
+    """The metrics' ``speech`` and ``vision`` stages: one observation per note or photo, a failed one too."""
+    seen: list[tuple[str, float]] = []
+    unused = object()
+    engines = Engines(
+        encoder=unused,  # type: ignore[arg-type]
+        retriever=unused,  # type: ignore[arg-type]
+        intents=unused,  # type: ignore[arg-type]
+        transcriber=FakeWhisper(),  # type: ignore[arg-type]
+        describer=LabelReader(),  # type: ignore[arg-type]
+        observer=lambda stage, seconds: seen.append((stage, seconds)),
+    )
+    assert await engines.transcribe(b"note 2") == "note 2"
+    assert await engines.describe(b"a shoe") == "a shoe"
+    with pytest.raises(ValueError, match="not an image"):
+        await engines.describe(b"bad")
+    with pytest.raises(ValueError):
+        await engines.transcribe(b"not a number")
+    await engines.aclose()
+    assert [stage for stage, _ in seen] == ["speech", "vision", "vision", "speech"]
+    assert seen[0][1] >= 0.05  # the fake transcriber works 50 ms: the decode and the transcription are both timed
+    assert all(seconds >= 0 for _, seconds in seen)

@@ -142,3 +142,26 @@ async def test_full_conversation_queue_makes_the_adapter_wait() -> None:
     await asyncio.wait_for(blocked, 2)
     await runtime.join()
     await runtime.stop()
+
+
+async def test_a_message_arriving_while_stopping_is_kept_for_the_next_start_not_refused() -> None:
+    """A channel still polling when SIGTERM came: the message is kept (the platform may forget it), not handled now,
+    and the next runtime over the same inbox answers it."""
+    from bot.inbox import MemoryInbox
+
+    sink, inbox, handled = RecordingSink(), MemoryInbox(), []
+
+    async def handler(msg: Message) -> Reply:
+        handled.append(msg.text)
+        return Reply(text=f"re: {msg.text}")
+
+    runtime = Runtime(handler, outbound=outbound_to(sink), inbox=inbox)
+    await runtime.stop()
+    assert await runtime.dispatch(message("c", "late", "m1")) is True
+    assert await runtime.dispatch(message("c", "late", "m1")) is False  # its redelivery is still recognised
+    assert handled == []
+    again = Runtime(handler, outbound=outbound_to(sink), inbox=inbox)
+    assert await again.resume() == 1
+    await again.join()
+    await again.stop()
+    assert handled == ["late"] and sink.sent == {"c": ["re: late"]}

@@ -96,18 +96,6 @@ def test_an_unreachable_redis_store_is_one_clear_error(tmp_path: Path, monkeypat
     assert code == 2 and out.startswith("error: store URL") and "KEFU_STORE__URL" in out
 
 
-def test_kefu_run_with_redis_down_says_so_before_loading_any_model(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from tests.redis_server import free_port
-
-    monkeypatch.setenv("KEFU_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("KEFU_STORE__URL", f"redis://127.0.0.1:{free_port()}/0")
-    code, out = kefu("run")
-    assert code == 1 and out.startswith("error: cannot reach the Redis store") and "Traceback" not in out
-    assert not (tmp_path / "kb").exists(), "no model or index was loaded"
-
-
 def test_kefu_doctor_checks_the_store(redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.redis_server import free_port
 

@@ -14,6 +14,7 @@ from bot.policy import (
     TurnFacts,
     asks_if_sold,
     asks_to_return,
+    escalation_kind,
     money_dispute,
     passage_rules_out,
     strongly_negative,
@@ -218,3 +219,21 @@ def test_asking_how_to_reach_a_person_is_answered_asking_for_one_escalates(text:
     decision = POLICY.decide(facts(text, "human_agent", 0.95, hits=(GOOD,)))
     assert (decision.action is Move.ANSWER) is answered, decision.reason
     assert POLICY.decide(facts(text, "human_agent", 0.95)).action is Move.ESCALATE  # no passage: a person
+
+
+def test_every_escalation_has_its_own_metrics_kind() -> None:
+    """``kefu_escalations_total{reason}`` needs a short, bounded label: each escalating rule maps to its own kind."""
+    escalations = {
+        "button": facts(payload=HUMAN_PAYLOAD, hits=(GOOD,)),
+        "asked_for_person": facts("a person please", "human_agent", 0.8, hits=(GOOD,)),
+        "money_dispute": facts("I was charged twice for order 100258", "payment", 0.9, hits=(GOOD,)),
+        "complaint": facts("this is unacceptable, worst shop ever", "complaint", 0.9, hits=(GOOD,)),
+        "no_answer": facts("how long is the warranty on laptops", "product_info", 0.9),
+        "unsure": facts("hmm", "greeting", 0.3, low_confidence_streak=1),
+    }
+    for kind, turn in escalations.items():
+        decision = POLICY.decide(turn)
+        assert decision.action is Move.ESCALATE, (kind, decision)
+        assert escalation_kind(f"escalate: {decision.reason}; follow-up: query rewritten") == kind
+    assert escalation_kind("escalate: a rule added later") == "other"
+    assert escalation_kind("") == "other"

@@ -10,6 +10,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import aiohttp
+
 from bot.config import Settings
 
 QUESTIONS = (
@@ -104,3 +106,29 @@ async def wait_for(condition: Callable[[], bool], process: KefuProcess, *, timeo
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}:\n{process.output()[-4000:]}")
         await asyncio.sleep(0.05)
+
+
+Probe = tuple[int, dict[str, object]]
+
+
+async def probe(http: aiohttp.ClientSession, url: str) -> Probe | None:
+    """The status and JSON body of ``url``; None while nothing listens there."""
+    try:
+        async with http.get(url) as response:
+            return response.status, await response.json()
+    except aiohttp.ClientConnectionError:
+        return None
+
+
+async def probe_until(
+    http: aiohttp.ClientSession, url: str, kefu: KefuProcess, *, status: int | None = None, timeout: float = 180
+) -> Probe:
+    """Poll ``url`` until it answers (with ``status`` when given); fails with the log if kefu dies or time runs out."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        got = await probe(http, url)
+        if got is not None and (status is None or got[0] == status):
+            return got
+        assert kefu.alive(), f"kefu exited:\n{kefu.output()[-4000:]}"
+        assert asyncio.get_running_loop().time() < deadline, f"{url} still {got}:\n{kefu.output()[-4000:]}"
+        await asyncio.sleep(0.1)

@@ -121,6 +121,20 @@ async def test_download_stops_streaming_past_the_cap_when_no_size_was_announced(
         await bot.session.close()
 
 
+async def test_a_file_id_telegram_refuses_is_bad_input_for_the_sender(fake_telegram: FakeTelegram) -> None:
+    """Found by the fuzz suite: a forged or expired file id was an internal error with a traceback."""
+    from adapters.telegram.files import download
+    from bot.errors import BadInput, user_message
+
+    bot = fake_telegram.aiogram_bot()
+    try:
+        with pytest.raises(BadInput) as refused:
+            await download(bot, "F-no-such-file", max_bytes=1000)
+    finally:
+        await bot.session.close()
+    assert user_message(refused.value) == "Telegram could not give this file (Bad Request: invalid file_id)"
+
+
 async def test_webhook_before_start_is_503_and_a_forged_secret_is_checked_first() -> None:
     adapter = TelegramAdapter(
         token="1:a", mode="webhook", webhook_url="https://x/telegram/webhook", webhook_secret="right"

@@ -56,3 +56,31 @@ def test_bench_load_refuses_a_database_in_use_and_bad_counts(
         import asyncio
 
         asyncio.run(check_empty(load_settings()))
+
+
+async def test_the_front_is_ready_once_its_channels_are_live_and_while_redis_answers(
+    redis_server, redis_url: str, tmp_path: Path
+) -> None:
+    import aiohttp
+
+    from bot.app.roles import KefuFront
+    from bot.config import load_settings
+
+    settings = load_settings(data_dir=tmp_path, store={"url": redis_url}, http={"port": 0})
+    front = KefuFront(settings)
+    assert (await front.ready())["reason"] == "starting the channels"
+    await front.start()
+    try:
+        assert front.http is not None
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{front.http.url}/readyz") as response:
+                assert response.status == 200 and (await response.json())["store"] == "answering"
+            redis_server.stop()
+            async with http.get(f"{front.http.url}/readyz") as response:
+                body = await response.json()
+                assert response.status == 503 and body["ready"] is False and body["store"] != "answering"
+            redis_server.start()
+            async with http.get(f"{front.http.url}/readyz") as response:
+                assert response.status == 200
+    finally:
+        await front.stop()
