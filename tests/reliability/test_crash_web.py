@@ -44,7 +44,14 @@ async def converse(settings: Settings, folder: Path, *, kills: int, seed: int) -
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     kefu = KefuProcess(
-        settings, folder / "store.sqlite3", folder / "kefu.log", KEFU_HTTP__PORT=str(port), KEFU_CHANNELS='["web"]'
+        settings,
+        folder / "store.sqlite3",
+        folder / "kefu.log",
+        KEFU_HTTP__PORT=str(port),
+        KEFU_CHANNELS='["web"]',
+        # all 20 shoppers share 127.0.0.1: lift the per-address ticket budget (kept in memory, so a kill resets it)
+        # so that who gets a ticket does not depend on timing; the budget has its own tests
+        KEFU_SHOP__TICKETS_PER_CLIENT="1000",
     )
     async with aiohttp.ClientSession() as http:
         up = False
