@@ -77,7 +77,14 @@ def _phones(text: str) -> Iterator[Span]:
     for match in phonenumbers.PhoneNumberMatcher(text, DEFAULT_REGION):
         if "/" in match.raw_string:  # ranges such as a size chart's "100-104/82-86", never a written phone
             continue
+        if _negative(text, match.start):  # an error code such as FFmpeg's "[Errno -1094995529]"
+            continue
         yield match.start, match.end, f"[phone …{_digits(match.raw_string)[-4:]}]"
+
+
+def _negative(text: str, start: int) -> bool:
+    """Whether the number at ``start`` carries a minus sign of its own (a minus after a space or a non-digit)."""
+    return start > 0 and text[start - 1] in "-\u2212" and (start == 1 or not text[start - 2].isdigit())
 
 
 def mask_pii(text: str) -> str:

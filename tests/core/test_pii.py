@@ -29,6 +29,8 @@ FULL_WIDTH = str.maketrans("0123456789+-. ()", "０１２３４５６７８９�
         ("telegram: ignoring duplicate update 1754632107005", "telegram: ignoring duplicate update 1754632107005"),
         ("order #100234 of 2026-11-24 13:05, ¥4999.00, ts 1733568000.123", None),
         ("XL 96-100/78-82, XXL 100-104/82-86 (chest/waist cm)", None),
+        ("not a readable audio file ([Errno -1094995529] Invalid data found)", None),
+        ("tel 010-12345678 (not -1094995529)", "tel [phone …5678] (not -1094995529)"),
     ],
 )
 def test_mask_pii(text: str, masked: str | None) -> None:
