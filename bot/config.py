@@ -65,6 +65,9 @@ class TelegramSettings(_Section):
     webhook_secret: SecretStr | None = None
     webhook_url: str | None = None
     """Public URL Telegram posts to (``https://host/telegram/webhook``); needed in webhook mode."""
+    messages_per_second: int = Field(default=30, ge=1)
+    """Messages the bot sends per second in all: Telegram's free limit is about 30; a bot with paid broadcasts
+    may send more (``kefu bench load`` lifts it, to measure the workers rather than Telegram's pace)."""
 
 
 _SLACK_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")

@@ -69,7 +69,7 @@ def _build_adapter(
             title=settings.shop.name,
         )
     if name == "telegram":
-        from adapters.telegram import TelegramAdapter
+        from adapters.telegram import RateLimiter, TelegramAdapter
 
         options = settings.telegram
         if options.token is None:
@@ -82,6 +82,7 @@ def _build_adapter(
             webhook_url=options.webhook_url,
             on_feedback=on_feedback,
             max_download_bytes=max(settings.speech.max_bytes, settings.vision.max_bytes),
+            rate_limiter=RateLimiter(global_per_second=options.messages_per_second),
         )
     if name == "slack":
         from adapters.slack import SlackAdapter

@@ -37,8 +37,8 @@ def worker(
 @bench_app.command("load")
 def bench_load(
     workers: Annotated[str, typer.Option("--workers", help="Worker counts to measure, in one run.")] = "1,2,3",
-    chats: Annotated[int, typer.Option("--chats", help="Shoppers writing at once.")] = 24,
-    per_chat: Annotated[int, typer.Option("--per-chat", help="Messages each shopper sends, one after another.")] = 10,
+    chats: Annotated[int, typer.Option("--chats", help="Shoppers writing at once.")] = 200,
+    per_chat: Annotated[int, typer.Option("--per-chat", help="Messages each shopper sends, one after another.")] = 3,
     json_output: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:

@@ -155,3 +155,14 @@ async def test_webhook_before_start_is_503_and_a_forged_secret_is_checked_first(
                 assert r.status == 503
     finally:
         await runner.cleanup()
+
+
+def test_the_configured_send_limit_reaches_the_adapters_rate_limiter(tmp_path) -> None:
+    from bot.app.channels import build_adapters
+    from bot.config import load_settings
+
+    token = "123456:" + "A" * 35
+    for configured, expected in (({}, 30), ({"messages_per_second": 200}, 200)):
+        settings = load_settings(data_dir=tmp_path, telegram={"token": token, **configured})
+        [adapter] = build_adapters(settings, ["telegram"])
+        assert adapter._limiter.global_per_second == expected  # type: ignore[attr-defined]
