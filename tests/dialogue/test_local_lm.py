@@ -58,6 +58,7 @@ def generator_prompt(generator: TransformersGenerator) -> str:
     return prompt
 
 
+@pytest.mark.slow  # loads SmolLM2 and generates
 async def test_a_cited_answer_from_the_local_model_is_accepted(tmp_path: Path) -> None:
     tiny_model(tmp_path, train_on=ANSWER)
     generation = await TransformersGenerator(

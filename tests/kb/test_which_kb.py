@@ -79,6 +79,7 @@ def _sources(found: dict) -> set[str]:
     return {hit["source"] for hit in found["hits"]}
 
 
+@pytest.mark.slow  # builds an index with the real encoder
 def test_kefu_kb_build_out_then_search_kb_answers_from_that_index(env: Path) -> None:
     """The README's tour through real `kefu` processes: the search answers from the tea shop and builds nothing."""
     tea_docs(env / "tea-docs")

@@ -49,6 +49,7 @@ def test_corpus_notes_span_the_lengths_asked() -> None:
     assert all(n.text and n.audio.dtype.name == "float32" for n in notes)
 
 
+@pytest.mark.slow  # a benchmark run: the library's transcribe() against ours
 def test_benchmark_measures_against_the_library_in_the_same_run(tiny: WhisperTranscriber) -> None:
     (row,) = benchmark.latency(tiny, lengths=(3.0,), repeats=1)
     assert row["latency_s"] > 0 and row["library_latency_s"] > 0

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from bot.cli.groups import app
 
 
+@pytest.mark.slow  # a benchmark run
 def test_bench_telegram_json() -> None:
     result = CliRunner().invoke(
         app, ["bench", "telegram", "--updates", "10", "--chats", "2", "--samples", "5", "--burst", "2", "--json"]
