@@ -30,6 +30,7 @@ ORDER_STATUS = "order_status"
 ORDER_INTENTS = frozenset({"order_status", "shipping", "return_refund"})
 """Intents under which a lone 5-12 digit number in the message is read as an order number."""
 START_RETURN = "start_return"
+CANCEL_ORDER = "cancel_order"
 
 _STRONG_NEGATIVE = re.compile(
     r"\b(?:terrible|awful|horrible|worst|unacceptable|ridiculous|disgusting|scam|scammers?|fraud|furious|outraged"
@@ -45,6 +46,14 @@ _RETURN_REQUEST = re.compile(
     r"|(?:我要|我想|想要|申请|帮我|怎么申请)(?:退货|退掉|退回|退款)|退货申请",
     re.IGNORECASE,
 )
+_CANCEL_REQUEST = re.compile(
+    r"\bcancel(?:l?ing)?\b(?! ?(?:fee|policy|polic|charge)s?\b)[^.?!]{0,30}\b(?:order|purchase|it|this|that)\b"
+    r"|\b(?:order|purchase)\b[^.?!]{0,20}\bcancel\b"
+    r"|取消(?:订单|这个订单|这单|该订单|一下|掉)|(?:订单|这单)[^。？！?]{0,8}取消(?!了)|(?:我要|我想|请|申请)取消|帮我[^。？！?]{0,12}取消",
+    re.IGNORECASE,
+)
+"""Asking about cancelling an order ("cancel my order", "please cancel 100258", "帮我取消订单"); "why was my order
+cancelled?" and cancellation fees are not requests."""
 
 _ASKS_WHETHER_ALLOWED = re.compile(
     r"\b(?:can|could|may) (?:i|we) (?:still |even )?(?:cancel|return|send|change|exchange|swap|get|use|ask)\b"
@@ -60,6 +69,9 @@ _CONTACT_DETAILS = re.compile(
 )
 """Asking how or when to reach the shop's people ("what's the hotline?", "人工客服几点上班？"): a question the
 knowledge base answers, not a request for a person now."""
+
+_HOW_TO = re.compile(r"\bhow (?:do|can|could|would|should|to)\b|怎么|怎样|如何", re.IGNORECASE)
+"""Asking how something is done ("how do I cancel my order?", "怎么取消订单"): the knowledge base explains it."""
 
 _WANTS = re.compile(r"\b(?:want|like|need|wish) to\b|我要|我想|想要|帮我|申请", re.IGNORECASE)
 """A request made outright ("I want to return it, can I?"): the action stays."""
@@ -141,6 +153,11 @@ def money_dispute(text: str) -> bool:
 def strongly_negative(text: str) -> bool:
     """True when ``text`` has strong negative wording (insults, threats, "!!!") in English or Chinese."""
     return bool(_STRONG_NEGATIVE.search(text))
+
+
+def asks_to_cancel(text: str) -> bool:
+    """True when the shopper asks to cancel an order (or whether it can still be cancelled)."""
+    return bool(_CANCEL_REQUEST.search(text))
 
 
 def asks_to_return(text: str) -> bool:
@@ -241,7 +258,9 @@ class Policy:
         """Whether the best passage is good enough to answer from."""
         return best_relevance(hits) >= self.min_relevance
 
-    def decide(self, facts: TurnFacts, *, tasks: Collection[str] = (ORDER_STATUS, START_RETURN)) -> Decision:
+    def decide(
+        self, facts: TurnFacts, *, tasks: Collection[str] = (ORDER_STATUS, START_RETURN, CANCEL_ORDER)
+    ) -> Decision:
         """The move for this turn; ``tasks`` are the actions that can run (none: the bot only talks)."""
         confident = facts.intent is not None and facts.confidence >= self.min_confidence and not facts.out_of_scope
         intent = facts.intent if confident else None
@@ -289,15 +308,16 @@ class Policy:
 
     def _policy_question(self, facts: TurnFacts, acted: Decision, best: float) -> bool:
         """Whether an action the intent asked for yields to the knowledge base: the shopper asks whether something
-        is allowed ("my order shipped, can I still cancel it?"), gives no order number and a passage answers it."""
+        is allowed ("my order shipped, can I still cancel it?") or how it is done ("how do I cancel my order?"),
+        gives no order number and a passage answers it."""
         return (
             not facts.pending
             and ORDER_ID not in facts.slots
             and extract_order_number(facts.text, bare=True) is None
-            and asks_whether_allowed(facts.text)
+            and (asks_whether_allowed(facts.text) or bool(_HOW_TO.search(facts.text)))
             and not _WANTS.search(facts.text)
             and best >= self.min_relevance
-            and acted.task in (ORDER_STATUS, START_RETURN)
+            and acted.task in (ORDER_STATUS, START_RETURN, CANCEL_ORDER)
         )
 
     def _act(self, facts: TurnFacts, intent: str | None, said: str) -> Decision | None:
@@ -307,6 +327,8 @@ class Policy:
             number = extract_order_number(facts.text, bare=True)  # "did my return for 100289 go through"
         if facts.pending and number:
             return Decision(Move.ACT, f"order number {number} for the pending {facts.pending}", facts.pending)
+        if asks_to_cancel(facts.text) and intent in (None, "order_status", "return_refund", "shipping", "complaint"):
+            return Decision(Move.ACT, f"the shopper asks to cancel an order: {said}", CANCEL_ORDER)
         wants_return = asks_to_return(facts.text)
         if wants_return and intent in (None, "return_refund", "order_status", "complaint"):
             return Decision(Move.ACT, f"the shopper asks to return something: {said}", START_RETURN)

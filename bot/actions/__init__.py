@@ -1,12 +1,13 @@
-"""Actions the bot runs (order status, start a return) and the order backends they use."""
+"""Actions the bot runs (order status, start a return, ask to cancel) and the order backends they use."""
 
 from bot.actions.base import Action, ActionError, ActionResult, Order, OrderBackend
-from bot.actions.orders import OrderStatusAction, StartReturnAction, extract_order_number
+from bot.actions.orders import CancelOrderAction, OrderStatusAction, StartReturnAction, extract_order_number
 
 __all__ = [
     "Action",
     "ActionError",
     "ActionResult",
+    "CancelOrderAction",
     "Order",
     "OrderBackend",
     "OrderStatusAction",

@@ -22,6 +22,13 @@ CREATE TABLE IF NOT EXISTS returns (
     reason TEXT NOT NULL DEFAULT '',
     created_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS cancellations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_id TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL
+);
 """
 
 
@@ -73,16 +80,27 @@ class SqliteOrderBackend:
         return Order.from_json(json.loads(rows[0][0])) if rows else None
 
     async def request_return(self, order_id: str, *, reason: str, conversation: str) -> str:
+        number = await self._record("returns", order_id, reason=reason, conversation=conversation)
+        return f"R{number:06d}"
+
+    async def request_cancellation(self, order_id: str, *, reason: str, conversation: str) -> str:
+        number = await self._record("cancellations", order_id, reason=reason, conversation=conversation)
+        return f"C{number:06d}"
+
+    async def _record(self, table: str, order_id: str, *, reason: str, conversation: str) -> int:
+        """Insert a request into ``table`` ("returns" or "cancellations") and mark the order as requested, in one
+        transaction; the request's row number."""
+        status = {"returns": "return_requested", "cancellations": "cancel_requested"}[table]
         async with self.db.transaction() as c:
             cursor = await c.execute(
-                "INSERT INTO returns (order_id, conversation, reason, created_at) VALUES (?, ?, ?, ?)",
+                f"INSERT INTO {table} (order_id, conversation, reason, created_at) VALUES (?, ?, ?, ?)",
                 (order_id, conversation, reason, time.time()),
             )
             row = await (await c.execute("SELECT data FROM orders WHERE order_id = ?", (order_id,))).fetchone()
             if row:
-                data = json.loads(row[0]) | {"status": "return_requested"}
+                data = json.loads(row[0]) | {"status": status}
                 await c.execute("UPDATE orders SET data = ? WHERE order_id = ?", (json.dumps(data), order_id))
-        return f"R{cursor.lastrowid:06d}"
+        return int(cursor.lastrowid or 0)
 
     async def close(self) -> None:
         await self.db.close()
@@ -107,7 +125,8 @@ def _as_json(order: Order) -> dict[str, Any]:
 
 class HttpOrderBackend:
     """A shop's order API: ``GET {base}/orders/{id}`` (an ``orders.json`` record, 404 when unknown) and
-    ``POST {base}/orders/{id}/returns`` with ``{"reason", "conversation"}`` answering ``{"return_id"}``.
+    ``POST {base}/orders/{id}/returns`` with ``{"reason", "conversation"}`` answering ``{"return_id"}``, and
+    ``POST {base}/orders/{id}/cancellations`` with the same body answering ``{"cancellation_id"}``.
 
     The session is created lazily and owned by the backend: call ``close``.
     """
@@ -139,15 +158,24 @@ class HttpOrderBackend:
         return Order.from_json(data) if data else None
 
     async def request_return(self, order_id: str, *, reason: str, conversation: str) -> str:
-        data = await self._request(
-            "POST", f"/orders/{order_id}/returns", {"reason": reason, "conversation": conversation}
+        return await self._post_request(order_id, "returns", "return_id", reason=reason, conversation=conversation)
+
+    async def request_cancellation(self, order_id: str, *, reason: str, conversation: str) -> str:
+        return await self._post_request(
+            order_id, "cancellations", "cancellation_id", reason=reason, conversation=conversation
         )
-        if not data or "return_id" not in data:
+
+    async def _post_request(self, order_id: str, collection: str, key: str, *, reason: str, conversation: str) -> str:
+        """POST a request (a return, a cancellation) about ``order_id``; the id the shop answers under ``key``."""
+        data = await self._request(
+            "POST", f"/orders/{order_id}/{collection}", {"reason": reason, "conversation": conversation}
+        )
+        if not data or key not in data:
             raise ActionError(
-                f"order backend answered no return_id for {order_id}",
-                user_message="Our order system could not record the return; please try again in a few minutes.",
+                f"order backend answered no {key} for {order_id}",
+                user_message="Our order system could not record the request; please try again in a few minutes.",
             )
-        return str(data["return_id"])
+        return str(data[key])
 
     async def close(self) -> None:
         if self._session is not None:

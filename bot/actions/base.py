@@ -64,6 +64,10 @@ class OrderBackend(Protocol):
         """Record a return request for ``order_id``; its id."""
         ...
 
+    async def request_cancellation(self, order_id: str, *, reason: str, conversation: str) -> str:
+        """Record a request to cancel ``order_id`` before it ships (the shop confirms it); its id."""
+        ...
+
     async def close(self) -> None:
         """Release the backend's connections."""
         ...

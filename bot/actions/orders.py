@@ -1,4 +1,5 @@
-"""Order actions: order status and starting a return, with the order number taken from the shopper's words."""
+"""Order actions: order status, starting a return and asking to cancel, with the order number taken from the
+shopper's words."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ ORDER_ID = "order_id"
 """The slot both order actions need."""
 RETURNABLE = frozenset({"delivered"})
 NOT_YET = frozenset({"pending", "paid", "shipped"})
-NEXT_STEP = frozenset({"pending", "shipped", "delivered", "return_requested"})
+CANCELLABLE = frozenset({"pending", "paid"})
+"""Statuses before dispatch: the order can still be cancelled."""
+TOO_LATE_TO_CANCEL = frozenset({"shipped", "delivered"})
+NEXT_STEP = frozenset({"pending", "shipped", "delivered", "return_requested", "cancel_requested"})
 """Statuses whose reply ends with what the shopper can do next (``next_<status>`` in ``bot.actions.texts``)."""
 
 
@@ -123,4 +127,33 @@ class StartReturnAction(_OrderAction):
         return ActionResult(
             text("return_recorded", language, order=order_id, rid=return_id),
             data={"found": True, "return_id": return_id},
+        )
+
+
+class CancelOrderAction(_OrderAction):
+    """Records a request to cancel an order that has not shipped yet; past dispatch it points to a return instead."""
+
+    name = "cancel_order"
+    explains_policy = True
+
+    async def run(self, *, slots: Mapping[str, str], language: str, conversation: str) -> ActionResult:
+        order_id = slots.get(ORDER_ID)
+        if not order_id:
+            return ActionResult(text("ask_order_cancel", language), missing=ORDER_ID)
+        order = await self.backend.get(order_id)
+        if order is None:
+            return ActionResult(text("not_found", language, order=order_id), missing=ORDER_ID, data={"found": False})
+        status = status_name(order.status, language)
+        if order.status in TOO_LATE_TO_CANCEL:
+            return ActionResult(text("cancel_too_late", language, order=order_id, status=status), data={"found": True})
+        if order.status == "cancel_requested":
+            return ActionResult(text("cancel_already", language, order=order_id), data={"found": True})
+        if order.status not in CANCELLABLE:
+            return ActionResult(text("cancel_closed", language, order=order_id, status=status), data={"found": True})
+        cancellation_id = await self.backend.request_cancellation(
+            order_id, reason=slots.get("reason", ""), conversation=conversation
+        )
+        return ActionResult(
+            text("cancel_recorded", language, order=order_id, cid=cancellation_id, status=status),
+            data={"found": True, "cancellation_id": cancellation_id},
         )

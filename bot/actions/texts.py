@@ -54,6 +54,34 @@ _TEXTS: dict[str, dict[str, str]] = {
         "2. 请保持商品未穿着、未洗涤、吊牌完好（鞋子放回原鞋盒）打包。\n"
         "3. 按确认信息寄回包裹；验货后退款将原路退回。",
     },
+    "ask_order_cancel": {
+        "en": "I can ask for the order to be cancelled. What is the order number?",
+        "zh": "可以为您申请取消订单。请问订单号是多少？",
+    },
+    "cancel_recorded": {
+        "en": "I've recorded cancellation request {cid} for order #{order} ({status}). We confirm it here or by "
+        "e-mail before the order ships; a paid order is refunded to the original payment method.",
+        "zh": "已为订单 #{order}（{status}）登记取消申请 {cid}。"
+        "我们会在发货前在这里或通过邮件确认；已付款的订单将原路退款。",
+    },
+    "cancel_too_late": {
+        "en": "Order #{order} is {status}, so it can no longer be cancelled. Once it is delivered you can return it "
+        "instead, and I can start the return for you.",
+        "zh": "订单 #{order} 当前状态为{status}，已无法取消。签收后可以申请退货，我可以为您办理。",
+    },
+    "cancel_closed": {
+        "en": "Order #{order} is {status}, so there is nothing to cancel.",
+        "zh": "订单 #{order} 当前状态为{status}，无需取消。",
+    },
+    "cancel_already": {
+        "en": "A cancellation of order #{order} is already requested; we confirm it here or by e-mail before the "
+        "order ships.",
+        "zh": "订单 #{order} 已经提交过取消申请，我们会在发货前在这里或通过邮件确认。",
+    },
+    "next_cancel_requested": {
+        "en": "We'll confirm the cancellation here or by e-mail before the order ships.",
+        "zh": "我们会在发货前在这里或通过邮件确认取消。",
+    },
     "return_not_yet": {
         "en": "Order #{order} is {status}, so it can't be returned yet: returns start once it has been delivered.",
         "zh": "订单 #{order} 当前状态为{status}，暂时无法退货：签收后才能申请退货。",
@@ -71,6 +99,7 @@ _STATUS: dict[str, dict[str, str]] = {
     "delivered": {"en": "delivered", "zh": "已签收"},
     "cancelled": {"en": "cancelled", "zh": "已取消"},
     "return_requested": {"en": "return requested", "zh": "退货申请中"},
+    "cancel_requested": {"en": "cancellation requested", "zh": "取消申请中"},
     "refunded": {"en": "refunded", "zh": "已退款"},
 }
 

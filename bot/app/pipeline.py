@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.actions.base import Action, OrderBackend
-from bot.actions.orders import OrderStatusAction, StartReturnAction
+from bot.actions.orders import CancelOrderAction, OrderStatusAction, StartReturnAction
 from bot.app.components import Components
 from bot.catalogue import Catalogue
 from bot.config import Settings
@@ -59,5 +59,6 @@ def build_actions(backend: OrderBackend, *, catalogue: Catalogue | None = None) 
     actions: list[Action] = [
         OrderStatusAction(backend, catalogue=catalogue),
         StartReturnAction(backend, catalogue=catalogue),
+        CancelOrderAction(backend, catalogue=catalogue),
     ]
     return {action.name: action for action in actions}

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.actions.backends import HttpOrderBackend, SqliteOrderBackend, demo_orders_file, read_orders
 from bot.actions.base import ActionError
-from bot.actions.orders import OrderStatusAction, StartReturnAction, extract_order_number
+from bot.actions.orders import CancelOrderAction, OrderStatusAction, StartReturnAction, extract_order_number
 from bot.errors import ConfigError
 from bot.sessions.sqlite import Database
 
@@ -66,6 +66,26 @@ async def test_returns_only_for_delivered_orders(demo_orders: SqliteOrderBackend
     assert "nothing to return" in again.text
 
 
+async def test_a_cancellation_is_requested_only_before_the_order_ships(demo_orders: SqliteOrderBackend) -> None:
+    action = CancelOrderAction(demo_orders)
+    asked = await action.run(slots={}, language="en", conversation="web:1")
+    assert asked.missing == "order_id" and "order number" in asked.text
+    paid = await action.run(slots={"order_id": "100241"}, language="en", conversation="web:1")
+    assert paid.data["cancellation_id"] == "C000001" and "#100241" in paid.text and "refunded" in paid.text
+    order = await demo_orders.get("100241")
+    assert order is not None and order.status == "cancel_requested"
+    again = await action.run(slots={"order_id": "100241"}, language="zh", conversation="web:1")
+    assert "已经提交过取消申请" in again.text and "cancellation_id" not in again.data
+    shipped = await action.run(slots={"order_id": "100234"}, language="en", conversation="web:1")
+    assert "can no longer be cancelled" in shipped.text and "return" in shipped.text
+    cancelled = await action.run(slots={"order_id": "100321"}, language="zh", conversation="web:1")
+    assert "无需取消" in cancelled.text
+    unknown = await action.run(slots={"order_id": "999999"}, language="en", conversation="web:1")
+    assert unknown.missing == "order_id" and "couldn't find" in unknown.text
+    status = await OrderStatusAction(demo_orders).run(slots={"order_id": "100241"}, language="en", conversation="x")
+    assert "cancellation requested" in status.text and "before the order ships" in status.text
+
+
 def test_a_malformed_orders_file_names_the_file_and_record(tmp_path: Path) -> None:
     bad = tmp_path / "orders.json"
     bad.write_text('[{"order_id": "1", "status": "paid"}]', encoding="utf-8")
@@ -90,9 +110,16 @@ async def shop_api() -> AsyncIterator[tuple[str, list[dict[str, object]]]]:
         returns.append(await request.json() | {"order": request.match_info["id"]})
         return web.json_response({"return_id": f"RMA-{len(returns)}"})
 
+    async def cancel(request: web.Request) -> web.Response:
+        returns.append(await request.json() | {"cancel": request.match_info["id"]})
+        if request.match_info["id"] == "100241":
+            return web.json_response({"accepted": True})  # no id: the shop did not record it
+        return web.json_response({"cancellation_id": f"CX-{len(returns)}"})
+
     app = web.Application()
     app.router.add_get("/api/orders/{id}", get)
     app.router.add_post("/api/orders/{id}/returns", post)
+    app.router.add_post("/api/orders/{id}/cancellations", cancel)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -111,6 +138,11 @@ async def test_the_http_order_backend(shop_api: tuple[str, list[dict[str, object
         assert await backend.get("999999") is None
         assert await backend.request_return("100235", reason="too small", conversation="web:1") == "RMA-1"
         assert returns == [{"reason": "too small", "conversation": "web:1", "order": "100235"}]
+        assert await backend.request_cancellation("100315", reason="", conversation="web:1") == "CX-2"
+        assert returns[-1] == {"reason": "", "conversation": "web:1", "cancel": "100315"}
+        with pytest.raises(ActionError) as unrecorded:
+            await backend.request_cancellation("100241", reason="", conversation="web:1")
+        assert "could not record the request" in unrecorded.value.user_message
         with pytest.raises(ActionError) as failure:
             await backend.get("100258")
         assert "not answering" in failure.value.user_message

@@ -7,12 +7,14 @@ import pytest
 from bot.memory import is_follow_up
 from bot.messages import HUMAN_PAYLOAD
 from bot.policy import (
+    CANCEL_ORDER,
     ORDER_STATUS,
     START_RETURN,
     Move,
     Policy,
     TurnFacts,
     asks_if_sold,
+    asks_to_cancel,
     asks_to_return,
     escalation_kind,
     money_dispute,
@@ -197,7 +199,7 @@ def test_an_allowed_question_keeps_the_action_with_an_order_number_or_without_a_
     with_number = POLICY.decide(
         facts("order 100234 shipped, can i still cancel it?", "order_status", 0.9, hits=(GOOD,))
     )
-    assert with_number.action is Move.ACT and with_number.task == ORDER_STATUS
+    assert with_number.action is Move.ACT and with_number.task == CANCEL_ORDER  # the order says whether it can
     no_passage = POLICY.decide(facts("my order already shipped, can i still cancel it?", "order_status", 0.9))
     assert no_passage.action is Move.ACT
     pending = POLICY.decide(
@@ -237,3 +239,36 @@ def test_every_escalation_has_its_own_metrics_kind() -> None:
         assert escalation_kind(f"escalate: {decision.reason}; follow-up: query rewritten") == kind
     assert escalation_kind("escalate: a rule added later") == "other"
     assert escalation_kind("") == "other"
+
+
+@pytest.mark.parametrize(
+    ("text", "cancel"),
+    [
+        ("I want to cancel order 100258", True),
+        ("please cancel my order", True),
+        ("can you cancel it for me", True),
+        ("order 100241 - cancel it please", True),
+        ("取消订单100258", True),
+        ("帮我把100258这单取消了", True),
+        ("我想取消", True),
+        ("why was my order cancelled?", False),
+        ("is there a cancellation fee?", False),
+        ("订单被取消了，为什么", False),
+        ("where is my order", False),
+    ],
+)
+def test_cancel_requests(text: str, cancel: bool) -> None:
+    assert asks_to_cancel(text) is cancel
+
+
+def test_a_cancel_request_acts_and_a_question_whether_it_is_allowed_is_answered() -> None:
+    wants = POLICY.decide(facts("I want to cancel order 100258", "return_refund", 0.6, slots={"order_id": "100258"}))
+    assert (wants.action, wants.task) == (Move.ACT, CANCEL_ORDER) and "cancel" in wants.reason
+    allowed = POLICY.decide(facts("it already shipped, can i still cancel it?", "order_status", 0.6, hits=(GOOD,)))
+    assert allowed.action is Move.ANSWER
+    how = POLICY.decide(facts("怎么取消订单？", "order_status", 0.9, hits=(GOOD,)))
+    assert how.action is Move.ANSWER
+    how_with_number = POLICY.decide(facts("how do i cancel order 100258?", "order_status", 0.9, hits=(GOOD,)))
+    assert how_with_number.task == CANCEL_ORDER
+    status_only = POLICY.decide(facts("cancel order 100258", "order_status", 0.9), tasks=(ORDER_STATUS,))
+    assert status_only.task != CANCEL_ORDER
