@@ -102,6 +102,11 @@ _ASKS_IF_SOLD = re.compile(
 )
 
 
+_PRODUCT_OR_UNSURE = frozenset({None, "product_info", "other"})
+"""Intents under which "can I get…" may ask about a product: not under a confident shipping or payment intent ("can
+I get express?")."""
+
+
 def asks_if_sold(text: str) -> bool:
     """True when the shopper asks whether the shop sells or has something ("do you sell…", "有…吗")."""
     return bool(_ASKS_IF_SOLD.search(text))
@@ -283,7 +288,7 @@ class Policy:
             return Decision(Move.ANSWER, f"the photo names a catalogue product; {said}")
         if intent in ("greeting", "goodbye") and best < self.min_relevance + 0.1:
             return Decision(Move.GREET if intent == "greeting" else Move.GOODBYE, said)
-        if asks_if_sold(facts.text) and best < self.sold_ceiling:
+        if asks_if_sold(facts.text) and best < self.sold_ceiling and intent in _PRODUCT_OR_UNSURE:
             product = product_relevance(facts.hits)
             if product < self.min_product_relevance:
                 return Decision(

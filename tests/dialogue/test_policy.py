@@ -272,3 +272,11 @@ def test_a_cancel_request_acts_and_a_question_whether_it_is_allowed_is_answered(
     assert how_with_number.task == CANCEL_ORDER
     status_only = POLICY.decide(facts("cancel order 100258", "order_status", 0.9), tasks=(ORDER_STATUS,))
     assert status_only.task != CANCEL_ORDER
+
+
+def test_can_i_get_under_a_service_intent_is_not_a_product_question() -> None:
+    express = POLICY.decide(facts("i need it by friday, can i get express?", "shipping", 0.7, hits=(GOOD,)))
+    assert express.action is Move.ANSWER
+    product = Hit("faq-1", "Returns", "30 days.", 0.03, {"dense_score": 0.41, "language": "en"})
+    phone = POLICY.decide(facts("can i get a phone here?", "product_info", 0.9, hits=(product,)))
+    assert phone.action is Move.DECLINE and phone.template == "not_sold"
