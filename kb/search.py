@@ -10,12 +10,14 @@ import numpy as np
 from kb.chunks import Chunk, Hit
 from kb.dense import DenseIndex, Kind
 from kb.encoders import Encoder
+from kb.evidence import TermEvidence
 from kb.lexical import LexicalIndex, top_k
 from kb.multivector import MultiVectorDense
 from kb.rerank import Reranker
 
-Mode = Literal["hybrid", "dense", "bm25", "rerank"]
-"""``rerank``: hybrid, then the second stage (kb.rerank) when one is attached."""
+Mode = Literal["hybrid", "dense", "bm25", "evidence", "rerank"]
+"""``evidence``: hybrid, then specific-term evidence (kb.evidence); ``rerank`` (what ``search`` does): that, then the
+second stage (kb.rerank) when one is attached."""
 Fusion = Literal["convex", "rrf"]
 FUSION: Fusion = "convex"
 """How hybrid search fuses the two retrievers. Chosen on the dev split (tests/data/retrieval_dev.jsonl),
@@ -59,6 +61,7 @@ class KnowledgeBase:
     ) -> None:
         self.chunks = list(chunks)
         self.reranker = reranker
+        self.evidence: TermEvidence | None = TermEvidence(self.chunks, lexical)
         self.multivector = dense
         self.dense = dense.full
         self.titles = dense.titles
@@ -117,8 +120,8 @@ class KnowledgeBase:
         k: int = 5,
         filters: Sequence[Mapping[str, Any] | None] | None = None,
     ) -> list[list[Hit]]:
-        """Hybrid search (dense + BM25, fused by ``FUSION``, then the second stage when one is attached), one list
-        of up to ``k`` hits per query.
+        """Hybrid search (dense + BM25, fused by ``FUSION``), reordered by specific-term evidence and then by the
+        second stage when one is attached; one list of up to ``k`` hits per query.
 
         ``vectors`` are the queries' encodings by the encoder the index was built with; ``filters`` has
         one mapping (or None) per query, e.g. ``{"language": "zh"}``, ``{"tags": ["returns"]}``.
@@ -142,14 +145,19 @@ class KnowledgeBase:
         filters: Sequence[Mapping[str, Any] | None] | None = None,
         mode: Mode = "hybrid",
     ) -> list[list[Hit]]:
-        """``search`` with a choice of retriever: ``rerank`` (hybrid and the second stage, when attached), ``hybrid``,
-        ``dense`` only or ``bm25`` only (for evaluation)."""
+        """``search`` with a choice of retriever: ``rerank`` (all stages, as ``search``), ``evidence`` (hybrid and
+        specific-term evidence), ``hybrid``, ``dense`` only or ``bm25`` only (for evaluation)."""
         if mode == "rerank":
             reranker = self.reranker
             if reranker is None:
-                return self.retrieve(texts, vectors, k=k, filters=filters, mode="hybrid")
-            found = self.retrieve(texts, vectors, k=max(k, reranker.depth), filters=filters, mode="hybrid")
+                return self.retrieve(texts, vectors, k=k, filters=filters, mode="evidence")
+            found = self.retrieve(texts, vectors, k=max(k, reranker.depth), filters=filters, mode="evidence")
             reordered = reranker.rerank(texts, found, min_relevance=self.recommended_min_relevance)
+            return [hits[:k] for hits in reordered]
+        if mode == "evidence":
+            evidence = self.evidence
+            found = self.retrieve(texts, vectors, k=max(k, evidence.depth if evidence else k), filters=filters)
+            reordered = evidence.reorder(texts, found) if evidence is not None else found
             return [hits[:k] for hits in reordered]
         vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1) if len(texts) else vectors
         if len(texts) and vectors.shape[1] != self.dim:
