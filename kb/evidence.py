@@ -58,9 +58,7 @@ class TermEvidence:
         weights = self._query_weights(query)
         scale = 1.0 + self.weight
         top = [(hit, self._evidence(weights, hit.id)) for hit in hits[: self.depth]]
-        ordered = sorted(
-            enumerate(top), key=lambda item: (-(item[1][0].score + self.weight * item[1][1]), item[0])
-        )
+        ordered = sorted(enumerate(top), key=lambda item: (-(item[1][0].score + self.weight * item[1][1]), item[0]))
         reordered = [_rescored(hit, (hit.score + self.weight * bonus) / scale, bonus) for _, (hit, bonus) in ordered]
         return reordered + [_rescored(hit, hit.score / scale, 0.0) for hit in hits[self.depth :]]
 
