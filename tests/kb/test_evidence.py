@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from kb.chunks import Chunk, Hit
+from kb.encoders import Encoder
 from kb.evaluate import evaluate, load_questions
 from kb.evidence import TermEvidence
 from kb.lexical import LexicalIndex
@@ -95,16 +96,36 @@ def test_an_empty_knowledge_base_has_no_evidence() -> None:
     assert [hit.id for hit in order] == ["abroad"] and order[0].metadata["term_evidence"] == 0.0
 
 
-def test_search_applies_it_and_hybrid_mode_does_not(demo_kb: KnowledgeBase) -> None:
+def test_search_applies_it_only_when_switched_on(demo_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
     text = "how long does DHL take to hong kong"
     vector = demo_kb.encoder.encode([text])  # type: ignore[union-attr]
+    english = [{"language": "en"}]
 
-    [searched] = demo_kb.search([text], vector, k=5, filters=[{"language": "en"}])
-    [hybrid] = demo_kb.retrieve([text], vector, k=5, filters=[{"language": "en"}], mode="hybrid")
+    [default] = demo_kb.search([text], vector, k=5, filters=english)
+    monkeypatch.setattr(demo_kb, "term_evidence", True)
+    [switched_on] = demo_kb.search([text], vector, k=5, filters=english)
+    [hybrid] = demo_kb.retrieve([text], vector, k=5, filters=english, mode="hybrid")
+    [evidence] = demo_kb.retrieve([text], vector, k=5, filters=english, mode="evidence")
 
-    assert all("term_evidence" in hit.metadata for hit in searched)
-    assert all("term_evidence" not in hit.metadata for hit in hybrid)
-    assert {hit.id for hit in searched} == {hit.id for hit in hybrid}  # the first five are reordered, never replaced
+    assert all("term_evidence" not in hit.metadata for hit in default + hybrid)
+    assert [hit.id for hit in default] == [hit.id for hit in hybrid]
+    assert [hit.id for hit in switched_on] == [hit.id for hit in evidence]
+    assert all("term_evidence" in hit.metadata for hit in switched_on)
+    assert {hit.id for hit in switched_on} == {hit.id for hit in hybrid}  # the first five reordered, never replaced
+
+
+def test_the_setting_reaches_the_knowledge_base(
+    small_sources: list[Path], use_encoder: Encoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.app.knowledge import KbLocation
+    from bot.config import Settings
+
+    monkeypatch.setenv("KEFU_KB__EVIDENCE", "true")
+    location = KbLocation(index=tmp_path / "index", sources=tuple(small_sources))
+
+    assert Settings().kb.evidence is True
+    assert location.open(encoder=use_encoder, device="cpu", evidence=Settings().kb.evidence).term_evidence is True
+    assert location.open(encoder=use_encoder, device="cpu").term_evidence is False
 
 
 @pytest.mark.slow
