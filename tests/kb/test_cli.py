@@ -42,7 +42,7 @@ def test_eval_retrieval_on_configured_sources(
     questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     report = cli_json(["eval", "retrieval", str(questions), "--json"])
     assert report["questions"] == 2 and report["out_of_scope"] == 2
-    assert set(report["modes"]) == {"dense", "bm25", "hybrid"}
+    assert set(report["modes"]) == {"dense", "bm25", "hybrid", "evidence"}
     assert report["modes"]["hybrid"]["recall@5"] == 1.0
     assert report["threshold"]["min_dense_score"] > 0
     assert len(list((env / "data" / "kb").glob("*/CURRENT"))) == 1  # the sources' own index in the data dir
