@@ -111,7 +111,10 @@ async def serve(
         loop.add_signal_handler(sig, stopping.set)
     standby = Standby(models="not loaded" if models else None)
     server = http_server([], settings.http, metrics=Metrics(), health=standby.health, ready=standby.ready)
-    await server.start()
+    try:
+        await server.start()
+    except OSError as error:  # the port is taken (another kefu on this machine) or not ours to bind
+        fail(f"cannot listen on {server.url}: {error.strerror or error} (KEFU_HTTP__HOST, KEFU_HTTP__PORT)")
     try:
         if not await wait_for_store(settings, standby, stopping):
             return

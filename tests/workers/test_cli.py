@@ -4,12 +4,14 @@ not empty."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 import redis
 
 from tests.dialogue.test_cli import kefu
+from tests.redis_server import free_port
 
 
 @pytest.fixture
@@ -37,6 +39,19 @@ def test_worker_mode_on_a_malformed_redis_url_is_a_configuration_error(
         assert code == 2 and out.startswith("error: store URL") and "KEFU_STORE__URL" in out, (command, out)
         assert "Traceback" not in out
     assert not (data_dir / "kb").exists()
+
+
+def test_a_port_in_use_is_one_clear_error(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("KEFU_STORE__URL", f"redis://127.0.0.1:{free_port()}/0")
+        monkeypatch.setenv("KEFU_HTTP__PORT", str(port))
+        for command in (["worker"], ["run", "--role", "front"]):
+            code, out = kefu(*command)
+            assert code == 1 and out.startswith(f"error: cannot listen on http://127.0.0.1:{port}"), (command, out)
+            assert "KEFU_HTTP__PORT" in out and "Traceback" not in out
 
 
 def test_an_unknown_role_is_a_usage_error(data_dir: Path) -> None:
