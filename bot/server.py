@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.metrics import Metrics
+
+if TYPE_CHECKING:
+    from bot.config import HttpSettings
 
 log = logging.getLogger(__name__)
 
@@ -90,3 +94,17 @@ class HttpServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+def http_server(
+    routes: Iterable[web.RouteDef],
+    address: HttpSettings,
+    *,
+    metrics: Metrics,
+    health: HealthCheck,
+    ready: HealthCheck | None = None,
+) -> HttpServer:
+    """A kefu process's one server on ``KEFU_HTTP__HOST:PORT``: ``routes`` beside ``/healthz``, ``/readyz`` and
+    ``/metrics`` (``build_http_app``)."""
+    app = build_http_app(routes, metrics=metrics, health=health, ready=ready)
+    return HttpServer(app, host=address.host, port=address.port)

@@ -21,7 +21,7 @@ from bot.middleware import CountTurns, ShowTyping
 from bot.outbound import Channels
 from bot.pipeline import Pipeline
 from bot.runtime import Runtime
-from bot.server import HttpServer, build_http_app
+from bot.server import HttpServer, http_server
 from bot.sessions.sqlite import Database, SqliteSessionStore
 
 log = logging.getLogger(__name__)
@@ -77,11 +77,7 @@ class Kefu:
             ).routes()
         self.http: HttpServer | None = None
         if serve_http:
-            self.http = HttpServer(
-                build_http_app(routes, metrics=self.metrics, health=self.health, ready=self.ready),
-                host=settings.http.host,
-                port=settings.http.port,
-            )
+            self.http = http_server(routes, settings.http, metrics=self.metrics, health=self.health, ready=self.ready)
 
     @property
     def runtime(self) -> Runtime:

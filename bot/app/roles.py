@@ -31,7 +31,7 @@ from bot.inbox.stream import StreamInbox
 from bot.metrics import Metrics
 from bot.middleware import CountTurns
 from bot.outbound import Channels
-from bot.server import HttpServer, build_http_app
+from bot.server import http_server
 from bot.sessions.redis import RedisConnection
 from bot.turns import Turns
 from bot.workers import Front, Leases, Worker
@@ -85,11 +85,7 @@ class KefuFront:
         self.front: Front | None = None
         self._desk: tuple[Connection, asyncio.Task[None]] | None = None
         self.http = (
-            HttpServer(
-                build_http_app(routes, metrics=self.metrics, health=self.health, ready=self.ready),
-                host=settings.http.host,
-                port=settings.http.port,
-            )
+            http_server(routes, settings.http, metrics=self.metrics, health=self.health, ready=self.ready)
             if serve_http
             else None
         )
@@ -164,11 +160,7 @@ class KefuWorker:
         self._stream: StreamInbox | None = None
         self._task: asyncio.Task[None] | None = None
         self.http = (
-            HttpServer(
-                build_http_app([], metrics=self.metrics, health=self.health, ready=self.ready),
-                host=settings.http.host,
-                port=settings.http.port,
-            )
+            http_server([], settings.http, metrics=self.metrics, health=self.health, ready=self.ready)
             if serve_http
             else None
         )

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
-from typing import TYPE_CHECKING, Annotated, Protocol
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -27,14 +26,6 @@ from bot.cli.kit import (
 
 if TYPE_CHECKING:  # imported lazily at run time: `kefu --help` must stay quick
     from bot.messages import Reply
-
-
-class Served(Protocol):
-    """A bot ``kefu run`` or ``kefu worker`` serves: started, then stopped at a signal."""
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
 
 
 def _version(value: bool) -> None:
@@ -92,30 +83,13 @@ def run(
             front = KefuFront(settings)
         except ConfigError as error:
             fail_usage(error)
-        check_store(settings)
-        serve_until_signal(front)
+        asyncio.run(serve(settings, lambda _: front, load=lambda: None, models=False))
         return
+    from bot.app import Kefu
+
     if not is_redis_url(settings.store_url):
         check_store(settings)
-    asyncio.run(serve(settings, load=load))
-
-
-def serve_until_signal(bot: Served) -> None:
-    """Start ``bot``, serve until SIGINT or SIGTERM, then stop it cleanly."""
-
-    async def main() -> None:
-        await bot.start()
-        http = getattr(bot, "http", None)
-        if http is not None:
-            typer.secho(f"kefu {__version__} is running: {http.url}  (Ctrl+C stops)", fg="green", err=True)
-        stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stopping.set)
-        await stopping.wait()
-        await bot.stop()
-
-    asyncio.run(main())
+    asyncio.run(serve(settings, lambda components: Kefu(settings, components), load=lambda: load(settings)))
 
 
 LAST_CHAT = "last-chat"

@@ -1,4 +1,5 @@
-"""``kefu run``'s life: wait for the store, load the models, serve until SIGTERM, then stop gracefully.
+"""The one serve loop of ``kefu run``, ``kefu run --role front`` and ``kefu worker``: wait for the store, load the
+models, serve until SIGTERM or SIGINT, then stop gracefully.
 
 Until the bot is up, a standby server on the bot's port answers ``/healthz`` (alive) and ``/readyz`` (503, saying
 what is missing), so an orchestrator sees a live but unready process instead of a crash loop. A Redis store that
@@ -12,7 +13,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import typer
 
@@ -20,27 +21,44 @@ from bot import __version__
 from bot.cli.kit import fail, fail_usage
 
 if TYPE_CHECKING:
-    from bot.app import Components
     from bot.config import Settings
+    from bot.server import HttpServer
 
 log = logging.getLogger(__name__)
 
 STORE_RETRY_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 """Pauses between tries to reach the store at start; the last repeats for as long as it takes."""
 
+Loaded = TypeVar("Loaded")
+
+
+class Served(Protocol):
+    """A bot the serve loop runs (``Kefu``, ``KefuFront``, ``KefuWorker``): started, then stopped at a signal."""
+
+    @property
+    def http(self) -> HttpServer | None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
 
 class Standby:
-    """What ``/healthz`` and ``/readyz`` say before the bot is up: alive, not ready, and why."""
+    """What ``/healthz`` and ``/readyz`` say before the bot is up: alive, not ready, and why (``models``: None for a
+    process that loads none, the front)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, models: str | None = "not loaded") -> None:
         self.store = "not checked yet"
-        self.models = "not loaded"
+        self.models = models
 
     async def health(self) -> dict[str, object]:
         return {"ok": True, "starting": True}
 
     async def ready(self) -> dict[str, object]:
-        return {"ready": False, "store": self.store, "models": self.models, "reason": "starting"}
+        status: dict[str, object] = {"ready": False, "store": self.store, "reason": "starting"}
+        if self.models is not None:
+            status["models"] = self.models
+        return status
 
 
 async def wait_for_store(
@@ -77,35 +95,37 @@ async def wait_for_store(
     return False
 
 
-async def serve(settings: Settings, *, load: Callable[[Settings], Components]) -> None:
-    """Wait for the store and load the models behind a standby server, then run the bot until SIGINT or SIGTERM,
-    and stop it gracefully: answer and deliver what is queued, keep the rest for the next start."""
-    from bot.app import Kefu
+async def serve(
+    settings: Settings, build: Callable[[Loaded], Served], *, load: Callable[[], Loaded], models: bool = True
+) -> None:
+    """Wait for the store and run ``load`` (blocking: the models; in a worker thread) behind a standby server, then
+    start ``build(loaded)`` and serve until SIGINT or SIGTERM, and stop it gracefully: ``stop`` finishes or hands
+    back what it holds. ``models``: whether ``load`` loads any (the standby's ``/readyz`` says so)."""
     from bot.errors import StoreUnavailable
     from bot.metrics import Metrics
-    from bot.server import HttpServer, build_http_app
+    from bot.server import http_server
 
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
-    standby = Standby()
-    server = HttpServer(
-        build_http_app([], metrics=Metrics(), health=standby.health, ready=standby.ready),
-        host=settings.http.host,
-        port=settings.http.port,
-    )
-    await server.start()
+    standby = Standby(models="not loaded" if models else None)
+    server = http_server([], settings.http, metrics=Metrics(), health=standby.health, ready=standby.ready)
+    try:
+        await server.start()
+    except OSError as error:  # the port is taken (another kefu on this machine) or not ours to bind
+        fail(f"cannot listen on {server.url}: {error.strerror or error} (KEFU_HTTP__HOST, KEFU_HTTP__PORT)")
     try:
         if not await wait_for_store(settings, standby, stopping):
             return
-        standby.models = "loading"
-        components = await asyncio.to_thread(load, settings)
+        if models:
+            standby.models = "loading"
+        loaded = await asyncio.to_thread(load)
     finally:
         await server.stop()
     if stopping.is_set():
         return
-    bot = Kefu(settings, components)
+    bot = build(loaded)
     try:
         await bot.start()
     except Exception as error:  # a channel or store that fails to start: one clear line, no traceback

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.core import serve_until_signal
 from bot.cli.groups import app, bench_app
 from bot.cli.kit import ConfigOption, JsonOption, check_store, fail, fail_usage, load, print_json, setup
 
@@ -19,8 +18,13 @@ def worker(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Answer the messages a `kefu run --role front` appends to the Redis stream (run as many as you need)."""
+    """Answer the messages a `kefu run --role front` appends to the Redis stream (run as many as you need).
+
+    Until it is up, /healthz is 200 and /readyz 503 (a Redis store that does not answer is tried again).
+
+    SIGTERM or Ctrl+C finishes the running turns, hands the rest back to the other workers, then stops."""
     from bot.app.roles import KefuWorker
+    from bot.cli.serve import serve
     from bot.errors import ConfigError
 
     settings = setup(config)
@@ -30,8 +34,7 @@ def worker(
         KefuWorker.check(settings)
     except ConfigError as error:
         fail_usage(error)
-    check_store(settings)
-    serve_until_signal(KefuWorker(settings, load(settings)))
+    asyncio.run(serve(settings, lambda components: KefuWorker(settings, components), load=lambda: load(settings)))
 
 
 @bench_app.command("load")

@@ -168,27 +168,33 @@ class RedisInbox:
         return restored
 
     async def complete(self, seq: int, conversation: ConversationRef, reply: Reply | None) -> None:
+        keys, args = self._completion(seq, conversation, reply)
+        await self._scripts["complete"](keys=keys, args=args)
+
+    def _completion(
+        self, seq: int, conversation: ConversationRef, reply: Reply | None
+    ) -> tuple[list[str], list[str | int]]:
+        """The keys and arguments of the ``complete`` script, in its order (``StreamInbox`` appends its own)."""
         member = _member(conversation)
-        await self._scripts["complete"](
-            keys=[
-                self._key("inbox", "pending"),
-                self._key("inbox", "done"),
-                self._key("outbox", "mark", f"turn:{seq}"),
-                *self._outbox(member),
-            ],
-            args=[
-                seq,
-                self._key("inbox", "msg", ""),
-                repr(time.time()),
-                "1" if reply is not None else "0",
-                dump_reply(numbered(reply)) if reply is not None else "",
-                conversation.channel,
-                conversation.conversation_id,
-                member,
-                self._key("outbox", ""),
-                self._mark_ttl(),
-            ],
-        )
+        keys = [
+            self._key("inbox", "pending"),
+            self._key("inbox", "done"),
+            self._key("outbox", "mark", f"turn:{seq}"),
+            *self._outbox(member),
+        ]
+        args: list[str | int] = [
+            seq,
+            self._key("inbox", "msg", ""),
+            repr(time.time()),
+            "1" if reply is not None else "0",
+            dump_reply(numbered(reply)) if reply is not None else "",
+            conversation.channel,
+            conversation.conversation_id,
+            member,
+            self._key("outbox", ""),
+            self._mark_ttl(),
+        ]
+        return keys, args
 
     async def post(self, conversation: ConversationRef, reply: Reply, *, key: str | None = None) -> bool:
         member = _member(conversation)

@@ -19,7 +19,7 @@ from redis.exceptions import RedisError, ResponseError
 from bot.errors import BadInput
 from bot.fencing import CHECK_FENCE, LeaseLost, fence_args, refused
 from bot.inbox.base import message_key
-from bot.inbox.codec import dump_message, dump_reply, load_message, numbered
+from bot.inbox.codec import dump_message, load_message
 from bot.inbox.redis import _QUEUE, RedisInbox, _member
 from bot.messages import ConversationRef, Message, Reply
 from bot.sessions.redis import RedisConnection, text
@@ -150,34 +150,12 @@ class StreamInbox(RedisInbox):
         return None if seq is None else int(seq)
 
     async def complete(self, seq: int, conversation: ConversationRef, reply: Reply | None) -> None:
-        member = _member(conversation)
+        keys, args = self._completion(seq, conversation, reply)
         fence, token = fence_args()
         try:
             await self._scripts["complete"](
-                keys=[
-                    self._key("inbox", "pending"),
-                    self._key("inbox", "done"),
-                    self._key("outbox", "mark", f"turn:{seq}"),
-                    *self._outbox(member),
-                    self.queue_key(member),
-                    self.stream,
-                    fence,
-                ],
-                args=[
-                    seq,
-                    self._key("inbox", "msg", ""),
-                    now(),
-                    "1" if reply is not None else "0",
-                    dump_reply(numbered(reply)) if reply is not None else "",
-                    conversation.channel,
-                    conversation.conversation_id,
-                    member,
-                    self._key("outbox", ""),
-                    self._mark_ttl(),
-                    token,
-                    GROUP,
-                    self.replies,
-                ],
+                keys=[*keys, self.queue_key(_member(conversation)), self.stream, fence],
+                args=[*args, token, GROUP, self.replies],
             )
         except RedisError as error:
             if refused(error):

@@ -1,8 +1,10 @@
 """``kefu worker`` and ``kefu run --role front`` refuse what they cannot run on, in one ``error:`` line, before any
-model loads; ``kefu bench load`` refuses a database that is not empty."""
+model loads (Redis down at start is not refused: ``test_standby.py``); ``kefu bench load`` refuses a database that is
+not empty."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -18,20 +20,38 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_a_worker_with_redis_down_says_so_and_loads_nothing(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KEFU_STORE__URL", f"redis://127.0.0.1:{free_port()}/0")
-    for command in (["worker"], ["run", "--role", "front"]):
-        code, out = kefu(*command)
-        assert code == 1 and out.startswith("error: cannot reach the Redis store") and "Traceback" not in out
-    assert not (data_dir / "kb").exists(), "no model or index was loaded"
-
-
 def test_worker_mode_on_the_sqlite_store_is_a_configuration_error(data_dir: Path) -> None:
     code, out = kefu("worker")
     assert code == 2 and out.startswith("error: kefu worker needs a Redis store") and "KEFU_STORE__URL" in out
     code, out = kefu("run", "--role", "front")
     assert code == 2 and out.startswith("error: kefu run --role front needs a Redis store")
     assert not (data_dir / "kb").exists()
+
+
+def test_worker_mode_on_a_malformed_redis_url_is_a_configuration_error(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The standby waits for a Redis that does not answer, never for a URL that cannot name one."""
+    monkeypatch.setenv("KEFU_STORE__URL", "redis://127.0.0.1:notaport/0")
+    monkeypatch.setenv("KEFU_HTTP__PORT", "0")
+    for command in (["worker"], ["run", "--role", "front"]):
+        code, out = kefu(*command)
+        assert code == 2 and out.startswith("error: store URL") and "KEFU_STORE__URL" in out, (command, out)
+        assert "Traceback" not in out
+    assert not (data_dir / "kb").exists()
+
+
+def test_a_port_in_use_is_one_clear_error(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("KEFU_STORE__URL", f"redis://127.0.0.1:{free_port()}/0")
+        monkeypatch.setenv("KEFU_HTTP__PORT", str(port))
+        for command in (["worker"], ["run", "--role", "front"]):
+            code, out = kefu(*command)
+            assert code == 1 and out.startswith(f"error: cannot listen on http://127.0.0.1:{port}"), (command, out)
+            assert "KEFU_HTTP__PORT" in out and "Traceback" not in out
 
 
 def test_an_unknown_role_is_a_usage_error(data_dir: Path) -> None:
