@@ -135,7 +135,7 @@ class Conversations:
             log.warning("escalation in %s but no handoff desk is configured", message.conversation)
             return reply
         budget = self.ticket_budget
-        if message.client and budget is not None and not budget.allow(message.client, str(message.conversation)):
+        if message.client and budget is not None and not await budget.allow(message.client, str(message.conversation)):
             log.warning(
                 "turn %s: no ticket opened: too many conversations from %s asked for a person lately",
                 message.conversation,

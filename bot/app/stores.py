@@ -28,7 +28,7 @@ from bot.config import Settings, is_redis_url
 from bot.dialogue import Conversations
 from bot.errors import ConfigError
 from bot.handoff.base import Deliver, HandoffDesk
-from bot.handoff.budget import TicketBudget, TicketLimits
+from bot.handoff.budget import SqliteTicketBudget, TicketBudget, TicketLimits
 from bot.handoff.sqlite import SqliteDesk
 from bot.handoff.watched import WatchedDesk
 from bot.inbox.base import Inbox
@@ -169,6 +169,17 @@ async def ping(db: Connection, *, timeout_s: float = 2.0) -> str | None:
     return None
 
 
+async def open_budget(db: Connection, *, limits: TicketLimits) -> TicketBudget:
+    """The web chat's ticket budget in the store (an SQLite table, or keys every worker shares on Redis)."""
+    if isinstance(db, Database):
+        budget = SqliteTicketBudget(db, limits)
+        await budget.setup()
+        return budget
+    from bot.handoff.redis_budget import RedisTicketBudget
+
+    return RedisTicketBudget(db, limits)
+
+
 def _need_redis() -> None:
     """A Redis store URL needs redis-py: a clear configuration error where the extra is not installed."""
     if importlib.util.find_spec("redis") is None:
@@ -216,15 +227,15 @@ async def open_dialogue(
         await orders.close()
         raise
     built = pipeline(orders)
-    shown: HandoffDesk = desk
-    if watcher is not None:
-        try:
-            shown = WatchedDesk(desk, watcher=await watcher(desk, db, built), follow_s=settings.store.outbox_poll_s)
-        except BaseException:
-            await orders.close()
-            await db.close()
-            raise
     shop = settings.shop
-    budget = TicketBudget(TicketLimits(per_client=shop.tickets_per_client, window_s=shop.ticket_window_s))
+    shown: HandoffDesk = desk
+    try:
+        budget = await open_budget(db, limits=TicketLimits(shop.tickets_per_client, shop.ticket_window_s))
+        if watcher is not None:
+            shown = WatchedDesk(desk, watcher=await watcher(desk, db, built), follow_s=settings.store.outbox_poll_s)
+    except BaseException:
+        await orders.close()
+        await db.close()
+        raise
     conversations = Conversations(pipeline=built, store=store, desk=shown, ticket_budget=budget)
     return Dialogue(conversations, store, shown, orders, db)

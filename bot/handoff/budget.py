@@ -5,15 +5,25 @@ tickets and bury the operators. Messages from such unverified senders carry ``Me
 client address); escalations are counted per client, whether the shopper pressed "talk to a human" or typed it.
 Platforms that vouch for their users (Telegram, Slack) leave ``client`` empty and are not counted here: a
 conversation has at most one open ticket anyway.
+
+The count is kept in the store, so that a restart does not forget it and every worker on one Redis server shares
+it: ``SqliteTicketBudget`` here, ``bot.handoff.redis_budget.RedisTicketBudget`` on Redis. A store that cannot
+answer lets the ticket open (a rate limit fails open) and says so in a warning.
 """
 
 from __future__ import annotations
 
-import math
+import hashlib
+import logging
+import sqlite3
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
+
+from bot.sessions.sqlite import Database
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,46 +33,73 @@ class TicketLimits:
     per_client: int = 5
     """Conversations from one client that may open a ticket within ``window_s``."""
     window_s: float = 600.0
-    max_clients: int = 10_000
-    """Clients remembered; past it the one that asked longest ago is forgotten."""
 
 
-class TicketBudget:
-    """Counts the conversations of each client that opened a ticket within the window (in this process's memory).
+class TicketBudget(Protocol):
+    """Counts, per client, the conversations that opened a ticket within the window.
 
     A conversation already counted may ask again (the desk answers "already waiting"); others past the budget
     are refused until the oldest one leaves the window.
     """
 
-    def __init__(self, limits: TicketLimits, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self._limits = limits
-        self._clock = clock
-        self._asked: OrderedDict[str, dict[str, float]] = OrderedDict()
-        """Per client, when each of its conversations asked; clients in the order they last asked."""
+    async def allow(self, client: str, conversation: str) -> bool:
+        """Whether ``conversation`` (from ``client``) may open a ticket now; counts it when it may. True, with a
+        warning, when the store cannot answer."""
+        ...
 
-    def allow(self, client: str, conversation: str) -> bool:
-        """Whether ``conversation`` (from ``client``) may open a ticket now; counts it when it may."""
-        now = self._clock()
-        window = self._limits.window_s
-        while self._asked:  # forget clients whose last request left the window: O(forgotten)
-            oldest = next(iter(self._asked.values()))
-            if now - max(oldest.values(), default=-math.inf) <= window:
-                break
-            self._asked.popitem(last=False)
-        asked = self._asked.setdefault(client, {})
-        for counted, when in list(asked.items()):  # at most per_client entries
-            if now - when > window:
-                del asked[counted]
-        if conversation in asked:
-            return True
-        if len(asked) >= self._limits.per_client:
-            return False
-        asked[conversation] = now
-        self._asked.move_to_end(client)
-        while len(self._asked) > self._limits.max_clients:
-            self._asked.popitem(last=False)
-        return True
 
-    def __len__(self) -> int:
-        """Clients remembered."""
-        return len(self._asked)
+def digest(value: str) -> str:
+    """A fixed-size name for a client address or conversation (any length, any characters): 32 hex digits."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def failed_open(client: str, error: Exception) -> bool:
+    """Log that the budget could not be read (so ``client``'s ticket opens uncounted); True."""
+    log.warning(
+        "ticket budget: the store did not answer (%s); the ticket of client %s opens uncounted", error, client[:80]
+    )
+    return True
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS ticket_budget (
+    client TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (client, conversation)
+);
+CREATE INDEX IF NOT EXISTS ticket_budget_at ON ticket_budget (at);
+"""
+
+
+class SqliteTicketBudget:
+    """``TicketBudget`` in the store's SQLite file (one process runs on it): a row per counted conversation, keyed
+    by digests, deleted once it leaves the window."""
+
+    def __init__(self, db: Database, limits: TicketLimits, *, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self.limits = limits
+        self.clock = clock
+        """Wall-clock seconds: the rows outlive a restart."""
+
+    async def setup(self) -> None:
+        await self.db.script(_SCHEMA)
+
+    async def allow(self, client: str, conversation: str) -> bool:
+        who, which = digest(client), digest(conversation)
+        now = self.clock()
+        try:
+            async with self.db.transaction() as c:
+                await c.execute("DELETE FROM ticket_budget WHERE at < ?", (now - self.limits.window_s,))
+                rows = await c.execute_fetchall("SELECT conversation FROM ticket_budget WHERE client = ?", (who,))
+                counted = {row[0] for row in rows}
+                if which in counted:
+                    return True
+                if len(counted) >= self.limits.per_client:
+                    return False
+                await c.execute(
+                    "INSERT INTO ticket_budget (client, conversation, at) VALUES (?, ?, ?)", (who, which, now)
+                )
+                return True
+        except sqlite3.Error as error:
+            return failed_open(client, error)

@@ -230,3 +230,38 @@ async def test_tickets_are_counted_per_web_client_whether_the_shopper_pressed_or
         assert not zh.escalated and "稍后再申请人工客服" in zh.text
     finally:
         await opened.aclose()
+
+
+async def test_workers_on_one_redis_share_each_web_clients_ticket_budget(
+    real_engines: RealEngines, tmp_path: Path, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = load_settings(
+        data_dir=tmp_path, store={"url": redis_url}, shop={"tickets_per_client": 2, "ticket_window_s": 600}
+    )
+    workers = [
+        await open_dialogue(settings, pipeline=lambda orders: make_pipeline(real_engines, orders=orders))
+        for _ in range(2)
+    ]
+    try:
+
+        async def ask(worker: Dialogue, conversation: str) -> Reply:
+            message = Message(
+                ConversationRef("web", conversation),
+                conversation,
+                payload=HUMAN_PAYLOAD,
+                message_id=f"{conversation}-{time.monotonic_ns()}",
+                client="203.0.113.9",
+            )
+            reply = await worker.conversations.handle(message)
+            assert reply is not None
+            return reply
+
+        first, second = workers
+        assert (await ask(first, "s1")).escalated and (await ask(second, "s2")).escalated
+        refused = [await ask(worker, "s3") for worker in workers]
+        assert all(not reply.escalated and "over its budget" in (reply.reason or "") for reply in refused)
+        assert "already open" in ((await ask(first, "s2")).reason or ""), "a counted conversation may ask again"
+        assert len(await first.desk.tickets()) == 2
+    finally:
+        for worker in workers:
+            await worker.aclose()

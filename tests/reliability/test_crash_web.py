@@ -49,7 +49,7 @@ async def converse(settings: Settings, folder: Path, *, kills: int, seed: int) -
         folder / "kefu.log",
         KEFU_HTTP__PORT=str(port),
         KEFU_CHANNELS='["web"]',
-        # all 20 shoppers share 127.0.0.1: lift the per-address ticket budget (kept in memory, so a kill resets it)
+        # all 20 shoppers share 127.0.0.1: lift the per-address ticket budget (kept in the store across the kills)
         # so that who gets a ticket does not depend on timing; the budget has its own tests
         KEFU_SHOP__TICKETS_PER_CLIENT="1000",
     )
