@@ -40,7 +40,16 @@ from adapters.slack.operators import Operators
 from adapters.slack.render import SlackMessage
 from adapters.slack.webapi import DeliveryFailed
 from bot.errors import DeliveryDeferred
-from bot.handoff.base import HandoffDesk, HandoffError, Ticket, TicketLink, TicketLinks, TicketMessage, TicketState
+from bot.handoff.base import (
+    HandoffDesk,
+    HandoffError,
+    Ticket,
+    TicketLink,
+    TicketLinks,
+    TicketMessage,
+    TicketState,
+    face_of,
+)
 from bot.messages import Reply
 from bot.sessions.base import Turn
 
@@ -82,8 +91,6 @@ class SlackDeskFront:
             raise ValueError("the hand-off desk needs at least one operator (KEFU_SLACK__OPERATORS)")
         self.suggest = suggest
         self._assisting: set[asyncio.Task[None]] = set()
-        self._shown: dict[int, tuple[TicketState, str | None]] = {}
-        """What each followed ticket's message shows (state, operator): ``resync`` updates only those that differ."""
         adapter.on_action(DESK, self.on_press)
         adapter.on_thread_message(channel, self.on_thread_reply)
         adapter.on_view(EDIT_VIEW, self.on_edit)
@@ -125,37 +132,43 @@ class SlackDeskFront:
             return
         transcript = (await self.desk.messages(ticket.id))[: link.turns]
         content = ticket_message(ticket, transcript=transcript, intent=link.intent)
-        await self.adapter.call(
-            "chat.update", {"channel": link.place, "ts": link.ref, "text": content.text, "blocks": content.blocks}
-        )
-        self._shown[ticket.id] = _face(ticket)
+        try:
+            await self.adapter.call(
+                "chat.update", {"channel": link.place, "ts": link.ref, "text": content.text, "blocks": content.blocks}
+            )
+        except (DeliveryFailed, DeliveryDeferred):
+            await self.links.shown(ticket.id, None)  # Slack may or may not have taken it: the next look sends it again
+            raise
+        await self.links.shown(ticket.id, face_of(ticket))
 
     async def resync(self, desk: HandoffDesk) -> None:
         """Post the open tickets that have no message yet (opened while Slack was unreachable) and update the
-        messages of tickets whose state or owner changed since they were shown (moved with ``kefu handoff`` from a
-        terminal, or while kefu was down); the others are left alone. A resolved ticket is followed no further."""
+        messages that show another state or owner than their ticket's (moved with ``kefu handoff`` from a
+        terminal, while kefu was down, or by another kefu process on the same store, which noted it); the others
+        are left alone. What each message shows is kept with its link, so a restart or a second process sends no
+        update already made. A message showing its ticket resolved is followed no further."""
         current = {ticket.id: ticket for ticket in await desk.tickets()}
-        for ticket_id in [i for i in self._shown if i not in current]:  # resolved (or deleted) since
+        shown = {link.ticket_id: link.face for link in await self.links.following()}
+        for ticket_id in [i for i in shown if i not in current]:  # resolved since (or deleted, with its link)
             try:
                 current[ticket_id] = await desk.get(ticket_id)
             except HandoffError:
-                self._shown.pop(ticket_id, None)
+                continue
         for ticket in current.values():
-            shown = self._shown.get(ticket.id)
-            if shown != _face(ticket):
-                try:
-                    await self.changed(ticket)
-                except (DeliveryFailed, DeliveryDeferred) as error:
-                    log.warning("slack desk: ticket %d could not be brought up to date (%s)", ticket.id, error)
-                    continue
-                if shown is not None:
-                    log.info(
-                        "slack desk: ticket %d was moved outside Slack (%s); its message is updated",
-                        ticket.id,
-                        ticket.state.value,
-                    )
-            if ticket.state is TicketState.RESOLVED:
-                self._shown.pop(ticket.id, None)
+            face = shown.get(ticket.id)
+            if face == face_of(ticket):
+                continue
+            try:
+                await self.changed(ticket)
+            except (DeliveryFailed, DeliveryDeferred) as error:
+                log.warning("slack desk: ticket %d could not be brought up to date (%s)", ticket.id, error)
+                continue
+            if face is not None:
+                log.info(
+                    "slack desk: ticket %d was moved outside this process (%s); its message is updated",
+                    ticket.id,
+                    ticket.state.value,
+                )
 
     async def aclose(self) -> None:
         """Cancel the suggestions still being written."""
@@ -329,10 +342,14 @@ class SlackDeskFront:
             "chat.postMessage", {"channel": self.channel, "text": content.text, "blocks": content.blocks}
         )
         link = TicketLink(
-            ticket.id, str(answer.get("channel") or self.channel), str(answer["ts"]), intent, len(transcript)
+            ticket.id,
+            str(answer.get("channel") or self.channel),
+            str(answer["ts"]),
+            intent,
+            len(transcript),
+            face_of(ticket),
         )
         await self.links.add(link)
-        self._shown[ticket.id] = _face(ticket)
         log.info("slack desk: ticket %d posted in %s (ts %s)", ticket.id, link.place, link.ref)
         return link
 
@@ -375,11 +392,6 @@ class SlackDeskFront:
             await self.adapter.call("chat.postEphemeral", body)
         except (DeliveryFailed, DeliveryDeferred) as error:
             log.warning("slack desk: could not tell %s %r (%s)", user_id, text, error)
-
-
-def _face(ticket: Ticket) -> tuple[TicketState, str | None]:
-    """What a ticket's message shows that can change: its state and its owner."""
-    return ticket.state, ticket.operator
 
 
 def _ticket_id(value: str) -> int:

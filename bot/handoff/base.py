@@ -116,6 +116,15 @@ class HandoffDesk(Protocol):
         ...
 
 
+def face_of(ticket: Ticket) -> str:
+    """What a ticket's message on another desk shows that can change: its state and owner (``TicketLink.face``)."""
+    return f"{ticket.state.value}:{ticket.operator or ''}"
+
+
+FINAL_FACE = f"{TicketState.RESOLVED.value}:"
+"""How every face of a resolved ticket begins: such a message needs no more updates."""
+
+
 ShowState = Literal["new", "begun", "shown"]
 """How far showing one ticket message on another desk went (``TicketLinks.showing``)."""
 
@@ -131,6 +140,9 @@ class TicketLink:
     """The intent the bot saw when it escalated (shown on the ticket)."""
     turns: int = 0
     """How many of the ticket's messages the ticket message shows as its opening transcript."""
+    face: str | None = None
+    """What the ticket message shows that can change (its state and owner, ``open:``, ``taken:U0ANA``,
+    ``resolved:U0ANA``), so that another process or a restart updates it only when the ticket differs; None: unknown."""
 
 
 class TicketLinks(Protocol):
@@ -148,3 +160,11 @@ class TicketLinks(Protocol):
         ...
 
     async def mark(self, ticket_id: int, key: str, state: ShowState) -> None: ...
+
+    async def shown(self, ticket_id: int, face: str | None) -> None:
+        """Note what the ticket's message shows now (None: unknown, e.g. an update the other desk may have missed)."""
+        ...
+
+    async def following(self) -> list[TicketLink]:
+        """The links whose message does not show a resolved ticket: the ones to keep up to date."""
+        ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.handoff.base import ShowState, TicketLink
+from bot.handoff.base import FINAL_FACE, ShowState, TicketLink
 from bot.sessions.sqlite import Database
 
 _SCHEMA = """
@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS ticket_links (
     ref TEXT NOT NULL,
     intent TEXT,
     turns INTEGER NOT NULL DEFAULT 0,
+    face TEXT,
     PRIMARY KEY (desk, ticket_id)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS ticket_links_ref ON ticket_links (desk, place, ref);
@@ -38,13 +39,16 @@ class SqliteTicketLinks:
 
     async def setup(self) -> None:
         await self.db.script(_SCHEMA)
+        columns = {row["name"] for row in await self.db.fetch("PRAGMA table_info(ticket_links)")}
+        if "face" not in columns:  # a store written before the shown face was kept
+            await self.db.script("ALTER TABLE ticket_links ADD COLUMN face TEXT")
 
     async def add(self, link: TicketLink) -> None:
         async with self.db.transaction() as c:
             await c.execute(
-                "INSERT OR REPLACE INTO ticket_links (desk, ticket_id, place, ref, intent, turns)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (self.desk, link.ticket_id, link.place, link.ref, link.intent, link.turns),
+                "INSERT OR REPLACE INTO ticket_links (desk, ticket_id, place, ref, intent, turns, face)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (self.desk, link.ticket_id, link.place, link.ref, link.intent, link.turns, link.face),
             )
 
     async def of_ticket(self, ticket_id: int) -> TicketLink | None:
@@ -73,6 +77,18 @@ class SqliteTicketLinks:
             (self.desk, ticket_id, key, int(state == "shown")),
         )
 
+    async def shown(self, ticket_id: int, face: str | None) -> None:
+        await self.db.change(
+            "UPDATE ticket_links SET face = ? WHERE desk = ? AND ticket_id = ?", (face, self.desk, ticket_id)
+        )
+
+    async def following(self) -> list[TicketLink]:
+        rows = await self.db.fetch(
+            "SELECT * FROM ticket_links WHERE desk = ? AND (face IS NULL OR substr(face, 1, ?) != ?)",
+            (self.desk, len(FINAL_FACE), FINAL_FACE),
+        )
+        return [_link(row) for row in rows]
+
 
 def _link(row: Any) -> TicketLink:
-    return TicketLink(row["ticket_id"], row["place"], row["ref"], row["intent"], row["turns"])
+    return TicketLink(row["ticket_id"], row["place"], row["ref"], row["intent"], row["turns"], row["face"])

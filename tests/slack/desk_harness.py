@@ -73,12 +73,14 @@ class Desk:
     def ephemeral(self, user: str) -> list[SentMessage]:
         return [m for m in self.fake.messages if m.ephemeral_to == user]
 
-    async def open_ticket(self) -> int:
-        """A ticket for ``SHOPPER``'s conversation, whose session exists (as after the escalating turn)."""
-        await self.record.sessions.save(Session(conversation=str(SHOPPER), user_id="4242"))
+    async def open_ticket(self, chat: str = "4242") -> int:
+        """A ticket for the Telegram chat ``chat`` (``SHOPPER``'s by default), whose session exists (as after the
+        escalating turn)."""
+        shopper = ConversationRef("telegram", chat)
+        await self.record.sessions.save(Session(conversation=str(shopper), user_id=chat))
         ticket = await self.desk.open(
-            conversation=SHOPPER,
-            user_id="4242",
+            conversation=shopper,
+            user_id=chat,
             reason="escalate: the shopper asked for a person",
             language="en",
             transcript=[
