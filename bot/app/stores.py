@@ -230,7 +230,8 @@ async def open_dialogue(
     shop = settings.shop
     shown: HandoffDesk = desk
     try:
-        budget = await open_budget(db, limits=TicketLimits(shop.tickets_per_client, shop.ticket_window_s))
+        limits = TicketLimits(per_client=shop.tickets_per_client, window_s=shop.ticket_window_s)
+        budget = await open_budget(db, limits=limits)
         if watcher is not None:
             shown = WatchedDesk(desk, watcher=await watcher(desk, db, built), follow_s=settings.store.outbox_poll_s)
     except BaseException:

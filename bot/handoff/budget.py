@@ -26,7 +26,7 @@ from bot.sessions.sqlite import Database
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TicketLimits:
     """Tickets per client: one address can be many shoppers behind a NAT, so keep these generous."""
 
