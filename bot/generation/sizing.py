@@ -17,6 +17,13 @@ _KEYWORDS = (
     ("height_cm", re.compile(r"(?i)height|tall|身高|个子|高")),
     ("weight_kg", re.compile(r"(?i)weigh|体重|重")),
 )
+_BARE = re.compile(
+    r"(?i)(胸围|腰围|臀围|身高|体重|脚长|chest|waist|hips|height|weight)\s*(?:is|of|:|：)?\s*(\d+(?:\.\d+)?)(?![\d.]|\s*[a-z米厘公千斤])"
+)
+"""A measure named and given without a unit ("胸围90", "chest 90"): centimetres, or kilograms for weight."""
+_BARE_KEYS = {"胸围": "chest_cm", "腰围": "waist_cm", "臀围": "hips_cm", "身高": "height_cm", "体重": "weight_kg",
+              "脚长": "foot_cm", "chest": "chest_cm", "waist": "waist_cm", "hips": "hips_cm", "height": "height_cm",
+              "weight": "weight_kg"}  # fmt: skip
 _SHOE_WORDS = re.compile(r"(?i)shoe|sneaker|boot|sandal|flat|鞋|靴")
 DECISIVE = ("chest_cm", "waist_cm", "hips_cm", "foot_cm")
 """Measures that decide a size; height and weight only guide it when none of these is given."""
@@ -54,6 +61,8 @@ def body_measures(question: str) -> dict[str, float]:
             else:
                 continue
         found.setdefault(key, value)
+    for match in _BARE.finditer(question):
+        found.setdefault(_BARE_KEYS[match.group(1).lower()], float(match.group(2)))
     return found
 
 
