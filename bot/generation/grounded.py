@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from bot.generation.base import Generation, GenerationRequest
-from bot.generation.product_answers import product_answer
-from bot.generation.products import asked_colours, colour_matcher, rank_products
+from bot.generation.product_answers import ordered_passages, product_answer
 from bot.generation.templates import say
 from bot.policy import passage_relevance
 from bot.protocols import Hit
@@ -34,16 +33,6 @@ def passage_title_match(hit: Hit) -> float:
 
 def _language(hit: Hit) -> str | None:
     return hit.metadata.get("language")
-
-
-def _colour_words(colours: Sequence[str], vocabulary: Mapping[str, str]) -> list[str]:
-    """The colours asked, in both languages, to leave out of attribute matching."""
-    return [
-        word
-        for colour in colours
-        for word in (colour, vocabulary.get(colour, ""), vocabulary.get(colour, "x")[:1] + "的")
-        if word
-    ]
 
 
 def clip(text: str, max_chars: int) -> str:
@@ -85,12 +74,9 @@ class GroundedGenerator:
             raise ValueError("the grounded generator needs at least one passage")
         if request.parts:
             return self._several(request)
-        ranked = self._in_language(request.passages, request.language)
-        catalogue = request.catalogue
-        colours = asked_colours(request.question, catalogue.colours, colour_matcher(catalogue.colours))
-        ranked = rank_products(request.question, ranked, ignore=_colour_words(colours, catalogue.colours))
+        ranked = ordered_passages(request)
         best, *rest = ranked
-        special = product_answer(request.question, ranked, request.language, catalogue)
+        special = product_answer(request.question, ranked, request.language, request.catalogue)
         if special is not None:
             return Generation(text=special.text, source_ids=special.source_ids, backend=self.name)
         related = [

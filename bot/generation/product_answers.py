@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.catalogue import Catalogue
+from bot.generation.base import GenerationRequest
 from bot.generation.products import (
     asked_colours,
     asked_sizes,
@@ -17,6 +18,7 @@ from bot.generation.products import (
     colour_matches,
     description_of,
     named_product,
+    rank_products,
     sizes_of,
     terms,
 )
@@ -263,9 +265,47 @@ def product_answer(question: str, passages: Sequence[Hit], language: str, catalo
     """The answer from the catalogue's structure for ``question`` when it asks one, from the first of ``passages``:
     size advice (for its product, or the product the question names, else from the chart holding the measures
     given), the size or colour asked, or an attribute; None for the passage to be said as it is."""
+    if not passages:
+        return None
     best = passages[0]
     product = best if best.metadata.get("kind") == "product" else None
     advice = size_advice(question, product or named_product(question, passages), language, catalogue)
     if advice is not None or product is None:
         return advice
     return size_and_colour(question, product, language, catalogue) or attribute(question, product, language)
+
+
+def ordered_passages(request: GenerationRequest) -> list[Hit]:
+    """The request's passages as the answer considers them: the reply's language first (the retriever's order
+    within each), then product passages reordered by how well they hold the attributes asked (colours left out)."""
+    ranked = sorted(request.passages, key=lambda hit: hit.metadata.get("language") not in (None, request.language))
+    vocabulary = request.catalogue.colours
+    colours = asked_colours(request.question, vocabulary, colour_matcher(vocabulary))
+    words = [w for c in colours for w in (c, vocabulary.get(c, ""), vocabulary.get(c, "x")[:1] + "的") if w]
+    return rank_products(request.question, ranked, ignore=words)
+
+
+def product_data(hit: Hit, language: str, catalogue: Catalogue) -> str:
+    """One line of a product passage's fields for a prompt: name, price with currency, stock per size, colours in
+    ``language``."""
+    fields = hit.metadata
+    parts = [f"[{hit.id}] {hit.title}"]
+    if fields.get("price_text"):
+        parts.append(f"price {fields['price_text']}")
+    per_size: Mapping[str, int] = fields.get("size_stock") or {}
+    if per_size:
+        parts.append("stock by size " + ", ".join(f"{size}: {count}" for size, count in per_size.items()))
+    elif fields.get("stock") is not None:
+        parts.append(f"stock {fields['stock']}")
+    if fields.get("sizes") and not per_size:
+        parts.append("sizes " + ", ".join(str(size) for size in fields["sizes"]))
+    colours = [str(c) for c in fields.get("colours") or ()]
+    if colours:
+        same = fields.get("language") == language and fields.get("colour_names")
+        shown = (
+            fields["colour_names"]
+            if same
+            else [catalogue.colours.get(c.lower(), c) if language == "zh" else c for c in colours]
+        )
+        parts.append("colours " + listing([str(c) for c in shown], language))
+    return "; ".join(parts)
