@@ -135,7 +135,7 @@ def _size_sentences(asked: Sequence[str], hit: Hit, language: str) -> list[str]:
     if not asked:
         return []
     if not sizes:
-        return [say_fact("no_sizes", language)]
+        return [say_fact("no_sizes", language), _stock_sentence(hit, language)]
     sep = "、" if language == "zh" else ", "
     per_size: Mapping[str, int] = hit.metadata.get("size_stock") or {}
     parts: list[str] = []
@@ -238,9 +238,13 @@ def _advice_answer(advice: Advice, chart: Hit, product: Hit | None, language: st
         per_size: Mapping[str, int] = product.metadata.get("size_stock") or {}
         note = _size_note(product)
         extra = _named(product, language, "")
+        sizes = sizes_of(product)
         if advice.size in per_size:
             count = int(per_size[advice.size])
             extra += say_fact("size_left" if count else "size_sold_out", language, size=advice.size, count=count)
+        elif sizes and advice.size not in sizes:
+            sep = "、" if language == "zh" else ", "
+            extra += say_fact("size_not_made", language, size=advice.size, sizes=sep.join(sizes))
         if note:
             extra += ("" if extra.endswith(("：", ": ")) else " ") + say_fact("product_note", language, note=note)
         if not extra.endswith(("：", ": ")):
