@@ -284,3 +284,29 @@ def test_a_cited_size_chart_passes_the_citation_check(shop: Any) -> None:
     assert accepted is not None and accepted.source_ids == ("chart-coats#en",), why
     rejected, why = check_answer("Size L [chart-made-up#en].", request, backend="x")
     assert rejected is None and "unknown" in why
+
+
+async def test_through_a_fake_openai_server_the_prompt_has_the_data_and_a_chart_citation_is_kept(shop: Any) -> None:
+    from bot.generation.openai_compat import OpenAICompatibleGenerator
+    from tests.dialogue.openai_fake import FakeOpenAI
+
+    hits, catalogue = shop
+    server = FakeOpenAI()
+    await server.start()
+    server.then("按外套尺码表，身高175厘米选L码 [chart-coats#zh]。")
+    llm = OpenAICompatibleGenerator(base_url=server.base_url, model="fake", fallback=GroundedGenerator(), timeout_s=2.0)
+    try:
+        request = GenerationRequest(
+            question="身高175厘米，山脊冲锋衣穿什么码",
+            language="zh",
+            passages=[hits["P-SHELL#zh"]],
+            catalogue=catalogue,
+        )
+        generation = await llm.generate(request)
+    finally:
+        await llm.close()
+        await server.stop()
+    assert generation.backend == "openai" and generation.source_ids == ("chart-coats#zh",)
+    sent = server.requests[-1]["messages"][-1]["content"]
+    assert "[P-SHELL#zh] 山脊冲锋衣; price 480元; stock 9; sizes S, M, L; colours 麻灰色和藏青色" in sent
+    assert "Selected for this question [chart-coats#zh]:\n按外套尺码表，身高175厘米建议选L码" in sent
