@@ -150,9 +150,24 @@ def asked_sizes(question: str, hit: Hit) -> list[str]:
     return [by_upper.get(size, size) for size in sorted(found, key=found.__getitem__)]
 
 
+_MATCHERS: dict[int, tuple[Mapping[str, str], re.Pattern[str] | None]] = {}
+"""Compiled colour patterns by vocabulary (kept with it, so an id is never reused for another one)."""
+
+
 def colour_matcher(vocabulary: Mapping[str, str]) -> re.Pattern[str] | None:
     """A pattern finding the vocabulary's colours in a question, English (whole words) or Chinese ("灰色", "灰的"),
-    longest names first."""
+    longest names first; compiled once per vocabulary."""
+    cached = _MATCHERS.get(id(vocabulary))
+    if cached is not None and cached[0] is vocabulary:
+        return cached[1]
+    pattern = _compile_colours(vocabulary)
+    if len(_MATCHERS) > 64:
+        _MATCHERS.clear()
+    _MATCHERS[id(vocabulary)] = (vocabulary, pattern)
+    return pattern
+
+
+def _compile_colours(vocabulary: Mapping[str, str]) -> re.Pattern[str] | None:
     names = set(vocabulary) | set(vocabulary.values())
     names |= {name[0] + "的" for name in vocabulary.values() if len(name) == 2 and name.endswith("色")}
     if not names:
