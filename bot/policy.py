@@ -277,7 +277,8 @@ class Policy:
         if best >= self.min_relevance and intent != "other":
             return Decision(Move.ANSWER, f"passage relevance {best:.2f} >= {self.min_relevance:.2f}; {said}")
         named = named_product(facts.text, facts.hits)
-        if named is not None and passage_relevance(named) >= self.min_product_relevance and intent != "other":
+        in_scope = not facts.out_of_scope and intent != "other"
+        if named is not None and passage_relevance(named) >= self.min_product_relevance and in_scope:
             return Decision(Move.ANSWER, f"the question names the product {named.title!r}; {said}")
         if facts.out_of_scope or intent == "other":
             return Decision(Move.DECLINE, f"out of scope: {said}, relevance {best:.2f}")

@@ -18,7 +18,8 @@ _UPPER_SIZE = re.compile(rf"(?<![A-Za-z])({_LETTER_SIZE})(?![A-Za-z])")
 _NAMED_SIZE = re.compile(rf"(?i)(?:\bsize\s+({_LETTER_SIZE}|\d{{2}}(?:\.5)?)\b|(?<![A-Za-z])({_LETTER_SIZE})\s*码)")
 _UNIT = (
     r"cm|厘米|公分|mm|毫米|kg|公斤|千克|斤|g\b|克|inch|in\b|寸|英寸|\"|%|l\b|升|ml|毫升|元|块|yuan|rmb|cny|w\b|"
-    r"mah|岁|天|days?|hours?|小时|分钟|mins?|minutes?|oz|盎司|号楼|件|个|只|双"
+    r"mah|岁|天|days?|hours?|小时|分钟|mins?|minutes?|oz|盎司|号楼|件|个|只|双|°|度|degrees?|percent|years?|months?|"
+    r"weeks?|周|个月|年|x\b|×"
 )
 _NUMBER_SIZE = re.compile(rf"(?i)(?<![\d.#])(\d{{2}}(?:\.5)?)(?![\d.])(?!\s*(?:{_UNIT}))")
 _SIZE_WORD = re.compile(r"(?i)\bsizes?\b|码|尺寸|尺码")

@@ -237,3 +237,17 @@ def test_every_escalation_has_its_own_metrics_kind() -> None:
         assert escalation_kind(f"escalate: {decision.reason}; follow-up: query rewritten") == kind
     assert escalation_kind("escalate: a rule added later") == "other"
     assert escalation_kind("") == "other"
+
+
+def test_a_question_naming_a_product_under_the_floor_is_answered_from_it() -> None:
+    beanie = Hit("P-1#en", "Rib Knit Beanie", "Warm beanie.", 0.6, {"dense_score": 0.3, "kind": "product"})
+    named = POLICY.decide(facts("is the grey beanie available?", "product_info", hits=(beanie,)))
+    assert named.action is Move.ANSWER and "names the product 'Rib Knit Beanie'" in named.reason
+    unnamed = POLICY.decide(facts("is the grey hat available?", "product_info", hits=(beanie,)))
+    assert unnamed.action is not Move.ANSWER
+    faint = Hit("P-1#en", "Rib Knit Beanie", "Warm beanie.", 0.6, {"dense_score": 0.1, "kind": "product"})
+    assert (
+        POLICY.decide(facts("is the grey beanie available?", "product_info", hits=(faint,))).action is not Move.ANSWER
+    )
+    chitchat = POLICY.decide(facts("beanie beanie", "other", hits=(beanie,)))
+    assert chitchat.action is Move.DECLINE

@@ -250,6 +250,7 @@ def test_sizes_asked_are_told_from_measures_prices_and_order_numbers(shop: Any) 
     boot = hits["P-BOOT#en"]
     assert asked_sizes("do you have it in 39 or 40?", boot) == ["39", "40"]
     assert asked_sizes("foot 25 cm, costs 650 yuan, order #100234", boot) == []
+    assert asked_sizes("ok at 40 degrees? I bought 2 weeks ago, 39°", boot) == []
     assert asked_sizes("I'm the one who asked", hits["P-SHELL#en"]) == []
     assert asked_sizes("M码还有吗", hits["P-SHELL#zh"]) == ["M"]
 
