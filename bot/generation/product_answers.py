@@ -56,8 +56,8 @@ _SENTENCES: dict[str, dict[str, str]] = {
     },
     "product_note": {"en": "For this product: {note}", "zh": "这款商品：{note}"},
     "no_chart": {
-        "en": "We have no size chart for {category}; what the product page says about its size:",
-        "zh": "{category}没有尺码表，商品说明中关于尺码的信息如下：",
+        "en": "We have no size chart for {category}; what the product page says:",
+        "zh": "{category}没有尺码表，商品说明如下：",
     },
 }
 _MEASURE_WORDS = {
@@ -200,11 +200,10 @@ def size_advice(question: str, product: Hit | None, language: str, catalogue: Ca
     category = str(product.metadata.get("category") or "") if product is not None else None
     charts = catalogue.charts_for(category, language) if category else _charts_with(catalogue, measures, language)
     if product is not None and not charts:
-        note = _size_note(product)
-        if not note:
-            return None
+        note = _size_note(product) or description_of(product)
         head = say_fact("no_chart", language, category=catalogue.category_name(category or "", language))
-        return ProductAnswer(f"{head} {_named(product, language, note)}", (product.id,))
+        joiner = "" if language == "zh" else " "
+        return ProductAnswer(f"{head}{joiner}{_named(product, language, note)}", (product.id,))
     for chart in charts:
         advice = advise(chart.metadata.get("rows") or (), measures)
         if advice is not None:

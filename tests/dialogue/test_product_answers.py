@@ -217,6 +217,8 @@ async def test_no_chart_for_the_category_is_said_with_the_products_size_note(sho
     answer = await _answer(shop, "head 57 cm tall 180cm, which size knit hat", "en", ["P-HAT#en"])
     assert answer.text.startswith("We have no size chart for accessories;")
     assert "one size" in answer.text and answer.source_ids == ("P-HAT#en",)
+    answer = await _answer(shop, "我身高180，针织帽选哪个", "zh", ["P-HAT#zh"])
+    assert answer.text.startswith("配饰没有尺码表，商品说明如下：针织帽：罗纹针织帽，均码。")
 
 
 async def test_size_advice_without_a_product_picks_the_chart_holding_the_measures(shop: Any) -> None:
