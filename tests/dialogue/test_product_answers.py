@@ -313,3 +313,14 @@ async def test_through_a_fake_openai_server_the_prompt_has_the_data_and_a_chart_
     sent = server.requests[-1]["messages"][-1]["content"]
     assert "[P-SHELL#zh] 山脊冲锋衣; price 480元; stock 9; sizes S, M, L; colours 麻灰色和藏青色" in sent
     assert "Selected for this question [chart-coats#zh]:\n按外套尺码表，身高175厘米建议选L码" in sent
+
+
+async def test_a_return_question_naming_a_size_keeps_its_passage(shop: Any) -> None:
+    hits, catalogue = shop
+    request = GenerationRequest(
+        question="can I return the fell boot in size 39", language="en", passages=[hits["P-BOOT#en"]],
+        catalogue=catalogue, intent="return_refund",
+    )  # fmt: skip
+    answer = await GroundedGenerator().generate(request)
+    assert answer.text.startswith("Fell Boot: Water-resistant nubuck boot")
+    assert "Selected for this question" not in build_messages(request, shop="Test Shop")[-1]["content"]
