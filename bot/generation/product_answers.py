@@ -54,6 +54,10 @@ _SENTENCES: dict[str, dict[str, str]] = {
         "en": "By our {chart}: {given} is below our smallest size, {size} ({size}: {row}).",
         "zh": "按{chart}，{given}小于最小尺码{size}码（{size}码：{row}）。",
     },
+    "advice_between": {
+        "en": "Your measures fall between {smaller} and {size}: {size} for a relaxed fit, {smaller} for a closer one.",
+        "zh": "您的尺寸介于{smaller}码和{size}码之间：想宽松选{size}码，想合身选{smaller}码。",
+    },
     "product_note": {"en": "For this product: {note}", "zh": "这款商品：{note}"},
     "no_chart": {
         "en": "We have no size chart for {category}; what the product page says:",
@@ -232,6 +236,8 @@ def _advice_answer(advice: Advice, chart: Hit, product: Hit | None, language: st
     )
     key = {"above": "advice_above", "below": "advice_below"}.get(advice.beyond or "", "advice")
     parts = [say_fact(key, language, chart=chart.title, given=given, size=advice.size, row=row)]
+    if advice.smaller is not None:
+        parts.append(say_fact("advice_between", language, size=advice.size, smaller=advice.smaller))
     sources: tuple[str, ...] = (chart.id,)
     if product is not None:
         per_size: Mapping[str, int] = product.metadata.get("size_stock") or {}

@@ -38,6 +38,8 @@ class Advice:
     measures: Mapping[str, float]
     beyond: str | None = None
     """``"above"`` or ``"below"`` when a measure is outside every row (the largest or smallest size is given)."""
+    smaller: str | None = None
+    """The smallest size one of the measures calls for, when the measures disagree (height says M, weight S)."""
 
 
 def body_measures(question: str) -> dict[str, float]:
@@ -87,8 +89,10 @@ def advise(rows: Sequence[Mapping[str, Any]], measures: Mapping[str, float]) -> 
         return None
     picks = [_row_for(rows, key, value) for key, value in chosen.items()]
     index = max(i for i, _ in picks)
+    least = min(i for i, _ in picks)
     beyond = next((b for i, b in picks if i == index and b), None)
-    return Advice(size=str(rows[index]["size"]), row=rows[index], measures=chosen, beyond=beyond)
+    smaller = str(rows[least]["size"]) if least < index else None
+    return Advice(size=str(rows[index]["size"]), row=rows[index], measures=chosen, beyond=beyond, smaller=smaller)
 
 
 def _row_for(rows: Sequence[Mapping[str, Any]], key: str, value: float) -> tuple[int, str | None]:

@@ -208,6 +208,13 @@ async def test_size_advice_between_sizes_takes_the_larger_and_adds_the_products_
     assert "40码已售罄" in answer.text and "尺码偏小" in answer.text
 
 
+async def test_size_advice_says_when_the_measures_point_to_two_sizes(shop: Any) -> None:
+    answer = await _answer(shop, "我身高168体重50公斤，山脊冲锋衣穿什么码", "zh", ["P-SHELL#zh"])
+    assert "建议选M码" in answer.text and "介于S码和M码之间：想宽松选M码，想合身选S码" in answer.text
+    agreeing = await _answer(shop, "I'm 175 cm and 70 kg, which size of the ridge shell?", "en", ["P-SHELL#en"])
+    assert "fall between" not in agreeing.text
+
+
 async def test_size_advice_beyond_the_chart_says_so(shop: Any) -> None:
     answer = await _answer(shop, "chest 110 cm, what size ridge shell", "en", ["P-SHELL#en"])
     assert "is above our largest size, L" in answer.text
