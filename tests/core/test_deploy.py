@@ -100,6 +100,8 @@ def test_kubernetes_front_workers_redis_and_the_autoscaler_fit_together() -> Non
     assert config["KEFU_STORE__URL"].startswith("redis://kefu-redis:6379/")
     assert "kefu-redis" in services and "kefu-front" in services
     assert services["kefu-front"]["spec"]["selector"] == deployments["kefu-front"]["spec"]["selector"]["matchLabels"]
+    front = deployments["kefu-front"]["spec"]
+    assert front["replicas"] == 1 and front["strategy"]["type"] == "Recreate"  # one front per database (scale.md)
 
     paths = {
         path["path"]: path["backend"]["service"]["name"]
