@@ -4,6 +4,12 @@ A delivery never holds a turn's slot, so a channel waiting out a rate limit (Tel
 slows only its own conversations. A channel that cannot deliver yet (``DeliveryDeferred``: a browser that is
 reconnecting, a channel not started) keeps the reply for later; a failure is retried with growing pauses and
 given up (logged, counted) after ``max_attempts``. Replies are deleted from the outbox only once sent.
+
+Several fronts on one outbox (worker mode) share it through ``leases``: a lane takes the conversation's delivery
+lease before it reads the head and keeps it (renewed) until the conversation has nothing due, so one front at a
+time sends a conversation's replies, in order. A front that cannot deliver a reply itself (the browser's socket is
+on another front) holds that conversation back here for ``deferral_s``, releases the lease and ``announce``s it,
+so the front that can takes it at once.
 """
 
 from __future__ import annotations
@@ -12,14 +18,47 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from enum import Enum
+from typing import Protocol
 
 from bot.errors import DeliveryDeferred
-from bot.inbox.base import Inbox, Outgoing
+from bot.fencing import Fence
+from bot.inbox.base import Inbox, Outgoing, member
 from bot.messages import ConversationRef, Reply
 from bot.outbound import Outbound
 
 log = logging.getLogger(__name__)
+
+_BUSY_POLL_S = 0.05
+"""How often a kicked lane asks again for a delivery lease another front holds (within ``sweep_s``)."""
+
+
+class DeliveryLeases(Protocol):
+    """Who delivers a conversation now, when several fronts share the outbox (``bot.workers.leases.Leases``)."""
+
+    lease_ms: int
+
+    async def acquire(self, member: str) -> Fence | None:
+        """The lease of conversation ``member``, or None while another front holds it."""
+        ...
+
+    async def renew(self, fences: list[Fence]) -> list[Fence]:
+        """Extend the leases; the ones no longer held."""
+        ...
+
+    async def release(self, fence: Fence) -> object:
+        """Give the lease up (nothing when it is no longer held)."""
+        ...
+
+
+class _Then(Enum):
+    """What a lane does after one reply."""
+
+    NEXT = "next"
+    STOP = "stop"
+    PASS = "pass"
+    """Deferred here: leave the conversation to the other fronts for ``deferral_s``."""
 
 
 class Courier:
@@ -39,6 +78,8 @@ class Courier:
         concurrency: int = 256,
         clock: Callable[[], float] = time.time,
         observer: Callable[[str, float], None] | None = None,
+        leases: DeliveryLeases | None = None,
+        announce: Callable[[ConversationRef], Awaitable[None]] | None = None,
     ) -> None:
         self._inbox = inbox
         self._outbound = outbound
@@ -57,6 +98,14 @@ class Courier:
         self._idle = asyncio.Event()
         self._idle.set()
         self._sweeper: asyncio.Task[None] | None = None
+        self._leases = leases
+        self._announce = announce
+        """Tells the other fronts that a conversation this one deferred is theirs to try (the replies channel)."""
+        self._held: dict[ConversationRef, Fence] = {}
+        self._lost: set[ConversationRef] = set()
+        self._holds: dict[ConversationRef, float] = {}
+        """Conversations deferred here under a lease, with the time this front tries them again."""
+        self._renewer: asyncio.Task[None] | None = None
         self.sent = 0
         self.failed = 0
         """Replies given up after ``max_attempts`` failed deliveries (or kept past ``keep_deferred_s``)."""
@@ -65,6 +114,8 @@ class Courier:
         """Begin the periodic sweep that retries deferred and failed replies (and those left by a crash)."""
         if self._sweeper is None:
             self._sweeper = asyncio.create_task(self._sweep_forever())
+        if self._leases is not None and self._renewer is None:
+            self._renewer = asyncio.create_task(self._renew_forever(self._leases))
 
     async def deliver(self, conversation: ConversationRef, reply: Reply, *, key: str | None = None) -> None:
         """Queue ``reply`` for ``conversation`` outside a turn (an operator's answer) and send it; ``key`` makes it
@@ -74,6 +125,10 @@ class Courier:
 
     def kick(self, conversation: ConversationRef) -> None:
         """Deliver what ``conversation`` has due, now (a lane already running picks it up)."""
+        if conversation in self._holds:
+            if self._holds[conversation] > self._clock():
+                return
+            del self._holds[conversation]
         if conversation in self._lanes:
             self._again.add(conversation)
             return
@@ -84,6 +139,8 @@ class Courier:
 
     async def sweep(self) -> None:
         """Kick every conversation whose next reply is due."""
+        now = self._clock()
+        self._holds = {conversation: until for conversation, until in self._holds.items() if until > now}
         for conversation in await self._inbox.due_conversations(now=self._clock()):
             self.kick(conversation)
 
@@ -92,12 +149,14 @@ class Courier:
         await self._idle.wait()
 
     async def stop(self, *, timeout_s: float) -> None:
-        """Stop sweeping; give running deliveries ``timeout_s``, then cancel them (their replies stay queued)."""
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-            self._sweeper = None
+        """Stop sweeping; give running deliveries ``timeout_s``, then cancel them (their replies stay queued) and
+        release their leases."""
+        for loop in (self._sweeper, self._renewer):
+            if loop is not None:
+                loop.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await loop
+        self._sweeper = self._renewer = None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), timeout_s)
         lanes = list(self._lanes.values())
@@ -107,6 +166,11 @@ class Courier:
             _, stuck = await asyncio.wait(lanes, timeout=timeout_s)
             if stuck:  # a channel client that swallowed the cancel: stopping must not hang on it
                 log.warning("%d delivery lanes did not stop within %g s", len(stuck), timeout_s)
+        if self._leases is not None:
+            for fence in list(self._held.values()):
+                with contextlib.suppress(Exception):  # Redis gone: the lease runs out instead
+                    await self._leases.release(fence)
+            self._held.clear()
 
     def _lane_done(self, conversation: ConversationRef) -> None:
         self._lanes.pop(conversation, None)
@@ -122,23 +186,90 @@ class Courier:
             except Exception:  # a busy database must not end the sweeps
                 log.exception("the outbox sweep failed")
 
+    async def _renew_forever(self, leases: DeliveryLeases) -> None:
+        """Keep the held delivery leases alive while their lanes run (a slow send, a ``retry_after`` wait)."""
+        while True:
+            await asyncio.sleep(leases.lease_ms / 3000)
+            held = dict(self._held)
+            try:
+                lost = await leases.renew(list(held.values()))
+            except Exception:  # Redis restarting: each send checks its lease first
+                log.warning("could not renew the delivery leases", exc_info=True)
+                continue
+            for conversation, fence in held.items():
+                if fence in lost:
+                    self._lost.add(conversation)
+
     async def _lane(self, conversation: ConversationRef) -> None:
+        if self._leases is None:
+            await self._deliver_due(conversation, None)
+            return
+        fence = await self._take(self._leases, conversation)
+        if fence is None:
+            return
+        self._held[conversation] = fence
+        # cancelled here (a stop, a crash): the lease stays in _held for stop() to release, or runs out
+        then = await self._deliver_due(conversation, (self._leases, fence))
+        self._held.pop(conversation, None)
+        self._lost.discard(conversation)
+        try:
+            await self._leases.release(fence)
+        except Exception:  # Redis away: the lease runs out after its time
+            log.warning("could not release the delivery lease of %s", conversation, exc_info=True)
+            return
+        if then is _Then.PASS and self._announce is not None:
+            try:
+                await self._announce(conversation)
+            except Exception:  # the other fronts' sweeps find it instead
+                log.warning("could not pass %s on to the other fronts", conversation, exc_info=True)
+
+    async def _take(self, leases: DeliveryLeases, conversation: ConversationRef) -> Fence | None:
+        """The conversation's delivery lease; while another front holds it, ask again for up to ``sweep_s`` (it may
+        be finishing just as this reply was queued), then leave the reply to that front or to the next sweep."""
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self._sweep_s
+        while True:
+            try:
+                fence = await leases.acquire(member(conversation))
+            except Exception:  # Redis away: the sweep tries again
+                log.warning("could not take the delivery lease of %s", conversation, exc_info=True)
+                return None
+            if fence is not None or loop.time() >= give_up_at:
+                return fence
+            await asyncio.sleep(_BUSY_POLL_S)
+
+    async def _deliver_due(self, conversation: ConversationRef, lease: tuple[DeliveryLeases, Fence] | None) -> _Then:
+        """Send the conversation's due replies in order (under its ``lease`` when fronts share the outbox)."""
         while True:
             try:
                 outgoing = await self._inbox.next_due(conversation, now=self._clock())
             except Exception:
                 log.exception("could not read the outbox of %s", conversation)
-                return
+                return _Then.STOP
             if outgoing is None:
                 if conversation in self._again:
                     self._again.discard(conversation)
                     continue
-                return
-            if not await self._send(outgoing):
-                return
+                return _Then.STOP
+            if lease is not None and not await self._still_held(*lease, conversation):
+                return _Then.STOP
+            then = await self._send(outgoing)
+            if then is not _Then.NEXT:
+                return then
 
-    async def _send(self, outgoing: Outgoing) -> bool:
-        """Try one reply; True when the lane may go on to the next one."""
+    async def _still_held(self, leases: DeliveryLeases, fence: Fence, conversation: ConversationRef) -> bool:
+        """Renew the lease just before a send: a front that lost it (stalled past its time) must not send."""
+        try:
+            held = conversation not in self._lost and not await leases.renew([fence])
+        except Exception:  # Redis away: the send could not be recorded either
+            log.warning("could not renew the delivery lease of %s", conversation, exc_info=True)
+            return False
+        if not held:
+            log.warning("the delivery lease of %s moved to another front; this front stops sending it", conversation)
+        return held
+
+    async def _send(self, outgoing: Outgoing) -> _Then:
+        """Try one reply; whether the lane goes on to the next one."""
         try:
             async with self._sending:
                 started = time.perf_counter()
@@ -151,9 +282,9 @@ class Courier:
             return await self._failed(outgoing, error)
         await self._inbox.delivered(outgoing.id)
         self.sent += 1
-        return True
+        return _Then.NEXT
 
-    async def _defer(self, outgoing: Outgoing, why: str) -> bool:
+    async def _defer(self, outgoing: Outgoing, why: str) -> _Then:
         now = self._clock()
         if now - outgoing.created_at > self._keep_deferred_s:
             log.warning(
@@ -164,18 +295,21 @@ class Courier:
             )
             await self._inbox.give_up(outgoing.id)
             self.failed += 1
-            return True
+            return _Then.NEXT
         log.debug("reply to %s deferred: %s", outgoing.conversation, why)
+        if self._leases is not None:  # another front may deliver it now: its due time stays
+            self._holds[outgoing.conversation] = now + self._deferral_s
+            return _Then.PASS
         await self._inbox.retry(outgoing.id, at=now + self._deferral_s, failed=False)
-        return False
+        return _Then.STOP
 
-    async def _failed(self, outgoing: Outgoing, error: Exception) -> bool:
+    async def _failed(self, outgoing: Outgoing, error: Exception) -> _Then:
         attempts = outgoing.attempts + 1
         if attempts >= self._max_attempts:
             log.error("gave up delivering a reply to %s after %d attempts: %s", outgoing.conversation, attempts, error)
             await self._inbox.give_up(outgoing.id)
             self.failed += 1
-            return True
+            return _Then.NEXT
         pause = min(self._max_backoff_s, self._backoff_s * 2 ** (attempts - 1))
         log.warning(
             "delivering a reply to %s failed (attempt %d of %d, next in %.0f s): %s",
@@ -186,4 +320,4 @@ class Courier:
             error,
         )
         await self._inbox.retry(outgoing.id, at=self._clock() + pause, failed=True)
-        return False
+        return _Then.STOP

@@ -109,7 +109,10 @@ class KefuFront:
 
     async def start(self) -> None:
         stream = await open_stream(self.settings)
-        courier = Courier(stream, self.channels)
+        deliveries = Leases(
+            stream.connection, owner=worker_name(self.settings), lease_s=self.settings.workers.lease_s, kind="delivery"
+        )
+        courier = Courier(stream, self.channels, leases=deliveries, announce=stream.announce)
         largest = max(self.settings.speech.max_bytes, self.settings.vision.max_bytes)
         self.front = Front(stream, courier, max_attachment_bytes=largest)
         db, _, desk = await open_store(self.settings, deliver=courier.deliver)
