@@ -119,9 +119,17 @@ class Courier:
 
     async def deliver(self, conversation: ConversationRef, reply: Reply, *, key: str | None = None) -> None:
         """Queue ``reply`` for ``conversation`` outside a turn (an operator's answer) and send it; ``key`` makes it
-        idempotent (the same key is queued once)."""
-        if await self._inbox.post(conversation, reply, key=key):
-            self.kick(conversation)
+        idempotent (the same key is queued once). Fronts that share the outbox are all told: the one holding the
+        shopper's connection may be another."""
+        if not await self._inbox.post(conversation, reply, key=key):
+            return
+        if self._announce is not None:
+            try:
+                await self._announce(conversation)
+                return
+            except Exception:  # the sweeps of the other fronts find it
+                log.warning("could not announce a reply to %s to the other fronts", conversation, exc_info=True)
+        self.kick(conversation)
 
     def kick(self, conversation: ConversationRef) -> None:
         """Deliver what ``conversation`` has due, now (a lane already running picks it up)."""
