@@ -8,22 +8,28 @@ losing its tasks and its connection with no clean-up, so its delivery leases run
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import pytest
 
+from adapters.testing.telegram import FakeTelegram
 from adapters.web import WebChatAdapter
 from adapters.web.testing import ChatClient, serve
+from bot.app.roles import POLLING_TAKEN, KefuFront
+from bot.config import load_settings
 from bot.delivery import Courier
 from bot.inbox.stream import StreamInbox
 from bot.messages import ConversationRef, Reply
 from bot.outbound import Channels
 from bot.sessions.redis import RedisConnection
 from bot.workers import Front, Leases
+from tests.conftest import wait_until
 from tests.core.test_runtime import RecordingSink, outbound_to
 from tests.workers.test_stream_workers import assert_each_answered_once_in_order, cluster, message
 
@@ -186,3 +192,44 @@ async def test_a_web_reply_passes_to_the_front_that_holds_the_browser(redis_url:
         couriers = {name: running.front.courier for name, running in fronts.items()}
         await browser.close()
     assert couriers["a"].sent == 2 and couriers["b"].sent == 0
+
+
+async def eventually(front: KefuFront, condition: Callable[[KefuFront], bool]) -> None:
+    """Wait for ``condition`` (10 s hang guard, not a speed claim)."""
+    await asyncio.to_thread(wait_until, lambda: condition(front), timeout=10)
+
+
+@pytest.mark.slow  # two fronts with their Telegram clients, and a take-over (about 2 s)
+async def test_a_second_polling_front_waits_not_ready_and_takes_over_when_the_first_stops(
+    redis_url: str, tmp_path: Path, fake_telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = load_settings(
+        data_dir=tmp_path,
+        store={"url": redis_url},
+        telegram={"token": fake_telegram.token, "api_base": fake_telegram.base_url, "mode": "polling"},
+        workers={"lease_s": 3.0},
+        channels=["telegram"],
+    )
+    import aiogram  # noqa: F401 - its first import blocks the loop for seconds, past the lease
+
+    first, second = KefuFront(settings, serve_http=False), KefuFront(settings, serve_http=False)
+    await first.start()
+    try:
+        with caplog.at_level(logging.ERROR, logger="bot.workers.alone"):
+            await second.start()
+        try:
+            assert (await first.ready())["ready"] is True
+            assert await second.ready() == {"ready": False, "role": "front", "reason": POLLING_TAKEN}
+            assert [r.getMessage() for r in caplog.records if r.name == "bot.workers.alone"] == [POLLING_TAKEN]
+            await asyncio.sleep(0.5)  # the waiting front renews nothing and never polls meanwhile
+            assert all(call.status == 200 for call in fake_telegram.calls_to("getUpdates")), "no 409 Conflict"
+
+            await first.stop()
+            await eventually(second, lambda front: front.channels.is_live("telegram"))
+            assert (await second.ready())["ready"] is True
+            fake_telegram.user(7401, language_code=None).says("Is anyone there?")
+            await eventually(second, lambda front: front.front is not None and front.front.accepted == 1)
+        finally:
+            await second.stop()
+    finally:
+        await first.stop()
