@@ -20,36 +20,14 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import Protocol
 
 from bot.errors import DeliveryDeferred
-from bot.fencing import Fence
-from bot.inbox.base import Inbox, Outgoing, member
+from bot.inbox.base import Inbox, Outgoing
 from bot.messages import ConversationRef, Reply
 from bot.outbound import Outbound
+from bot.shared_outbox import DeliveryLeases, Tenure
 
 log = logging.getLogger(__name__)
-
-_BUSY_POLL_S = 0.05
-"""How often a kicked lane asks again for a delivery lease another front holds (within ``sweep_s``)."""
-
-
-class DeliveryLeases(Protocol):
-    """Who delivers a conversation now, when several fronts share the outbox (``bot.workers.leases.Leases``)."""
-
-    lease_ms: int
-
-    async def acquire(self, member: str) -> Fence | None:
-        """The lease of conversation ``member``, or None while another front holds it."""
-        ...
-
-    async def renew(self, fences: list[Fence]) -> list[Fence]:
-        """Extend the leases; the ones no longer held."""
-        ...
-
-    async def release(self, fence: Fence) -> object:
-        """Give the lease up (nothing when it is no longer held)."""
-        ...
 
 
 class _Then(Enum):
@@ -98,11 +76,9 @@ class Courier:
         self._idle = asyncio.Event()
         self._idle.set()
         self._sweeper: asyncio.Task[None] | None = None
-        self._leases = leases
+        self._tenure = None if leases is None else Tenure(leases, wait_s=sweep_s)
         self._announce = announce
         """Tells the other fronts that a conversation this one deferred is theirs to try (the replies channel)."""
-        self._held: dict[ConversationRef, Fence] = {}
-        self._lost: set[ConversationRef] = set()
         self._holds: dict[ConversationRef, float] = {}
         """Conversations deferred here under a lease, with the time this front tries them again."""
         self._renewer: asyncio.Task[None] | None = None
@@ -114,8 +90,8 @@ class Courier:
         """Begin the periodic sweep that retries deferred and failed replies (and those left by a crash)."""
         if self._sweeper is None:
             self._sweeper = asyncio.create_task(self._sweep_forever())
-        if self._leases is not None and self._renewer is None:
-            self._renewer = asyncio.create_task(self._renew_forever(self._leases))
+        if self._tenure is not None and self._renewer is None:
+            self._renewer = asyncio.create_task(self._tenure.renew_forever())
 
     async def deliver(self, conversation: ConversationRef, reply: Reply, *, key: str | None = None) -> None:
         """Queue ``reply`` for ``conversation`` outside a turn (an operator's answer) and send it; ``key`` makes it
@@ -159,12 +135,8 @@ class Courier:
     async def stop(self, *, timeout_s: float) -> None:
         """Stop sweeping; give running deliveries ``timeout_s``, then cancel them (their replies stay queued) and
         release their leases."""
-        for loop in (self._sweeper, self._renewer):
-            if loop is not None:
-                loop.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await loop
-        self._sweeper = self._renewer = None
+        await self._end(self._sweeper)
+        self._sweeper = None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), timeout_s)
         lanes = list(self._lanes.values())
@@ -174,11 +146,17 @@ class Courier:
             _, stuck = await asyncio.wait(lanes, timeout=timeout_s)
             if stuck:  # a channel client that swallowed the cancel: stopping must not hang on it
                 log.warning("%d delivery lanes did not stop within %g s", len(stuck), timeout_s)
-        if self._leases is not None:
-            for fence in list(self._held.values()):
-                with contextlib.suppress(Exception):  # Redis gone: the lease runs out instead
-                    await self._leases.release(fence)
-            self._held.clear()
+        await self._end(self._renewer)  # only now: the draining sends keep their leases
+        self._renewer = None
+        if self._tenure is not None:
+            await self._tenure.release_all()
+
+    @staticmethod
+    async def _end(loop: asyncio.Task[None] | None) -> None:
+        if loop is not None:
+            loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
 
     def _lane_done(self, conversation: ConversationRef) -> None:
         self._lanes.pop(conversation, None)
@@ -194,60 +172,26 @@ class Courier:
             except Exception:  # a busy database must not end the sweeps
                 log.exception("the outbox sweep failed")
 
-    async def _renew_forever(self, leases: DeliveryLeases) -> None:
-        """Keep the held delivery leases alive while their lanes run (a slow send, a ``retry_after`` wait)."""
-        while True:
-            await asyncio.sleep(leases.lease_ms / 3000)
-            held = dict(self._held)
-            try:
-                lost = await leases.renew(list(held.values()))
-            except Exception:  # Redis restarting: each send checks its lease first
-                log.warning("could not renew the delivery leases", exc_info=True)
-                continue
-            for conversation, fence in held.items():
-                if fence in lost:
-                    self._lost.add(conversation)
-
     async def _lane(self, conversation: ConversationRef) -> None:
-        if self._leases is None:
+        tenure = self._tenure
+        if tenure is None:
             await self._deliver_due(conversation, None)
             return
-        fence = await self._take(self._leases, conversation)
+        fence = await tenure.take(conversation)
         if fence is None:
             return
-        self._held[conversation] = fence
-        # cancelled here (a stop, a crash): the lease stays in _held for stop() to release, or runs out
-        then = await self._deliver_due(conversation, (self._leases, fence))
-        self._held.pop(conversation, None)
-        self._lost.discard(conversation)
-        try:
-            await self._leases.release(fence)
-        except Exception:  # Redis away: the lease runs out after its time
-            log.warning("could not release the delivery lease of %s", conversation, exc_info=True)
-            return
-        if then is _Then.PASS and self._announce is not None:
+        # cancelled here (a stop, a crash): the lease stays held for stop() to release, or runs out
+        then = await self._deliver_due(conversation, lambda: tenure.still_held(conversation, fence))
+        if await tenure.give_back(conversation, fence) and then is _Then.PASS and self._announce is not None:
             try:
                 await self._announce(conversation)
             except Exception:  # the other fronts' sweeps find it instead
                 log.warning("could not pass %s on to the other fronts", conversation, exc_info=True)
 
-    async def _take(self, leases: DeliveryLeases, conversation: ConversationRef) -> Fence | None:
-        """The conversation's delivery lease; while another front holds it, ask again for up to ``sweep_s`` (it may
-        be finishing just as this reply was queued), then leave the reply to that front or to the next sweep."""
-        loop = asyncio.get_running_loop()
-        give_up_at = loop.time() + self._sweep_s
-        while True:
-            try:
-                fence = await leases.acquire(member(conversation))
-            except Exception:  # Redis away: the sweep tries again
-                log.warning("could not take the delivery lease of %s", conversation, exc_info=True)
-                return None
-            if fence is not None or loop.time() >= give_up_at:
-                return fence
-            await asyncio.sleep(_BUSY_POLL_S)
-
-    async def _deliver_due(self, conversation: ConversationRef, lease: tuple[DeliveryLeases, Fence] | None) -> _Then:
-        """Send the conversation's due replies in order (under its ``lease`` when fronts share the outbox)."""
+    async def _deliver_due(
+        self, conversation: ConversationRef, still_held: Callable[[], Awaitable[bool]] | None
+    ) -> _Then:
+        """Send the conversation's due replies in order (checking its lease first when fronts share the outbox)."""
         while True:
             try:
                 outgoing = await self._inbox.next_due(conversation, now=self._clock())
@@ -259,22 +203,11 @@ class Courier:
                     self._again.discard(conversation)
                     continue
                 return _Then.STOP
-            if lease is not None and not await self._still_held(*lease, conversation):
+            if still_held is not None and not await still_held():
                 return _Then.STOP
             then = await self._send(outgoing)
             if then is not _Then.NEXT:
                 return then
-
-    async def _still_held(self, leases: DeliveryLeases, fence: Fence, conversation: ConversationRef) -> bool:
-        """Renew the lease just before a send: a front that lost it (stalled past its time) must not send."""
-        try:
-            held = conversation not in self._lost and not await leases.renew([fence])
-        except Exception:  # Redis away: the send could not be recorded either
-            log.warning("could not renew the delivery lease of %s", conversation, exc_info=True)
-            return False
-        if not held:
-            log.warning("the delivery lease of %s moved to another front; this front stops sending it", conversation)
-        return held
 
     async def _send(self, outgoing: Outgoing) -> _Then:
         """Try one reply; whether the lane goes on to the next one."""
@@ -305,7 +238,7 @@ class Courier:
             self.failed += 1
             return _Then.NEXT
         log.debug("reply to %s deferred: %s", outgoing.conversation, why)
-        if self._leases is not None:  # another front may deliver it now: its due time stays
+        if self._tenure is not None:  # another front may deliver it now: its due time stays
             self._holds[outgoing.conversation] = now + self._deferral_s
             return _Then.PASS
         await self._inbox.retry(outgoing.id, at=now + self._deferral_s, failed=False)

@@ -152,7 +152,8 @@ async def test_a_front_that_dies_mid_send_leaves_its_chats_to_the_other_once_its
             for chat in range(8):
                 await staying.front.dispatch(message(chat, n))
         await asyncio.wait_for(doomed.started.wait(), 30)
-        held = len(dying.front.courier._held)
+        tenure = dying.front.courier._tenure
+        held = len(tenure.held) if tenure is not None else 0
         await dying.kill()
         async with asyncio.timeout(60):
             await platform.wait_for(lambda: platform.total() >= 40)
