@@ -167,7 +167,8 @@ async def test_a_front_that_dies_mid_send_leaves_its_chats_to_the_other_once_its
 
 async def test_a_web_reply_passes_to_the_front_that_holds_the_browser(redis_url: str) -> None:
     """Front B, without the socket, is kicked first: it defers, releases and passes the conversation on; front A
-    delivers it from that notice. Neither front's sweep nor B's deferral (60 s each) could have done it."""
+    delivers it from that notice. Neither front's sweep (60 s) could have done it, and B's deferral (60 s) left the
+    reply due, or A would have found nothing to send."""
     chats = {"a": WebChatAdapter(), "b": WebChatAdapter()}
     async with cluster(redis_url) as workers, AsyncExitStack() as stack:
         fronts = {
