@@ -47,18 +47,22 @@ class Platform(RecordingSink):
 
 
 class Link:
-    """One front's client of the platform; a ``hung`` link never finishes a send (a platform call that hangs)."""
+    """One front's client of the platform; a ``hung`` link finishes no send until ``unhang`` (a call that hangs)."""
 
     def __init__(self, platform: Platform, *, hung: bool = False) -> None:
         self.platform = platform
-        self.hung = hung
         self.started = asyncio.Event()
+        self._going = asyncio.Event()
+        if not hung:
+            self._going.set()
         self.sent = 0
+
+    def unhang(self) -> None:
+        self._going.set()
 
     async def send(self, conversation: ConversationRef, reply: Reply) -> None:
         self.started.set()
-        if self.hung:
-            await asyncio.Event().wait()
+        await self._going.wait()
         chat = conversation.conversation_id
         if chat in self.platform.in_flight:
             self.platform.overlaps += 1
@@ -235,3 +239,26 @@ async def test_a_second_polling_front_waits_not_ready_and_takes_over_when_the_fi
             await second.stop()
     finally:
         await first.stop()
+
+
+async def test_a_front_whose_lease_moved_during_a_slow_send_sends_nothing_more(redis_url: str) -> None:
+    """A front stalled past its lease (here: the lease is taken from it while its send hangs) records the reply it
+    handed over, then finds the lease another front's before the next send and stops: that front sends the rest."""
+    platform = Platform()
+    slow = Link(platform, hung=True)
+    conversation = ConversationRef("test", "chat0")
+    async with front(redis_url, "stalled", outbound_to(slow), lease_s=5.0) as running:  # type: ignore[arg-type]
+        stream, courier = running.front.stream, running.front.courier
+        for n in range(3):
+            assert await stream.post(conversation, Reply(text=f"re 0/{n}"), key=f"k{n}")
+        courier.kick(conversation)
+        await asyncio.wait_for(slow.started.wait(), 10)
+        key = running.connection.key("delivery", "test\x1fchat0")
+        await running.connection.client.delete(key)  # the lease ran out while the front stalled…
+        intruder = Leases(running.connection, owner="other", lease_s=5.0, kind="delivery")
+        assert await intruder.acquire("test\x1fchat0") is not None  # …and another front took it
+        slow.unhang()
+        await asyncio.wait_for(courier.idle(), 10)
+        left = await stream.next_due(conversation, now=float("inf"))
+    assert platform.sent == {"chat0": ["re 0/0"]}, "the send under way completes; no other is started"
+    assert left is not None and left.reply.text == "re 0/1", "the rest waits for the lease's new holder"
