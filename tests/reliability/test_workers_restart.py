@@ -71,7 +71,12 @@ async def test_a_handoff_survives_killing_every_process_and_the_operator_reply_a
             await asyncio.sleep(0.1)
         assert relayed[-2:] == ["还在吗？", "订单 100258 到哪了"], relayed
         assert any("我要找人工" in text for text in relayed), "the ticket kept the conversation before the crash"
-        session = await store.load(f"telegram:{CHAT}")
+        for _ in range(300):  # the ticket shows the message before the turn commits the session and the stream
+            session = await store.load(f"telegram:{CHAT}")
+            last = session.history[-1].text if session.history else ""
+            if last == "订单 100258 到哪了" and not await stream_length(redis_url):
+                break
+            await asyncio.sleep(0.1)
         assert session.handoff is HandoffState.HUMAN and session.ticket_id == ticket_id
         assert [turn.text for turn in session.history][-2:] == ["还在吗？", "订单 100258 到哪了"]
         assert "我要找人工" in session.history[0].text, "the history from before the crash is kept"
