@@ -1,5 +1,6 @@
 """Which hand-off desk: the built-in desk (``kefu handoff``) on the SQLite or Redis store, shown in a Slack channel
-when ``KEFU_SLACK__HANDOFF_CHANNEL`` is set and the Slack channel runs."""
+when ``KEFU_SLACK__HANDOFF_CHANNEL`` is set and the Slack channel runs (by ``kefu run``, or in worker mode by the
+front, which receives Slack's events)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WatcherFactory = Callable[[HandoffDesk, "Database | RedisConnection", Pipeline], Awaitable[DeskWatcher]]
-"""Builds the watcher of the desk of record, over the store's connection and with the pipeline (agent assist)."""
+WatcherFactory = Callable[[HandoffDesk, "Database | RedisConnection", Pipeline | None], Awaitable[DeskWatcher]]
+"""Builds the watcher of the desk of record, over the store's connection and with the pipeline (agent assist);
+without one (worker mode's front) the watcher suggests nothing and follows the messages the workers add."""
 
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _OPERATOR_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
@@ -55,14 +57,22 @@ def desk_watcher(settings: Settings, adapters: Sequence[Adapter]) -> WatcherFact
         )
         return None
 
-    async def build(desk: HandoffDesk, connection: Database | RedisConnection, pipeline: Pipeline) -> DeskWatcher:
+    async def build(
+        desk: HandoffDesk, connection: Database | RedisConnection, pipeline: Pipeline | None
+    ) -> DeskWatcher:
         from adapters.slack import SlackAdapter
         from adapters.slack.desk import SlackDeskFront
 
         assert isinstance(slack, SlackAdapter)
         links = await ticket_links(connection, desk="slack")
         return SlackDeskFront(
-            slack, desk=desk, links=links, channel=channel, operators=options.operators, suggest=pipeline.suggest
+            slack,
+            desk=desk,
+            links=links,
+            channel=channel,
+            operators=options.operators,
+            suggest=None if pipeline is None else pipeline.suggest,
+            follow_posts=pipeline is None,
         )
 
     return build

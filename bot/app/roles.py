@@ -5,8 +5,8 @@
 
 Both need a Redis store (docs/scale.md). The front keeps each message on the stream before its platform is
 acknowledged and delivers the replies the workers queue; it also hands the desk's operator replies (queued by
-``kefu handoff reply``) to the courier. A front and a worker serve ``/healthz``, ``/readyz`` and ``/metrics`` on
-``KEFU_HTTP__PORT``.
+``kefu handoff reply``) to the courier, and shows the desk in the Slack hand-off channel when one is set. A front
+and a worker serve ``/healthz``, ``/readyz`` and ``/metrics`` on ``KEFU_HTTP__PORT``.
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.app.channels import build_adapters, configured_channels
 from bot.app.components import Components
+from bot.app.desk import desk_watcher
 from bot.app.pipeline import build_pipeline
 from bot.app.stores import Connection, Dialogue, open_dialogue, open_store, ping
 from bot.config import Settings, is_redis_url
 from bot.delivery import Courier
 from bot.errors import ConfigError
+from bot.handoff.watched import WatchedDesk
 from bot.inbox.stream import StreamInbox
 from bot.metrics import Metrics
 from bot.middleware import CountTurns
@@ -81,6 +83,7 @@ class KefuFront:
         self.channels = Channels()
         for adapter in self.adapters:
             self.channels.add(adapter, live=False)
+        self._shown = desk_watcher(settings, self.adapters)
         routes = [route for adapter in self.adapters for route in adapter.routes()]
         self.front: Front | None = None
         self._desk: tuple[Connection, asyncio.Task[None]] | None = None
@@ -113,6 +116,10 @@ class KefuFront:
         largest = max(self.settings.speech.max_bytes, self.settings.vision.max_bytes)
         self.front = Front(stream, courier, max_attachment_bytes=largest)
         db, _, desk = await open_store(self.settings, deliver=courier.deliver)
+        if self._shown is not None:  # the Slack hand-off channel runs here, where Slack's events arrive
+            desk = WatchedDesk(
+                desk, watcher=await self._shown(desk, db, None), follow_s=self.settings.store.outbox_poll_s
+            )
         self._desk = (db, asyncio.create_task(desk.run_outbox()))
         await self.front.start()
         if self.http is not None:
