@@ -131,6 +131,7 @@ class SlackDeskFront:
         if link is None:
             await self._show(ticket, intent=None)
             return
+        await self._follow_posts(ticket, link)  # what the shopper said before the move comes first in the thread
         transcript = (await self.desk.messages(ticket.id))[: link.turns]
         content = ticket_message(ticket, transcript=transcript, intent=link.intent)
         try:
@@ -148,7 +149,7 @@ class SlackDeskFront:
         terminal, while kefu was down, or by another kefu process on the same store, which noted it); the others
         are left alone. What each message shows is kept with its link, so a restart or a second process sends no
         update already made. A message showing its ticket resolved is followed no further. With ``follow_posts``, the
-        messages added to each ticket since are posted in its thread first."""
+        messages added to each ticket since are posted in its thread (before its message changes)."""
         current = {ticket.id: ticket for ticket in await desk.tickets()}
         shown = {link.ticket_id: link.face for link in await self.links.following()}
         for ticket_id in [i for i in shown if i not in current]:  # resolved since (or deleted, with its link)
@@ -157,10 +158,9 @@ class SlackDeskFront:
             except HandoffError:
                 continue
         for ticket in current.values():
-            if self.follow_posts:
-                await self._follow_posts(ticket, desk)
             face = shown.get(ticket.id)
             if face == face_of(ticket):
+                await self._follow_posts(ticket)
                 continue
             try:
                 await self.changed(ticket)
@@ -175,14 +175,16 @@ class SlackDeskFront:
                 )
         self._followed = {pair for pair in self._followed if pair[0] in current}
 
-    async def _follow_posts(self, ticket: Ticket, desk: HandoffDesk) -> None:
-        """Post in ``ticket``'s thread the shopper's (and the waiting bot's) messages added after its message was
-        posted, each once (keyed by its place in the ticket); operators' replies are in the thread already or were
-        sent from a terminal, and are not repeated."""
-        link = await self.links.of_ticket(ticket.id)
+    async def _follow_posts(self, ticket: Ticket, link: TicketLink | None = None) -> None:
+        """With ``follow_posts``: post in ``ticket``'s thread the shopper's (and the waiting bot's) messages added
+        after its message was posted, each once (keyed by its place in the ticket); operators' replies are in the
+        thread already or were sent from a terminal, and are not repeated."""
+        if not self.follow_posts:
+            return
+        link = link or await self.links.of_ticket(ticket.id)
         if link is None:  # not shown yet: its message will carry every message so far
             return
-        messages = await desk.messages(ticket.id)
+        messages = await self.desk.messages(ticket.id)
         for index in range(link.turns, len(messages)):
             message = messages[index]
             if (ticket.id, index) in self._followed or message.author not in ("shopper", "bot"):
