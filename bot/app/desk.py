@@ -12,14 +12,17 @@ from typing import TYPE_CHECKING
 from adapters.base import Adapter
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.handoff.base import HandoffDesk, TicketLinks
+from bot.fencing import Fence
+from bot.handoff.base import HandoffDesk, Ticket, TicketLinks, TicketMessage
 from bot.handoff.links import SqliteTicketLinks
-from bot.handoff.watched import DeskWatcher
+from bot.handoff.watched import DeskWatcher, WatchedDesk
 from bot.pipeline import Pipeline
+from bot.sessions.base import Turn
 from bot.sessions.sqlite import Database
 
 if TYPE_CHECKING:
     from bot.sessions.redis import RedisConnection
+    from bot.workers.leases import Leases
 
 log = logging.getLogger(__name__)
 
@@ -87,3 +90,62 @@ async def ticket_links(connection: Database | RedisConnection, *, desk: str) -> 
     from bot.handoff.redis_links import RedisTicketLinks
 
     return RedisTicketLinks(connection, desk=desk)
+
+
+FOLLOWER = "slack-desk"
+"""The lease held by the one front that catches the Slack desk up (``OneFollower``)."""
+
+
+class OneFollower:
+    """A ``DeskWatcher`` whose ``resync`` runs in one process of several (worker mode's fronts on one database) while
+    it holds the lease ``FOLLOWER``, so no two post one ticket's message or thread post; the holder renews it at each
+    look, and when it stops the lease runs out and another front follows. The other calls (operators' moves made
+    through this process) go to ``inner`` in every process."""
+
+    def __init__(self, inner: DeskWatcher, leases: Leases) -> None:
+        self.inner = inner
+        self.leases = leases
+        self._fence: Fence | None = None
+
+    async def opened(self, ticket: Ticket, transcript: Sequence[Turn]) -> None:
+        await self.inner.opened(ticket, transcript)
+
+    async def posted(self, ticket: Ticket, message: TicketMessage, *, key: str | None = None) -> None:
+        await self.inner.posted(ticket, message, key=key)
+
+    async def changed(self, ticket: Ticket) -> None:
+        await self.inner.changed(ticket)
+
+    async def resync(self, desk: HandoffDesk) -> None:
+        if await self._holding():
+            await self.inner.resync(desk)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    async def _holding(self) -> bool:
+        """Whether this process holds the lease now: renewed if it held it, else taken if it is free."""
+        if self._fence is not None and not await self.leases.renew([self._fence]):
+            return True
+        self._fence = await self.leases.acquire(FOLLOWER)
+        if self._fence is not None:
+            log.info("slack desk: this front now follows the desk (lease %s)", FOLLOWER)
+        return self._fence is not None
+
+
+async def front_desk(
+    build: WatcherFactory,
+    desk: HandoffDesk,
+    db: Database | RedisConnection,
+    leases_on: RedisConnection,
+    *,
+    owner: str,
+    follow_s: float,
+) -> WatchedDesk:
+    """Worker mode's front: ``desk`` shown by ``build``'s watcher, without agent assist (no pipeline there), caught
+    up every ``follow_s`` by one front at a time; a front that stops is followed by another within
+    ``3 * follow_s + 5`` seconds (its lease)."""
+    from bot.workers.leases import Leases
+
+    leases = Leases(leases_on, owner=owner, lease_s=3 * follow_s + 5)
+    return WatchedDesk(desk, watcher=OneFollower(await build(desk, db, None), leases), follow_s=follow_s)

@@ -22,13 +22,12 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.app.channels import build_adapters, configured_channels
 from bot.app.components import Components
-from bot.app.desk import desk_watcher
+from bot.app.desk import desk_watcher, front_desk
 from bot.app.pipeline import build_pipeline
 from bot.app.stores import Connection, Dialogue, open_dialogue, open_store, ping
 from bot.config import Settings, is_redis_url
 from bot.delivery import Courier
 from bot.errors import ConfigError
-from bot.handoff.watched import WatchedDesk
 from bot.inbox.stream import StreamInbox
 from bot.metrics import Metrics
 from bot.middleware import CountTurns
@@ -117,9 +116,8 @@ class KefuFront:
         self.front = Front(stream, courier, max_attachment_bytes=largest)
         db, _, desk = await open_store(self.settings, deliver=courier.deliver)
         if self._shown is not None:  # the Slack hand-off channel runs here, where Slack's events arrive
-            desk = WatchedDesk(
-                desk, watcher=await self._shown(desk, db, None), follow_s=self.settings.store.outbox_poll_s
-            )
+            follow_s, owner = self.settings.store.outbox_poll_s, worker_name(self.settings)
+            desk = await front_desk(self._shown, desk, db, stream.connection, owner=owner, follow_s=follow_s)
         self._desk = (db, asyncio.create_task(desk.run_outbox()))
         await self.front.start()
         if self.http is not None:
