@@ -1,7 +1,8 @@
-"""The shop's catalogue as the dialogue needs it: product names by SKU and language, and the categories sold.
+"""The shop's catalogue as the dialogue needs it: product names by SKU and language, the categories sold, the
+colour vocabulary (English → Chinese) and the size charts.
 
-Built by the composition root from the knowledge base's product passages (``kind == "product"``), so the core
-never reads a catalogue file itself.
+Built by the composition root from the knowledge base's product and size-chart passages, so the core never reads
+a catalogue file itself.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from bot.protocols import Hit
 
 _CATEGORY_ZH = {
     "shoes": "鞋履",
@@ -29,9 +32,20 @@ class Catalogue:
     names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """SKU → language → product name."""
     categories: tuple[str, ...] = ()
+    colours: Mapping[str, str] = field(default_factory=dict)
+    """Colour names as catalogues write them in English → the Chinese name, to recognise a colour a shopper asks
+    for in either language."""
+    charts: tuple[Hit, ...] = ()
+    """Size-chart passages (metadata ``categories``, ``rows``, ``language``), one per chart and language."""
 
     @classmethod
-    def from_products(cls, products: Iterable[tuple[str, Mapping[str, Any]]]) -> Catalogue:
+    def from_products(
+        cls,
+        products: Iterable[tuple[str, Mapping[str, Any]]],
+        *,
+        colours: Mapping[str, str] | None = None,
+        charts: Iterable[Hit] = (),
+    ) -> Catalogue:
         """From ``(name, metadata)`` pairs of product passages (metadata with ``sku``, ``language``, ``category``)."""
         names: dict[str, dict[str, str]] = {}
         categories: dict[str, None] = {}
@@ -42,7 +56,7 @@ class Catalogue:
             names.setdefault(sku, {})[str(metadata.get("language") or "")] = name
             if metadata.get("category"):
                 categories[str(metadata["category"])] = None
-        return cls(names=names, categories=tuple(categories))
+        return cls(names=names, categories=tuple(categories), colours=dict(colours or {}), charts=tuple(charts))
 
     def name(self, sku: str, language: str) -> str:
         """The product's name in ``language`` (else in any language the catalogue has, else the SKU)."""
@@ -51,6 +65,13 @@ class Catalogue:
 
     def category_names(self, language: str) -> list[str]:
         """The categories sold, named in ``language``."""
-        if language == "zh":
-            return [_CATEGORY_ZH.get(c.lower(), c) for c in self.categories]
-        return list(self.categories)
+        return [self.category_name(c, language) for c in self.categories]
+
+    def category_name(self, category: str, language: str) -> str:
+        """One category named in ``language``."""
+        return _CATEGORY_ZH.get(category.lower(), category) if language == "zh" else category
+
+    def charts_for(self, category: str | None, language: str) -> list[Hit]:
+        """The size charts for ``category`` (all charts when None), in ``language`` first."""
+        found = [c for c in self.charts if category is None or category in c.metadata.get("categories", ())]
+        return sorted(found, key=lambda chart: chart.metadata.get("language") != language)

@@ -4,6 +4,12 @@ A delivery never holds a turn's slot, so a channel waiting out a rate limit (Tel
 slows only its own conversations. A channel that cannot deliver yet (``DeliveryDeferred``: a browser that is
 reconnecting, a channel not started) keeps the reply for later; a failure is retried with growing pauses and
 given up (logged, counted) after ``max_attempts``. Replies are deleted from the outbox only once sent.
+
+Several fronts on one outbox (worker mode) share it through ``leases``: a lane takes the conversation's delivery
+lease before it reads the head and keeps it (renewed) until the conversation has nothing due, so one front at a
+time sends a conversation's replies, in order. A front that cannot deliver a reply itself (the browser's socket is
+on another front) holds that conversation back here for ``deferral_s``, releases the lease and ``announce``s it,
+so the front that can takes it at once.
 """
 
 from __future__ import annotations
@@ -12,14 +18,25 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from enum import Enum
 
 from bot.errors import DeliveryDeferred
 from bot.inbox.base import Inbox, Outgoing
 from bot.messages import ConversationRef, Reply
 from bot.outbound import Outbound
+from bot.shared_outbox import DeliveryLeases, Tenure
 
 log = logging.getLogger(__name__)
+
+
+class _Then(Enum):
+    """What a lane does after one reply."""
+
+    NEXT = "next"
+    STOP = "stop"
+    PASS = "pass"
+    """Deferred here: leave the conversation to the other fronts for ``deferral_s``."""
 
 
 class Courier:
@@ -39,6 +56,8 @@ class Courier:
         concurrency: int = 256,
         clock: Callable[[], float] = time.time,
         observer: Callable[[str, float], None] | None = None,
+        leases: DeliveryLeases | None = None,
+        announce: Callable[[ConversationRef], Awaitable[None]] | None = None,
     ) -> None:
         self._inbox = inbox
         self._outbound = outbound
@@ -57,6 +76,12 @@ class Courier:
         self._idle = asyncio.Event()
         self._idle.set()
         self._sweeper: asyncio.Task[None] | None = None
+        self._tenure = None if leases is None else Tenure(leases, wait_s=sweep_s)
+        self._announce = announce
+        """Tells the other fronts that a conversation this one deferred is theirs to try (the replies channel)."""
+        self._holds: dict[ConversationRef, float] = {}
+        """Conversations deferred here under a lease, with the time this front tries them again."""
+        self._renewer: asyncio.Task[None] | None = None
         self.sent = 0
         self.failed = 0
         """Replies given up after ``max_attempts`` failed deliveries (or kept past ``keep_deferred_s``)."""
@@ -65,15 +90,29 @@ class Courier:
         """Begin the periodic sweep that retries deferred and failed replies (and those left by a crash)."""
         if self._sweeper is None:
             self._sweeper = asyncio.create_task(self._sweep_forever())
+        if self._tenure is not None and self._renewer is None:
+            self._renewer = asyncio.create_task(self._tenure.renew_forever())
 
     async def deliver(self, conversation: ConversationRef, reply: Reply, *, key: str | None = None) -> None:
         """Queue ``reply`` for ``conversation`` outside a turn (an operator's answer) and send it; ``key`` makes it
-        idempotent (the same key is queued once)."""
-        if await self._inbox.post(conversation, reply, key=key):
-            self.kick(conversation)
+        idempotent (the same key is queued once). Fronts that share the outbox are all told: the one holding the
+        shopper's connection may be another."""
+        if not await self._inbox.post(conversation, reply, key=key):
+            return
+        if self._announce is not None:
+            try:
+                await self._announce(conversation)
+                return
+            except Exception:  # the sweeps of the other fronts find it
+                log.warning("could not announce a reply to %s to the other fronts", conversation, exc_info=True)
+        self.kick(conversation)
 
     def kick(self, conversation: ConversationRef) -> None:
         """Deliver what ``conversation`` has due, now (a lane already running picks it up)."""
+        if conversation in self._holds:
+            if self._holds[conversation] > self._clock():
+                return
+            del self._holds[conversation]
         if conversation in self._lanes:
             self._again.add(conversation)
             return
@@ -84,6 +123,8 @@ class Courier:
 
     async def sweep(self) -> None:
         """Kick every conversation whose next reply is due."""
+        now = self._clock()
+        self._holds = {conversation: until for conversation, until in self._holds.items() if until > now}
         for conversation in await self._inbox.due_conversations(now=self._clock()):
             self.kick(conversation)
 
@@ -92,12 +133,10 @@ class Courier:
         await self._idle.wait()
 
     async def stop(self, *, timeout_s: float) -> None:
-        """Stop sweeping; give running deliveries ``timeout_s``, then cancel them (their replies stay queued)."""
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-            self._sweeper = None
+        """Stop sweeping; give running deliveries ``timeout_s``, then cancel them (their replies stay queued) and
+        release their leases."""
+        await self._end(self._sweeper)
+        self._sweeper = None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), timeout_s)
         lanes = list(self._lanes.values())
@@ -107,6 +146,17 @@ class Courier:
             _, stuck = await asyncio.wait(lanes, timeout=timeout_s)
             if stuck:  # a channel client that swallowed the cancel: stopping must not hang on it
                 log.warning("%d delivery lanes did not stop within %g s", len(stuck), timeout_s)
+        await self._end(self._renewer)  # only now: the draining sends keep their leases
+        self._renewer = None
+        if self._tenure is not None:
+            await self._tenure.release_all()
+
+    @staticmethod
+    async def _end(loop: asyncio.Task[None] | None) -> None:
+        if loop is not None:
+            loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
 
     def _lane_done(self, conversation: ConversationRef) -> None:
         self._lanes.pop(conversation, None)
@@ -123,22 +173,44 @@ class Courier:
                 log.exception("the outbox sweep failed")
 
     async def _lane(self, conversation: ConversationRef) -> None:
+        tenure = self._tenure
+        if tenure is None:
+            await self._deliver_due(conversation, None)
+            return
+        fence = await tenure.take(conversation)
+        if fence is None:
+            return
+        # cancelled here (a stop, a crash): the lease stays held for stop() to release, or runs out
+        then = await self._deliver_due(conversation, lambda: tenure.still_held(conversation, fence))
+        if await tenure.give_back(conversation, fence) and then is _Then.PASS and self._announce is not None:
+            try:
+                await self._announce(conversation)
+            except Exception:  # the other fronts' sweeps find it instead
+                log.warning("could not pass %s on to the other fronts", conversation, exc_info=True)
+
+    async def _deliver_due(
+        self, conversation: ConversationRef, still_held: Callable[[], Awaitable[bool]] | None
+    ) -> _Then:
+        """Send the conversation's due replies in order (checking its lease first when fronts share the outbox)."""
         while True:
             try:
                 outgoing = await self._inbox.next_due(conversation, now=self._clock())
             except Exception:
                 log.exception("could not read the outbox of %s", conversation)
-                return
+                return _Then.STOP
             if outgoing is None:
                 if conversation in self._again:
                     self._again.discard(conversation)
                     continue
-                return
-            if not await self._send(outgoing):
-                return
+                return _Then.STOP
+            if still_held is not None and not await still_held():
+                return _Then.STOP
+            then = await self._send(outgoing)
+            if then is not _Then.NEXT:
+                return then
 
-    async def _send(self, outgoing: Outgoing) -> bool:
-        """Try one reply; True when the lane may go on to the next one."""
+    async def _send(self, outgoing: Outgoing) -> _Then:
+        """Try one reply; whether the lane goes on to the next one."""
         try:
             async with self._sending:
                 started = time.perf_counter()
@@ -151,9 +223,9 @@ class Courier:
             return await self._failed(outgoing, error)
         await self._inbox.delivered(outgoing.id)
         self.sent += 1
-        return True
+        return _Then.NEXT
 
-    async def _defer(self, outgoing: Outgoing, why: str) -> bool:
+    async def _defer(self, outgoing: Outgoing, why: str) -> _Then:
         now = self._clock()
         if now - outgoing.created_at > self._keep_deferred_s:
             log.warning(
@@ -164,18 +236,21 @@ class Courier:
             )
             await self._inbox.give_up(outgoing.id)
             self.failed += 1
-            return True
+            return _Then.NEXT
         log.debug("reply to %s deferred: %s", outgoing.conversation, why)
+        if self._tenure is not None:  # another front may deliver it now: its due time stays
+            self._holds[outgoing.conversation] = now + self._deferral_s
+            return _Then.PASS
         await self._inbox.retry(outgoing.id, at=now + self._deferral_s, failed=False)
-        return False
+        return _Then.STOP
 
-    async def _failed(self, outgoing: Outgoing, error: Exception) -> bool:
+    async def _failed(self, outgoing: Outgoing, error: Exception) -> _Then:
         attempts = outgoing.attempts + 1
         if attempts >= self._max_attempts:
             log.error("gave up delivering a reply to %s after %d attempts: %s", outgoing.conversation, attempts, error)
             await self._inbox.give_up(outgoing.id)
             self.failed += 1
-            return True
+            return _Then.NEXT
         pause = min(self._max_backoff_s, self._backoff_s * 2 ** (attempts - 1))
         log.warning(
             "delivering a reply to %s failed (attempt %d of %d, next in %.0f s): %s",
@@ -186,4 +261,4 @@ class Courier:
             error,
         )
         await self._inbox.retry(outgoing.id, at=self._clock() + pause, failed=True)
-        return False
+        return _Then.STOP

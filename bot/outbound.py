@@ -68,6 +68,10 @@ class Channels:
             raise LookupError(f"no channel named {name!r}")
         self._live.add(name)
 
+    def go_down(self, name: str) -> None:
+        """The channel's adapter stopped here: its replies are deferred (another front may send them)."""
+        self._live.discard(name)
+
     def names(self) -> list[str]:
         return list(self._sinks)
 

@@ -257,9 +257,9 @@ class Pipeline:
             if not self.policy.is_relevant(relevant):
                 return None
             generation = await self.generator.generate(
-                GenerationRequest(question=text, language=language, passages=relevant)
+                GenerationRequest(question=text, language=language, passages=relevant, catalogue=self.catalogue)
             )
-        by_id = {hit.id: hit for hit in relevant}
+        by_id = {hit.id: hit for hit in (*relevant, *self.catalogue.charts)}
         sources = tuple(
             Source(id=i, title=by_id[i].title, score=float(by_id[i].score), url=by_id[i].metadata.get("url"))
             for i in generation.source_ids
@@ -336,9 +336,10 @@ class Pipeline:
             intent=facts.intent,
             history=generation_history(session),
             parts=parts if len(parts) > 1 else (),
+            catalogue=self.catalogue,
         )
         generation = await self.generator.generate(request)
-        by_id = {hit.id: hit for hit in passages}
+        by_id = {hit.id: hit for hit in (*passages, *self.catalogue.charts)}
         sources = tuple(
             Source(id=i, title=by_id[i].title, score=float(by_id[i].score), url=by_id[i].metadata.get("url"))
             for i in generation.source_ids

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.actions.orders import ORDER_ID, extract_order_number
+from bot.generation.products import named_product
 from bot.messages import HUMAN_PAYLOAD
 from bot.protocols import Hit
 
@@ -299,6 +300,10 @@ class Policy:
                 )
         if best >= self.min_relevance and intent != "other":
             return Decision(Move.ANSWER, f"passage relevance {best:.2f} >= {self.min_relevance:.2f}; {said}")
+        named = named_product(facts.text, facts.hits)
+        in_scope = not facts.out_of_scope and intent != "other"
+        if named is not None and passage_relevance(named) >= self.min_product_relevance and in_scope:
+            return Decision(Move.ANSWER, f"the question names the product {named.title!r}; {said}")
         if facts.out_of_scope or intent == "other":
             return Decision(Move.DECLINE, f"out of scope: {said}, relevance {best:.2f}")
         if intent is not None:

@@ -1,4 +1,4 @@
-"""Structured sources (JSON, YAML, CSV) parsed into records, and FAQ / product records turned into chunks."""
+"""Structured sources (JSON, YAML, CSV) parsed into records; FAQ, product and size-chart records turned into chunks."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 from kb.chunks import Chunk, detect_language, stable_id
 from kb.colours import colour_name, price_text
 from kb.errors import BadSourceFormat, EmptySource, UnsupportedSource
+from kb.sizecharts import size_chart_chunks
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ def record_kind(records: Sequence[Record]) -> str | None:
         return "faq"
     if "sku" in keys and ("name" in keys or any(isinstance(records[0].get(k), Mapping) for k in keys)):
         return "product"
+    if {"categories", "rows"} <= keys:
+        return "size_chart"
     return None
 
 
@@ -105,9 +108,11 @@ def load_records(path: Path, text: str) -> list[Chunk]:
         return [_faq_chunk(path, n, record) for n, record in numbered]
     if kind == "product":
         return [chunk for n, record in enumerate(records, start=1) for chunk in _product_chunks(path, n, record)]
+    if kind == "size_chart":
+        return [chunk for n, record in enumerate(records, start=1) for chunk in size_chart_chunks(path, n, record)]
     raise UnsupportedSource(
-        f"{path} holds records with fields {sorted(records[0])}; kb indexes FAQ (question, answer) "
-        "and product (sku, name) records",
+        f"{path} holds records with fields {sorted(records[0])}; kb indexes FAQ (question, answer), "
+        "product (sku, name) and size-chart (categories, rows) records",
         path=path,
     )
 
@@ -175,9 +180,16 @@ def _product_chunks(path: Path, n: int, record: Record) -> list[Chunk]:
         description = str(texts.get("description") or "").strip()
         extra = {
             key: record[key]
-            for key in ("sku", "category", "price", "currency", "stock", "sizes", "colours")
+            for key in ("sku", "category", "price", "currency", "sizes", "colours")
             if key in record and record[key] not in (None, "")
         }
+        for key in ("sizes", "colours"):
+            if key in extra:
+                extra[key] = [
+                    str(value) for value in (extra[key] if isinstance(extra[key], list) else _tags(extra[key]))
+                ]
+        extra.update(_stock(path, sku, record, extra.get("sizes", [])))
+        extra.update(_shown(language, extra))
         chunks.append(
             Chunk(
                 id=f"{sku}#{language}",
@@ -193,21 +205,64 @@ def _product_chunks(path: Path, n: int, record: Record) -> list[Chunk]:
     return chunks
 
 
+def _shown(language: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The price and colours as the passage's language writes them (``price_text``, ``colour_names``, in the order
+    of ``colours``), so a reply or a prompt states them the local way."""
+    shown: dict[str, Any] = {}
+    if "price" in fields:
+        amount = fields["price"]
+        amount = f"{float(amount):g}" if isinstance(amount, int | float) else amount
+        shown["price_text"] = price_text(str(amount), str(fields.get("currency", "")), language)
+    if fields.get("colours"):
+        shown["colour_names"] = [colour_name(colour, language) for colour in fields["colours"]]
+    return shown
+
+
+def _stock(path: Path, sku: str, record: Record, sizes: list[str]) -> dict[str, Any]:
+    """``stock`` (the total) and, for stock given per size, ``size_stock`` (size → count); nothing when the record
+    gives no stock. A count that is not a whole number ≥ 0, or a size the product does not list, is a build error."""
+    stock = record.get("stock")
+    if stock is None or stock == "":
+        return {}
+    if not isinstance(stock, Mapping):
+        return {"stock": _count(path, sku, "stock", stock)}
+    per_size = {str(size): _count(path, sku, f"stock of size {size}", value) for size, value in stock.items()}
+    unknown = [size for size in per_size if sizes and size not in sizes]
+    if unknown:
+        raise BadSourceFormat(
+            f"{path}: product {sku} has stock for sizes {unknown} it does not list in 'sizes'", path=path
+        )
+    if not per_size:
+        raise BadSourceFormat(f"{path}: product {sku} has an empty stock mapping", path=path)
+    ordered = {size: per_size.get(size, 0) for size in sizes} if sizes else per_size
+    return {"stock": sum(ordered.values()), "size_stock": ordered}
+
+
+def _count(path: Path, sku: str, what: str, value: Any) -> int:
+    """``value`` as a stock count; a clear build error naming the product when it is not a whole number ≥ 0."""
+    if isinstance(value, bool) or not isinstance(value, int | str | float):
+        raise BadSourceFormat(f"{path}: product {sku}: {what} must be a whole number, not {value!r}", path=path)
+    try:
+        count = float(value)
+    except ValueError:
+        raise BadSourceFormat(
+            f"{path}: product {sku}: {what} must be a whole number, not {value!r}", path=path
+        ) from None
+    if count < 0 or count != int(count):
+        raise BadSourceFormat(f"{path}: product {sku}: {what} must be a whole number ≥ 0, not {value!r}", path=path)
+    return int(count)
+
+
 def _facts(language: str, fields: Mapping[str, Any]) -> str:
     """A sentence or two stating price, stock, sizes and colours, so both retrievers can match them."""
     price, in_stock, sold_out, sizes, colours, sep = _FACTS.get(language, _FACTS["en"])
     facts = []
-    if "price" in fields:
-        amount = fields["price"]
-        amount = f"{float(amount):g}" if isinstance(amount, int | float) else amount
-        facts.append(price.format(price=price_text(str(amount), str(fields.get("currency", "")), language)))
+    if "price_text" in fields:
+        facts.append(price.format(price=fields["price_text"]))
     if "stock" in fields:
         stock = fields["stock"]
         facts.append(sold_out if str(stock).strip() in ("0", "0.0") else in_stock.format(stock=stock))
-    for key, template in (("sizes", sizes), ("colours", colours)):
-        if key in fields:
-            values = fields[key] if isinstance(fields[key], list) else _tags(fields[key])
-            if values:
-                words = [colour_name(str(v), language) if key == "colours" else str(v) for v in values]
-                facts.append(template.format(sep.join(words)))
+    for key, template in (("sizes", sizes), ("colour_names", colours)):
+        if fields.get(key):
+            facts.append(template.format(sep.join(fields[key])))
     return " ".join(facts)

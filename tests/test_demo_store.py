@@ -95,7 +95,7 @@ def test_products_are_well_formed(products) -> None:
         "category": str,
         "price": float,
         "currency": str,
-        "stock": int,
+        "stock": (int, dict),
         "sizes": list,
         "colours": list,
         "en": dict,
@@ -106,7 +106,11 @@ def test_products_are_well_formed(products) -> None:
         assert re.fullmatch(r"LL-[A-Z]{2}-\d{3}", product["sku"])
         assert product["category"] in CATEGORIES
         assert product["price"] > 0 and product["currency"] == "CNY"
-        assert product["stock"] >= 0
+        stock = product["stock"]
+        if isinstance(stock, dict):  # per size: every size listed, each a count
+            assert list(stock) == product["sizes"] and all(isinstance(n, int) and n >= 0 for n in stock.values())
+        else:
+            assert stock >= 0
         assert all(isinstance(value, str) for value in product["sizes"] + product["colours"])
         for lang in LANGUAGES:
             _assert_types(product[lang], {"name": str, "description": str}, f"{product['sku']}.{lang}")
@@ -114,6 +118,7 @@ def test_products_are_well_formed(products) -> None:
     assert len({p["sku"] for p in products}) == len(products)
     assert {p["category"] for p in products} == CATEGORIES
     assert any(p["stock"] == 0 for p in products)
+    assert any(isinstance(p["stock"], dict) and 0 in p["stock"].values() for p in products)
 
 
 def test_orders_are_well_formed_and_reference_real_products(orders, products) -> None:

@@ -76,6 +76,8 @@ class _OrderAction:
     name: str
     slots: tuple[str, ...] = (ORDER_ID,)
     explains_policy = False
+    ask: str = "ask_order"
+    """The text that asks for the order number."""
 
     def __init__(self, backend: OrderBackend, *, catalogue: Catalogue | None = None) -> None:
         self.backend = backend
@@ -85,19 +87,30 @@ class _OrderAction:
         number = extract_order_number(text, bare=asked)
         return {ORDER_ID: number} if number else {}
 
+    async def run(self, *, slots: Mapping[str, str], language: str, conversation: str) -> ActionResult:
+        order_id = slots.get(ORDER_ID)
+        if not order_id:
+            return ActionResult(text(self.ask, language), missing=ORDER_ID)
+        order = await self.backend.get(order_id)
+        if order is None:
+            return ActionResult(text("not_found", language, order=order_id), missing=ORDER_ID, data={"found": False})
+        return await self.on_order(order, slots=slots, language=language, conversation=conversation)
+
+    async def on_order(
+        self, order: Order, *, slots: Mapping[str, str], language: str, conversation: str
+    ) -> ActionResult:
+        """What the action does with the order the shopper named (it exists)."""
+        raise NotImplementedError
+
 
 class OrderStatusAction(_OrderAction):
     """Looks an order up by number and tells its status; asks for the number until it names an order."""
 
     name = "order_status"
 
-    async def run(self, *, slots: Mapping[str, str], language: str, conversation: str) -> ActionResult:
-        order_id = slots.get(ORDER_ID)
-        if not order_id:
-            return ActionResult(text("ask_order", language), missing=ORDER_ID)
-        order = await self.backend.get(order_id)
-        if order is None:
-            return ActionResult(text("not_found", language, order=order_id), missing=ORDER_ID, data={"found": False})
+    async def on_order(
+        self, order: Order, *, slots: Mapping[str, str], language: str, conversation: str
+    ) -> ActionResult:
         return ActionResult(
             describe_order(order, language, catalogue=self.catalogue), data={"found": True, "status": order.status}
         )
@@ -108,15 +121,12 @@ class StartReturnAction(_OrderAction):
 
     name = "start_return"
     explains_policy = True
+    ask = "ask_order_return"
 
-    async def run(self, *, slots: Mapping[str, str], language: str, conversation: str) -> ActionResult:
-        order_id = slots.get(ORDER_ID)
-        if not order_id:
-            return ActionResult(text("ask_order_return", language), missing=ORDER_ID)
-        order = await self.backend.get(order_id)
-        if order is None:
-            return ActionResult(text("not_found", language, order=order_id), missing=ORDER_ID, data={"found": False})
-        status = status_name(order.status, language)
+    async def on_order(
+        self, order: Order, *, slots: Mapping[str, str], language: str, conversation: str
+    ) -> ActionResult:
+        order_id, status = order.order_id, status_name(order.status, language)
         if order.status in NOT_YET:
             return ActionResult(text("return_not_yet", language, order=order_id, status=status), data={"found": True})
         if order.status not in RETURNABLE:
@@ -135,15 +145,12 @@ class CancelOrderAction(_OrderAction):
 
     name = "cancel_order"
     explains_policy = True
+    ask = "ask_order_cancel"
 
-    async def run(self, *, slots: Mapping[str, str], language: str, conversation: str) -> ActionResult:
-        order_id = slots.get(ORDER_ID)
-        if not order_id:
-            return ActionResult(text("ask_order_cancel", language), missing=ORDER_ID)
-        order = await self.backend.get(order_id)
-        if order is None:
-            return ActionResult(text("not_found", language, order=order_id), missing=ORDER_ID, data={"found": False})
-        status = status_name(order.status, language)
+    async def on_order(
+        self, order: Order, *, slots: Mapping[str, str], language: str, conversation: str
+    ) -> ActionResult:
+        order_id, status = order.order_id, status_name(order.status, language)
         if order.status in TOO_LATE_TO_CANCEL:
             return ActionResult(text("cancel_too_late", language, order=order_id, status=status), data={"found": True})
         if order.status == "cancel_requested":

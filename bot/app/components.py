@@ -111,8 +111,17 @@ def load_components(
 
 
 def catalogue_of(knowledge_base: KnowledgeBase) -> Catalogue:
-    """The catalogue held by a knowledge base's product passages."""
-    return Catalogue.from_products((c.title, c.metadata) for c in knowledge_base.chunks if c.kind == "product")
+    """The catalogue held by a knowledge base's product and size-chart passages, with kb's colour vocabulary."""
+    from kb.chunks import Hit
+    from kb.colours import COLOURS_ZH
+
+    charts = [
+        Hit(id=c.id, title=c.title, text=c.text, score=1.0, metadata=c.metadata)
+        for c in knowledge_base.chunks
+        if c.kind == "size_chart"
+    ]
+    products = ((c.title, c.metadata) for c in knowledge_base.chunks if c.kind == "product")
+    return Catalogue.from_products(products, colours=COLOURS_ZH, charts=charts)
 
 
 def build_transcriber(settings: Settings) -> Transcriber | None:

@@ -16,10 +16,12 @@ import logging
 import os
 import socket
 import time
+from functools import partial
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from adapters.base import Adapter, Dispatch
 from bot.app.channels import build_adapters, configured_channels
 from bot.app.components import Components
 from bot.app.desk import desk_watcher, front_desk
@@ -36,8 +38,15 @@ from bot.server import http_server
 from bot.sessions.redis import RedisConnection
 from bot.turns import Turns
 from bot.workers import Front, Leases, Worker
+from bot.workers.alone import Alone
 
 log = logging.getLogger(__name__)
+
+POLLING_TAKEN = (
+    "telegram: another front polls this bot already (long polling allows one process per token; Telegram answers "
+    "409 Conflict to a second one), so this front does not poll; it stays not ready and takes over polling if that "
+    "front stops. Several fronts need webhooks: KEFU_TELEGRAM__MODE=webhook (docs/scale.md)"
+)
 
 STORE_AWAY = (RedisConnectionError, RedisTimeoutError)
 """A turn that meets these (Redis restarting) is tried again by its worker, not answered with an apology."""
@@ -85,6 +94,7 @@ class KefuFront:
         self._shown = desk_watcher(settings, self.adapters)
         routes = [route for adapter in self.adapters for route in adapter.routes()]
         self.front: Front | None = None
+        self._poller: Alone | None = None
         self._desk: tuple[Connection, asyncio.Task[None]] | None = None
         self.http = (
             http_server(routes, settings.http, metrics=self.metrics, health=self.health, ready=self.ready)
@@ -104,6 +114,8 @@ class KefuFront:
 
     async def ready(self) -> dict[str, object]:
         """``/readyz``: ready once every channel is live while the Redis store answers."""
+        if self._poller is not None and self._poller.waiting:
+            return {"ready": False, "role": "front", "reason": self._poller.waiting}
         if self._desk is None or not all(self.channels.is_live(a.name) for a in self.adapters):
             return {"ready": False, "role": "front", "reason": "starting the channels"}
         problem = await ping(self._desk[0])
@@ -111,7 +123,10 @@ class KefuFront:
 
     async def start(self) -> None:
         stream = await open_stream(self.settings)
-        courier = Courier(stream, self.channels)
+        deliveries = Leases(
+            stream.connection, owner=worker_name(self.settings), lease_s=self.settings.workers.lease_s, kind="delivery"
+        )
+        courier = Courier(stream, self.channels, leases=deliveries, announce=stream.announce)
         largest = max(self.settings.speech.max_bytes, self.settings.vision.max_bytes)
         self.front = Front(stream, courier, max_attachment_bytes=largest)
         db, _, desk = await open_store(self.settings, deliver=courier.deliver)
@@ -123,14 +138,35 @@ class KefuFront:
         if self.http is not None:
             await self.http.start()
         for adapter in self.adapters:
-            await adapter.start(self.front.dispatch)
-            self.channels.go_live(adapter.name)
+            if adapter.name == "telegram" and self.settings.telegram.mode == "polling":
+                pollers = Leases(
+                    stream.connection,
+                    owner=worker_name(self.settings),
+                    lease_s=self.settings.workers.lease_s,
+                    kind="poller",
+                )
+                start = partial(self._start_channel, adapter, self.front.dispatch)
+                stop = partial(self._stop_channel, adapter)
+                self._poller = Alone(pollers, "telegram", start=start, stop=stop, waiting=POLLING_TAKEN)
+                await self._poller.begin()
+            else:
+                await self._start_channel(adapter, self.front.dispatch)
         where = f" on {self.http.url}" if self.http else ""
         log.info(
             "kefu front is serving %s%s (turns run in `kefu worker`)", ", ".join(a.name for a in self.adapters), where
         )
 
+    async def _start_channel(self, adapter: Adapter, dispatch: Dispatch) -> None:
+        await adapter.start(dispatch)
+        self.channels.go_live(adapter.name)
+
+    async def _stop_channel(self, adapter: Adapter) -> None:
+        self.channels.go_down(adapter.name)
+        await adapter.stop()
+
     async def stop(self) -> None:
+        if self._poller is not None:
+            await self._poller.end()
         for adapter in self.adapters:
             await adapter.stop()
         if self.front is not None:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.catalogue import Catalogue
 from bot.protocols import Hit
 
 
@@ -30,13 +31,17 @@ class GenerationRequest:
     parts: Sequence[Sequence[Hit]] = field(default_factory=tuple)
     """For a message asking several things: each question's own passages, best first, in the message's order
     (every one of them is also in ``passages``). Empty for a single question."""
+    catalogue: Catalogue = field(default_factory=Catalogue)
+    """The colour vocabulary and size charts, for answers from the catalogue's structure; a size chart an answer
+    cites is a source even when it is not among ``passages``."""
 
 
 @dataclass(frozen=True, slots=True)
 class Generation:
     text: str
     source_ids: tuple[str, ...]
-    """Ids of the passages the answer relies on, each one of ``request.passages``."""
+    """Ids of the passages the answer relies on, each one of ``request.passages`` or a size chart of
+    ``request.catalogue``."""
     backend: str
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from bot.generation.base import Generation, GenerationRequest
+from bot.generation.product_answers import ordered_passages, product_answer
 from bot.generation.templates import say
 from bot.policy import passage_relevance
 from bot.protocols import Hit
@@ -73,7 +74,11 @@ class GroundedGenerator:
             raise ValueError("the grounded generator needs at least one passage")
         if request.parts:
             return self._several(request)
-        best, *rest = self._in_language(request.passages, request.language)
+        ranked = ordered_passages(request)
+        best, *rest = ranked
+        special = product_answer(request.question, ranked, request.language, request.catalogue, intent=request.intent)
+        if special is not None:
+            return Generation(text=special.text, source_ids=special.source_ids, backend=self.name)
         related = [
             hit
             for hit in rest

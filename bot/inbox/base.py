@@ -32,6 +32,11 @@ def message_key(message: Message) -> str | None:
     return f"{conversation.channel}\x1f{conversation.conversation_id}\x1f{message.message_id}"
 
 
+def member(conversation: ConversationRef) -> str:
+    """The conversation as one string (``channel`` and id joined by U+001F): its name in keys and notices."""
+    return f"{conversation.channel}\x1f{conversation.conversation_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     """A reply waiting in the outbox."""

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from bot.inbox.base import Outgoing, message_key
+from bot.inbox.base import member as _member
 from bot.inbox.codec import Refetch, dump_message, dump_reply, load_message, load_reply, numbered
 from bot.messages import ConversationRef, Message, Reply
 from bot.sessions.redis import RedisConnection, text
@@ -260,7 +261,3 @@ class RedisInbox:
 
     def _mark_ttl(self) -> int:
         return max(1, math.ceil(self.remember_s))
-
-
-def _member(conversation: ConversationRef) -> str:
-    return f"{conversation.channel}{_SEP}{conversation.conversation_id}"

@@ -162,6 +162,10 @@ class StreamInbox(RedisInbox):
                 raise LeaseLost(f"the lease of {conversation} moved to another worker") from None
             raise
 
+    async def announce(self, conversation: ConversationRef) -> None:
+        """Name ``conversation`` on the replies channel, so every front's courier looks at its outbox now."""
+        await self.redis.publish(self.replies, _member(conversation))
+
     async def join_group(self, consumer: str | None = None) -> None:
         """Create the stream and the workers' group when they do not exist (at every start and reconnect), and list
         ``consumer`` in it (Redis adds a consumer only at its first entry otherwise, so an idle worker is seen)."""

@@ -9,7 +9,9 @@
 The front runs no turn and loads no model. It keeps each attachment's bytes at accept (a worker has no channel to
 fetch them from). Replies are delivered here because the front holds the channels (the browsers' sockets, the
 Telegram and Slack clients); a worker's ``complete`` names the conversation on the ``replies`` channel, and the
-courier's sweep (every second) catches any announcement missed while Redis restarted.
+courier's sweep (every second) catches any announcement missed while Redis restarted. Several fronts may share one
+database: every front hears every announcement, and a per-conversation delivery lease lets one of them at a time
+send a conversation's replies (``bot.shared_outbox``).
 """
 
 from __future__ import annotations

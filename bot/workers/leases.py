@@ -2,7 +2,9 @@
 
 A lease is the key ``lease:<conversation>`` holding ``<worker>:<n>`` (``n`` from the counter ``lease:next``, so a
 token is never reused) with an expiry; the holder renews it while it works. The fenced scripts (the session save,
-the stream inbox's ``complete``) compare the token before they write (``bot.fencing``).
+the stream inbox's ``complete``) compare the token before they write (``bot.fencing``). The fronts take the same
+leases under ``delivery:<conversation>``, so one front at a time sends a conversation's replies
+(``bot.delivery.Courier``).
 """
 
 from __future__ import annotations
@@ -50,10 +52,12 @@ class Released(StrEnum):
 
 
 class Leases:
-    """Acquire, renew and release conversation leases on the store's Redis connection for worker ``owner``."""
+    """Acquire, renew and release conversation leases on the store's Redis connection for worker ``owner``; ``kind``
+    names what they lease (``lease``: answering, ``delivery``: sending the replies)."""
 
-    def __init__(self, connection: RedisConnection, *, owner: str, lease_s: float = 15.0) -> None:
+    def __init__(self, connection: RedisConnection, *, owner: str, lease_s: float = 15.0, kind: str = "lease") -> None:
         self.connection = connection
+        self.kind = kind
         self.redis: Any = connection.client
         self.owner = owner
         self.lease_ms = max(1, round(lease_s * 1000))
@@ -62,7 +66,7 @@ class Leases:
         self._release = self.redis.register_script(_RELEASE)
 
     def key(self, member: str) -> str:
-        return self.connection.key("lease", member)
+        return self.connection.key(self.kind, member)
 
     async def acquire(self, member: str) -> Fence | None:
         """The lease of conversation ``member``, or None while another worker holds it."""

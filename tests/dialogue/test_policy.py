@@ -280,3 +280,17 @@ def test_can_i_get_under_a_service_intent_is_not_a_product_question() -> None:
     product = Hit("faq-1", "Returns", "30 days.", 0.03, {"dense_score": 0.41, "language": "en"})
     phone = POLICY.decide(facts("can i get a phone here?", "product_info", 0.9, hits=(product,)))
     assert phone.action is Move.DECLINE and phone.template == "not_sold"
+
+
+def test_a_question_naming_a_product_under_the_floor_is_answered_from_it() -> None:
+    beanie = Hit("P-1#en", "Rib Knit Beanie", "Warm beanie.", 0.6, {"dense_score": 0.3, "kind": "product"})
+    named = POLICY.decide(facts("is the grey beanie available?", "product_info", hits=(beanie,)))
+    assert named.action is Move.ANSWER and "names the product 'Rib Knit Beanie'" in named.reason
+    unnamed = POLICY.decide(facts("is the grey hat available?", "product_info", hits=(beanie,)))
+    assert unnamed.action is not Move.ANSWER
+    faint = Hit("P-1#en", "Rib Knit Beanie", "Warm beanie.", 0.6, {"dense_score": 0.1, "kind": "product"})
+    assert (
+        POLICY.decide(facts("is the grey beanie available?", "product_info", hits=(faint,))).action is not Move.ANSWER
+    )
+    chitchat = POLICY.decide(facts("beanie beanie", "other", hits=(beanie,)))
+    assert chitchat.action is Move.DECLINE

@@ -92,7 +92,7 @@ def test_product_csv_states_price_stock_sizes_and_colours(small_sources: list[Pa
     assert boot.id == "RB-1#en" and boot.kind == "product" and boot.tags == ("shoes",)
     assert "Price: 299 CNY." in boot.text and "Out of stock." in boot.text and "Sizes: 38, 39, 40." in boot.text
     assert tee.id == "TS-1#zh" and "库存：12 件" in tee.text and "尺码：S、M、L" in tee.text
-    assert boot.metadata["sku"] == "RB-1" and boot.metadata["stock"] == "0"
+    assert boot.metadata["sku"] == "RB-1" and boot.metadata["stock"] == 0
 
 
 def test_bilingual_product_json_gives_one_chunk_per_language() -> None:

@@ -25,8 +25,11 @@ pytestmark = pytest.mark.slow
 
 
 def product(sku: str) -> dict[str, Any]:
+    """A demo product, its stock as the total (the catalogue may give it per size)."""
     products = json.loads(files("bot.demo.store").joinpath("products.json").read_text(encoding="utf-8"))
-    return next(item for item in products if item["sku"] == sku)
+    item = next(item for item in products if item["sku"] == sku)
+    stock = item["stock"]
+    return item | {"stock": sum(stock.values()) if isinstance(stock, dict) else stock}
 
 
 def on_free_port(settings: Settings, **sections: Any) -> Settings:
