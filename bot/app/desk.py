@@ -99,8 +99,8 @@ FOLLOWER = "slack-desk"
 class OneFollower:
     """A ``DeskWatcher`` whose ``resync`` runs in one process of several (worker mode's fronts on one database) while
     it holds the lease ``FOLLOWER``, so no two post one ticket's message or thread post; the holder renews it at each
-    look, and when it stops the lease runs out and another front follows. The other calls (operators' moves made
-    through this process) go to ``inner`` in every process."""
+    look and gives it up when it stops (one that dies lets it run out), and another front follows. The other calls
+    (operators' moves made through this process) go to ``inner`` in every process."""
 
     def __init__(self, inner: DeskWatcher, leases: Leases) -> None:
         self.inner = inner
@@ -121,7 +121,14 @@ class OneFollower:
             await self.inner.resync(desk)
 
     async def aclose(self) -> None:
+        """Close ``inner`` and give the lease up, so another front follows at once."""
         await self.inner.aclose()
+        fence, self._fence = self._fence, None
+        if fence is not None:
+            try:
+                await self.leases.release(fence)
+            except Exception as error:  # noqa: BLE001 - Redis gone: the lease runs out instead
+                log.warning("slack desk: the follower's lease was not given up (%s); it runs out", error)
 
     async def _holding(self) -> bool:
         """Whether this process holds the lease now: renewed if it held it, else taken if it is free."""
@@ -137,15 +144,18 @@ async def front_desk(
     build: WatcherFactory,
     desk: HandoffDesk,
     db: Database | RedisConnection,
-    leases_on: RedisConnection,
     *,
     owner: str,
+    lease_s: float,
     follow_s: float,
 ) -> WatchedDesk:
     """Worker mode's front: ``desk`` shown by ``build``'s watcher, without agent assist (no pipeline there), caught
-    up every ``follow_s`` by one front at a time; a front that stops is followed by another within
-    ``3 * follow_s + 5`` seconds (its lease)."""
+    up every ``follow_s`` by one front at a time (``OneFollower``, lease ``follower:slack-desk`` of ``lease_s``,
+    at least three looks)."""
+    from bot.sessions.redis import RedisConnection
     from bot.workers.leases import Leases
 
-    leases = Leases(leases_on, owner=owner, lease_s=3 * follow_s + 5)
+    if not isinstance(db, RedisConnection):
+        raise ConfigError("worker mode's front needs a Redis store (docs/scale.md)")
+    leases = Leases(db, owner=owner, lease_s=max(lease_s, 3 * follow_s), kind="follower")
     return WatchedDesk(desk, watcher=OneFollower(await build(desk, db, None), leases), follow_s=follow_s)

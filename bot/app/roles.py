@@ -30,6 +30,7 @@ from bot.app.stores import Connection, Dialogue, open_dialogue, open_store, ping
 from bot.config import Settings, is_redis_url
 from bot.delivery import Courier
 from bot.errors import ConfigError
+from bot.handoff.watched import WatchedDesk
 from bot.inbox.stream import StreamInbox
 from bot.metrics import Metrics
 from bot.middleware import CountTurns
@@ -92,6 +93,7 @@ class KefuFront:
         for adapter in self.adapters:
             self.channels.add(adapter, live=False)
         self._shown = desk_watcher(settings, self.adapters)
+        self._follower: WatchedDesk | None = None
         routes = [route for adapter in self.adapters for route in adapter.routes()]
         self.front: Front | None = None
         self._poller: Alone | None = None
@@ -131,8 +133,14 @@ class KefuFront:
         self.front = Front(stream, courier, max_attachment_bytes=largest)
         db, _, desk = await open_store(self.settings, deliver=courier.deliver)
         if self._shown is not None:  # the Slack hand-off channel runs here, where Slack's events arrive
-            follow_s, owner = self.settings.store.outbox_poll_s, worker_name(self.settings)
-            desk = await front_desk(self._shown, desk, db, stream.connection, owner=owner, follow_s=follow_s)
+            desk = self._follower = await front_desk(
+                self._shown,
+                desk,
+                db,
+                owner=worker_name(self.settings),
+                lease_s=self.settings.workers.lease_s,
+                follow_s=self.settings.store.outbox_poll_s,
+            )
         self._desk = (db, asyncio.create_task(desk.run_outbox()))
         await self.front.start()
         if self.http is not None:
@@ -176,6 +184,8 @@ class KefuFront:
             db, outbox = self._desk
             outbox.cancel()
             await asyncio.wait({outbox}, timeout=5.0)
+            if self._follower is not None:
+                await self._follower.aclose()
             await db.close()
         if self.http is not None:
             await self.http.stop()

@@ -1,9 +1,10 @@
 """The Slack desk as worker mode's front runs it (``follow_posts``): the workers open tickets and add the shoppers'
 messages on the Redis desk, and the front's ``resync`` shows them in the hand-off channel, each once, through
-restarts, a post begun before a crash and a post Slack refused."""
+restarts, a post begun before a crash, a post Slack refused, and two fronts looking at once."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -12,10 +13,12 @@ import pytest
 
 from adapters.slack.desk import MESSAGE_EVENT
 from adapters.testing.slack import FakeSlack, SentMessage
+from bot.app.desk import OneFollower
 from bot.handoff.base import TicketState
 from bot.handoff.redis import RedisDesk
 from bot.sessions.base import Session, Turn
 from bot.sessions.redis import RedisConnection, RedisSessionStore
+from bot.workers.leases import Leases
 from tests.slack.desk_harness import HANDOFF, SHOPPER, Desk, open_desk
 
 ANA = "U0ANA"
@@ -164,3 +167,36 @@ async def test_a_thread_post_slack_refuses_is_made_at_the_next_look_in_order(
         shown = thread(fake_slack)
         assert len(shown) == 3 and all(line.endswith(f"message {n}") for n, line in enumerate(shown))
         assert (await desk.record.get(ticket_id)).state is TicketState.OPEN
+
+
+async def test_of_two_fronts_one_at_a_time_follows_and_the_other_takes_over_when_it_stops(
+    fake_slack: FakeSlack, tmp_path: Path, redis_url: str, worker: RedisDesk
+) -> None:
+    """Both fronts look at the desk after every message a worker adds; only the lease holder posts, and when it stops
+    (giving the lease up) the other follows at its next look."""
+    fronts = [
+        open_desk(fake_slack, tmp_path, operators=[ANA], redis_url=redis_url, follow_posts=True) for _ in range(2)
+    ]
+    first, second = [await anext(running) for running in fronts]
+    followers = [
+        OneFollower(desk.front, Leases(desk.record.connection, owner=name, lease_s=30, kind="follower"))
+        for desk, name in ((first, "front-a"), (second, "front-b"))
+    ]
+    try:
+        ticket_id = await escalate(worker)
+        for n in range(6):
+            await asyncio.gather(*(follower.resync(worker) for follower in followers))
+            await worker.post(ticket_id, f"message {n}", key=f"k{n}")
+        await asyncio.gather(*(follower.resync(worker) for follower in followers))
+        assert len(thread(fake_slack)) == 6 and len(fake_slack.calls_to("chat.postMessage")) == 7
+        assert first.front._followed and not second.front._followed, "only the first front followed"
+
+        await followers[0].aclose()
+        await fronts[0].aclose()  # type: ignore[attr-defined]
+        await worker.post(ticket_id, "after the first front stopped", key="k6")
+        await followers[1].resync(worker)
+        shown = thread(fake_slack)
+        assert len(shown) == 7 and shown[-1].endswith("after the first front stopped")
+    finally:
+        await followers[1].aclose()
+        await fronts[1].aclose()  # type: ignore[attr-defined]
