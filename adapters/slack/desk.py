@@ -10,6 +10,9 @@ with "Take over" / "Resolve"; it is updated in place (``chat.update``) as its st
 of the ticket goes into its thread; an operator's thread reply goes to the shopper (``desk.reply``). While a ticket
 is taken, each shopper message brings the owner an ephemeral suggested reply (agent assist) with "Send" and "Edit".
 Only operators (user or user-group ids) may act; anyone else gets an ephemeral refusal.
+
+In worker mode the front runs it with ``follow_posts=True`` over the Redis desk: the workers open tickets and add
+the shoppers' messages, and each ``resync`` shows what they added since (no agent assist: the front has no models).
 """
 
 from __future__ import annotations
@@ -82,6 +85,7 @@ class SlackDeskFront:
         channel: str,
         operators: Iterable[str],
         suggest: Suggest | None = None,
+        follow_posts: bool = False,
     ) -> None:
         if not channel:
             raise ValueError("the hand-off desk needs a channel id (KEFU_SLACK__HANDOFF_CHANNEL)")
@@ -90,6 +94,11 @@ class SlackDeskFront:
         if not self.operators.users and not self.operators.groups:
             raise ValueError("the hand-off desk needs at least one operator (KEFU_SLACK__OPERATORS)")
         self.suggest = suggest
+        self.follow_posts = follow_posts
+        """Whether ``resync`` posts in the threads the messages other processes added to tickets (worker mode's
+        front, where the workers add them and ``posted`` is never called)."""
+        self._followed: set[tuple[int, int]] = set()
+        """(ticket, message index) known shown in its thread, so ``resync`` asks the store only about new ones."""
         self._assisting: set[asyncio.Task[None]] = set()
         adapter.on_action(DESK, self.on_press)
         adapter.on_thread_message(channel, self.on_thread_reply)
@@ -105,16 +114,8 @@ class SlackDeskFront:
         """Post the message in the ticket's thread, once per ``key`` (a turn handled again after a crash): a post
         begun before the crash is looked for in the thread (by its metadata) before it is made again."""
         link = await self.links.of_ticket(ticket.id) or await self._show(ticket, intent=None)
-        if key is not None:
-            state = await self.links.showing(ticket.id, key)
-            if state == "shown" or (state == "begun" and await self._in_thread(link, key)):
-                log.info("slack desk: message %s of ticket %d is in its thread already", key, ticket.id)
-                await self.links.mark(ticket.id, key, "shown")
-                return
-            await self.links.mark(ticket.id, key, "begun")
-        await self._post(thread_line(message), thread_ts=link.ref, key=key)
-        if key is not None:
-            await self.links.mark(ticket.id, key, "shown")
+        if not await self._in_thread_once(ticket.id, link, message, key=key):
+            return
         if (
             ticket.state is TicketState.TAKEN
             and message.author == "shopper"
@@ -130,6 +131,7 @@ class SlackDeskFront:
         if link is None:
             await self._show(ticket, intent=None)
             return
+        await self._follow_posts(ticket, link)  # what the shopper said before the move comes first in the thread
         transcript = (await self.desk.messages(ticket.id))[: link.turns]
         content = ticket_message(ticket, transcript=transcript, intent=link.intent)
         try:
@@ -146,7 +148,8 @@ class SlackDeskFront:
         messages that show another state or owner than their ticket's (moved with ``kefu handoff`` from a
         terminal, while kefu was down, or by another kefu process on the same store, which noted it); the others
         are left alone. What each message shows is kept with its link, so a restart or a second process sends no
-        update already made. A message showing its ticket resolved is followed no further."""
+        update already made. A message showing its ticket resolved is followed no further. With ``follow_posts``, the
+        messages added to each ticket since are posted in its thread (before its message changes)."""
         current = {ticket.id: ticket for ticket in await desk.tickets()}
         shown = {link.ticket_id: link.face for link in await self.links.following()}
         for ticket_id in [i for i in shown if i not in current]:  # resolved since (or deleted, with its link)
@@ -157,6 +160,7 @@ class SlackDeskFront:
         for ticket in current.values():
             face = shown.get(ticket.id)
             if face == face_of(ticket):
+                await self._follow_posts(ticket)
                 continue
             try:
                 await self.changed(ticket)
@@ -169,6 +173,28 @@ class SlackDeskFront:
                     ticket.id,
                     ticket.state.value,
                 )
+        self._followed = {pair for pair in self._followed if pair[0] in current}
+
+    async def _follow_posts(self, ticket: Ticket, link: TicketLink | None = None) -> None:
+        """With ``follow_posts``: post in ``ticket``'s thread the shopper's (and the waiting bot's) messages added
+        after its message was posted, each once (keyed by its place in the ticket); operators' replies are in the
+        thread already or were sent from a terminal, and are not repeated."""
+        if not self.follow_posts:
+            return
+        link = link or await self.links.of_ticket(ticket.id)
+        if link is None:  # not shown yet: its message will carry every message so far
+            return
+        messages = await self.desk.messages(ticket.id)
+        for index in range(link.turns, len(messages)):
+            message = messages[index]
+            if (ticket.id, index) in self._followed or message.author not in ("shopper", "bot"):
+                continue
+            try:
+                await self._in_thread_once(ticket.id, link, message, key=f"message:{index}")
+            except (DeliveryFailed, DeliveryDeferred) as error:
+                log.warning("slack desk: ticket %d's thread is behind for now (%s)", ticket.id, error)
+                return  # in order: the next look starts from this message again
+            self._followed.add((ticket.id, index))
 
     async def aclose(self) -> None:
         """Cancel the suggestions still being written."""
@@ -352,6 +378,23 @@ class SlackDeskFront:
         await self.links.add(link)
         log.info("slack desk: ticket %d posted in %s (ts %s)", ticket.id, link.place, link.ref)
         return link
+
+    async def _in_thread_once(
+        self, ticket_id: int, link: TicketLink, message: TicketMessage, *, key: str | None
+    ) -> bool:
+        """Post ``message`` in the ticket's thread, once per ``key``: a post begun before a crash is looked for in
+        the thread (by its metadata) before it is made again. False when it was there already."""
+        if key is not None:
+            state = await self.links.showing(ticket_id, key)
+            if state == "shown" or (state == "begun" and await self._in_thread(link, key)):
+                log.info("slack desk: message %s of ticket %d is in its thread already", key, ticket_id)
+                await self.links.mark(ticket_id, key, "shown")
+                return False
+            await self.links.mark(ticket_id, key, "begun")
+        await self._post(thread_line(message), thread_ts=link.ref, key=key)
+        if key is not None:
+            await self.links.mark(ticket_id, key, "shown")
+        return True
 
     async def _post(self, message: SlackMessage, *, thread_ts: str, key: str | None = None) -> None:
         body: dict[str, Any] = {

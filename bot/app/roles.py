@@ -5,8 +5,8 @@
 
 Both need a Redis store (docs/scale.md). The front keeps each message on the stream before its platform is
 acknowledged and delivers the replies the workers queue; it also hands the desk's operator replies (queued by
-``kefu handoff reply``) to the courier. A front and a worker serve ``/healthz``, ``/readyz`` and ``/metrics`` on
-``KEFU_HTTP__PORT``.
+``kefu handoff reply``) to the courier, and shows the desk in the Slack hand-off channel when one is set. A front
+and a worker serve ``/healthz``, ``/readyz`` and ``/metrics`` on ``KEFU_HTTP__PORT``.
 """
 
 from __future__ import annotations
@@ -24,11 +24,13 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from adapters.base import Adapter, Dispatch
 from bot.app.channels import build_adapters, configured_channels
 from bot.app.components import Components
+from bot.app.desk import desk_watcher, front_desk
 from bot.app.pipeline import build_pipeline
 from bot.app.stores import Connection, Dialogue, open_dialogue, open_store, ping
 from bot.config import Settings, is_redis_url
 from bot.delivery import Courier
 from bot.errors import ConfigError
+from bot.handoff.watched import WatchedDesk
 from bot.inbox.stream import StreamInbox
 from bot.metrics import Metrics
 from bot.middleware import CountTurns
@@ -90,6 +92,8 @@ class KefuFront:
         self.channels = Channels()
         for adapter in self.adapters:
             self.channels.add(adapter, live=False)
+        self._shown = desk_watcher(settings, self.adapters)
+        self._follower: WatchedDesk | None = None
         routes = [route for adapter in self.adapters for route in adapter.routes()]
         self.front: Front | None = None
         self._poller: Alone | None = None
@@ -128,6 +132,15 @@ class KefuFront:
         largest = max(self.settings.speech.max_bytes, self.settings.vision.max_bytes)
         self.front = Front(stream, courier, max_attachment_bytes=largest)
         db, _, desk = await open_store(self.settings, deliver=courier.deliver)
+        if self._shown is not None:  # the Slack hand-off channel runs here, where Slack's events arrive
+            desk = self._follower = await front_desk(
+                self._shown,
+                desk,
+                db,
+                owner=worker_name(self.settings),
+                lease_s=self.settings.workers.lease_s,
+                follow_s=self.settings.store.outbox_poll_s,
+            )
         self._desk = (db, asyncio.create_task(desk.run_outbox()))
         await self.front.start()
         if self.http is not None:
@@ -171,6 +184,8 @@ class KefuFront:
             db, outbox = self._desk
             outbox.cancel()
             await asyncio.wait({outbox}, timeout=5.0)
+            if self._follower is not None:
+                await self._follower.aclose()
             await db.close()
         if self.http is not None:
             await self.http.stop()

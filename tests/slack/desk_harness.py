@@ -97,9 +97,10 @@ async def _dispatch(_: Message) -> bool:
 
 
 async def open_desk(
-    fake: FakeSlack, tmp_path: Path, *, operators: list[str], redis_url: str | None = None
+    fake: FakeSlack, tmp_path: Path, *, operators: list[str], redis_url: str | None = None, follow_posts: bool = False
 ) -> AsyncIterator[Desk]:
-    """The desk on the SQLite store in ``tmp_path``, or on the Redis server at ``redis_url``."""
+    """The desk on the SQLite store in ``tmp_path``, or on the Redis server at ``redis_url``; ``follow_posts``: as
+    worker mode's front runs it (it follows the posts other processes add, and suggests nothing)."""
     delivered = Delivered()
     connection: Database | RedisConnection
     record: SqliteDesk | RedisDesk
@@ -119,7 +120,15 @@ async def open_desk(
     adapter = SlackAdapter(
         bot_token=fake.bot_token, signing_secret=fake.signing_secret, api_base=fake.base_url, backoff_s=0.01
     )
-    front = SlackDeskFront(adapter, desk=record, links=links, channel=HANDOFF, operators=operators, suggest=suggest)
+    front = SlackDeskFront(
+        adapter,
+        desk=record,
+        links=links,
+        channel=HANDOFF,
+        operators=operators,
+        suggest=None if follow_posts else suggest,
+        follow_posts=follow_posts,
+    )
     runner, fake.events_url = await serve(adapter)
     await adapter.start(_dispatch)
     try:
