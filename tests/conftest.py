@@ -1,4 +1,9 @@
-"""Fixtures shared across the suite: the demo store's engines, loaded once per session; a private Redis server."""
+"""Fixtures shared across the suite: the demo store's engines, loaded once per session; a private Redis server.
+
+BLAS runs on one thread in the suite (``pytest_configure``): its matrices are small, and OpenBLAS's second thread only
+contends with the first on a shared 2-core machine (training the demo intent model took 26 s of CPU on two threads, 4 s
+on one, at load 6). Results stay the same to rounding; the thread count is no part of what any test checks.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,11 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -18,6 +24,14 @@ from bot.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from tests.redis_server import RedisServer
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One BLAS thread (``OPENBLAS_NUM_THREADS`` where set wins): the variable reaches libraries loaded later and the
+    ``kefu`` subprocesses tests start; threadpoolctl limits those already loaded."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(int(os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")), user_api="blas")
 
 
 def require_tool(name: str) -> str:
@@ -79,6 +93,25 @@ def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def demo_components(demo_settings: Settings) -> Components:
     """The real encoder, knowledge base and intent model of the demo store (no speech, no vision)."""
     return load_components(demo_settings, speech=False, vision=False)
+
+
+@pytest.fixture(autouse=True)
+def _aiogram_closes_plain_http_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiogram's session close waits 250 ms for its TLS connections to shut; a session on a plain-HTTP API (the loopback
+    fake) has none, so here it just closes (142 closes in the fast suite: 35 s of waiting). Applied once aiogram is
+    imported (the first test to import it still waits); ``https://`` sessions keep aiogram's own close."""
+    module = sys.modules.get("aiogram.client.session.aiohttp")
+    if module is None:
+        return
+    graceful = module.AiohttpSession.close
+
+    async def close(session: Any) -> None:
+        if session.api.base.startswith("https://"):
+            await graceful(session)
+        elif session._session is not None and not session._session.closed:
+            await session._session.close()
+
+    monkeypatch.setattr(module.AiohttpSession, "close", close)
 
 
 @pytest.fixture(autouse=True)
