@@ -130,10 +130,7 @@ async def test_a_restart_between_take_over_and_the_reply_loses_nothing_and_repea
     assert texts[4].startswith("Your colleague has closed this conversation.")
     assert len(texts) == 6 and "day" in texts[5].lower(), texts
     assert [m.ts for m in public(fake_slack) if m.thread_ts is None] == [card.ts], "one ticket message, updated"
-    assert "Resolved" in card.context[-1] and card.edits == 2, (
-        "taken, resolved: the store kept what the card showed, so "
-    )
-    "the restart repeats no update"
+    assert "Resolved" in card.context[-1] and card.edits == 2, "taken, resolved: no repeated update after the restart"
     thread = [m.body for m in public(fake_slack, thread_ts=card.ts)]
     assert thread[0].endswith("Are you there?") and "🎤" in thread[1] and "return" in thread[1].lower(), thread
     assert not [line for line, n in Counter(thread).items() if n > 1], f"a line posted twice: {thread}"
