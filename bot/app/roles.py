@@ -33,13 +33,14 @@ from bot.errors import ConfigError
 from bot.handoff.watched import WatchedDesk
 from bot.inbox.stream import StreamInbox
 from bot.metrics import Metrics
-from bot.middleware import CountTurns
+from bot.middleware import CountTurns, ShowTyping
 from bot.outbound import Channels
 from bot.server import http_server
 from bot.sessions.redis import RedisConnection
 from bot.turns import Turns
 from bot.workers import Front, Leases, Worker
 from bot.workers.alone import Alone
+from bot.workers.typing import WorkingRelay
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ class KefuFront:
         )
         courier = Courier(stream, self.channels, leases=deliveries, announce=stream.announce)
         largest = max(self.settings.speech.max_bytes, self.settings.vision.max_bytes)
-        self.front = Front(stream, courier, max_attachment_bytes=largest)
+        self.front = Front(stream, courier, outbound=self.channels, max_attachment_bytes=largest)
         db, _, desk = await open_store(self.settings, deliver=courier.deliver)
         if self._shown is not None:  # the Slack hand-off channel runs here, where Slack's events arrive
             desk = self._follower = await front_desk(
@@ -252,7 +253,10 @@ class KefuWorker:
             dialogue.conversations.handle,
             inbox=stream,
             outbound=Channels(),  # a worker sends nothing itself: the front delivers
-            middlewares=[CountTurns(self.metrics)],
+            middlewares=[
+                CountTurns(self.metrics),
+                ShowTyping(WorkingRelay(stream), quiet=dialogue.conversations.operator_owns),
+            ],
             timeout_s=options.turn_timeout_s,
             store_errors=STORE_AWAY,
         )

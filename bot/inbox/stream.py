@@ -118,6 +118,8 @@ class StreamInbox(RedisInbox):
         self.stream = self._key("stream", "in")
         self.replies = self._key("replies")
         """The Pub/Sub channel that names a conversation when one of its replies is queued."""
+        self.working = self._key("working")
+        """The Pub/Sub channel that names a conversation a worker has started to answer ("typing…" at the fronts)."""
         for name, body in (("accept", _ACCEPT), ("complete", _COMPLETE), ("forget", _FORGET_ANSWERED)):
             self._scripts[name] = self.redis.register_script(body)
 
@@ -161,6 +163,10 @@ class StreamInbox(RedisInbox):
             if refused(error):
                 raise LeaseLost(f"the lease of {conversation} moved to another worker") from None
             raise
+
+    async def announce_working(self, conversation: ConversationRef) -> None:
+        """Name ``conversation`` on the working channel: the fronts show "typing…" there."""
+        await self.redis.publish(self.working, _member(conversation))
 
     async def announce(self, conversation: ConversationRef) -> None:
         """Name ``conversation`` on the replies channel, so every front's courier looks at its outbox now."""

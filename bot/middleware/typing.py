@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
-from bot.messages import Message, Reply
+from bot.messages import ConversationRef, Message, Reply
 from bot.middleware.base import TurnHandler
-from bot.outbound import Outbound
 
 Quiet = Callable[[Message], Awaitable[bool]]
 """True when no "typing…" should show for the message (an operator owns the conversation)."""
 
 
+class ShowsWorking(Protocol):
+    """Where "typing…" is shown: the outbound port (``bot.outbound.Outbound``), or a worker's relay to the fronts."""
+
+    async def working(self, conversation: ConversationRef) -> None:
+        """Show "typing…" (best effort: never raises)."""
+        ...
+
+
 class ShowTyping:
     """Shows "typing…" before the turn, except for a channel's own answer and when ``quiet`` says so."""
 
-    def __init__(self, outbound: Outbound, *, quiet: Quiet | None = None) -> None:
+    def __init__(self, outbound: ShowsWorking, *, quiet: Quiet | None = None) -> None:
         self._outbound = outbound
         self._quiet = quiet
 

@@ -24,6 +24,7 @@ from dataclasses import replace
 from bot.delivery import Courier
 from bot.inbox.stream import StreamInbox
 from bot.messages import Attachment, ConversationRef, Message
+from bot.outbound import Outbound
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +34,19 @@ SEP = "\x1f"
 class Front:
     """Accept onto the stream (``dispatch``) and deliver what the workers queue (``start`` … ``stop``)."""
 
-    def __init__(self, stream: StreamInbox, courier: Courier, *, max_attachment_bytes: int = 20 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        stream: StreamInbox,
+        courier: Courier,
+        *,
+        outbound: Outbound | None = None,
+        max_attachment_bytes: int = 20 * 1024 * 1024,
+    ) -> None:
         self.stream = stream
         self.courier = courier
+        self.outbound = outbound
+        """Where "typing…" is shown when a worker starts a turn; None: not shown."""
+        self._showing: set[asyncio.Task[None]] = set()
         self.max_attachment_bytes = max_attachment_bytes
         self._listener: asyncio.Task[None] | None = None
         self._closing = False
@@ -91,13 +102,22 @@ class Front:
             read.append(attachment)
         return replace(message, attachments=tuple(read))
 
+    def _show_working(self, conversation: ConversationRef) -> None:
+        """Show "typing…" in ``conversation`` without holding up the listener (the channel's call may be slow)."""
+        if self.outbound is None:
+            return
+        task = asyncio.create_task(self.outbound.working(conversation))
+        self._showing.add(task)
+        task.add_done_callback(self._showing.discard)
+
     async def _listen(self) -> None:
-        """Kick the courier for each conversation a worker announces; reconnect after Redis restarts."""
+        """Kick the courier for each conversation a worker announces a reply in, show "typing…" where a worker starts
+        a turn; reconnect after Redis restarts."""
         pause = 0.2
         while not self._closing:
             pubsub = self.stream.redis.pubsub()
             try:
-                await pubsub.subscribe(self.stream.replies)
+                await pubsub.subscribe(self.stream.replies, self.stream.working)
                 pause = 0.2
                 async for notice in pubsub.listen():
                     if self._closing:
@@ -105,7 +125,10 @@ class Front:
                     if notice.get("type") != "message":
                         continue
                     channel, _, conversation = notice["data"].decode("utf-8").partition(SEP)
-                    self.courier.kick(ConversationRef(channel, conversation))
+                    if notice["channel"].decode("utf-8") == self.stream.working:
+                        self._show_working(ConversationRef(channel, conversation))
+                    else:
+                        self.courier.kick(ConversationRef(channel, conversation))
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - Redis restarting: the sweep delivers meanwhile

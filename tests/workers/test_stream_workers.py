@@ -23,10 +23,13 @@ from bot.fencing import FENCE, Fence, LeaseLost
 from bot.inbox.stream import StreamInbox
 from bot.messages import Attachment, ConversationRef, Message, Reply
 from bot.metrics import Metrics
+from bot.middleware.typing import Quiet, ShowTyping
 from bot.sessions.base import Session
 from bot.sessions.redis import RedisConnection, RedisSessionStore
 from bot.turns import Turns
 from bot.workers import Front, Leases, Worker
+from bot.workers.typing import WorkingRelay
+from tests.conftest import wait_until
 from tests.core.test_runtime import RecordingSink, outbound_to
 from tests.redis_server import RedisServer
 
@@ -53,9 +56,11 @@ class Cluster:
     workers: dict[str, tuple[Worker, asyncio.Task[None], RedisConnection]] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)
 
-    async def open_front(self) -> Front:
+    async def open_front(self, *, typing: bool = False) -> Front:
+        """A front delivering to ``sink``; with ``typing`` it also shows "typing…" there when a worker says so."""
         stream = StreamInbox(await RedisConnection.open(self.url))
-        self.front = Front(stream, Courier(stream, outbound_to(self.sink), sweep_s=0.2))
+        outbound = outbound_to(self.sink)
+        self.front = Front(stream, Courier(stream, outbound, sweep_s=0.2), outbound=outbound if typing else None)
         await self.front.start()
         return self.front
 
@@ -66,10 +71,18 @@ class Cluster:
         handler: Callable[[Message], object] = echo,
         lease_s: float = 2.0,
         claim_after_s: float = 1.0,
+        quiet: Quiet | None = None,
     ) -> Worker:
+        """A worker answering with ``handler``; it asks the fronts for "typing…" unless ``quiet`` says no."""
         connection = await RedisConnection.open(self.url)
         stream = StreamInbox(connection)
-        turns = Turns(handler, inbox=stream, outbound=outbound_to(RecordingSink()), store_errors=STORE_AWAY)  # type: ignore[arg-type]
+        turns = Turns(
+            handler,  # type: ignore[arg-type]
+            inbox=stream,
+            outbound=outbound_to(RecordingSink()),
+            middlewares=[ShowTyping(WorkingRelay(stream), quiet=quiet)],
+            store_errors=STORE_AWAY,
+        )
         worker = Worker(
             stream,
             turns,
@@ -127,6 +140,26 @@ async def cluster(url: str) -> AsyncIterator[Cluster]:
 def assert_each_answered_once_in_order(sink: RecordingSink, chats: range, per_chat: int) -> None:
     for chat in chats:
         assert sink.sent.get(f"chat{chat}") == [f"re {chat}/{n}" for n in range(per_chat)], chat
+
+
+async def test_the_fronts_show_typing_when_a_worker_starts_a_turn_unless_an_operator_owns_it(redis_url: str) -> None:
+    async def operator_owns(msg: Message) -> bool:
+        return msg.conversation.conversation_id == "chat1"
+
+    async with cluster(redis_url) as running:
+        front = await running.open_front(typing=True)
+        silent = await running.open_front()  # a front built without an outbound for typing shows none
+        await running.add_worker("w1", quiet=operator_owns)
+        for n in range(3):
+            for chat in range(2):
+                assert await front.dispatch(message(chat, n))
+        await running.wait_for_replies(6)
+        # typing is shown beside the turn, so it may come after the reply
+        await asyncio.to_thread(wait_until, lambda: running.sink.typing >= 3, timeout=10)
+        await asyncio.sleep(0.2)
+        assert running.sink.typing == 3, "none for chat1, which an operator owns"
+        await silent.stop()
+        await silent.stream.close()
 
 
 async def test_two_workers_answer_every_conversation_once_in_its_order(redis_url: str) -> None:
