@@ -6,7 +6,8 @@ the last one was answered, all chats at once. End to end is from the update's ar
 reply's. The bot-wide send limit is lifted to 1 000 messages/s (``KEFU_TELEGRAM__MESSAGES_PER_SECOND``), else
 Telegram's free 30/s caps every round alike; the per-chat pace (a message a second) stays, so there must be many
 more chats than a round answers in a second. The store must be an empty Redis database (it is emptied between
-rounds); nothing else may use it.
+rounds); nothing else may use it. Each round also reports the CPU time each process spent per message (workers,
+front, this process with the fake Telegram and its shoppers, a local Redis): what the machine's cores allow at most.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import psutil
 
 from bot.config import Settings
 from bot.errors import ConfigError, KefuError
@@ -101,6 +104,15 @@ class Round:
                     )
                 )
 
+    def cpu_seconds(self, redis_pid: int | None) -> dict[str, float]:
+        """CPU seconds (user + system) spent so far by each role's processes; a process gone counts 0."""
+        return {
+            "workers": _cpu_of([p.pid for p in self.processes[1:]]),
+            "front": _cpu_of([self.processes[0].pid]),
+            "bench": _cpu_of([os.getpid()]),
+            "redis": _cpu_of([redis_pid]) if redis_pid else 0.0,
+        }
+
     def check(self) -> None:
         for process, command in zip(self.processes, self.commands, strict=True):
             if process.poll() is not None:
@@ -115,6 +127,35 @@ class Round:
                 process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _cpu_of(pids: Sequence[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+async def _local_redis_pid(settings: Settings) -> int | None:
+    """The Redis server's process id when it runs on this machine (its CPU is part of what a round costs)."""
+    connection = await RedisConnection.open(settings.store_url)
+    try:
+        pid = int((await connection.client.info("server")).get("process_id") or 0)
+    finally:
+        await connection.close()
+    try:
+        return pid if pid and "redis" in psutil.Process(pid).name() else None
+    except psutil.Error:
+        return None
+
+
+def cpu_per_message(before: dict[str, float], after: dict[str, float], messages: int) -> dict[str, float]:
+    """Milliseconds of CPU per message by role, between two ``Round.cpu_seconds`` readings."""
+    return {role: round((after[role] - before[role]) * 1000 / max(1, messages), 2) for role in before}
 
 
 async def _until(condition: Any, bench: Round, *, timeout: float, what: str) -> None:
@@ -167,6 +208,7 @@ async def one_round(
         await connection.client.flushdb()
     finally:
         await connection.close()
+    redis_pid = await _local_redis_pid(settings)
     async with FakeTelegram() as fake:
         bench = Round(settings, fake, workers=workers, folder=folder, config=config)
         bench.start()
@@ -179,12 +221,15 @@ async def one_round(
                     raise LoadBenchError(f"timed out waiting for {workers} workers (logs in {folder})")
                 await asyncio.sleep(0.2)
             await _converse(fake, range(1, 2 * workers + 1), 2, bench)  # warm-up: every worker's first turns
+            cpu_before = bench.cpu_seconds(redis_pid)
             started = time.monotonic()
             latencies = await _converse(fake, range(1001, 1001 + chats), per_chat, bench)
             elapsed = time.monotonic() - started
+            cpu = cpu_per_message(cpu_before, bench.cpu_seconds(redis_pid), len(latencies))
         finally:
             bench.stop()
     latencies.sort()
+    cpus = os.cpu_count() or 1
     return {
         "workers": workers,
         "messages": len(latencies),
@@ -192,6 +237,8 @@ async def one_round(
         "messages_per_s": round(len(latencies) / elapsed, 2),
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p95_ms": round(latencies[max(0, round(0.95 * len(latencies)) - 1)] * 1000, 1),
+        "cpu_ms_per_message": cpu,
+        "cpu_ceiling_messages_per_s": round(cpus * 1000 / sum(cpu.values()), 1) if sum(cpu.values()) else None,
     }
 
 
@@ -225,6 +272,13 @@ def render_load_report(report: dict[str, Any]) -> list[str]:
         lines.append(
             f"{r['workers']:>7}  {r['messages']:>8}  {r['messages_per_s']:>7}  {r['p50_ms']:>8}  {r['p95_ms']:>8}"
             f"  {r['speedup']:>7}x"
+        )
+    names = {"workers": "workers", "front": "front", "bench": "fake Telegram and shoppers", "redis": "Redis"}
+    for r in report["rounds"]:
+        spent = ", ".join(f"{names[role]} {ms:g} ms" for role, ms in r["cpu_ms_per_message"].items())
+        lines.append(
+            f"{r['workers']} worker(s): CPU per message: {spent}; at most {r['cpu_ceiling_messages_per_s']} "
+            f"messages/s on {report['cpus']} CPUs"
         )
     load = " ".join(str(x) for x in report["load_average"])
     lines.append(f"{report['cpus']} CPUs; load average before the last round ended: {load}")

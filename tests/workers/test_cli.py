@@ -4,12 +4,17 @@ not empty."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
+import psutil
 import pytest
 import redis
 
+from tests.conftest import wait_until
 from tests.dialogue.test_cli import kefu
 from tests.redis_server import free_port
 
@@ -73,9 +78,29 @@ def test_bench_load_refuses_a_database_in_use_and_bad_counts(
     from bot.errors import ConfigError
 
     with pytest.raises(ConfigError, match="is not empty"):
-        import asyncio
-
         asyncio.run(check_empty(load_settings()))
+
+
+BUSY = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass\ninput()"
+"""A child that spends 0.3 s of CPU, then waits for a line."""
+
+
+def test_bench_load_counts_each_roles_cpu_per_message(redis_url: str, tmp_path: Path) -> None:
+    from bot.cli.load_bench import _cpu_of, _local_redis_pid, cpu_per_message
+    from bot.config import load_settings
+
+    busy = subprocess.Popen([sys.executable, "-c", BUSY], stdin=subprocess.PIPE)
+    try:
+        wait_until(lambda: _cpu_of([busy.pid]) >= 0.3, timeout=30)
+        assert _cpu_of([busy.pid, 2**22 + 7]) >= 0.3, "a process that is gone counts nothing"
+    finally:
+        busy.communicate(b"\n", timeout=30)
+    assert cpu_per_message({"workers": 1.0, "front": 0.5}, {"workers": 3.0, "front": 0.6}, 100) == {
+        "workers": 20.0,
+        "front": 1.0,
+    }
+    pid = asyncio.run(_local_redis_pid(load_settings(data_dir=tmp_path, store={"url": redis_url})))
+    assert pid is not None and psutil.Process(pid).name().startswith("redis"), "the test's own redis-server is local"
 
 
 async def test_the_front_is_ready_once_its_channels_are_live_and_while_redis_answers(
