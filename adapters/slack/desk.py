@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -100,6 +101,8 @@ class SlackDeskFront:
         self._followed: set[tuple[int, int]] = set()
         """(ticket, message index) known shown in its thread, so ``resync`` asks the store only about new ones."""
         self._assisting: set[asyncio.Task[None]] = set()
+        self._changing: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        """One update of a ticket's message at a time in this process."""
         adapter.on_action(DESK, self.on_press)
         adapter.on_thread_message(channel, self.on_thread_reply)
         adapter.on_view(EDIT_VIEW, self.on_edit)
@@ -127,21 +130,30 @@ class SlackDeskFront:
             task.add_done_callback(self._assisting.discard)
 
     async def changed(self, ticket: Ticket) -> None:
-        link = await self.links.of_ticket(ticket.id)
-        if link is None:
-            await self._show(ticket, intent=None)
-            return
-        await self._follow_posts(ticket, link)  # what the shopper said before the move comes first in the thread
-        transcript = (await self.desk.messages(ticket.id))[: link.turns]
-        content = ticket_message(ticket, transcript=transcript, intent=link.intent)
-        try:
-            await self.adapter.call(
-                "chat.update", {"channel": link.place, "ts": link.ref, "text": content.text, "blocks": content.blocks}
-            )
-        except (DeliveryFailed, DeliveryDeferred):
-            await self.links.shown(ticket.id, None)  # Slack may or may not have taken it: the next look sends it again
-            raise
-        await self.links.shown(ticket.id, face_of(ticket))
+        """Bring ``ticket``'s message up to date, once: an operator's move here and a look at the store that sees
+        the same move take turns per ticket, and the second finds the message showing it already."""
+        async with self._lock_for(ticket.id):
+            link = await self.links.of_ticket(ticket.id)
+            if link is None:
+                await self._show(ticket, intent=None)
+                return
+            await self._follow_posts(ticket, link)  # what the shopper said before the move comes first in the thread
+            if link.face == face_of(ticket):
+                return
+            transcript = (await self.desk.messages(ticket.id))[: link.turns]
+            content = ticket_message(ticket, transcript=transcript, intent=link.intent)
+            try:
+                await self.adapter.call(
+                    "chat.update",
+                    {"channel": link.place, "ts": link.ref, "text": content.text, "blocks": content.blocks},
+                )
+            except (DeliveryFailed, DeliveryDeferred):
+                await self.links.shown(ticket.id, None)  # Slack may or may not have taken it: the next look resends
+                raise
+            await self.links.shown(ticket.id, face_of(ticket))
+
+    def _lock_for(self, ticket_id: int) -> asyncio.Lock:
+        return self._changing.setdefault(ticket_id, asyncio.Lock())
 
     async def resync(self, desk: HandoffDesk) -> None:
         """Post the open tickets that have no message yet (opened while Slack was unreachable) and update the
