@@ -182,6 +182,7 @@ async def test_of_two_fronts_one_at_a_time_follows_and_the_other_takes_over_when
         OneFollower(desk.front, Leases(desk.record.connection, owner=name, lease_s=30, kind="follower"))
         for desk, name in ((first, "front-a"), (second, "front-b"))
     ]
+    other = 1  # the front left running at the end (set once the lease holder is known)
     try:
         ticket_id = await escalate(worker)
         for n in range(6):
@@ -189,14 +190,17 @@ async def test_of_two_fronts_one_at_a_time_follows_and_the_other_takes_over_when
             await worker.post(ticket_id, f"message {n}", key=f"k{n}")
         await asyncio.gather(*(follower.resync(worker) for follower in followers))
         assert len(thread(fake_slack)) == 6 and len(fake_slack.calls_to("chat.postMessage")) == 7
-        assert first.front._followed and not second.front._followed, "only the first front followed"
+        following = [bool(desk.front._followed) for desk in (first, second)]
+        assert sorted(following) == [False, True], "only the front that took the lease followed"
+        holder = following.index(True)
+        other = 1 - holder
 
-        await followers[0].aclose()
-        await fronts[0].aclose()  # type: ignore[attr-defined]
+        await followers[holder].aclose()
+        await fronts[holder].aclose()  # type: ignore[attr-defined]
         await worker.post(ticket_id, "after the first front stopped", key="k6")
-        await followers[1].resync(worker)
+        await followers[other].resync(worker)
         shown = thread(fake_slack)
         assert len(shown) == 7 and shown[-1].endswith("after the first front stopped")
     finally:
-        await followers[1].aclose()
-        await fronts[1].aclose()  # type: ignore[attr-defined]
+        await followers[other].aclose()
+        await fronts[other].aclose()  # type: ignore[attr-defined]
