@@ -29,6 +29,10 @@ from bot.shared_outbox import DeliveryLeases, Tenure
 
 log = logging.getLogger(__name__)
 
+END_S = 6.0
+"""How long a stop waits for the courier's sweep or lease renewal to end."""
+END_TRIES = 3
+
 
 class _Then(Enum):
     """What a lane does after one reply."""
@@ -82,12 +86,14 @@ class Courier:
         self._holds: dict[ConversationRef, float] = {}
         """Conversations deferred here under a lease, with the time this front tries them again."""
         self._renewer: asyncio.Task[None] | None = None
+        self._stopping = False
         self.sent = 0
         self.failed = 0
         """Replies given up after ``max_attempts`` failed deliveries (or kept past ``keep_deferred_s``)."""
 
     def start(self) -> None:
         """Begin the periodic sweep that retries deferred and failed replies (and those left by a crash)."""
+        self._stopping = False
         if self._sweeper is None:
             self._sweeper = asyncio.create_task(self._sweep_forever())
         if self._tenure is not None and self._renewer is None:
@@ -135,7 +141,8 @@ class Courier:
     async def stop(self, *, timeout_s: float) -> None:
         """Stop sweeping; give running deliveries ``timeout_s``, then cancel them (their replies stay queued) and
         release their leases."""
-        await self._end(self._sweeper)
+        self._stopping = True
+        await self._end(self._sweeper, "outbox sweep")
         self._sweeper = None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), timeout_s)
@@ -146,17 +153,26 @@ class Courier:
             _, stuck = await asyncio.wait(lanes, timeout=timeout_s)
             if stuck:  # a channel client that swallowed the cancel: stopping must not hang on it
                 log.warning("%d delivery lanes did not stop within %g s", len(stuck), timeout_s)
-        await self._end(self._renewer)  # only now: the draining sends keep their leases
+        await self._end(self._renewer, "lease renewal")  # only now: the draining sends keep their leases
         self._renewer = None
         if self._tenure is not None:
             await self._tenure.release_all()
 
     @staticmethod
-    async def _end(loop: asyncio.Task[None] | None) -> None:
-        if loop is not None:
+    async def _end(loop: asyncio.Task[None] | None, what: str) -> None:
+        """Cancel ``loop`` and wait for it to end. redis-py can swallow a cancel while it reconnects (a Redis server
+        restarting at the stop), so the cancel is sent again; a loop still running after ``END_S`` is left, with a
+        warning: stopping must not hang on it."""
+        if loop is None:
+            return
+        for _ in range(END_TRIES):
             loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await loop
+            done, _ = await asyncio.wait({loop}, timeout=END_S / END_TRIES)
+            if done:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    loop.result()
+                return
+        log.warning("the courier's %s did not stop within %g s; leaving it", what, END_S)
 
     def _lane_done(self, conversation: ConversationRef) -> None:
         self._lanes.pop(conversation, None)
@@ -165,7 +181,7 @@ class Courier:
             self._idle.set()
 
     async def _sweep_forever(self) -> None:
-        while True:
+        while not self._stopping:  # a cancel swallowed by a reconnecting client ends the loop at its next turn
             await asyncio.sleep(self._sweep_s)
             try:
                 await self.sweep()

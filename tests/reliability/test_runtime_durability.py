@@ -236,3 +236,38 @@ async def test_a_redis_restart_during_a_turn_does_not_lose_its_answer(
 
 async def no_refetch(channel: str, locator: str) -> bytes:
     raise AssertionError("nothing is fetched again")
+
+
+class SwallowingInbox(MemoryInbox):
+    """An inbox whose outbox query swallows the first cancel it gets, as redis-py can while it reconnects."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = asyncio.Event()
+        self.swallowed = 0
+        self.queries = 0
+
+    async def due_conversations(self, *, now: float) -> list[ConversationRef]:
+        self.asked.set()
+        self.queries += 1
+        if self.swallowed:
+            return await super().due_conversations(now=now)
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            self.swallowed += 1
+        return []
+
+
+async def test_a_stop_does_not_hang_on_a_sweep_that_swallowed_its_cancel() -> None:
+    inbox = SwallowingInbox()
+    courier = Courier(inbox, outbound_to(RecordingSink()), sweep_s=0.01)
+    courier.start()
+    async with asyncio.timeout(5):
+        await inbox.asked.wait()
+    stop = asyncio.create_task(courier.stop(timeout_s=1.0))
+    done, _ = await asyncio.wait({stop}, timeout=30)  # a hang guard: the stop sends the cancel again
+    assert done and inbox.swallowed == 1
+    queries = inbox.queries
+    await asyncio.sleep(0.2)
+    assert inbox.queries == queries, "nothing sweeps after the stop"
