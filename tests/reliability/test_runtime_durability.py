@@ -219,18 +219,20 @@ async def test_a_redis_restart_during_a_turn_does_not_lose_its_answer(
 
     sink = RecordingSink()
     runtime = quick_runtime(outbound_to(sink), inbox=inbox, handler=outage)
-    try:
-        assert await runtime.dispatch(message("a", "1", "m1"))
+    try:  # every step bounded: a call that hung once in CI fails here with its step named, not after 15 minutes
         async with asyncio.timeout(60):
+            assert await runtime.dispatch(message("a", "1", "m1"))
             await sink.wait_for(lambda: "a" in sink.sent)
-        assert await runtime.dispatch(message("a", "2", "m2"))
-        async with asyncio.timeout(30):
+        async with asyncio.timeout(60):
+            assert await runtime.dispatch(message("a", "2", "m2"))
             await sink.wait_for(lambda: len(sink.sent["a"]) == 2)
-        assert await inbox.pending(refetch=no_refetch) == []
+        async with asyncio.timeout(30):
+            assert await inbox.pending(refetch=no_refetch) == []
     finally:
         back.join()
-        await runtime.stop()
-        await inbox.close()
+        async with asyncio.timeout(60):
+            await runtime.stop()
+            await inbox.close()
     assert sink.sent == {"a": ["re m1", "re m2"]}
 
 
