@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from enum import Enum
 
 from bot.errors import DeliveryDeferred
-from bot.inbox.base import Inbox, Outgoing
+from bot.inbox.base import STORE_CALL_S, Inbox, Outgoing
 from bot.messages import ConversationRef, Reply
 from bot.outbound import Outbound
 from bot.shared_outbox import DeliveryLeases, Tenure
@@ -184,7 +184,8 @@ class Courier:
         while not self._stopping:  # a cancel swallowed by a reconnecting client ends the loop at its next turn
             await asyncio.sleep(self._sweep_s)
             try:
-                await self.sweep()
+                async with asyncio.timeout(STORE_CALL_S):  # a store call that never returns must not end the sweeps
+                    await self.sweep()
             except Exception:  # a busy database must not end the sweeps
                 log.exception("the outbox sweep failed")
 

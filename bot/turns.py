@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from bot.errors import StageTimeout
 from bot.fencing import LeaseLost
 from bot.generation.templates import say
-from bot.inbox.base import Inbox
+from bot.inbox.base import STORE_CALL_S, Inbox
 from bot.language import detect_language
 from bot.messages import Message, Reply
 from bot.middleware import Middleware, chain
@@ -77,7 +77,8 @@ class Turns:
         next start, or (``LeaseLost``) another worker answers it."""
         for pause in (*self.retries_s, None):
             try:
-                await self.inbox.complete(seq, message.conversation, reply)
+                async with asyncio.timeout(STORE_CALL_S):  # a hung call is tried again like a failed one
+                    await self.inbox.complete(seq, message.conversation, reply)
                 return True
             except LeaseLost as lost:
                 log.warning("the answer to a message in %s is not recorded: %s", message.conversation, lost)

@@ -37,6 +37,11 @@ def member(conversation: ConversationRef) -> str:
     return f"{conversation.channel}\x1f{conversation.conversation_id}"
 
 
+STORE_CALL_S = 30.0
+"""The longest a loop that retries (the courier's sweep, recording an answer) waits on one inbox call: a Redis call was
+seen once to hang after a server restart, and a hung call must become a retry, not a stuck loop."""
+
+
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     """A reply waiting in the outbox."""

@@ -6,6 +6,8 @@ import asyncio
 import threading
 from pathlib import Path
 
+import pytest
+
 from bot.delivery import Courier
 from bot.errors import DeliveryDeferred
 from bot.inbox import Inbox, MemoryInbox
@@ -14,6 +16,7 @@ from bot.messages import ConversationRef, Message, Reply
 from bot.outbound import Channels, Outbound
 from bot.runtime import Handler, Runtime
 from bot.sessions.sqlite import Database
+from tests.conftest import wait_until
 from tests.core.test_runtime import RecordingSink, outbound_to
 from tests.redis_server import RedisServer
 from tests.reliability.conftest import OpenDurable
@@ -273,3 +276,47 @@ async def test_a_stop_does_not_hang_on_a_sweep_that_swallowed_its_cancel() -> No
     queries = inbox.queries
     await asyncio.sleep(0.2)
     assert inbox.queries == queries, "nothing sweeps after the stop"
+
+
+class HangingInbox(MemoryInbox):
+    """An inbox whose first answer-recording call and first outbox query never return (a Redis call that hung)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hung: set[str] = set()
+        self.sweeps = 0
+
+    async def _hang_once(self, what: str) -> None:
+        if what not in self.hung:
+            self.hung.add(what)
+            await asyncio.Event().wait()
+
+    async def complete(self, seq: int, conversation: ConversationRef, reply: Reply | None) -> None:
+        await self._hang_once("complete")
+        await super().complete(seq, conversation, reply)
+
+    async def due_conversations(self, *, now: float) -> list[ConversationRef]:
+        await self._hang_once("due")
+        self.sweeps += 1
+        return await super().due_conversations(now=now)
+
+
+async def test_a_store_call_that_never_returns_is_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.delivery
+    import bot.turns
+
+    monkeypatch.setattr(bot.turns, "STORE_CALL_S", 0.2)
+    monkeypatch.setattr(bot.delivery, "STORE_CALL_S", 0.2)
+    inbox = HangingInbox()
+    sink = RecordingSink()
+    runtime = quick_runtime(outbound_to(sink), inbox=inbox)
+    try:
+        async with asyncio.timeout(30):  # a hang guard
+            assert await runtime.dispatch(message("a", "1", "m1"))
+            await sink.wait_for(lambda: "a" in sink.sent)
+            await asyncio.to_thread(wait_until, lambda: inbox.sweeps >= 3, timeout=20)
+    finally:
+        async with asyncio.timeout(30):
+            await runtime.stop()
+    assert sink.sent == {"a": ["re m1"]}, "the answer was recorded on the second try and sent once"
+    assert inbox.hung == {"complete", "due"} and inbox.sweeps >= 3, "the sweep that hung timed out and sweeps went on"
