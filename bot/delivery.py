@@ -131,7 +131,7 @@ class Courier:
         """Kick every conversation whose next reply is due."""
         now = self._clock()
         self._holds = {conversation: until for conversation, until in self._holds.items() if until > now}
-        for conversation in await self._inbox.due_conversations(now=self._clock()):
+        for conversation in await self._inbox.due_conversations(now=now):
             self.kick(conversation)
 
     async def idle(self) -> None:

@@ -32,6 +32,8 @@ ORDER_INTENTS = frozenset({"order_status", "shipping", "return_refund"})
 """Intents under which a lone 5-12 digit number in the message is read as an order number."""
 START_RETURN = "start_return"
 CANCEL_ORDER = "cancel_order"
+ORDER_TASKS = (ORDER_STATUS, START_RETURN, CANCEL_ORDER)
+"""The built-in order actions."""
 
 _STRONG_NEGATIVE = re.compile(
     r"\b(?:terrible|awful|horrible|worst|unacceptable|ridiculous|disgusting|scam|scammers?|fraud|furious|outraged"
@@ -264,9 +266,7 @@ class Policy:
         """Whether the best passage is good enough to answer from."""
         return best_relevance(hits) >= self.min_relevance
 
-    def decide(
-        self, facts: TurnFacts, *, tasks: Collection[str] = (ORDER_STATUS, START_RETURN, CANCEL_ORDER)
-    ) -> Decision:
+    def decide(self, facts: TurnFacts, *, tasks: Collection[str] = ORDER_TASKS) -> Decision:
         """The move for this turn; ``tasks`` are the actions that can run (none: the bot only talks)."""
         confident = facts.intent is not None and facts.confidence >= self.min_confidence and not facts.out_of_scope
         intent = facts.intent if confident else None
@@ -327,7 +327,7 @@ class Policy:
             and (asks_whether_allowed(facts.text) or bool(_HOW_TO.search(facts.text)))
             and not _WANTS.search(facts.text)
             and best >= self.min_relevance
-            and acted.task in (ORDER_STATUS, START_RETURN, CANCEL_ORDER)
+            and acted.task in ORDER_TASKS
         )
 
     def _act(self, facts: TurnFacts, intent: str | None, said: str) -> Decision | None:
