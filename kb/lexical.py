@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from kb.tokenize import tokenize
+from kb.tokenize import prepare, tokenize
 
 
 class LexicalIndex:
@@ -49,6 +49,7 @@ class LexicalIndex:
     def load(cls, path: Path, size: int) -> LexicalIndex:
         import bm25s
 
+        prepare()  # a loaded index is about to answer questions, Chinese ones included
         return cls(bm25s.BM25.load(str(path), show_progress=False), size)
 
 

