@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 END_S = 6.0
 """How long a stop waits for the courier's sweep or lease renewal to end."""
 END_TRIES = 3
+MARK_RETRIES_S = (0.2, 1.0, 5.0)
+"""The pauses before recording a sent reply again when the store fails."""
 
 
 class _Then(Enum):
@@ -192,18 +194,27 @@ class Courier:
     async def _lane(self, conversation: ConversationRef) -> None:
         tenure = self._tenure
         if tenure is None:
-            await self._deliver_due(conversation, None)
+            await self._guarded(conversation, None)
             return
         fence = await tenure.take(conversation)
         if fence is None:
             return
         # cancelled here (a stop, a crash): the lease stays held for stop() to release, or runs out
-        then = await self._deliver_due(conversation, lambda: tenure.still_held(conversation, fence))
+        then = await self._guarded(conversation, lambda: tenure.still_held(conversation, fence))
         if await tenure.give_back(conversation, fence) and then is _Then.PASS and self._announce is not None:
             try:
                 await self._announce(conversation)
             except Exception:  # the other fronts' sweeps find it instead
                 log.warning("could not pass %s on to the other fronts", conversation, exc_info=True)
+
+    async def _guarded(self, conversation: ConversationRef, still_held: Callable[[], Awaitable[bool]] | None) -> _Then:
+        """``_deliver_due``, where a store error ends the lane (logged; the sweep tries again) and the lease is given
+        back, instead of ending the task with the lease still held and renewed for good (the conversation stalled)."""
+        try:
+            return await self._deliver_due(conversation, still_held)
+        except Exception:
+            log.exception("delivering to %s stopped on an error; the outbox sweep tries again", conversation)
+            return _Then.STOP
 
     async def _deliver_due(
         self, conversation: ConversationRef, still_held: Callable[[], Awaitable[bool]] | None
@@ -238,9 +249,28 @@ class Courier:
             return await self._defer(outgoing, str(why))
         except Exception as error:  # noqa: BLE001 - any channel error: logged and retried by _failed
             return await self._failed(outgoing, error)
-        await self._inbox.delivered(outgoing.id)
+        await self._mark_delivered(outgoing)
         self.sent += 1
         return _Then.NEXT
+
+    async def _mark_delivered(self, outgoing: Outgoing) -> None:
+        """Record a sent reply as delivered, tried again on a store error (a busy or restarting Redis): a reply left
+        unmarked is sent a second time by the next sweep."""
+        for pause in (*MARK_RETRIES_S, None):
+            try:
+                async with asyncio.timeout(STORE_CALL_S):
+                    await self._inbox.delivered(outgoing.id)
+                return
+            except Exception:
+                if pause is None:
+                    raise
+                log.warning(
+                    "could not record a reply to %s as sent; trying again in %g s",
+                    outgoing.conversation,
+                    pause,
+                    exc_info=True,
+                )
+                await asyncio.sleep(pause)
 
     async def _defer(self, outgoing: Outgoing, why: str) -> _Then:
         now = self._clock()

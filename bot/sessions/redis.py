@@ -30,6 +30,14 @@ def text(value: bytes | str | None) -> str | None:
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
+POOL_SIZE = 100
+"""Connections one process opens to Redis at most. Past it a call waits for a free one (back-pressure): redis-py's
+plain pool raises instead, which under a burst (200 shoppers at once on one front) failed deliveries mid-way."""
+
+POOL_WAIT_S = 30.0
+"""How long a call waits for a free connection before it fails like any other Redis error."""
+
+
 class RedisConnection:
     """One ``redis.asyncio`` client (a connection pool) and the key prefix; the creator must ``close`` it.
 
@@ -47,8 +55,10 @@ class RedisConnection:
         if not is_redis_url(url):
             raise ConfigError(f"store URL {url!r} is not redis://host:port/db (KEFU_STORE__URL)")
         try:
-            client = aioredis.Redis.from_url(
+            pool = aioredis.BlockingConnectionPool.from_url(
                 url,
+                max_connections=POOL_SIZE,
+                timeout=POOL_WAIT_S,
                 socket_timeout=timeout_s,
                 socket_connect_timeout=timeout_s,
                 health_check_interval=30,
@@ -56,6 +66,7 @@ class RedisConnection:
             )
         except ValueError as error:
             raise ConfigError(f"store URL {url!r}: {error} (KEFU_STORE__URL)") from None
+        client = aioredis.Redis.from_pool(pool)
         connection = cls(client, prefix=prefix, url=url)
         try:
             await client.ping()

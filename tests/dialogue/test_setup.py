@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -136,3 +138,18 @@ async def test_the_last_reply_is_kept_as_sent_for_a_replay_after_a_crash(
     assert again.last_reply is not None and again.last_reply.text == hotline and again.last_message_id == "m1"
     assert "[phone …8000]" in again.history[-1].text
     assert again.slots["phone"] == "[phone …5678]", "slots are masked too"
+
+
+async def test_a_burst_wider_than_the_redis_pool_waits_for_connections_instead_of_failing(redis_url: str) -> None:
+    """Twice the pool's connections, each held 0.1 s: redis-py's plain pool raised ``MaxConnectionsError`` for the
+    calls past it (deliveries failed mid-way under 200 shoppers at once); these wait their turn."""
+    from bot.sessions.redis import POOL_SIZE
+
+    connection = await RedisConnection.open(redis_url)
+    try:
+        results = await asyncio.gather(
+            *(connection.client.blpop(["nothing"], timeout=0.1) for _ in range(2 * POOL_SIZE))
+        )
+    finally:
+        await connection.close()
+    assert results == [None] * (2 * POOL_SIZE)

@@ -97,11 +97,18 @@ class Running:
 
 @asynccontextmanager
 async def front(
-    url: str, name: str, outbound: Channels, *, lease_s: float = 2.0, sweep_s: float = 0.2, deferral_s: float = 1.0
+    url: str,
+    name: str,
+    outbound: Channels,
+    *,
+    lease_s: float = 2.0,
+    sweep_s: float = 0.2,
+    deferral_s: float = 1.0,
+    stream_class: type[StreamInbox] = StreamInbox,
 ) -> AsyncIterator[Running]:
     """A front with delivery leases (as ``KefuFront`` builds it) on its own connection; stopped at the end."""
     connection = await RedisConnection.open(url)
-    stream = StreamInbox(connection)
+    stream = stream_class(connection)
     leases = Leases(connection, owner=name, lease_s=lease_s, kind="delivery")
     courier = Courier(stream, outbound, sweep_s=sweep_s, deferral_s=deferral_s, leases=leases, announce=stream.announce)
     running = Running(Front(stream, courier), connection)
@@ -262,3 +269,62 @@ async def test_a_front_whose_lease_moved_during_a_slow_send_sends_nothing_more(r
         left = await stream.next_due(conversation, now=float("inf"))
     assert platform.sent == {"chat0": ["re 0/0"]}, "the send under way completes; no other is started"
     assert left is not None and left.reply.text == "re 0/1", "the rest waits for the lease's new holder"
+
+
+class FlakyMarks(StreamInbox):
+    """A stream whose recording of sent replies fails in runs: ``failing`` calls in a row, every ``every`` calls."""
+
+    failing = 2
+    every = 5
+
+    def __init__(self, connection: RedisConnection) -> None:
+        super().__init__(connection)
+        self.calls = 0
+        self.failures = 0
+
+    async def delivered(self, outgoing_id: int) -> None:
+        self.calls += 1
+        if self.calls % self.every < self.failing:
+            self.failures += 1
+            raise ConnectionError("Too many connections")
+        await super().delivered(outgoing_id)
+
+
+@pytest.mark.parametrize("failing", [2, 4])
+async def test_a_store_error_after_a_send_neither_stalls_the_chat_nor_keeps_its_lease(
+    redis_url: str, failing: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recording a sent reply is tried again (2 failures in a row: every reply once); past the tries (4) the lane
+    ends with its lease given back and the sweep delivers the rest. Before, the lane's task died holding the lease,
+    renewed for good, and the chat got nothing more."""
+    import bot.delivery
+
+    monkeypatch.setattr(bot.delivery, "MARK_RETRIES_S", (0.01, 0.01, 0.01))
+    monkeypatch.setattr(FlakyMarks, "failing", failing)
+    platform = Platform()
+    link = Link(platform)
+    async with (
+        cluster(redis_url) as workers,
+        front(redis_url, "a", outbound_to(link), stream_class=FlakyMarks) as running,  # type: ignore[arg-type]
+    ):
+        await workers.add_worker("w1")
+        for n in range(6):
+            for chat in range(3):
+                assert await running.front.dispatch(message(chat, n))
+        stream = running.front.stream
+        async with asyncio.timeout(30):  # a hang guard: before the fix the chats stalled for good
+            await platform.wait_for(lambda: all(len(platform.sent.get(f"chat{c}", [])) >= 6 for c in range(3)))
+            for _ in range(600):  # every reply recorded as sent, every lease released
+                if not await stream.due_conversations(now=float("inf")) and not await delivery_leases(
+                    running.connection
+                ):
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                pytest.fail("replies left unrecorded or leases held")
+    assert isinstance(stream, FlakyMarks) and stream.failures > 0
+    for chat in range(3):
+        sent = platform.sent[f"chat{chat}"]
+        assert list(dict.fromkeys(sent)) == [f"re {chat}/{n}" for n in range(6)], "in order, none lost"
+        if failing == 2:
+            assert len(sent) == 6, "each reply once: the failed recording was tried again"
