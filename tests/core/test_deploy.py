@@ -1,6 +1,7 @@
 """deploy/: every compose and Kubernetes file parses, and says what the code does: the commands exist, the ``KEFU_*``
 names are settings, the probes are ``/healthz`` and ``/readyz``, the autoscaler's metric is the one workers export,
-the Dockerfiles copy every package. ``docker compose config`` runs where Docker's compose plugin is installed."""
+the Dockerfiles copy every package. ``docker compose config`` (or Debian's ``docker-compose``, which CI installs) accepts
+the compose file and refuses a broken copy."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import yaml
 from pydantic import BaseModel
 
 from bot.config import Settings
+from tests.conftest import require_tool
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 STREAM_LAG = "kefu_stream_lag"
@@ -141,14 +143,31 @@ def test_the_dockerfiles_copy_every_package_and_check_liveness(dockerfile: str) 
         assert "download.pytorch.org/whl/cu12" in text and "KEFU_SPEECH__DEVICE=cuda" in text
 
 
-def test_docker_compose_accepts_the_file() -> None:
+def compose_command() -> list[str]:
+    """Docker's compose plugin where installed, else Debian's ``docker-compose`` (1.29, which validates against the
+    Compose specification too and needs no Docker daemon for ``config``; .ci/run installs it)."""
     docker = shutil.which("docker")
-    if docker is None or subprocess.run([docker, "compose", "version"], capture_output=True).returncode != 0:
-        pytest.skip("docker compose is not installed here (the YAML is checked above)")
-    result = subprocess.run(
-        [docker, "compose", "-f", str(DEPLOY / "docker-compose.yml"), "--profile", "gpu", "--profile", "llm", "config"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    if docker is not None and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
+        return [docker, "compose"]
+    return [require_tool("docker-compose")]
+
+
+def compose_config(path: Path) -> subprocess.CompletedProcess[str]:
+    command = [*compose_command(), "-f", str(path), "--profile", "gpu", "--profile", "llm", "config"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+def test_docker_compose_accepts_the_file() -> None:
+    result = compose_config(DEPLOY / "docker-compose.yml")
     assert result.returncode == 0, result.stderr
+    assert {"front", "worker", "redis"} <= set(yaml.safe_load(result.stdout)["services"])
+
+
+def test_docker_compose_refuses_a_misspelt_option(tmp_path: Path) -> None:
+    """The same check fails on a mistake (a misspelt healthcheck), so its pass above means something."""
+    broken = tmp_path / "docker-compose.yml"
+    text = (DEPLOY / "docker-compose.yml").read_text(encoding="utf-8")
+    assert "healthcheck:" in text
+    broken.write_text(text.replace("healthcheck:", "heathcheck:", 1), encoding="utf-8")
+    result = compose_config(broken)
+    assert result.returncode != 0 and "heathcheck" in result.stdout + result.stderr
