@@ -154,6 +154,7 @@ def train(
             classifier,
             out or file.with_suffix(".model"),
             source={"file": str(file), "sha256": spec.fingerprint},
+            roles=spec.roles,
         )
     except (KefuError, EncoderError, ValueError, OSError) as error:
         fail_usage(error)
