@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from bot.app.knowledge import load_intent_roles
+from bot.cli import app
+from bot.config import load_settings
 from bot.intents import IntentModelError, IntentsFileError, load_intents, parse_intents
 from bot.intents.persist import FORMAT, MANIFEST, read_roles
 from bot.intents.roles import ROLE_NAMES, IntentRoles, Role, default_role
@@ -140,3 +145,37 @@ def test_a_model_folder_from_before_roles_gives_each_intent_its_names_role(tmp_p
 def test_a_model_folder_with_roles_this_kefu_does_not_know_is_refused(tmp_path: Path, bad: object) -> None:
     with pytest.raises(IntentModelError, match="holds roles this kefu does not know"):
         read_roles(_model_folder(tmp_path / "model", roles=bad))
+
+
+def test_roles_no_intent_has_are_told_at_start(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "intents.yaml"
+    path.write_text(SHOP, encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="bot.app.knowledge"):
+        roles = load_intent_roles(load_settings(data_dir=tmp_path, intents={"model": path}))
+    assert roles.of("talk_to_person") is Role.HUMAN_AGENT
+    warning = next(r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+    assert warning.startswith(f"intents {path}: no intent has the role(s) shipping, return_refund, complaint, goodbye")
+    assert "docs/intents.md#roles" in warning
+
+
+def test_kefu_doctor_names_missing_roles_and_refuses_an_unknown_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "intents.yaml"
+    path.write_text(SHOP, encoding="utf-8")
+    monkeypatch.setenv("KEFU_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("KEFU_INTENTS__MODEL", str(path))
+
+    def check() -> tuple[int, dict[str, str]]:
+        result = CliRunner().invoke(app, ["doctor", "--json"])
+        return result.exit_code, next(c for c in json.loads(result.stdout) if c["name"] == "intent roles")
+
+    _, roles = check()
+    assert roles["status"] == "warn" and "no intent has the role(s) shipping, return_refund" in roles["detail"]
+    path.write_text(SHOP.replace("role: human_agent", "role: human"), encoding="utf-8")
+    code, roles = check()
+    assert code == 1 and roles["status"] == "fail"
+    assert "intent 'talk_to_person': role 'human' is not one the core knows" in roles["detail"]
+    monkeypatch.delenv("KEFU_INTENTS__MODEL")
+    _, roles = check()
+    assert roles["status"] == "ok" and "every role is held by an intent" in roles["detail"]
