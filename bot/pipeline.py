@@ -24,6 +24,7 @@ from bot.engines import Engines, StageObserver
 from bot.errors import StageTimeout
 from bot.generation.base import GenerationRequest, Generator
 from bot.generation.templates import say
+from bot.intents.roles import IntentRoles
 from bot.language import detect_language
 from bot.memory import follow_up_query, generation_history
 from bot.messages import HUMAN_PAYLOAD, Message, QuickReply, Reply, Source
@@ -112,6 +113,7 @@ class Pipeline:
         observer: StageObserver | None = None,
         actions: Mapping[str, Task] | None = None,
         catalogue: Catalogue | None = None,
+        roles: IntentRoles | None = None,
     ) -> None:
         self.engines = engines
         self.policy = policy
@@ -121,6 +123,8 @@ class Pipeline:
         self.observer = observer
         self.actions = dict(actions or {})
         self.catalogue = catalogue or Catalogue()
+        self.roles = roles or IntentRoles()
+        """Each intent's role, from the intents file (none given: intents named after a role have it)."""
 
     async def handle(self, message: Message) -> Reply:
         """Answer one message with no memory of earlier turns (``kefu ask``)."""
@@ -170,6 +174,7 @@ class Pipeline:
             confidence=float(prediction.confidence),
             out_of_scope=bool(prediction.out_of_scope),
             hits=hits,
+            role=self.roles.of(prediction.label),
             payload=message.payload,
             slots=heard(self.actions, seen.text, pending=pending),
             pending=pending,
@@ -334,6 +339,7 @@ class Pipeline:
             language=facts.language,
             passages=passages,
             intent=facts.intent,
+            role=facts.role,
             history=generation_history(session),
             parts=parts if len(parts) > 1 else (),
             catalogue=self.catalogue,

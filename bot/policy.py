@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from bot.actions.orders import ORDER_ID, extract_order_number
 from bot.generation.products import named_product
+from bot.intents.roles import Role
 from bot.messages import HUMAN_PAYLOAD
 from bot.protocols import Hit
 
@@ -28,8 +29,8 @@ class Move(StrEnum):
 
 
 ORDER_STATUS = "order_status"
-ORDER_INTENTS = frozenset({"order_status", "shipping", "return_refund"})
-"""Intents under which a lone 5-12 digit number in the message is read as an order number."""
+ORDER_ROLES = frozenset({Role.ORDER_STATUS, Role.SHIPPING, Role.RETURN_REFUND})
+"""Roles under which a lone 5-12 digit number in the message is read as an order number."""
 START_RETURN = "start_return"
 CANCEL_ORDER = "cancel_order"
 ORDER_TASKS = (ORDER_STATUS, START_RETURN, CANCEL_ORDER)
@@ -105,9 +106,13 @@ _ASKS_IF_SOLD = re.compile(
 )
 
 
-_PRODUCT_OR_UNSURE = frozenset({None, "product_info", "other"})
-"""Intents under which "can I get…" may ask about a product: not under a confident shipping or payment intent ("can
-I get express?")."""
+_CANCEL_ROLES = ORDER_ROLES | {Role.COMPLAINT}
+"""Roles under which "cancel my order" starts a cancellation (as it does with no confident intent)."""
+_RETURN_ROLES = frozenset({Role.RETURN_REFUND, Role.ORDER_STATUS, Role.COMPLAINT})
+"""Roles under which "I want to return it" starts a return (as it does with no confident intent)."""
+_PRODUCT_OR_OTHER = frozenset({Role.PRODUCT_INFO, Role.OTHER})
+"""Roles under which "can I get…" may ask about a product (as it may with no confident intent): not under a confident
+shipping or payment intent ("can I get express?")."""
 
 
 def asks_if_sold(text: str) -> bool:
@@ -180,9 +185,12 @@ class TurnFacts:
     text: str
     language: str
     intent: str | None
+    """The shop's own name of the predicted intent (shown in the reason)."""
     confidence: float
     out_of_scope: bool
     hits: Sequence[Hit]
+    role: Role | None = None
+    """What the core does with ``intent`` (``bot.intents.roles``): the rules decide on it, never on the name."""
     payload: str | None = None
     slots: Mapping[str, str] = field(default_factory=dict)
     """Action slot values the message gives (``bot.actions.slots.heard``): an order number, or the answer to
@@ -207,6 +215,12 @@ class Decision:
     """The bot's own sentence for the move when it is not the move's usual one (``not_sold`` for a decline)."""
     order_id: str | None = None
     """The order a hand-over is about, when the shopper named one (the colleague sees it in the reason)."""
+
+
+def _said(facts: TurnFacts) -> str:
+    """The intent as a reason tells it: the shop's name, its role where the name is not the role, the confidence."""
+    role = f"role {facts.role}, " if facts.role is not None and facts.role != facts.intent else ""
+    return f"intent {facts.intent} ({role}{facts.confidence:.2f})"
 
 
 def passage_relevance(hit: Hit) -> float:
@@ -270,26 +284,28 @@ class Policy:
         """The move for this turn; ``tasks`` are the actions that can run (none: the bot only talks)."""
         confident = facts.intent is not None and facts.confidence >= self.min_confidence and not facts.out_of_scope
         intent = facts.intent if confident else None
+        role = facts.role if confident else None
         best = best_relevance(facts.hits)
-        said = f"intent {facts.intent} ({facts.confidence:.2f})"
+        said = _said(facts)
         if facts.payload == HUMAN_PAYLOAD:
             return Decision(Move.ESCALATE, "the shopper pressed the talk-to-a-human button")
-        if intent == "human_agent" and not (_CONTACT_DETAILS.search(facts.text) and best >= self.min_relevance):
+        if role is Role.HUMAN_AGENT and not (_CONTACT_DETAILS.search(facts.text) and best >= self.min_relevance):
             return Decision(Move.ESCALATE, f"the shopper asked for a person: {said}")
         if money_dispute(facts.text):
             order = facts.slots.get(ORDER_ID) or extract_order_number(facts.text, bare=True)
             about = f"; order {order}" if order else "; no order number given"
             return Decision(Move.ESCALATE, f"money dispute: a person must check the payment{about}", order_id=order)
-        if facts.intent == "complaint" and strongly_negative(facts.text):
+        if facts.role is Role.COMPLAINT and strongly_negative(facts.text):
             return Decision(Move.ESCALATE, f"complaint with strong negative wording: {said}")
-        acted = self._act(facts, intent, said)
+        acted = self._act(facts, intent, role, said)
         if acted is not None and acted.task in tasks and not self._policy_question(facts, acted, best):
             return acted
         if facts.photo_product:
             return Decision(Move.ANSWER, f"the photo names a catalogue product; {said}")
-        if intent in ("greeting", "goodbye") and best < self.min_relevance + 0.1:
-            return Decision(Move.GREET if intent == "greeting" else Move.GOODBYE, said)
-        if asks_if_sold(facts.text) and best < self.sold_ceiling and intent in _PRODUCT_OR_UNSURE:
+        if role in (Role.GREETING, Role.GOODBYE) and best < self.min_relevance + 0.1:
+            return Decision(Move.GREET if role is Role.GREETING else Move.GOODBYE, said)
+        maybe_product = intent is None or role in _PRODUCT_OR_OTHER
+        if asks_if_sold(facts.text) and best < self.sold_ceiling and maybe_product:
             product = product_relevance(facts.hits)
             if product < self.min_product_relevance:
                 return Decision(
@@ -298,13 +314,13 @@ class Policy:
                     f"relevance {best:.2f}; {said}",
                     template="not_sold",
                 )
-        if best >= self.min_relevance and intent != "other":
+        if best >= self.min_relevance and role is not Role.OTHER:
             return Decision(Move.ANSWER, f"passage relevance {best:.2f} >= {self.min_relevance:.2f}; {said}")
         named = named_product(facts.text, facts.hits)
-        in_scope = not facts.out_of_scope and intent != "other"
+        in_scope = not facts.out_of_scope and role is not Role.OTHER
         if named is not None and passage_relevance(named) >= self.min_product_relevance and in_scope:
             return Decision(Move.ANSWER, f"the question names the product {named.title!r}; {said}")
-        if facts.out_of_scope or intent == "other":
+        if facts.out_of_scope or role is Role.OTHER:
             return Decision(Move.DECLINE, f"out of scope: {said}, relevance {best:.2f}")
         if intent is not None:
             return Decision(
@@ -330,20 +346,22 @@ class Policy:
             and acted.task in ORDER_TASKS
         )
 
-    def _act(self, facts: TurnFacts, intent: str | None, said: str) -> Decision | None:
-        """An order action when the shopper asks for one, or answers the question a pending action asked."""
+    def _act(self, facts: TurnFacts, intent: str | None, role: Role | None, said: str) -> Decision | None:
+        """An order action when the shopper asks for one, or answers the question a pending action asked;
+        ``intent`` and ``role`` are the confident intent's (None: unsure)."""
         number = facts.slots.get(ORDER_ID)
-        if number is None and intent in ORDER_INTENTS:
+        if number is None and role in ORDER_ROLES:
             number = extract_order_number(facts.text, bare=True)  # "did my return for 100289 go through"
         if facts.pending and number:
             return Decision(Move.ACT, f"order number {number} for the pending {facts.pending}", facts.pending)
-        if asks_to_cancel(facts.text) and intent in (None, "order_status", "return_refund", "shipping", "complaint"):
+        unsure = intent is None
+        if asks_to_cancel(facts.text) and (unsure or role in _CANCEL_ROLES):
             return Decision(Move.ACT, f"the shopper asks to cancel an order: {said}", CANCEL_ORDER)
         wants_return = asks_to_return(facts.text)
-        if wants_return and intent in (None, "return_refund", "order_status", "complaint"):
+        if wants_return and (unsure or role in _RETURN_ROLES):
             return Decision(Move.ACT, f"the shopper asks to return something: {said}", START_RETURN)
-        if number and intent in (None, "order_status", "shipping", "return_refund"):
+        if number and (unsure or role in ORDER_ROLES):
             return Decision(Move.ACT, f"order number {number} given: {said}", ORDER_STATUS)
-        if intent == "order_status":
+        if role is Role.ORDER_STATUS:
             return Decision(Move.ACT, f"order status asked: {said}", ORDER_STATUS)
         return None

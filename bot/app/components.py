@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from bot.app.device import resolve_device
 from bot.app.knowledge import (
     load_intent_classifier,
+    load_intent_roles,
     load_rerank_encoder,
     locate_knowledge_base,
     locate_named_knowledge_bases,
@@ -21,6 +22,7 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.generation.base import Generator
 from bot.generation.grounded import GroundedGenerator
+from bot.intents.roles import IntentRoles
 from bot.protocols import Describer, Encoder, IntentClassifier, Retriever, Transcriber
 
 if TYPE_CHECKING:
@@ -75,6 +77,8 @@ class Components:
     """Product names and categories, from the knowledge base's product passages (empty for a KB without any)."""
     knowledge_bases: dict[str, Retriever] = field(default_factory=dict)
     """Further knowledge bases by name, that some channels answer from (``[slack.channels.C…] knowledge_base``)."""
+    roles: IntentRoles = field(default_factory=IntentRoles)
+    """Each intent's role, from the intents file (what the policy does with it)."""
 
 
 def load_components(
@@ -95,6 +99,7 @@ def load_components(
         for name, where in locate_named_knowledge_bases(settings).items()
     }
     intents = load_intent_classifier(settings, encoder, device=device)
+    roles = load_intent_roles(settings)
     min_relevance = settings.kb.min_score or knowledge_base.recommended_min_relevance
     catalogue = catalogue_of(knowledge_base)
     return Components(
@@ -107,6 +112,7 @@ def load_components(
         describer=build_describer(settings, location) if vision else None,
         catalogue=catalogue,
         knowledge_bases=named,
+        roles=roles,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.resources import files
@@ -14,7 +15,10 @@ from bot.errors import ConfigError
 from bot.protocols import Encoder, IntentClassifier
 
 if TYPE_CHECKING:
+    from bot.intents.roles import IntentRoles
     from kb.search import KnowledgeBase
+
+log = logging.getLogger(__name__)
 
 DEMO_STORE_PACKAGE = "bot.demo.store"
 
@@ -143,3 +147,24 @@ def load_intent_classifier(settings: Settings, encoder: Encoder, *, device: str)
     names = read_manifest(source).get("encoders", {})
     extras = extras_from_names(names, lambda name: load_encoder(name, device=device))
     return load_model(source, encoder=encoder, extras=extras, device=device)
+
+
+def load_intent_roles(settings: Settings) -> IntentRoles:
+    """Each configured intent's role (what the policy does with it): from the intents file, or from the manifest of
+    a model folder. Roles no intent has are logged as a warning once: their rules never fire for this shop."""
+    from bot.intents import load_intents
+    from bot.intents.persist import read_roles
+
+    source = intents_file(settings)
+    roles = read_roles(source) if source.is_dir() else load_intents(source).roles
+    if missing := roles.missing():
+        log.warning("intents %s: %s", source, missing_roles_note(missing))
+    return roles
+
+
+def missing_roles_note(missing: Sequence[str]) -> str:
+    """What it means that no intent has the roles ``missing`` (for the start-up log and ``kefu doctor``)."""
+    return (
+        f"no intent has the role(s) {', '.join(missing)}, so the rules for them never fire "
+        "(give an intent `role:` in the intents file; docs/intents.md#roles)"
+    )

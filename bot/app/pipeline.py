@@ -50,6 +50,7 @@ def build_pipeline(
         observer=metrics.observe_stage if metrics else None,
         actions=build_actions(orders, catalogue=components.catalogue) if orders is not None else None,
         catalogue=components.catalogue,
+        roles=components.roles,
     )
 
 

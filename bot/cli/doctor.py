@@ -54,6 +54,7 @@ def run_checks(settings: Settings) -> list[Check]:
         status: Status = "ok" if found else ("fail" if required else "warn")
         checks.append(Check(module, status, purpose if found else f"missing: {purpose}"))
     checks.append(_describers(settings))
+    checks.append(_intent_roles(settings))
     checks.append(_data_dir(settings))
     checks.append(_store(settings))
     checks.append(_gpu())
@@ -72,6 +73,23 @@ def _channels(settings: Settings) -> Check:
         return Check("channels", "ok", ", ".join(check_channels(settings)))
     except ConfigError as error:
         return Check("channels", "fail", str(error))
+
+
+def _intent_roles(settings: Settings) -> Check:
+    """The intents file (or model folder) read for its roles, no model loaded: which roles no intent has."""
+    from bot.app.knowledge import intents_file, missing_roles_note
+    from bot.errors import ConfigError
+    from bot.intents import load_intents
+    from bot.intents.persist import read_roles
+
+    source = intents_file(settings)
+    try:
+        roles = read_roles(source) if source.is_dir() else load_intents(source).roles
+    except ConfigError as error:
+        return Check("intent roles", "fail", str(error))
+    if missing := roles.missing():
+        return Check("intent roles", "warn", f"{source}: {missing_roles_note(missing)}")
+    return Check("intent roles", "ok", f"{source}: every role is held by an intent")
 
 
 def _describers(settings: Settings) -> Check:

@@ -16,7 +16,10 @@ from bot.cli.kit import fail_usage
 from bot.intents.linear import DEFAULT_PARTNER_WEIGHT
 from bot.intents.transformer import DEFAULT_EPOCHS, DEFAULT_LEARNING_RATE
 
-intents_app = typer.Typer(help="Train intent classifiers from an intents file (YAML).", no_args_is_help=True)
+intents_app = typer.Typer(
+    help="Train intent classifiers from an intents file (YAML; each intent may name its role: docs/intents.md).",
+    no_args_is_help=True,
+)
 app.add_typer(intents_app, name="intents")
 
 
@@ -128,6 +131,7 @@ def train(
     """Train an intent model from FILE and save it (the bot loads it at start: KEFU_INTENTS__MODEL)."""
     import time
 
+    from bot.app.knowledge import missing_roles_note
     from bot.errors import KefuError
     from bot.intents import LinearIntentClassifier, load_intents, save_model, train_linear
     from bot.intents.transformer import TransformerIntentClassifier
@@ -154,15 +158,19 @@ def train(
             classifier,
             out or file.with_suffix(".model"),
             source={"file": str(file), "sha256": spec.fingerprint},
+            roles=spec.roles,
         )
     except (KefuError, EncoderError, ValueError, OSError) as error:
         fail_usage(error)
     result = {
         "model": str(path), "backend": backend.value, "intents": len(spec.intents),
         "examples": len(spec.examples()[0]), "train_s": round(time.perf_counter() - started, 2),
+        "roles": spec.roles.to_json(),
     }  # fmt: skip
     summary = f"trained {result['intents']} intents on {result['examples']} examples in {result['train_s']} s -> {path}"
     typer.echo(json.dumps(result) if as_json else summary)
+    if missing := spec.roles.missing():
+        typer.echo(f"note: {missing_roles_note(missing)}", err=True)
 
 
 @eval_app.command("intents")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.catalogue import Catalogue
+from bot.intents.roles import Role
 from bot.protocols import Hit
 
 
@@ -27,6 +28,9 @@ class GenerationRequest:
     passages: Sequence[Hit]
     """Retrieved passages, best first; the answer may only use these."""
     intent: str | None = None
+    """The turn's intent as the shop names it; None when the turn was not classified (agent assist)."""
+    role: Role | None = None
+    """What the core does with ``intent`` (``bot.intents.roles``); the answer decides on it, never on the name."""
     history: Sequence[HistoryTurn] = field(default_factory=tuple)
     parts: Sequence[Sequence[Hit]] = field(default_factory=tuple)
     """For a message asking several things: each question's own passages, best first, in the message's order

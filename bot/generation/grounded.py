@@ -76,7 +76,9 @@ class GroundedGenerator:
             return self._several(request)
         ranked = ordered_passages(request)
         best, *rest = ranked
-        special = product_answer(request.question, ranked, request.language, request.catalogue, intent=request.intent)
+        special = product_answer(
+            request.question, ranked, request.language, request.catalogue, intent=request.intent, role=request.role
+        )
         if special is not None:
             return Generation(text=special.text, source_ids=special.source_ids, backend=self.name)
         related = [

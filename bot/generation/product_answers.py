@@ -24,6 +24,7 @@ from bot.generation.products import (
 )
 from bot.generation.sizing import Advice, advise, body_measures
 from bot.generation.templates import phrase
+from bot.intents.roles import Role
 from bot.protocols import Hit
 
 _SENTENCES: dict[str, dict[str, str]] = {
@@ -270,18 +271,22 @@ def _size_note(product: Hit) -> str:
     return " ".join(s for s in sentences if _SIZE_NOTE.search(s))
 
 
-PRODUCT_INTENTS = frozenset({"product_info"})
-"""Intents whose questions may be answered from the catalogue's structure (with no intent too); a return or an order
-question naming a size ("can I return the coat in size M") keeps its passage."""
-
-
 def product_answer(
-    question: str, passages: Sequence[Hit], language: str, catalogue: Catalogue, *, intent: str | None = None
+    question: str,
+    passages: Sequence[Hit],
+    language: str,
+    catalogue: Catalogue,
+    *,
+    intent: str | None = None,
+    role: Role | None = None,
 ) -> ProductAnswer | None:
     """The answer from the catalogue's structure for ``question`` when it asks one, from the first of ``passages``:
     size advice (for its product, or the product the question names, else from the chart holding the measures
-    given), the size or colour asked, or an attribute; None for the passage to be said as it is."""
-    if not passages or (intent is not None and intent not in PRODUCT_INTENTS):
+    given), the size or colour asked, or an attribute; None for the passage to be said as it is.
+
+    Only a turn whose ``intent`` has the role ``product_info`` (or a turn not classified: no ``intent``) gets one: a
+    return or an order question naming a size ("can I return the coat in size M") keeps its passage."""
+    if not passages or (intent is not None and role is not Role.PRODUCT_INFO):
         return None
     best = passages[0]
     product = best if best.metadata.get("kind") == "product" else None

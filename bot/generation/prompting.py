@@ -29,7 +29,9 @@ def build_messages(request: GenerationRequest, *, shop: str) -> list[dict[str, s
     to cite (a size chart's among them)."""
     language = _LANGUAGE_NAMES.get(request.language, request.language)
     ordered = ordered_passages(request)
-    selected = product_answer(request.question, ordered, request.language, request.catalogue, intent=request.intent)
+    selected = product_answer(
+        request.question, ordered, request.language, request.catalogue, intent=request.intent, role=request.role
+    )
     charts = [c for c in request.catalogue.charts if selected is not None and c.id in selected.source_ids]
     passages = "\n\n".join(f"[{hit.id}] {hit.title}\n{hit.text.strip()}" for hit in (*ordered, *charts))
     content = f"Passages:\n{passages}"

@@ -19,6 +19,7 @@ from bot.intents.features import FeatureEncoder
 from bot.intents.linear import LinearIntentClassifier
 from bot.intents.persist import load_model, save_model
 from bot.intents.prediction import Prediction
+from bot.intents.roles import IntentRoles, Role
 from bot.intents.spec import IntentsSpec, load_intents, parse_intents
 from bot.intents.training import load_or_train, train_linear
 from bot.protocols import Encoder
@@ -34,10 +35,12 @@ __all__ = [
     "EmptyText",
     "FeatureEncoder",
     "IntentModelError",
+    "IntentRoles",
     "IntentsFileError",
     "IntentsSpec",
     "LinearIntentClassifier",
     "Prediction",
+    "Role",
     "english_only",
     "load_intents",
     "load_model",

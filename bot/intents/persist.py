@@ -18,6 +18,7 @@ from typing import Any
 from bot.intents.errors import IntentModelError
 from bot.intents.features import FeatureEncoder, encoder_names
 from bot.intents.linear import LinearIntentClassifier
+from bot.intents.roles import IntentRoles
 from bot.protocols import Encoder
 
 FORMAT = 2
@@ -41,8 +42,11 @@ _LINEAR_FIELDS = (
 )
 
 
-def save_model(classifier: Any, path: str | Path, *, source: dict[str, str] | None = None) -> Path:
-    """Write ``classifier`` to the folder ``path`` atomically (a half-written model is never loaded)."""
+def save_model(
+    classifier: Any, path: str | Path, *, source: dict[str, str] | None = None, roles: IntentRoles | None = None
+) -> Path:
+    """Write ``classifier`` to the folder ``path`` atomically (a half-written model is never loaded), with its
+    intents' ``roles`` from the intents file it was trained on."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
@@ -53,6 +57,8 @@ def save_model(classifier: Any, path: str | Path, *, source: dict[str, str] | No
             "labels": [str(c) for c in classifier.classes],
             "source": source or {},
         }
+        if roles is not None:
+            manifest["roles"] = roles.to_json()
         if classifier.backend == "linear":
             import joblib
 
@@ -91,6 +97,17 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     if manifest.get("format") != FORMAT:
         raise IntentModelError(path, f"format {manifest.get('format')!r} is not {FORMAT}; retrain it")
     return manifest
+
+
+def read_roles(path: str | Path) -> IntentRoles:
+    """The roles of a saved model's intents; a model saved before roles existed gives each intent its name's role."""
+    manifest = read_manifest(path)
+    if "roles" not in manifest:
+        return IntentRoles.by_name(manifest.get("labels", ()))
+    try:
+        return IntentRoles.from_json(manifest["roles"])
+    except (ValueError, TypeError, AttributeError) as error:
+        raise IntentModelError(path, f"{MANIFEST} holds roles this kefu does not know ({error}); retrain it") from error
 
 
 def load_model(

@@ -1,10 +1,11 @@
-"""The intents file (YAML, Rasa-like): intents with examples in any language and optional thresholds.
+"""The intents file (YAML, Rasa-like): intents with examples in any language, optional thresholds and roles.
 
 version: 1
 languages: [en, zh]        # optional; codes the multilingual encoder covers
-out_of_scope: other        # optional; default: an intent named other, out_of_scope or oos
+out_of_scope: other        # optional; default: an intent named other, out_of_scope or oos, else one with role other
 intents:
-  greeting:
+  hello_there:
+    role: greeting         # optional; default: the role the intent is named after, if any (bot.intents.roles)
     threshold: 0.4         # optional; below this confidence the answer is "out of scope"
     examples: [hello, 你好]
 """
@@ -13,18 +14,20 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from bot.intents.errors import IntentsFileError
 from bot.intents.language import LANGUAGE_SCRIPTS, check_language, script_of
+from bot.intents.roles import NO_ROLE, ROLE_NAMES, IntentRoles, Role, default_role
 
 MIN_EXAMPLES = 2
 """Fewest examples an intent may have: one example cannot be split for calibration or tell a class's spread."""
 OOS_NAMES = ("out_of_scope", "oos", "other")
 _TOP_KEYS = {"version", "languages", "language", "out_of_scope", "intents"}
-_INTENT_KEYS = {"examples", "threshold"}
+_INTENT_KEYS = {"examples", "threshold", "role"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,8 @@ class Intent:
     name: str
     examples: tuple[str, ...]
     threshold: float | None = None
+    role: Role | None = None
+    """What the core does with it (``bot.intents.roles``); None: a plain knowledge-base question."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +61,11 @@ class IntentsSpec:
     @property
     def thresholds(self) -> dict[str, float]:
         return {i.name: i.threshold for i in self.intents if i.threshold is not None}
+
+    @property
+    def roles(self) -> IntentRoles:
+        """Every intent's role: the one mapping from the shop's intent names to what the core does."""
+        return IntentRoles(MappingProxyType({i.name: i.role for i in self.intents}))
 
 
 def load_intents(path: str | Path) -> IntentsSpec:
@@ -94,6 +104,8 @@ def parse_intents(raw: bytes | str, *, source: str = "<memory>") -> IntentsSpec:
         raise IntentsFileError(source, f"out_of_scope names {oos!r}, which is not one of the intents")
     if oos is None:
         oos = next((n for n in OOS_NAMES if n in names), None)
+        oos = oos or next((i.name for i in intents if i.role is Role.OTHER), None)
+    intents = _with_out_of_scope_role(intents, oos, source)
     return IntentsSpec(tuple(intents), languages, oos, hashlib.sha256(data).hexdigest(), source)
 
 
@@ -124,7 +136,7 @@ def _intents(value: Any, source: str) -> list[Intent]:
         body = {"examples": body} if isinstance(body, list) else body
         if not isinstance(body, dict) or (unknown := set(body) - _INTENT_KEYS):
             detail = f"unknown key(s) {sorted(unknown)}" if isinstance(body, dict) else "expected a mapping"
-            raise IntentsFileError(source, f"intent {name!r}: {detail}; allowed: examples, threshold")
+            raise IntentsFileError(source, f"intent {name!r}: {detail}; allowed: examples, threshold, role")
         examples = body.get("examples") or []
         if not isinstance(examples, list) or not all(isinstance(e, str | int | float) for e in examples):
             raise IntentsFileError(source, f"intent {name!r}: 'examples' must be a list of strings")
@@ -134,8 +146,38 @@ def _intents(value: Any, source: str) -> list[Intent]:
                 source,
                 f"intent {name!r} has {len(cleaned)} distinct example(s); give at least {MIN_EXAMPLES}",
             )
-        intents.append(Intent(name, tuple(cleaned), _threshold(body.get("threshold"), name, source)))
+        threshold = _threshold(body.get("threshold"), name, source)
+        intents.append(Intent(name, tuple(cleaned), threshold, _role(body, name, source)))
     return intents
+
+
+def _role(body: dict[str, Any], name: str, source: str) -> Role | None:
+    """The intent's ``role:`` (``none``: no role), else the role it is named after."""
+    if "role" not in body:
+        return default_role(name)
+    value = body["role"]
+    if value == NO_ROLE:
+        return None
+    if not isinstance(value, str) or value not in ROLE_NAMES:
+        raise IntentsFileError(
+            source,
+            f"intent {name!r}: role {value!r} is not one the core knows; "
+            f"use one of {', '.join(ROLE_NAMES)} (or {NO_ROLE} for a plain knowledge-base question)",
+        )
+    return Role(value)
+
+
+def _with_out_of_scope_role(intents: list[Intent], oos: str | None, source: str) -> list[Intent]:
+    """The out-of-scope intent has role ``other`` (the bot declines what it catches); another role is refused."""
+    if oos is None:
+        return intents
+    out = next(i for i in intents if i.name == oos)
+    if out.role not in (Role.OTHER, default_role(out.name)):
+        raise IntentsFileError(
+            source,
+            f"intent {oos!r} is the out-of-scope intent, so its role is {Role.OTHER.value}, not {out.role or NO_ROLE}",
+        )
+    return [replace(i, role=Role.OTHER) if i.name == oos else i for i in intents]
 
 
 def _threshold(value: Any, name: str, source: str) -> float | None:

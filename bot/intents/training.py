@@ -64,7 +64,7 @@ def load_or_train(
         except IntentModelError as error:
             log.warning("retraining intents: %s", error)
     classifier = train_linear(spec, encoder=encoder, extras=extra_encoders)
-    save_model(classifier, path, source=_source(spec))
+    save_model(classifier, path, source=_source(spec), roles=spec.roles)
     log.info("trained intents from %s into %s", spec.source, path)
     return classifier
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.intents.roles import default_role
 from bot.memory import is_follow_up
 from bot.messages import HUMAN_PAYLOAD
 from bot.policy import (
@@ -29,7 +30,9 @@ WEAK = Hit("faq-2", "Gift cards", "Gift cards never expire.", 0.03, {"dense_scor
 
 
 def facts(text: str = "x", intent: str | None = None, confidence: float = 0.9, **more: object) -> TurnFacts:
-    defaults: dict[str, object] = {"out_of_scope": intent == "other", "hits": (WEAK,)}
+    """Facts of a turn whose intent has the role of its name (the demo store's intents), unless ``role`` is given."""
+    role = default_role(intent) if intent is not None else None
+    defaults: dict[str, object] = {"out_of_scope": intent == "other", "hits": (WEAK,), "role": role}
     return TurnFacts(text=text, language="en", intent=intent, confidence=confidence, **(defaults | more))  # type: ignore[arg-type]
 
 

@@ -19,6 +19,7 @@ from bot.generation.grounded import GroundedGenerator
 from bot.generation.products import asked_sizes, attribute_scores, named_product
 from bot.generation.prompting import build_messages, check_answer
 from bot.generation.sizing import body_measures
+from bot.intents.roles import Role
 from bot.protocols import Hit
 from kb.chunks import Hit as KbHit
 from kb.colours import COLOURS_ZH
@@ -331,3 +332,27 @@ async def test_a_return_question_naming_a_size_keeps_its_passage(shop: Any) -> N
     answer = await GroundedGenerator().generate(request)
     assert answer.text.startswith("Fell Boot: Water-resistant nubuck boot")
     assert "Selected for this question" not in build_messages(request, shop="Test Shop")[-1]["content"]
+
+
+@pytest.mark.parametrize(
+    ("intent", "role", "structured"),
+    [
+        ("product_info", Role.PRODUCT_INFO, True),
+        ("item_question", Role.PRODUCT_INFO, True),
+        (None, None, True),
+        ("returns", Role.RETURN_REFUND, False),
+        ("product_info", None, False),
+        ("sizing", None, False),
+    ],
+)
+async def test_structured_product_answers_follow_the_intents_role_not_its_name(
+    shop: Any, intent: str | None, role: Role | None, structured: bool
+) -> None:
+    hits, catalogue = shop
+    request = GenerationRequest(
+        question="do you have the fell boot in 39?", language="en", passages=[hits["P-BOOT#en"]],
+        catalogue=catalogue, intent=intent, role=role,
+    )  # fmt: skip
+    answer = await GroundedGenerator().generate(request)
+    assert (answer.text == "Fell Boot: Size 39: 2 left. Price: 650 CNY.") is structured
+    assert ("Selected for this question" in build_messages(request, shop="Test Shop")[-1]["content"]) is structured

@@ -14,12 +14,15 @@ SMALL = """
 version: 1
 intents:
   thanks: [thank you, thanks a lot, much appreciated, 谢谢, 多谢, 太感谢了, cheers, 谢啦]
-  bye: [bye, see you, goodbye, 再见, 回头见, 拜拜, later, 下次见]
+  bye:
+    role: goodbye
+    examples: [bye, see you, goodbye, 再见, 回头见, 拜拜, later, 下次见]
 """
 
 
 def test_train_writes_a_model_the_loader_accepts(tmp_path) -> None:
-    from bot.intents.persist import read_manifest
+    from bot.intents.persist import read_manifest, read_roles
+    from bot.intents.roles import Role
 
     source = tmp_path / "small.yaml"
     source.write_text(SMALL, encoding="utf-8")
@@ -29,6 +32,17 @@ def test_train_writes_a_model_the_loader_accepts(tmp_path) -> None:
     assert summary["intents"] == 2 and summary["examples"] == 16 and summary["backend"] == "linear"
     manifest = read_manifest(summary["model"])
     assert manifest["labels"] == ["bye", "thanks"] and manifest["encoders"]["primary"] == "use-multilingual"
+    assert summary["roles"] == manifest["roles"] == {"thanks": None, "bye": "goodbye"}
+    assert read_roles(summary["model"]).of("bye") is Role.GOODBYE
+    assert "note: no intent has the role(s) order_status, shipping" in result.stderr
+
+
+def test_train_refuses_an_unknown_role(tmp_path) -> None:
+    source = tmp_path / "small.yaml"
+    source.write_text(SMALL.replace("role: goodbye", "role: farewell"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["intents", "train", str(source), "--no-minilm"])
+    assert result.exit_code == 2 and "intent 'bye': role 'farewell' is not one the core knows" in result.output
+    assert not (tmp_path / "small.model").exists()
 
 
 def test_train_with_an_extra_encoder_records_it_and_refuses_a_missing_one(tmp_path) -> None:
