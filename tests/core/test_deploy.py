@@ -1,7 +1,7 @@
 """deploy/: every compose and Kubernetes file parses, and says what the code does: the commands exist, the ``KEFU_*``
 names are settings, the probes are ``/healthz`` and ``/readyz``, the autoscaler's metric is the one workers export,
-the Dockerfiles copy every package. ``docker compose config`` (or Debian's ``docker-compose``, which CI installs) accepts
-the compose file and refuses a broken copy."""
+the Dockerfiles copy every package. ``docker compose config`` (or Debian's ``docker-compose``, which CI installs)
+accepts the compose file and refuses a broken copy."""
 
 from __future__ import annotations
 
