@@ -37,6 +37,9 @@ class Catalogue:
     for in either language."""
     charts: tuple[Hit, ...] = ()
     """Size-chart passages (metadata ``categories``, ``rows``, ``language``), one per chart and language."""
+    products: tuple[Hit, ...] = ()
+    """Product passages (metadata ``sku``, ``language``), one per product and language: a product the shopper names
+    is found here even when retrieval ranked it low."""
 
     @classmethod
     def from_products(
@@ -45,8 +48,10 @@ class Catalogue:
         *,
         colours: Mapping[str, str] | None = None,
         charts: Iterable[Hit] = (),
+        passages: Iterable[Hit] = (),
     ) -> Catalogue:
-        """From ``(name, metadata)`` pairs of product passages (metadata with ``sku``, ``language``, ``category``)."""
+        """From ``(name, metadata)`` pairs of product passages (metadata with ``sku``, ``language``, ``category``);
+        ``passages``: the product passages themselves."""
         names: dict[str, dict[str, str]] = {}
         categories: dict[str, None] = {}
         for name, metadata in products:
@@ -56,7 +61,13 @@ class Catalogue:
             names.setdefault(sku, {})[str(metadata.get("language") or "")] = name
             if metadata.get("category"):
                 categories[str(metadata["category"])] = None
-        return cls(names=names, categories=tuple(categories), colours=dict(colours or {}), charts=tuple(charts))
+        return cls(
+            names=names,
+            categories=tuple(categories),
+            colours=dict(colours or {}),
+            charts=tuple(charts),
+            products=tuple(passages),
+        )
 
     def name(self, sku: str, language: str) -> str:
         """The product's name in ``language`` (else in any language the catalogue has, else the SKU)."""

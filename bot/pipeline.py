@@ -23,13 +23,14 @@ from bot.catalogue import Catalogue
 from bot.engines import Engines, StageObserver
 from bot.errors import StageTimeout
 from bot.generation.base import GenerationRequest, Generator
+from bot.generation.products import asks_product_facts, catalogue_product
 from bot.generation.templates import say
-from bot.intents.roles import IntentRoles
+from bot.intents.roles import IntentRoles, Role
 from bot.language import detect_language
 from bot.memory import follow_up_query, generation_history
 from bot.messages import HUMAN_PAYLOAD, Message, QuickReply, Reply, Source
 from bot.photos import ProductMatch, ask_reply, match_products, product_reply
-from bot.policy import Decision, Move, Policy, TurnFacts, passage_rules_out
+from bot.policy import Decision, Move, Policy, TurnFacts, asks_if_sold, passage_rules_out
 from bot.protocols import Hit
 from bot.questions import split_question
 from bot.sessions.base import Session
@@ -166,6 +167,7 @@ class Pipeline:
             trace.timed("intent", timeout, self.engines.intent(query, vector)),
             trace.timed("retrieve", timeout, self._retrieve(query, vector, seen.language, message.knowledge_base)),
         )
+        named = catalogue_product(seen.text, self.catalogue.products, seen.language) if seen.text else None
         pending = session.slots.get(PENDING)
         facts = TurnFacts(
             text=seen.text,
@@ -180,6 +182,7 @@ class Pipeline:
             pending=pending,
             low_confidence_streak=session.counters.get(UNSURE, 0),
             photo_product=bool(matches),
+            named_product=named,
         )
         async with trace.stage("decide", timeout):
             decision = self.policy.decide(facts, tasks=self.actions.keys())
@@ -329,6 +332,12 @@ class Pipeline:
         the sources it cites."""
         parts = await self._parts(facts.text, facts.language, knowledge_base)
         passages = list(facts.hits)
+        named = facts.named_product
+        product_question = asks_product_facts(facts.text) or asks_if_sold(facts.text)
+        product = None
+        if named is not None and facts.role in (Role.PRODUCT_INFO, None) and product_question:
+            product = next((hit for hit in passages if hit.id == named.id), named)  # its fields answer: it goes first
+            passages = [product, *(hit for hit in passages if hit.id != named.id)]
         seen = {hit.id for hit in passages}
         for hit in (hit for hits in parts for hit in hits):
             if hit.id not in seen:
@@ -343,6 +352,7 @@ class Pipeline:
             history=generation_history(session),
             parts=parts if len(parts) > 1 else (),
             catalogue=self.catalogue,
+            product=product,
         )
         generation = await self.generator.generate(request)
         by_id = {hit.id: hit for hit in (*passages, *self.catalogue.charts)}

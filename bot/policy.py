@@ -201,6 +201,8 @@ class TurnFacts:
     """How many turns in a row, before this one, the bot was unsure."""
     photo_product: bool = False
     """A photo of the turn names a catalogue product (its SKU or name is on it): the product is the answer."""
+    named_product: Hit | None = None
+    """The catalogue product the text names by a word of its name no other product has (``catalogue_product``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +307,7 @@ class Policy:
         if role in (Role.GREETING, Role.GOODBYE) and best < self.min_relevance + 0.1:
             return Decision(Move.GREET if role is Role.GREETING else Move.GOODBYE, said)
         maybe_product = intent is None or role in _PRODUCT_OR_OTHER
-        if asks_if_sold(facts.text) and best < self.sold_ceiling and maybe_product:
+        if asks_if_sold(facts.text) and best < self.sold_ceiling and maybe_product and facts.named_product is None:
             product = product_relevance(facts.hits)
             if product < self.min_product_relevance:
                 return Decision(
@@ -316,9 +318,13 @@ class Policy:
                 )
         if best >= self.min_relevance and role is not Role.OTHER:
             return Decision(Move.ANSWER, f"passage relevance {best:.2f} >= {self.min_relevance:.2f}; {said}")
-        named = named_product(facts.text, facts.hits)
         in_scope = not facts.out_of_scope and role is not Role.OTHER
-        if named is not None and passage_relevance(named) >= self.min_product_relevance and in_scope:
+        named = facts.named_product
+        if named is None:
+            retrieved = named_product(facts.text, facts.hits)
+            if retrieved is not None and passage_relevance(retrieved) >= self.min_product_relevance:
+                named = retrieved
+        if named is not None and in_scope:
             return Decision(Move.ANSWER, f"the question names the product {named.title!r}; {said}")
         if facts.out_of_scope or role is Role.OTHER:
             return Decision(Move.DECLINE, f"out of scope: {said}, relevance {best:.2f}")

@@ -126,8 +126,13 @@ def catalogue_of(knowledge_base: KnowledgeBase) -> Catalogue:
         for c in knowledge_base.chunks
         if c.kind == "size_chart"
     ]
-    products = ((c.title, c.metadata) for c in knowledge_base.chunks if c.kind == "product")
-    return Catalogue.from_products(products, colours=COLOURS_ZH, charts=charts)
+    passages = [  # score 0: found by name, not by retrieval
+        Hit(id=c.id, title=c.title, text=c.text, score=0.0, metadata=c.metadata)
+        for c in knowledge_base.chunks
+        if c.kind == "product"
+    ]
+    products = ((hit.title, hit.metadata) for hit in passages)
+    return Catalogue.from_products(products, colours=COLOURS_ZH, charts=charts, passages=passages)
 
 
 def build_transcriber(settings: Settings) -> Transcriber | None:

@@ -38,6 +38,9 @@ class GenerationRequest:
     catalogue: Catalogue = field(default_factory=Catalogue)
     """The colour vocabulary and size charts, for answers from the catalogue's structure; a size chart an answer
     cites is a source even when it is not among ``passages``."""
+    product: Hit | None = None
+    """The product the question names and asks about (its stock, price, sizes, colours): the answer is about it.
+    It is the first of ``passages``."""
 
 
 @dataclass(frozen=True, slots=True)

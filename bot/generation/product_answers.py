@@ -14,6 +14,7 @@ from bot.generation.base import GenerationRequest
 from bot.generation.products import (
     asked_colours,
     asked_sizes,
+    attribute_scores,
     colour_matcher,
     colour_matches,
     description_of,
@@ -75,6 +76,7 @@ _MEASURE_WORDS = {
 }
 _YES_NO = re.compile(r"(?i)^\s*(?:is|are|does|do|can|will|would|has|have)\b|吗[？?]?\s*$|是否|能不能|可不可以|是不是")
 _SENTENCE = re.compile(r".+?(?:[!?。！？]|\.(?=\s|$)|$)")
+_ASKS_STOCK = re.compile(r"(?i)\b(?:in stock|stock|available|sold out)\b|有货|现货|库存|缺货|卖完|售罄|还有吗")
 _SIZE_NOTE = re.compile(r"(?i)\bsize|\bruns?\b|码")
 _FACTS_START = re.compile(
     r"\s(?:Price:|In stock:|Out of stock\.|Sizes:|Colours:|价格：|库存：|暂时缺货。|尺码：|颜色：)"
@@ -109,7 +111,7 @@ def size_and_colour(question: str, hit: Hit, language: str, catalogue: Catalogue
     sizes = asked_sizes(question, hit)
     colours = asked_colours(question, catalogue.colours, colour_matcher(catalogue.colours))
     if not sizes and not colours:
-        return None
+        return _stock_answer(hit, language) if _ASKS_STOCK.search(question) else None
     parts = [*_colour_sentences(colours, hit, language, catalogue), *_size_sentences(sizes, hit, language)]
     if not sizes:
         parts.append(_stock_sentence(hit, language, key="colour_stock" if colours else "in_stock"))
@@ -117,6 +119,17 @@ def size_and_colour(question: str, hit: Hit, language: str, catalogue: Catalogue
         parts.append(say_fact("price", language, price=hit.metadata["price_text"]))
     joiner = "" if language == "zh" else " "
     return ProductAnswer(_named(hit, language, joiner.join(p for p in parts if p)), (hit.id,))
+
+
+def _stock_answer(hit: Hit, language: str) -> ProductAnswer | None:
+    """Whether the product is in stock (and how many), with its price; None when the passage gives no stock."""
+    stock = _stock_sentence(hit, language)
+    if not stock:
+        return None
+    parts = [stock]
+    if hit.metadata.get("price_text"):
+        parts.append(say_fact("price", language, price=hit.metadata["price_text"]))
+    return ProductAnswer(_named(hit, language, ("" if language == "zh" else " ").join(parts)), (hit.id,))
 
 
 def _colour_sentences(asked: Sequence[str], hit: Hit, language: str, catalogue: Catalogue) -> list[str]:
@@ -298,12 +311,21 @@ def product_answer(
 
 def ordered_passages(request: GenerationRequest) -> list[Hit]:
     """The request's passages as the answer considers them: the reply's language first (the retriever's order
-    within each), then product passages reordered by how well they hold the attributes asked (colours left out)."""
+    within each), product passages reordered by how well they hold the attributes asked (colours left out), and the
+    product the question names first unless another holds more of what it asks."""
     ranked = sorted(request.passages, key=lambda hit: hit.metadata.get("language") not in (None, request.language))
     vocabulary = request.catalogue.colours
     colours = asked_colours(request.question, vocabulary, colour_matcher(vocabulary))
     words = [w for c in colours for w in (c, vocabulary.get(c, ""), vocabulary.get(c, "x")[:1] + "的") if w]
-    return rank_products(request.question, ranked, ignore=words)
+    ranked = rank_products(request.question, ranked, ignore=words)
+    named = request.product
+    if named is None:
+        return ranked
+    others = [hit for hit in ranked[:8] if hit.metadata.get("kind") == "product" and hit.id != named.id]
+    scores = attribute_scores(request.question, [named, *others], ignore=words, single_han=False)
+    if others and max(scores[1:]) > scores[0]:  # "a bag for a 16 inch laptop" names the laptop sleeve, wants a bag
+        return ranked
+    return [named, *(hit for hit in ranked if hit.id != named.id)]
 
 
 def product_data(hit: Hit, language: str, catalogue: Catalogue) -> str:

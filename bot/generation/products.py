@@ -23,6 +23,10 @@ _UNIT = (
 )
 _NUMBER_SIZE = re.compile(rf"(?i)(?<![\d.#])(\d{{2}}(?:\.5)?)(?![\d.])(?!\s*(?:{_UNIT}))")
 _SIZE_WORD = re.compile(r"(?i)\bsizes?\b|码|尺寸|尺码")
+_PRODUCT_FACT = re.compile(
+    r"(?i)\b(?:in stock|stock|available|sold out|price|cost|colou?rs?|sizes?)\b"
+    r"|有货|现货|库存|缺货|卖完|售罄|多少钱|价格|价钱|颜色|尺码|规格|几克|多少克"
+)
 
 _WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 _HAN_RUN = re.compile(r"[\u3400-\u9fff]+")
@@ -57,12 +61,16 @@ def _stem(word: str) -> str:
     return word
 
 
+def _quantity(match: re.Match[str]) -> str:
+    """A quantity as one term: "16 inch", "16寸" and '16"' are all "16in"."""
+    return f"{match.group(1).replace(',', '.')}{_UNIT_NAMES.get(match.group(2).lower(), match.group(2).lower())}"
+
+
 def terms(text: str) -> set[str]:
     """The matching units of ``text``: English words (singular), Han characters and pairs, quantities with their
     unit ("16in" for "16寸", "16-inch" and "16 inch"); function words left out."""
     lowered = text.lower()
-    found = {f"{m.group(1).replace(',', '.')}{_UNIT_NAMES.get(m.group(2).lower(), m.group(2).lower())}"
-             for m in _QUANTITY.finditer(lowered)}  # fmt: skip
+    found = {_quantity(m) for m in _QUANTITY.finditer(lowered)}
     found.update(_stem(w) for w in _WORD.findall(lowered) if w not in _STOP_WORDS and not w.isdigit())
     for run in _HAN_RUN.findall(text):
         found.update(ch for ch in run if ch not in _STOP_HAN)
@@ -78,14 +86,17 @@ def _matches(term: str, words: set[str]) -> bool:
     return len(term) >= 5 and term.isascii() and term.isalpha() and any(w[:5] == term[:5] for w in words)
 
 
-def attribute_scores(question: str, products: Sequence[Hit], *, ignore: Sequence[str] = ()) -> list[float]:
+def attribute_scores(
+    question: str, products: Sequence[Hit], *, ignore: Sequence[str] = (), single_han: bool = True
+) -> list[float]:
     """How well each product's name and description hold the question's terms, each term weighed by how few of the
     ``products`` hold it (a word every candidate has tells them apart no better than none). ``ignore``: words not to
-    count (the colours asked, which say nothing about what the product is)."""
+    count (the colours asked, which say nothing about what the product is); ``single_han=False`` counts Chinese
+    words only (pairs), not lone characters such as 克 or 装."""
     text = question
     for word in ignore:
         text = re.sub(re.escape(word), " ", text, flags=re.I)
-    asked = terms(text)
+    asked = {t for t in terms(text) if single_han or len(t) > 1 or not _HAN_RUN.fullmatch(t)}
     if not asked or not products:
         return [0.0] * len(products)
     bodies = [terms(f"{hit.title} {description_of(hit)}") for hit in products]
@@ -124,6 +135,37 @@ def named_product(question: str, hits: Sequence[Hit], *, window: int = 5) -> Hit
     return None
 
 
+def catalogue_product(question: str, products: Sequence[Hit], language: str) -> Hit | None:
+    """The product the question names by a word of its name that no other product's name has ("longjing", "电水壶"),
+    in ``language`` when the catalogue has it; None when it names none, or two alike. Found over the whole catalogue,
+    so a product ranked low by retrieval is still the one asked about."""
+    names: dict[str, set[str]] = {}
+    for hit in products:
+        sku = str(hit.metadata.get("sku") or hit.id)
+        names.setdefault(sku, set()).update(terms(hit.title))
+    holders: dict[str, set[str]] = {}
+    for sku, words in names.items():
+        for word in words:
+            holders.setdefault(word, set()).add(sku)
+    asked = {t for t in terms(question) if len(t) >= (2 if _HAN_RUN.fullmatch(t) else 4) and not t[0].isdigit()}
+    counts: dict[str, int] = {}
+    for term in asked:
+        if len(holders.get(term, ())) == 1:
+            (sku,) = holders[term]
+            counts[sku] = counts.get(sku, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        return None
+    sku = ranked[0][0]
+    passages = [hit for hit in products if str(hit.metadata.get("sku") or hit.id) == sku]
+    return next((hit for hit in passages if hit.metadata.get("language") == language), passages[0])
+
+
+def asks_product_facts(question: str) -> bool:
+    """Whether the question asks what the catalogue's fields hold: stock, price, colours, sizes or variants."""
+    return bool(_PRODUCT_FACT.search(question))
+
+
 def description_of(hit: Hit) -> str:
     """A product passage's description, without the facts sentences the knowledge base appends."""
     return _FACTS_START.split(hit.text, maxsplit=1)[0].strip()
@@ -147,6 +189,11 @@ def asked_sizes(question: str, hit: Hit) -> list[str]:
     if numeric or _SIZE_WORD.search(question):
         for match in _NUMBER_SIZE.finditer(question):
             found.setdefault(match.group(1), match.start())
+    asked_quantities = {_quantity(m): m.start() for m in _QUANTITY.finditer(question)}
+    for size in sizes:  # sizes with a unit ("100 g"), asked in either language's unit ("100g", "100克")
+        quantity = _QUANTITY.fullmatch(size.strip())
+        if quantity and _quantity(quantity) in asked_quantities:
+            found.setdefault(size.upper(), asked_quantities[_quantity(quantity)])
     by_upper = {size.upper(): size for size in sizes}
     return [by_upper.get(size, size) for size in sorted(found, key=found.__getitem__)]
 
