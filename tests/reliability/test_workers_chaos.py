@@ -1,5 +1,7 @@
 """Chaos suite for worker mode: 1 000 Telegram messages from 50 chats through a front and 3 ``kefu worker``
-processes on Redis; a worker is killed with SIGKILL mid-stream and started again, twice.
+processes on Redis; a worker is killed with SIGKILL mid-stream and started again, twice. Each kill picks a worker
+seen holding an unacknowledged entry (turns take milliseconds now, so a kill at a random moment often found its
+worker idle and nothing to claim), and the worker starts again only after the claim timeout, so the others claim.
 
 Each message asks for a different order number, and the answer names it ("order #700123"), so the fake
 Telegram's record says which message each reply answers: every chat must get exactly one reply per message, in
@@ -46,6 +48,29 @@ def answered(fake: FakeTelegram, chat: int) -> list[int]:
 
 def replies(fake: FakeTelegram) -> int:
     return sum(len(fake.sent.get(chat, [])) for chat in CHATS)
+
+
+async def holding_entries(url: str, names: list[str], *, timeout: float = 20.0) -> str | None:
+    """The first of the workers ``names`` seen holding an entry it has not acknowledged (None after ``timeout``): its
+    SIGKILL leaves work for the others to claim. Turns take milliseconds, so a kill at a random moment often finds
+    a worker idle."""
+    import redis.asyncio as aioredis
+
+    from bot.inbox.stream import GROUP
+
+    client = aioredis.Redis.from_url(url)
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            summary = await client.xpending("kefu:stream:in", GROUP)
+            for consumer in summary.get("consumers") or ():
+                name = consumer["name"].decode() if isinstance(consumer["name"], bytes) else consumer["name"]
+                if name in names and int(consumer["pending"]):
+                    return str(name)
+            await asyncio.sleep(0.002)
+        return None
+    finally:
+        await client.aclose()
 
 
 class Cluster:
@@ -115,12 +140,20 @@ async def test_a_thousand_messages_through_three_workers_with_two_sigkills_each_
         cluster.start()
         await cluster.wait(lambda: bool(fake_telegram.calls_to("getUpdates")), timeout=120, what="the front polling")
         writer = asyncio.create_task(keep_writing())
-        for round_, (victim, at) in enumerate([(cluster.workers[0], 250), (cluster.workers[1], 600)], 1):
+        by_name = {worker.command[-1]: worker for worker in cluster.workers}
+        starts = dict.fromkeys(by_name, 1)
+        left_pending = 0
+        for round_, at in enumerate([250, 600], 1):
             await cluster.wait(lambda at=at: replies(fake_telegram) >= at, timeout=240, what=f"{at} replies")
             await asyncio.sleep(rng.uniform(0.0, 0.3))
-            victim.kill()
-            print(f"chaos: SIGKILL {victim.command[-1]} at {replies(fake_telegram)} replies (round {round_})")
-            victim.start()
+            holder = await holding_entries(redis_url, list(by_name), timeout=5.0)
+            name = holder or f"w{round_}"
+            by_name[name].kill()
+            left_pending += holder is not None
+            print(f"chaos: SIGKILL {name} at {replies(fake_telegram)} replies (round {round_}, holding {bool(holder)})")
+            await asyncio.sleep(float(FAST_TAKEOVER["KEFU_WORKERS__CLAIM_AFTER_S"]) + 2)  # the others claim first
+            by_name[name].start()
+            starts[name] += 1
         await writer
         await cluster.wait(
             lambda: all(len(fake_telegram.sent.get(chat, [])) >= PER_CHAT for chat in CHATS),
@@ -128,6 +161,11 @@ async def test_a_thousand_messages_through_three_workers_with_two_sigkills_each_
             what="every chat's answers",
         )
         await fake_telegram.wait_quiet(3.0, timeout=60)
+        await cluster.wait(  # a worker started again late must be up before the clean stop is checked
+            lambda: all(by_name[n].output().count("is answering the stream") >= starts[n] for n in by_name),
+            timeout=120,
+            what="the restarted workers",
+        )
         assert cluster.stop() == [0, 0, 0, 0], cluster.logs()
     finally:
         if writer is not None:
@@ -139,6 +177,7 @@ async def test_a_thousand_messages_through_three_workers_with_two_sigkills_each_
     assert replies(fake_telegram) == len(CHATS) * PER_CHAT
     outputs = [worker.output() for worker in cluster.workers]
     assert all("stopped after" in output for output in outputs), "every worker stopped cleanly at the end"
+    assert left_pending >= 1, "a kill found its worker holding entries"
     assert any("claimed" in output for output in outputs), "a killed worker's entries were claimed"
 
 
