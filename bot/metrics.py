@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,16 @@ class Metrics:
             "kefu_worker_turns", "Turns answered and recorded, per worker.", ["worker"], registry=self.registry
         )
 
+        self._batches: _BatchCollector | None = None
+
+    def watch_batches(self, batchers: Iterable[Batcher]) -> None:
+        """Export each micro-batcher's engine calls and the items they carried (``kefu_batch_items_total`` over
+        ``kefu_batch_calls_total`` is the mean batch: what batching buys, and how it changes with more workers)."""
+        if self._batches is None:
+            self._batches = _BatchCollector()
+            self.registry.register(self._batches)
+        self._batches.batchers.extend(batchers)
+
     async def record_feedback(self, feedback: Any) -> None:
         """Count a shopper's 👍/👎 under a reply (anything with ``conversation`` and ``helpful``)."""
         vote = "helpful" if feedback.helpful else "unhelpful"
@@ -77,3 +89,46 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class BatchCounts(Protocol):
+    @property
+    def batches(self) -> int: ...
+
+    @property
+    def items(self) -> int: ...
+
+
+class Batcher(Protocol):
+    """What ``watch_batches`` reads of a ``bot.batching.MicroBatcher``."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def stats(self) -> BatchCounts: ...
+
+
+class _BatchCollector:
+    """Reads the batchers' counters at each scrape, so the hot path pays nothing."""
+
+    def __init__(self) -> None:
+        self.batchers: list[Batcher] = []
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        calls: dict[str, int] = {}
+        items: dict[str, int] = {}
+        for batcher in self.batchers:  # two pipelines in one process add up under one engine name
+            calls[batcher.name] = calls.get(batcher.name, 0) + batcher.stats.batches
+            items[batcher.name] = items.get(batcher.name, 0) + batcher.stats.items
+        call_family = CounterMetricFamily(
+            "kefu_batch_calls", "Engine calls made by each micro-batcher.", labels=["engine"]
+        )
+        item_family = CounterMetricFamily(
+            "kefu_batch_items", "Items those calls carried (over calls: the mean batch).", labels=["engine"]
+        )
+        for name in calls:
+            call_family.add_metric([name], calls[name])
+            item_family.add_metric([name], items[name])
+        yield call_family
+        yield item_family

@@ -36,6 +36,8 @@ def build_pipeline(
         retrievers=components.knowledge_bases,
         observer=metrics.observe_stage if metrics else None,
     )
+    if metrics is not None:
+        metrics.watch_batches(engines.batchers)
     return Pipeline(
         engines=engines,
         policy=Policy(min_relevance=components.min_relevance, unsure_limit=settings.shop.handoff_after_unsure),

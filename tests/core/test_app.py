@@ -91,6 +91,7 @@ async def test_entry_point_channel_runs_through_the_whole_bot(
         assert 'kefu_replies_total{action="answer",channel="loop"} 1.0' in metrics
         assert 'kefu_replies_total{action="escalate",channel="loop"} 1.0' in metrics
         assert 'kefu_stage_seconds_count{stage="retrieve"}' in metrics
+        assert 'kefu_batch_items_total{engine="encode"}' in metrics
     finally:
         await bot.stop()
     assert adapter.stopped == 1

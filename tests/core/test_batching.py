@@ -321,3 +321,19 @@ async def test_a_lone_cancellable_request_stops_when_its_caller_goes_and_the_gat
     assert await asyncio.gather(*later) == [2, 3]
     await batcher.aclose()
     assert calls[1] == ([2, 3], False)
+
+
+async def test_the_metrics_export_each_batchers_calls_and_items() -> None:
+    from bot.metrics import Metrics
+
+    metrics = Metrics()
+    square, again = MicroBatcher(Squarer(), name="square", max_batch_size=8), MicroBatcher(Squarer(), name="square")
+    metrics.watch_batches([square])
+    metrics.watch_batches([again])  # a second pipeline in the same process adds up under the engine's name
+    await asyncio.gather(*(square.submit(i) for i in range(20)))
+    await again.submit(3)
+    await square.aclose()
+    await again.aclose()
+    text = metrics.render().decode()
+    assert 'kefu_batch_calls_total{engine="square"} 4.0' in text  # 8 + 8 + 4, then 1
+    assert 'kefu_batch_items_total{engine="square"} 21.0' in text
