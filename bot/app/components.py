@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.generation.base import Generator
 from bot.generation.grounded import GroundedGenerator
+from bot.generation.products import name_index
 from bot.intents.roles import IntentRoles
 from bot.protocols import Describer, Encoder, IntentClassifier, Retriever, Transcriber
 
@@ -132,7 +133,9 @@ def catalogue_of(knowledge_base: KnowledgeBase) -> Catalogue:
         if c.kind == "product"
     ]
     products = ((hit.title, hit.metadata) for hit in passages)
-    return Catalogue.from_products(products, colours=COLOURS_ZH, charts=charts, passages=passages)
+    catalogue = Catalogue.from_products(products, colours=COLOURS_ZH, charts=charts, passages=passages)
+    name_index(catalogue.products)  # built here, at start, not in the first turn (a large catalogue takes a while)
+    return catalogue
 
 
 def build_transcriber(settings: Settings) -> Transcriber | None:

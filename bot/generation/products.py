@@ -139,14 +139,7 @@ def catalogue_product(question: str, products: Sequence[Hit], language: str) -> 
     """The product the question names by a word of its name that no other product's name has ("longjing", "电水壶"),
     in ``language`` when the catalogue has it; None when it names none, or two alike. Found over the whole catalogue,
     so a product ranked low by retrieval is still the one asked about."""
-    names: dict[str, set[str]] = {}
-    for hit in products:
-        sku = str(hit.metadata.get("sku") or hit.id)
-        names.setdefault(sku, set()).update(terms(hit.title))
-    holders: dict[str, set[str]] = {}
-    for sku, words in names.items():
-        for word in words:
-            holders.setdefault(word, set()).add(sku)
+    holders, passages = name_index(products)
     asked = {t for t in terms(question) if len(t) >= (2 if _HAN_RUN.fullmatch(t) else 4) and not t[0].isdigit()}
     counts: dict[str, int] = {}
     for term in asked:
@@ -156,9 +149,30 @@ def catalogue_product(question: str, products: Sequence[Hit], language: str) -> 
     ranked = sorted(counts.items(), key=lambda item: -item[1])
     if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
         return None
-    sku = ranked[0][0]
-    passages = [hit for hit in products if str(hit.metadata.get("sku") or hit.id) == sku]
-    return next((hit for hit in passages if hit.metadata.get("language") == language), passages[0])
+    found = passages[ranked[0][0]]
+    return next((hit for hit in found if hit.metadata.get("language") == language), found[0])
+
+
+_NAME_INDEXES: dict[int, tuple[Sequence[Hit], dict[str, set[str]], dict[str, list[Hit]]]] = {}
+"""Name words → SKUs and SKU → passages, per catalogue (kept with it, so an id is never reused for another)."""
+
+
+def name_index(products: Sequence[Hit]) -> tuple[dict[str, set[str]], dict[str, list[Hit]]]:
+    """Which SKUs' names hold each word, and each SKU's passages: built once per catalogue, not in every turn."""
+    cached = _NAME_INDEXES.get(id(products))
+    if cached is not None and cached[0] is products:
+        return cached[1], cached[2]
+    holders: dict[str, set[str]] = {}
+    passages: dict[str, list[Hit]] = {}
+    for hit in products:
+        sku = str(hit.metadata.get("sku") or hit.id)
+        passages.setdefault(sku, []).append(hit)
+        for word in terms(hit.title):
+            holders.setdefault(word, set()).add(sku)
+    if len(_NAME_INDEXES) > 16:
+        _NAME_INDEXES.clear()
+    _NAME_INDEXES[id(products)] = (products, holders, passages)
+    return holders, passages
 
 
 def asks_product_facts(question: str) -> bool:

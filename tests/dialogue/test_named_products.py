@@ -176,3 +176,12 @@ async def test_through_the_pipeline_a_product_named_by_one_word_is_answered_from
 
     stock = await ask("is the commuter backpack in stock?")
     assert stock.reply.text.startswith("Commuter Backpack 20L: In stock: ")
+
+
+def test_each_catalogue_has_its_own_name_index(shop: Any) -> None:
+    """The name index is built once per catalogue (at start, by the composition root), never shared with another."""
+    hits, catalogue = shop
+    teas = tuple(hit for hit in catalogue.products if hit.metadata.get("category") == "tea")
+    assert catalogue_product("oolong or the laptop sleeve?", catalogue.products, "en") is hits["B-SLEEVE#en"]
+    assert catalogue_product("oolong or the laptop sleeve?", teas, "en") is hits["T-OOLONG#en"]
+    assert catalogue_product("the laptop sleeve", teas, "en") is None
