@@ -161,7 +161,7 @@ async def test_a_front_that_dies_mid_send_leaves_its_chats_to_the_other_once_its
         await workers.add_worker("w1")
         for n in range(5):
             for chat in range(8):
-                await staying.front.dispatch(message(chat, n))
+                await (dying if chat % 2 else staying).front.dispatch(message(chat, n))  # both hold chats
         await asyncio.wait_for(doomed.started.wait(), 30)
         tenure = dying.front.courier._tenure
         held = len(tenure.held) if tenure is not None else 0
