@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+if TYPE_CHECKING:
+    from bot.batching import MicroBatcher
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +71,7 @@ class Metrics:
 
         self._batches: _BatchCollector | None = None
 
-    def watch_batches(self, batchers: Iterable[Batcher]) -> None:
+    def watch_batches(self, batchers: Iterable[MicroBatcher[Any, Any]]) -> None:
         """Export each micro-batcher's engine calls and the items they carried (``kefu_batch_items_total`` over
         ``kefu_batch_calls_total`` is the mean batch: what batching buys, and how it changes with more workers)."""
         if self._batches is None:
@@ -91,29 +94,11 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-class BatchCounts(Protocol):
-    @property
-    def batches(self) -> int: ...
-
-    @property
-    def items(self) -> int: ...
-
-
-class Batcher(Protocol):
-    """What ``watch_batches`` reads of a ``bot.batching.MicroBatcher``."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def stats(self) -> BatchCounts: ...
-
-
 class _BatchCollector:
     """Reads the batchers' counters at each scrape, so the hot path pays nothing."""
 
     def __init__(self) -> None:
-        self.batchers: list[Batcher] = []
+        self.batchers: list[MicroBatcher[Any, Any]] = []
 
     def collect(self) -> Iterator[CounterMetricFamily]:
         calls: dict[str, int] = {}

@@ -333,9 +333,9 @@ class Pipeline:
         parts = await self._parts(facts.text, facts.language, knowledge_base)
         passages = list(facts.hits)
         named = facts.named_product
-        product_question = asks_product_facts(facts.text) or asks_if_sold(facts.text)
         product = None
-        if named is not None and facts.role in (Role.PRODUCT_INFO, None) and product_question:
+        product_role = facts.role in (Role.PRODUCT_INFO, None)
+        if named is not None and product_role and (asks_product_facts(facts.text) or asks_if_sold(facts.text)):
             product = next((hit for hit in passages if hit.id == named.id), named)  # its fields answer: it goes first
             passages = [product, *(hit for hit in passages if hit.id != named.id)]
         seen = {hit.id for hit in passages}
